@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Whole-file reads with a size cap and crash-safe replacement of small files. */
+#pragma once
+#include <stddef.h>
+
+/* Reads a regular file (at dirfd, or AT_FDCWD) into a NUL-terminated buffer.
+ * Returns 0, -errno; -EFBIG when the file is larger than max_bytes. */
+int tv_read_file_at(int dirfd, const char *path, size_t max_bytes, char **out, size_t *out_len);
+
+/* Replaces dirfd/name atomically: writes a temp file in the same directory,
+ * fsyncs it, renames it over name and fsyncs the directory. mode is applied
+ * to the new file. Returns 0 or -errno; on error the old file is intact. */
+int tv_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, int mode);

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+#include "tv-fileio.h"
+#include "tv-names.h"
+#include "tv-validate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int tv_config_defaults(TvConfig *c)
+{
+        c->qemu_user = strdup("libvirt-qemu");
+        c->qemu_group = strdup("kvm");
+        c->allow_unsafe_interrupts = false;
+        if (!c->qemu_user || !c->qemu_group) {
+                tv_config_free(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void tv_config_free(TvConfig *c)
+{
+        free(c->qemu_user);
+        free(c->qemu_group);
+        c->qemu_user = c->qemu_group = NULL;
+}
+
+static char *strip(char *s)
+{
+        char *e;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                *--e = 0;
+        return s;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+
+        for (size_t i = 0; i < 4; i++) {
+                if (strcasecmp(v, yes[i]) == 0) {
+                        *out = true;
+                        return 0;
+                }
+                if (strcasecmp(v, no[i]) == 0) {
+                        *out = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+/* A user or group name as useradd accepts it. */
+static bool account_name_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 32 || s[0] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
+                        return false;
+        return true;
+}
+
+int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char *origin, TvError *err)
+{
+        TvConfig n = { 0 };
+        char *copy, *line, *save = NULL;
+        bool in_daemon = false;
+        unsigned no = 0;
+        int r = 0;
+
+        if (len > TV_CONFIG_MAX_BYTES)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s: file too large", origin);
+        if (!tv_utf8_valid(buf, len))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s: not UTF-8 text", origin);
+        copy = strndup(buf, len);
+        n.qemu_user = strdup(c->qemu_user ? c->qemu_user : "libvirt-qemu");
+        n.qemu_group = strdup(c->qemu_group ? c->qemu_group : "kvm");
+        n.allow_unsafe_interrupts = c->allow_unsafe_interrupts;
+        if (!copy || !n.qemu_user || !n.qemu_group) {
+                free(copy);
+                tv_config_free(&n);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        /* strsep keeps empty lines so line numbers stay right */
+        save = copy;
+        while ((line = strsep(&save, "\n"))) {
+                char *key, *val, *eq;
+
+                no++;
+                line = strip(line);
+                if (!*line || line[0] == '#' || line[0] == ';')
+                        continue;
+                if (line[0] == '[') {
+                        in_daemon = strcmp(line, "[Daemon]") == 0;
+                        if (!in_daemon) {
+                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                                 "%s line %u: unknown section %s (only [Daemon])", origin, no, line);
+                                break;
+                        }
+                        continue;
+                }
+                eq = strchr(line, '=');
+                if (!in_daemon || !eq) {
+                        r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                         "%s line %u: expected Key=Value inside [Daemon]", origin, no);
+                        break;
+                }
+                *eq = 0;
+                key = strip(line);
+                val = strip(eq + 1);
+                if (strcmp(key, "QemuUser") == 0 || strcmp(key, "QemuGroup") == 0) {
+                        char **dst = key[4] == 'U' ? &n.qemu_user : &n.qemu_group;
+
+                        if (!account_name_valid(val)) {
+                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                                 "%s line %u: %s must be a user/group name", origin, no, key);
+                                break;
+                        }
+                        free(*dst);
+                        *dst = strdup(val);
+                        if (!*dst) {
+                                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                                break;
+                        }
+                } else if (strcmp(key, "AllowUnsafeInterrupts") == 0) {
+                        if (parse_bool(val, &n.allow_unsafe_interrupts) < 0) {
+                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                                 "%s line %u: AllowUnsafeInterrupts takes yes or no", origin, no);
+                                break;
+                        }
+                } else {
+                        r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s line %u: unknown key '%.64s'", origin,
+                                         no, key);
+                        break;
+                }
+        }
+        free(copy);
+        if (r < 0) {
+                tv_config_free(&n);
+                return -1;
+        }
+        tv_config_free(c);
+        *c = n;
+        return 0;
+}
+
+int tv_config_load(TvConfig *c, const char *path, TvError *err)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        int r = tv_read_file_at(AT_FDCWD, path, TV_CONFIG_MAX_BYTES, &buf, &len);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "cannot read %s: %s", path, strerror(-r));
+        r = tv_config_parse_buffer(c, buf, len, path, err);
+        free(buf);
+        return r;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* /etc/tegravirt/tegravirtd.conf: a small systemd-style "[Daemon]\nKey=Value" file. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "tv-error.h"
+
+#define TV_CONFIG_MAX_BYTES (64 * 1024)
+
+typedef struct TvConfig {
+        char *qemu_user;                /* QemuUser=, default libvirt-qemu */
+        char *qemu_group;               /* QemuGroup=, default kvm */
+        bool allow_unsafe_interrupts;   /* AllowUnsafeInterrupts=, default no */
+} TvConfig;
+
+int tv_config_defaults(TvConfig *c);
+/* Parses a config document over the current values; on error c is unchanged. */
+int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char *origin, TvError *err);
+/* Loads path; a missing file means defaults. */
+int tv_config_load(TvConfig *c, const char *path, TvError *err);
+void tv_config_free(TvConfig *c);

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon.h"
+#include "domain-xml.h"
+#include "tv-names.h"
+#include "tv-validate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+static int record_state(void *userdata, TvError *err)
+{
+        TvDaemon *d = userdata;
+
+        return tv_state_save(&d->state, err);
+}
+
+int tv_daemon_init(TvDaemon *d, TvError *err)
+{
+        int r;
+
+        d->state.dir_fd = -1;
+        d->host.sysfs_fd = d->host.dev_fd = -1;
+        if (tv_config_defaults(&d->config) < 0)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        if (tv_config_load(&d->config, d->config_path, err) < 0)
+                return -1;
+        d->hostdev_config = (TvHostdevConfig){
+                .qemu_user = d->config.qemu_user,
+                .qemu_group = d->config.qemu_group,
+                .allow_unsafe_interrupts = d->config.allow_unsafe_interrupts,
+        };
+        if (tv_catalog_load(d->catalog_path, d->catalog_dir, &d->catalog, err) < 0)
+                return -1;
+        r = tv_host_open(&d->host, d->sysfs_root, d->dev_root);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot open sysfs root %s or dev root %s: %s",
+                                    d->sysfs_root, d->dev_root, strerror(-r));
+        if (tv_state_open(&d->state, d->state_dir, err) < 0)
+                return -1;
+        d->hostdev = (TvHostdev){
+                .host = &d->host,
+                .config = &d->hostdev_config,
+                .record = record_state,
+                .userdata = d,
+        };
+        d->emitted = calloc(d->catalog->n_devices ? d->catalog->n_devices : 1, sizeof(*d->emitted));
+        if (!d->emitted)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        return 0;
+}
+
+static void snapshots_free(TvDaemon *d)
+{
+        if (!d->emitted || !d->catalog)
+                return;
+        for (size_t i = 0; i < d->catalog->n_devices; i++) {
+                free(d->emitted[i].state);
+                free(d->emitted[i].domain);
+                free(d->emitted[i].driver);
+        }
+        free(d->emitted);
+        d->emitted = NULL;
+}
+
+void tv_daemon_free(TvDaemon *d)
+{
+        snapshots_free(d);
+        if (d->catalog)
+                tv_catalog_free(d->catalog);
+        d->catalog = NULL;
+        tv_state_free(&d->state);
+        tv_host_close(&d->host);
+        tv_config_free(&d->config);
+}
+
+const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError *err)
+{
+        const TvCatalogDevice *dev;
+
+        if (!tv_device_token_valid(token)) {
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "'%.64s' is not a device name: use a catalog name such as uarta or a platform id such as 3100000.serial",
+                             token);
+                return NULL;
+        }
+        dev = tv_catalog_find(d->catalog, token);
+        if (!dev)
+                tv_error_set(err, TV_ERR_NO_SUCH_DEVICE,
+                             "no device '%s' in the catalog; 'tegravirtctl list' shows the devices", token);
+        return dev;
+}
+
+static int check_domain(const char *domain, TvError *err)
+{
+        if (!tv_domain_name_valid(domain))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                    "'%.64s' is not a domain name tegravirt accepts (1-64 of A-Z a-z 0-9 _ . + -)",
+                                    domain);
+        return 0;
+}
+
+int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvError *err)
+{
+        const TvCatalogDevice *dev;
+        TvStateEntry *e;
+
+        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)))
+                return -1;
+        e = tv_state_find(&d->state, dev->name);
+        if (e && e->domain) {
+                if (strcmp(e->domain, domain) == 0)
+                        return 0;
+                return tv_error_set(err, TV_ERR_DEVICE_BUSY,
+                                    "%s is assigned to domain %s; unassign it there first", dev->name, e->domain);
+        }
+        if (e && e->binding.phase != TV_PHASE_NONE)
+                return tv_error_set(err, TV_ERR_DEVICE_BUSY,
+                                    "%s is still bound to vfio-platform from an earlier assignment; release it first",
+                                    dev->name);
+        if (!tv_sysfs_device_exists(&d->host, dev->platform_id))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "%s (%s) is not on this host's platform bus; enable its node in the host device tree",
+                                    dev->name, dev->platform_id);
+        e = tv_state_ensure(&d->state, dev->name, dev->platform_id);
+        if (!e)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        e->domain = strdup(domain);
+        if (!e->domain || tv_state_save(&d->state, err) < 0) {
+                free(e->domain);
+                e->domain = NULL;
+                tv_state_compact(&d->state);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        return 0;
+}
+
+int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvError *err)
+{
+        const TvCatalogDevice *dev;
+        TvStateEntry *e;
+        char *old;
+
+        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)))
+                return -1;
+        e = tv_state_find(&d->state, dev->name);
+        if (!e || !e->domain)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s is not assigned to any domain", dev->name);
+        if (strcmp(e->domain, domain) != 0)
+                return tv_error_set(err, TV_ERR_DEVICE_BUSY, "%s is assigned to domain %s, not %s", dev->name,
+                                    e->domain, domain);
+        if (e->binding.phase != TV_PHASE_NONE)
+                return tv_error_set(err, TV_ERR_DEVICE_BUSY,
+                                    "%s is in use by domain %s (bound to vfio-platform); stop the domain or ReleaseDomain first",
+                                    dev->name, domain);
+        old = e->domain;
+        e->domain = NULL;
+        if (tv_state_save(&d->state, err) < 0) {
+                e->domain = old;
+                return -1;
+        }
+        free(old);
+        tv_state_compact(&d->state);
+        return 0;
+}
+
+/* Items for every device assigned to domain, in catalog order (deterministic). */
+static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, size_t *n_out)
+{
+        TvHostdevItem *items = calloc(d->state.n_entries ? d->state.n_entries : 1, sizeof(*items));
+        size_t n = 0;
+
+        if (!items)
+                return -ENOMEM;
+        for (size_t c = 0; c < d->catalog->n_devices; c++) {
+                TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
+
+                if (!e || !e->domain || strcmp(e->domain, domain) != 0)
+                        continue;
+                items[n++] = (TvHostdevItem){
+                        .platform_id = e->platform_id,
+                        .needs_unsafe_interrupts = d->catalog->devices[c].needs_unsafe_interrupts,
+                        .binding = &e->binding,
+                };
+        }
+        *out = items;
+        *n_out = n;
+        return 0;
+}
+
+int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
+{
+        TvHostdevItem *items;
+        size_t n;
+        int r;
+
+        if (check_domain(domain, err) < 0)
+                return -1;
+        if (domain_xml && *domain_xml) {
+                char *name = NULL;
+
+                if (tv_domain_xml_name(domain_xml, strlen(domain_xml), &name, err) < 0)
+                        return -1;
+                r = strcmp(name, domain);
+                free(name);
+                if (r != 0)
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                            "the domain XML describes another domain than %s", domain);
+        }
+        if (domain_items(d, domain, &items, &n) < 0)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        r = n ? tv_hostdev_prepare(&d->hostdev, items, n, err) : 0;
+        free(items);
+        if (r < 0)
+                tv_error_prefix(err, "cannot prepare domain %s", domain);
+        return r;
+}
+
+int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
+{
+        TvHostdevItem *items;
+        size_t n;
+        int r;
+
+        if (check_domain(domain, err) < 0)
+                return -1;
+        if (domain_items(d, domain, &items, &n) < 0)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        r = tv_hostdev_release(&d->hostdev, items, n, err);
+        free(items);
+        if (r < 0)
+                tv_error_prefix(err, "cannot release domain %s", domain);
+        tv_state_compact(&d->state);
+        return r;
+}
+
+void tv_daemon_reconcile(TvDaemon *d)
+{
+        for (size_t i = 0; i < d->state.n_entries; i++) {
+                TvStateEntry *e = &d->state.entries[i];
+                TvHostdevItem it = { .platform_id = e->platform_id, .binding = &e->binding };
+                TvError err = { 0 };
+                char *drift = NULL;
+                TvPhase was = e->binding.phase;
+
+                if (!tv_catalog_find(d->catalog, e->device))
+                        fprintf(stderr, SD_WARNING "state: %s (%s) is no longer in the catalog; its record is kept\n",
+                                e->device, e->platform_id);
+                if (was == TV_PHASE_NONE)
+                        continue;
+                if (tv_hostdev_recover(&d->hostdev, &it, &drift, &err) < 0)
+                        fprintf(stderr, SD_ERR "reconcile: %s: %s\n", e->device, err.message);
+                else if (was != TV_PHASE_BOUND)
+                        fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step rolled back, host driver restored\n",
+                                e->device, tv_phase_to_string(was));
+                else if (!drift)
+                        fprintf(stderr, SD_INFO "reconcile: %s: adopted, still bound to vfio-platform for %s\n",
+                                e->device, e->domain ? e->domain : "(no domain)");
+                if (drift)
+                        fprintf(stderr, SD_WARNING "drift: %s\n", drift);
+                free(drift);
+        }
+        tv_state_compact(&d->state);
+        for (size_t c = 0; c < d->catalog->n_devices; c++) {
+                const TvCatalogDevice *dev = &d->catalog->devices[c];
+                TvStateEntry *e = tv_state_find(&d->state, dev->name);
+                char *drv = NULL;
+
+                if (tv_sysfs_get_driver(&d->host, dev->platform_id, &drv) == 0 && drv &&
+                    strcmp(drv, TV_VFIO_DRIVER) == 0 && (!e || e->binding.phase == TV_PHASE_NONE))
+                        fprintf(stderr, SD_NOTICE "%s (%s) is bound to vfio-platform by someone else; left alone\n",
+                                dev->name, dev->platform_id);
+                free(drv);
+        }
+}
+
+const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev)
+{
+        TvStateEntry *e = tv_state_find(&d->state, dev->name);
+
+        return e && e->domain ? e->domain : "";
+}
+
+const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, char **driver, int *group)
+{
+        TvStateEntry *e = tv_state_find(&d->state, dev->name);
+        char *drv = NULL;
+        int r;
+
+        if (group && tv_sysfs_iommu_group(&d->host, dev->platform_id, group) < 0)
+                *group = -1;
+        r = tv_sysfs_get_driver(&d->host, dev->platform_id, &drv);
+        if (driver)
+                *driver = drv;
+        if (r < 0)
+                return TV_STATE_MISSING;
+        if (e && (e->binding.phase == TV_PHASE_DETACHING || e->binding.phase == TV_PHASE_REATTACHING))
+                goto transition;
+        if (drv && strcmp(drv, TV_VFIO_DRIVER) == 0) {
+                if (!driver)
+                        free(drv);
+                return e && e->binding.phase == TV_PHASE_BOUND ? TV_STATE_ACTIVE : TV_STATE_FOREIGN;
+        }
+        if (!driver)
+                free(drv);
+        if (e && e->binding.phase == TV_PHASE_BOUND)
+                return TV_STATE_TRANSITION; /* recorded bound, not on vfio: drift */
+        return e && e->domain ? TV_STATE_ASSIGNED : TV_STATE_AVAILABLE;
+transition:
+        if (!driver)
+                free(drv);
+        return TV_STATE_TRANSITION;
+}
+
+const char *tv_daemon_unsafe_interrupts(TvDaemon *d)
+{
+        char *v = NULL;
+        bool on = tv_sysfs_param_read(&d->host, "vfio_iommu_type1", "allow_unsafe_interrupts", &v) == 0 &&
+                  strcmp(v, "Y") == 0;
+
+        free(v);
+        if (on)
+                return "enabled";
+        return d->config.allow_unsafe_interrupts ? "allowed" : "disabled";
+}

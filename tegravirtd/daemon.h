@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon's state and the operations behind the D-Bus methods (no sd-bus here). */
+#pragma once
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+#include "catalog.h"
+#include "config.h"
+#include "hostdev.h"
+#include "state.h"
+#include "sysfs.h"
+#include "tv-error.h"
+
+typedef struct TvDeviceSnapshot {
+        char *state;
+        char *domain;
+        char *driver;
+} TvDeviceSnapshot;
+
+typedef struct TvDaemon {
+        /* paths (defaults are the real ones; tests redirect them) */
+        const char *sysfs_root;
+        const char *dev_root;
+        const char *state_dir;
+        const char *catalog_path;
+        const char *catalog_dir;
+        const char *config_path;
+
+        TvCatalog *catalog;
+        TvConfig config;
+        TvHostdevConfig hostdev_config;
+        TvHost host;
+        TvState state;
+        TvHostdev hostdev;
+
+        sd_event *event;
+        sd_bus *bus;
+        TvDeviceSnapshot *emitted;      /* last values announced, per catalog device */
+} TvDaemon;
+
+/* Loads config, catalog and state and opens the roots. */
+int tv_daemon_init(TvDaemon *d, TvError *err);
+void tv_daemon_free(TvDaemon *d);
+/* Start-up reconciliation of the record with sysfs; logs drift. */
+void tv_daemon_reconcile(TvDaemon *d);
+
+/* Resolves a catalog name or platform id, validating it first. */
+const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError *err);
+
+int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvError *err);
+int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvError *err);
+int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err);
+int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err);
+
+/* Live view of one device. Strings are static or owned by the caller (free driver). */
+const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, char **driver, int *group);
+const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev);
+/* "disabled" (config forbids), "allowed" (we may enable), "enabled" (host has it on). */
+const char *tv_daemon_unsafe_interrupts(TvDaemon *d);

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "hostdev.h"
+#include "tv-names.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VFIO TV_VFIO_DRIVER
+
+static const char *const phase_names[] = {
+        [TV_PHASE_NONE] = "none",
+        [TV_PHASE_DETACHING] = "detaching",
+        [TV_PHASE_BOUND] = "bound",
+        [TV_PHASE_REATTACHING] = "reattaching",
+};
+
+const char *tv_phase_to_string(TvPhase p)
+{
+        return (unsigned)p < sizeof(phase_names) / sizeof(phase_names[0]) ? phase_names[p] : "?";
+}
+
+int tv_phase_from_string(const char *s, TvPhase *p)
+{
+        for (size_t i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++)
+                if (strcmp(s, phase_names[i]) == 0) {
+                        *p = (TvPhase)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+void tv_binding_reset(TvBinding *b)
+{
+        free(b->orig_driver);
+        free(b->orig_override);
+        b->orig_driver = b->orig_override = NULL;
+        b->phase = TV_PHASE_NONE;
+}
+
+static bool streq_null(const char *a, const char *b)
+{
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int step_error(TvError *err, const char *pid, const char *step, int r)
+{
+        const char *name = r == -ENODEV || r == -ENOENT ? TV_ERR_HOST_NOT_READY : TV_ERR_FAILED;
+
+        return tv_error_set(err, name, "%s: step %s failed: %s", pid, step, strerror(-r));
+}
+
+/* Sets phase and persists it; on failure the in-memory phase is restored. */
+static int set_phase(TvHostdev *hd, TvBinding *b, TvPhase phase, TvError *err)
+{
+        TvPhase old = b->phase;
+
+        b->phase = phase;
+        if (hd->record(hd->userdata, err) < 0) {
+                b->phase = old;
+                tv_error_prefix(err, "cannot record the binding state, host left unchanged");
+                return -1;
+        }
+        return 0;
+}
+
+static int current_driver(TvHostdev *hd, const char *pid, char **drv)
+{
+        return tv_sysfs_get_driver(hd->host, pid, drv);
+}
+
+static bool driver_is(TvHostdev *hd, const char *pid, const char *want)
+{
+        char *drv = NULL;
+        bool ok = current_driver(hd, pid, &drv) == 0 && streq_null(drv, want);
+
+        free(drv);
+        return ok;
+}
+
+/*
+ * Puts a device back the way the binding says we found it: original override,
+ * original driver. Used for rollback, reattach and recovery alike.
+ * Returns 0 when the device is on its original driver afterwards.
+ */
+static int restore_original(TvHostdev *hd, const char *pid, TvBinding *b, const char **failed_step,
+                            int *failed_errno)
+{
+        char *drv = NULL;
+        int r;
+
+        *failed_step = NULL;
+        *failed_errno = 0;
+        r = tv_sysfs_set_override(hd->host, pid, b->orig_override);
+        if (r < 0) {
+                *failed_step = "restore driver_override";
+                goto fail;
+        }
+        r = current_driver(hd, pid, &drv);
+        if (r < 0) {
+                *failed_step = "read driver";
+                goto fail;
+        }
+        if (drv && !streq_null(drv, b->orig_driver)) {
+                r = tv_sysfs_unbind(hd->host, pid, drv);
+                if (r < 0) {
+                        *failed_step = "unbind";
+                        goto fail;
+                }
+                free(drv);
+                drv = NULL;
+        }
+        if (!drv && b->orig_driver) {
+                r = tv_sysfs_drivers_probe(hd->host, pid);
+                if (r < 0) {
+                        *failed_step = "drivers_probe";
+                        goto fail;
+                }
+                /* drivers_probe ignores probe errors; bind explicitly as a fallback */
+                if (!driver_is(hd, pid, b->orig_driver)) {
+                        char *now = NULL;
+
+                        if (current_driver(hd, pid, &now) == 0 && !now) {
+                                r = tv_sysfs_bind(hd->host, pid, b->orig_driver);
+                                if (r < 0 && r != -EBUSY) {
+                                        *failed_step = "bind original driver";
+                                        free(now);
+                                        goto fail;
+                                }
+                        }
+                        free(now);
+                }
+        }
+        free(drv);
+        drv = NULL;
+        if (!driver_is(hd, pid, b->orig_driver)) {
+                *failed_step = "verify";
+                r = -EIO;
+                goto fail;
+        }
+        return 0;
+fail:
+        free(drv);
+        *failed_errno = r;
+        return r;
+}
+
+/* vfio-platform owns the device when the driver link says so. */
+static int bind_vfio(TvHostdev *hd, const char *pid, const char *cur, const char **failed_step)
+{
+        int r;
+
+        *failed_step = "driver_override";
+        r = tv_sysfs_set_override(hd->host, pid, VFIO);
+        if (r < 0)
+                return r;
+        if (cur && strcmp(cur, VFIO) != 0) {
+                *failed_step = "unbind";
+                r = tv_sysfs_unbind(hd->host, pid, cur);
+                if (r < 0)
+                        return r;
+        }
+        if (!cur || strcmp(cur, VFIO) != 0) {
+                *failed_step = "bind";
+                r = tv_sysfs_bind(hd->host, pid, VFIO);
+                if (r < 0)
+                        return r;
+        }
+        *failed_step = "verify";
+        return driver_is(hd, pid, VFIO) ? 0 : -EIO;
+}
+
+static int detach_one(TvHostdev *hd, TvHostdevItem *it, TvError *err)
+{
+        TvBinding *b = it->binding;
+        const char *pid = it->platform_id, *step, *rstep;
+        char *cur = NULL, *ovr = NULL, *drift = NULL;
+        TvError ignored = { 0 };
+        int r, rerr;
+
+        if (b->phase == TV_PHASE_BOUND && driver_is(hd, pid, VFIO))
+                return 0; /* already ours: prepare is idempotent */
+        if (b->phase != TV_PHASE_NONE) {
+                /* an interrupted step: put the device back first, then start over */
+                r = tv_hostdev_recover(hd, it, &drift, err);
+                free(drift);
+                if (r < 0)
+                        return -1;
+        }
+        r = current_driver(hd, pid, &cur);
+        if (r == 0)
+                r = tv_sysfs_get_override(hd->host, pid, &ovr);
+        if (r < 0) {
+                free(cur);
+                return step_error(err, pid, "read current driver", r);
+        }
+        if (cur && strcmp(cur, VFIO) == 0) {
+                /* found on vfio already (bound by hand): adopt; reattach reprobes */
+                free(cur);
+                free(ovr);
+                cur = ovr = NULL;
+                b->phase = TV_PHASE_BOUND;
+                if (hd->record(hd->userdata, err) < 0) {
+                        b->phase = TV_PHASE_NONE;
+                        return -1;
+                }
+                return 0;
+        }
+        /* record what to restore before touching anything */
+        b->orig_driver = cur;
+        b->orig_override = ovr;
+        if (set_phase(hd, b, TV_PHASE_DETACHING, err) < 0) {
+                tv_binding_reset(b);
+                return -1;
+        }
+        r = bind_vfio(hd, pid, b->orig_driver, &step);
+        if (r < 0) {
+                step_error(err, pid, step, r);
+                if (restore_original(hd, pid, b, &rstep, &rerr) < 0) {
+                        tv_error_prefix(err, "rollback (%s: %s) failed too, recorded for the next start",
+                                        rstep, strerror(-rerr));
+                        return -1;
+                }
+                b->phase = TV_PHASE_NONE;
+                hd->record(hd->userdata, &ignored); /* if this fails, the next start re-restores: harmless */
+                tv_binding_reset(b);
+                return -1;
+        }
+        return set_phase(hd, b, TV_PHASE_BOUND, err);
+}
+
+/* Back to vfio-platform after a failed reattach, so the device is whole. */
+static void rebind_after_failed_reattach(TvHostdev *hd, TvHostdevItem *it)
+{
+        const char *step;
+        char *cur = NULL;
+
+        if (current_driver(hd, it->platform_id, &cur) < 0)
+                return;
+        if (bind_vfio(hd, it->platform_id, cur, &step) == 0) {
+                it->binding->phase = TV_PHASE_BOUND;
+                hd->record(hd->userdata, NULL);
+        }
+        free(cur);
+}
+
+static int reattach_one(TvHostdev *hd, TvHostdevItem *it, TvError *err)
+{
+        TvBinding *b = it->binding;
+        const char *step;
+        int r, rerr;
+
+        if (b->phase == TV_PHASE_NONE)
+                return 0;
+        if (set_phase(hd, b, TV_PHASE_REATTACHING, err) < 0)
+                return -1;
+        r = restore_original(hd, it->platform_id, b, &step, &rerr);
+        if (r < 0) {
+                step_error(err, it->platform_id, step, rerr);
+                rebind_after_failed_reattach(hd, it);
+                if (b->phase == TV_PHASE_BOUND)
+                        tv_error_prefix(err, "left bound to vfio-platform, release again to retry");
+                return -1;
+        }
+        b->phase = TV_PHASE_NONE;
+        if (hd->record(hd->userdata, err) < 0) {
+                b->phase = TV_PHASE_REATTACHING; /* retried at the next start */
+                return -1;
+        }
+        tv_binding_reset(b);
+        return 0;
+}
+
+static bool in_batch(const TvHostdevItem *items, size_t n, const char *pid)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(items[i].platform_id, pid) == 0)
+                        return true;
+        return false;
+}
+
+static int check_group(TvHostdev *hd, const TvHostdevItem *items, size_t n, const char *pid,
+                       int *group_out, TvError *err)
+{
+        char **members = NULL;
+        int group, r;
+
+        r = tv_sysfs_iommu_group(hd->host, pid, &group);
+        if (r < 0)
+                return step_error(err, pid, "read iommu_group", r);
+        if (group < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "%s has no IOMMU group; give it its own SMMU stream (iommus = <&smmu_niso0 ...>) in the host device tree",
+                                    pid);
+        r = tv_sysfs_group_devices(hd->host, group, &members);
+        if (r < 0)
+                return step_error(err, pid, "list IOMMU group", r);
+        for (char **m = members; *m; m++) {
+                char *drv = NULL;
+
+                if (in_batch(items, n, *m))
+                        continue;
+                r = current_driver(hd, *m, &drv);
+                if (r == 0 && drv && strcmp(drv, VFIO) != 0) {
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                     "IOMMU group %d of %s also holds %s, which is bound to host driver %s; "
+                                     "assign %s to the same domain or unbind it from %s",
+                                     group, pid, *m, drv, *m, drv);
+                        free(drv);
+                        tv_strv_free(members);
+                        return -1;
+                }
+                free(drv);
+        }
+        tv_strv_free(members);
+        *group_out = group;
+        return 0;
+}
+
+static int resolve_qemu_ids(const TvHostdevConfig *c, uid_t *uid, gid_t *gid, TvError *err)
+{
+        struct passwd *pw = getpwnam(c->qemu_user);
+        struct group *gr = getgrnam(c->qemu_group);
+
+        if (!pw)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "QEMU user '%s' does not exist; install libvirt-daemon-system or set QemuUser= in tegravirtd.conf",
+                                    c->qemu_user);
+        if (!gr)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "QEMU group '%s' does not exist; set QemuGroup= in tegravirtd.conf",
+                                    c->qemu_group);
+        *uid = pw->pw_uid;
+        *gid = gr->gr_gid;
+        return 0;
+}
+
+int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, TvError *err)
+{
+        bool need_unsafe = false;
+        char *v = NULL;
+        int r;
+
+        if (!tv_sysfs_driver_loaded(hd->host, VFIO))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "the vfio-platform driver is not loaded; run 'modprobe vfio-platform' or add it to /etc/modules-load.d");
+        r = tv_sysfs_param_read(hd->host, "vfio_platform", "reset_required", &v);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "cannot read vfio_platform.reset_required: %s", strerror(-r));
+        if (strcmp(v, "N") != 0) {
+                tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                             "vfio_platform.reset_required is %s but Tegra devices have no vfio reset handler; "
+                             "add vfio_platform.reset_required=0 to the kernel command line (it is read-only at runtime) and reboot",
+                             v);
+                free(v);
+                return -1;
+        }
+        free(v);
+        v = NULL;
+        for (size_t i = 0; i < n; i++)
+                need_unsafe |= items[i].needs_unsafe_interrupts;
+        if (!need_unsafe)
+                return 0;
+        r = tv_sysfs_param_read(hd->host, "vfio_iommu_type1", "allow_unsafe_interrupts", &v);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "cannot read vfio_iommu_type1.allow_unsafe_interrupts: %s (is vfio_iommu_type1 loaded?)",
+                                    strerror(-r));
+        if (strcmp(v, "Y") == 0) {
+                free(v);
+                return 0;
+        }
+        free(v);
+        if (!hd->config->allow_unsafe_interrupts)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "vfio_iommu_type1.allow_unsafe_interrupts is off and Orin's SMMU has no MSI isolation; "
+                                    "set AllowUnsafeInterrupts=yes in tegravirtd.conf or add vfio_iommu_type1.allow_unsafe_interrupts=1 to the kernel command line");
+        r = tv_sysfs_param_write(hd->host, "vfio_iommu_type1", "allow_unsafe_interrupts", "Y");
+        if (r < 0)
+                return step_error(err, "vfio_iommu_type1", "allow_unsafe_interrupts", r);
+        return 0;
+}
+
+int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
+{
+        int *groups;
+        uid_t uid = 0;
+        gid_t gid = 0;
+        size_t done = 0;
+
+        if (tv_hostdev_check_host(hd, items, n, err) < 0)
+                return -1;
+        if (resolve_qemu_ids(hd->config, &uid, &gid, err) < 0)
+                return -1;
+        groups = calloc(n ? n : 1, sizeof(int));
+        if (!groups)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                if (!tv_sysfs_device_exists(hd->host, items[i].platform_id)) {
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                     "%s is not on this host's platform bus; enable its node in the host device tree",
+                                     items[i].platform_id);
+                        goto fail;
+                }
+                if (check_group(hd, items, n, items[i].platform_id, &groups[i], err) < 0)
+                        goto fail;
+        }
+        for (done = 0; done < n; done++)
+                if (detach_one(hd, &items[done], err) < 0)
+                        goto rollback;
+        /* the group node exists only once every member is on vfio */
+        for (size_t i = 0; i < n; i++) {
+                int r;
+
+                if (!tv_dev_vfio_group_exists(hd->host, groups[i])) {
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                     "%s: /dev/vfio/%d did not appear after binding vfio-platform",
+                                     items[i].platform_id, groups[i]);
+                        goto rollback;
+                }
+                r = tv_dev_vfio_group_chown(hd->host, groups[i], uid, gid, 0660);
+                if (r < 0) {
+                        step_error(err, items[i].platform_id, "vfio group permissions", r);
+                        goto rollback;
+                }
+        }
+        free(groups);
+        return 0;
+rollback:
+        while (done-- > 0) {
+                TvError ignored = { 0 };
+
+                reattach_one(hd, &items[done], &ignored);
+        }
+fail:
+        free(groups);
+        return -1;
+}
+
+int tv_hostdev_release(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
+{
+        int ret = 0;
+
+        /* reverse order, like libvirt's reattach */
+        for (size_t i = n; i-- > 0;) {
+                TvBinding *b = items[i].binding;
+
+                if (b->phase == TV_PHASE_DETACHING || b->phase == TV_PHASE_REATTACHING) {
+                        char *drift = NULL;
+
+                        if (tv_hostdev_recover(hd, &items[i], &drift, err) < 0)
+                                ret = -1;
+                        free(drift);
+                        continue;
+                }
+                if (reattach_one(hd, &items[i], err) < 0)
+                        ret = -1;
+        }
+        return ret;
+}
+
+int tv_hostdev_recover(TvHostdev *hd, TvHostdevItem *it, char **drift, TvError *err)
+{
+        TvBinding *b = it->binding;
+        const char *pid = it->platform_id, *step;
+        char *cur = NULL;
+        int r, rerr;
+
+        *drift = NULL;
+        switch (b->phase) {
+        case TV_PHASE_NONE:
+                return 0;
+        case TV_PHASE_BOUND:
+                r = current_driver(hd, pid, &cur);
+                if (r == 0 && cur && strcmp(cur, VFIO) == 0) {
+                        free(cur);
+                        return 0; /* adopt */
+                }
+                if (r < 0 && asprintf(drift, "%s: recorded as bound to vfio-platform but it is gone from sysfs",
+                                      pid) < 0)
+                        *drift = NULL;
+                else if (r == 0 && asprintf(drift, "%s: recorded as bound to vfio-platform but sysfs shows %s",
+                                            pid, cur ? cur : "no driver") < 0)
+                        *drift = NULL;
+                free(cur);
+                if (r < 0)
+                        return 0; /* keep the record until the device is back */
+                /* someone else moved it: the host is the truth, restore what we recorded */
+                break;
+        case TV_PHASE_DETACHING:
+        case TV_PHASE_REATTACHING:
+                break;
+        }
+        if (!tv_sysfs_device_exists(hd->host, pid))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s: device is gone, record kept", pid);
+        r = restore_original(hd, pid, b, &step, &rerr);
+        if (r < 0)
+                return step_error(err, pid, step, rerr);
+        b->phase = TV_PHASE_NONE;
+        if (hd->record(hd->userdata, err) < 0)
+                return -1;
+        tv_binding_reset(b);
+        return 0;
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* tegravirtd: assigns Tegra234 platform devices to libvirt domains. */
+#include "bus-service.h"
+#include "config.h"
+#include "daemon.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: tegravirtd [OPTIONS]\n"
+                "  --sysfs-root DIR   sysfs to act on (default /sys)\n"
+                "  --dev-root DIR     /dev to act on (default /dev)\n"
+                "  --state-dir DIR    persistent state (default %s)\n"
+                "  --catalog FILE     shipped device catalog (default %s)\n"
+                "  --catalog-dir DIR  admin catalog additions (default %s)\n"
+                "  --config FILE      daemon configuration (default %s)\n"
+                "  --check            load everything, reconcile nothing, exit\n"
+                "  --version, --help\n"
+                "The bus is the system bus; DBUS_SYSTEM_BUS_ADDRESS overrides it.\n",
+                TV_DEFAULT_STATE_DIR, TV_DEFAULT_CATALOG, TV_DEFAULT_CATALOG_D, TV_DEFAULT_CONFIG);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        TvDaemon *d = userdata;
+        TvError err = { 0 };
+
+        if (tv_bus_reload(d, &err) < 0)
+                fprintf(stderr, SD_ERR "reload refused, keeping the old catalog and config: %s\n", err.message);
+        else
+                fprintf(stderr, SD_INFO "reloaded catalog and config\n");
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "sysfs-root", required_argument, NULL, 's' },
+                { "dev-root", required_argument, NULL, 'd' },
+                { "state-dir", required_argument, NULL, 'S' },
+                { "catalog", required_argument, NULL, 'c' },
+                { "catalog-dir", required_argument, NULL, 'C' },
+                { "config", required_argument, NULL, 'f' },
+                { "check", no_argument, NULL, 'k' },
+                { "version", no_argument, NULL, 'V' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        TvDaemon d = {
+                .sysfs_root = "/sys",
+                .dev_root = "/dev",
+                .state_dir = TV_DEFAULT_STATE_DIR,
+                .catalog_path = TV_DEFAULT_CATALOG,
+                .catalog_dir = TV_DEFAULT_CATALOG_D,
+                .config_path = TV_DEFAULT_CONFIG,
+        };
+        TvError err = { 0 };
+        sigset_t mask;
+        bool check = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 's': d.sysfs_root = optarg; break;
+                case 'd': d.dev_root = optarg; break;
+                case 'S': d.state_dir = optarg; break;
+                case 'c': d.catalog_path = optarg; break;
+                case 'C': d.catalog_dir = optarg; break;
+                case 'f': d.config_path = optarg; break;
+                case 'k': check = true; break;
+                case 'V': printf("tegravirtd %s\n", PACKAGE_VERSION); return 0;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind < argc) {
+                usage(stderr);
+                return 2;
+        }
+        if (tv_daemon_init(&d, &err) < 0) {
+                fprintf(stderr, SD_ERR "tegravirtd: %s\n", err.message);
+                tv_daemon_free(&d);
+                return 1;
+        }
+        if (check) {
+                printf("catalog: %zu devices for %s; state: %zu records\n", d.catalog->n_devices, d.catalog->soc,
+                       d.state.n_entries);
+                tv_daemon_free(&d);
+                return 0;
+        }
+        tv_daemon_reconcile(&d);
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        r = sd_event_default(&d.event);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d);
+        if (r >= 0)
+                r = sd_bus_open_system(&d.bus);
+        if (r < 0) {
+                fprintf(stderr, SD_ERR "tegravirtd: cannot connect to the system bus: %s\n", strerror(-r));
+                goto out;
+        }
+        r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = tv_bus_service_start(&d);
+        if (r < 0) {
+                fprintf(stderr, SD_ERR "tegravirtd: cannot register %s on the bus: %s\n", "org.tegravirt",
+                        strerror(-r));
+                goto out;
+        }
+        sd_notify(0, "READY=1\nSTATUS=Serving org.tegravirt");
+        fprintf(stderr, SD_INFO "tegravirtd %s ready: %zu catalog devices, %zu state records\n", PACKAGE_VERSION,
+                d.catalog->n_devices, d.state.n_entries);
+        r = sd_event_loop(d.event);
+        sd_notify(0, "STOPPING=1");
+out:
+        if (d.bus)
+                sd_bus_flush_close_unref(d.bus);
+        sd_event_unref(d.event);
+        tv_daemon_free(&d);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "sysfs.h"
+#include "tv-validate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ATTR_MAX 4096
+
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+        struct open_how how = {
+                .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : (int)fd;
+}
+
+static int open_root(const char *path, char **copy)
+{
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        *copy = strdup(path);
+        if (!*copy) {
+                close(fd);
+                return -ENOMEM;
+        }
+        return fd;
+}
+
+int tv_host_open(TvHost *h, const char *sysfs_root, const char *dev_root)
+{
+        memset(h, 0, sizeof(*h));
+        h->dev_fd = -1;
+        h->sysfs_fd = open_root(sysfs_root, &h->sysfs_root);
+        if (h->sysfs_fd < 0)
+                return h->sysfs_fd;
+        h->dev_fd = open_root(dev_root, &h->dev_root);
+        if (h->dev_fd < 0) {
+                int r = h->dev_fd;
+
+                tv_host_close(h);
+                return r;
+        }
+        return 0;
+}
+
+void tv_host_close(TvHost *h)
+{
+        if (h->sysfs_fd >= 0)
+                close(h->sysfs_fd);
+        if (h->dev_fd >= 0)
+                close(h->dev_fd);
+        free(h->sysfs_root);
+        free(h->dev_root);
+        h->sysfs_fd = h->dev_fd = -1;
+        h->sysfs_root = h->dev_root = NULL;
+}
+
+void tv_strv_free(char **v)
+{
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+/* Writes one sysfs attribute in a single write(2), as the kernel expects. */
+static int attr_write(int rootfd, const char *path, const char *value)
+{
+        size_t len = strlen(value);
+        ssize_t n;
+        int fd, r = 0;
+
+        fd = open_in_root(rootfd, path, O_WRONLY);
+        if (fd < 0)
+                return fd;
+        do {
+                n = write(fd, value, len);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+                r = -errno;
+        else if ((size_t)n != len)
+                r = -EIO;
+        if (close(fd) < 0 && r == 0 && errno != EINTR)
+                r = -errno;
+        return r;
+}
+
+static int attr_read(int rootfd, const char *path, char **out)
+{
+        char *buf;
+        ssize_t n;
+        int fd;
+
+        fd = open_in_root(rootfd, path, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        buf = malloc(ATTR_MAX + 1);
+        if (!buf) {
+                close(fd);
+                return -ENOMEM;
+        }
+        do {
+                n = read(fd, buf, ATTR_MAX);
+        } while (n < 0 && errno == EINTR);
+        close(fd);
+        if (n < 0) {
+                int r = -errno;
+
+                free(buf);
+                return r;
+        }
+        if (memchr(buf, 0, (size_t)n)) {
+                free(buf);
+                return -EBADMSG; /* embedded NUL: not an attribute we understand */
+        }
+        buf[n] = 0;
+        if (n > 0 && buf[n - 1] == '\n')
+                buf[n - 1] = 0;
+        *out = buf;
+        return 0;
+}
+
+/* Reads a symlink inside the root and returns its last component. */
+static int link_basename(int rootfd, const char *path, char **out)
+{
+        char target[PATH_MAX], dirpath[PATH_MAX];
+        const char *slash = strrchr(path, '/'), *base;
+        ssize_t n;
+        int dfd;
+
+        if (!slash || (size_t)(slash - path) >= sizeof(dirpath))
+                return -EINVAL;
+        memcpy(dirpath, path, (size_t)(slash - path));
+        dirpath[slash - path] = 0;
+        dfd = open_in_root(rootfd, dirpath, O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        n = readlinkat(dfd, slash + 1, target, sizeof(target) - 1);
+        close(dfd);
+        if (n < 0)
+                return -errno;
+        target[n] = 0;
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (!*base)
+                return -EBADMSG;
+        *out = strdup(base);
+        return *out ? 0 : -ENOMEM;
+}
+
+static int dev_path(char *buf, size_t size, const char *pid, const char *attr)
+{
+        if (!tv_device_token_valid(pid))
+                return -EINVAL;
+        if (snprintf(buf, size, "bus/platform/devices/%s/%s", pid, attr) >= (int)size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+bool tv_sysfs_device_exists(TvHost *h, const char *pid)
+{
+        char p[PATH_MAX];
+        int fd;
+
+        if (dev_path(p, sizeof(p), pid, "") < 0)
+                return false;
+        fd = open_in_root(h->sysfs_fd, p, O_PATH | O_DIRECTORY);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
+int tv_sysfs_get_driver(TvHost *h, const char *pid, char **driver)
+{
+        char p[PATH_MAX];
+        int r = dev_path(p, sizeof(p), pid, "driver");
+
+        *driver = NULL;
+        if (r < 0)
+                return r;
+        r = link_basename(h->sysfs_fd, p, driver);
+        if (r == -ENOENT)
+                return tv_sysfs_device_exists(h, pid) ? 0 : -ENODEV;
+        if (r == 0 && !tv_driver_name_valid(*driver)) {
+                free(*driver);
+                *driver = NULL;
+                return -EBADMSG;
+        }
+        return r;
+}
+
+int tv_sysfs_get_override(TvHost *h, const char *pid, char **override)
+{
+        char p[PATH_MAX], *v = NULL;
+        int r = dev_path(p, sizeof(p), pid, "driver_override");
+
+        *override = NULL;
+        if (r < 0)
+                return r;
+        r = attr_read(h->sysfs_fd, p, &v);
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        /* kernels print "(null)" or nothing for an unset override */
+        if (!*v || strcmp(v, "(null)") == 0) {
+                free(v);
+                return 0;
+        }
+        if (!tv_driver_name_valid(v)) {
+                free(v);
+                return -EBADMSG;
+        }
+        *override = v;
+        return 0;
+}
+
+int tv_sysfs_set_override(TvHost *h, const char *pid, const char *override)
+{
+        char p[PATH_MAX];
+        int r = dev_path(p, sizeof(p), pid, "driver_override");
+
+        if (r < 0)
+                return r;
+        if (override && !tv_driver_name_valid(override))
+                return -EINVAL;
+        r = attr_write(h->sysfs_fd, p, override ? override : "\n");
+        return r == -ENOENT ? -ENODEV : r;
+}
+
+static int driver_attr(TvHost *h, const char *driver, const char *attr, const char *pid)
+{
+        char p[PATH_MAX];
+
+        if (!tv_driver_name_valid(driver) || !tv_device_token_valid(pid))
+                return -EINVAL;
+        if (snprintf(p, sizeof(p), "bus/platform/drivers/%s/%s", driver, attr) >= (int)sizeof(p))
+                return -ENAMETOOLONG;
+        return attr_write(h->sysfs_fd, p, pid);
+}
+
+int tv_sysfs_bind(TvHost *h, const char *pid, const char *driver)
+{
+        return driver_attr(h, driver, "bind", pid);
+}
+
+int tv_sysfs_unbind(TvHost *h, const char *pid, const char *driver)
+{
+        return driver_attr(h, driver, "unbind", pid);
+}
+
+int tv_sysfs_drivers_probe(TvHost *h, const char *pid)
+{
+        if (!tv_device_token_valid(pid))
+                return -EINVAL;
+        return attr_write(h->sysfs_fd, "bus/platform/drivers_probe", pid);
+}
+
+bool tv_sysfs_driver_loaded(TvHost *h, const char *driver)
+{
+        char p[PATH_MAX];
+        int fd;
+
+        if (!tv_driver_name_valid(driver))
+                return false;
+        snprintf(p, sizeof(p), "bus/platform/drivers/%s", driver);
+        fd = open_in_root(h->sysfs_fd, p, O_PATH | O_DIRECTORY);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
+int tv_sysfs_iommu_group(TvHost *h, const char *pid, int *group)
+{
+        char p[PATH_MAX], *base = NULL, *end;
+        long v;
+        int r = dev_path(p, sizeof(p), pid, "iommu_group");
+
+        *group = -1;
+        if (r < 0)
+                return r;
+        r = link_basename(h->sysfs_fd, p, &base);
+        if (r == -ENOENT)
+                return tv_sysfs_device_exists(h, pid) ? 0 : -ENODEV;
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtol(base, &end, 10);
+        if (errno || *end || end == base || v < 0 || v > 1000000)
+                r = -EBADMSG;
+        else
+                *group = (int)v;
+        free(base);
+        return r;
+}
+
+int tv_sysfs_group_devices(TvHost *h, int group, char ***pids)
+{
+        char p[PATH_MAX];
+        struct dirent *de;
+        size_t n = 0, cap = 8;
+        char **v;
+        DIR *d;
+        int fd;
+
+        *pids = NULL;
+        snprintf(p, sizeof(p), "kernel/iommu_groups/%d/devices", group);
+        fd = open_in_root(h->sysfs_fd, p, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        v = calloc(cap + 1, sizeof(char *));
+        if (!v) {
+                closedir(d);
+                return -ENOMEM;
+        }
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (!tv_device_token_valid(de->d_name))
+                        continue; /* not a platform device name we could act on */
+                if (n == cap) {
+                        char **nv = realloc(v, (cap * 2 + 1) * sizeof(char *));
+
+                        if (!nv)
+                                goto oom;
+                        v = nv;
+                        cap *= 2;
+                }
+                v[n] = strdup(de->d_name);
+                if (!v[n])
+                        goto oom;
+                v[++n] = NULL;
+        }
+        closedir(d);
+        *pids = v;
+        return 0;
+oom:
+        closedir(d);
+        tv_strv_free(v);
+        return -ENOMEM;
+}
+
+static int param_path(char *p, size_t size, const char *mod, const char *param)
+{
+        if (!tv_driver_name_valid(mod) || !tv_driver_name_valid(param))
+                return -EINVAL;
+        if (snprintf(p, size, "module/%s/parameters/%s", mod, param) >= (int)size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value)
+{
+        char p[PATH_MAX];
+        int r = param_path(p, sizeof(p), mod, param);
+
+        *value = NULL;
+        return r < 0 ? r : attr_read(h->sysfs_fd, p, value);
+}
+
+int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value)
+{
+        char p[PATH_MAX];
+        int r = param_path(p, sizeof(p), mod, param);
+
+        return r < 0 ? r : attr_write(h->sysfs_fd, p, value);
+}
+
+bool tv_dev_vfio_group_exists(TvHost *h, int group)
+{
+        char p[64];
+        int fd;
+
+        snprintf(p, sizeof(p), "vfio/%d", group);
+        fd = open_in_root(h->dev_fd, p, O_PATH);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
+int tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode)
+{
+        char p[64];
+        int fd, r = 0;
+
+        snprintf(p, sizeof(p), "vfio/%d", group);
+        fd = open_in_root(h->dev_fd, p, O_PATH);
+        if (fd < 0)
+                return fd;
+        /* O_PATH fds need AT_EMPTY_PATH for fchownat and /proc for chmod */
+        if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+                r = -errno;
+        } else {
+                char proc[64];
+
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                if (chmod(proc, mode) < 0)
+                        r = -errno;
+        }
+        close(fd);
+        return r;
+}

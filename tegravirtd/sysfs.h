@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Platform-bus access under a redirectable sysfs and /dev root. Every path is
+ * resolved with openat2(RESOLVE_IN_ROOT) so nothing outside the roots can be
+ * reached, whatever the names or the symlinks in the tree say.
+ */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct TvHost {
+        int sysfs_fd;
+        int dev_fd;
+        char *sysfs_root;
+        char *dev_root;
+} TvHost;
+
+int tv_host_open(TvHost *h, const char *sysfs_root, const char *dev_root);
+void tv_host_close(TvHost *h);
+
+/* All functions return 0 or -errno. Device ids must pass tv_device_token_valid. */
+bool tv_sysfs_device_exists(TvHost *h, const char *pid);
+/* *driver = NULL when unbound. */
+int tv_sysfs_get_driver(TvHost *h, const char *pid, char **driver);
+/* *override = NULL when unset ("(null)" or empty). */
+int tv_sysfs_get_override(TvHost *h, const char *pid, char **override);
+/* override NULL clears it. */
+int tv_sysfs_set_override(TvHost *h, const char *pid, const char *override);
+int tv_sysfs_bind(TvHost *h, const char *pid, const char *driver);
+int tv_sysfs_unbind(TvHost *h, const char *pid, const char *driver);
+int tv_sysfs_drivers_probe(TvHost *h, const char *pid);
+bool tv_sysfs_driver_loaded(TvHost *h, const char *driver);
+/* *group = -1 when the device has no IOMMU group. */
+int tv_sysfs_iommu_group(TvHost *h, const char *pid, int *group);
+/* NULL-terminated list of the platform ids in a group; free with tv_strv_free. */
+int tv_sysfs_group_devices(TvHost *h, int group, char ***pids);
+/* Reads /sys/module/<mod>/parameters/<param> (trailing newline stripped). */
+int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value);
+int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value);
+/* /dev/vfio/<group>: exists? chown/chmod. */
+bool tv_dev_vfio_group_exists(TvHost *h, int group);
+int tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode);
+
+void tv_strv_free(char **v);
