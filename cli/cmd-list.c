@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* tegravirtctl list, tegravirtctl assignments. */
+#include "tegravirtctl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tv-names.h"
+
+void ctl_device_list_clear(CtlDeviceList *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].name);
+                free(l->items[i].platform_id);
+                free(l->items[i].kind);
+                free(l->items[i].state);
+                free(l->items[i].domain);
+        }
+        free(l->items);
+        l->items = NULL;
+        l->n = 0;
+}
+
+void ctl_assignment_list_clear(CtlAssignmentList *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].domain);
+                free(l->items[i].device);
+        }
+        free(l->items);
+        l->items = NULL;
+        l->n = 0;
+}
+
+int ctl_fetch_devices(Ctl *ctl, CtlDeviceList *out)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name, *pid, *kind, *state, *domain;
+        int r;
+
+        r = ctl_call_manager(ctl, "ListDevices", &reply, "");
+        if (r != CTL_EXIT_OK)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(sssss)");
+        if (r < 0)
+                return ctl_reply_error("ListDevices", r);
+        while ((r = sd_bus_message_read(reply, "(sssss)", &name, &pid, &kind, &state, &domain)) > 0) {
+                CtlDevice *items = reallocarray(out->items, out->n + 1, sizeof(*items)), *d;
+
+                if (!items)
+                        goto oom;
+                out->items = items;
+                d = &items[out->n++];
+                memset(d, 0, sizeof(*d));
+                d->name = strdup(name);
+                d->platform_id = strdup(pid);
+                d->kind = strdup(kind);
+                d->state = strdup(state);
+                d->domain = strdup(domain);
+                if (!d->name || !d->platform_id || !d->kind || !d->state || !d->domain)
+                        goto oom;
+        }
+        if (r < 0)
+                goto bad;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                goto bad;
+        return CTL_EXIT_OK;
+bad:
+        ctl_device_list_clear(out);
+        return ctl_reply_error("ListDevices", r);
+oom:
+        ctl_device_list_clear(out);
+        return ctl_fail("out of memory");
+}
+
+int ctl_fetch_assignments(Ctl *ctl, CtlAssignmentList *out)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *domain, *device;
+        int r;
+
+        r = ctl_call_manager(ctl, "ListAssignments", &reply, "");
+        if (r != CTL_EXIT_OK)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        if (r < 0)
+                return ctl_reply_error("ListAssignments", r);
+        while ((r = sd_bus_message_read(reply, "(ss)", &domain, &device)) > 0) {
+                CtlAssignment *items = reallocarray(out->items, out->n + 1, sizeof(*items)), *a;
+
+                if (!items)
+                        goto oom;
+                out->items = items;
+                a = &items[out->n++];
+                memset(a, 0, sizeof(*a));
+                a->domain = strdup(domain);
+                a->device = strdup(device);
+                if (!a->domain || !a->device)
+                        goto oom;
+        }
+        if (r < 0)
+                goto bad;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                goto bad;
+        return CTL_EXIT_OK;
+bad:
+        ctl_assignment_list_clear(out);
+        return ctl_reply_error("ListAssignments", r);
+oom:
+        ctl_assignment_list_clear(out);
+        return ctl_fail("out of memory");
+}
+
+int cmd_list(Ctl *ctl, int argc, char **argv)
+{
+        static const char *const headers[] = { "NAME", "PLATFORM-ID", "KIND", "STATE", "DOMAIN" };
+        _cleanup_(ctl_table_freep_) CtlTable *t = NULL;
+        CtlDeviceList l = {};
+        int r;
+
+        r = ctl_fetch_devices(ctl, &l);
+        if (r != CTL_EXIT_OK)
+                return r;
+
+        if (ctl->json) {
+                CtlJson j;
+
+                ctl_json_init(&j, stdout);
+                ctl_json_begin_object(&j);
+                ctl_json_key(&j, "devices");
+                ctl_json_begin_array(&j);
+                for (size_t i = 0; i < l.n; i++) {
+                        ctl_json_begin_object(&j);
+                        ctl_json_key(&j, "name");
+                        ctl_json_string(&j, l.items[i].name);
+                        ctl_json_key(&j, "platform_id");
+                        ctl_json_string(&j, l.items[i].platform_id);
+                        ctl_json_key(&j, "kind");
+                        ctl_json_string(&j, l.items[i].kind);
+                        ctl_json_key(&j, "state");
+                        ctl_json_string(&j, l.items[i].state);
+                        ctl_json_key(&j, "domain");
+                        ctl_json_string_or_null(&j, l.items[i].domain);
+                        ctl_json_end_object(&j);
+                }
+                ctl_json_end_array(&j);
+                ctl_json_end_object(&j);
+                ctl_json_finish(&j);
+                ctl_device_list_clear(&l);
+                return CTL_EXIT_OK;
+        }
+
+        t = ctl_table_new(5, headers);
+        if (!t)
+                goto oom;
+        for (size_t i = 0; i < l.n; i++) {
+                const char *row[] = { l.items[i].name, l.items[i].platform_id, l.items[i].kind,
+                                      l.items[i].state, l.items[i].domain };
+
+                if (ctl_table_add(t, row) < 0)
+                        goto oom;
+        }
+        ctl_table_print(t, stdout, ctl->legend);
+        ctl_device_list_clear(&l);
+        return CTL_EXIT_OK;
+oom:
+        ctl_device_list_clear(&l);
+        return ctl_fail("out of memory");
+}
+
+int cmd_assignments(Ctl *ctl, int argc, char **argv)
+{
+        static const char *const headers[] = { "DOMAIN", "DEVICE" };
+        _cleanup_(ctl_table_freep_) CtlTable *t = NULL;
+        CtlAssignmentList l = {};
+        int r;
+
+        r = ctl_fetch_assignments(ctl, &l);
+        if (r != CTL_EXIT_OK)
+                return r;
+
+        if (ctl->json) {
+                CtlJson j;
+
+                ctl_json_init(&j, stdout);
+                ctl_json_begin_object(&j);
+                ctl_json_key(&j, "assignments");
+                ctl_json_begin_array(&j);
+                for (size_t i = 0; i < l.n; i++) {
+                        ctl_json_begin_object(&j);
+                        ctl_json_key(&j, "domain");
+                        ctl_json_string(&j, l.items[i].domain);
+                        ctl_json_key(&j, "device");
+                        ctl_json_string(&j, l.items[i].device);
+                        ctl_json_end_object(&j);
+                }
+                ctl_json_end_array(&j);
+                ctl_json_end_object(&j);
+                ctl_json_finish(&j);
+                ctl_assignment_list_clear(&l);
+                return CTL_EXIT_OK;
+        }
+
+        t = ctl_table_new(2, headers);
+        if (!t)
+                goto oom;
+        for (size_t i = 0; i < l.n; i++) {
+                const char *row[] = { l.items[i].domain, l.items[i].device };
+
+                if (ctl_table_add(t, row) < 0)
+                        goto oom;
+        }
+        ctl_table_print(t, stdout, ctl->legend);
+        ctl_assignment_list_clear(&l);
+        return CTL_EXIT_OK;
+oom:
+        ctl_assignment_list_clear(&l);
+        return ctl_fail("out of memory");
+}
