@@ -132,23 +132,23 @@ static int prop_unsafe(sd_bus *bus, const char *path, const char *iface, const c
         return sd_bus_message_append(reply, "s", tv_daemon_unsafe_interrupts(userdata));
 }
 
+/* Changing methods need CAP_SYS_ADMIN (sd-bus checks it) until polkit lands; reading is open. */
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "u", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Soc", "s", prop_soc, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("UnsafeInterrupts", "s", prop_unsafe, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssss)", devices),
-                                method_list_devices, 0),
+                                method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AssignDevice", SD_BUS_ARGS("s", domain, "s", device), SD_BUS_NO_RESULT,
-                                method_assign, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_assign, 0),
         SD_BUS_METHOD_WITH_ARGS("UnassignDevice", SD_BUS_ARGS("s", domain, "s", device), SD_BUS_NO_RESULT,
-                                method_unassign, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_unassign, 0),
         SD_BUS_METHOD_WITH_ARGS("ListAssignments", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", assignments),
-                                method_list_assignments, 0),
+                                method_list_assignments, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PrepareDomain", SD_BUS_ARGS("s", domain, "s", domain_xml), SD_BUS_NO_RESULT,
-                                method_prepare, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ReleaseDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_release,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_prepare, 0),
+        SD_BUS_METHOD_WITH_ARGS("ReleaseDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_release, 0),
         SD_BUS_VTABLE_END
 };
 
@@ -278,7 +278,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("State", "s", prop_dev_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Domain", "s", prop_dev_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Driver", "s", prop_dev_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IommuGroup", "i", prop_dev_group, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuGroup", "i", prop_dev_group, 0, 0),
         SD_BUS_PROPERTY("Clocks", "a(us)", prop_dev_refs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Resets", "a(us)", prop_dev_refs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("PowerDomains", "a(us)", prop_dev_refs, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -5,7 +5,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 #include "catalog.h"
-#include "config.h"
+#include "daemon-config.h"
 #include "hostdev.h"
 #include "state.h"
 #include "sysfs.h"

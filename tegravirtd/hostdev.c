@@ -53,20 +53,6 @@ static int step_error(TvError *err, const char *pid, const char *step, int r)
         return tv_error_set(err, name, "%s: step %s failed: %s", pid, step, strerror(-r));
 }
 
-/* Sets phase and persists it; on failure the in-memory phase is restored. */
-static int set_phase(TvHostdev *hd, TvBinding *b, TvPhase phase, TvError *err)
-{
-        TvPhase old = b->phase;
-
-        b->phase = phase;
-        if (hd->record(hd->userdata, err) < 0) {
-                b->phase = old;
-                tv_error_prefix(err, "cannot record the binding state, host left unchanged");
-                return -1;
-        }
-        return 0;
-}
-
 static int current_driver(TvHostdev *hd, const char *pid, char **drv)
 {
         return tv_sysfs_get_driver(hd->host, pid, drv);
@@ -173,65 +159,6 @@ static int bind_vfio(TvHostdev *hd, const char *pid, const char *cur, const char
         return driver_is(hd, pid, VFIO) ? 0 : -EIO;
 }
 
-static int detach_one(TvHostdev *hd, TvHostdevItem *it, TvError *err)
-{
-        TvBinding *b = it->binding;
-        const char *pid = it->platform_id, *step, *rstep;
-        char *cur = NULL, *ovr = NULL, *drift = NULL;
-        TvError ignored = { 0 };
-        int r, rerr;
-
-        if (b->phase == TV_PHASE_BOUND && driver_is(hd, pid, VFIO))
-                return 0; /* already ours: prepare is idempotent */
-        if (b->phase != TV_PHASE_NONE) {
-                /* an interrupted step: put the device back first, then start over */
-                r = tv_hostdev_recover(hd, it, &drift, err);
-                free(drift);
-                if (r < 0)
-                        return -1;
-        }
-        r = current_driver(hd, pid, &cur);
-        if (r == 0)
-                r = tv_sysfs_get_override(hd->host, pid, &ovr);
-        if (r < 0) {
-                free(cur);
-                return step_error(err, pid, "read current driver", r);
-        }
-        if (cur && strcmp(cur, VFIO) == 0) {
-                /* found on vfio already (bound by hand): adopt; reattach reprobes */
-                free(cur);
-                free(ovr);
-                cur = ovr = NULL;
-                b->phase = TV_PHASE_BOUND;
-                if (hd->record(hd->userdata, err) < 0) {
-                        b->phase = TV_PHASE_NONE;
-                        return -1;
-                }
-                return 0;
-        }
-        /* record what to restore before touching anything */
-        b->orig_driver = cur;
-        b->orig_override = ovr;
-        if (set_phase(hd, b, TV_PHASE_DETACHING, err) < 0) {
-                tv_binding_reset(b);
-                return -1;
-        }
-        r = bind_vfio(hd, pid, b->orig_driver, &step);
-        if (r < 0) {
-                step_error(err, pid, step, r);
-                if (restore_original(hd, pid, b, &rstep, &rerr) < 0) {
-                        tv_error_prefix(err, "rollback (%s: %s) failed too, recorded for the next start",
-                                        rstep, strerror(-rerr));
-                        return -1;
-                }
-                b->phase = TV_PHASE_NONE;
-                hd->record(hd->userdata, &ignored); /* if this fails, the next start re-restores: harmless */
-                tv_binding_reset(b);
-                return -1;
-        }
-        return set_phase(hd, b, TV_PHASE_BOUND, err);
-}
-
 /* Back to vfio-platform after a failed reattach, so the device is whole. */
 static void rebind_after_failed_reattach(TvHostdev *hd, TvHostdevItem *it)
 {
@@ -240,38 +167,9 @@ static void rebind_after_failed_reattach(TvHostdev *hd, TvHostdevItem *it)
 
         if (current_driver(hd, it->platform_id, &cur) < 0)
                 return;
-        if (bind_vfio(hd, it->platform_id, cur, &step) == 0) {
+        if (bind_vfio(hd, it->platform_id, cur, &step) == 0)
                 it->binding->phase = TV_PHASE_BOUND;
-                hd->record(hd->userdata, NULL);
-        }
         free(cur);
-}
-
-static int reattach_one(TvHostdev *hd, TvHostdevItem *it, TvError *err)
-{
-        TvBinding *b = it->binding;
-        const char *step;
-        int r, rerr;
-
-        if (b->phase == TV_PHASE_NONE)
-                return 0;
-        if (set_phase(hd, b, TV_PHASE_REATTACHING, err) < 0)
-                return -1;
-        r = restore_original(hd, it->platform_id, b, &step, &rerr);
-        if (r < 0) {
-                step_error(err, it->platform_id, step, rerr);
-                rebind_after_failed_reattach(hd, it);
-                if (b->phase == TV_PHASE_BOUND)
-                        tv_error_prefix(err, "left bound to vfio-platform, release again to retry");
-                return -1;
-        }
-        b->phase = TV_PHASE_NONE;
-        if (hd->record(hd->userdata, err) < 0) {
-                b->phase = TV_PHASE_REATTACHING; /* retried at the next start */
-                return -1;
-        }
-        tv_binding_reset(b);
-        return 0;
 }
 
 static bool in_batch(const TvHostdevItem *items, size_t n, const char *pid)
@@ -385,12 +283,90 @@ int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, T
         return 0;
 }
 
+/* Persists the batch's records; errors go to err when given. */
+static int record(TvHostdev *hd, TvError *err)
+{
+        TvError ignored = { 0 };
+
+        return hd->record(hd->userdata, err ? err : &ignored);
+}
+
+/* Restores every DETACHING/REATTACHING item of the batch to its original driver.
+ * Items that cannot be restored keep their phase, recorded for the next start. */
+static void restore_batch(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
+{
+        for (size_t i = n; i-- > 0;) {
+                TvBinding *b = items[i].binding;
+                const char *step;
+                int rerr;
+
+                if (b->phase != TV_PHASE_DETACHING && b->phase != TV_PHASE_REATTACHING)
+                        continue;
+                if (restore_original(hd, items[i].platform_id, b, &step, &rerr) < 0) {
+                        tv_error_prefix(err, "rollback of %s (%s: %s) failed too, recorded for the next start",
+                                        items[i].platform_id, step, strerror(-rerr));
+                        continue;
+                }
+                b->phase = TV_PHASE_NONE;
+        }
+        record(hd, NULL); /* if this fails, the next start restores again: harmless */
+        for (size_t i = 0; i < n; i++)
+                if (items[i].binding->phase == TV_PHASE_NONE)
+                        tv_binding_reset(items[i].binding);
+}
+
+/* Reads what each item is bound to now and plans to restore exactly that. */
+static int plan_detach(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
+{
+        for (size_t i = 0; i < n; i++) {
+                TvBinding *b = items[i].binding;
+                const char *pid = items[i].platform_id;
+                char *cur = NULL, *ovr = NULL, *drift = NULL;
+                int r;
+
+                if (b->phase == TV_PHASE_DETACHING || b->phase == TV_PHASE_REATTACHING) {
+                        /* an interrupted step: put the device back first, then start over */
+                        r = tv_hostdev_recover(hd, &items[i], &drift, err);
+                        free(drift);
+                        if (r < 0)
+                                return -1;
+                }
+                if (b->phase == TV_PHASE_BOUND && driver_is(hd, pid, VFIO))
+                        continue; /* already ours: prepare is idempotent */
+                tv_binding_reset(b);
+                r = current_driver(hd, pid, &cur);
+                if (r == 0)
+                        r = tv_sysfs_get_override(hd->host, pid, &ovr);
+                if (r < 0) {
+                        free(cur);
+                        return step_error(err, pid, "read current driver", r);
+                }
+                if (cur && strcmp(cur, VFIO) == 0) {
+                        /* found on vfio already (bound by hand): adopt it */
+                        free(cur);
+                        free(ovr);
+                        b->phase = TV_PHASE_BOUND;
+                        continue;
+                }
+                b->orig_driver = cur;
+                b->orig_override = ovr;
+                b->phase = TV_PHASE_DETACHING;
+        }
+        return 0;
+}
+
+static void forget_plan(TvHostdevItem *items, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (items[i].binding->phase == TV_PHASE_DETACHING)
+                        tv_binding_reset(items[i].binding);
+}
+
 int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
 {
         int *groups;
         uid_t uid = 0;
         gid_t gid = 0;
-        size_t done = 0;
 
         if (tv_hostdev_check_host(hd, items, n, err) < 0)
                 return -1;
@@ -409,9 +385,28 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                 if (check_group(hd, items, n, items[i].platform_id, &groups[i], err) < 0)
                         goto fail;
         }
-        for (done = 0; done < n; done++)
-                if (detach_one(hd, &items[done], err) < 0)
+        /* one record for the whole batch, before the first host change */
+        if (plan_detach(hd, items, n, err) < 0) {
+                forget_plan(items, n);
+                goto fail;
+        }
+        if (record(hd, err) < 0) {
+                tv_error_prefix(err, "cannot record the binding state, host left unchanged");
+                forget_plan(items, n);
+                goto fail;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *step;
+                int r;
+
+                if (items[i].binding->phase != TV_PHASE_DETACHING)
+                        continue;
+                r = bind_vfio(hd, items[i].platform_id, items[i].binding->orig_driver, &step);
+                if (r < 0) {
+                        step_error(err, items[i].platform_id, step, r);
                         goto rollback;
+                }
+        }
         /* the group node exists only once every member is on vfio */
         for (size_t i = 0; i < n; i++) {
                 int r;
@@ -428,14 +423,20 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                         goto rollback;
                 }
         }
+        for (size_t i = 0; i < n; i++)
+                if (items[i].binding->phase == TV_PHASE_DETACHING)
+                        items[i].binding->phase = TV_PHASE_BOUND;
+        if (record(hd, err) < 0) {
+                /* the record still says "detaching": make the host agree with it */
+                for (size_t i = 0; i < n; i++)
+                        if (items[i].binding->phase == TV_PHASE_BOUND && items[i].binding->orig_driver)
+                                items[i].binding->phase = TV_PHASE_DETACHING;
+                goto rollback;
+        }
         free(groups);
         return 0;
 rollback:
-        while (done-- > 0) {
-                TvError ignored = { 0 };
-
-                reattach_one(hd, &items[done], &ignored);
-        }
+        restore_batch(hd, items, n, err);
 fail:
         free(groups);
         return -1;
@@ -443,23 +444,48 @@ fail:
 
 int tv_hostdev_release(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
 {
+        bool any = false;
         int ret = 0;
 
+        for (size_t i = 0; i < n; i++) {
+                if (items[i].binding->phase == TV_PHASE_NONE)
+                        continue;
+                items[i].binding->phase = TV_PHASE_REATTACHING;
+                any = true;
+        }
+        if (!any)
+                return 0;
+        if (record(hd, err) < 0) {
+                for (size_t i = 0; i < n; i++)
+                        if (items[i].binding->phase == TV_PHASE_REATTACHING)
+                                items[i].binding->phase = TV_PHASE_BOUND;
+                tv_error_prefix(err, "cannot record the binding state, host left unchanged");
+                return -1;
+        }
         /* reverse order, like libvirt's reattach */
         for (size_t i = n; i-- > 0;) {
                 TvBinding *b = items[i].binding;
+                const char *step;
+                int rerr;
 
-                if (b->phase == TV_PHASE_DETACHING || b->phase == TV_PHASE_REATTACHING) {
-                        char *drift = NULL;
-
-                        if (tv_hostdev_recover(hd, &items[i], &drift, err) < 0)
-                                ret = -1;
-                        free(drift);
+                if (b->phase != TV_PHASE_REATTACHING)
+                        continue;
+                if (restore_original(hd, items[i].platform_id, b, &step, &rerr) == 0) {
+                        b->phase = TV_PHASE_NONE;
                         continue;
                 }
-                if (reattach_one(hd, &items[i], err) < 0)
-                        ret = -1;
+                step_error(err, items[i].platform_id, step, rerr);
+                ret = -1;
+                /* back to vfio-platform so the device is whole and release can be retried */
+                rebind_after_failed_reattach(hd, &items[i]);
+                if (b->phase == TV_PHASE_BOUND)
+                        tv_error_prefix(err, "left bound to vfio-platform, release again to retry");
         }
+        if (record(hd, ret < 0 ? NULL : err) < 0)
+                return -1; /* memory and disk disagree: the next start re-restores */
+        for (size_t i = 0; i < n; i++)
+                if (items[i].binding->phase == TV_PHASE_NONE)
+                        tv_binding_reset(items[i].binding);
         return ret;
 }
 

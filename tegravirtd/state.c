@@ -92,13 +92,14 @@ char *tv_state_format(const TvState *s)
         for (size_t i = 0; i < s->n_entries; i++) {
                 const TvStateEntry *e = &s->entries[i];
                 const TvBinding *b = &e->binding;
+                bool none = b->phase == TV_PHASE_NONE; /* nothing to restore: origins are moot */
 
-                if (!e->domain && b->phase == TV_PHASE_NONE)
+                if (!e->domain && none)
                         continue;
                 fprintf(f, "device %s platform-id=%s domain=%s phase=%s driver=%s override=%s\n",
                         e->device, e->platform_id, e->domain ? e->domain : "-",
-                        tv_phase_to_string(b->phase), b->orig_driver ? b->orig_driver : "-",
-                        b->orig_override ? b->orig_override : "-");
+                        tv_phase_to_string(b->phase), !none && b->orig_driver ? b->orig_driver : "-",
+                        !none && b->orig_override ? b->orig_override : "-");
         }
         if (fclose(f) != 0) {
                 free(buf);

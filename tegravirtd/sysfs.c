@@ -17,8 +17,10 @@
 
 static int open_in_root(int rootfd, const char *path, int flags)
 {
+        /* openat2 refuses O_PATH combined with anything but O_CLOEXEC/O_DIRECTORY/O_NOFOLLOW */
+        int extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY;
         struct open_how how = {
-                .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY),
+                .flags = (unsigned long long)(flags | extra),
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "config.h"
+#include "daemon-config.h"
 #include "tv-fileio.h"
 #include "tv-names.h"
 #include "tv-validate.h"

@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tegravirtctl against a live daemon: tables, --json, exit codes 0 / 1 / 2.
+source "$(dirname "$0")/lib.sh"
+tv_setup
+tv_start_daemon
+ctl() { "$TV_CTL_BIN" "$@"; }
+
+out=$(ctl list)
+check "list shows a header and uarta" bash -c "grep -q '^NAME' <<<'$out' && grep -q '^uarta .*3100000.serial .*serial .*available' <<<'$out'"
+check "assign vm1 uarta" ctl assign vm1 uarta
+check "list shows the domain" bash -c "'$TV_CTL_BIN' list | grep -q '^uarta .*assigned .*vm1'"
+check "assign to another domain exits 1" bash -c "'$TV_CTL_BIN' assign vm2 uarta 2>'$T/err'; [ \$? = 1 ]"
+check "  ... and prints the error name and the owner" bash -c "grep -q 'org.tegravirt.Error.DeviceBusy' '$T/err' && grep -q vm1 '$T/err'"
+check "usage error exits 2" bash -c "'$TV_CTL_BIN' assign vm1 2>/dev/null; [ \$? = 2 ]"
+check "unknown device exits 1 (NoSuchDevice)" bash -c "'$TV_CTL_BIN' assign vm1 nosuch 2>&1 | grep -q NoSuchDevice"
+check "prepare vm1" ctl prepare vm1
+check "status uarta shows the vfio driver" bash -c "'$TV_CTL_BIN' status uarta | grep -q vfio-platform"
+check "--json list parses and says active" python3 -c "
+import json, subprocess, sys
+d = json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'list']))
+u = [x for x in d['devices'] if x['name'] == 'uarta'][0]
+sys.exit(0 if u['state'] == 'active' and u['domain'] == 'vm1' else 1)"
+check "--json status uarta parses" python3 -c "
+import json, subprocess
+json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'status', 'uarta']))"
+check "release vm1" ctl release vm1
+check "the host driver is back" test "$(dev_driver 3100000.serial)" = serial-tegra
+check "unassign vm1 uarta" ctl unassign vm1 uarta
+check "daemon exits 0 on SIGTERM" tv_stop_daemon
+tv_finish

@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared harness for integration tests: a simulated Orin host (FUSE), a private
+# system bus (dbus-daemon) and tegravirtd pointed at both. Source it, then call tv_setup.
+# Environment: TV_BUILD_DIR, TV_SOURCE_DIR (set by meson), TV_DAEMON_WRAPPER
+# (e.g. "valgrind --leak-check=full --error-exitcode=99") to run the daemon under a tool.
+set -euo pipefail
+
+: "${TV_BUILD_DIR:?}" "${TV_SOURCE_DIR:?}"
+TV_DAEMON_BIN="$TV_BUILD_DIR/tegravirtd/tegravirtd"
+TV_CTL_BIN="$TV_BUILD_DIR/cli/tegravirtctl"
+TV_SIM_BIN="$TV_BUILD_DIR/tests/fixture/orin-sim"
+TV_TOPO="${TV_TOPO:-$TV_SOURCE_DIR/tests/fixture/orin-agx.topo}"
+TV_CATALOG="$TV_SOURCE_DIR/catalog/tegra234.xml"
+
+TV_PASS=0
+TV_FAIL=0
+T=""
+SIM_PID=""
+BUS_PID=""
+DAEMON_PID=""
+
+ok() { TV_PASS=$((TV_PASS + 1)); echo "ok - $*"; }
+not_ok() { TV_FAIL=$((TV_FAIL + 1)); echo "not ok - $*"; }
+check() { # check DESCRIPTION COMMAND...
+        local what="$1"; shift
+        if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+tv_cleanup() {
+        set +e
+        tv_stop_daemon
+        [ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
+        if [ -n "$T" ] && mountpoint -q "$T/mnt" 2>/dev/null; then
+                fusermount3 -u "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
+        fi
+        [ -n "$SIM_PID" ] && wait "$SIM_PID" 2>/dev/null
+        [ -n "$T" ] && [ -z "${TV_KEEP:-}" ] && rm -rf "$T"
+}
+
+tv_finish() {
+        echo "# $TV_PASS passed, $TV_FAIL failed"
+        [ "$TV_FAIL" -eq 0 ] && [ "$TV_PASS" -gt 0 ]
+}
+
+wait_for() { # wait_for SECONDS COMMAND...
+        local deadline=$((SECONDS + $1)); shift
+        until "$@"; do
+                [ $SECONDS -ge $deadline ] && return 1
+                sleep 0.05
+        done
+}
+
+tv_setup() {
+        T=$(mktemp -d /tmp/tv-test.XXXXXX)
+        trap tv_cleanup EXIT
+        mkdir -p "$T/mnt" "$T/state" "$T/catalog.d"
+        "$TV_SIM_BIN" --topology "$TV_TOPO" --foreground "$T/mnt" 2>"$T/sim.log" &
+        SIM_PID=$!
+        wait_for 10 test -e "$T/mnt/control" || { echo "fixture did not mount"; cat "$T/sim.log"; exit 1; }
+        cat >"$T/tegravirtd.conf" <<CONF
+# test configuration
+[Daemon]
+QemuUser=nobody
+QemuGroup=nogroup
+AllowUnsafeInterrupts=${TV_ALLOW_UNSAFE:-yes}
+CONF
+        cat >"$T/bus.conf" <<BUS
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$T/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+BUS
+        dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/bus.log" &
+        BUS_PID=$!
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
+        wait_for 10 test -S "$T/bus" || { echo "dbus-daemon did not start"; cat "$T/bus.log"; exit 1; }
+}
+
+tv_daemon_running() { [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; }
+
+name_owned() {
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                NameHasOwner s org.tegravirt 2>/dev/null | grep -q true
+}
+
+tv_start_daemon() {
+        # shellcheck disable=SC2086
+        ${TV_DAEMON_WRAPPER:-} "$TV_DAEMON_BIN" --sysfs-root "$T/mnt/sys" --dev-root "$T/mnt/dev" \
+                --state-dir "$T/state" --catalog "$TV_CATALOG" --catalog-dir "$T/catalog.d" \
+                --config "$T/tegravirtd.conf" "$@" >>"$T/daemon.log" 2>&1 &
+        DAEMON_PID=$!
+        wait_for 60 name_owned || { echo "tegravirtd did not take its name"; cat "$T/daemon.log"; exit 1; }
+}
+
+# Stops the daemon with SIGTERM; returns its exit status (valgrind's too).
+tv_stop_daemon() {
+        local rc=0
+        if tv_daemon_running; then
+                kill -TERM "$DAEMON_PID"
+                wait "$DAEMON_PID" || rc=$?
+        elif [ -n "$DAEMON_PID" ]; then
+                wait "$DAEMON_PID" 2>/dev/null || rc=$?
+        fi
+        DAEMON_PID=""
+        return $rc
+}
+
+# Waits for a daemon that the fixture killed (crash-before/after) and forgets it.
+tv_reap_daemon() {
+        [ -n "$DAEMON_PID" ] && { wait "$DAEMON_PID" 2>/dev/null || true; }
+        DAEMON_PID=""
+        wait_for 10 bash -c '! busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.tegravirt 2>/dev/null | grep -q true'
+}
+
+# mgr METHOD ARGS... : dbus-send call to Manager1; prints the reply or "Error <name>: <msg>".
+mgr() {
+        local method="$1"; shift
+        dbus-send --system --print-reply --reply-timeout=20000 --dest=org.tegravirt /org/tegravirt \
+                "org.tegravirt.Manager1.$method" "$@" 2>&1
+}
+
+# expect_error NAME METHOD ARGS... : the call fails with org.tegravirt.Error.NAME
+expect_error() {
+        local name="$1" out; shift
+        out=$(mgr "$@") && { echo "  unexpected success: $out"; return 1; }
+        if ! grep -q "org.tegravirt.Error.$name" <<<"$out"; then echo "  got: $out"; return 1; fi
+        LAST_ERROR="$out"
+}
+
+expect_ok() {
+        local out
+        out=$(mgr "$@") || { echo "  failed: $out"; return 1; }
+        LAST_REPLY="$out"
+}
+
+sim() { printf '%s' "$*" >"$T/mnt/control"; }
+sim_status() { grep "^$1 " "$T/mnt/status"; }
+dev_driver() { sim_status "$1" | sed -n 's/.* driver=\([^ ]*\).*/\1/p'; }
+dev_override() { sim_status "$1" | sed -n 's/.* override=\([^ ]*\).*/\1/p'; }
+# A device is whole when it is on its host driver without override or on vfio-platform with it.
+dev_whole() {
+        local drv ovr
+        drv=$(dev_driver "$1"); ovr=$(dev_override "$1")
+        [ "$drv" = "$2" ] && [ "$ovr" = "-" ] && return 0
+        [ "$drv" = vfio-platform ] && [ "$ovr" = vfio-platform ] && return 0
+        echo "  $1 half-bound: driver=$drv override=$ovr"
+        return 1
+}
+state_line() { grep "^device $1 " "$T/state/state" 2>/dev/null || true; }

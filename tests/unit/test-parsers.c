@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests: name validation, state file and config parsers, atomic writes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "daemon-config.h"
+#include "state.h"
+#include "tv-fileio.h"
+#include "tv-names.h"
+#include "tv-validate.h"
+
+static int failures;
+
+#define CHECK(cond, what)                                                                                  \
+        do {                                                                                               \
+                if (cond)                                                                                  \
+                        printf("ok - %s\n", what);                                                         \
+                else {                                                                                     \
+                        printf("not ok - %s (line %d)\n", what, __LINE__);                                 \
+                        failures++;                                                                        \
+                }                                                                                          \
+        } while (0)
+
+static void test_validate(void)
+{
+        char big[4097];
+
+        memset(big, 'a', sizeof(big) - 1);
+        big[4096] = 0;
+        CHECK(tv_domain_name_valid("vm1") && tv_domain_name_valid("win10-clone_2.x+y"), "plain domain names");
+        CHECK(!tv_domain_name_valid("") && !tv_domain_name_valid("../x") && !tv_domain_name_valid("a/b") &&
+                      !tv_domain_name_valid(".hidden") && !tv_domain_name_valid("-rf") &&
+                      !tv_domain_name_valid(big) && !tv_domain_name_valid("a b") &&
+                      !tv_domain_name_valid("\xff\xfe"),
+              "hostile domain names");
+        CHECK(tv_device_token_valid("uarta") && tv_device_token_valid("3100000.serial"), "device tokens");
+        CHECK(!tv_device_token_valid("..") && !tv_device_token_valid(".") && !tv_device_token_valid("a/b") &&
+                      !tv_device_token_valid("") && !tv_device_token_valid(big) &&
+                      !tv_device_token_valid("x\n") && !tv_device_token_valid("\xc3\xa9"),
+              "hostile device tokens");
+        CHECK(tv_utf8_valid("h\xc3\xa9llo", 6) && !tv_utf8_valid("\xc0\xaf", 2) && !tv_utf8_valid("\xed\xa0\x80", 3) &&
+                      !tv_utf8_valid("\xe2\x82", 2) && !tv_utf8_valid("a\0b", 3),
+              "UTF-8 validation (overlong, surrogate, truncated, NUL)");
+}
+
+static void test_state(void)
+{
+        static const char good[] =
+                "tegravirt-state 1\n"
+                "device uarta platform-id=3100000.serial domain=vm1 phase=bound driver=serial-tegra override=-\n"
+                "# comment\n"
+                "device gpu platform-id=17000000.gpu domain=- phase=detaching driver=- override=foo\n";
+        static const char *const bad[] = {
+                "",
+                "tegravirt-state 2\n",
+                "tegravirt-state 1\ndevice ../x platform-id=a domain=- phase=none driver=- override=-\n",
+                "tegravirt-state 1\ndevice a platform-id=a/b domain=- phase=none driver=- override=-\n",
+                "tegravirt-state 1\ndevice a platform-id=a domain=- phase=sideways driver=- override=-\n",
+                "tegravirt-state 1\ndevice a platform-id=a domain=- phase=none driver=- \n",
+                "tegravirt-state 1\ndevice a platform-id=a domain=- phase=none driver=- override=- extra=1\n",
+                "tegravirt-state 1\ndevice a platform-id=a domain=- phase=none driver=- override=-\n"
+                "device a platform-id=b domain=- phase=none driver=- override=-\n",
+                "tegravirt-state 1\ndevice a platform-id=a domain=v\xff phase=none driver=- override=-\n",
+        };
+        TvState s = { .dir_fd = -1 };
+        TvError err = { 0 };
+        char *text;
+
+        CHECK(tv_state_parse_buffer(good, strlen(good), &s, &err) == 0 && s.n_entries == 2, "parse a good state file");
+        CHECK(s.n_entries == 2 && strcmp(s.entries[0].domain, "vm1") == 0 &&
+                      s.entries[0].binding.phase == TV_PHASE_BOUND &&
+                      strcmp(s.entries[0].binding.orig_driver, "serial-tegra") == 0 &&
+                      !s.entries[0].binding.orig_override && !s.entries[1].domain &&
+                      s.entries[1].binding.phase == TV_PHASE_DETACHING &&
+                      strcmp(s.entries[1].binding.orig_override, "foo") == 0,
+              "state fields");
+        text = tv_state_format(&s);
+        CHECK(text && strstr(text, "device uarta platform-id=3100000.serial domain=vm1 phase=bound driver=serial-tegra override=-\n"),
+              "state format");
+        free(text);
+        tv_state_free(&s);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char what[64];
+
+                tv_error_clear(&err);
+                s = (TvState){ .dir_fd = -1 };
+                snprintf(what, sizeof(what), "bad state document %zu refused", i);
+                CHECK(tv_state_parse_buffer(bad[i], strlen(bad[i]), &s, &err) < 0 &&
+                              strcmp(err.name, TV_ERR_INVALID_ARGUMENT) == 0 && s.n_entries == 0,
+                      what);
+        }
+}
+
+static void test_state_dir(void)
+{
+        char dir[] = "/tmp/tv-unit-XXXXXX", path[256];
+        TvState s, t;
+        TvError err = { 0 };
+        TvStateEntry *e;
+
+        CHECK(mkdtemp(dir) != NULL, "temp dir");
+        snprintf(path, sizeof(path), "%s/state-dir", dir);
+        CHECK(tv_state_open(&s, path, &err) == 0 && s.n_entries == 0, "open a fresh state dir");
+        e = tv_state_ensure(&s, "uarta", "3100000.serial");
+        e->domain = strdup("vm1");
+        CHECK(tv_state_save(&s, &err) == 0, "save");
+        CHECK(tv_state_open(&t, path, &err) == 0 && t.n_entries == 1 && strcmp(t.entries[0].domain, "vm1") == 0,
+              "reload what was saved");
+        tv_state_free(&t);
+        snprintf(path, sizeof(path), "%s/state-dir/.state.tmp", dir);
+        CHECK(access(path, F_OK) < 0, "no temp file left behind");
+        snprintf(path, sizeof(path), "%s/state-dir/state", dir);
+        {
+                struct stat st;
+
+                CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "state file is 0600");
+        }
+        tv_state_free(&s);
+        snprintf(path, sizeof(path), "rm -rf %s", dir);
+        CHECK(system(path) == 0, "cleanup");
+}
+
+static void test_config(void)
+{
+        static const char *const bad[] = {
+                "QemuUser=x\n",                         /* outside a section */
+                "[Other]\n",
+                "[Daemon]\nQemuUser=\n",
+                "[Daemon]\nQemuUser=a b\n",
+                "[Daemon]\nAllowUnsafeInterrupts=maybe\n",
+                "[Daemon]\nNoSuchKey=1\n",
+                "[Daemon]\njust a line\n",
+                "[Daemon]\nQemuGroup=../etc\n",
+        };
+        TvConfig c = { 0 };
+        TvError err = { 0 };
+        const char *good = "# test\n[Daemon]\n QemuUser = nobody \nQemuGroup=nogroup\r\nAllowUnsafeInterrupts=YES\n";
+
+        CHECK(tv_config_defaults(&c) == 0 && strcmp(c.qemu_user, "libvirt-qemu") == 0 &&
+                      strcmp(c.qemu_group, "kvm") == 0 && !c.allow_unsafe_interrupts,
+              "config defaults (unsafe interrupts off)");
+        CHECK(tv_config_parse_buffer(&c, good, strlen(good), "t", &err) == 0 && strcmp(c.qemu_user, "nobody") == 0 &&
+                      strcmp(c.qemu_group, "nogroup") == 0 && c.allow_unsafe_interrupts,
+              "config parse");
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char what[80];
+
+                tv_error_clear(&err);
+                snprintf(what, sizeof(what), "bad config %zu refused, old values kept", i);
+                CHECK(tv_config_parse_buffer(&c, bad[i], strlen(bad[i]), "t", &err) < 0 &&
+                              strcmp(c.qemu_user, "nobody") == 0 && c.allow_unsafe_interrupts && strstr(err.message, "t"),
+                      what);
+        }
+        tv_error_clear(&err);
+        CHECK(tv_config_parse_buffer(&c, "[Daemon]\nX=1\n", 13, "cfg", &err) < 0 && strstr(err.message, "line 2"),
+              "config error names the line");
+        tv_config_free(&c);
+}
+
+int main(void)
+{
+        test_validate();
+        test_state();
+        test_state_dir();
+        test_config();
+        printf("# %d failure(s)\n", failures);
+        return failures ? 1 : 0;
+}

@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs dependencies and runs the whole suite: gcc -Werror build, ASan+UBSan
+# build, the daemon's tests under valgrind, and every libFuzzer target briefly.
+# Ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SRC=$(pwd)
+OUT=${TV_TEST_OUT:-$SRC/build-tests}
+FUZZ_SECONDS=${TV_FUZZ_SECONDS:-20}
+passed=0
+failed=0
+
+tools/install-deps.sh || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
+
+count_meson() { # count_meson BUILDDIR LABEL
+        local json="$1/meson-logs/testlog.json" p f
+        if [ ! -s "$json" ]; then failed=$((failed + 1)); echo "!! $2: no test log"; return; fi
+        p=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["result"] in ("OK","EXPECTEDFAIL")))' "$json")
+        f=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["result"] not in ("OK","EXPECTEDFAIL")))' "$json")
+        echo "== $2: $p passed, $f failed"
+        passed=$((passed + p)); failed=$((failed + f))
+}
+
+build() { # build DIR MESON-ARGS...
+        local dir="$1"; shift
+        if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null; else meson setup --reconfigure "$dir" "$@" >/dev/null; fi &&
+                meson compile -C "$dir"
+}
+
+echo "### gcc build (-Wall -Wextra -Werror)"
+if build "$OUT/gcc" --werror; then
+        meson test -C "$OUT/gcc" --print-errorlogs --num-processes 2
+        count_meson "$OUT/gcc" "gcc"
+else
+        echo "!! gcc build failed"; failed=$((failed + 1))
+fi
+
+echo "### ASan+UBSan build"
+if CC=clang build "$OUT/asan" --werror -Db_sanitize=address,undefined -Db_lundef=false; then
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                meson test -C "$OUT/asan" --print-errorlogs --num-processes 2
+        count_meson "$OUT/asan" "asan+ubsan"
+else
+        echo "!! asan build failed"; failed=$((failed + 1))
+fi
+
+echo "### daemon tests under valgrind"
+if [ -x "$OUT/gcc/tegravirtd/tegravirtd" ]; then
+        rm -f "$OUT/gcc/meson-logs/testlog.json"
+        TV_DAEMON_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
+                meson test -C "$OUT/gcc" --print-errorlogs --num-processes 2 --suite integration --no-rebuild \
+                integration-roundtrip integration-hostile integration-host-checks integration-concurrency
+        count_meson "$OUT/gcc" "valgrind"
+fi
+
+echo "### libFuzzer targets (${FUZZ_SECONDS}s each)"
+if CC=clang build "$OUT/fuzz" -Dfuzz=true -Dfixture=disabled; then
+        for f in "$OUT"/fuzz/tests/fuzz/fuzz-*; do
+                [ -x "$f" ] || continue
+                name=$(basename "$f"); corpus="$SRC/tests/fuzz/corpus/${name#fuzz-}"
+                mkdir -p "$OUT/fuzz-work/$name"
+                args=("$OUT/fuzz-work/$name"); [ -d "$corpus" ] && args+=("$corpus")
+                if "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "${args[@]}" >"$OUT/$name.log" 2>&1; then
+                        echo "ok - $name: $(grep -m1 'stat::number_of_executed_units' "$OUT/$name.log" | awk '{print $2}') execs"
+                        passed=$((passed + 1))
+                else
+                        echo "not ok - $name"; tail -40 "$OUT/$name.log"; failed=$((failed + 1))
+                fi
+        done
+else
+        echo "!! fuzz build failed"; failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
