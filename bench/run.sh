@@ -74,9 +74,10 @@ printf 'ListDevices: %.0f calls/s from one client (target >= 10000); Peer.Ping b
 
 sleep 1
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$DAEMON_PID/status")
+anon=$(awk '/^Anonymous/ {print $2}' "/proc/$DAEMON_PID/smaps_rollup")
 bus_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$BUS_PID/status")
-printf 'idle RSS: tegravirtd %d KiB (target <= 4096), dbus-daemon %d KiB, ratio %.2f\n' "$rss" "$bus_rss" \
-        "$(echo "$rss / $bus_rss" | bc -l)"
+printf 'idle RSS: tegravirtd %d KiB (target <= 4096; %d KiB of it anonymous, the rest shared library pages), dbus-daemon %d KiB, ratio %.2f\n' \
+        "$rss" "$anon" "$bus_rss" "$(echo "$rss / $bus_rss" | bc -l)"
 w0=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$DAEMON_PID/status")
 sleep 5
 w1=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$DAEMON_PID/status")

@@ -223,23 +223,16 @@ static int prop_dev_string(sd_bus *bus, const char *path, const char *iface, con
 static int prop_dev_driver(sd_bus *bus, const char *path, const char *iface, const char *prop,
                            sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
-        char *drv = NULL;
-        int r;
+        const char *drv = NULL;
 
         tv_daemon_device_state(the_daemon, DEV, &drv, NULL);
-        r = sd_bus_message_append(reply, "s", drv ? drv : "");
-        free(drv);
-        return r;
+        return sd_bus_message_append(reply, "s", drv ? drv : "");
 }
 
 static int prop_dev_group(sd_bus *bus, const char *path, const char *iface, const char *prop,
                           sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
-        int group = -1;
-
-        if (tv_sysfs_iommu_group(&the_daemon->host, DEV->platform_id, &group) < 0)
-                group = -1;
-        return sd_bus_message_append(reply, "i", (int32_t)group);
+        return sd_bus_message_append(reply, "i", (int32_t)tv_daemon_host_view(the_daemon, DEV)->group);
 }
 
 static int append_refs(sd_bus_message *reply, const TvBpmpRef *refs, size_t n)
@@ -302,7 +295,8 @@ void tv_bus_emit_changes(TvDaemon *d)
         for (size_t i = 0; i < d->catalog->n_devices; i++) {
                 const TvCatalogDevice *dev = &d->catalog->devices[i];
                 TvDeviceSnapshot *s = &d->emitted[i];
-                char *drv = NULL, *path = NULL;
+                const char *drv = NULL;
+                char *path = NULL;
                 const char *state = tv_daemon_device_state(d, dev, &drv, NULL);
                 const char *names[4];
                 size_t n = 0;
@@ -313,7 +307,6 @@ void tv_bus_emit_changes(TvDaemon *d)
                         names[n++] = "Domain";
                 if (update(&s->driver, drv ? drv : ""))
                         names[n++] = "Driver";
-                free(drv);
                 names[n] = NULL;
                 if (n == 0 || !d->bus || sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, dev->name, &path) < 0)
                         continue;
@@ -338,7 +331,6 @@ int tv_bus_reload(TvDaemon *d, TvError *err)
 {
         TvCatalog *fresh = NULL, *old = d->catalog;
         TvConfig cfg = { 0 };
-        TvDeviceSnapshot *snaps;
 
         if (tv_config_defaults(&cfg) < 0 || tv_config_load(&cfg, d->config_path, err) < 0) {
                 tv_config_free(&cfg);
@@ -360,23 +352,18 @@ int tv_bus_reload(TvDaemon *d, TvError *err)
                                             s->device);
                 }
         }
-        snaps = calloc(fresh->n_devices ? fresh->n_devices : 1, sizeof(*snaps));
-        if (!snaps) {
-                tv_catalog_free(fresh);
-                tv_config_free(&cfg);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        }
         for (size_t i = 0; i < old->n_devices; i++)
                 if (!tv_catalog_find(fresh, old->devices[i].name))
                         emit_object(d, old->devices[i].name, false);
-        for (size_t i = 0; i < old->n_devices; i++) {
-                free(d->emitted[i].state);
-                free(d->emitted[i].domain);
-                free(d->emitted[i].driver);
-        }
-        free(d->emitted);
-        d->emitted = snaps;
+        tv_daemon_free_views(d);
         d->catalog = fresh;
+        if (tv_daemon_alloc_views(d) < 0) {
+                d->catalog = old;
+                tv_catalog_free(fresh);
+                tv_config_free(&cfg);
+                tv_daemon_alloc_views(d);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
         tv_config_free(&d->config);
         d->config = cfg;
         d->hostdev_config.qemu_user = d->config.qemu_user;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 
 static int record_state(void *userdata, TvError *err)
 {
@@ -46,28 +47,84 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 .record = record_state,
                 .userdata = d,
         };
-        d->emitted = calloc(d->catalog->n_devices ? d->catalog->n_devices : 1, sizeof(*d->emitted));
-        if (!d->emitted)
+        if (tv_daemon_alloc_views(d) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         return 0;
 }
 
-static void snapshots_free(TvDaemon *d)
+int tv_daemon_alloc_views(TvDaemon *d)
 {
-        if (!d->emitted || !d->catalog)
+        size_t n = d->catalog->n_devices ? d->catalog->n_devices : 1;
+
+        d->emitted = calloc(n, sizeof(*d->emitted));
+        d->view = calloc(n, sizeof(*d->view));
+        if (!d->emitted || !d->view) {
+                free(d->emitted);
+                free(d->view);
+                d->emitted = NULL;
+                d->view = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void tv_daemon_free_views(TvDaemon *d)
+{
+        if (!d->catalog)
                 return;
-        for (size_t i = 0; i < d->catalog->n_devices; i++) {
+        for (size_t i = 0; d->emitted && i < d->catalog->n_devices; i++) {
                 free(d->emitted[i].state);
                 free(d->emitted[i].domain);
                 free(d->emitted[i].driver);
         }
+        for (size_t i = 0; d->view && i < d->catalog->n_devices; i++)
+                free(d->view[i].driver);
         free(d->emitted);
+        free(d->view);
         d->emitted = NULL;
+        d->view = NULL;
+}
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + 1;
+}
+
+const TvHostView *tv_daemon_host_view(TvDaemon *d, const TvCatalogDevice *dev)
+{
+        TvHostView *v = &d->view[dev - d->catalog->devices];
+        uint64_t now = now_usec();
+
+        if (v->read_usec && now - v->read_usec < TV_VIEW_MAX_AGE_USEC)
+                return v;
+        free(v->driver);
+        v->driver = NULL;
+        v->present = tv_sysfs_get_driver(&d->host, dev->platform_id, &v->driver) == 0;
+        if (!v->present || tv_sysfs_iommu_group(&d->host, dev->platform_id, &v->group) < 0)
+                v->group = -1;
+        v->read_usec = now;
+        return v;
+}
+
+void tv_daemon_invalidate_view(TvDaemon *d, const char *domain)
+{
+        for (size_t i = 0; i < d->catalog->n_devices; i++) {
+                if (domain) {
+                        TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[i].name);
+
+                        if (!e || !e->domain || strcmp(e->domain, domain) != 0)
+                                continue;
+                }
+                d->view[i].read_usec = 0;
+        }
 }
 
 void tv_daemon_free(TvDaemon *d)
 {
-        snapshots_free(d);
+        tv_daemon_free_views(d);
         if (d->catalog)
                 tv_catalog_free(d->catalog);
         d->catalog = NULL;
@@ -213,6 +270,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         r = n ? tv_hostdev_prepare(&d->hostdev, items, n, err) : 0;
         free(items);
+        tv_daemon_invalidate_view(d, domain);
         if (r < 0)
                 tv_error_prefix(err, "cannot prepare domain %s", domain);
         return r;
@@ -228,6 +286,7 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
                 return -1;
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        tv_daemon_invalidate_view(d, domain);
         r = tv_hostdev_release(&d->hostdev, items, n, err);
         free(items);
         if (r < 0)
@@ -283,35 +342,25 @@ const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev)
         return e && e->domain ? e->domain : "";
 }
 
-const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, char **driver, int *group)
+const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, const char **driver, int *group)
 {
+        const TvHostView *v = tv_daemon_host_view(d, dev);
         TvStateEntry *e = tv_state_find(&d->state, dev->name);
-        char *drv = NULL;
-        int r;
+        TvPhase phase = e ? e->binding.phase : TV_PHASE_NONE;
 
-        if (group && tv_sysfs_iommu_group(&d->host, dev->platform_id, group) < 0)
-                *group = -1;
-        r = tv_sysfs_get_driver(&d->host, dev->platform_id, &drv);
         if (driver)
-                *driver = drv;
-        if (r < 0)
+                *driver = v->driver;
+        if (group)
+                *group = v->group;
+        if (!v->present)
                 return TV_STATE_MISSING;
-        if (e && (e->binding.phase == TV_PHASE_DETACHING || e->binding.phase == TV_PHASE_REATTACHING))
-                goto transition;
-        if (drv && strcmp(drv, TV_VFIO_DRIVER) == 0) {
-                if (!driver)
-                        free(drv);
-                return e && e->binding.phase == TV_PHASE_BOUND ? TV_STATE_ACTIVE : TV_STATE_FOREIGN;
-        }
-        if (!driver)
-                free(drv);
-        if (e && e->binding.phase == TV_PHASE_BOUND)
+        if (phase == TV_PHASE_DETACHING || phase == TV_PHASE_REATTACHING)
+                return TV_STATE_TRANSITION;
+        if (v->driver && strcmp(v->driver, TV_VFIO_DRIVER) == 0)
+                return phase == TV_PHASE_BOUND ? TV_STATE_ACTIVE : TV_STATE_FOREIGN;
+        if (phase == TV_PHASE_BOUND)
                 return TV_STATE_TRANSITION; /* recorded bound, not on vfio: drift */
         return e && e->domain ? TV_STATE_ASSIGNED : TV_STATE_AVAILABLE;
-transition:
-        if (!driver)
-                free(drv);
-        return TV_STATE_TRANSITION;
 }
 
 const char *tv_daemon_unsafe_interrupts(TvDaemon *d)

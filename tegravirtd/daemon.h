@@ -2,6 +2,7 @@
 /* The daemon's state and the operations behind the D-Bus methods (no sd-bus here). */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 #include "catalog.h"
@@ -16,6 +17,17 @@ typedef struct TvDeviceSnapshot {
         char *domain;
         char *driver;
 } TvDeviceSnapshot;
+
+/* What sysfs said about one catalog device, cached so reads do not hit sysfs every call. */
+typedef struct TvHostView {
+        bool present;
+        char *driver;           /* NULL when unbound */
+        int group;              /* -1 when none */
+        uint64_t read_usec;     /* CLOCK_MONOTONIC of the read; 0 = must re-read */
+} TvHostView;
+
+/* A cached view older than this is re-read on the next request (no timers: idle stays idle). */
+#define TV_VIEW_MAX_AGE_USEC (250 * 1000)
 
 typedef struct TvDaemon {
         /* paths (defaults are the real ones; tests redirect them) */
@@ -36,6 +48,7 @@ typedef struct TvDaemon {
         sd_event *event;
         sd_bus *bus;
         TvDeviceSnapshot *emitted;      /* last values announced, per catalog device */
+        TvHostView *view;               /* per catalog device */
 } TvDaemon;
 
 /* Loads config, catalog and state and opens the roots. */
@@ -52,8 +65,14 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvEr
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err);
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err);
 
-/* Live view of one device. Strings are static or owned by the caller (free driver). */
-const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, char **driver, int *group);
+/* Per-device arrays (snapshots, host view) sized for the current catalog. */
+int tv_daemon_alloc_views(TvDaemon *d);
+void tv_daemon_free_views(TvDaemon *d);
+/* Forgets the cached host view of every device assigned to domain (NULL: all). */
+void tv_daemon_invalidate_view(TvDaemon *d, const char *domain);
+const TvHostView *tv_daemon_host_view(TvDaemon *d, const TvCatalogDevice *dev);
+/* State of one device; *driver (may be NULL) points into the cached view. */
+const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, const char **driver, int *group);
 const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev);
 /* "disabled" (config forbids), "allowed" (we may enable), "enabled" (host has it on). */
 const char *tv_daemon_unsafe_interrupts(TvDaemon *d);

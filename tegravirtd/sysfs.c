@@ -23,8 +23,14 @@ static int open_in_root(int rootfd, const char *path, int flags)
                 .flags = (unsigned long long)(flags | extra),
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        long fd;
 
+        /* EAGAIN: a rename elsewhere raced with a ".." walk; the kernel asks us to retry */
+        for (int tries = 0; tries < 64; tries++) {
+                fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
         return fd < 0 ? -errno : (int)fd;
 }
 

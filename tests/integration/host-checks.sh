@@ -35,6 +35,6 @@ expect_ok ReleaseDomain string:vm1 || not_ok "release"
 
 sim "vanish 3140000.serial"
 check "a catalog device absent from the host cannot be assigned" expect_error HostNotReady AssignDevice string:vm1 string:uarte
-check "its State is missing" bash -c "busctl --system get-property org.tegravirt /org/tegravirt/device/uarte org.tegravirt.Device1 State | grep -q missing"
+check "its State is missing (within the 250 ms view age)" wait_for 2 bash -c "busctl --system get-property org.tegravirt /org/tegravirt/device/uarte org.tegravirt.Device1 State | grep -q missing"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tv_finish
