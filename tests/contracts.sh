@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Public contracts stay documented: every D-Bus member, error name, daemon option,
+# config key, CLI command and catalog element appears in the man pages.
+# Usage: contracts.sh SOURCE_DIR TEGRAVIRTD TEGRAVIRTCTL
+set -uo pipefail
+S="$1" D="$2" C="$3"
+pass=0 fail=0
+need() { # need FILE WORD WHAT
+        # troff escapes hyphens (\-): compare the text without backslashes
+        if sed 's/\\//g' "$1" | grep -F -- "$2" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "not ok - $3 '$2' missing from ${1#$S/}"; fi
+}
+man8="$S/man/tegravirtd.8" man1="$S/man/tegravirtctl.1" conf5="$S/man/tegravirtd.conf.5" cat5="$S/man/tegravirt-catalog.5"
+
+for x in "$S"/dbus/*.xml; do
+        for m in $(grep -o '<\(method\|property\|signal\) name="[A-Za-z]*"' "$x" | cut -d'"' -f2); do
+                need "$man8" "$m" "D-Bus member"
+        done
+done
+for e in $(grep -o 'org\.tegravirt\.Error\.[A-Za-z]*' "$S/common/tv-names.h" | sort -u); do
+        need "$man8" "$e" "error name"
+        need "$S/dbus/org.tegravirt.Manager1.xml" "$e" "error name"
+done
+for o in $("$D" --help | grep -o '^ *--[a-z-]*' | tr -d ' '); do
+        need "$man8" "$o" "daemon option"
+done
+for k in $(grep -o 'strcmp(key, "[A-Za-z]*")' "$S/tegravirtd/daemon-config.c" | cut -d'"' -f2); do
+        need "$conf5" "$k" "config key"
+done
+for cmd in $("$C" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR>1 && $1 ~ /^[a-z]+$/ {print $1}'); do
+        need "$man1" "$cmd" "tegravirtctl command"
+done
+for el in $(grep -o '<element name="[a-z-]*"' "$S/xml-schemas/catalog.rng" | cut -d'"' -f2 | sort -u); do
+        need "$cat5" "$el" "catalog element"
+done
+for st in $(grep -o 'TV_STATE_[A-Z]* *"[a-z]*"' "$S/common/tv-names.h" | cut -d'"' -f2); do
+        need "$man8" "$st" "device state"
+        need "$S/dbus/org.tegravirt.Device1.xml" "$st" "device state"
+done
+echo "# $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 20 ]
