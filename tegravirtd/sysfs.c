@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,81 @@
 
 #define ATTR_MAX 4096
 
+#define MAX_COMPONENTS 64
+#define MAX_LINK_HOPS 40
+
+/*
+ * Lexical resolution inside root for kernels (and valgrind) without openat2:
+ * ".." never climbs above root and absolute symlinks restart at root, like
+ * RESOLVE_IN_ROOT. sysfs is ours to read, so the check-then-open race is moot.
+ */
+static int resolve_in_root(int rootfd, const char *path, char *out, size_t size)
+{
+        char queue[PATH_MAX * 2], *stack[MAX_COMPONENTS], cur[PATH_MAX];
+        char storage[MAX_COMPONENTS][NAME_MAX + 1];
+        size_t depth = 0, hops = 0;
+        char *rest = queue, *comp;
+
+        if (strlen(path) >= PATH_MAX)
+                return -ENAMETOOLONG;
+        snprintf(queue, sizeof(queue), "%s", path);
+        for (;;) {
+                while (*rest == '/')
+                        rest++;
+                if (!*rest)
+                        break;
+                comp = rest;
+                rest += strcspn(rest, "/");
+                if (*rest)
+                        *rest++ = 0;
+                if (strcmp(comp, ".") == 0)
+                        continue;
+                if (strcmp(comp, "..") == 0) {
+                        if (depth > 0)
+                                depth--;
+                        continue;
+                }
+                if (depth == MAX_COMPONENTS || strlen(comp) > NAME_MAX)
+                        return -ENAMETOOLONG;
+                snprintf(storage[depth], sizeof(storage[depth]), "%s", comp);
+                stack[depth] = storage[depth];
+                depth++;
+                {
+                        char target[PATH_MAX], tail[PATH_MAX * 2];
+                        size_t len = 0;
+                        ssize_t n;
+
+                        cur[0] = 0;
+                        for (size_t i = 0; i < depth; i++)
+                                len += (size_t)snprintf(cur + len, sizeof(cur) - len, "%s%s", i ? "/" : "", stack[i]);
+                        n = readlinkat(rootfd, cur, target, sizeof(target) - 1);
+                        if (n < 0)
+                                continue; /* not a symlink (or absent: open reports it) */
+                        if (++hops > MAX_LINK_HOPS)
+                                return -ELOOP;
+                        target[n] = 0;
+                        depth--;
+                        if (target[0] == '/')
+                                depth = 0;
+                        if (snprintf(tail, sizeof(tail), "%s/%s", target, rest) >= (int)sizeof(tail))
+                                return -ENAMETOOLONG;
+                        snprintf(queue, sizeof(queue), "%s", tail);
+                        rest = queue;
+                }
+        }
+        out[0] = 0;
+        for (size_t i = 0, len = 0; i < depth; i++) {
+                int w = snprintf(out + len, size - len, "%s%s", i ? "/" : "", stack[i]);
+
+                if (w < 0 || (size_t)w >= size - len)
+                        return -ENAMETOOLONG;
+                len += (size_t)w;
+        }
+        if (!out[0])
+                snprintf(out, size, ".");
+        return 0;
+}
+
 static int open_in_root(int rootfd, const char *path, int flags)
 {
         /* openat2 refuses O_PATH combined with anything but O_CLOEXEC/O_DIRECTORY/O_NOFOLLOW */
@@ -23,14 +99,26 @@ static int open_in_root(int rootfd, const char *path, int flags)
                 .flags = (unsigned long long)(flags | extra),
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        long fd;
+        static bool no_openat2;
+        char resolved[PATH_MAX];
+        long fd = -1;
+        int r;
 
-        /* EAGAIN: a rename elsewhere raced with a ".." walk; the kernel asks us to retry */
-        for (int tries = 0; tries < 64; tries++) {
-                fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-                if (fd >= 0 || errno != EAGAIN)
-                        break;
+        if (!no_openat2) {
+                /* EAGAIN: a rename elsewhere raced with a ".." walk; the kernel asks us to retry */
+                for (int tries = 0; tries < 64; tries++) {
+                        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+                        if (fd >= 0 || errno != EAGAIN)
+                                break;
+                }
+                if (fd >= 0 || errno != ENOSYS)
+                        return fd < 0 ? -errno : (int)fd;
+                no_openat2 = true;
         }
+        r = resolve_in_root(rootfd, path, resolved, sizeof(resolved));
+        if (r < 0)
+                return r;
+        fd = openat(rootfd, resolved, flags | extra | O_NOFOLLOW);
         return fd < 0 ? -errno : (int)fd;
 }
 

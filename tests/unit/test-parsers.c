@@ -62,8 +62,8 @@ static void test_state(void)
                 "tegravirt-state 1\ndevice a platform-id=a domain=- phase=sideways driver=- override=-\n",
                 "tegravirt-state 1\ndevice a platform-id=a domain=- phase=none driver=- \n",
                 "tegravirt-state 1\ndevice a platform-id=a domain=- phase=none driver=- override=- extra=1\n",
-                "tegravirt-state 1\ndevice a platform-id=a domain=- phase=none driver=- override=-\n"
-                "device a platform-id=b domain=- phase=none driver=- override=-\n",
+                ("tegravirt-state 1\ndevice a platform-id=a domain=- phase=none driver=- override=-\n"
+                 "device a platform-id=b domain=- phase=none driver=- override=-\n"),
                 "tegravirt-state 1\ndevice a platform-id=a domain=v\xff phase=none driver=- override=-\n",
         };
         TvState s = { .dir_fd = -1 };
