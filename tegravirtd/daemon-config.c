@@ -15,7 +15,8 @@ int tv_config_defaults(TvConfig *c)
         c->qemu_user = strdup("libvirt-qemu");
         c->qemu_group = strdup("kvm");
         c->allow_unsafe_interrupts = false;
-        if (!c->qemu_user || !c->qemu_group) {
+        c->libvirt_uri = strdup("qemu:///system");
+        if (!c->qemu_user || !c->qemu_group || !c->libvirt_uri) {
                 tv_config_free(c);
                 return -ENOMEM;
         }
@@ -26,7 +27,8 @@ void tv_config_free(TvConfig *c)
 {
         free(c->qemu_user);
         free(c->qemu_group);
-        c->qemu_user = c->qemu_group = NULL;
+        free(c->libvirt_uri);
+        c->qemu_user = c->qemu_group = c->libvirt_uri = NULL;
 }
 
 static char *strip(char *s)
@@ -88,7 +90,8 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         n.qemu_user = strdup(c->qemu_user ? c->qemu_user : "libvirt-qemu");
         n.qemu_group = strdup(c->qemu_group ? c->qemu_group : "kvm");
         n.allow_unsafe_interrupts = c->allow_unsafe_interrupts;
-        if (!copy || !n.qemu_user || !n.qemu_group) {
+        n.libvirt_uri = strdup(c->libvirt_uri ? c->libvirt_uri : "qemu:///system");
+        if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri) {
                 free(copy);
                 tv_config_free(&n);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
@@ -131,6 +134,23 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
                         free(*dst);
                         *dst = strdup(val);
                         if (!*dst) {
+                                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                                break;
+                        }
+                } else if (strcmp(key, "LibvirtUri") == 0) {
+                        /* a URI is printable ASCII without spaces; empty turns libvirt off */
+                        bool ok = strlen(val) < 1024;
+
+                        for (const char *p = val; ok && *p; p++)
+                                ok = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
+                        if (!ok) {
+                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                                 "%s line %u: LibvirtUri must be a libvirt URI or empty", origin, no);
+                                break;
+                        }
+                        free(n.libvirt_uri);
+                        n.libvirt_uri = strdup(val);
+                        if (!n.libvirt_uri) {
                                 r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
                                 break;
                         }

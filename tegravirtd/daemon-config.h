@@ -11,6 +11,7 @@ typedef struct TvConfig {
         char *qemu_user;                /* QemuUser=, default libvirt-qemu */
         char *qemu_group;               /* QemuGroup=, default kvm */
         bool allow_unsafe_interrupts;   /* AllowUnsafeInterrupts=, default no */
+        char *libvirt_uri;              /* LibvirtUri=, default qemu:///system; empty disables */
 } TvConfig;
 
 int tv_config_defaults(TvConfig *c);

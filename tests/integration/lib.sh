@@ -63,6 +63,7 @@ tv_setup() {
 QemuUser=nobody
 QemuGroup=nogroup
 AllowUnsafeInterrupts=${TV_ALLOW_UNSAFE:-yes}
+LibvirtUri=${TV_LIBVIRT_URI:-}
 CONF
         cat >"$T/bus.conf" <<BUS
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"

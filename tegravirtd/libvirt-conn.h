@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon's libvirt connection: read and redefine a domain's persistent
+ * XML. Never used for a domain while its hook call is in flight (libvirt holds
+ * the domain job then): PrepareDomain/ReleaseDomain work from the XML given.
+ */
+#pragma once
+#include <stdbool.h>
+#include "tv-error.h"
+
+typedef struct TvLibvirt TvLibvirt;
+
+/* uri NULL or "" disables libvirt integration (assignments are only recorded). */
+TvLibvirt *tv_libvirt_new(const char *uri);
+void tv_libvirt_free(TvLibvirt *lv);
+bool tv_libvirt_enabled(const TvLibvirt *lv);
+const char *tv_libvirt_uri(const TvLibvirt *lv);
+
+/* Persistent (inactive) XML of a domain, with secure data so a redefine loses nothing. */
+int tv_libvirt_get_xml(TvLibvirt *lv, const char *domain, char **xml, bool *running, TvError *err);
+/* Defines xml (validated against libvirt's schema); returns the XML libvirt stored. */
+int tv_libvirt_define(TvLibvirt *lv, const char *xml, TvError *err);
+/* The emulator libvirt would use for an aarch64 domain without <emulator>. */
+int tv_libvirt_default_emulator(TvLibvirt *lv, const char *virttype, char **path, TvError *err);
