@@ -16,7 +16,8 @@ int tv_config_defaults(TvConfig *c)
         c->qemu_group = strdup("kvm");
         c->allow_unsafe_interrupts = false;
         c->libvirt_uri = strdup("qemu:///system");
-        if (!c->qemu_user || !c->qemu_group || !c->libvirt_uri) {
+        c->qemu_conf = strdup("/etc/libvirt/qemu.conf");
+        if (!c->qemu_user || !c->qemu_group || !c->libvirt_uri || !c->qemu_conf) {
                 tv_config_free(c);
                 return -ENOMEM;
         }
@@ -28,7 +29,8 @@ void tv_config_free(TvConfig *c)
         free(c->qemu_user);
         free(c->qemu_group);
         free(c->libvirt_uri);
-        c->qemu_user = c->qemu_group = c->libvirt_uri = NULL;
+        free(c->qemu_conf);
+        c->qemu_user = c->qemu_group = c->libvirt_uri = c->qemu_conf = NULL;
 }
 
 static char *strip(char *s)
@@ -91,7 +93,8 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         n.qemu_group = strdup(c->qemu_group ? c->qemu_group : "kvm");
         n.allow_unsafe_interrupts = c->allow_unsafe_interrupts;
         n.libvirt_uri = strdup(c->libvirt_uri ? c->libvirt_uri : "qemu:///system");
-        if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri) {
+        n.qemu_conf = strdup(c->qemu_conf ? c->qemu_conf : "/etc/libvirt/qemu.conf");
+        if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri || !n.qemu_conf) {
                 free(copy);
                 tv_config_free(&n);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
@@ -151,6 +154,18 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
                         free(n.libvirt_uri);
                         n.libvirt_uri = strdup(val);
                         if (!n.libvirt_uri) {
+                                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                                break;
+                        }
+                } else if (strcmp(key, "QemuConf") == 0) {
+                        if (*val && (val[0] != '/' || strlen(val) >= 4096 || strstr(val, "/../"))) {
+                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                                 "%s line %u: QemuConf must be an absolute path or empty", origin, no);
+                                break;
+                        }
+                        free(n.qemu_conf);
+                        n.qemu_conf = strdup(val);
+                        if (!n.qemu_conf) {
                                 r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
                                 break;
                         }

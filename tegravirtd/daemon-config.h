@@ -12,6 +12,7 @@ typedef struct TvConfig {
         char *qemu_group;               /* QemuGroup=, default kvm */
         bool allow_unsafe_interrupts;   /* AllowUnsafeInterrupts=, default no */
         char *libvirt_uri;              /* LibvirtUri=, default qemu:///system; empty disables */
+        char *qemu_conf;                /* QemuConf=, default /etc/libvirt/qemu.conf; empty skips the ACL check */
 } TvConfig;
 
 int tv_config_defaults(TvConfig *c);

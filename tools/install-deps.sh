@@ -4,7 +4,8 @@
 set -eu
 PKGS="meson ninja-build gcc clang libclang-rt-14-dev pkg-config python3 \
       libsystemd-dev libxml2-dev libxml2-utils libfuse3-dev fuse3 \
-      dbus dbus-daemon dbus-bin systemd valgrind bc"
+      dbus dbus-daemon dbus-bin systemd valgrind bc \
+      libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-arm virtinst"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -15,5 +16,11 @@ if [ -n "$missing" ]; then
         # shellcheck disable=SC2086
         apt-get install -y -q --no-install-recommends $missing
 fi
+# libvirtd resolves its default QEMU user and group before reading qemu.conf; the
+# libvirt-daemon-system package would create them, but it also wants to run services
+getent group kvm >/dev/null || groupadd --system kvm
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+getent passwd libvirt-qemu >/dev/null ||
+        useradd --system -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
 # FUSE needs its device node; containers sometimes lack the module autoload
 [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true

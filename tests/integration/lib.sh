@@ -64,13 +64,15 @@ QemuUser=nobody
 QemuGroup=nogroup
 AllowUnsafeInterrupts=${TV_ALLOW_UNSAFE:-yes}
 LibvirtUri=${TV_LIBVIRT_URI:-}
+QemuConf=${TV_QEMU_CONF:-}
 CONF
+        TV_BUS_PATH="${TV_BUS_PATH:-$T/bus}"
         cat >"$T/bus.conf" <<BUS
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
-  <listen>unix:path=$T/bus</listen>
+  <listen>unix:path=$TV_BUS_PATH</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow user="*"/>
@@ -82,8 +84,8 @@ CONF
 BUS
         dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/bus.log" &
         BUS_PID=$!
-        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
-        wait_for 10 test -S "$T/bus" || { echo "dbus-daemon did not start"; cat "$T/bus.log"; exit 1; }
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$TV_BUS_PATH"
+        wait_for 10 test -S "$TV_BUS_PATH" || { echo "dbus-daemon did not start"; cat "$T/bus.log"; exit 1; }
 }
 
 tv_daemon_running() { [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; }

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# With a real libvirtd: AssignDevice rewrites the persistent definition; virsh start
+# runs the hook, which binds the device; QEMU fails (no vfio device on this host);
+# libvirt's release hook gives the device back. Plain domains are untouched.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/libvirt-lib.sh"
+tv_enter_namespace "$@"
+TV_LIBVIRT_URI=qemu:///system
+tv_setup
+trap 'tv_stop_libvirt; tv_cleanup' EXIT
+tv_start_libvirt
+tv_start_daemon
+canon() { xmllint --c14n - | xmllint --format -; }
+
+tv_domain_xml vm1 >"$T/vm1.xml"
+tv_domain_xml vm2 >"$T/vm2.xml"
+tv_domain_xml vm3 "$TV_SOURCE_DIR/tests/integration/fake-bpmp-qemu" >"$T/vm3.xml"
+for v in vm1 vm2 vm3; do virsh_ define "$T/$v.xml" >/dev/null || not_ok "define $v"; done
+virsh_ dumpxml --inactive vm1 | canon >"$T/vm1.before"
+virsh_ dumpxml --inactive vm3 | canon >"$T/vm3.before"
+
+# --- assignment rewrites the persistent definition ---
+check "AssignDevice vm1 uarti (busctl)" busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 AssignDevice ss vm1 uarti
+virsh_ dumpxml --inactive vm1 >"$T/vm1.after"
+check "dumpxml carries -device vfio-platform,host=31d0000.serial" grep -q "value='vfio-platform,host=31d0000.serial'\|value=\"vfio-platform,host=31d0000.serial\"" "$T/vm1.after"
+check "dumpxml carries <dtb> under the state dir" grep -q "<dtb>$T/state/domains/vm1.dtb</dtb>" "$T/vm1.after"
+check "dumpxml carries our metadata" grep -q "https://tegravirt.org/ns/domain/1" "$T/vm1.after"
+check "the definition validates (virt-xml-validate)" virt-xml-validate "$T/vm1.after" domain
+check "the user's cmdline is kept" grep -q "<cmdline>console=ttyAMA0 root=/dev/vda</cmdline>" "$T/vm1.after"
+
+check "a BPMP device on a QEMU without the bridge is refused, naming the binary" expect_error HostNotReady AssignDevice string:vm1 string:uarta
+check "  ... the message names the emulator" grep -q "qemu-system-aarch64" <<<"$LAST_ERROR"
+check "  ... and the definition is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vm1 | diff -q - '$T/vm1.after' >/dev/null"
+check "  ... and nothing was recorded" bash -c "! grep -q '^device uarta ' '$T/state/state'"
+
+check "AssignDevice vm3 uarta on a bpmp-virt build" expect_ok AssignDevice string:vm3 string:uarta
+virsh_ dumpxml --inactive vm3 >"$T/vm3.after"
+check "vm3 gets the guest kernel args BPMP guests need, once" bash -c "grep -o 'clk_ignore_unused' '$T/vm3.after' | wc -l | grep -qx 1 && grep -q 'pd_ignore_unused' '$T/vm3.after'"
+check "vm3's definition validates" virt-xml-validate "$T/vm3.after" domain
+check "unassign vm3 restores the original definition exactly" bash -c "busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 UnassignDevice ss vm3 uarta && virsh -q -c qemu:///system dumpxml --inactive vm3 | xmllint --c14n - | xmllint --format - | diff -u '$T/vm3.before' -"
+check "a domain libvirt does not know is refused" expect_error InvalidArgument AssignDevice string:nosuchvm string:uarti
+
+# --- virsh start: the hook binds, QEMU fails, release gives the device back ---
+check "uarti is on serial-tegra before start" test "$(dev_driver 31d0000.serial)" = serial-tegra
+virsh_ start vm1 >"$T/start.out" 2>&1 && not_ok "virsh start vm1 unexpectedly succeeded (no vfio device on this host)"
+check "the hook bound uarti to vfio-platform during the start" grep -q "write sys/bus/platform/drivers/vfio-platform/bind 31d0000.serial -> ok" "$T/mnt/log"
+check "QEMU failed on the missing vfio device (not on a tegravirt refusal)" bash -c "! grep -q tegravirt '$T/start.out'"
+check "libvirt ran release: uarti is back on serial-tegra" wait_for 10 bash -c "[ \"\$(grep '^31d0000.serial ' '$T/mnt/status' | sed -n 's/.* driver=\([^ ]*\).*/\1/p')\" = serial-tegra ]"
+check "  ... override cleared, record back to phase none" bash -c "grep '^31d0000.serial ' '$T/mnt/status' | grep -q 'override=-' && grep -q '^device uarti .* phase=none ' '$T/state/state'"
+check "  ... no vfio group node left" bash -c "! grep -q '^vfio 3 ' '$T/mnt/status'"
+check "vm1 is shut off" bash -c "virsh -q -c qemu:///system domstate vm1 | grep -q 'shut off'"
+
+# --- refusal path: the hook vetoes the start with one clear line ---
+sim "unload vfio-platform"
+virsh_ start vm1 >"$T/start2.out" 2>&1 && not_ok "start with vfio-platform unloaded unexpectedly succeeded"
+check "virsh start shows the daemon's refusal" grep -q "HostNotReady" "$T/start2.out"
+check "  ... naming what to do" grep -q "modprobe vfio-platform" "$T/start2.out"
+sim "load vfio-platform"
+
+# --- a domain without tegravirt devices is untouched by the hook ---
+log_before=$(wc -l <"$T/mnt/log")
+check "vm2 (no passthrough) starts with the hook installed" virsh_ start vm2
+check "vm2 is running" bash -c "virsh -q -c qemu:///system domstate vm2 | grep -q running"
+check "  ... and tegravirt did not touch sysfs" test "$(wc -l <"$T/mnt/log")" = "$log_before"
+tv_libvirtd_down
+tv_libvirtd_up
+check "libvirtd restarted: the reconnect hook kept vm2 running" bash -c "virsh -q -c qemu:///system domstate vm2 | grep -q running"
+check "vm2 stops normally" virsh_ destroy vm2
+check "the unassign of vm1 restores its original definition" bash -c "busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 UnassignDevice ss vm1 uarti && virsh -q -c qemu:///system dumpxml --inactive vm1 | xmllint --c14n - | xmllint --format - | diff -u '$T/vm1.before' -"
+check "daemon exits 0 on SIGTERM" tv_stop_daemon
+tv_finish
