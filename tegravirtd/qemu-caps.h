@@ -51,7 +51,8 @@ TvQemuCapsCache *tv_qemu_caps_cache_new(void);
 void tv_qemu_caps_cache_free(TvQemuCapsCache *c);
 
 /* Probes (or returns the cached result for unchanged path+dev+ino+mtime). The returned
- * pointer stays valid until the cache is freed or the entry is re-probed.
+ * pointer stays valid until the cache is freed or the entry is re-probed or evicted (the
+ * cache keeps 32 binaries; the least recently used goes), so use it right away.
  * Errors: TV_ERR_INVALID_ARGUMENT for a bad path (relative, control characters, longer than
  * 4096 bytes, missing, not a regular executable file); TV_ERR_HOST_NOT_READY when the binary
  * cannot be run or does not answer like QEMU; TV_ERR_FAILED for local resource errors. */
