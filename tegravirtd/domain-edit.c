@@ -1,0 +1,1692 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Rewrites a libvirt domain definition for the devices assigned to it.
+ *
+ * libvirt throws hook output away at start, so the persistent definition must
+ * already carry the qemu:commandline args, <os><dtb> and guest kernel args. We
+ * record exactly what we added in <metadata><tegravirt:domain> (format in
+ * tegravirt-domain-metadata(5)), so the next apply can take it back out without
+ * touching anything the user wrote, even where the user's values equal ours.
+ *
+ * The document is edited in place with libxml2 and written back whole; nodes we
+ * add get the indentation of their neighbours, and removing them removes that
+ * indentation again, so apply + revert gives back the original text.
+ *
+ * libxml2 never prints: parser errors go to a per-parse callback, and the
+ * thread-local fallbacks are swapped for silent ones while we work.
+ */
+#include "domain-edit.h"
+#include "domain-xml.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlsave.h>
+
+#include "tv-names.h"
+#include "tv-validate.h"
+
+#if LIBXML_VERSION >= 21200
+#define TV_XML_ERROR_CONST const
+#else
+#define TV_XML_ERROR_CONST
+#endif
+
+#define META_VERSION    "1"
+#define MAX_POSITION    1000000L        /* more qemu:arg elements than fit in 4 MiB */
+#define QUOTE_MAX       160     /* bytes of a value quoted in a drift sentence */
+#define MAX_CMDLINE     65536   /* the kernel takes 2048 (arm64): this only bounds our work */
+
+/* ------------------------------------------------------------------------- */
+/* Small helpers                                                             */
+
+static int oom(TvError *err)
+{
+        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+}
+
+typedef struct StrV {
+        char **v;       /* NULL-terminated once anything was pushed */
+        size_t n;
+} StrV;
+
+static int strv_push(StrV *s, const char *str)
+{
+        char **nv;
+        char *copy = strdup(str);
+
+        if (!copy)
+                return -1;
+        nv = realloc(s->v, (s->n + 2) * sizeof(*nv));
+        if (!nv) {
+                free(copy);
+                return -1;
+        }
+        nv[s->n++] = copy;
+        nv[s->n] = NULL;
+        s->v = nv;
+        return 0;
+}
+
+static void strv_free(char **v)
+{
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+static size_t strv_len(char *const *v)
+{
+        size_t n = 0;
+
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+static bool is_ws(char c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* A growable string for drift sentences. */
+typedef struct Buf {
+        char *s;
+        size_t len, cap;
+        bool failed;
+} Buf;
+
+static void buf_add(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_add(Buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        if (b->failed)
+                return;
+        va_start(ap, fmt);
+        n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n + 3 > SIZE_MAX / 2 - b->len) {
+                b->failed = true;
+                return;
+        }
+        if (b->len + (size_t)n + 3 > b->cap) {
+                size_t cap = (b->len + (size_t)n + 3) * 2;
+                char *ns = realloc(b->s, cap);
+
+                if (!ns) {
+                        b->failed = true;
+                        return;
+                }
+                b->s = ns;
+                b->cap = cap;
+        }
+        if (b->len) {
+                memcpy(b->s + b->len, "; ", 3);
+                b->len += 2;
+        }
+        va_start(ap, fmt);
+        vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        b->len += (size_t)n;
+}
+
+/* A value for quoting in a sentence: control characters shown as '?', long ones cut. */
+static void quote_value(char out[QUOTE_MAX + 4], const char *v)
+{
+        size_t i = 0;
+
+        for (; v[i] && i < QUOTE_MAX; i++)
+                out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+        if (v[i]) {
+                /* do not cut a UTF-8 sequence in half */
+                while (i > 0 && ((unsigned char)out[i] & 0xc0) == 0x80)
+                        i--;
+                memcpy(out + i, "...", 3);
+                i += 3;
+        }
+        out[i] = 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* libxml2 error routing                                                     */
+
+typedef struct Quiet {
+        xmlStructuredErrorFunc serror;
+        void *sctx;
+        xmlGenericErrorFunc gerror;
+        void *gctx;
+} Quiet;
+
+static void swallow_structured(void *data, TV_XML_ERROR_CONST xmlError *e)
+{
+}
+
+static void swallow_generic(void *data, const char *msg, ...)
+{
+}
+
+static void quiet_push(Quiet *q)
+{
+        xmlInitParser();
+        q->serror = xmlStructuredError;
+        q->sctx = xmlStructuredErrorContext;
+        q->gerror = xmlGenericError;
+        q->gctx = xmlGenericErrorContext;
+        xmlSetStructuredErrorFunc(NULL, swallow_structured);
+        xmlSetGenericErrorFunc(NULL, swallow_generic);
+}
+
+static void quiet_pop(const Quiet *q)
+{
+        xmlSetStructuredErrorFunc(q->sctx, q->serror);
+        xmlSetGenericErrorFunc(q->gctx, q->gerror);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Parsing                                                                   */
+
+typedef struct ParseCtx {
+        bool doctype;
+        bool have_msg;
+        int line;
+        char msg[200];
+} ParseCtx;
+
+static void on_doctype(void *data, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+{
+        xmlParserCtxtPtr p = data;
+        ParseCtx *c = p->_private;
+
+        c->doctype = true;
+        xmlStopParser(p);
+}
+
+static void on_parser_error(void *data, TV_XML_ERROR_CONST xmlError *e)
+{
+        xmlParserCtxtPtr p = data;
+        ParseCtx *c = p ? p->_private : NULL;
+        size_t l;
+
+        if (!c || !e || e->level < XML_ERR_ERROR || c->have_msg)
+                return;
+        snprintf(c->msg, sizeof(c->msg), "%s", e->message ? e->message : "unknown error");
+        l = strlen(c->msg);
+        while (l > 0 && is_ws(c->msg[l - 1]))
+                c->msg[--l] = 0;
+        /* messages may quote document content */
+        for (size_t i = 0; i < l; i++)
+                if ((unsigned char)c->msg[i] < 0x20)
+                        c->msg[i] = ' ';
+        c->line = e->line;
+        c->have_msg = true;
+}
+
+static bool is_el(xmlNodePtr n, const char *name, const char *href)
+{
+        if (!n || n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
+                return false;
+        if (!href)
+                return n->ns == NULL;
+        return n->ns && n->ns->href && strcmp((const char *)n->ns->href, href) == 0;
+}
+
+static xmlNodePtr child_el(xmlNodePtr parent, const char *name, const char *href)
+{
+        for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+                if (is_el(n, name, href))
+                        return n;
+        return NULL;
+}
+
+/* Text content with surrounding whitespace removed, malloc'ed; NULL on OOM. */
+static char *content_raw(xmlNodePtr n)
+{
+        xmlChar *t = xmlNodeGetContent(n);
+        char *r = strdup(t ? (const char *)t : "");
+
+        xmlFree(t);
+        return r;
+}
+
+static char *content_trimmed(xmlNodePtr n)
+{
+        xmlChar *t = xmlNodeGetContent(n);
+        const char *s = t ? (const char *)t : "";
+        size_t len;
+        char *r;
+
+        while (is_ws(*s))
+                s++;
+        len = strlen(s);
+        while (len > 0 && is_ws(s[len - 1]))
+                len--;
+        r = strndup(s, len);
+        xmlFree(t);
+        return r;
+}
+
+static int read_doc(const char *xml, size_t len, xmlDocPtr *out, char **name_out, TvError *err)
+{
+        ParseCtx c = { 0 };
+        xmlParserCtxtPtr p;
+        xmlDocPtr doc;
+        xmlNodePtr root, name = NULL;
+        char *text;
+        bool ok;
+
+        *out = NULL;
+        if (name_out)
+                *name_out = NULL;
+        if (!xml)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "no domain XML given");
+        if (len > TV_DOMAIN_XML_MAX_BYTES)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML larger than 4 MiB");
+        if (!tv_utf8_valid(xml, len))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML is not UTF-8 (or contains NUL bytes)");
+
+        p = xmlNewParserCtxt();
+        if (!p || !p->sax) {
+                xmlFreeParserCtxt(p);
+                return oom(err);
+        }
+        p->_private = &c;
+        p->sax->internalSubset = on_doctype;    /* stop at "<!DOCTYPE", before any declaration */
+        p->sax->externalSubset = on_doctype;
+        p->sax->serror = on_parser_error;
+        p->sax->initialized = XML_SAX2_MAGIC;
+        /* No NOENT (never substitute entities), no DTD loading, no HUGE (keep libxml2's
+         * depth limits); the input is UTF-8, so an encoding declaration is ignored. */
+        doc = xmlCtxtReadMemory(p, xml, (int)len, "domain.xml", NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC);
+        ok = doc && p->wellFormed && p->errNo == XML_ERR_OK;
+        xmlFreeParserCtxt(p);
+        if (c.doctype) {
+                xmlFreeDoc(doc);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                    "domain XML must not carry a DOCTYPE (DTDs and entities are refused)");
+        }
+        if (!ok) {
+                xmlFreeDoc(doc);
+                if (c.have_msg)
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML is not well-formed: line %d: %s",
+                                            c.line, c.msg);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML is not well-formed");
+        }
+        root = xmlDocGetRootElement(doc);
+        if (!is_el(root, "domain", NULL)) {
+                xmlFreeDoc(doc);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML has no <domain> root");
+        }
+        for (xmlNodePtr n = root->children; n; n = n->next) {
+                if (!is_el(n, "name", NULL))
+                        continue;
+                if (name) {
+                        xmlFreeDoc(doc);
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML has more than one <name>");
+                }
+                name = n;
+        }
+        if (!name) {
+                xmlFreeDoc(doc);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML has no <name>");
+        }
+        text = content_trimmed(name);
+        if (!text) {
+                xmlFreeDoc(doc);
+                return oom(err);
+        }
+        if (!tv_domain_name_valid(text)) {
+                free(text);
+                xmlFreeDoc(doc);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML <name> is not a valid domain name");
+        }
+        if (name_out)
+                *name_out = text;
+        else
+                free(text);
+        *out = doc;
+        return 0;
+}
+
+int tv_domain_xml_read(const char *xml, size_t len, xmlDocPtr *doc, char **name, TvError *err)
+{
+        Quiet q;
+        int r;
+
+        quiet_push(&q);
+        r = read_doc(xml, len, doc, name, err);
+        quiet_pop(&q);
+        return r;
+}
+
+bool tv_domain_xml_mentions_tegravirt(const char *xml, size_t len)
+{
+        return xml && memmem(xml, len, TV_DOMAIN_NS, strlen(TV_DOMAIN_NS)) != NULL;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Tree editing that keeps the indentation of the document                   */
+
+static bool is_ws_text(xmlNodePtr n)
+{
+        if (!n || n->type != XML_TEXT_NODE)
+                return false;
+        for (const xmlChar *s = n->content; s && *s; s++)
+                if (!is_ws((char)*s))
+                        return false;
+        return true;
+}
+
+static xmlNodePtr ws_copy(xmlNodePtr n)
+{
+        return xmlNewDocText(n->doc, n->content);
+}
+
+/* Inserts node after ref; if ref is indented, node gets the same indentation. */
+static int insert_after(xmlNodePtr ref, xmlNodePtr node)
+{
+        xmlNodePtr ws = NULL;
+
+        if (is_ws_text(ref->prev) && !(ws = ws_copy(ref->prev)))
+                return -1;
+        /* element first: a text node added next to text would be merged */
+        if (!xmlAddNextSibling(ref, node)) {
+                xmlFreeNode(ws);
+                return -1;
+        }
+        if (ws && !xmlAddPrevSibling(node, ws)) {
+                /* the caller frees node: it must not stay linked */
+                xmlUnlinkNode(node);
+                xmlFreeNode(ws);
+                return -1;
+        }
+        return 0;
+}
+
+/* Inserts node before ref, keeping ref's indentation for both. */
+static int insert_before(xmlNodePtr ref, xmlNodePtr node)
+{
+        xmlNodePtr ws = NULL;
+
+        if (is_ws_text(ref->prev) && !(ws = ws_copy(ref->prev)))
+                return -1;
+        if (!xmlAddPrevSibling(ref, node)) {
+                xmlFreeNode(ws);
+                return -1;
+        }
+        if (ws && !xmlAddPrevSibling(ref, ws)) {
+                xmlUnlinkNode(node);
+                xmlFreeNode(ws);
+                return -1;
+        }
+        return 0;
+}
+
+static xmlNodePtr last_el(xmlNodePtr parent)
+{
+        xmlNodePtr last = NULL;
+
+        for (xmlNodePtr n = parent->children; n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE)
+                        last = n;
+        return last;
+}
+
+static xmlNodePtr first_el(xmlNodePtr parent)
+{
+        for (xmlNodePtr n = parent->children; n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE)
+                        return n;
+        return NULL;
+}
+
+/* Appends node as the last element of parent. In an empty parent whose own line is
+ * indented, the child goes one level (two spaces, as libvirt writes) deeper. */
+static int append_indented(xmlNodePtr parent, xmlNodePtr node)
+{
+        xmlNodePtr last = last_el(parent), open = NULL, close = NULL;
+        const char *nl;
+        char *text;
+
+        if (last)
+                return insert_after(last, node);
+        if (parent->children || !is_ws_text(parent->prev) ||
+            !(nl = strrchr((const char *)parent->prev->content, '\n')))
+                return xmlAddChild(parent, node) ? 0 : -1;
+        if (asprintf(&text, "%s  ", nl) < 0)
+                return -1;
+        open = xmlNewDocText(parent->doc, (const xmlChar *)text);
+        close = xmlNewDocText(parent->doc, (const xmlChar *)nl);
+        free(text);
+        if (!open || !close) {
+                xmlFreeNode(open);
+                xmlFreeNode(close);
+                return -1;
+        }
+        xmlAddChild(parent, open);
+        xmlAddChild(parent, node);
+        xmlAddChild(parent, close);
+        return 0;
+}
+
+/* Removes node with the indentation in front of it; a parent left with nothing but
+ * whitespace is emptied, as it was before we added to it. */
+static void remove_node(xmlNodePtr node)
+{
+        xmlNodePtr parent = node->parent, ws = node->prev;
+
+        if (is_ws_text(ws)) {
+                xmlUnlinkNode(ws);
+                xmlFreeNode(ws);
+        }
+        xmlUnlinkNode(node);
+        xmlFreeNode(node);
+        if (!parent || parent->type != XML_ELEMENT_NODE || !parent->parent ||
+            parent->parent->type != XML_ELEMENT_NODE)
+                return;
+        for (xmlNodePtr n = parent->children; n; n = n->next)
+                if (!is_ws_text(n))
+                        return;
+        while (parent->children) {
+                xmlNodePtr n = parent->children;
+
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
+        }
+}
+
+static int set_text(xmlNodePtr el, const char *text)
+{
+        while (el->children) {
+                xmlNodePtr n = el->children;
+
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
+        }
+        /* AddContent takes the text literally (SetContent would parse entity references) */
+        if (*text)
+                xmlNodeAddContent(el, (const xmlChar *)text);
+        return *text && !el->children ? -1 : 0;
+}
+
+static xmlNodePtr new_text_el(xmlDocPtr doc, const char *name, const char *text)
+{
+        xmlNodePtr n = xmlNewDocNode(doc, NULL, (const xmlChar *)name, NULL);
+
+        if (n && set_text(n, text) < 0) {
+                xmlFreeNode(n);
+                n = NULL;
+        }
+        return n;
+}
+
+/* The last child of parent, in document order, named like any of names. */
+static xmlNodePtr last_of(xmlNodePtr parent, const char *const *names)
+{
+        xmlNodePtr found = NULL;
+
+        for (xmlNodePtr n = parent->children; n; n = n->next)
+                for (const char *const *nm = names; *nm; nm++)
+                        if (is_el(n, *nm, NULL))
+                                found = n;
+        return found;
+}
+
+/* Is ns referenced by any element or attribute of the tree below (and including) n? */
+static bool ns_used(xmlNodePtr n, xmlNsPtr ns)
+{
+        xmlNodePtr cur = n;
+
+        while (cur) {
+                if (cur->type == XML_ELEMENT_NODE) {
+                        if (cur->ns == ns)
+                                return true;
+                        for (xmlAttrPtr a = cur->properties; a; a = a->next)
+                                if (a->ns == ns)
+                                        return true;
+                        if (cur->children) {
+                                cur = cur->children;
+                                continue;
+                        }
+                }
+                while (cur && cur != n && !cur->next)
+                        cur = cur->parent;
+                if (!cur || cur == n)
+                        break;
+                cur = cur->next;
+        }
+        return false;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The kernel command line                                                   */
+
+/* The start of the last occurrence of tok in s as a whole token, or -1. Tokens are
+ * split like the kernel does: on whitespace, double quotes keeping spaces inside. */
+static long cmdline_find(const char *s, const char *tok)
+{
+        size_t i = 0, tl = strlen(tok);
+        long found = -1;
+
+        while (s[i]) {
+                bool quoted = false;
+                size_t start;
+
+                while (is_ws(s[i]))
+                        i++;
+                if (!s[i])
+                        break;
+                start = i;
+                while (s[i] && (quoted || !is_ws(s[i]))) {
+                        if (s[i] == '"')
+                                quoted = !quoted;
+                        i++;
+                }
+                if (i - start == tl && memcmp(s + start, tok, tl) == 0)
+                        found = (long)start;
+        }
+        return found;
+}
+
+static bool all_ws(const char *s)
+{
+        while (is_ws(*s))
+                s++;
+        return !*s;
+}
+
+/* Removes the last occurrence of tok and one separator next to it (the one before,
+ * which is the one we added). Returns whether it was there. */
+static bool cmdline_remove(char *s, const char *tok)
+{
+        long at = cmdline_find(s, tok);
+        size_t start, end;
+
+        if (at < 0)
+                return false;
+        start = (size_t)at;
+        end = start + strlen(tok);
+        if (start > 0 && is_ws(s[start - 1]))
+                start--;
+        else if (is_ws(s[end]))
+                end++;
+        memmove(s + start, s + end, strlen(s + end) + 1);
+        return true;
+}
+
+static bool cmdline_unbalanced(const char *s)
+{
+        bool open = false;
+
+        for (; *s; s++)
+                open = *s == '"' ? !open : open;
+        return open;
+}
+
+/* The text of <os><cmdline>, "" without one; malloc'ed. NULL with err set. */
+static char *cmdline_text(xmlNodePtr cmd, TvError *err)
+{
+        xmlChar *raw = cmd ? xmlNodeGetContent(cmd) : NULL;
+        char *text = NULL;
+
+        if (raw && strlen((const char *)raw) > MAX_CMDLINE)
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "<os><cmdline> is longer than %d bytes", MAX_CMDLINE);
+        else if (!(text = strdup(raw ? (const char *)raw : "")))
+                oom(err);
+        xmlFree(raw);
+        return text;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Our record in <metadata>                                                  */
+
+typedef struct Record {
+        xmlNodePtr node;                /* <tegravirt:domain>, NULL if absent */
+        bool created_metadata;
+        StrV devices;
+        bool has_qemu;
+        long position;
+        bool created_commandline;
+        bool declared_ns;
+        StrV qemu_args;
+        bool has_dtb;
+        char *dtb_path;
+        char *dtb_previous;             /* NULL: there was no <dtb> before */
+        bool has_cmdline;
+        bool created_cmdline;
+        StrV kernel_args;
+} Record;
+
+static void record_clear(Record *r)
+{
+        strv_free(r->devices.v);
+        strv_free(r->qemu_args.v);
+        strv_free(r->kernel_args.v);
+        free(r->dtb_path);
+        free(r->dtb_previous);
+        *r = (Record){ 0 };
+}
+
+static int meta_fail(TvError *err, const char *dom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int meta_fail(TvError *err, const char *dom, const char *fmt, ...)
+{
+        char what[300];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                            "domain %s: the tegravirt metadata is not understood (%s); "
+                            "remove <tegravirt:domain> from <metadata> and assign the devices again",
+                            dom, what);
+}
+
+/* Reads a yes/no attribute; absent = no. */
+static int attr_flag(xmlNodePtr n, const char *name, bool *out)
+{
+        xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+        int r = 0;
+
+        *out = false;
+        if (!v)
+                return 0;
+        if (strcmp((const char *)v, "yes") == 0)
+                *out = true;
+        else if (strcmp((const char *)v, "no") != 0)
+                r = -1;
+        xmlFree(v);
+        return r;
+}
+
+/* Only attributes from the list, none in a namespace. */
+static bool attrs_known(xmlNodePtr n, const char *const *names)
+{
+        for (xmlAttrPtr a = n->properties; a; a = a->next) {
+                bool known = false;
+
+                if (a->ns)
+                        return false;
+                for (const char *const *nm = names; *nm; nm++)
+                        known = known || strcmp((const char *)a->name, *nm) == 0;
+                if (!known)
+                        return false;
+        }
+        return true;
+}
+
+/* Children of a record element: whitespace, comments, and our own elements only. */
+static bool only_our_elements(xmlNodePtr parent, const char *name)
+{
+        for (xmlNodePtr n = parent->children; n; n = n->next) {
+                if (n->type == XML_COMMENT_NODE || is_ws_text(n))
+                        continue;
+                if (n->type != XML_ELEMENT_NODE || (name && !is_el(n, name, TV_DOMAIN_NS)))
+                        return false;
+        }
+        return true;
+}
+
+/* <tegravirt:arg value=".."/>* into v */
+static int read_args(xmlNodePtr parent, StrV *v, const char *dom, const char *what, TvError *err)
+{
+        static const char *const arg_attrs[] = { "value", NULL };
+
+        if (!only_our_elements(parent, "arg"))
+                return meta_fail(err, dom, "<%s> may only contain <arg value=\"...\"/>", what);
+        for (xmlNodePtr a = parent->children; a; a = a->next) {
+                xmlChar *val;
+                int r;
+
+                if (a->type != XML_ELEMENT_NODE)
+                        continue;
+                if (!attrs_known(a, arg_attrs) || a->children)
+                        return meta_fail(err, dom, "<%s><arg> has unknown attributes or content", what);
+                val = xmlGetNoNsProp(a, (const xmlChar *)"value");
+                if (!val)
+                        return meta_fail(err, dom, "<%s><arg> without value", what);
+                if (v->n >= TV_DOMAIN_EDIT_MAX_TOKENS) {
+                        xmlFree(val);
+                        return meta_fail(err, dom, "more than %d values in <%s>", TV_DOMAIN_EDIT_MAX_TOKENS, what);
+                }
+                r = strv_push(v, (const char *)val);
+                xmlFree(val);
+                if (r < 0)
+                        return oom(err);
+        }
+        if (v->n == 0)
+                return meta_fail(err, dom, "empty <%s>", what);
+        return 0;
+}
+
+static xmlNodePtr find_metadata(xmlNodePtr root)
+{
+        return child_el(root, "metadata", NULL);
+}
+
+static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err)
+{
+        static const char *const top_attrs[] = { "version", "created-metadata", NULL };
+        static const char *const dev_attrs[] = { "name", NULL };
+        static const char *const qemu_attrs[] = { "position", "created-commandline", "declared-namespace", NULL };
+        static const char *const dtb_attrs[] = { "path", "previous", NULL };
+        static const char *const cmd_attrs[] = { "created-element", NULL };
+        xmlNodePtr meta = find_metadata(root), node = NULL;
+        xmlChar *v;
+        bool version_ok;
+
+        *r = (Record){ 0 };
+        for (xmlNodePtr n = meta ? meta->children : NULL; n; n = n->next) {
+                if (n->type != XML_ELEMENT_NODE || !n->ns || !n->ns->href ||
+                    strcmp((const char *)n->ns->href, TV_DOMAIN_NS) != 0)
+                        continue;
+                if (!is_el(n, "domain", TV_DOMAIN_NS))
+                        return meta_fail(err, dom, "unknown element <%s> in <metadata>", (const char *)n->name);
+                if (node)
+                        return meta_fail(err, dom, "more than one <tegravirt:domain> in <metadata>");
+                node = n;
+        }
+        if (!node)
+                return 0;
+        r->node = node;
+        v = xmlGetNoNsProp(node, (const xmlChar *)"version");
+        version_ok = v && strcmp((const char *)v, META_VERSION) == 0;
+        xmlFree(v);
+        if (!version_ok)
+                return meta_fail(err, dom, "version is not " META_VERSION);
+        if (!attrs_known(node, top_attrs) || attr_flag(node, "created-metadata", &r->created_metadata) < 0)
+                return meta_fail(err, dom, "unknown attributes on <tegravirt:domain>");
+        if (!only_our_elements(node, NULL))
+                return meta_fail(err, dom, "text or foreign elements inside <tegravirt:domain>");
+
+        for (xmlNodePtr n = node->children; n; n = n->next) {
+                if (n->type != XML_ELEMENT_NODE)
+                        continue;
+                if (!n->ns || !n->ns->href || strcmp((const char *)n->ns->href, TV_DOMAIN_NS) != 0)
+                        return meta_fail(err, dom, "foreign element <%s>", (const char *)n->name);
+                if (is_el(n, "device", TV_DOMAIN_NS)) {
+                        int rr;
+
+                        if (!attrs_known(n, dev_attrs) || n->children)
+                                return meta_fail(err, dom, "unknown attributes or content in <device>");
+                        v = xmlGetNoNsProp(n, (const xmlChar *)"name");
+                        if (!v || !tv_device_token_valid((const char *)v)) {
+                                xmlFree(v);
+                                return meta_fail(err, dom, "<device> without a valid name");
+                        }
+                        for (size_t i = 0; i < r->devices.n; i++)
+                                if (strcmp(r->devices.v[i], (const char *)v) == 0) {
+                                        xmlFree(v);
+                                        return meta_fail(err, dom, "device listed twice");
+                                }
+                        if (r->devices.n >= TV_DOMAIN_EDIT_MAX_TOKENS) {
+                                xmlFree(v);
+                                return meta_fail(err, dom, "too many devices");
+                        }
+                        rr = strv_push(&r->devices, (const char *)v);
+                        xmlFree(v);
+                        if (rr < 0)
+                                return oom(err);
+                } else if (is_el(n, "qemu-args", TV_DOMAIN_NS)) {
+                        char *end;
+
+                        if (r->has_qemu)
+                                return meta_fail(err, dom, "more than one <qemu-args>");
+                        r->has_qemu = true;
+                        if (!attrs_known(n, qemu_attrs) ||
+                            attr_flag(n, "created-commandline", &r->created_commandline) < 0 ||
+                            attr_flag(n, "declared-namespace", &r->declared_ns) < 0)
+                                return meta_fail(err, dom, "unknown attributes on <qemu-args>");
+                        v = xmlGetNoNsProp(n, (const xmlChar *)"position");
+                        errno = 0;
+                        r->position = v && *v >= '0' && *v <= '9' ? strtol((const char *)v, &end, 10) : -1;
+                        if (r->position < 0 || errno || *end || r->position > MAX_POSITION) {
+                                xmlFree(v);
+                                return meta_fail(err, dom, "<qemu-args> without a valid position");
+                        }
+                        xmlFree(v);
+                        if (read_args(n, &r->qemu_args, dom, "qemu-args", err) < 0)
+                                return -1;
+                } else if (is_el(n, "dtb", TV_DOMAIN_NS)) {
+                        xmlChar *prev;
+
+                        if (r->has_dtb)
+                                return meta_fail(err, dom, "more than one <dtb>");
+                        r->has_dtb = true;
+                        if (!attrs_known(n, dtb_attrs) || n->children)
+                                return meta_fail(err, dom, "unknown attributes or content in <dtb>");
+                        v = xmlGetNoNsProp(n, (const xmlChar *)"path");
+                        prev = xmlGetNoNsProp(n, (const xmlChar *)"previous");
+                        r->dtb_path = v ? strdup((const char *)v) : NULL;
+                        r->dtb_previous = prev ? strdup((const char *)prev) : NULL;
+                        xmlFree(v);
+                        if (!r->dtb_path || (prev && !r->dtb_previous)) {
+                                xmlFree(prev);
+                                return r->dtb_path ? oom(err) : meta_fail(err, dom, "<dtb> without path");
+                        }
+                        xmlFree(prev);
+                } else if (is_el(n, "cmdline", TV_DOMAIN_NS)) {
+                        if (r->has_cmdline)
+                                return meta_fail(err, dom, "more than one <cmdline>");
+                        r->has_cmdline = true;
+                        if (!attrs_known(n, cmd_attrs) || attr_flag(n, "created-element", &r->created_cmdline) < 0)
+                                return meta_fail(err, dom, "unknown attributes on <cmdline>");
+                        if (read_args(n, &r->kernel_args, dom, "cmdline", err) < 0)
+                                return -1;
+                } else {
+                        return meta_fail(err, dom, "unknown element <%s>", (const char *)n->name);
+                }
+        }
+        return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* qemu:commandline                                                          */
+
+static xmlNodePtr find_commandline(xmlNodePtr root)
+{
+        return child_el(root, "commandline", TV_QEMU_NS);
+}
+
+/* The <qemu:arg> children of cl and their values; both arrays freed by the caller. */
+typedef struct Args {
+        xmlNodePtr *node;
+        char **value;           /* "" when the attribute is missing */
+        size_t n;
+} Args;
+
+static void args_free(Args *a)
+{
+        for (size_t i = 0; i < a->n; i++)
+                free(a->value[i]);
+        free(a->node);
+        free(a->value);
+        *a = (Args){ 0 };
+}
+
+static int args_collect(xmlNodePtr cl, Args *a)
+{
+        size_t cap = 0;
+
+        *a = (Args){ 0 };
+        for (xmlNodePtr n = cl ? cl->children : NULL; n; n = n->next) {
+                xmlChar *v;
+
+                if (!is_el(n, "arg", TV_QEMU_NS))
+                        continue;
+                if (a->n == cap) {
+                        size_t nc = cap ? cap * 2 : 16;
+                        xmlNodePtr *nn = realloc(a->node, nc * sizeof(*nn));
+                        char **nv;
+
+                        if (!nn)
+                                goto fail;
+                        a->node = nn;
+                        nv = realloc(a->value, nc * sizeof(*nv));
+                        if (!nv)
+                                goto fail;
+                        a->value = nv;
+                        cap = nc;
+                }
+                v = xmlGetNoNsProp(n, (const xmlChar *)"value");
+                a->value[a->n] = strdup(v ? (const char *)v : "");
+                xmlFree(v);
+                if (!a->value[a->n])
+                        goto fail;
+                a->node[a->n++] = n;
+        }
+        return 0;
+fail:
+        args_free(a);
+        return -1;
+}
+
+static bool run_at(const Args *a, size_t start, const StrV *rec)
+{
+        if (start > a->n || rec->n > a->n - start)
+                return false;
+        for (size_t i = 0; i < rec->n; i++)
+                if (strcmp(a->value[start + i], rec->v[i]) != 0)
+                        return false;
+        return true;
+}
+
+/* Where our recorded run is: at the recorded position, or else the last args (args
+ * before ours were added or removed since; we always append at the end). */
+static long run_find(const Args *a, const Record *r)
+{
+        if (!r->qemu_args.n)
+                return -1;
+        if (run_at(a, (size_t)r->position, &r->qemu_args))
+                return r->position;
+        if (r->qemu_args.n <= a->n && run_at(a, a->n - r->qemu_args.n, &r->qemu_args))
+                return (long)(a->n - r->qemu_args.n);
+        return -1;
+}
+
+static xmlNsPtr root_qemu_ns(xmlNodePtr root)
+{
+        for (xmlNsPtr ns = root->nsDef; ns; ns = ns->next)
+                if (ns->prefix && ns->href && strcmp((const char *)ns->href, TV_QEMU_NS) == 0)
+                        return ns;
+        return NULL;
+}
+
+/* Declares the qemu namespace on <domain>, as libvirt writes it: prefix "qemu",
+ * unless that prefix is taken there by something else. */
+static xmlNsPtr declare_qemu_ns(xmlNodePtr root)
+{
+        char prefix[16] = "qemu";
+
+        for (int i = 1; i < 100; i++) {
+                bool taken = false;
+
+                for (xmlNsPtr ns = root->nsDef; ns; ns = ns->next)
+                        taken = taken || (ns->prefix && strcmp((const char *)ns->prefix, prefix) == 0);
+                if (!taken)
+                        return xmlNewNs(root, (const xmlChar *)TV_QEMU_NS, (const xmlChar *)prefix);
+                snprintf(prefix, sizeof(prefix), "qemu%d", i);
+        }
+        return NULL;
+}
+
+static void unlink_ns_def(xmlNodePtr el, xmlNsPtr ns)
+{
+        for (xmlNsPtr *pp = &el->nsDef; *pp; pp = &(*pp)->next)
+                if (*pp == ns) {
+                        *pp = ns->next;
+                        ns->next = NULL;
+                        xmlFreeNs(ns);
+                        return;
+                }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Revert                                                                    */
+
+static int revert_qemu(xmlNodePtr root, const Record *r)
+{
+        xmlNodePtr cl = find_commandline(root);
+        Args a;
+        long at;
+
+        if (!r->has_qemu)
+                return 0;
+        if (cl) {
+                if (args_collect(cl, &a) < 0)
+                        return -1;
+                at = run_find(&a, r);
+                for (size_t i = 0; at >= 0 && i < r->qemu_args.n; i++)
+                        remove_node(a.node[(size_t)at + i]);
+                args_free(&a);
+                if (r->created_commandline && !first_el(cl))
+                        remove_node(cl);
+        }
+        if (r->declared_ns) {
+                xmlNsPtr ns = root_qemu_ns(root);
+
+                if (ns && !ns_used(root, ns))
+                        unlink_ns_def(root, ns);
+        }
+        return 0;
+}
+
+static int revert_dtb(xmlNodePtr root, const Record *r)
+{
+        xmlNodePtr dtb = child_el(child_el(root, "os", NULL), "dtb", NULL);
+        char *cur;
+        int ret = 0;
+
+        if (!r->has_dtb || !dtb)
+                return 0;
+        /* exactly what we wrote (libvirt keeps the text as it is) */
+        cur = content_raw(dtb);
+        if (!cur)
+                return -1;
+        /* a <dtb> someone changed since is theirs now */
+        if (strcmp(cur, r->dtb_path) == 0) {
+                if (r->dtb_previous)
+                        ret = set_text(dtb, r->dtb_previous);
+                else
+                        remove_node(dtb);
+        }
+        free(cur);
+        return ret;
+}
+
+static int revert_cmdline(xmlNodePtr root, const Record *r, TvError *err)
+{
+        xmlNodePtr cmd = child_el(child_el(root, "os", NULL), "cmdline", NULL);
+        char *text;
+        bool changed = false;
+        int ret = 0;
+
+        if (!r->has_cmdline || !cmd)
+                return 0;
+        if (!(text = cmdline_text(cmd, err)))
+                return -1;
+        /* ours were appended in order: take them off from the end */
+        for (size_t i = r->kernel_args.n; i-- > 0;)
+                changed = cmdline_remove(text, r->kernel_args.v[i]) || changed;
+        if (r->created_cmdline && all_ws(text))
+                remove_node(cmd);
+        else if (changed)
+                ret = set_text(cmd, text);
+        free(text);
+        return ret;
+}
+
+static void revert_record(xmlNodePtr root, const Record *r)
+{
+        xmlNodePtr meta;
+
+        if (!r->node)
+                return;
+        meta = r->node->parent;
+        remove_node(r->node);
+        if (r->created_metadata && meta && !first_el(meta))
+                remove_node(meta);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Apply                                                                     */
+
+/* Why a token cannot go into the XML, or NULL if it can. */
+static const char *token_problem(const char *s, bool spaces_ok)
+{
+        size_t len;
+
+        if (!s)
+                return "is missing";
+        len = strnlen(s, TV_DOMAIN_EDIT_MAX_TOKEN_LEN + 1);
+        if (len == 0)
+                return "is empty";
+        if (len > TV_DOMAIN_EDIT_MAX_TOKEN_LEN)
+                return "is longer than 4096 bytes";
+        if (!tv_utf8_valid(s, len))
+                return "is not UTF-8";
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (c < 0x20 || c == 0x7f)
+                        return "contains a control character";
+                if (!spaces_ok && (c == ' ' || c == '"'))
+                        return "contains a space or a quote (one token per argument)";
+                /* U+FFFE and U+FFFF are not XML characters */
+                if (c == 0xef && i + 2 < len && (unsigned char)s[i + 1] == 0xbf &&
+                    ((unsigned char)s[i + 2] == 0xbe || (unsigned char)s[i + 2] == 0xbf))
+                        return "contains U+FFFE or U+FFFF";
+        }
+        return NULL;
+}
+
+static int check_list(char *const *v, const char *what, bool spaces_ok, TvError *err)
+{
+        size_t n = strv_len(v);
+
+        if (n > TV_DOMAIN_EDIT_MAX_TOKENS)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "more than %d %ss", TV_DOMAIN_EDIT_MAX_TOKENS, what);
+        for (size_t i = 0; i < n; i++) {
+                const char *why = token_problem(v[i], spaces_ok);
+
+                if (why)
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s #%zu %s", what, i + 1, why);
+        }
+        return 0;
+}
+
+static int check_edit(const TvDomainEdit *e, TvError *err)
+{
+        size_t nd = strv_len(e->devices);
+        const char *why;
+
+        if (nd > TV_DOMAIN_EDIT_MAX_TOKENS)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "more than %d devices", TV_DOMAIN_EDIT_MAX_TOKENS);
+        for (size_t i = 0; i < nd; i++) {
+                if (!tv_device_token_valid(e->devices[i]))
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "device #%zu is not a valid device name",
+                                            i + 1);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(e->devices[i], e->devices[j]) == 0)
+                                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "device %s is listed twice",
+                                                    e->devices[i]);
+        }
+        if (nd == 0 && (strv_len(e->qemu_args) || e->dtb || strv_len(e->kernel_args)))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                    "qemu args, a dtb or kernel args were given without any device");
+        if (check_list(e->qemu_args, "qemu arg", true, err) < 0 ||
+            check_list(e->kernel_args, "kernel arg", false, err) < 0)
+                return -1;
+        if (e->dtb && (why = token_problem(e->dtb, true)))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the dtb path %s", why);
+        if (e->dtb && (e->dtb[0] != '/' || !e->dtb[1]))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the dtb path must be absolute");
+        return 0;
+}
+
+static bool has_kernel(xmlNodePtr root)
+{
+        xmlNodePtr k = child_el(child_el(root, "os", NULL), "kernel", NULL);
+        char *t;
+        bool r;
+
+        if (!k)
+                return false;
+        t = content_trimmed(k);
+        r = t && *t;
+        free(t);
+        return r;
+}
+
+static xmlNodePtr new_our_el(xmlDocPtr doc, xmlNsPtr ns, const char *name)
+{
+        return xmlNewDocNode(doc, ns, (const xmlChar *)name, NULL);
+}
+
+static int add_arg_els(xmlNodePtr parent, xmlNsPtr ns, char *const *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                xmlNodePtr a = new_our_el(parent->doc, ns, "arg");
+
+                if (!a || !xmlNewProp(a, (const xmlChar *)"value", (const xmlChar *)v[i]) ||
+                    append_indented(parent, a) < 0) {
+                        xmlFreeNode(a);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
+{
+        size_t n = strv_len(e->qemu_args);
+        xmlNodePtr cl, prev = NULL, first;
+        Args a;
+
+        if (!n)
+                return 0;
+        rec->has_qemu = true;
+        cl = find_commandline(root);
+        if (!cl) {
+                xmlNsPtr ns = root_qemu_ns(root);
+                xmlNodePtr last = last_el(root);
+
+                if (!ns) {
+                        if (!(ns = declare_qemu_ns(root)))
+                                return -1;
+                        rec->declared_ns = true;
+                }
+                cl = xmlNewDocNode(root->doc, ns, (const xmlChar *)"commandline", NULL);
+                if (!cl || (last ? insert_after(last, cl) : (xmlAddChild(root, cl) ? 0 : -1)) < 0) {
+                        xmlFreeNode(cl);
+                        return -1;
+                }
+                rec->created_commandline = true;
+        }
+        if (args_collect(cl, &a) < 0)
+                return -1;
+        rec->position = (long)a.n;
+        prev = a.n ? a.node[a.n - 1] : NULL;
+        args_free(&a);
+        first = first_el(cl);
+        for (size_t i = 0; i < n; i++) {
+                /* the arg takes the namespace (and prefix) of the element it goes into */
+                xmlNodePtr arg = xmlNewDocNode(root->doc, cl->ns, (const xmlChar *)"arg", NULL);
+                int r;
+
+                if (!arg || !xmlNewProp(arg, (const xmlChar *)"value", (const xmlChar *)e->qemu_args[i])) {
+                        xmlFreeNode(arg);
+                        return -1;
+                }
+                /* after the last arg, i.e. before any <qemu:env>, as libvirt orders them */
+                if (prev)
+                        r = insert_after(prev, arg);
+                else if (first)
+                        r = insert_before(first, arg);
+                else
+                        r = append_indented(cl, arg);
+                if (r < 0) {
+                        xmlFreeNode(arg);
+                        return -1;
+                }
+                prev = arg;
+                if (strv_push(&rec->qemu_args, e->qemu_args[i]) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int apply_dtb(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
+{
+        static const char *const after[] = { "kernel", "initrd", "cmdline", NULL };
+        xmlNodePtr os = child_el(root, "os", NULL), dtb;
+
+        if (!e->dtb)
+                return 0;
+        rec->has_dtb = true;
+        if (!(rec->dtb_path = strdup(e->dtb)))
+                return -1;
+        dtb = child_el(os, "dtb", NULL);
+        if (dtb) {
+                xmlChar *prev = xmlNodeGetContent(dtb);
+
+                rec->dtb_previous = strdup(prev ? (const char *)prev : "");
+                xmlFree(prev);
+                if (!rec->dtb_previous)
+                        return -1;
+                return set_text(dtb, e->dtb);
+        }
+        dtb = new_text_el(root->doc, "dtb", e->dtb);
+        /* libvirt's order: kernel, initrd, cmdline, dtb; <kernel> is there (checked) */
+        if (!dtb || insert_after(last_of(os, after), dtb) < 0) {
+                xmlFreeNode(dtb);
+                return -1;
+        }
+        return 0;
+}
+
+static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, TvError *err)
+{
+        static const char *const after[] = { "kernel", "initrd", NULL };
+        size_t n = strv_len(e->kernel_args), len;
+        xmlNodePtr os = child_el(root, "os", NULL), cmd;
+        char *text;
+        bool created = false;
+        int r = -1;
+
+        if (!n)
+                return 0;
+        cmd = child_el(os, "cmdline", NULL);
+        if (!(text = cmdline_text(cmd, err)))
+                return -1;
+        len = strlen(text);
+        if (memchr(text, '"', len) && cmdline_unbalanced(text)) {
+                /* whatever we append would end up inside the user's quoted value */
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "<os><cmdline> has an unbalanced double quote");
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+                size_t tl = strlen(e->kernel_args[i]);
+                char *nt;
+
+                if (cmdline_find(text, e->kernel_args[i]) >= 0)
+                        continue;       /* the user's (or an earlier token of this list) */
+                nt = realloc(text, len + tl + 2);
+                if (!nt)
+                        goto out;
+                text = nt;
+                if (len)
+                        text[len++] = ' ';
+                memcpy(text + len, e->kernel_args[i], tl + 1);
+                len += tl;
+                if (strv_push(&rec->kernel_args, e->kernel_args[i]) < 0)
+                        goto out;
+        }
+        if (!rec->kernel_args.n) {
+                r = 0;
+                goto out;
+        }
+        rec->has_cmdline = true;
+        if (!cmd) {
+                cmd = new_text_el(root->doc, "cmdline", text);
+                if (!cmd || insert_after(last_of(os, after), cmd) < 0) {
+                        xmlFreeNode(cmd);
+                        goto out;
+                }
+                created = true;
+        } else if (set_text(cmd, text) < 0) {
+                goto out;
+        }
+        rec->created_cmdline = rec->created_cmdline || created;
+        r = 0;
+out:
+        free(text);
+        return r;
+}
+
+static int set_attr(xmlNodePtr n, const char *name, const char *value)
+{
+        return xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value) ? 0 : -1;
+}
+
+/* Writes rec as <tegravirt:domain> at the end of <metadata>, creating that if needed. */
+static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
+{
+        static const char *const meta_after[] = { "name", "uuid", "genid", "title", "description", NULL };
+        xmlDocPtr doc = root->doc;
+        xmlNodePtr meta = find_metadata(root), top, n;
+        xmlNsPtr ns;
+        char pos[32];
+
+        if (!meta) {
+                xmlNodePtr ref = last_of(root, meta_after);
+
+                meta = xmlNewDocNode(doc, NULL, (const xmlChar *)"metadata", NULL);
+                if (!meta || (ref ? insert_after(ref, meta) : (xmlAddChild(root, meta) ? 0 : -1)) < 0) {
+                        xmlFreeNode(meta);
+                        return -1;
+                }
+                rec->created_metadata = true;
+        }
+        top = xmlNewDocNode(doc, NULL, (const xmlChar *)"domain", NULL);
+        if (!top)
+                return -1;
+        /* libvirt keeps each metadata element with its own namespace declaration */
+        ns = xmlNewNs(top, (const xmlChar *)TV_DOMAIN_NS, (const xmlChar *)TV_DOMAIN_NS_PREFIX);
+        if (!ns || append_indented(meta, top) < 0) {
+                xmlFreeNode(top);
+                return -1;
+        }
+        xmlSetNs(top, ns);
+        rec->node = top;
+        if (set_attr(top, "version", META_VERSION) < 0 ||
+            (rec->created_metadata && set_attr(top, "created-metadata", "yes") < 0))
+                return -1;
+        for (size_t i = 0; devices && devices[i]; i++) {
+                n = new_our_el(doc, ns, "device");
+                if (!n || set_attr(n, "name", devices[i]) < 0 || append_indented(top, n) < 0) {
+                        xmlFreeNode(n);
+                        return -1;
+                }
+        }
+        if (rec->has_qemu) {
+                snprintf(pos, sizeof(pos), "%ld", rec->position);
+                n = new_our_el(doc, ns, "qemu-args");
+                if (!n || set_attr(n, "position", pos) < 0 ||
+                    (rec->created_commandline && set_attr(n, "created-commandline", "yes") < 0) ||
+                    (rec->declared_ns && set_attr(n, "declared-namespace", "yes") < 0) ||
+                    append_indented(top, n) < 0) {
+                        xmlFreeNode(n);
+                        return -1;
+                }
+                if (add_arg_els(n, ns, rec->qemu_args.v, rec->qemu_args.n) < 0)
+                        return -1;
+        }
+        if (rec->has_dtb) {
+                n = new_our_el(doc, ns, "dtb");
+                if (!n || set_attr(n, "path", rec->dtb_path) < 0 ||
+                    (rec->dtb_previous && set_attr(n, "previous", rec->dtb_previous) < 0) ||
+                    append_indented(top, n) < 0) {
+                        xmlFreeNode(n);
+                        return -1;
+                }
+        }
+        if (rec->has_cmdline) {
+                n = new_our_el(doc, ns, "cmdline");
+                if (!n || (rec->created_cmdline && set_attr(n, "created-element", "yes") < 0) ||
+                    append_indented(top, n) < 0) {
+                        xmlFreeNode(n);
+                        return -1;
+                }
+                if (add_arg_els(n, ns, rec->kernel_args.v, rec->kernel_args.n) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int dump_doc(xmlDocPtr doc, char **out)
+{
+        xmlBufferPtr buf = xmlBufferCreate();
+        xmlSaveCtxtPtr save;
+        int r = -1;
+
+        if (!buf)
+                return -1;
+        save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_NO_DECL);
+        if (save) {
+                long w = xmlSaveDoc(save, doc);
+
+                if (xmlSaveClose(save) >= 0 && w >= 0 && xmlBufferContent(buf)) {
+                        *out = strndup((const char *)xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+                        r = *out ? 0 : -1;
+                }
+        }
+        xmlBufferFree(buf);
+        return r;
+}
+
+static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvError *err)
+{
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        Record old, rec = { 0 };
+        int r = -1;
+
+        if (record_read(root, name, &old, err) < 0) {
+                record_clear(&old);
+                return -1;
+        }
+        if (revert_qemu(root, &old) < 0 || revert_dtb(root, &old) < 0 || revert_cmdline(root, &old, err) < 0) {
+                oom(err);
+                goto out;
+        }
+        revert_record(root, &old);
+        if (!strv_len(e->devices)) {
+                r = 0;
+                goto out;
+        }
+        if ((e->dtb || strv_len(e->kernel_args)) && !has_kernel(root)) {
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "domain %s boots without <kernel>; tegravirt needs direct kernel boot to pass %s", name,
+                             e->dtb ? "a device tree" : "kernel arguments");
+                goto out;
+        }
+        /* what we created stays ours while it exists, even if the user added to it since */
+        rec.created_metadata = old.created_metadata && find_metadata(root);
+        rec.created_commandline = old.created_commandline && find_commandline(root);
+        rec.declared_ns = old.declared_ns && root_qemu_ns(root);
+        rec.created_cmdline = old.created_cmdline && child_el(child_el(root, "os", NULL), "cmdline", NULL);
+        if (apply_qemu(root, e, &rec) < 0 || apply_dtb(root, e, &rec) < 0 || apply_cmdline(root, e, &rec, err) < 0 ||
+            record_write(root, e->devices, &rec) < 0) {
+                oom(err);
+                goto out;
+        }
+        r = 0;
+out:
+        record_clear(&old);
+        record_clear(&rec);
+        return r;
+}
+
+int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, char **out, TvError *err)
+{
+        static const TvDomainEdit none = { 0 };
+        xmlDocPtr doc = NULL;
+        char *name = NULL;
+        Quiet q;
+        int r = -1;
+
+        *out = NULL;
+        if (!edit)
+                edit = &none;
+        if (check_edit(edit, err) < 0)
+                return -1;
+        quiet_push(&q);
+        if (read_doc(xml, len, &doc, &name, err) < 0)
+                goto out;
+        if (edit_doc(doc, name, edit, err) < 0)
+                goto out;
+        if (dump_doc(doc, out) < 0) {
+                oom(err);
+                goto out;
+        }
+        r = 0;
+out:
+        xmlFreeDoc(doc);
+        free(name);
+        quiet_pop(&q);
+        return r;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Inspect                                                                   */
+
+static void drift_qemu(xmlNodePtr root, const Record *r, Buf *b)
+{
+        xmlNodePtr cl = find_commandline(root);
+        char q[QUOTE_MAX + 4];
+        size_t best = 0;
+        Args a;
+
+        if (!r->has_qemu)
+                return;
+        if (!cl) {
+                buf_add(b, "the <qemu:commandline> with tegravirt's %zu qemu args was removed", r->qemu_args.n);
+                return;
+        }
+        if (args_collect(cl, &a) < 0) {
+                b->failed = true;
+                return;
+        }
+        if (run_find(&a, r) >= 0) {
+                args_free(&a);
+                return;
+        }
+        /* name the first recorded arg that is missing, aligned where most of the run is */
+        for (int pass = 0; pass < 2; pass++) {
+                size_t start = pass == 0 ? (size_t)r->position
+                                         : (a.n > r->qemu_args.n ? a.n - r->qemu_args.n : 0), k = 0;
+
+                while (start + k < a.n && k < r->qemu_args.n && strcmp(a.value[start + k], r->qemu_args.v[k]) == 0)
+                        k++;
+                if (pass == 0 || k > best)
+                        best = k;
+        }
+        if (best < r->qemu_args.n) {
+                bool anywhere = false;
+
+                for (size_t i = 0; i < a.n; i++)
+                        anywhere = anywhere || strcmp(a.value[i], r->qemu_args.v[best]) == 0;
+                quote_value(q, r->qemu_args.v[best]);
+                buf_add(b, anywhere ? "qemu arg '%s' is no longer where tegravirt put it" : "qemu arg '%s' was removed",
+                        q);
+        }
+        args_free(&a);
+}
+
+static void drift_dtb(xmlNodePtr root, const Record *r, Buf *b)
+{
+        xmlNodePtr dtb = child_el(child_el(root, "os", NULL), "dtb", NULL);
+        char q1[QUOTE_MAX + 4], q2[QUOTE_MAX + 4];
+        char *cur;
+
+        if (!r->has_dtb)
+                return;
+        quote_value(q1, r->dtb_path);
+        if (!dtb) {
+                buf_add(b, "<os><dtb> '%s' was removed", q1);
+                return;
+        }
+        cur = content_raw(dtb);
+        if (!cur) {
+                b->failed = true;
+                return;
+        }
+        if (strcmp(cur, r->dtb_path) != 0) {
+                quote_value(q2, cur);
+                buf_add(b, "<os><dtb> is '%s' instead of tegravirt's '%s'", q2, q1);
+        }
+        free(cur);
+}
+
+static void drift_cmdline(xmlNodePtr root, const Record *r, Buf *b)
+{
+        xmlNodePtr cmd = child_el(child_el(root, "os", NULL), "cmdline", NULL);
+        char q[QUOTE_MAX + 4];
+        xmlChar *text;
+
+        if (!r->has_cmdline)
+                return;
+        text = cmd ? xmlNodeGetContent(cmd) : NULL;
+        if (text && strlen((const char *)text) > MAX_CMDLINE) {
+                buf_add(b, "<os><cmdline> is longer than %d bytes and was not checked", MAX_CMDLINE);
+                xmlFree(text);
+                return;
+        }
+        for (size_t i = 0; i < r->kernel_args.n; i++) {
+                if (text && cmdline_find((const char *)text, r->kernel_args.v[i]) >= 0)
+                        continue;
+                quote_value(q, r->kernel_args.v[i]);
+                buf_add(b, "kernel argument '%s' was removed from <os><cmdline>", q);
+        }
+        xmlFree(text);
+}
+
+static char *child_text(xmlNodePtr parent, const char *name, bool *failed)
+{
+        xmlNodePtr n = child_el(parent, name, NULL);
+        char *t;
+
+        if (!n)
+                return NULL;
+        t = content_trimmed(n);
+        if (!t)
+                *failed = true;
+        return t;
+}
+
+static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvError *err)
+{
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        bool failed = false;
+        Record rec;
+        Buf b = { 0 };
+
+        if (record_read(root, name, &rec, err) < 0) {
+                record_clear(&rec);
+                return -1;
+        }
+        info->uuid = child_text(root, "uuid", &failed);
+        info->emulator = child_text(child_el(root, "devices", NULL), "emulator", &failed);
+        info->has_kernel = has_kernel(root);
+        info->has_tegravirt = rec.node != NULL;
+        info->devices = rec.devices.v;
+        rec.devices = (StrV){ 0 };
+        if (!info->devices && !(info->devices = calloc(1, sizeof(char *))))
+                failed = true;
+        drift_qemu(root, &rec, &b);
+        drift_dtb(root, &rec, &b);
+        drift_cmdline(root, &rec, &b);
+        info->drift = b.s;
+        record_clear(&rec);
+        if (failed || b.failed)
+                return oom(err);
+        return 0;
+}
+
+int tv_domain_inspect(const char *xml, size_t len, TvDomainInfo *info, TvError *err)
+{
+        xmlDocPtr doc = NULL;
+        Quiet q;
+        int r = -1;
+
+        *info = (TvDomainInfo){ 0 };
+        quiet_push(&q);
+        if (read_doc(xml, len, &doc, &info->name, err) == 0)
+                r = inspect_doc(doc, info->name, info, err);
+        xmlFreeDoc(doc);
+        quiet_pop(&q);
+        if (r < 0)
+                tv_domain_info_clear(info);
+        return r;
+}
+
+void tv_domain_info_clear(TvDomainInfo *info)
+{
+        if (!info)
+                return;
+        free(info->name);
+        free(info->uuid);
+        free(info->emulator);
+        strv_free(info->devices);
+        free(info->drift);
+        *info = (TvDomainInfo){ 0 };
+}

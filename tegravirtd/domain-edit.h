@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Pure transform of a libvirt domain definition (no libvirt calls): adds what QEMU
+ * needs for the assigned platform devices and records it in <metadata>, so that a
+ * later call can take exactly that back out again. The format of the record is
+ * described in tegravirt-domain-metadata(5) and xml-schemas/domain-metadata.rng.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <libxml/tree.h>
+#include "tv-error.h"
+
+#define TV_DOMAIN_NS            "https://tegravirt.org/ns/domain/1"
+#define TV_DOMAIN_NS_PREFIX     "tegravirt"
+#define TV_QEMU_NS              "http://libvirt.org/schemas/domain/qemu/1.0"
+
+/* Input limits, on top of TV_DOMAIN_XML_MAX_BYTES for the document. */
+#define TV_DOMAIN_EDIT_MAX_TOKENS     1024      /* per list (devices, qemu args, kernel args) */
+#define TV_DOMAIN_EDIT_MAX_TOKEN_LEN  4096      /* bytes per token or path */
+
+typedef struct TvDomainEdit {
+        char **devices;      /* catalog names assigned to the domain, NULL-terminated; NULL or empty = only revert */
+        char **qemu_args;    /* tokens to add at the end of <qemu:commandline>, in order, NULL-terminated */
+        const char *dtb;     /* absolute path for <os><dtb>, or NULL to leave <dtb> alone */
+        char **kernel_args;  /* tokens to append to <os><cmdline> unless already present, NULL-terminated */
+} TvDomainEdit;
+
+/* First removes exactly what an earlier apply recorded in our metadata (the run of
+ * qemu args we added, the dtb we set -- restoring the user's previous one -- and the
+ * cmdline tokens we appended), then applies edit and records it. Everything else is
+ * kept. With no devices, qemu_args, dtb and kernel_args must be empty (revert only).
+ * dtb and kernel_args need direct kernel boot (<os><kernel>). out is a NUL-terminated
+ * malloc'ed XML document without an XML declaration. */
+int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, char **out, TvError *err);
+
+typedef struct TvDomainInfo {
+        char *name;
+        char *uuid;          /* NULL when the definition has no <uuid> */
+        char *emulator;      /* NULL when the definition has no <devices><emulator> */
+        bool has_kernel;
+        bool has_tegravirt;  /* our metadata element is present */
+        char **devices;      /* from our metadata, NULL-terminated (empty list if none) */
+        char *drift;         /* NULL if everything our metadata records is in place, else sentences
+                              * naming what is missing or changed, separated by "; " */
+} TvDomainInfo;
+
+int tv_domain_inspect(const char *xml, size_t len, TvDomainInfo *info, TvError *err);
+void tv_domain_info_clear(TvDomainInfo *info);
+
+/* Fast check used by the libvirt hook before parsing: does the text mention our namespace? */
+bool tv_domain_xml_mentions_tegravirt(const char *xml, size_t len);
+
+/* The safe parse shared by everything that reads domain XML: size cap, UTF-8 without
+ * NUL, no network, no DOCTYPE (the parser stops at it), no entity substitution,
+ * a <domain> root without namespace and exactly one valid <name>. Both outputs are
+ * owned by the caller (xmlFreeDoc, free); name may be NULL if not wanted. */
+int tv_domain_xml_read(const char *xml, size_t len, xmlDocPtr *doc, char **name, TvError *err);
