@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bus-service.h"
+#include "libvirt-conn.h"
 #include "tv-names.h"
 
 #include <errno.h>
@@ -96,6 +97,22 @@ static int method_prepare(sd_bus_message *m, void *userdata, sd_bus_error *e)
         return run_two_arg(m, userdata, tv_daemon_prepare);
 }
 
+static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+        TvDaemon *d = userdata;
+        TvError err = { 0 };
+        const char *domain;
+        int r = sd_bus_message_read(m, "s", &domain);
+
+        if (r < 0)
+                return r;
+        r = tv_daemon_repair(d, domain, &err);
+        tv_bus_emit_changes(d);
+        if (r < 0)
+                return reply_error(m, &err);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
         TvDaemon *d = userdata;
@@ -149,6 +166,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("PrepareDomain", SD_BUS_ARGS("s", domain, "s", domain_xml), SD_BUS_NO_RESULT,
                                 method_prepare, 0),
         SD_BUS_METHOD_WITH_ARGS("ReleaseDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_release, 0),
+        SD_BUS_METHOD_WITH_ARGS("RepairDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_repair, 0),
         SD_BUS_VTABLE_END
 };
 
@@ -217,6 +235,9 @@ static int prop_dev_string(sd_bus *bus, const char *path, const char *iface, con
                 v = tv_daemon_device_state(the_daemon, DEV, NULL, NULL);
         else if (strcmp(prop, "Domain") == 0)
                 v = tv_daemon_device_domain(the_daemon, DEV);
+        else if (strcmp(prop, "DomainDrift") == 0)
+                v = *tv_daemon_device_domain(the_daemon, DEV) ?
+                            tv_daemon_domain_drift(the_daemon, tv_daemon_device_domain(the_daemon, DEV)) : "";
         return sd_bus_message_append(reply, "s", v);
 }
 
@@ -271,6 +292,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("State", "s", prop_dev_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Domain", "s", prop_dev_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Driver", "s", prop_dev_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DomainDrift", "s", prop_dev_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("IommuGroup", "i", prop_dev_group, 0, 0),
         SD_BUS_PROPERTY("Clocks", "a(us)", prop_dev_refs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Resets", "a(us)", prop_dev_refs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -298,13 +320,15 @@ void tv_bus_emit_changes(TvDaemon *d)
                 const char *drv = NULL;
                 char *path = NULL;
                 const char *state = tv_daemon_device_state(d, dev, &drv, NULL);
-                const char *names[4];
+                const char *names[5], *domain = tv_daemon_device_domain(d, dev);
                 size_t n = 0;
 
                 if (update(&s->state, state))
                         names[n++] = "State";
-                if (update(&s->domain, tv_daemon_device_domain(d, dev)))
+                if (update(&s->domain, domain))
                         names[n++] = "Domain";
+                if (update(&s->drift, *domain ? tv_daemon_domain_drift(d, domain) : ""))
+                        names[n++] = "DomainDrift";
                 if (update(&s->driver, drv ? drv : ""))
                         names[n++] = "Driver";
                 names[n] = NULL;
@@ -375,6 +399,14 @@ int tv_bus_reload(TvDaemon *d, TvError *err)
         tv_catalog_free(old);
         tv_bus_emit_changes(d);
         return 0;
+}
+
+void tv_bus_on_domain_event(void *userdata, const char *domain, TvDomainEvent event)
+{
+        TvDaemon *d = userdata;
+
+        tv_daemon_domain_event(d, domain, event == TV_DOMAIN_UNDEFINED);
+        tv_bus_emit_changes(d);
 }
 
 int tv_bus_service_start(TvDaemon *d)

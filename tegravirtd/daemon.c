@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon.h"
+#include "domain-edit.h"
+#include "domain-sync.h"
 #include "domain-xml.h"
+#include "libvirt-conn.h"
+#include "qemu-access.h"
+#include "qemu-caps.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -41,6 +46,11 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                                     d->sysfs_root, d->dev_root, strerror(-r));
         if (tv_state_open(&d->state, d->state_dir, err) < 0)
                 return -1;
+        d->state_dir_abs = realpath(d->state_dir, NULL);
+        d->libvirt = tv_libvirt_new(d->config.libvirt_uri);
+        d->qemu_caps = tv_qemu_caps_cache_new();
+        if (!d->state_dir_abs || !d->libvirt || !d->qemu_caps)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         d->hostdev = (TvHostdev){
                 .host = &d->host,
                 .config = &d->hostdev_config,
@@ -76,6 +86,7 @@ void tv_daemon_free_views(TvDaemon *d)
                 free(d->emitted[i].state);
                 free(d->emitted[i].domain);
                 free(d->emitted[i].driver);
+                free(d->emitted[i].drift);
         }
         for (size_t i = 0; d->view && i < d->catalog->n_devices; i++)
                 free(d->view[i].driver);
@@ -122,14 +133,135 @@ void tv_daemon_invalidate_view(TvDaemon *d, const char *domain)
         }
 }
 
+static int check_domain(const char *domain, TvError *err)
+{
+        if (!tv_domain_name_valid(domain))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                    "'%.64s' is not a domain name tegravirt accepts (1-64 of A-Z a-z 0-9 _ . + -)",
+                                    domain);
+        return 0;
+}
+
+static void set_drift(TvDaemon *d, const char *domain, const char *text)
+{
+        TvDomainDrift **pp, *x;
+
+        for (pp = &d->drifts; *pp; pp = &(*pp)->next)
+                if (strcmp((*pp)->domain, domain) == 0)
+                        break;
+        if (*pp) {
+                x = *pp;
+                *pp = x->next;
+                free(x->domain);
+                free(x->text);
+                free(x);
+        }
+        if (!text || !*text)
+                return;
+        x = calloc(1, sizeof(*x));
+        if (!x)
+                return;
+        x->domain = strdup(domain);
+        x->text = strdup(text);
+        if (!x->domain || !x->text) {
+                free(x->domain);
+                free(x->text);
+                free(x);
+                return;
+        }
+        x->next = d->drifts;
+        d->drifts = x;
+}
+
+const char *tv_daemon_domain_drift(TvDaemon *d, const char *domain)
+{
+        for (TvDomainDrift *x = d->drifts; x; x = x->next)
+                if (strcmp(x->domain, domain) == 0)
+                        return x->text;
+        return "";
+}
+
+static bool domain_has_assignments(TvDaemon *d, const char *domain)
+{
+        for (size_t i = 0; i < d->state.n_entries; i++)
+                if (d->state.entries[i].domain && strcmp(d->state.entries[i].domain, domain) == 0)
+                        return true;
+        return false;
+}
+
+void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
+{
+        TvDomainInfo info = { 0 };
+        TvError err = { 0 };
+        char *xml = NULL;
+        bool changed = false;
+
+        if (!tv_domain_name_valid(domain) || !domain_has_assignments(d, domain))
+                return;
+        if (undefined) {
+                /* the domain is gone: its assignments go with it, unless a device is still bound */
+                for (size_t i = 0; i < d->state.n_entries; i++) {
+                        TvStateEntry *e = &d->state.entries[i];
+
+                        if (!e->domain || strcmp(e->domain, domain) != 0 || e->binding.phase != TV_PHASE_NONE)
+                                continue;
+                        free(e->domain);
+                        e->domain = NULL;
+                        changed = true;
+                }
+                if (changed && tv_state_save(&d->state, &err) < 0)
+                        fprintf(stderr, SD_ERR "domain %s undefined: %s\n", domain, err.message);
+                else if (changed)
+                        fprintf(stderr, SD_NOTICE "domain %s undefined: its device assignments were released\n", domain);
+                tv_state_compact(&d->state);
+                set_drift(d, domain, NULL);
+                return;
+        }
+        if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, &err) < 0 ||
+            tv_domain_inspect(xml, strlen(xml), &info, &err) < 0) {
+                fprintf(stderr, SD_WARNING "domain %s redefined, cannot check it: %s\n", domain, err.message);
+        } else if (!info.has_tegravirt) {
+                set_drift(d, domain,
+                          "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain to restore it");
+        } else {
+                set_drift(d, domain, info.drift);
+        }
+        if (*tv_daemon_domain_drift(d, domain))
+                fprintf(stderr, SD_WARNING "drift: domain %s: %s\n", domain, tv_daemon_domain_drift(d, domain));
+        tv_domain_info_clear(&info);
+        free(xml);
+}
+
+int tv_daemon_repair(TvDaemon *d, const char *domain, TvError *err)
+{
+        bool running = false;
+
+        if (check_domain(domain, err) < 0)
+                return -1;
+        if (!tv_libvirt_enabled(d->libvirt))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
+        if (tv_domain_sync(d, domain, &running, err) < 0)
+                return -1;
+        set_drift(d, domain, NULL);
+        return 0;
+}
+
 void tv_daemon_free(TvDaemon *d)
 {
+        while (d->drifts)
+                set_drift(d, d->drifts->domain, NULL);
         tv_daemon_free_views(d);
         if (d->catalog)
                 tv_catalog_free(d->catalog);
         d->catalog = NULL;
         tv_state_free(&d->state);
         tv_host_close(&d->host);
+        tv_libvirt_free(d->libvirt);
+        d->libvirt = NULL;
+        tv_qemu_caps_cache_free(d->qemu_caps);
+        d->qemu_caps = NULL;
+        free(d->state_dir_abs);
+        d->state_dir_abs = NULL;
         tv_config_free(&d->config);
 }
 
@@ -150,19 +282,12 @@ const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError
         return dev;
 }
 
-static int check_domain(const char *domain, TvError *err)
-{
-        if (!tv_domain_name_valid(domain))
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                    "'%.64s' is not a domain name tegravirt accepts (1-64 of A-Z a-z 0-9 _ . + -)",
-                                    domain);
-        return 0;
-}
 
 int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvError *err)
 {
         const TvCatalogDevice *dev;
         TvStateEntry *e;
+        bool running = false;
 
         if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)))
                 return -1;
@@ -191,6 +316,20 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvErro
                 tv_state_compact(&d->state);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         }
+        /* recorded first: a crash before the redefine shows up as drift, never as a lost device */
+        if (tv_domain_sync(d, domain, &running, err) < 0) {
+                TvError ignored = { 0 };
+
+                e = tv_state_find(&d->state, dev->name);
+                free(e->domain);
+                e->domain = NULL;
+                tv_state_save(&d->state, &ignored);
+                tv_state_compact(&d->state);
+                return -1;
+        }
+        if (running)
+                fprintf(stderr, SD_NOTICE "%s assigned to running domain %s: takes effect at its next start\n",
+                        dev->name, domain);
         return 0;
 }
 
@@ -198,6 +337,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvEr
 {
         const TvCatalogDevice *dev;
         TvStateEntry *e;
+        bool running = false;
         char *old;
 
         if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)))
@@ -216,6 +356,13 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvEr
         e->domain = NULL;
         if (tv_state_save(&d->state, err) < 0) {
                 e->domain = old;
+                return -1;
+        }
+        if (tv_domain_sync(d, domain, &running, err) < 0) {
+                TvError ignored = { 0 };
+
+                e->domain = old; /* the definition still carries the device: keep the record true */
+                tv_state_save(&d->state, &ignored);
                 return -1;
         }
         free(old);
@@ -247,6 +394,28 @@ static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, si
         return 0;
 }
 
+/* QEMU must be allowed to open what we hand it, or it fails at start with an obscure EPERM. */
+static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevItem *items, size_t n, TvError *err)
+{
+        const char **pids = calloc(n, sizeof(char *));
+        bool bpmp = false;
+        int r;
+
+        if (!pids)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                pids[i] = items[i].platform_id;
+        for (size_t c = 0; c < d->catalog->n_devices; c++) {
+                TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
+
+                if (e && e->domain && strcmp(e->domain, domain) == 0)
+                        bpmp |= d->catalog->devices[c].needs_bpmp;
+        }
+        r = tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
+        free(pids);
+        return r;
+}
+
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
         TvHostdevItem *items;
@@ -268,7 +437,9 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         }
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        r = n ? tv_hostdev_prepare(&d->hostdev, items, n, err) : 0;
+        r = n ? check_qemu_access(d, domain, items, n, err) : 0;
+        if (r == 0 && n)
+                r = tv_hostdev_prepare(&d->hostdev, items, n, err);
         free(items);
         tv_daemon_invalidate_view(d, domain);
         if (r < 0)

@@ -16,7 +16,15 @@ typedef struct TvDeviceSnapshot {
         char *state;
         char *domain;
         char *driver;
+        char *drift;
 } TvDeviceSnapshot;
+
+/* A domain whose definition lost what tegravirt put there (virsh edit, virt-manager). */
+typedef struct TvDomainDrift {
+        char *domain;
+        char *text;
+        struct TvDomainDrift *next;
+} TvDomainDrift;
 
 /* What sysfs said about one catalog device, cached so reads do not hit sysfs every call. */
 typedef struct TvHostView {
@@ -38,6 +46,8 @@ typedef struct TvDaemon {
         const char *catalog_dir;
         const char *config_path;
 
+        char *state_dir_abs;            /* absolute: it ends up in domain XML */
+
         TvCatalog *catalog;
         TvConfig config;
         TvHostdevConfig hostdev_config;
@@ -45,10 +55,14 @@ typedef struct TvDaemon {
         TvState state;
         TvHostdev hostdev;
 
+        struct TvLibvirt *libvirt;
+        struct TvQemuCapsCache *qemu_caps;
+
         sd_event *event;
         sd_bus *bus;
         TvDeviceSnapshot *emitted;      /* last values announced, per catalog device */
         TvHostView *view;               /* per catalog device */
+        TvDomainDrift *drifts;
 } TvDaemon;
 
 /* Loads config, catalog and state and opens the roots. */
@@ -74,5 +88,12 @@ const TvHostView *tv_daemon_host_view(TvDaemon *d, const TvCatalogDevice *dev);
 /* State of one device; *driver (may be NULL) points into the cached view. */
 const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, const char **driver, int *group);
 const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev);
+/* "" when the domain's definition carries everything tegravirt added. */
+const char *tv_daemon_domain_drift(TvDaemon *d, const char *domain);
+/* libvirt told us a domain was (re)defined or undefined. */
+void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined);
+/* Re-applies tegravirt's elements to the domain's definition and clears its drift. */
+int tv_daemon_repair(TvDaemon *d, const char *domain, TvError *err);
+
 /* "disabled" (config forbids), "allowed" (we may enable), "enabled" (host has it on). */
 const char *tv_daemon_unsafe_interrupts(TvDaemon *d);

@@ -10,6 +10,13 @@
 
 typedef struct TvLibvirt TvLibvirt;
 
+typedef enum TvDomainEvent {
+        TV_DOMAIN_DEFINED,      /* (re)defined: an edit may have dropped our elements */
+        TV_DOMAIN_UNDEFINED,
+} TvDomainEvent;
+
+typedef void (*TvDomainEventFn)(void *userdata, const char *domain, TvDomainEvent event);
+
 /* uri NULL or "" disables libvirt integration (assignments are only recorded). */
 TvLibvirt *tv_libvirt_new(const char *uri);
 void tv_libvirt_free(TvLibvirt *lv);
@@ -20,5 +27,9 @@ const char *tv_libvirt_uri(const TvLibvirt *lv);
 int tv_libvirt_get_xml(TvLibvirt *lv, const char *domain, char **xml, bool *running, TvError *err);
 /* Defines xml (validated against libvirt's schema); returns the XML libvirt stored. */
 int tv_libvirt_define(TvLibvirt *lv, const char *xml, TvError *err);
+/* Delivers define/undefine events through the libvirt event loop (tv_libvirt_loop_register
+ * must have run). Connects now if possible; after libvirtd goes away it reconnects on its own. */
+void tv_libvirt_watch_domains(TvLibvirt *lv, TvDomainEventFn fn, void *userdata);
+
 /* The emulator libvirt would use for an aarch64 domain without <emulator>. */
 int tv_libvirt_default_emulator(TvLibvirt *lv, const char *virttype, char **path, TvError *err);

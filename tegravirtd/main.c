@@ -3,6 +3,8 @@
 #include "bus-service.h"
 #include "config.h"
 #include "daemon.h"
+#include "libvirt-conn.h"
+#include "libvirt-loop.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -85,27 +87,35 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        r = sd_event_default(&d.event);
+        if (r < 0) {
+                fprintf(stderr, SD_ERR "tegravirtd: cannot create the event loop: %s\n", strerror(-r));
+                return 1;
+        }
+        tv_libvirt_loop_register(d.event);
         if (tv_daemon_init(&d, &err) < 0) {
                 fprintf(stderr, SD_ERR "tegravirtd: %s\n", err.message);
                 tv_daemon_free(&d);
+                sd_event_unref(d.event);
                 return 1;
         }
         if (check) {
                 printf("catalog: %zu devices for %s; state: %zu records\n", d.catalog->n_devices, d.catalog->soc,
                        d.state.n_entries);
                 tv_daemon_free(&d);
+                sd_event_unref(d.event);
                 return 0;
         }
         tv_daemon_reconcile(&d);
 
+        /* libvirt and sd-bus write to sockets whose peer may be gone (libvirtd restarted) */
+        signal(SIGPIPE, SIG_IGN);
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
-        r = sd_event_default(&d.event);
-        if (r >= 0)
-                r = sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL);
+        r = sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL);
         if (r >= 0)
@@ -119,6 +129,8 @@ int main(int argc, char **argv)
         r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
                 r = tv_bus_service_start(&d);
+        if (r >= 0)
+                tv_libvirt_watch_domains(d.libvirt, tv_bus_on_domain_event, &d);
         if (r < 0) {
                 fprintf(stderr, SD_ERR "tegravirtd: cannot register %s on the bus: %s\n", "org.tegravirt",
                         strerror(-r));
@@ -132,7 +144,8 @@ int main(int argc, char **argv)
 out:
         if (d.bus)
                 sd_bus_flush_close_unref(d.bus);
-        sd_event_unref(d.event);
         tv_daemon_free(&d);
+        tv_libvirt_loop_finish();
+        sd_event_unref(d.event);
         return r < 0 ? 1 : 0;
 }

@@ -55,7 +55,9 @@ if [ -x "$OUT/gcc/tegravirtd/tegravirtd" ]; then
 fi
 
 echo "### libFuzzer targets (${FUZZ_SECONDS}s each)"
-if CC=clang build "$OUT/fuzz" -Dfuzz=true -Dfixture=disabled; then
+# the libraries under test are instrumented too, or the fuzzers see only their harness
+if CC=clang build "$OUT/fuzz" -Dfuzz=true -Dfixture=disabled -Db_lundef=false \
+        -Dc_args=-fsanitize=fuzzer-no-link,address,undefined -Dc_link_args=-fsanitize=address,undefined; then
         for f in "$OUT"/fuzz/tests/fuzz/fuzz-*; do
                 [ -x "$f" ] || continue
                 name=$(basename "$f"); corpus="$SRC/tests/fuzz/corpus/${name#fuzz-}"

@@ -43,7 +43,7 @@ CONF
 tv_libvirtd_up() {
         libvirtd >>"$T/libvirtd.log" 2>&1 &
         LIBVIRTD_PID=$!
-        wait_for 60 virsh -q -c qemu:///system version >/dev/null 2>&1 ||
+        wait_for 60 virsh -q -c qemu:///system list --all >/dev/null 2>&1 ||
                 { echo "libvirtd did not start"; tail -20 "$T/libvirtd.log"; exit 1; }
 }
 

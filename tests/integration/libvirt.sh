@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/libvirt-lib.sh"
 tv_enter_namespace "$@"
 TV_LIBVIRT_URI=qemu:///system
+TV_QEMU_CONF=/etc/libvirt/qemu.conf
 tv_setup
 trap 'tv_stop_libvirt; tv_cleanup' EXIT
 tv_start_libvirt
@@ -36,13 +37,22 @@ check "  ... and nothing was recorded" bash -c "! grep -q '^device uarta ' '$T/s
 
 check "AssignDevice vm3 uarta on a bpmp-virt build" expect_ok AssignDevice string:vm3 string:uarta
 virsh_ dumpxml --inactive vm3 >"$T/vm3.after"
-check "vm3 gets the guest kernel args BPMP guests need, once" bash -c "grep -o 'clk_ignore_unused' '$T/vm3.after' | wc -l | grep -qx 1 && grep -q 'pd_ignore_unused' '$T/vm3.after'"
+check "vm3 gets the guest kernel args BPMP guests need, once" grep -q "<cmdline>console=ttyAMA0 root=/dev/vda clk_ignore_unused pd_ignore_unused</cmdline>" "$T/vm3.after"
 check "vm3's definition validates" virt-xml-validate "$T/vm3.after" domain
 check "unassign vm3 restores the original definition exactly" bash -c "busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 UnassignDevice ss vm3 uarta && virsh -q -c qemu:///system dumpxml --inactive vm3 | xmllint --c14n - | xmllint --format - | diff -u '$T/vm3.before' -"
-check "a domain libvirt does not know is refused" expect_error InvalidArgument AssignDevice string:nosuchvm string:uarti
+check "a domain libvirt does not know is refused" expect_error InvalidArgument AssignDevice string:nosuchvm string:uarte
+
+# --- virsh start: first refused until qemu.conf lets QEMU open /dev/vfio/3 ---
+check "uarti is on serial-tegra before start" test "$(dev_driver 31d0000.serial)" = serial-tegra
+virsh_ start vm1 >"$T/start0.out" 2>&1 && not_ok "start without the vfio group in cgroup_device_acl unexpectedly succeeded"
+check "virsh start shows the missing cgroup_device_acl entry" grep -q 'would deny QEMU /dev/vfio/3' "$T/start0.out"
+check "  ... with the exact line to set" grep -q 'cgroup_device_acl = \[ .*"/dev/vfio/vfio", .*"/dev/vfio/3", \]' "$T/start0.out"
+check "  ... and nothing was bound" test "$(dev_driver 31d0000.serial)" = serial-tegra
+sed -i 's|"/dev/vfio/vfio",|"/dev/vfio/vfio", "/dev/vfio/3",|' /etc/libvirt/qemu.conf
+tv_libvirtd_down
+tv_libvirtd_up
 
 # --- virsh start: the hook binds, QEMU fails, release gives the device back ---
-check "uarti is on serial-tegra before start" test "$(dev_driver 31d0000.serial)" = serial-tegra
 virsh_ start vm1 >"$T/start.out" 2>&1 && not_ok "virsh start vm1 unexpectedly succeeded (no vfio device on this host)"
 check "the hook bound uarti to vfio-platform during the start" grep -q "write sys/bus/platform/drivers/vfio-platform/bind 31d0000.serial -> ok" "$T/mnt/log"
 check "QEMU failed on the missing vfio device (not on a tegravirt refusal)" bash -c "! grep -q tegravirt '$T/start.out'"
@@ -67,6 +77,19 @@ tv_libvirtd_down
 tv_libvirtd_up
 check "libvirtd restarted: the reconnect hook kept vm2 running" bash -c "virsh -q -c qemu:///system domstate vm2 | grep -q running"
 check "vm2 stops normally" virsh_ destroy vm2
+# --- an edit that drops our elements is reported as drift and repaired on request ---
+virsh_ define "$T/vm1.before" >/dev/null || not_ok "redefine vm1"   # what a careless 'virsh edit' or tool would write back
+check "the edit shows up as DomainDrift on uarti" wait_for 10 bash -c "busctl --system get-property org.tegravirt /org/tegravirt/device/uarti org.tegravirt.Device1 DomainDrift | grep -q RepairDomain"
+check "RepairDomain vm1" expect_ok RepairDomain string:vm1
+check "  ... the vfio-platform args are back" bash -c "virsh -q -c qemu:///system dumpxml --inactive vm1 | grep -q 'vfio-platform,host=31d0000.serial'"
+check "  ... and the drift is cleared" bash -c "busctl --system get-property org.tegravirt /org/tegravirt/device/uarti org.tegravirt.Device1 DomainDrift | grep -qx 's \"\"'"
+# --- undefining a domain releases its assignments ---
+tv_domain_xml vm4 "$TV_SOURCE_DIR/tests/integration/fake-bpmp-qemu" >"$T/vm4.xml"
+virsh_ define "$T/vm4.xml" >/dev/null
+expect_ok AssignDevice string:vm4 string:uarte || not_ok "assign uarte to vm4"
+check "uarte is assigned to vm4" bash -c "busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 ListAssignments | grep -q 'vm4. .uarte'"
+virsh_ undefine vm4 >/dev/null
+check "undefine vm4 released uarte" wait_for 10 bash -c "! busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 ListAssignments | grep -q vm4"
 check "the unassign of vm1 restores its original definition" bash -c "busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 UnassignDevice ss vm1 uarti && virsh -q -c qemu:///system dumpxml --inactive vm1 | xmllint --c14n - | xmllint --format - | diff -u '$T/vm1.before' -"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tv_finish

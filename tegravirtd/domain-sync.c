@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "domain-sync.h"
+#include "domain-edit.h"
+#include "libvirt-conn.h"
+#include "qemu-caps.h"
+#include "tv-names.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *tv_domain_dtb_path(TvDaemon *d, const char *domain)
+{
+        char *p = NULL;
+
+        if (asprintf(&p, "%s/domains/%s.dtb", d->state_dir_abs, domain) < 0)
+                return NULL;
+        return p;
+}
+
+/* A NULL-terminated vector we grow as we go; on OOM the caller sees -ENOMEM. */
+typedef struct StrV {
+        char **v;
+        size_t n;
+} StrV;
+
+static int strv_push(StrV *s, const char *x, bool unique)
+{
+        char **nv;
+
+        if (unique)
+                for (size_t i = 0; i < s->n; i++)
+                        if (strcmp(s->v[i], x) == 0)
+                                return 0;
+        nv = realloc(s->v, (s->n + 2) * sizeof(char *));
+        if (!nv)
+                return -ENOMEM;
+        s->v = nv;
+        s->v[s->n] = strdup(x);
+        if (!s->v[s->n])
+                return -ENOMEM;
+        s->v[++s->n] = NULL;
+        return 0;
+}
+
+static void strv_clear(StrV *s)
+{
+        for (size_t i = 0; i < s->n; i++)
+                free(s->v[i]);
+        free(s->v);
+        s->v = NULL;
+        s->n = 0;
+}
+
+/* Builds the edit for the domain's devices, in catalog order (guest addresses follow it). */
+static int build_edit(TvDaemon *d, const char *domain, const TvQemuCaps *caps, StrV *devs, StrV *args,
+                      StrV *kargs, TvError *err)
+{
+        for (size_t c = 0; c < d->catalog->n_devices; c++) {
+                const TvCatalogDevice *dev = &d->catalog->devices[c];
+                TvStateEntry *e = tv_state_find(&d->state, dev->name);
+                char *hostarg = NULL;
+                int r;
+
+                if (!e || !e->domain || strcmp(e->domain, domain) != 0)
+                        continue;
+                if (asprintf(&hostarg, "vfio-platform,host=%s", dev->platform_id) < 0)
+                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                r = strv_push(devs, dev->name, false);
+                if (r == 0)
+                        r = strv_push(args, "-device", false);
+                if (r == 0)
+                        r = strv_push(args, hostarg, false);
+                free(hostarg);
+                for (char **k = dev->kernel_args; r == 0 && k && *k; k++)
+                        r = strv_push(kargs, *k, true);
+                if (r < 0)
+                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        /* our own bridge is a -device; the built-in ones of patched builds need no argument */
+        if (caps && caps->bpmp == TV_BPMP_DEVICE) {
+                for (size_t c = 0; c < d->catalog->n_devices; c++) {
+                        TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
+
+                        if (e && e->domain && strcmp(e->domain, domain) == 0 && d->catalog->devices[c].needs_bpmp) {
+                                if (strv_push(args, "-device", false) < 0 || strv_push(args, "tegravirt-bpmp", false) < 0)
+                                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                                break;
+                        }
+                }
+        }
+        return 0;
+}
+
+static bool domain_needs_bpmp(TvDaemon *d, const char *domain)
+{
+        for (size_t c = 0; c < d->catalog->n_devices; c++) {
+                TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
+
+                if (e && e->domain && strcmp(e->domain, domain) == 0 && d->catalog->devices[c].needs_bpmp)
+                        return true;
+        }
+        return false;
+}
+
+int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
+{
+        TvDomainInfo info = { 0 };
+        TvDomainEdit edit = { 0 };
+        StrV devs = { 0 }, args = { 0 }, kargs = { 0 };
+        const TvQemuCaps *caps = NULL;
+        char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL;
+        int r = -1;
+
+        *running = false;
+        if (!tv_libvirt_enabled(d->libvirt))
+                return 0;
+        if (tv_libvirt_get_xml(d->libvirt, domain, &xml, running, err) < 0)
+                return -1;
+        if (tv_domain_inspect(xml, strlen(xml), &info, err) < 0)
+                goto out;
+        if (build_edit(d, domain, NULL, &devs, &args, &kargs, err) < 0)
+                goto out;
+        if (devs.n > 0) {
+                /* the emulator must carry what these devices need, or QEMU dies at start */
+                if (info.emulator)
+                        emulator = strdup(info.emulator);
+                else if (tv_libvirt_default_emulator(d->libvirt, "qemu", &emulator, err) < 0)
+                        goto out;
+                if (!emulator)
+                        goto oom;
+                if (tv_qemu_caps_get(d->qemu_caps, emulator, &caps, err) < 0 ||
+                    tv_qemu_caps_check(caps, domain_needs_bpmp(d, domain), err) < 0)
+                        goto out;
+                strv_clear(&devs);
+                strv_clear(&args);
+                strv_clear(&kargs);
+                if (build_edit(d, domain, caps, &devs, &args, &kargs, err) < 0)
+                        goto out;
+                dtb = tv_domain_dtb_path(d, domain);
+                if (!dtb)
+                        goto oom;
+        }
+        edit.devices = devs.v;
+        edit.qemu_args = args.v;
+        edit.kernel_args = kargs.v;
+        edit.dtb = dtb;
+        if (tv_domain_edit_apply(xml, strlen(xml), &edit, &out, err) < 0)
+                goto out;
+        r = tv_libvirt_define(d->libvirt, out, err);
+        goto out;
+oom:
+        tv_error_set(err, TV_ERR_FAILED, "out of memory");
+out:
+        if (r < 0)
+                tv_error_prefix(err, "domain %s", domain);
+        strv_clear(&devs);
+        strv_clear(&args);
+        strv_clear(&kargs);
+        tv_domain_info_clear(&info);
+        free(emulator);
+        free(dtb);
+        free(xml);
+        free(out);
+        return r;
+}
