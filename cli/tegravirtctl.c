@@ -231,6 +231,8 @@ static const CtlCommand commands[] = {
           "Bind the devices of DOMAIN to vfio-platform before it starts" },
         { "release",     1, 1, false, cmd_release,     "DOMAIN",
           "Return the devices of DOMAIN to their host drivers" },
+        { "check",       0, 1, false, cmd_check,       "[DOMAIN]",
+          "Report what the host still needs, with the exact fix (exit 1 if something is missing)" },
         { "help",        0, 0, false, cmd_help,        "",
           "Show this help" },
 };

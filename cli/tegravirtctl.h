@@ -130,6 +130,7 @@ int ctl_fetch_assignments(Ctl *ctl, CtlAssignmentList *out);
 void ctl_assignment_list_clear(CtlAssignmentList *l);
 
 int cmd_list(Ctl *ctl, int argc, char **argv);
+int cmd_check(Ctl *ctl, int argc, char **argv);
 int cmd_assignments(Ctl *ctl, int argc, char **argv);
 
 /* ---- cmd-status.c ---- */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bus-service.h"
+#include "host-check.h"
 #include "libvirt-conn.h"
 #include "tv-names.h"
 
@@ -113,6 +114,35 @@ static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
         return sd_bus_reply_method_return(m, NULL);
 }
 
+static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+        TvDaemon *d = userdata;
+        sd_bus_message *reply = NULL;
+        TvError err = { 0 };
+        TvCheck *checks = NULL;
+        const char *domain;
+        size_t n = 0;
+        int r = sd_bus_message_read(m, "s", &domain);
+
+        if (r < 0)
+                return r;
+        if (tv_host_check(d, domain, &checks, &n, &err) < 0)
+                return reply_error(m, &err);
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(ssss)", checks[i].item, checks[i].status, checks[i].detail,
+                                          checks[i].fix);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        tv_checks_free(checks, n);
+        return r;
+}
+
 static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
         TvDaemon *d = userdata;
@@ -167,6 +197,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_prepare, 0),
         SD_BUS_METHOD_WITH_ARGS("ReleaseDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_release, 0),
         SD_BUS_METHOD_WITH_ARGS("RepairDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_repair, 0),
+        SD_BUS_METHOD_WITH_ARGS("CheckHost", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("a(ssss)", checks), method_check,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

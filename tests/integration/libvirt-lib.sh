@@ -11,10 +11,12 @@ tv_enter_namespace() {
                 exec unshare --mount --propagation private "$0" "$@"
         fi
         local d
-        for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /etc/libvirt /run/dbus; do
+        # all of /run: libvirtd's pid file lives there and a host libvirtd may hold it
+        for d in /run /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /etc/libvirt; do
                 mkdir -p "$d"
                 mount -t tmpfs -o mode=0755 tmpfs "$d"
         done
+        mkdir -p /run/libvirt /run/dbus /var/log/libvirt/qemu
         export TV_BUS_PATH=/run/dbus/system_bus_socket
 }
 

@@ -48,7 +48,12 @@ virsh_ start vm1 >"$T/start0.out" 2>&1 && not_ok "start without the vfio group i
 check "virsh start shows the missing cgroup_device_acl entry" grep -q 'would deny QEMU /dev/vfio/3' "$T/start0.out"
 check "  ... with the exact line to set" grep -q 'cgroup_device_acl = \[ .*"/dev/vfio/vfio", .*"/dev/vfio/3", \]' "$T/start0.out"
 check "  ... and nothing was bound" test "$(dev_driver 31d0000.serial)" = serial-tegra
+rc=0; "$TV_CTL_BIN" check vm1 >"$T/check0.out" 2>&1 || rc=$?
+check "tegravirtctl check vm1 exits 1 while the ACL entry is missing" test "$rc" = 1
+check "  ... and prints the exact cgroup_device_acl line as the fix" grep -q 'fix: cgroup_device_acl = \[ .*"/dev/vfio/3", \]' "$T/check0.out"
+check "  ... and sees the installed hook" grep -q '^ok .*hook' "$T/check0.out"
 sed -i 's|"/dev/vfio/vfio",|"/dev/vfio/vfio", "/dev/vfio/3",|' /etc/libvirt/qemu.conf
+check "tegravirtctl check vm1 is satisfied once qemu.conf lists /dev/vfio/3" "$TV_CTL_BIN" check vm1
 tv_libvirtd_down
 tv_libvirtd_up
 

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "host-check.h"
+#include "libvirt-conn.h"
+#include "qemu-access.h"
+#include "tv-names.h"
+#include "tv-validate.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct Checks {
+        TvCheck *v;
+        size_t n;
+        bool oom;
+} Checks;
+
+static char *vformat(const char *fmt, va_list ap)
+{
+        char *s = NULL;
+
+        return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+static void add(Checks *c, const char *item, const char *status, const char *fix, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+static void add(Checks *c, const char *item, const char *status, const char *fix, const char *fmt, ...)
+{
+        TvCheck *nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
+        va_list ap;
+
+        if (!nv) {
+                c->oom = true;
+                return;
+        }
+        c->v = nv;
+        va_start(ap, fmt);
+        nv[c->n] = (TvCheck){ .item = item, .status = status, .detail = vformat(fmt, ap), .fix = strdup(fix) };
+        va_end(ap);
+        if (!nv[c->n].detail || !nv[c->n].fix)
+                c->oom = true;
+        c->n++;
+}
+
+static void check_params(TvDaemon *d, Checks *c)
+{
+        char *v = NULL;
+
+        if (tv_sysfs_driver_loaded(&d->host, TV_VFIO_DRIVER))
+                add(c, "vfio-platform", "ok", "", "the vfio-platform driver is loaded");
+        else
+                add(c, "vfio-platform", "missing", "modprobe vfio-platform; echo vfio-platform > /etc/modules-load.d/tegravirt.conf",
+                    "the vfio-platform driver is not loaded");
+        if (tv_sysfs_param_read(&d->host, "vfio_platform", "reset_required", &v) == 0 && strcmp(v, "N") == 0)
+                add(c, "reset_required", "ok", "", "vfio_platform.reset_required=N");
+        else
+                add(c, "reset_required", "missing", "add vfio_platform.reset_required=0 to the kernel command line and reboot",
+                    "vfio_platform.reset_required is %s (Tegra devices have no vfio reset handler)", v ? v : "unreadable");
+        free(v);
+        v = NULL;
+        if (tv_sysfs_param_read(&d->host, "vfio_iommu_type1", "allow_unsafe_interrupts", &v) == 0 && strcmp(v, "Y") == 0)
+                add(c, "unsafe-interrupts", "ok", "", "vfio_iommu_type1.allow_unsafe_interrupts=Y");
+        else if (d->config.allow_unsafe_interrupts)
+                add(c, "unsafe-interrupts", "ok", "", "off now; tegravirtd turns it on at the first start (AllowUnsafeInterrupts=yes)");
+        else
+                add(c, "unsafe-interrupts", "missing",
+                    "set AllowUnsafeInterrupts=yes in tegravirtd.conf or add vfio_iommu_type1.allow_unsafe_interrupts=1 to the kernel command line",
+                    "vfio_iommu_type1.allow_unsafe_interrupts is off; Orin's SMMU has no MSI isolation");
+        free(v);
+}
+
+static void check_devices(TvDaemon *d, const char *domain, Checks *c)
+{
+        const char **pids = calloc(d->catalog->n_devices + 1, sizeof(char *));
+        TvError err = { 0 };
+        bool bpmp = false;
+        size_t n = 0;
+
+        if (!pids) {
+                c->oom = true;
+                return;
+        }
+        for (size_t i = 0; i < d->catalog->n_devices; i++) {
+                const TvCatalogDevice *dev = &d->catalog->devices[i];
+                const char *owner = tv_daemon_device_domain(d, dev);
+                const TvHostView *v;
+
+                if (!*owner || (*domain && strcmp(owner, domain) != 0))
+                        continue;
+                pids[n++] = dev->platform_id;
+                bpmp |= dev->needs_bpmp;
+                v = tv_daemon_host_view(d, dev);
+                if (!v->present)
+                        add(c, "device", "missing", "enable the node in the host device tree", "%s (%s, for %s) is not on this host",
+                            dev->name, dev->platform_id, owner);
+                else if (v->group < 0)
+                        add(c, "iommu-group", "missing",
+                            "give the node its own SMMU stream (iommus = <&smmu_niso0 ...>) in the host device tree",
+                            "%s (%s) has no IOMMU group", dev->name, dev->platform_id);
+        }
+        if (n == 0) {
+                add(c, "assignments", "warning", "tegravirtctl assign DOMAIN DEVICE", "no devices are assigned%s%s",
+                    *domain ? " to " : "", domain);
+        } else if (!*d->config.qemu_conf) {
+                add(c, "qemu.conf", "warning", "set QemuConf= in tegravirtd.conf", "the cgroup_device_acl check is off (QemuConf= is empty)");
+        } else if (tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, &err) < 0) {
+                const char *line = strstr(err.message, "set: ");
+
+                add(c, "qemu.conf", "missing", line ? line + 5 : err.message, "%s", err.message);
+        } else {
+                add(c, "qemu.conf", "ok", "", "cgroup_device_acl in %s lists every node QEMU will open", d->config.qemu_conf);
+        }
+        free(pids);
+}
+
+/* The hook lives next to qemu.conf: <libvirt config dir>/hooks/qemu.d/tegravirt */
+static void check_hook(TvDaemon *d, Checks *c)
+{
+        char *copy, *path = NULL;
+
+        if (!*d->config.qemu_conf)
+                return;
+        copy = strdup(d->config.qemu_conf);
+        if (!copy || asprintf(&path, "%s/hooks/qemu.d/tegravirt", dirname(copy)) < 0) {
+                free(copy);
+                c->oom = true;
+                return;
+        }
+        if (access(path, X_OK) == 0)
+                add(c, "hook", "ok", "", "%s is installed", path);
+        else
+                add(c, "hook", "missing", "install tegravirt's hook there, then 'systemctl reload libvirtd' (or virtqemud)",
+                    "%s is missing or not executable: virsh start would not bind the devices", path);
+        free(path);
+        free(copy);
+}
+
+static void check_apparmor(TvDaemon *d, Checks *c)
+{
+        char *v = NULL;
+
+        if (tv_sysfs_param_read(&d->host, "apparmor", "enabled", &v) == 0 && strcmp(v, "Y") == 0) {
+                if (access(TV_APPARMOR_SNIPPET, R_OK) == 0)
+                        add(c, "apparmor", "ok", "", "%s is installed", TV_APPARMOR_SNIPPET);
+                else
+                        add(c, "apparmor", "missing",
+                            "install tegravirt's apparmor/tegravirt as " TV_APPARMOR_SNIPPET " and restart libvirtd",
+                            "AppArmor is on and libvirt-qemu's profile does not let QEMU open /dev/vfio or /dev/bpmp-host");
+        }
+        free(v);
+}
+
+int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvError *err)
+{
+        Checks c = { 0 };
+
+        if (*domain && !tv_domain_name_valid(domain))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "'%.64s' is not a domain name tegravirt accepts", domain);
+        check_params(d, &c);
+        check_devices(d, domain, &c);
+        check_hook(d, &c);
+        check_apparmor(d, &c);
+        if (tv_libvirt_enabled(d->libvirt))
+                add(&c, "libvirt", "ok", "", "definitions are rewritten through %s", tv_libvirt_uri(d->libvirt));
+        else
+                add(&c, "libvirt", "warning", "set LibvirtUri= in tegravirtd.conf",
+                    "the libvirt integration is off: assignments do not change domain definitions");
+        if (c.oom) {
+                tv_checks_free(c.v, c.n);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        *out = c.v;
+        *n = c.n;
+        return 0;
+}
+
+void tv_checks_free(TvCheck *c, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(c[i].detail);
+                free(c[i].fix);
+        }
+        free(c);
+}
