@@ -59,7 +59,7 @@ echo "### libFuzzer targets (${FUZZ_SECONDS}s each)"
 if CC=clang build "$OUT/fuzz" -Dfuzz=true -Dfixture=disabled -Db_lundef=false \
         -Dc_args=-fsanitize=fuzzer-no-link,address,undefined -Dc_link_args=-fsanitize=address,undefined; then
         for f in "$OUT"/fuzz/tests/fuzz/fuzz-*; do
-                [ -x "$f" ] || continue
+                [ -f "$f" ] && [ -x "$f" ] || continue  # skip meson's *.p object dirs
                 name=$(basename "$f"); corpus="$SRC/tests/fuzz/corpus/${name#fuzz-}"
                 mkdir -p "$OUT/fuzz-work/$name"
                 args=("$OUT/fuzz-work/$name"); [ -d "$corpus" ] && args+=("$corpus")
