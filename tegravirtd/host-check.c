@@ -19,6 +19,8 @@ typedef struct Checks {
         bool oom;
 } Checks;
 
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *vformat(const char *fmt, va_list ap)
 {
         char *s = NULL;
