@@ -98,20 +98,27 @@ static int method_prepare(sd_bus_message *m, void *userdata, sd_bus_error *e)
         return run_two_arg(m, userdata, tv_daemon_prepare);
 }
 
-static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
+typedef int (*OneArgOp)(TvDaemon *d, const char *domain, TvError *err);
+
+/* A changing method taking one domain name: run it, announce changes, reply. */
+static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op)
 {
-        TvDaemon *d = userdata;
         TvError err = { 0 };
         const char *domain;
         int r = sd_bus_message_read(m, "s", &domain);
 
         if (r < 0)
                 return r;
-        r = tv_daemon_repair(d, domain, &err);
+        r = op(d, domain, &err);
         tv_bus_emit_changes(d);
         if (r < 0)
                 return reply_error(m, &err);
         return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+        return run_one_arg(m, userdata, tv_daemon_repair);
 }
 
 static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -145,18 +152,7 @@ static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
 
 static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        TvDaemon *d = userdata;
-        TvError err = { 0 };
-        const char *domain;
-        int r = sd_bus_message_read(m, "s", &domain);
-
-        if (r < 0)
-                return r;
-        r = tv_daemon_release(d, domain, &err);
-        tv_bus_emit_changes(d);
-        if (r < 0)
-                return reply_error(m, &err);
-        return sd_bus_reply_method_return(m, NULL);
+        return run_one_arg(m, userdata, tv_daemon_release);
 }
 
 static int prop_version(sd_bus *bus, const char *path, const char *iface, const char *prop,

@@ -13,17 +13,8 @@
 #include "tv-names.h"
 #include "tv-validate.h"
 
-static int failures;
+#include "tv-check.h"
 
-#define CHECK(cond, what)                                                                                  \
-        do {                                                                                               \
-                if (cond)                                                                                  \
-                        printf("ok - %s\n", what);                                                         \
-                else {                                                                                     \
-                        printf("not ok - %s (line %d)\n", what, __LINE__);                                 \
-                        failures++;                                                                        \
-                }                                                                                          \
-        } while (0)
 
 static void test_validate(void)
 {

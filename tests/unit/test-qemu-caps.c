@@ -14,18 +14,9 @@
 #include "tv-fileio.h"
 #include "tv-names.h"
 
-static int failures;
-static const char *fake_dir;
+#include "tv-check.h"
 
-#define CHECK(cond, what)                                                                                  \
-        do {                                                                                               \
-                if (cond)                                                                                  \
-                        printf("ok - %s\n", what);                                                         \
-                else {                                                                                     \
-                        printf("not ok - %s (line %d)\n", what, __LINE__);                                 \
-                        failures++;                                                                        \
-                }                                                                                          \
-        } while (0)
+static const char *fake_dir;
 
 static uint64_t now_ms(void)
 {

@@ -5,17 +5,8 @@
 #include "qemu-conf.h"
 #include "tv-names.h"
 
-static int failures;
+#include "tv-check.h"
 
-#define CHECK(cond, what)                                                                                  \
-        do {                                                                                               \
-                if (cond)                                                                                  \
-                        printf("ok - %s\n", what);                                                         \
-                else {                                                                                     \
-                        printf("not ok - %s (line %d)\n", what, __LINE__);                                 \
-                        failures++;                                                                        \
-                }                                                                                          \
-        } while (0)
 
 int main(void)
 {
