@@ -181,6 +181,35 @@ const char *tv_daemon_domain_drift(TvDaemon *d, const char *domain)
         return "";
 }
 
+void tv_daemon_note_own_define(TvDaemon *d, const char *domain)
+{
+        TvOwnDefine *x;
+
+        for (x = d->own_defines; x; x = x->next)
+                if (strcmp(x->domain, domain) == 0)
+                        break;
+        if (!x) {
+                x = calloc(1, sizeof(*x));
+                if (!x || !(x->domain = strdup(domain))) {
+                        free(x);
+                        return; /* worst case our own define gets inspected: harmless */
+                }
+                x->next = d->own_defines;
+                d->own_defines = x;
+        }
+        x->pending++;
+}
+
+static bool take_own_define(TvDaemon *d, const char *domain)
+{
+        for (TvOwnDefine *x = d->own_defines; x; x = x->next)
+                if (strcmp(x->domain, domain) == 0 && x->pending > 0) {
+                        x->pending--;
+                        return true;
+                }
+        return false;
+}
+
 static bool domain_has_assignments(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
@@ -217,6 +246,8 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 set_drift(d, domain, NULL);
                 return;
         }
+        if (take_own_define(d, domain))
+                return; /* the event of our own redefine: the XML is what we wrote */
         if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, &err) < 0 ||
             tv_domain_inspect(xml, strlen(xml), &info, &err) < 0) {
                 fprintf(stderr, SD_WARNING "domain %s redefined, cannot check it: %s\n", domain, err.message);
@@ -250,6 +281,13 @@ void tv_daemon_free(TvDaemon *d)
 {
         while (d->drifts)
                 set_drift(d, d->drifts->domain, NULL);
+        while (d->own_defines) {
+                TvOwnDefine *x = d->own_defines;
+
+                d->own_defines = x->next;
+                free(x->domain);
+                free(x);
+        }
         tv_daemon_free_views(d);
         if (d->catalog)
                 tv_catalog_free(d->catalog);

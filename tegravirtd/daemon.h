@@ -37,6 +37,13 @@ typedef struct TvHostView {
 /* A cached view older than this is re-read on the next request (no timers: idle stays idle). */
 #define TV_VIEW_MAX_AGE_USEC (250 * 1000)
 
+/* We redefined this domain: its next `pending` DEFINED events are ours, not edits. */
+typedef struct TvOwnDefine {
+        char *domain;
+        unsigned pending;
+        struct TvOwnDefine *next;
+} TvOwnDefine;
+
 typedef struct TvDaemon {
         /* paths (defaults are the real ones; tests redirect them) */
         const char *sysfs_root;
@@ -63,6 +70,7 @@ typedef struct TvDaemon {
         TvDeviceSnapshot *emitted;      /* last values announced, per catalog device */
         TvHostView *view;               /* per catalog device */
         TvDomainDrift *drifts;
+        struct TvOwnDefine *own_defines;
 } TvDaemon;
 
 /* Loads config, catalog and state and opens the roots. */
@@ -90,6 +98,8 @@ const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, cons
 const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev);
 /* "" when the domain's definition carries everything tegravirt added. */
 const char *tv_daemon_domain_drift(TvDaemon *d, const char *domain);
+/* Notes that we just redefined the domain, so its DEFINED event is ours, not an edit. */
+void tv_daemon_note_own_define(TvDaemon *d, const char *domain);
 /* libvirt told us a domain was (re)defined or undefined. */
 void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined);
 /* Re-applies tegravirt's elements to the domain's definition and clears its drift. */

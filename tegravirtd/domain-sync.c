@@ -149,6 +149,8 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
         if (tv_domain_edit_apply(xml, strlen(xml), &edit, &out, err) < 0)
                 goto out;
         r = tv_libvirt_define(d->libvirt, out, err);
+        if (r == 0)
+                tv_daemon_note_own_define(d, domain);
         goto out;
 oom:
         tv_error_set(err, TV_ERR_FAILED, "out of memory");
