@@ -715,6 +715,17 @@ int tv_qemu_caps_get(TvQemuCapsCache *c, const char *emulator, const TvQemuCaps 
         return tv_qemu_caps_get_timeout(c, emulator, TV_QEMU_PROBE_TIMEOUT_MS, out, err);
 }
 
+int tv_qemu_run(const char *emulator, const char *const *args, const char *what, unsigned timeout_ms,
+                TvError *err)
+{
+        char *out = NULL;
+        size_t len = 0;
+        int r = run_capture(emulator, args, what, NULL, timeout_ms, &out, &len, err);
+
+        free(out);
+        return r;
+}
+
 int tv_qemu_caps_check(const TvQemuCaps *caps, bool needs_bpmp, TvError *err)
 {
         if (!caps)

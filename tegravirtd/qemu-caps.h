@@ -80,3 +80,8 @@ int tv_qemu_qmp_types_has(const char *transcript, const char *type_name, bool *h
 int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned timeout_ms,
                              const TvQemuCaps **out, TvError *err);
 unsigned tv_qemu_caps_cache_probe_count(const TvQemuCapsCache *c);
+
+/* Runs emulator with args (at most 14) the way probes do: no shell, LC_ALL=C only, stdin
+ * /dev/null, output discarded, killed after timeout_ms. For dumpdtb. */
+int tv_qemu_run(const char *emulator, const char *const *args, const char *what, unsigned timeout_ms,
+                TvError *err);
