@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bus-service.h"
+#include "authorize.h"
 #include "host-check.h"
 #include "libvirt-conn.h"
 #include "tv-names.h"
@@ -68,12 +69,16 @@ static int method_list_assignments(sd_bus_message *m, void *userdata, sd_bus_err
 
 typedef int (*TwoArgOp)(TvDaemon *d, const char *a, const char *b, TvError *err);
 
-static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op)
+static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TvAuthLevel level,
+                       sd_bus_message_handler_t self, sd_bus_error *e)
 {
         const char *a, *b;
         TvError err = { 0 };
-        int r = sd_bus_message_read(m, "ss", &a, &b);
+        int r = tv_authorize(m, level, self, d, e);
 
+        if (r <= 0)
+                return r < 0 ? r : 1; /* denied, or parked until polkit answers */
+        r = sd_bus_message_read(m, "ss", &a, &b);
         if (r < 0)
                 return r;
         r = op(d, a, b, &err);
@@ -85,28 +90,32 @@ static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op)
 
 static int method_assign(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_two_arg(m, userdata, tv_daemon_assign);
+        return run_two_arg(m, userdata, tv_daemon_assign, TV_AUTH_MANAGE, method_assign, e);
 }
 
 static int method_unassign(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_two_arg(m, userdata, tv_daemon_unassign);
+        return run_two_arg(m, userdata, tv_daemon_unassign, TV_AUTH_MANAGE, method_unassign, e);
 }
 
 static int method_prepare(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_two_arg(m, userdata, tv_daemon_prepare);
+        return run_two_arg(m, userdata, tv_daemon_prepare, TV_AUTH_ROOT, method_prepare, e);
 }
 
 typedef int (*OneArgOp)(TvDaemon *d, const char *domain, TvError *err);
 
 /* A changing method taking one domain name: run it, announce changes, reply. */
-static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op)
+static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, TvAuthLevel level,
+                       sd_bus_message_handler_t self, sd_bus_error *e)
 {
         TvError err = { 0 };
         const char *domain;
-        int r = sd_bus_message_read(m, "s", &domain);
+        int r = tv_authorize(m, level, self, d, e);
 
+        if (r <= 0)
+                return r < 0 ? r : 1; /* denied, or parked until polkit answers */
+        r = sd_bus_message_read(m, "s", &domain);
         if (r < 0)
                 return r;
         r = op(d, domain, &err);
@@ -118,7 +127,7 @@ static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op)
 
 static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_one_arg(m, userdata, tv_daemon_repair);
+        return run_one_arg(m, userdata, tv_daemon_repair, TV_AUTH_MANAGE, method_repair, e);
 }
 
 static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -152,7 +161,7 @@ static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
 
 static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_one_arg(m, userdata, tv_daemon_release);
+        return run_one_arg(m, userdata, tv_daemon_release, TV_AUTH_ROOT, method_release, e);
 }
 
 static int prop_version(sd_bus *bus, const char *path, const char *iface, const char *prop,
@@ -175,7 +184,7 @@ static int prop_unsafe(sd_bus *bus, const char *path, const char *iface, const c
         return sd_bus_message_append(reply, "s", tv_daemon_unsafe_interrupts(userdata));
 }
 
-/* Changing methods need CAP_SYS_ADMIN (sd-bus checks it) until polkit lands; reading is open. */
+/* Reading is open to all; changing methods authorize themselves (authorize.c: root or polkit). */
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "u", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -184,15 +193,17 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssss)", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AssignDevice", SD_BUS_ARGS("s", domain, "s", device), SD_BUS_NO_RESULT,
-                                method_assign, 0),
+                                method_assign, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("UnassignDevice", SD_BUS_ARGS("s", domain, "s", device), SD_BUS_NO_RESULT,
-                                method_unassign, 0),
+                                method_unassign, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListAssignments", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", assignments),
                                 method_list_assignments, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PrepareDomain", SD_BUS_ARGS("s", domain, "s", domain_xml), SD_BUS_NO_RESULT,
-                                method_prepare, 0),
-        SD_BUS_METHOD_WITH_ARGS("ReleaseDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_release, 0),
-        SD_BUS_METHOD_WITH_ARGS("RepairDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_repair, 0),
+                                method_prepare, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReleaseDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_release,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RepairDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_repair,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckHost", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("a(ssss)", checks), method_check,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* tegravirtd: assigns Tegra234 platform devices to libvirt domains. */
+#include "authorize.h"
 #include "bus-service.h"
 #include "config.h"
 #include "daemon.h"
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
         r = sd_event_loop(d.event);
         sd_notify(0, "STOPPING=1");
 out:
+        tv_authorize_flush();
         if (d.bus)
                 sd_bus_flush_close_unref(d.bus);
         tv_daemon_free(&d);
