@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The installed tree is the distro one: configures its own build of SOURCE_DIR with
+# --prefix=/usr --sysconfdir=/etc, installs it into a DESTDIR, compares the list of
+# installed files with install-layout.expected, and lints what was installed:
+# systemd-analyze verify on the unit, xmllint on the bus policy, polkit actions and
+# interface XML, groff (or mandoc) on every man page.
+# Usage: install-layout.sh SOURCE_DIR
+# TV_INSTALL_LAYOUT_DIR=DIR keeps (and reuses) the build there instead of a temp dir.
+set -uo pipefail
+S=$(cd "$1" && pwd)
+if [ -n "${TV_INSTALL_LAYOUT_DIR:-}" ]; then
+        T="$TV_INSTALL_LAYOUT_DIR"; mkdir -p "$T"
+else
+        T=$(mktemp -d /tmp/tv-install-layout.XXXXXX)
+        trap 'rm -rf "$T"' EXIT
+fi
+B="$T/build" D="$T/dest"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+nok() { fail=$((fail + 1)); echo "not ok - $1"; }
+check() { # check WHAT LOGFILE COMMAND...: ok when COMMAND succeeds and prints nothing
+        local what=$1 log=$2; shift 2
+        if "$@" >"$log" 2>&1 && [ ! -s "$log" ]; then ok "$what"; else nok "$what"; sed 's/^/#   /' "$log"; fi
+}
+
+# -Dfixture=disabled: the simulated host is a test tool and is not installed.
+if [ ! -f "$B/build.ninja" ]; then
+        meson setup "$B" "$S" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+                -Dfixture=disabled >"$T/setup.log" 2>&1 || { cat "$T/setup.log"; echo "not ok - meson setup"; exit 1; }
+fi
+meson compile -C "$B" tegravirtd tegravirtctl tegravirt-hook-installed >"$T/compile.log" 2>&1 \
+        || { tail -40 "$T/compile.log"; echo "not ok - meson compile"; exit 1; }
+rm -rf "$D"
+# --no-rebuild: only what was just compiled (the unit tests are not installed)
+meson install -C "$B" --destdir "$D" --no-rebuild >"$T/install.log" 2>&1 \
+        || { cat "$T/install.log"; echo "not ok - meson install"; exit 1; }
+
+(cd "$D" && find . \( -type f -o -type l \) | sed 's|^\./||' | LC_ALL=C sort) >"$T/installed"
+LC_ALL=C sort "$S/tests/install-layout.expected" | grep -v '^#' >"$T/expected"
+if diff -u "$T/expected" "$T/installed" >"$T/layout.diff"; then
+        ok "installed files match tests/install-layout.expected"
+else
+        nok "installed files differ from tests/install-layout.expected (- expected, + installed)"
+        sed 's/^/#   /' "$T/layout.diff"
+fi
+
+f=usr/sbin/tegravirtd
+[ -x "$D/$f" ] && ok "$f is executable" || nok "$f is executable"
+f=etc/libvirt/hooks/qemu.d/tegravirt
+[ -x "$D/$f" ] && [ ! -L "$D/$f" ] && ok "$f is an executable file" || nok "$f is an executable file"
+
+unit=$(cd "$D" && find . -name tegravirtd.service -path '*/systemd/system/*' | sed 's|^\./||' | head -1)
+if [ -z "$unit" ]; then
+        nok "tegravirtd.service installed"
+else
+        grep -q '^ExecStart=/usr/sbin/tegravirtd$' "$D/$unit" && ok "unit runs /usr/sbin/tegravirtd" \
+                || nok "unit runs /usr/sbin/tegravirtd"
+        # verify needs ExecStart's binary: --root resolves it inside DESTDIR.
+        # --recursive-errors=no: the units it names (dbus.socket, multi-user.target) are
+        # not in DESTDIR; only this unit's own errors count. Documentation= man: pages
+        # are looked up in DESTDIR through MANPATH (--man=no without man(1)).
+        if command -v systemd-analyze >/dev/null; then
+                manopt=--man=yes
+                command -v man >/dev/null || manopt=--man=no
+                check "systemd-analyze verify $unit" "$T/verify.log" \
+                        env MANPATH="$D/usr/share/man" systemd-analyze verify $manopt --recursive-errors=no \
+                        --root="$D" "/$unit"
+        else
+                echo "ok - systemd-analyze verify # SKIP systemd-analyze not installed"
+        fi
+fi
+grep -q '^SystemdService=tegravirtd.service$' "$D/usr/share/dbus-1/system-services/org.tegravirt.service" \
+        && ok "activation file names tegravirtd.service" || nok "activation file names tegravirtd.service"
+
+for x in "$D"/usr/share/dbus-1/system.d/org.tegravirt.conf "$D"/usr/share/dbus-1/interfaces/*.xml; do
+        x=${x#"$D"/}
+        check "xmllint $x" "$T/xmllint.log" xmllint --noout "$D/$x"
+done
+x=usr/share/polkit-1/actions/org.tegravirt.policy
+if [ -f /usr/share/polkit-1/policyconfig-1.dtd ]; then
+        check "xmllint --dtdvalid $x" "$T/xmllint.log" \
+                xmllint --noout --dtdvalid /usr/share/polkit-1/policyconfig-1.dtd "$D/$x"
+else
+        check "xmllint $x" "$T/xmllint.log" xmllint --noout "$D/$x"
+fi
+if command -v dbus-daemon >/dev/null; then
+        # dbus-daemon parses the policy as it would from system.d (refuses unknown
+        # elements and attributes that xmllint accepts); its complaint about the fd
+        # limit of a <type>system</type> bus run unprivileged is not ours.
+        cat >"$T/bus.conf" <<BUS
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>system</type><listen>unix:path=$T/bus</listen><auth>EXTERNAL</auth>
+  <include>$D/usr/share/dbus-1/system.d/org.tegravirt.conf</include>
+</busconfig>
+BUS
+        if bash -c 'dbus-daemon --config-file="$1" --print-address=3 --nofork --nopidfile 3>/dev/null & p=$!
+                         for _ in $(seq 100); do [ -S "$2" ] && break; kill -0 $p 2>/dev/null || break; sleep 0.05; done
+                         [ -S "$2" ] || { wait $p; exit 1; }; kill $p; wait $p 2>/dev/null; exit 0' _ "$T/bus.conf" "$T/bus" \
+                >"$T/busconf.log" 2>&1 && ! grep -v 'fd limit' "$T/busconf.log" | grep -q .; then
+                ok "dbus-daemon accepts the bus policy"
+        else
+                nok "dbus-daemon accepts the bus policy"; sed 's/^/#   /' "$T/busconf.log"
+        fi
+fi
+
+# The policy at work on a bus with system.conf's default rules: as root (the
+# daemon's user) and as nobody. Needs root, setpriv and python3-dbus.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v dbus-daemon >/dev/null \
+        && /usr/bin/python3 -c 'import dbus.mainloop.glib, gi' 2>/dev/null; then
+        P=$(mktemp -d /tmp/tv-install-bus.XXXXXX)
+        chmod 755 "$P"      # nobody reaches the socket and the probe
+        cat >"$P/probe.py" <<'PY'
+import sys, dbus, dbus.bus, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+bus = dbus.bus.BusConnection(sys.argv[2])
+try:
+    if sys.argv[1] == "own":
+        r = bus.request_name("org.tegravirt", dbus.bus.NAME_FLAG_DO_NOT_QUEUE)
+        print("owned" if r == dbus.bus.REQUEST_NAME_REPLY_PRIMARY_OWNER else "not-owned", flush=True)
+        if len(sys.argv) > 3:
+            GLib.MainLoop().run()
+    else:
+        bus.call_blocking("org.tegravirt", "/org/tegravirt", sys.argv[3], sys.argv[4], "", (), timeout=5)
+        print("reply")
+except dbus.exceptions.DBusException as e:
+    print(e.get_dbus_name(), flush=True)
+PY
+        chmod 644 "$P/probe.py"
+        cat >"$P/bus.conf" <<BUS
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>system</type><listen>unix:path=$P/bus</listen><auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+  </policy>
+  <include>$D/usr/share/dbus-1/system.d/org.tegravirt.conf</include>
+</busconfig>
+BUS
+        dbus-daemon --config-file="$P/bus.conf" --nofork --nopidfile 2>"$P/bus.log" &
+        bus_pid=$!
+        for _ in $(seq 100); do [ -S "$P/bus" ] && break; sleep 0.05; done
+        chmod 666 "$P/bus"
+        A="unix:path=$P/bus"
+        nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 "$P/probe.py" "$@"; }
+        r=$(nobody own "$A")
+        [ "$r" = org.freedesktop.DBus.Error.AccessDenied ] && ok "bus policy: nobody may not own org.tegravirt" \
+                || nok "bus policy: nobody may not own org.tegravirt (got $r)"
+        /usr/bin/python3 "$P/probe.py" own "$A" hold >"$P/owner.out" &
+        owner_pid=$!
+        for _ in $(seq 100); do [ -s "$P/owner.out" ] && break; sleep 0.05; done
+        r=$(cat "$P/owner.out")
+        [ "$r" = owned ] && ok "bus policy: root owns org.tegravirt" || nok "bus policy: root owns org.tegravirt (got $r)"
+        # allowed calls reach the owner, which has no objects: UnknownMethod or a reply
+        for call in org.tegravirt.Manager1:ListDevices org.tegravirt.Device1:Get \
+                    org.freedesktop.DBus.Introspectable:Introspect org.freedesktop.DBus.Peer:Ping \
+                    org.freedesktop.DBus.Properties:GetAll org.freedesktop.DBus.ObjectManager:GetManagedObjects; do
+                r=$(nobody call "$A" "${call%%:*}" "${call#*:}")
+                case $r in
+                reply|org.freedesktop.DBus.Error.UnknownMethod) ok "bus policy: nobody may call $call" ;;
+                *) nok "bus policy: nobody may call $call (got $r)" ;;
+                esac
+        done
+        for call in org.example.Other:Foo org.freedesktop.DBus.Debug.Stats:GetStats; do
+                r=$(nobody call "$A" "${call%%:*}" "${call#*:}")
+                [ "$r" = org.freedesktop.DBus.Error.AccessDenied ] && ok "bus policy: nobody may not call $call" \
+                        || nok "bus policy: nobody may not call $call (got $r)"
+        done
+        kill "$owner_pid" "$bus_pid" 2>/dev/null
+        wait "$owner_pid" "$bus_pid" 2>/dev/null
+        rm -rf "$P"
+else
+        echo "ok - bus policy at work # SKIP needs root, setpriv, dbus-daemon and python3-dbus"
+fi
+
+lint_man() { # prints warnings only
+        if command -v mandoc >/dev/null; then
+                mandoc -T lint -W warning "$1"
+        else
+                groff -ww -man -z "$1"
+        fi
+}
+if ! command -v mandoc >/dev/null && ! command -v groff >/dev/null; then
+        echo "ok - man page lint # SKIP neither mandoc nor groff (groff-base) installed"
+else for m in $(cd "$D" && find usr/share/man -type f | LC_ALL=C sort); do
+        case $m in
+        *.gz) check "man $m" "$T/man.log" bash -c "zcat '$D/$m' > '$T/page' && $(declare -f lint_man); lint_man '$T/page'" ;;
+        *) check "man $m" "$T/man.log" lint_man "$D/$m" ;;
+        esac
+done; fi
+
+echo "# $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
