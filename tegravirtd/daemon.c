@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon.h"
+#include "domain-dtb.h"
 #include "domain-edit.h"
 #include "domain-sync.h"
 #include "domain-xml.h"
@@ -256,6 +257,16 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                           "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain to restore it");
         } else {
                 set_drift(d, domain, info.drift);
+                /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused */
+                if (tv_domain_dtb_check(d, domain, xml, &err) < 0) {
+                        TvError gerr = { 0 };
+                        bool running = false;
+
+                        if (tv_domain_sync(d, domain, &running, &gerr) < 0)
+                                fprintf(stderr, SD_WARNING "domain %s redefined: %s\n", domain, gerr.message);
+                        else
+                                fprintf(stderr, SD_INFO "domain %s redefined: guest device tree regenerated\n", domain);
+                }
         }
         if (*tv_daemon_domain_drift(d, domain))
                 fprintf(stderr, SD_WARNING "drift: domain %s: %s\n", domain, tv_daemon_domain_drift(d, domain));
@@ -476,6 +487,9 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         r = n ? check_qemu_access(d, domain, items, n, err) : 0;
+        /* the hook hands us the live XML: its machine must be the one the DTB was made for */
+        if (r == 0 && n && domain_xml && *domain_xml && tv_libvirt_enabled(d->libvirt))
+                r = tv_domain_dtb_check(d, domain, domain_xml, err);
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
         free(items);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "domain-sync.h"
+#include "domain-dtb.h"
 #include "domain-edit.h"
+#include "guest-dtb.h"
 #include "libvirt-conn.h"
 #include "qemu-caps.h"
 #include "tv-names.h"
@@ -104,13 +106,37 @@ static bool domain_needs_bpmp(TvDaemon *d, const char *domain)
         return false;
 }
 
+/* Refuses, before anything is written, a device set QEMU's platform bus cannot hold. */
+static int check_placement(TvDaemon *d, const char *domain, TvError *err)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        TvGuestPlacement *place;
+        size_t n = 0;
+        int r;
+
+        if (!devs)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        for (size_t c = 0; c < d->catalog->n_devices; c++) {
+                TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
+
+                if (e && e->domain && strcmp(e->domain, domain) == 0)
+                        devs[n++] = &d->catalog->devices[c];
+        }
+        place = calloc(n ? n : 1, sizeof(*place));
+        r = place ? tv_guest_place(devs, n, place, err) : tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        free(place);
+        free(devs);
+        return r;
+}
+
 int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
 {
         TvDomainInfo info = { 0 };
         TvDomainEdit edit = { 0 };
         StrV devs = { 0 }, args = { 0 }, kargs = { 0 };
         const TvQemuCaps *caps = NULL;
-        char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL;
+        char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL, *stored = NULL;
+        uint64_t bpmp_base = 0;
         int r = -1;
 
         *running = false;
@@ -141,6 +167,9 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
                 dtb = tv_domain_dtb_path(d, domain);
                 if (!dtb)
                         goto oom;
+                bpmp_base = caps->bpmp_base;
+                if (check_placement(d, domain, err) < 0)
+                        goto out;
         }
         edit.devices = devs.v;
         edit.qemu_args = args.v;
@@ -148,9 +177,20 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
         edit.dtb = dtb;
         if (tv_domain_edit_apply(xml, strlen(xml), &edit, &out, err) < 0)
                 goto out;
-        r = tv_libvirt_define(d->libvirt, out, err);
-        if (r == 0)
-                tv_daemon_note_own_define(d, domain);
+        if (tv_libvirt_define(d->libvirt, out, err) < 0)
+                goto out;
+        tv_daemon_note_own_define(d, domain);
+        /* the DTB follows the machine libvirt stored (it canonicalizes e.g. virt -> virt-7.2) */
+        if (tv_libvirt_get_xml(d->libvirt, domain, &stored, NULL, err) < 0 ||
+            tv_domain_dtb_update(d, domain, stored, bpmp_base, err) < 0) {
+                TvError ignored = { 0 };
+
+                /* put the definition back as it was: never a domain pointing at a DTB we could not make */
+                if (tv_libvirt_define(d->libvirt, xml, &ignored) == 0)
+                        tv_daemon_note_own_define(d, domain);
+                goto out;
+        }
+        r = 0;
         goto out;
 oom:
         tv_error_set(err, TV_ERR_FAILED, "out of memory");
@@ -165,5 +205,6 @@ out:
         free(dtb);
         free(xml);
         free(out);
+        free(stored);
         return r;
 }

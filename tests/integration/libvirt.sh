@@ -58,11 +58,8 @@ tv_libvirtd_down
 tv_libvirtd_up
 
 # --- virsh start: the hook binds, QEMU fails, release gives the device back ---
-# The guest DTB generator (next issue) writes <state>/domains/vm1.dtb; until then the test
-# puts QEMU's own virt DTB there so that QEMU really starts and fails on the vfio device.
-mkdir -p "$T/state/domains"
-qemu-system-aarch64 -machine virt,dumpdtb="$T/state/domains/vm1.dtb" -cpu cortex-a57 -m 128 -nodefaults -nographic \
-        >/dev/null 2>&1 || not_ok "dumpdtb"
+check "the daemon generated vm1's guest DTB" test -s "$T/state/domains/vm1.dtb"
+check "  ... with uarti on the platform bus at 0xc000000" bash -c "dtc -I dtb -O dts '$T/state/domains/vm1.dtb' 2>/dev/null | grep -Eq 'serial@(0|c000000) '"
 virsh_ start vm1 >"$T/start.out" 2>&1 && not_ok "virsh start vm1 unexpectedly succeeded (no vfio device on this host)"
 check "the hook bound uarti to vfio-platform during the start" grep -q "write sys/bus/platform/drivers/vfio-platform/bind 31d0000.serial -> ok" "$T/mnt/log"
 check "QEMU itself failed, on the vfio device this host does not have" grep -q "vfio.*31d0000.serial" "$T/start.out"
@@ -77,6 +74,16 @@ virsh_ start vm1 >"$T/start2.out" 2>&1 && not_ok "start with vfio-platform unloa
 check "virsh start shows the daemon's refusal" grep -q "HostNotReady" "$T/start2.out"
 check "  ... naming what to do" grep -q "modprobe vfio-platform" "$T/start2.out"
 sim "load vfio-platform"
+
+# --- a changed machine makes the DTB stale: regenerated on redefine, refused if stale ---
+virsh_ dumpxml --inactive vm1 | sed "s|<vcpu placement='static'>1</vcpu>|<vcpu placement='static'>2</vcpu>|" >"$T/vm1.2cpu.xml"
+fp_before=$(cat "$T/state/domains/vm1.fingerprint")
+virsh_ define "$T/vm1.2cpu.xml" >/dev/null || not_ok "redefine vm1 with 2 vCPUs"
+check "changing <vcpu> regenerates the DTB" wait_for 15 bash -c "[ \"\$(cat '$T/state/domains/vm1.fingerprint')\" != '$fp_before' ]"
+check "  ... for 2 CPUs" bash -c "dtc -I dtb -O dts '$T/state/domains/vm1.dtb' 2>/dev/null | grep -q 'cpu@1'"
+sed "s|<vcpu placement='static'>2</vcpu>|<vcpu placement='static'>3</vcpu>|" "$T/vm1.2cpu.xml" >"$T/vm1.3cpu.xml"
+check "PrepareDomain with the XML of another machine refuses the stale DTB" expect_error HostNotReady PrepareDomain string:vm1 "string:$(cat "$T/vm1.3cpu.xml")"
+check "  ... saying what changed and what to do" grep -q "made for another machine.*RepairDomain" <<<"$LAST_ERROR"
 
 # --- a domain without tegravirt devices is untouched by the hook ---
 log_before=$(wc -l <"$T/mnt/log")

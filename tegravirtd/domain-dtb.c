@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "domain-dtb.h"
+#include "domain-edit.h"
+#include "domain-sync.h"
+#include "guest-dtb.h"
+#include "qemu-caps.h"
+#include "tv-fileio.h"
+#include "tv-names.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DUMPDTB_TIMEOUT_MS 30000
+#define DTB_MAX_BYTES (2 * 1024 * 1024)
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+        for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+                if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+                        return c;
+        return NULL;
+}
+
+static char *text_of(xmlNodePtr n)
+{
+        xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+        char *s = t ? strdup((const char *)t) : NULL;
+
+        xmlFree(t);
+        return s;
+}
+
+static char *attr_of(xmlNodePtr n, const char *name)
+{
+        xmlChar *t = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+        char *s = t ? strdup((const char *)t) : NULL;
+
+        xmlFree(t);
+        return s;
+}
+
+/* A token we pass to QEMU: no commas (QEMU option syntax), no spaces or control chars. */
+static bool qemu_token_ok(const char *s)
+{
+        if (!s || !*s || strlen(s) > 64)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      strchr("._-", *s)))
+                        return false;
+        return true;
+}
+
+static int memory_mib(xmlNodePtr mem, unsigned long long *mib)
+{
+        char *text = text_of(mem), *unit = attr_of(mem, "unit"), *end = NULL;
+        unsigned long long v, scale_kib = 1;
+        int r = -EINVAL;
+
+        if (!text)
+                goto out;
+        errno = 0;
+        v = strtoull(text, &end, 10);
+        if (errno || end == text || *end)
+                goto out;
+        if (!unit || strcasecmp(unit, "KiB") == 0 || strcasecmp(unit, "k") == 0)
+                scale_kib = 1;
+        else if (strcasecmp(unit, "MiB") == 0 || strcasecmp(unit, "M") == 0)
+                scale_kib = 1024;
+        else if (strcasecmp(unit, "GiB") == 0 || strcasecmp(unit, "G") == 0)
+                scale_kib = 1024 * 1024;
+        else
+                goto out;
+        if (v > (1ULL << 40) / scale_kib)
+                goto out;
+        *mib = v * scale_kib / 1024;
+        r = *mib > 0 ? 0 : -EINVAL;
+out:
+        free(text);
+        free(unit);
+        return r;
+}
+
+int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
+{
+        xmlDocPtr doc = NULL;
+        xmlNodePtr root, os, type, cpu, vcpu, gic;
+        char *mode = NULL, *vtext = NULL, *dtype = NULL;
+        int r = -1;
+
+        memset(m, 0, sizeof(*m));
+        if (tv_domain_xml_read(xml, len, &doc, NULL, err) < 0)
+                return -1;
+        root = xmlDocGetRootElement(doc);
+        os = child(root, "os");
+        type = child(os, "type");
+        cpu = child(root, "cpu");
+        vcpu = child(root, "vcpu");
+        gic = child(child(root, "features"), "gic");
+        m->emulator = text_of(child(child(root, "devices"), "emulator"));
+        m->machine = attr_of(type, "machine");
+        dtype = attr_of(root, "type");
+        m->accel = strdup(dtype && strcmp(dtype, "kvm") == 0 ? "kvm" : "tcg");
+        mode = attr_of(cpu, "mode");
+        if (mode && (strcmp(mode, "host-passthrough") == 0 || strcmp(mode, "host-model") == 0))
+                m->cpu = strdup("host");
+        else
+                m->cpu = text_of(child(cpu, "model"));
+        if (!m->cpu)
+                m->cpu = strdup(strcmp(m->accel, "kvm") == 0 ? "host" : "max");
+        m->gic = attr_of(gic, "version");
+        vtext = text_of(vcpu);
+        m->vcpus = vtext ? (unsigned)strtoul(vtext, NULL, 10) : 1;
+        if (!m->emulator || m->emulator[0] != '/')
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML names no absolute <emulator>");
+        else if (!qemu_token_ok(m->machine) || !qemu_token_ok(m->cpu) || (m->gic && !qemu_token_ok(m->gic)))
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "the domain XML's machine type, CPU model or GIC version is not one tegravirt can pass to QEMU");
+        else if (m->vcpus == 0 || m->vcpus > 512)
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML's <vcpu> is not 1..512");
+        else if (memory_mib(child(root, "memory"), &m->mem_mib) < 0)
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML's <memory> is not a size tegravirt understands");
+        else
+                r = 0;
+        free(mode);
+        free(vtext);
+        free(dtype);
+        xmlFreeDoc(doc);
+        if (r < 0)
+                tv_machine_clear(m);
+        return r;
+}
+
+void tv_machine_clear(TvMachine *m)
+{
+        free(m->emulator);
+        free(m->machine);
+        free(m->accel);
+        free(m->cpu);
+        free(m->gic);
+        memset(m, 0, sizeof(*m));
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= 0x100000001b3ULL;
+        }
+        return (h ^ 0xff) * 0x100000001b3ULL; /* field separator */
+}
+
+int tv_machine_fingerprint(const TvMachine *m, uint64_t *fp, TvError *err)
+{
+        char num[128];
+        struct stat st;
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        if (stat(m->emulator, &st) < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "emulator %s: %s", m->emulator, strerror(errno));
+        snprintf(num, sizeof(num), "%u|%llu|%ju|%ju|%lld.%ld", m->vcpus, m->mem_mib, (uintmax_t)st.st_dev,
+                 (uintmax_t)st.st_ino, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        h = fnv1a(h, m->emulator);
+        h = fnv1a(h, m->machine);
+        h = fnv1a(h, m->accel);
+        h = fnv1a(h, m->cpu);
+        h = fnv1a(h, m->gic ? m->gic : "-");
+        *fp = fnv1a(h, num);
+        return 0;
+}
+
+static int ensure_dir(const char *path, TvError *err)
+{
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return tv_error_set(err, TV_ERR_FAILED, "cannot create %s: %s", path, strerror(errno));
+        return 0;
+}
+
+/* QEMU's virt tree for this machine, from the cache or a fresh dumpdtb. */
+static int base_tree(TvDaemon *d, const TvMachine *m, uint64_t fp, char **blob, size_t *len, TvError *err)
+{
+        char dir[4096], path[4200], tmp[4300], machine_opt[4500], smp[16], mem[32];
+        const char *args[14];
+        size_t n = 0;
+        int dfd, r;
+
+        if (snprintf(dir, sizeof(dir), "%s/bases", d->state_dir_abs) >= (int)sizeof(dir) ||
+            snprintf(path, sizeof(path), "%s/%016" PRIx64 ".dtb", dir, fp) >= (int)sizeof(path))
+                return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
+        if (ensure_dir(dir, err) < 0)
+                return -1;
+        if (tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len) == 0)
+                return 0;
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
+            snprintf(machine_opt, sizeof(machine_opt), "%s,dumpdtb=%s%s%s", m->machine, tmp,
+                     m->gic ? ",gic-version=" : "", m->gic ? m->gic : "") >= (int)sizeof(machine_opt))
+                return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
+        snprintf(smp, sizeof(smp), "%u", m->vcpus);
+        snprintf(mem, sizeof(mem), "%lluM", m->mem_mib);
+        args[n++] = "-machine";
+        args[n++] = machine_opt;
+        args[n++] = "-accel";
+        args[n++] = m->accel;
+        args[n++] = "-cpu";
+        args[n++] = m->cpu;
+        args[n++] = "-smp";
+        args[n++] = smp;
+        args[n++] = "-m";
+        args[n++] = mem;
+        args[n++] = "-nodefaults";
+        args[n++] = "-nographic";
+        args[n] = NULL;
+        if (tv_qemu_run(m->emulator, args, "dumpdtb", DUMPDTB_TIMEOUT_MS, err) < 0) {
+                tv_error_prefix(err, "cannot dump the base device tree of machine %s", m->machine);
+                return -1;
+        }
+        if (rename(tmp, path) < 0) {
+                unlink(tmp);
+                return tv_error_set(err, TV_ERR_FAILED, "%s did not write a device tree", m->emulator);
+        }
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+        }
+        r = tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_FAILED, "cannot read %s: %s", path, strerror(-r));
+        return 0;
+}
+
+static int write_at_domains(TvDaemon *d, const char *name, const void *data, size_t len, TvError *err)
+{
+        char dir[4096];
+        int dfd, r;
+
+        snprintf(dir, sizeof(dir), "%s/domains", d->state_dir_abs);
+        if (ensure_dir(dir, err) < 0)
+                return -1;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return tv_error_set(err, TV_ERR_FAILED, "cannot open %s: %s", dir, strerror(errno));
+        r = tv_write_file_atomic_at(dfd, name, data, len, 0644);
+        close(dfd);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_FAILED, "cannot write %s/%s: %s", dir, name, strerror(-r));
+        return 0;
+}
+
+int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, uint64_t bpmp_base, TvError *err)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        char name[128], fptext[32], *base = NULL, *path = NULL;
+        void *out = NULL;
+        size_t n = 0, base_len = 0, out_len = 0;
+        TvMachine m;
+        uint64_t fp;
+        int r = -1;
+
+        if (!devs)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        for (size_t c = 0; c < d->catalog->n_devices; c++)
+                if (strcmp(tv_daemon_device_domain(d, &d->catalog->devices[c]), domain) == 0)
+                        devs[n++] = &d->catalog->devices[c];
+        if (n == 0) {
+                path = tv_domain_dtb_path(d, domain);
+                if (path)
+                        unlink(path);
+                free(path);
+                free(devs);
+                return 0;
+        }
+        if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0) {
+                free(devs);
+                return -1;
+        }
+        if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_tree(d, &m, fp, &base, &base_len, err) < 0 ||
+            tv_guest_dtb_build(base, base_len, devs, n, bpmp_base, &out, &out_len, err) < 0)
+                goto out;
+        snprintf(name, sizeof(name), "%s.dtb", domain);
+        snprintf(fptext, sizeof(fptext), "%016" PRIx64 "\n", fp);
+        /* the fingerprint goes last: a crash in between leaves a mismatch, which prepare refuses */
+        if (write_at_domains(d, name, out, out_len, err) < 0)
+                goto out;
+        snprintf(name, sizeof(name), "%s.fingerprint", domain);
+        r = write_at_domains(d, name, fptext, strlen(fptext), err);
+out:
+        if (r < 0)
+                tv_error_prefix(err, "guest device tree of %s", domain);
+        tv_machine_clear(&m);
+        free(base);
+        free(out);
+        free(devs);
+        return r;
+}
+
+int tv_domain_dtb_check(TvDaemon *d, const char *domain, const char *xml, TvError *err)
+{
+        char path[4200], *stored = NULL, want[32];
+        TvMachine m;
+        uint64_t fp;
+        int r;
+
+        if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
+                return -1;
+        r = tv_machine_fingerprint(&m, &fp, err);
+        tv_machine_clear(&m);
+        if (r < 0)
+                return -1;
+        snprintf(want, sizeof(want), "%016" PRIx64 "\n", fp);
+        snprintf(path, sizeof(path), "%s/domains/%s.fingerprint", d->state_dir_abs, domain);
+        r = tv_read_file_at(AT_FDCWD, path, 64, &stored, NULL);
+        if (r < 0 || strcmp(stored, want) != 0) {
+                free(stored);
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "the guest device tree of %s was made for another machine (vCPUs, memory, machine type, "
+                                    "GIC or emulator changed) or is missing; run 'busctl call org.tegravirt /org/tegravirt "
+                                    "org.tegravirt.Manager1 RepairDomain s %s' to regenerate it",
+                                    domain, domain);
+        }
+        free(stored);
+        return 0;
+}

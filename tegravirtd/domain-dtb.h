@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The guest DTB of a domain: QEMU's own virt tree for the domain's machine
+ * (dumpdtb, cached by fingerprint) patched with the assigned devices. It lives
+ * at <state>/domains/<domain>.dtb with the machine fingerprint beside it, so a
+ * DTB made for another machine is never used.
+ */
+#pragma once
+#include <stdint.h>
+#include "daemon.h"
+
+/* What shapes QEMU's virt tree, as the domain XML says. */
+typedef struct TvMachine {
+        char *emulator;
+        char *machine;          /* os/type@machine, e.g. "virt-7.2" */
+        char *accel;            /* "kvm" or "tcg" from domain@type */
+        char *cpu;              /* cpu model, "host" for host-passthrough */
+        unsigned vcpus;
+        unsigned long long mem_mib;
+        char *gic;              /* features/gic@version or NULL */
+} TvMachine;
+
+int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err);
+void tv_machine_clear(TvMachine *m);
+/* Also covers the emulator binary (inode, mtime): an upgrade makes the DTB stale. */
+int tv_machine_fingerprint(const TvMachine *m, uint64_t *fp, TvError *err);
+
+/* Writes the domain's DTB for its assigned devices (xml: its definition), or removes it when none. */
+int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, uint64_t bpmp_base, TvError *err);
+/* PrepareDomain: refuses a DTB made for another machine than xml describes. */
+int tv_domain_dtb_check(TvDaemon *d, const char *domain, const char *xml, TvError *err);
