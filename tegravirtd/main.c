@@ -121,6 +121,9 @@ int main(int argc, char **argv)
                 r = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d);
+        /* pings only when systemd set WATCHDOG_USEC: no wake-ups otherwise */
+        if (r >= 0)
+                r = sd_event_set_watchdog(d.event, true);
         if (r >= 0)
                 r = sd_bus_open_system(&d.bus);
         if (r < 0) {
