@@ -530,7 +530,14 @@ int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice 
         if (base_len > TV_GUEST_DTB_MAX_BYTES)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "guest DTB: the base tree is %zu bytes; at most %d "
                                     "are accepted", base_len, TV_GUEST_DTB_MAX_BYTES);
-        rc = fdt_check_full(base, base_len);
+        /* QEMU writes v17. Older versions take libfdt paths that are not safe on
+         * hostile input (1.6.1 fdt_check_full dereferences a NULL root name). */
+        rc = fdt_check_header(base);
+        if (!rc && fdt_version(base) < 17)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "guest DTB: the base tree is FDT version %u; "
+                                    "version 17 (as QEMU dumpdtb writes) is required", fdt_version(base));
+        if (!rc)
+                rc = fdt_check_full(base, base_len);
         if (rc)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "guest DTB: the base tree is not a valid flattened "
                                     "device tree: %s", fdt_strerror(rc));

@@ -315,6 +315,11 @@ static void e_magic(void *f, size_t *len) { ((uint8_t *)f)[0] ^= 0xff; }
 static void e_totalsize(void *f, size_t *len) { fdt_set_totalsize(f, 0x7fffffff); }
 static void e_struct_off(void *f, size_t *len) { fdt_set_off_dt_struct(f, 0xfffffff0); }
 static void e_strings_size(void *f, size_t *len) { fdt_set_size_dt_strings(f, 0x7ffffff0); }
+static void e_version3(void *f, size_t *len)
+{
+        fdt_set_version(f, 3);
+        fdt_set_last_comp_version(f, 3);
+}
 static void e_toobig(void *f, size_t *len) { *len = TV_GUEST_DTB_MAX_BYTES + 1; }
 static void e_garbage_struct(void *f, size_t *len)
 {
@@ -359,6 +364,7 @@ static void test_refusals(void)
         refused("struct offset out of range", e_struct_off, NULL);
         refused("strings size out of range", e_strings_size, NULL);
         refused("larger than 2 MiB", e_toobig, "at most");
+        refused("FDT version 3 (crashed libfdt 1.6.1 fdt_check_full)", e_version3, "version 17");
         refused("garbage in the structure block", e_garbage_struct, NULL);
         refused("no platform bus", e_no_bus, "no platform bus");
         refused("bus without ranges", e_no_ranges, "no ranges");
