@@ -407,13 +407,14 @@ static int add_device(Ctx *c, const TvCatalogDevice *d, const TvGuestPlacement *
                 /* Explicit parent: a device that is itself an interrupt controller
                  * (GPIO) would otherwise be taken for its own parent by some readers. */
                 TRY(fdt_setprop_u32(c->fdt, node, "interrupt-parent", c->gic), "interrupt-parent");
-                TRY(fdt_setprop(c->fdt, node, "interrupts", NULL, 0), "interrupts");
-                for (size_t q = 0; q < p->n_irq; q++) {
-                        fdt32_t cells[3] = { cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(p->irq[q]),
-                                             cpu_to_fdt32(IRQ_TYPE_LEVEL_HIGH) };
+                fdt32_t cells[TV_PLATFORM_BUS_IRQS * 3];
 
-                        TRY(fdt_appendprop(c->fdt, node, "interrupts", cells, sizeof(cells)), "interrupts");
+                for (size_t q = 0; q < p->n_irq; q++) {
+                        cells[3 * q] = cpu_to_fdt32(GIC_SPI);
+                        cells[3 * q + 1] = cpu_to_fdt32(p->irq[q]);
+                        cells[3 * q + 2] = cpu_to_fdt32(IRQ_TYPE_LEVEL_HIGH);
                 }
+                TRY(fdt_setprop(c->fdt, node, "interrupts", cells, (int)(p->n_irq * 3 * 4)), "interrupts");
         }
 
         for (size_t i = 0; i < d->n_guest_props; i++) {
@@ -517,7 +518,7 @@ int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice 
                        uint64_t bpmp_base, void **out, size_t *out_len, TvError *err)
 {
         TvGuestPlacement *pl = NULL;
-        size_t extra = 8192;
+        size_t extra = 8192, used;
         int rc;
 
         if (!out || !out_len)
@@ -556,20 +557,26 @@ int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice 
         for (size_t i = 0; i < n; i++)
                 extra += 1024 + 16 * (devs[i]->n_irqs + devs[i]->n_clocks + devs[i]->n_resets);
 
-        /* Patch in a copy with room to grow; if an estimate is short, start over bigger. */
+        /* Patch in a copy with room to grow; if an estimate is short, start over bigger.
+         * Only the used part is copied: a dumpdtb is 1 MiB of mostly free space, and
+         * fdt_open_into() would move all of it. */
+        used = fdt_off_mem_rsvmap(base) + (fdt_num_mem_rsv(base) + 1) * sizeof(struct fdt_reserve_entry);
+        if (used < fdt_off_dt_struct(base) + fdt_size_dt_struct(base))
+                used = fdt_off_dt_struct(base) + fdt_size_dt_struct(base);
+        if (used < fdt_off_dt_strings(base) + fdt_size_dt_strings(base))
+                used = fdt_off_dt_strings(base) + fdt_size_dt_strings(base);
         for (;;) {
-                size_t sz = fdt_off_dt_strings(base) + fdt_size_dt_strings(base);
+                size_t sz = used + extra;
                 Ctx c = { .err = err };
 
-                if (sz < fdt_off_dt_struct(base) + fdt_size_dt_struct(base))
-                        sz = fdt_off_dt_struct(base) + fdt_size_dt_struct(base);
-                sz += extra;
                 c.fdt = malloc(sz);
                 if (!c.fdt) {
                         free(pl);
                         return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "guest DTB: out of memory");
                 }
-                rc = fdt_open_into(base, c.fdt, (int)sz);
+                memcpy(c.fdt, base, used);
+                fdt_set_totalsize(c.fdt, used);
+                rc = fdt_open_into(c.fdt, c.fdt, (int)sz);
                 rc = rc == -FDT_ERR_NOSPACE ? NOSPACE : rc ? fdt_fail(&c, rc, "opening the base tree") : 0;
                 if (!rc)
                         rc = patch(&c, devs, n, pl, bpmp_base);
