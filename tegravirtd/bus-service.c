@@ -432,6 +432,7 @@ int tv_bus_reload(TvDaemon *d, TvError *err)
         d->hostdev_config.qemu_user = d->config.qemu_user;
         d->hostdev_config.qemu_group = d->config.qemu_group;
         d->hostdev_config.allow_unsafe_interrupts = d->config.allow_unsafe_interrupts;
+        tv_authorize_set_group(d->config.privileged_group);
         for (size_t i = 0; i < fresh->n_devices; i++)
                 if (!tv_catalog_find(old, fresh->devices[i].name))
                         emit_object(d, fresh->devices[i].name, true);

@@ -30,7 +30,8 @@ void tv_config_free(TvConfig *c)
         free(c->qemu_group);
         free(c->libvirt_uri);
         free(c->qemu_conf);
-        c->qemu_user = c->qemu_group = c->libvirt_uri = c->qemu_conf = NULL;
+        free(c->privileged_group);
+        c->qemu_user = c->qemu_group = c->libvirt_uri = c->qemu_conf = c->privileged_group = NULL;
 }
 
 static char *strip(char *s)
@@ -94,6 +95,7 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         n.allow_unsafe_interrupts = c->allow_unsafe_interrupts;
         n.libvirt_uri = strdup(c->libvirt_uri ? c->libvirt_uri : "qemu:///system");
         n.qemu_conf = strdup(c->qemu_conf ? c->qemu_conf : "/etc/libvirt/qemu.conf");
+        n.privileged_group = c->privileged_group ? strdup(c->privileged_group) : NULL;
         if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri || !n.qemu_conf) {
                 free(copy);
                 tv_config_free(&n);
@@ -154,6 +156,18 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
                         free(n.libvirt_uri);
                         n.libvirt_uri = strdup(val);
                         if (!n.libvirt_uri) {
+                                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                                break;
+                        }
+                } else if (strcmp(key, "PrivilegedGroup") == 0) {
+                        if (*val && !account_name_valid(val)) {
+                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                                 "%s line %u: PrivilegedGroup must be a group name or empty", origin, no);
+                                break;
+                        }
+                        free(n.privileged_group);
+                        n.privileged_group = *val ? strdup(val) : NULL;
+                        if (*val && !n.privileged_group) {
                                 r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
                                 break;
                         }

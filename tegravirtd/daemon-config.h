@@ -13,6 +13,7 @@ typedef struct TvConfig {
         bool allow_unsafe_interrupts;   /* AllowUnsafeInterrupts=, default no */
         char *libvirt_uri;              /* LibvirtUri=, default qemu:///system; empty disables */
         char *qemu_conf;                /* QemuConf=, default /etc/libvirt/qemu.conf; empty skips the ACL check */
+        char *privileged_group;         /* PrivilegedGroup=: members may assign without polkit; NULL none */
 } TvConfig;
 
 int tv_config_defaults(TvConfig *c);

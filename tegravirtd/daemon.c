@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon.h"
+#include "authorize.h"
 #include "domain-dtb.h"
 #include "domain-edit.h"
 #include "domain-sync.h"
@@ -34,6 +35,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         if (tv_config_load(&d->config, d->config_path, err) < 0)
                 return -1;
+        tv_authorize_set_group(d->config.privileged_group);
         d->hostdev_config = (TvHostdevConfig){
                 .qemu_user = d->config.qemu_user,
                 .qemu_group = d->config.qemu_group,
