@@ -131,6 +131,7 @@ void ctl_assignment_list_clear(CtlAssignmentList *l);
 
 int cmd_list(Ctl *ctl, int argc, char **argv);
 int cmd_check(Ctl *ctl, int argc, char **argv);
+int cmd_host_overlay(Ctl *ctl, int argc, char **argv);
 int cmd_assignments(Ctl *ctl, int argc, char **argv);
 
 /* ---- cmd-status.c ---- */

@@ -2,6 +2,7 @@
 #include "bus-service.h"
 #include "authorize.h"
 #include "host-check.h"
+#include "host-overlay.h"
 #include "libvirt-conn.h"
 #include "tv-names.h"
 
@@ -159,6 +160,43 @@ static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
         return r;
 }
 
+static int method_host_overlay(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+        TvDaemon *d = userdata;
+        const TvCatalogDevice **devs = NULL;
+        TvError err = { 0 };
+        char **names = NULL, *dts = NULL;
+        size_t n = 0;
+        int r = sd_bus_message_read_strv(m, &names);
+
+        if (r < 0)
+                return r;
+        for (char **p = names; p && *p; p++)
+                n++;
+        devs = calloc(n ? n : 1, sizeof(*devs));
+        if (!devs)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                devs[i] = tv_daemon_resolve(d, names[i], &err);
+                if (!devs[i])
+                        r = -1;
+        }
+        if (r >= 0 && n == 0)
+                r = tv_error_set(&err, TV_ERR_INVALID_ARGUMENT, "name at least one device");
+        if (r >= 0)
+                r = tv_host_overlay_dts(devs, n, &dts, &err);
+        if (r >= 0)
+                r = sd_bus_reply_method_return(m, "s", dts);
+        else if (err.name)
+                r = reply_error(m, &err);
+        for (char **p = names; p && *p; p++)
+                free(*p);
+        free(names);
+        free(devs);
+        free(dts);
+        return r;
+}
+
 static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
         return run_one_arg(m, userdata, tv_daemon_release, TV_AUTH_ROOT, method_release, e);
@@ -204,6 +242,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RepairDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_repair,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("HostOverlay", SD_BUS_ARGS("as", devices), SD_BUS_RESULT("s", dts),
+                                method_host_overlay, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckHost", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("a(ssss)", checks), method_check,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END

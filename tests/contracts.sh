@@ -27,7 +27,7 @@ done
 for k in $(grep -o 'strcmp(key, "[A-Za-z]*")' "$S/tegravirtd/daemon-config.c" | cut -d'"' -f2); do
         need "$conf5" "$k" "config key"
 done
-for cmd in $("$C" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR>1 && $1 ~ /^[a-z]+$/ {print $1}'); do
+for cmd in $("$C" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR>1 && $1 ~ /^[a-z][a-z-]*$/ {print $1}'); do
         need "$man1" "$cmd" "tegravirtctl command"
 done
 for el in $(grep -o '<element name="[a-z-]*"' "$S/xml-schemas/catalog.rng" | cut -d'"' -f2 | sort -u); do
