@@ -15,6 +15,8 @@ int tv_config_defaults(TvConfig *c)
         c->qemu_user = strdup("libvirt-qemu");
         c->qemu_group = strdup("kvm");
         c->allow_unsafe_interrupts = false;
+        c->bpmp_bridge = -1;
+        c->bpmp_base = 0;
         c->libvirt_uri = strdup("qemu:///system");
         c->qemu_conf = strdup("/etc/libvirt/qemu.conf");
         if (!c->qemu_user || !c->qemu_group || !c->libvirt_uri || !c->qemu_conf) {
@@ -93,6 +95,8 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         n.qemu_user = strdup(c->qemu_user ? c->qemu_user : "libvirt-qemu");
         n.qemu_group = strdup(c->qemu_group ? c->qemu_group : "kvm");
         n.allow_unsafe_interrupts = c->allow_unsafe_interrupts;
+        n.bpmp_bridge = c->bpmp_bridge;
+        n.bpmp_base = c->bpmp_base;
         n.libvirt_uri = strdup(c->libvirt_uri ? c->libvirt_uri : "qemu:///system");
         n.qemu_conf = strdup(c->qemu_conf ? c->qemu_conf : "/etc/libvirt/qemu.conf");
         n.privileged_group = c->privileged_group ? strdup(c->privileged_group) : NULL;
@@ -158,6 +162,28 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
                         if (!n.libvirt_uri) {
                                 r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
                                 break;
+                        }
+                } else if (strcmp(key, "BpmpBridge") == 0) {
+                        /* auto: probe the emulator; none; or the built-in bridge's guest address */
+                        char *end = NULL;
+                        unsigned long long base;
+
+                        if (strcmp(val, "auto") == 0) {
+                                n.bpmp_bridge = -1;
+                        } else if (strcmp(val, "none") == 0) {
+                                n.bpmp_bridge = 0;
+                        } else {
+                                errno = 0;
+                                base = strtoull(val, &end, 16);
+                                if (strncmp(val, "0x", 2) != 0 || errno || !end || *end || base == 0 ||
+                                    base > 0xffffffffffULL || (base & 0xfff)) {
+                                        r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                                         "%s line %u: BpmpBridge takes auto, none or a page-aligned guest address like 0x090d0000",
+                                                         origin, no);
+                                        break;
+                                }
+                                n.bpmp_bridge = 1;
+                                n.bpmp_base = base;
                         }
                 } else if (strcmp(key, "PrivilegedGroup") == 0) {
                         if (*val && !account_name_valid(val)) {

@@ -13,6 +13,8 @@ typedef struct TvConfig {
         bool allow_unsafe_interrupts;   /* AllowUnsafeInterrupts=, default no */
         char *libvirt_uri;              /* LibvirtUri=, default qemu:///system; empty disables */
         char *qemu_conf;                /* QemuConf=, default /etc/libvirt/qemu.conf; empty skips the ACL check */
+        int bpmp_bridge;                /* BpmpBridge=: -1 auto (probe), 0 none, 1 built-in at bpmp_base */
+        unsigned long long bpmp_base;
         char *privileged_group;         /* PrivilegedGroup=: members may assign without polkit; NULL none */
 } TvConfig;
 

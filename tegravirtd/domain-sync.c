@@ -135,6 +135,7 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
         TvDomainEdit edit = { 0 };
         StrV devs = { 0 }, args = { 0 }, kargs = { 0 };
         const TvQemuCaps *caps = NULL;
+        TvQemuCaps overridden;
         char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL, *stored = NULL;
         uint64_t bpmp_base = 0;
         int r = -1;
@@ -156,8 +157,17 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
                         goto out;
                 if (!emulator)
                         goto oom;
-                if (tv_qemu_caps_get(d->qemu_caps, emulator, &caps, err) < 0 ||
-                    tv_qemu_caps_check(caps, domain_needs_bpmp(d, domain), err) < 0)
+                if (tv_qemu_caps_get(d->qemu_caps, emulator, &caps, err) < 0)
+                        goto out;
+                if (d->config.bpmp_bridge >= 0) {
+                        /* the admin knows this build's bridge better than the probe (BpmpBridge=) */
+                        overridden = *caps;
+                        overridden.bpmp = d->config.bpmp_bridge ? TV_BPMP_BUILTIN_090D0000 : TV_BPMP_NONE;
+                        overridden.bpmp_base = d->config.bpmp_bridge ? d->config.bpmp_base : 0;
+                        overridden.bpmp_unknown = false;
+                        caps = &overridden;
+                }
+                if (tv_qemu_caps_check(caps, domain_needs_bpmp(d, domain), err) < 0)
                         goto out;
                 strv_clear(&devs);
                 strv_clear(&args);

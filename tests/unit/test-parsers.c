@@ -126,6 +126,10 @@ static void test_config(void)
                 "[Daemon]\nNoSuchKey=1\n",
                 "[Daemon]\njust a line\n",
                 "[Daemon]\nQemuGroup=../etc\n",
+                "[Daemon]\nBpmpBridge=090d0000\n",
+                "[Daemon]\nBpmpBridge=0x090d0001\n",
+                "[Daemon]\nBpmpBridge=maybe\n",
+                "[Daemon]\nPrivilegedGroup=a b\n",
         };
         TvConfig c = { 0 };
         TvError err = { 0 };
@@ -149,6 +153,16 @@ static void test_config(void)
         tv_error_clear(&err);
         CHECK(tv_config_parse_buffer(&c, "[Daemon]\nX=1\n", 13, "cfg", &err) < 0 && strstr(err.message, "line 2"),
               "config error names the line");
+        {
+                const char *b = "[Daemon]\nBpmpBridge=0x090d0000\nPrivilegedGroup=tegravirt\n";
+
+                CHECK(tv_config_parse_buffer(&c, b, strlen(b), "t", &err) == 0 && c.bpmp_bridge == 1 &&
+                              c.bpmp_base == 0x090d0000ULL && strcmp(c.privileged_group, "tegravirt") == 0,
+                      "BpmpBridge address and PrivilegedGroup");
+                b = "[Daemon]\nBpmpBridge=none\n";
+                CHECK(tv_config_parse_buffer(&c, b, strlen(b), "t", &err) == 0 && c.bpmp_bridge == 0,
+                      "BpmpBridge=none");
+        }
         tv_config_free(&c);
 }
 
