@@ -15,6 +15,7 @@
  * libxml2 never prints: its error callbacks are routed into the TvError.
  */
 #include "catalog.h"
+#include "xml-errors.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -748,46 +749,22 @@ static void on_doctype(void *data, const xmlChar *name, const xmlChar *external_
         xmlStopParser(p);
 }
 
-typedef struct SavedHandlers {
-        xmlStructuredErrorFunc serror;
-        void *sctx;
-        xmlGenericErrorFunc gerror;
-        void *gctx;
-} SavedHandlers;
-
-/* libxml2's thread-local fallbacks, pointed at ctx while we work. */
-static void handlers_push(SavedHandlers *sv, Ctx *c)
-{
-        sv->serror = xmlStructuredError;
-        sv->sctx = xmlStructuredErrorContext;
-        sv->gerror = xmlGenericError;
-        sv->gctx = xmlGenericErrorContext;
-        xmlSetStructuredErrorFunc(c, on_structured_error);
-        xmlSetGenericErrorFunc(c, on_generic_error);
-}
-
-static void handlers_pop(const SavedHandlers *sv)
-{
-        xmlSetStructuredErrorFunc(sv->sctx, sv->serror);
-        xmlSetGenericErrorFunc(sv->gctx, sv->gerror);
-}
-
 static xmlRelaxNGPtr schema_compile(TvError *err)
 {
         Ctx c = { .origin = "schema", .err = err };
-        SavedHandlers sv;
+        TvXmlErrorScope sv;
         xmlRelaxNGParserCtxtPtr pc;
         xmlRelaxNGPtr schema = NULL;
 
         xmlInitParser();
-        handlers_push(&sv, &c);
+        tv_xml_errors_push(&sv, &c, on_structured_error, on_generic_error);
         pc = xmlRelaxNGNewMemParserCtxt(tv_catalog_rng, (int)(sizeof(tv_catalog_rng) - 1));
         if (pc) {
                 xmlRelaxNGSetParserStructuredErrors(pc, on_structured_error, &c);
                 schema = xmlRelaxNGParse(pc);
                 xmlRelaxNGFreeParserCtxt(pc);
         }
-        handlers_pop(&sv);
+        tv_xml_errors_pop(&sv);
         if (!schema)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the embedded catalog schema does not compile: %s",
                                     c.have_xml ? c.xml_msg : "out of memory"),
@@ -1610,7 +1587,7 @@ static int parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNG
                      TvError *err)
 {
         Ctx c = { .origin = origin ? origin : "(buffer)", .err = err };
-        SavedHandlers sv;
+        TvXmlErrorScope sv;
         xmlDocPtr doc = NULL;
         xmlNodePtr root;
         Cat *cat = NULL;
@@ -1634,7 +1611,7 @@ static int parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNG
         }
 
         xmlInitParser();
-        handlers_push(&sv, &c);
+        tv_xml_errors_push(&sv, &c, on_structured_error, on_generic_error);
         doc = parse_xml(&c, buf, len);
         if (!doc)
                 goto out;
@@ -1755,7 +1732,7 @@ static int parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNG
         r = 0;
 out:
         xmlFreeDoc(doc);
-        handlers_pop(&sv);
+        tv_xml_errors_pop(&sv);
         cat_free(cat);
         return r;
 }

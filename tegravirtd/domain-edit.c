@@ -16,6 +16,7 @@
  * thread-local fallbacks are swapped for silent ones while we work.
  */
 #include "domain-edit.h"
+#include "xml-errors.h"
 #include "domain-xml.h"
 
 #include <errno.h>
@@ -159,36 +160,12 @@ static void quote_value(char out[QUOTE_MAX + 4], const char *v)
 /* ------------------------------------------------------------------------- */
 /* libxml2 error routing                                                     */
 
-typedef struct Quiet {
-        xmlStructuredErrorFunc serror;
-        void *sctx;
-        xmlGenericErrorFunc gerror;
-        void *gctx;
-} Quiet;
-
 static void swallow_structured(void *data, TV_XML_ERROR_CONST xmlError *e)
 {
 }
 
 static void swallow_generic(void *data, const char *msg, ...)
 {
-}
-
-static void quiet_push(Quiet *q)
-{
-        xmlInitParser();
-        q->serror = xmlStructuredError;
-        q->sctx = xmlStructuredErrorContext;
-        q->gerror = xmlGenericError;
-        q->gctx = xmlGenericErrorContext;
-        xmlSetStructuredErrorFunc(NULL, swallow_structured);
-        xmlSetGenericErrorFunc(NULL, swallow_generic);
-}
-
-static void quiet_pop(const Quiet *q)
-{
-        xmlSetStructuredErrorFunc(q->sctx, q->serror);
-        xmlSetGenericErrorFunc(q->gctx, q->gerror);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -359,12 +336,12 @@ static int read_doc(const char *xml, size_t len, xmlDocPtr *out, char **name_out
 
 int tv_domain_xml_read(const char *xml, size_t len, xmlDocPtr *doc, char **name, TvError *err)
 {
-        Quiet q;
+        TvXmlErrorScope q;
         int r;
 
-        quiet_push(&q);
+        tv_xml_errors_push(&q, NULL, swallow_structured, swallow_generic);
         r = read_doc(xml, len, doc, name, err);
-        quiet_pop(&q);
+        tv_xml_errors_pop(&q);
         return r;
 }
 
@@ -1501,7 +1478,7 @@ int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, 
         static const TvDomainEdit none = { 0 };
         xmlDocPtr doc = NULL;
         char *name = NULL;
-        Quiet q;
+        TvXmlErrorScope q;
         int r = -1;
 
         *out = NULL;
@@ -1509,7 +1486,7 @@ int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, 
                 edit = &none;
         if (check_edit(edit, err) < 0)
                 return -1;
-        quiet_push(&q);
+        tv_xml_errors_push(&q, NULL, swallow_structured, swallow_generic);
         if (read_doc(xml, len, &doc, &name, err) < 0)
                 goto out;
         if (edit_doc(doc, name, edit, err) < 0)
@@ -1522,7 +1499,7 @@ int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, 
 out:
         xmlFreeDoc(doc);
         free(name);
-        quiet_pop(&q);
+        tv_xml_errors_pop(&q);
         return r;
 }
 
@@ -1665,15 +1642,15 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
 int tv_domain_inspect(const char *xml, size_t len, TvDomainInfo *info, TvError *err)
 {
         xmlDocPtr doc = NULL;
-        Quiet q;
+        TvXmlErrorScope q;
         int r = -1;
 
         *info = (TvDomainInfo){ 0 };
-        quiet_push(&q);
+        tv_xml_errors_push(&q, NULL, swallow_structured, swallow_generic);
         if (read_doc(xml, len, &doc, &info->name, err) == 0)
                 r = inspect_doc(doc, info->name, info, err);
         xmlFreeDoc(doc);
-        quiet_pop(&q);
+        tv_xml_errors_pop(&q);
         if (r < 0)
                 tv_domain_info_clear(info);
         return r;
