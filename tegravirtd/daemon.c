@@ -262,9 +262,8 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused */
                 if (tv_domain_dtb_check(d, domain, xml, &err) < 0) {
                         TvError gerr = { 0 };
-                        bool running = false;
 
-                        if (tv_domain_sync(d, domain, &running, &gerr) < 0)
+                        if (tv_domain_refresh_dtb(d, domain, xml, &gerr) < 0)
                                 fprintf(stderr, SD_WARNING "domain %s redefined: %s\n", domain, gerr.message);
                         else
                                 fprintf(stderr, SD_INFO "domain %s redefined: guest device tree regenerated\n", domain);
@@ -422,6 +421,19 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvEr
 }
 
 /* Items for every device assigned to domain, in catalog order (deterministic). */
+size_t tv_daemon_domain_devices(TvDaemon *d, const char *domain, const TvCatalogDevice **out)
+{
+        size_t n = 0;
+
+        for (size_t c = 0; c < d->catalog->n_devices; c++) {
+                TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
+
+                if (e && e->domain && strcmp(e->domain, domain) == 0)
+                        out[n++] = &d->catalog->devices[c];
+        }
+        return n;
+}
+
 static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, size_t *n_out)
 {
         TvHostdevItem *items = calloc(d->state.n_entries ? d->state.n_entries : 1, sizeof(*items));
@@ -454,13 +466,12 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
 
         if (!pids)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        for (size_t i = 0; i < n; i++)
-                pids[i] = items[i].platform_id;
-        for (size_t c = 0; c < d->catalog->n_devices; c++) {
-                TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
+        /* items come from domain_items, in the same catalog order as the devices */
+        for (size_t i = 0; i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
 
-                if (e && e->domain && strcmp(e->domain, domain) == 0)
-                        bpmp |= d->catalog->devices[c].needs_bpmp;
+                pids[i] = items[i].platform_id;
+                bpmp |= dev && dev->needs_bpmp;
         }
         r = tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
         free(pids);

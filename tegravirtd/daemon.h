@@ -79,6 +79,10 @@ void tv_daemon_free(TvDaemon *d);
 /* Start-up reconciliation of the record with sysfs; logs drift. */
 void tv_daemon_reconcile(TvDaemon *d);
 
+/* The catalog devices assigned to domain, in catalog order (the -device order guest
+ * addresses follow). out holds at least catalog->n_devices entries. */
+size_t tv_daemon_domain_devices(TvDaemon *d, const char *domain, const TvCatalogDevice **out);
+
 /* Resolves a catalog name or platform id, validating it first. */
 const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError *err);
 

@@ -255,33 +255,27 @@ static int write_at_domains(TvDaemon *d, const char *name, const void *data, siz
         return 0;
 }
 
-int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, uint64_t bpmp_base, TvError *err)
+int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const TvCatalogDevice *const *devs,
+                         size_t n, uint64_t bpmp_base, TvError *err)
 {
-        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
-        char name[128], fptext[32], *base = NULL, *path = NULL;
+        char name[128], fptext[32], *base = NULL;
         void *out = NULL;
-        size_t n = 0, base_len = 0, out_len = 0;
+        size_t base_len = 0, out_len = 0;
         TvMachine m;
         uint64_t fp;
         int r = -1;
 
-        if (!devs)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        for (size_t c = 0; c < d->catalog->n_devices; c++)
-                if (strcmp(tv_daemon_device_domain(d, &d->catalog->devices[c]), domain) == 0)
-                        devs[n++] = &d->catalog->devices[c];
         if (n == 0) {
-                path = tv_domain_dtb_path(d, domain);
-                if (path)
-                        unlink(path);
-                free(path);
-                free(devs);
+                char path[4200];
+
+                snprintf(path, sizeof(path), "%s/domains/%s.fingerprint", d->state_dir_abs, domain);
+                unlink(path);
+                snprintf(path, sizeof(path), "%s/domains/%s.dtb", d->state_dir_abs, domain);
+                unlink(path);
                 return 0;
         }
-        if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0) {
-                free(devs);
+        if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
                 return -1;
-        }
         if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_tree(d, &m, fp, &base, &base_len, err) < 0 ||
             tv_guest_dtb_build(base, base_len, devs, n, bpmp_base, &out, &out_len, err) < 0)
                 goto out;
@@ -298,7 +292,6 @@ out:
         tv_machine_clear(&m);
         free(base);
         free(out);
-        free(devs);
         return r;
 }
 

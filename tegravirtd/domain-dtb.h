@@ -25,7 +25,8 @@ void tv_machine_clear(TvMachine *m);
 /* Also covers the emulator binary (inode, mtime): an upgrade makes the DTB stale. */
 int tv_machine_fingerprint(const TvMachine *m, uint64_t *fp, TvError *err);
 
-/* Writes the domain's DTB for its assigned devices (xml: its definition), or removes it when none. */
-int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, uint64_t bpmp_base, TvError *err);
+/* Writes the domain's DTB for devs (xml: its definition), or removes it when n is 0. */
+int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const TvCatalogDevice *const *devs,
+                         size_t n, uint64_t bpmp_base, TvError *err);
 /* PrepareDomain: refuses a DTB made for another machine than xml describes. */
 int tv_domain_dtb_check(TvDaemon *d, const char *domain, const char *xml, TvError *err);

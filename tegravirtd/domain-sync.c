@@ -55,101 +55,115 @@ static void strv_clear(StrV *s)
         s->n = 0;
 }
 
-/* Builds the edit for the domain's devices, in catalog order (guest addresses follow it). */
-static int build_edit(TvDaemon *d, const char *domain, const TvQemuCaps *caps, StrV *devs, StrV *args,
-                      StrV *kargs, TvError *err)
+/* The edit for devs, in catalog order (guest addresses follow it). */
+static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemuCaps *caps, StrV *names,
+                      StrV *args, StrV *kargs, TvError *err)
 {
-        for (size_t c = 0; c < d->catalog->n_devices; c++) {
-                const TvCatalogDevice *dev = &d->catalog->devices[c];
-                TvStateEntry *e = tv_state_find(&d->state, dev->name);
+        bool bpmp = false;
+
+        for (size_t i = 0; i < n; i++) {
                 char *hostarg = NULL;
                 int r;
 
-                if (!e || !e->domain || strcmp(e->domain, domain) != 0)
-                        continue;
-                if (asprintf(&hostarg, "vfio-platform,host=%s", dev->platform_id) < 0)
+                if (asprintf(&hostarg, "vfio-platform,host=%s", devs[i]->platform_id) < 0)
                         return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                r = strv_push(devs, dev->name, false);
+                r = strv_push(names, devs[i]->name, false);
                 if (r == 0)
                         r = strv_push(args, "-device", false);
                 if (r == 0)
                         r = strv_push(args, hostarg, false);
                 free(hostarg);
-                for (char **k = dev->kernel_args; r == 0 && k && *k; k++)
+                for (char **k = devs[i]->kernel_args; r == 0 && k && *k; k++)
                         r = strv_push(kargs, *k, true);
                 if (r < 0)
                         return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                bpmp |= devs[i]->needs_bpmp;
         }
         /* our own bridge is a -device; the built-in ones of patched builds need no argument */
-        if (caps && caps->bpmp == TV_BPMP_DEVICE) {
-                for (size_t c = 0; c < d->catalog->n_devices; c++) {
-                        TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
-
-                        if (e && e->domain && strcmp(e->domain, domain) == 0 && d->catalog->devices[c].needs_bpmp) {
-                                if (strv_push(args, "-device", false) < 0 || strv_push(args, "tegravirt-bpmp", false) < 0)
-                                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                                break;
-                        }
-                }
-        }
+        if (bpmp && caps->bpmp == TV_BPMP_DEVICE &&
+            (strv_push(args, "-device", false) < 0 || strv_push(args, "tegravirt-bpmp", false) < 0))
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         return 0;
 }
 
-static bool domain_needs_bpmp(TvDaemon *d, const char *domain)
+/* What emulator offers for devs, with BpmpBridge= applied, checked against their needs. */
+static int effective_caps(TvDaemon *d, const char *emulator, const TvCatalogDevice *const *devs, size_t n,
+                          TvQemuCaps *out, TvError *err)
 {
-        for (size_t c = 0; c < d->catalog->n_devices; c++) {
-                TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
+        const TvQemuCaps *caps;
+        bool bpmp = false;
 
-                if (e && e->domain && strcmp(e->domain, domain) == 0 && d->catalog->devices[c].needs_bpmp)
-                        return true;
+        if (tv_qemu_caps_get(d->qemu_caps, emulator, &caps, err) < 0)
+                return -1;
+        *out = *caps;
+        if (d->config.bpmp_bridge >= 0) {
+                /* the admin knows this build's bridge better than the probe */
+                out->bpmp = d->config.bpmp_bridge ? TV_BPMP_BUILTIN_090D0000 : TV_BPMP_NONE;
+                out->bpmp_base = d->config.bpmp_bridge ? d->config.bpmp_base : 0;
+                out->bpmp_unknown = false;
         }
-        return false;
+        for (size_t i = 0; i < n; i++)
+                bpmp |= devs[i]->needs_bpmp;
+        return tv_qemu_caps_check(out, bpmp, err);
 }
 
 /* Refuses, before anything is written, a device set QEMU's platform bus cannot hold. */
-static int check_placement(TvDaemon *d, const char *domain, TvError *err)
+static int check_placement(const TvCatalogDevice *const *devs, size_t n, TvError *err)
+{
+        TvGuestPlacement *place = calloc(n ? n : 1, sizeof(*place));
+        int r = place ? tv_guest_place(devs, n, place, err) : tv_error_set(err, TV_ERR_FAILED, "out of memory");
+
+        free(place);
+        return r;
+}
+
+int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, const char *xml, TvError *err)
 {
         const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
-        TvGuestPlacement *place;
-        size_t n = 0;
-        int r;
+        TvDomainInfo info = { 0 };
+        TvQemuCaps caps;
+        size_t n;
+        int r = -1;
 
         if (!devs)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        for (size_t c = 0; c < d->catalog->n_devices; c++) {
-                TvStateEntry *e = tv_state_find(&d->state, d->catalog->devices[c].name);
-
-                if (e && e->domain && strcmp(e->domain, domain) == 0)
-                        devs[n++] = &d->catalog->devices[c];
+        n = tv_daemon_domain_devices(d, domain, devs);
+        if (n == 0)
+                r = tv_domain_dtb_update(d, domain, xml, devs, 0, 0, err);
+        else if (tv_domain_inspect(xml, strlen(xml), &info, err) == 0) {
+                if (!info.emulator)
+                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML names no <emulator>");
+                else if (effective_caps(d, info.emulator, devs, n, &caps, err) == 0)
+                        r = tv_domain_dtb_update(d, domain, xml, devs, n, caps.bpmp_base, err);
         }
-        place = calloc(n ? n : 1, sizeof(*place));
-        r = place ? tv_guest_place(devs, n, place, err) : tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        free(place);
+        tv_domain_info_clear(&info);
         free(devs);
         return r;
 }
 
 int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
 {
+        const TvCatalogDevice **devs = NULL;
         TvDomainInfo info = { 0 };
         TvDomainEdit edit = { 0 };
-        StrV devs = { 0 }, args = { 0 }, kargs = { 0 };
-        const TvQemuCaps *caps = NULL;
-        TvQemuCaps overridden;
+        StrV names = { 0 }, args = { 0 }, kargs = { 0 };
+        TvQemuCaps caps = { 0 };
         char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL, *stored = NULL;
-        uint64_t bpmp_base = 0;
+        size_t n;
         int r = -1;
 
         *running = false;
         if (!tv_libvirt_enabled(d->libvirt))
                 return 0;
+        devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        if (!devs)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        n = tv_daemon_domain_devices(d, domain, devs);
         if (tv_libvirt_get_xml(d->libvirt, domain, &xml, running, err) < 0)
-                return -1;
+                goto out;
         if (tv_domain_inspect(xml, strlen(xml), &info, err) < 0)
                 goto out;
-        if (build_edit(d, domain, NULL, &devs, &args, &kargs, err) < 0)
-                goto out;
-        if (devs.n > 0) {
+        if (n > 0) {
                 /* the emulator must carry what these devices need, or QEMU dies at start */
                 if (info.emulator)
                         emulator = strdup(info.emulator);
@@ -157,31 +171,14 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
                         goto out;
                 if (!emulator)
                         goto oom;
-                if (tv_qemu_caps_get(d->qemu_caps, emulator, &caps, err) < 0)
-                        goto out;
-                if (d->config.bpmp_bridge >= 0) {
-                        /* the admin knows this build's bridge better than the probe (BpmpBridge=) */
-                        overridden = *caps;
-                        overridden.bpmp = d->config.bpmp_bridge ? TV_BPMP_BUILTIN_090D0000 : TV_BPMP_NONE;
-                        overridden.bpmp_base = d->config.bpmp_bridge ? d->config.bpmp_base : 0;
-                        overridden.bpmp_unknown = false;
-                        caps = &overridden;
-                }
-                if (tv_qemu_caps_check(caps, domain_needs_bpmp(d, domain), err) < 0)
-                        goto out;
-                strv_clear(&devs);
-                strv_clear(&args);
-                strv_clear(&kargs);
-                if (build_edit(d, domain, caps, &devs, &args, &kargs, err) < 0)
+                if (effective_caps(d, emulator, devs, n, &caps, err) < 0 || check_placement(devs, n, err) < 0 ||
+                    build_edit(devs, n, &caps, &names, &args, &kargs, err) < 0)
                         goto out;
                 dtb = tv_domain_dtb_path(d, domain);
                 if (!dtb)
                         goto oom;
-                bpmp_base = caps->bpmp_base;
-                if (check_placement(d, domain, err) < 0)
-                        goto out;
         }
-        edit.devices = devs.v;
+        edit.devices = names.v;
         edit.qemu_args = args.v;
         edit.kernel_args = kargs.v;
         edit.dtb = dtb;
@@ -192,7 +189,7 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
         tv_daemon_note_own_define(d, domain);
         /* the DTB follows the machine libvirt stored (it canonicalizes e.g. virt -> virt-7.2) */
         if (tv_libvirt_get_xml(d->libvirt, domain, &stored, NULL, err) < 0 ||
-            tv_domain_dtb_update(d, domain, stored, bpmp_base, err) < 0) {
+            tv_domain_dtb_update(d, domain, stored, devs, n, caps.bpmp_base, err) < 0) {
                 TvError ignored = { 0 };
 
                 /* put the definition back as it was: never a domain pointing at a DTB we could not make */
@@ -207,10 +204,11 @@ oom:
 out:
         if (r < 0)
                 tv_error_prefix(err, "domain %s", domain);
-        strv_clear(&devs);
+        strv_clear(&names);
         strv_clear(&args);
         strv_clear(&kargs);
         tv_domain_info_clear(&info);
+        free(devs);
         free(emulator);
         free(dtb);
         free(xml);

@@ -14,3 +14,7 @@ char *tv_domain_dtb_path(TvDaemon *d, const char *domain);
  * everything tegravirt added). No-op when libvirt integration is disabled.
  * *running tells whether the change waits for the next start. */
 int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err);
+
+/* Rewrites the domain's DTB for its current machine (xml: the definition libvirt just
+ * reported), without redefining the domain: its tegravirt elements are unchanged. */
+int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, const char *xml, TvError *err);
