@@ -79,6 +79,7 @@ static void check_params(TvDaemon *d, Checks *c)
 static void check_devices(TvDaemon *d, const char *domain, Checks *c)
 {
         const char **pids = calloc(d->catalog->n_devices + 1, sizeof(char *));
+        TvQemuAccess access;
         TvError err = { 0 };
         bool bpmp = false;
         size_t n = 0;
@@ -110,10 +111,11 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                     *domain ? " to " : "", domain);
         } else if (!*d->config.qemu_conf) {
                 add(c, "qemu.conf", "warning", "set QemuConf= in tegravirtd.conf", "the cgroup_device_acl check is off (QemuConf= is empty)");
-        } else if (tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, &err) < 0) {
-                const char *line = strstr(err.message, "set: ");
-
-                add(c, "qemu.conf", "missing", line ? line + 5 : err.message, "%s", err.message);
+        } else if (tv_qemu_access_find(&d->host, d->config.qemu_conf, pids, n, bpmp, &access, &err) < 0) {
+                add(c, "qemu.conf", "missing", "fix the file so libvirt can read it", "%s", err.message);
+        } else if (access.missing[0]) {
+                add(c, "qemu.conf", "missing", access.acl_line, "libvirt would deny QEMU %s (not in cgroup_device_acl of %s)",
+                    access.missing, d->config.qemu_conf);
         } else {
                 add(c, "qemu.conf", "ok", "", "cgroup_device_acl in %s lists every node QEMU will open", d->config.qemu_conf);
         }

@@ -6,6 +6,17 @@
 #include "sysfs.h"
 #include "tv-error.h"
 
+#define TV_QEMU_ACCESS_MAX_NODES 130
+
+typedef struct TvQemuAccess {
+        char missing[1024];     /* the nodes QEMU would be denied, ", "-separated; "" when none */
+        char acl_line[3072];    /* the whole cgroup_device_acl line that would allow them */
+} TvQemuAccess;
+
+/* What qemu_conf_path's cgroup_device_acl lacks for these devices. */
+int tv_qemu_access_find(TvHost *host, const char *qemu_conf_path, const char *const *pids, size_t n,
+                        bool needs_bpmp, TvQemuAccess *out, TvError *err);
+
 /* Checks that qemu_conf_path's cgroup_device_acl lists /dev/vfio/vfio, /dev/vfio/<group>
  * of every device in pids, and /dev/bpmp-host when needs_bpmp. The error carries the
  * exact cgroup_device_acl line to put in qemu.conf. qemu_conf_path NULL/"" skips. */
