@@ -329,6 +329,7 @@ typedef struct DeviceProps {
         char *description;
         char *state;
         char *domain;
+        char *domain_drift;
         char *driver;
         bool has_iommu_group;
         int32_t iommu_group;
@@ -355,6 +356,7 @@ static void device_props_clear(DeviceProps *p)
         free(p->description);
         free(p->state);
         free(p->domain);
+        free(p->domain_drift);
         free(p->driver);
         pair_list_clear(&p->clocks);
         pair_list_clear(&p->resets);
@@ -423,6 +425,7 @@ static int device_prop(sd_bus_message *m, const char *name, void *userdata)
                 { "Description", offsetof(DeviceProps, description) },
                 { "State",       offsetof(DeviceProps, state) },
                 { "Domain",      offsetof(DeviceProps, domain) },
+                { "DomainDrift", offsetof(DeviceProps, domain_drift) },
                 { "Driver",      offsetof(DeviceProps, driver) },
         };
         DeviceProps *p = userdata;
@@ -503,6 +506,8 @@ static void print_device(Ctl *ctl, const DeviceProps *p)
                 ctl_json_string(&j, p->state);
                 ctl_json_key(&j, "domain");
                 ctl_json_string_or_null(&j, p->domain);
+                ctl_json_key(&j, "domain_drift");
+                ctl_json_string_or_null(&j, p->domain_drift);
                 ctl_json_key(&j, "driver");
                 ctl_json_string_or_null(&j, p->driver);
                 ctl_json_key(&j, "iommu_group");
@@ -530,6 +535,8 @@ static void print_device(Ctl *ctl, const DeviceProps *p)
                 field(w, "Description", p->description, "-");
                 field(w, "State", p->state, "-");
                 field(w, "Domain", p->domain, "-");
+                if (p->domain_drift && *p->domain_drift)
+                        field(w, "Drift", p->domain_drift, "-");
                 field(w, "Driver", p->driver, "(none)");
                 snprintf(buf, sizeof(buf), "%d", (int)p->iommu_group);
                 field(w, "IOMMU group", p->has_iommu_group ? buf : NULL, "(none)");

@@ -97,6 +97,7 @@ check "vm2 stops normally" virsh_ destroy vm2
 # --- an edit that drops our elements is reported as drift and repaired on request ---
 virsh_ define "$T/vm1.before" >/dev/null || not_ok "redefine vm1"   # what a careless 'virsh edit' or tool would write back
 check "the edit shows up as DomainDrift on uarti" wait_for 10 bash -c "busctl --system get-property org.tegravirt /org/tegravirt/device/uarti org.tegravirt.Device1 DomainDrift | grep -q RepairDomain"
+check "  ... and tegravirtctl status shows it" bash -c "'$TV_CTL_BIN' status uarti | grep -q '^ *Drift: .*RepairDomain'"
 check "RepairDomain vm1" expect_ok RepairDomain string:vm1
 check "  ... the vfio-platform args are back" bash -c "virsh -q -c qemu:///system dumpxml --inactive vm1 | grep -q 'vfio-platform,host=31d0000.serial'"
 check "  ... and the drift is cleared" bash -c "busctl --system get-property org.tegravirt /org/tegravirt/device/uarti org.tegravirt.Device1 DomainDrift | grep -qx 's \"\"'"
