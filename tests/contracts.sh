@@ -10,15 +10,17 @@ need() { # need FILE WORD WHAT
         # troff escapes hyphens (\-): compare the text without backslashes
         if sed 's/\\//g' "$1" | grep -F -- "$2" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "not ok - $3 '$2' missing from ${1#$S/}"; fi
 }
-man8="$S/man/tegravirtd.8" man1="$S/man/tegravirtctl.1" conf5="$S/man/tegravirtd.conf.5" cat5="$S/man/tegravirt-catalog.5"
+man8="$S/man/tegravirtd.8" api5="$S/man/org.tegravirt.5" man1="$S/man/tegravirtctl.1" conf5="$S/man/tegravirtd.conf.5" cat5="$S/man/tegravirt-catalog.5"
 
 for x in "$S"/dbus/*.xml; do
         for m in $(grep -o '<\(method\|property\|signal\) name="[A-Za-z]*"' "$x" | cut -d'"' -f2); do
                 need "$man8" "$m" "D-Bus member"
+                need "$api5" "$m" "D-Bus member"
         done
 done
 for e in $(grep -o 'org\.tegravirt\.Error\.[A-Za-z]*' "$S/common/tv-names.h" | sort -u); do
         need "$man8" "$e" "error name"
+        need "$api5" "$e" "error name"
         need "$S/dbus/org.tegravirt.Manager1.xml" "$e" "error name"
 done
 for o in $("$D" --help | grep -o '^ *--[a-z-]*' | tr -d ' '); do
