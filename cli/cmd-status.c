@@ -361,7 +361,7 @@ static void device_props_clear(DeviceProps *p)
         pair_list_clear(&p->clocks);
         pair_list_clear(&p->resets);
         pair_list_clear(&p->power_domains);
-        free_strv(p->hazards);
+        tv_strv_free(p->hazards);
 }
 
 static int read_pairs_variant(sd_bus_message *m, PairList *l)
@@ -408,7 +408,7 @@ static int read_strv_variant(sd_bus_message *m, char ***ret)
         r = sd_bus_message_read_strv(m, &v);
         if (r < 0)
                 return r;
-        free_strv(*ret);
+        tv_strv_free(*ret);
         *ret = v;
         return sd_bus_message_exit_container(m);
 }

@@ -29,15 +29,6 @@ void freep_(void *p)
         free(*(void **)p);
 }
 
-void free_strv(char **v)
-{
-        if (!v)
-                return;
-        for (char **i = v; *i; i++)
-                free(*i);
-        free(v);
-}
-
 /* ---- diagnostics ---- */
 
 static void vmessage(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));

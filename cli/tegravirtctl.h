@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* tegravirtctl: shared declarations of the command-line client. */
 #pragma once
+#include "tv-strv.h"
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,7 +54,6 @@ bool ctl_check_device(const char *s);
 /* Cleanup helpers; sd-bus.h provides sd_bus_message_unrefp() and friends,
  * and sd_bus_error_free() works with _cleanup_ as it is. */
 void freep_(void *p);
-void free_strv(char **v);
 
 /* ---- output.c: escaping, tables, JSON ---- */
 

@@ -15,6 +15,7 @@
  * libxml2 never prints: its error callbacks are routed into the TvError.
  */
 #include "catalog.h"
+#include "tv-strv.h"
 #include "xml-errors.h"
 
 #include <dirent.h>
@@ -126,15 +127,6 @@ typedef struct Ctx {
 static void *xcalloc(size_t n, size_t size)
 {
         return calloc(n ? n : 1, size ? size : 1);
-}
-
-static void strv_free(char **v)
-{
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
 }
 
 static void strn_free(char **v, size_t n)
@@ -616,11 +608,11 @@ static void dev_clear(TvCatalogDevice *d)
                 free(d->regions[i].name);
         free(d->regions);
         free(d->host_irqs);
-        strv_free(d->guest_compatible);
+        tv_strv_free(d->guest_compatible);
         for (size_t i = 0; i < d->n_guest_props; i++) {
                 free(d->guest_props[i].name);
                 free(d->guest_props[i].cells);
-                strv_free(d->guest_props[i].strings);
+                tv_strv_free(d->guest_props[i].strings);
         }
         free(d->guest_props);
         for (size_t i = 0; i < d->n_clocks; i++) {
@@ -638,8 +630,8 @@ static void dev_clear(TvCatalogDevice *d)
                 free(d->power_domains[i].role);
         }
         free(d->power_domains);
-        strv_free(d->kernel_args);
-        strv_free(d->hazards);
+        tv_strv_free(d->kernel_args);
+        tv_strv_free(d->hazards);
         free(d->origin);
         memset(d, 0, sizeof(*d));
 }
@@ -1146,7 +1138,7 @@ fail:
         free(text);
         free(p.name);
         free(p.cells);
-        strv_free(p.strings);
+        tv_strv_free(p.strings);
         return -1;
 }
 
@@ -2083,7 +2075,7 @@ static void unresolve_device(DevDraft *d)
                 *lists[k] = NULL;
                 *counts[k] = 0;
         }
-        strv_free(dev->kernel_args);
+        tv_strv_free(dev->kernel_args);
         dev->kernel_args = NULL;
         dev->needs_bpmp = false;
 }

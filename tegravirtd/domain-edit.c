@@ -16,6 +16,7 @@
  * thread-local fallbacks are swapped for silent ones while we work.
  */
 #include "domain-edit.h"
+#include "tv-strv.h"
 #include "xml-errors.h"
 #include "domain-xml.h"
 
@@ -72,15 +73,6 @@ static int strv_push(StrV *s, const char *str)
         nv[s->n] = NULL;
         s->v = nv;
         return 0;
-}
-
-static void strv_free(char **v)
-{
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
 }
 
 static size_t strv_len(char *const *v)
@@ -645,9 +637,9 @@ typedef struct Record {
 
 static void record_clear(Record *r)
 {
-        strv_free(r->devices.v);
-        strv_free(r->qemu_args.v);
-        strv_free(r->kernel_args.v);
+        tv_strv_free(r->devices.v);
+        tv_strv_free(r->qemu_args.v);
+        tv_strv_free(r->kernel_args.v);
         free(r->dtb_path);
         free(r->dtb_previous);
         *r = (Record){ 0 };
@@ -1663,7 +1655,7 @@ void tv_domain_info_clear(TvDomainInfo *info)
         free(info->name);
         free(info->uuid);
         free(info->emulator);
-        strv_free(info->devices);
+        tv_strv_free(info->devices);
         free(info->drift);
         *info = (TvDomainInfo){ 0 };
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "qemu-conf.h"
+#include "tv-strv.h"
 #include "tv-fileio.h"
 #include "tv-names.h"
 #include "tv-validate.h"
@@ -50,13 +51,6 @@ static int read_string(Lexer *lx, char **out)
         return *out ? 0 : -ENOMEM;
 }
 
-static void strv_free(char **v)
-{
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
-
 /* [ "a", "b", ] ; also accepts a bare scalar so we can skip any value */
 static int read_value(Lexer *lx, char ***list, bool *is_list)
 {
@@ -90,13 +84,13 @@ static int read_value(Lexer *lx, char ***list, bool *is_list)
                 r = read_string(lx, &s);
                 if (r < 0 || n >= 4096) {
                         free(s);
-                        strv_free(v);
+                        tv_strv_free(v);
                         return r < 0 ? r : -E2BIG;
                 }
                 nv = realloc(v, (n + 2) * sizeof(char *));
                 if (!nv) {
                         free(s);
-                        strv_free(v);
+                        tv_strv_free(v);
                         return -ENOMEM;
                 }
                 v = nv;
@@ -147,15 +141,15 @@ int tv_qemu_conf_parse(const char *buf, size_t len, TvQemuConf *out, TvError *er
                         return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "qemu.conf line %u: bad value", lx.line);
                 }
                 if (is_list && klen == 17 && strncmp(key, "cgroup_device_acl", klen) == 0) {
-                        strv_free(c.acl);
+                        tv_strv_free(c.acl);
                         c.acl = list;
                         c.has_acl = true;
                 } else if (is_list && klen == 10 && strncmp(key, "namespaces", klen) == 0) {
                         c.has_namespaces = true;
                         c.namespaces_off = !list[0];
-                        strv_free(list);
+                        tv_strv_free(list);
                 } else {
-                        strv_free(list);
+                        tv_strv_free(list);
                 }
         }
         *out = c;
@@ -190,6 +184,6 @@ bool tv_qemu_conf_allows(const TvQemuConf *c, const char *dev_path)
 
 void tv_qemu_conf_clear(TvQemuConf *c)
 {
-        strv_free(c->acl);
+        tv_strv_free(c->acl);
         memset(c, 0, sizeof(*c));
 }

@@ -165,15 +165,6 @@ void tv_host_close(TvHost *h)
         h->sysfs_root = h->dev_root = NULL;
 }
 
-void tv_strv_free(char **v)
-{
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
-}
-
 /* Writes one sysfs attribute in a single write(2), as the kernel expects. */
 static int attr_write(int rootfd, const char *path, const char *value)
 {

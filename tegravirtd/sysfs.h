@@ -7,6 +7,7 @@
 #pragma once
 #include <stdbool.h>
 #include <sys/types.h>
+#include "tv-strv.h"
 
 typedef struct TvHost {
         int sysfs_fd;
@@ -41,4 +42,3 @@ int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const ch
 bool tv_dev_vfio_group_exists(TvHost *h, int group);
 int tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode);
 
-void tv_strv_free(char **v);
