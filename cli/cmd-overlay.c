@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* tegravirtctl host-overlay DEVICE...: the host DT overlay source for the BPMP host proxy. */
+/* tegravirtctl host-overlay DEVICE...: the host DT overlay source the devices need. */
 #include "tegravirtctl.h"
 
 #include <stdio.h>

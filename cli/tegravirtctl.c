@@ -225,7 +225,7 @@ static const CtlCommand commands[] = {
         { "check",       0, 1, false, cmd_check,       "[DOMAIN]",
           "Report what the host still needs, with the exact fix (exit 1 if something is missing)" },
         { "host-overlay", 1, 64, false, cmd_host_overlay, "DEVICE...",
-          "Print the host DT overlay enabling the BPMP host proxy for DEVICEs (compile: dtc -@ -I dts -O dtb)" },
+          "Print the host DT overlay DEVICEs need: BPMP proxy, own SMMU streams (compile: dtc -@ -I dts -O dtb)" },
         { "help",        0, 0, false, cmd_help,        "",
           "Show this help" },
 };

@@ -434,6 +434,56 @@ static bool parse_hex(const char *s, size_t max_digits, uint64_t *out)
         return true;
 }
 
+/* A DT label as dtc accepts it for a phandle reference (&label). */
+static bool dt_label_valid(const char *s)
+{
+        size_t len = strlen(s);
+
+        if (len == 0 || len > 31 || !(s[0] == '_' || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!in_set(s[i], "_") && !upper_alpha(s[i]))
+                        return false;
+        return true;
+}
+
+/* An absolute node path whose last component is the platform device's node:
+ * "/bus@0/serial@3100000" for platform id "3100000.serial". Returns why not, or NULL. */
+static const char *host_node_problem(const char *path, const char *platform_id)
+{
+        const char *dot = strchr(platform_id, '.'), *last = NULL, *p = path;
+        size_t levels = 0;
+
+        if (strlen(path) > 512 || path[0] != '/')
+                return "is not an absolute device-tree node path";
+        while (*p == '/') {
+                const char *start = ++p, *at = NULL;
+
+                for (; *p && *p != '/'; p++) {
+                        if (*p == '@' && !at)
+                                at = p;
+                        else if (at ? !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
+                                    : !(in_set(*p, ",._+-") || upper_alpha(*p)))
+                                return "has a character that is not valid in a node name";
+                }
+                if (p == start || (at ? at - start : p - start) > 31 || (at && p == at + 1) || ++levels > 16)
+                        return "is not a valid node path (empty, overlong or over 16 levels)";
+                last = start;
+        }
+        if (*p || !last || !dot)
+                return "is not an absolute device-tree node path";
+        /* platform id "<unit>.<name>" <=> last component "<name>@<unit>" */
+        {
+                size_t unit_len = (size_t)(dot - platform_id), name_len = strlen(dot + 1);
+                const char *at = strchr(last, '@');
+
+                if (!at || (size_t)(at - last) != name_len || strncmp(last, dot + 1, name_len) != 0 ||
+                    strlen(at + 1) != unit_len || strncmp(at + 1, platform_id, unit_len) != 0)
+                        return "does not end in the node the platform id names (<name>@<unit>)";
+        }
+        return NULL;
+}
+
 static bool parse_cell(const char *s, uint32_t *out)
 {
         uint64_t v;
@@ -632,6 +682,8 @@ static void dev_clear(TvCatalogDevice *d)
         free(d->power_domains);
         tv_strv_free(d->kernel_args);
         tv_strv_free(d->hazards);
+        free(d->host_node);
+        free(d->host_smmu);
         free(d->origin);
         memset(d, 0, sizeof(*d));
 }
@@ -1259,6 +1311,56 @@ fail:
         return -1;
 }
 
+/* <host node= driver=><iommu smmu= stream-id=/></host>: what the host overlay changes. */
+static int parse_host(Ctx *c, xmlNodePtr h, DevDraft *d)
+{
+        static const char *const host_attrs[] = { "node", "driver", NULL };
+        static const char *const iommu_attrs[] = { "smmu", "stream-id", NULL };
+        TvCatalogDevice *dev = &d->dev;
+        char *driver = NULL, *sid = NULL;
+        const char *why;
+        int r = -1;
+
+        if (check_attrs(c, h, host_attrs) < 0 || get_attr(c, h, "node", true, "", &dev->host_node) < 0)
+                return -1;
+        if ((why = host_node_problem(dev->host_node, dev->platform_id)))
+                return fail(c, h, "device '%s': host node '%s' %s", dev->name, Q(dev->host_node), why);
+        if (get_attr(c, h, "driver", false, NULL, &driver) < 0)
+                return -1;
+        if (driver && strcmp(driver, "off") != 0 && strcmp(driver, "keep") != 0) {
+                fail(c, h, "device '%s': host driver '%s' is neither 'off' nor 'keep'", dev->name, Q(driver));
+                goto out;
+        }
+        dev->host_driver_off = driver && strcmp(driver, "off") == 0;
+        for (xmlNodePtr k = h->children; k; k = k->next) {
+                if (k->type != XML_ELEMENT_NODE)
+                        continue;
+                if (!is_el(k, "iommu") || dev->host_smmu) {
+                        fail(c, k, "device '%s': unexpected element <%s> in <host>", dev->name,
+                             Q((const char *)k->name));
+                        goto out;
+                }
+                if (check_attrs(c, k, iommu_attrs) < 0 || get_attr(c, k, "smmu", true, "", &dev->host_smmu) < 0 ||
+                    get_attr(c, k, "stream-id", true, "", &sid) < 0)
+                        goto out;
+                if (!dt_label_valid(dev->host_smmu)) {
+                        fail(c, k, "device '%s': smmu '%s' is not a device-tree label", dev->name,
+                             Q(dev->host_smmu));
+                        goto out;
+                }
+                /* ARM SMMU stream IDs are at most 16 bits wide */
+                if (!parse_cell(sid, &dev->host_stream_id) || dev->host_stream_id > 0xffff) {
+                        fail(c, k, "device '%s': stream-id '%s' is not a number in 0..0xffff", dev->name, Q(sid));
+                        goto out;
+                }
+        }
+        r = 0;
+out:
+        free(driver);
+        free(sid);
+        return r;
+}
+
 static int parse_device(Ctx *c, xmlNodePtr n, DevDraft *d)
 {
         static const char *const dev_attrs[] = { "name", "platform-id", "kind", "unsafe-interrupts", NULL };
@@ -1366,6 +1468,11 @@ static int parse_device(Ctx *c, xmlNodePtr n, DevDraft *d)
                                 return fail(c, k, "device '%s': more than one <guest>", dev->name);
                         have_guest = true;
                         if (parse_guest(c, k, d) < 0)
+                                return -1;
+                } else if (is_el(k, "host")) {
+                        if (dev->host_node)
+                                return fail(c, k, "device '%s': more than one <host>", dev->name);
+                        if (parse_host(c, k, d) < 0)
                                 return -1;
                 } else if (is_el(k, "clock")) {
                         if (push_ref(c, k, d, RK_CLOCK) < 0)

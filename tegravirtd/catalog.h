@@ -65,6 +65,11 @@ typedef struct TvCatalogDevice {
         bool needs_bpmp;        /* guest needs the BPMP bridge */
         bool needs_unsafe_interrupts; /* vfio_iommu_type1.allow_unsafe_interrupts must be Y */
         char **kernel_args;     /* guest kernel args, NULL-terminated (BPMP args included) */
+        /* Host DT changes for the host overlay (<host>); host_node NULL = none. */
+        char *host_node;        /* full node path: "/bus@0/serial@3100000" */
+        bool host_driver_off;   /* compatible replaced so no host driver binds at boot */
+        char *host_smmu;        /* label of the SMMU for iommus, NULL = iommus untouched */
+        uint32_t host_stream_id;
         char **hazards;         /* NULL-terminated human warnings */
         char *origin;           /* file this entry came from */
 } TvCatalogDevice;

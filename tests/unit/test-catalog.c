@@ -88,6 +88,9 @@ static void test_shipped(const TvCatalog *c)
                       d->regions[0].name == NULL,
               "uarta window 0x03100000/0x10000 without reg-name");
         check(d->n_irqs == 1 && d->host_irqs[0] == 112, "uarta SPI 112");
+        check(d->host_node && strcmp(d->host_node, "/bus@0/serial@3100000") == 0 && d->host_driver_off &&
+                      d->host_smmu && strcmp(d->host_smmu, "smmu_niso0") == 0 && d->host_stream_id == 0x7c,
+              "uarta host overlay: /bus@0/serial@3100000, driver off, smmu_niso0 stream 0x7c");
         check(d->n_clocks == 2 && ref_is(&d->clocks[0], 155, "uarta", "serial") &&
                       ref_is(&d->clocks[1], 102, "pllp_out0", "parent"),
               "uarta clocks 155 serial, 102 parent (in that order)");
@@ -561,6 +564,51 @@ static void test_documents(void)
                           "<guest/>", "line 21", "<guest> has no <compatible>");
         EXPECT_SUBST_FAIL("a whitespace-only description", "<description>UARTA</description>",
                           "<description> \n </description>", "line 10", "device 'uarta': <description> is empty");
+
+        /* <host>: the overlay's per-device changes */
+#define HOST_GUEST "<guest><compatible>arm,sbsa-uart</compatible></guest>"
+        doc = subst(base_doc, HOST_GUEST,
+                    HOST_GUEST "<host node=\"/bus@0/serial@31d0000\" driver=\"off\">"
+                               "<iommu smmu=\"smmu_niso0\" stream-id=\"0x7e\"/></host>");
+        c = expect_ok("a <host> with node, driver off and iommu", doc);
+        if (c) {
+                const TvCatalogDevice *d = tv_catalog_find(c, "uarti");
+
+                check(d && d->host_node && strcmp(d->host_node, "/bus@0/serial@31d0000") == 0 && d->host_driver_off &&
+                              d->host_smmu && strcmp(d->host_smmu, "smmu_niso0") == 0 && d->host_stream_id == 0x7e,
+                      "<host> parsed: node, driver off, smmu_niso0 stream 0x7e");
+                d = tv_catalog_find(c, "uarta");
+                check(d && !d->host_node && !d->host_smmu && !d->host_driver_off, "no <host>: no host changes");
+                tv_catalog_free(c);
+        }
+        free(doc);
+        doc = subst(base_doc, HOST_GUEST, HOST_GUEST "<host node=\"/serial@31d0000\"/>");
+        c = expect_ok("a <host> with only a node (driver kept, iommus untouched)", doc);
+        if (c) {
+                const TvCatalogDevice *d = tv_catalog_find(c, "uarti");
+
+                check(d && d->host_node && !d->host_driver_off && !d->host_smmu, "<host> without driver/iommu");
+                tv_catalog_free(c);
+        }
+        free(doc);
+        EXPECT_SUBST_FAIL("a host node that is not the platform device's", HOST_GUEST,
+                          HOST_GUEST "<host node=\"/bus@0/serial@3100000\"/>", "line 21",
+                          "device 'uarti': host node '/bus@0/serial@3100000' does not end in the node");
+        EXPECT_SUBST_FAIL("a host node with another name", HOST_GUEST,
+                          HOST_GUEST "<host node=\"/bus@0/uart@31d0000\"/>", "does not end in the node");
+        EXPECT_SUBST_FAIL("a relative host node", HOST_GUEST, HOST_GUEST "<host node=\"serial@31d0000\"/>",
+                          "line 21");
+        EXPECT_SUBST_FAIL("a stream id over 16 bits", HOST_GUEST,
+                          HOST_GUEST "<host node=\"/serial@31d0000\"><iommu smmu=\"s\" stream-id=\"0x10000\"/></host>",
+                          "stream-id '0x10000' is not a number in 0..0xffff");
+        EXPECT_SUBST_FAIL("an smmu that is not a label", HOST_GUEST,
+                          HOST_GUEST "<host node=\"/serial@31d0000\"><iommu smmu=\"&amp;x\" stream-id=\"1\"/></host>",
+                          "line 21");
+        EXPECT_SUBST_FAIL("driver neither off nor keep", HOST_GUEST,
+                          HOST_GUEST "<host node=\"/serial@31d0000\" driver=\"on\"/>", "line 21");
+        EXPECT_SUBST_FAIL("two <host> elements", HOST_GUEST,
+                          HOST_GUEST "<host node=\"/serial@31d0000\"/><host node=\"/serial@31d0000\"/>", "line 21");
+#undef HOST_GUEST
 
         /* too many devices */
         {
