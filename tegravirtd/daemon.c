@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon.h"
 #include "authorize.h"
+#include "bpmp-active.h"
 #include "domain-dtb.h"
 #include "domain-edit.h"
 #include "domain-sync.h"
@@ -312,6 +313,8 @@ void tv_daemon_free(TvDaemon *d)
         d->qemu_caps = NULL;
         free(d->state_dir_abs);
         d->state_dir_abs = NULL;
+        free(d->bpmp_pid);
+        d->bpmp_pid = NULL;
         tv_config_free(&d->config);
 }
 
@@ -504,7 +507,22 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         if (r == 0 && n && domain_xml && *domain_xml && tv_libvirt_enabled(d->libvirt))
                 r = tv_domain_dtb_check(d, domain, domain_xml, err);
         if (r == 0 && n)
+                r = tv_daemon_bpmp_check(d, domain, err);
+        if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
+        /* the proxy's active set follows the record: widen it now, or undo the prepare */
+        if (r == 0 && n && tv_daemon_bpmp_sync(d, err) < 0) {
+                TvError undo = { 0 };
+
+                r = -1;
+                if (tv_hostdev_release(&d->hostdev, items, n, &undo) < 0)
+                        fprintf(stderr, SD_ERR "cannot undo the prepare of %s: %s\n", domain, undo.message);
+                tv_error_clear(&undo);
+                if (tv_daemon_bpmp_sync(d, &undo) < 0)
+                        fprintf(stderr, SD_ERR "%s\n", undo.message);
+                tv_error_clear(&undo);
+                tv_state_compact(&d->state);
+        }
         free(items);
         tv_daemon_invalidate_view(d, domain);
         if (r < 0)
@@ -525,6 +543,16 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         tv_daemon_invalidate_view(d, domain);
         r = tv_hostdev_release(&d->hostdev, items, n, err);
         free(items);
+        /* narrow the proxy to what is still running, even after a failed release */
+        if (r == 0)
+                r = tv_daemon_bpmp_sync(d, err);
+        else {
+                TvError e2 = { 0 };
+
+                if (tv_daemon_bpmp_sync(d, &e2) < 0)
+                        fprintf(stderr, SD_ERR "%s\n", e2.message);
+                tv_error_clear(&e2);
+        }
         if (r < 0)
                 tv_error_prefix(err, "cannot release domain %s", domain);
         tv_state_compact(&d->state);
@@ -568,6 +596,13 @@ void tv_daemon_reconcile(TvDaemon *d)
                         fprintf(stderr, SD_NOTICE "%s (%s) is bound to vfio-platform by someone else; left alone\n",
                                 dev->name, dev->platform_id);
                 free(drv);
+        }
+        {
+                TvError err = { 0 };
+
+                if (tv_daemon_bpmp_sync(d, &err) < 0)
+                        fprintf(stderr, SD_ERR "reconcile: %s\n", err.message);
+                tv_error_clear(&err);
         }
 }
 

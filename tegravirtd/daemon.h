@@ -71,6 +71,7 @@ typedef struct TvDaemon {
         TvHostView *view;               /* per catalog device */
         TvDomainDrift *drifts;
         struct TvOwnDefine *own_defines;
+        char *bpmp_pid;                 /* where the BPMP host proxy was last found */
 } TvDaemon;
 
 /* Loads config, catalog and state and opens the roots. */

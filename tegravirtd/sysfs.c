@@ -396,9 +396,9 @@ int tv_sysfs_iommu_group(TvHost *h, const char *pid, int *group)
         return r;
 }
 
-int tv_sysfs_group_devices(TvHost *h, int group, char ***pids)
+/* The platform-device names in a sysfs directory, skipping names we could not act on. */
+static int list_devices(TvHost *h, const char *dir, char ***pids)
 {
-        char p[PATH_MAX];
         struct dirent *de;
         size_t n = 0, cap = 8;
         char **v;
@@ -406,8 +406,7 @@ int tv_sysfs_group_devices(TvHost *h, int group, char ***pids)
         int fd;
 
         *pids = NULL;
-        snprintf(p, sizeof(p), "kernel/iommu_groups/%d/devices", group);
-        fd = open_in_root(h->sysfs_fd, p, O_RDONLY | O_DIRECTORY);
+        fd = open_in_root(h->sysfs_fd, dir, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return fd;
         d = fdopendir(fd);
@@ -445,6 +444,35 @@ oom:
         closedir(d);
         tv_strv_free(v);
         return -ENOMEM;
+}
+
+int tv_sysfs_group_devices(TvHost *h, int group, char ***pids)
+{
+        char p[PATH_MAX];
+
+        snprintf(p, sizeof(p), "kernel/iommu_groups/%d/devices", group);
+        return list_devices(h, p, pids);
+}
+
+int tv_sysfs_platform_devices(TvHost *h, char ***pids)
+{
+        return list_devices(h, "bus/platform/devices", pids);
+}
+
+int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value)
+{
+        char p[PATH_MAX];
+        int r = dev_path(p, sizeof(p), pid, attr);
+
+        return r < 0 ? r : attr_read(h->sysfs_fd, p, value);
+}
+
+int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value)
+{
+        char p[PATH_MAX];
+        int r = dev_path(p, sizeof(p), pid, attr);
+
+        return r < 0 ? r : attr_write(h->sysfs_fd, p, value);
 }
 
 static int param_path(char *p, size_t size, const char *mod, const char *param)

@@ -35,6 +35,12 @@ bool tv_sysfs_driver_loaded(TvHost *h, const char *driver);
 int tv_sysfs_iommu_group(TvHost *h, const char *pid, int *group);
 /* NULL-terminated list of the platform ids in a group; free with tv_strv_free. */
 int tv_sysfs_group_devices(TvHost *h, int group, char ***pids);
+/* NULL-terminated list of /sys/bus/platform/devices; free with tv_strv_free. */
+int tv_sysfs_platform_devices(TvHost *h, char ***pids);
+/* A device attribute other than the driver core's (trailing newline stripped). attr is
+ * a plain name from our own code, never from outside. */
+int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value);
+int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value);
 /* Reads /sys/module/<mod>/parameters/<param> (trailing newline stripped). */
 int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value);
 int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value);

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "bpmp-active.h"
+#include "bpmp-proxy.h"
+#include "tv-names.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+static void device_refs(const TvCatalogDevice *dev, TvBpmpKind k, const TvBpmpRef **refs, size_t *n)
+{
+        *refs = k == TV_BPMP_CLOCKS ? dev->clocks : k == TV_BPMP_RESETS ? dev->resets : dev->power_domains;
+        *n = k == TV_BPMP_CLOCKS ? dev->n_clocks : k == TV_BPMP_RESETS ? dev->n_resets : dev->n_power_domains;
+}
+
+/* The proxy, found again each time (it can come and go with its driver); the last
+ * platform id found is tried first. */
+static TvBpmpProxy *find_proxy(TvDaemon *d, TvError *err)
+{
+        TvBpmpProxy *p = calloc(1, sizeof(*p));
+
+        if (!p) {
+                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return NULL;
+        }
+        if (tv_bpmp_proxy_probe(&d->host, d->bpmp_pid, p, err) < 0) {
+                free(p);
+                return NULL;
+        }
+        if (p->pid && (!d->bpmp_pid || strcmp(d->bpmp_pid, p->pid) != 0)) {
+                free(d->bpmp_pid);
+                d->bpmp_pid = strdup(p->pid);
+        }
+        return p;
+}
+
+int tv_daemon_bpmp_check(TvDaemon *d, const char *domain, TvError *err)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        size_t n = devs ? tv_daemon_domain_devices(d, domain, devs) : 0;
+        bool needs = false;
+        TvBpmpProxy *p = NULL;
+        int r = 0;
+
+        if (!devs)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                needs |= devs[i]->needs_bpmp;
+        if (needs && !(p = find_proxy(d, err)))
+                r = -1;
+        for (size_t i = 0; r == 0 && needs && i < n; i++) {
+                for (TvBpmpKind k = 0; r == 0 && k < TV_BPMP_KINDS; k++) {
+                        const TvBpmpRef *refs;
+                        size_t nr;
+
+                        device_refs(devs[i], k, &refs, &nr);
+                        if (nr && !p->pid)
+                                r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                                 "%s needs the BPMP host proxy (%s, /dev/bpmp-host) for %s %u (%s), "
+                                                 "but this host has none: add it to the host device tree "
+                                                 "(tegravirtctl host-overlay %s)",
+                                                 devs[i]->name, TV_BPMP_PROXY_COMPATIBLE, tv_bpmp_kind_noun(k),
+                                                 refs[0].id, refs[0].name, devs[i]->name);
+                        /* an older proxy shows no ceiling: its DT list applies unchecked */
+                        for (size_t j = 0; r == 0 && p->narrowing && j < nr; j++)
+                                if (!tv_id_set_has(&p->ceiling[k], refs[j].id))
+                                        r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                                         "%s needs BPMP %s %u (%s), which the host device tree does not "
+                                                         "allow (allowed-%s of %s): regenerate the host overlay "
+                                                         "(tegravirtctl host-overlay) and reboot",
+                                                         devs[i]->name, tv_bpmp_kind_noun(k), refs[j].id, refs[j].name,
+                                                         k == TV_BPMP_CLOCKS ? "clocks" : k == TV_BPMP_RESETS ? "resets"
+                                                                                                            : "power-domains",
+                                                         p->pid);
+                }
+        }
+        free(devs);
+        free(p);
+        return r;
+}
+
+int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err)
+{
+        TvBpmpProxy *p = find_proxy(d, err);
+        TvIdSet *want = NULL;
+        int r = 0;
+
+        if (!p)
+                return -1;
+        if (!p->pid || !p->narrowing) {
+                if (p->pid)
+                        fprintf(stderr, SD_WARNING "the BPMP host proxy %s cannot narrow its allow-list: every guest "
+                                "may use all of its device-tree lists\n", p->pid);
+                free(p);
+                return 0;
+        }
+        want = calloc(TV_BPMP_KINDS, sizeof(*want));
+        if (!want) {
+                free(p);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        for (size_t i = 0; i < d->state.n_entries; i++) {
+                const TvStateEntry *e = &d->state.entries[i];
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, e->device);
+
+                if (e->binding.phase == TV_PHASE_NONE || !dev)
+                        continue;
+                for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++) {
+                        const TvBpmpRef *refs;
+                        size_t nr;
+
+                        device_refs(dev, k, &refs, &nr);
+                        /* outside the ceiling the driver would refuse the whole list */
+                        for (size_t j = 0; j < nr; j++)
+                                if (tv_id_set_has(&p->ceiling[k], refs[j].id))
+                                        tv_id_set_add(&want[k], refs[j].id);
+                }
+        }
+        for (TvBpmpKind k = 0; r == 0 && k < TV_BPMP_KINDS; k++) {
+                int e = tv_bpmp_proxy_set_active(&d->host, p, k, &want[k]);
+
+                if (e < 0)
+                        r = tv_error_set(err, TV_ERR_FAILED, "cannot set the BPMP host proxy's active %ss on %s: %s",
+                                         tv_bpmp_kind_noun(k), p->pid, strerror(-e));
+        }
+        free(want);
+        free(p);
+        return r;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Keeps the BPMP host proxy's active sets at what the running domains' devices need. */
+#pragma once
+#include "daemon.h"
+
+/* Refuses (HostNotReady) to prepare a domain when one of its devices needs a BPMP
+ * clock, reset or power domain outside the proxy's DT ceiling, or needs the proxy and
+ * the host has none; the message names the device and the resource. Changes nothing. */
+int tv_daemon_bpmp_check(TvDaemon *d, const char *domain, TvError *err);
+
+/* Sets the proxy's active clocks, resets and power domains to the union of the catalog
+ * resources of every device bound (or being bound) for a domain, as the state records
+ * it; so it follows every prepare and release and is redone at start-up. Nothing to do
+ * without a proxy or with one that cannot narrow. */
+int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err);

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "bpmp-proxy.h"
+#include "tv-names.h"
+#include "tv-validate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_attr[TV_BPMP_KINDS] = { "clocks", "resets", "power_domains" };
+
+const char *tv_bpmp_kind_noun(TvBpmpKind k)
+{
+        static const char *const nouns[TV_BPMP_KINDS] = { "clock", "reset", "power domain" };
+
+        return k < TV_BPMP_KINDS ? nouns[k] : "resource";
+}
+
+bool tv_id_set_has(const TvIdSet *s, uint32_t id)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (s->ids[i] == id)
+                        return true;
+        return false;
+}
+
+bool tv_id_set_add(TvIdSet *s, uint32_t id)
+{
+        if (tv_id_set_has(s, id))
+                return true;
+        if (s->n == TV_BPMP_MAX_IDS)
+                return false;
+        s->ids[s->n++] = id;
+        return true;
+}
+
+int tv_id_set_parse(const char *text, TvIdSet *out)
+{
+        const char *p = text;
+
+        out->n = 0;
+        while (*p) {
+                uint64_t v = 0;
+                size_t len = 0;
+
+                for (; p[len] >= '0' && p[len] <= '9'; len++) {
+                        if (len == 10)
+                                return -EBADMSG;
+                        v = v * 10 + (uint64_t)(p[len] - '0');
+                }
+                if (len == 0 || v > UINT32_MAX || (p[len] && p[len] != ' ') || (p[len] == ' ' && !p[len + 1]))
+                        return -EBADMSG;
+                if (!tv_id_set_add(out, (uint32_t)v))
+                        return -E2BIG;
+                p += len + (p[len] == ' ');
+        }
+        return 0;
+}
+
+/* modalias "of:N<name>T<type>C<compat>C<compat>...": does it list the proxy's compatible? */
+static bool modalias_is_proxy(const char *modalias)
+{
+        static const char needle[] = "C" TV_BPMP_PROXY_COMPATIBLE;
+        const char *at = modalias;
+
+        if (strncmp(modalias, "of:", 3) != 0)
+                return false;
+        while ((at = strstr(at, needle))) {
+                char next = at[sizeof(needle) - 1];
+
+                if (next == 0 || next == 'C')
+                        return true;
+                at++;
+        }
+        return false;
+}
+
+static bool is_proxy(TvHost *h, const char *pid)
+{
+        char *m = NULL;
+        bool yes = tv_sysfs_dev_attr_read(h, pid, "modalias", &m) == 0 && modalias_is_proxy(m);
+
+        free(m);
+        return yes;
+}
+
+static int read_ceiling(TvHost *h, TvBpmpProxy *p, TvError *err)
+{
+        char attr[32], *v = NULL;
+        int r;
+
+        for (int k = 0; k < TV_BPMP_KINDS; k++) {
+                snprintf(attr, sizeof(attr), "allowed_%s", kind_attr[k]);
+                r = tv_sysfs_dev_attr_read(h, p->pid, attr, &v);
+                if (r == -ENOENT && k == 0) {
+                        /* a proxy without our attributes: only the DT lists, no narrowing */
+                        p->narrowing = false;
+                        return 0;
+                }
+                if (r == 0)
+                        r = tv_id_set_parse(v, &p->ceiling[k]);
+                free(v);
+                v = NULL;
+                if (r < 0)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                            "the BPMP host proxy %s: cannot read %s: %s", p->pid, attr,
+                                            r == -EBADMSG ? "not a list of decimal IDs" : strerror(-r));
+        }
+        snprintf(attr, sizeof(attr), "active_%s", kind_attr[0]);
+        r = tv_sysfs_dev_attr_read(h, p->pid, attr, &v);
+        free(v);
+        p->narrowing = r == 0;
+        return 0;
+}
+
+int tv_bpmp_proxy_probe(TvHost *h, const char *hint, TvBpmpProxy *p, TvError *err)
+{
+        char **pids = NULL;
+        int r;
+
+        tv_bpmp_proxy_clear(p);
+        if (hint && tv_device_token_valid(hint) && is_proxy(h, hint)) {
+                p->pid = strdup(hint);
+        } else {
+                r = tv_sysfs_platform_devices(h, &pids);
+                if (r < 0)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot list the platform devices: %s",
+                                            strerror(-r));
+                for (char **q = pids; *q && !p->pid; q++)
+                        if (is_proxy(h, *q))
+                                p->pid = strdup(*q);
+                tv_strv_free(pids);
+                if (!p->pid)
+                        return 0;
+        }
+        if (!p->pid)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        if (read_ceiling(h, p, err) < 0) {
+                tv_bpmp_proxy_clear(p);
+                return -1;
+        }
+        return 0;
+}
+
+static bool same_set(const TvIdSet *a, const TvIdSet *b)
+{
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (!tv_id_set_has(b, a->ids[i]))
+                        return false;
+        return true;
+}
+
+int tv_bpmp_proxy_set_active(TvHost *h, const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want)
+{
+        char attr[32], *cur = NULL, *text;
+        size_t len = 0;
+        FILE *f;
+        TvIdSet *have = malloc(sizeof(*have));
+        int r;
+
+        if (!have)
+                return -ENOMEM;
+        snprintf(attr, sizeof(attr), "active_%s", kind_attr[k]);
+        r = tv_sysfs_dev_attr_read(h, p->pid, attr, &cur);
+        if (r == 0 && tv_id_set_parse(cur, have) == 0 && same_set(have, want)) {
+                free(cur);
+                free(have);
+                return 0;
+        }
+        free(cur);
+        free(have);
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < want->n; i++)
+                fprintf(f, "%s%u", i ? " " : "", want->ids[i]);
+        fputc('\n', f);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        r = tv_sysfs_dev_attr_write(h, p->pid, attr, text);
+        free(text);
+        return r;
+}
+
+void tv_bpmp_proxy_clear(TvBpmpProxy *p)
+{
+        free(p->pid);
+        memset(p, 0, sizeof(*p));
+}

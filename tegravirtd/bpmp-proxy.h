@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The BPMP host proxy (kernel/: nvidia,bpmp-host-proxy, /dev/bpmp-host) as sysfs shows
+ * it: allowed_<kind> is the DT ceiling, active_<kind> the set it enforces, which the
+ * daemon narrows to what running domains need (kernel/README.md, "Runtime narrowing").
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sysfs.h"
+#include "tv-error.h"
+
+#define TV_BPMP_PROXY_COMPATIBLE "nvidia,bpmp-host-proxy"
+#define TV_BPMP_MAX_IDS 1024    /* per list; the driver's own bound is lower */
+
+typedef enum TvBpmpKind {
+        TV_BPMP_CLOCKS,
+        TV_BPMP_RESETS,
+        TV_BPMP_POWER_DOMAINS,
+        TV_BPMP_KINDS
+} TvBpmpKind;
+
+typedef struct TvIdSet {
+        uint32_t ids[TV_BPMP_MAX_IDS];
+        size_t n;
+} TvIdSet;
+
+typedef struct TvBpmpProxy {
+        char *pid;              /* its platform device; NULL when the host has no proxy */
+        bool narrowing;         /* it has the active_* attributes (older proxies do not) */
+        TvIdSet ceiling[TV_BPMP_KINDS];
+} TvBpmpProxy;
+
+/* "clock", "reset", "power domain": for messages. */
+const char *tv_bpmp_kind_noun(TvBpmpKind k);
+
+bool tv_id_set_has(const TvIdSet *s, uint32_t id);
+/* Adds id unless present; false when full. */
+bool tv_id_set_add(TvIdSet *s, uint32_t id);
+/* Parses an attribute value: decimal u32 IDs separated by single spaces, or empty. */
+int tv_id_set_parse(const char *text, TvIdSet *out);
+
+/* Finds the proxy (the platform device whose modalias names the compatible; `hint`,
+ * when not NULL, is tried first) and reads its ceiling. p->pid stays NULL when there
+ * is none. -1 with err set when its attributes cannot be read or make no sense. */
+int tv_bpmp_proxy_probe(TvHost *h, const char *hint, TvBpmpProxy *p, TvError *err);
+/* Writes active_<kind> unless it already holds exactly these IDs; returns 0 or -errno. */
+int tv_bpmp_proxy_set_active(TvHost *h, const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want);
+void tv_bpmp_proxy_clear(TvBpmpProxy *p);
