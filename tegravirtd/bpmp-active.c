@@ -35,16 +35,12 @@ static TvBpmpProxy *find_proxy(TvDaemon *d, TvError *err)
         return p;
 }
 
-int tv_daemon_bpmp_check(TvDaemon *d, const char *domain, TvError *err)
+int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs, size_t n, TvError *err)
 {
-        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
-        size_t n = devs ? tv_daemon_domain_devices(d, domain, devs) : 0;
         bool needs = false;
         TvBpmpProxy *p = NULL;
         int r = 0;
 
-        if (!devs)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         for (size_t i = 0; i < n; i++)
                 needs |= devs[i]->needs_bpmp;
         if (needs && !(p = find_proxy(d, err)))
@@ -75,8 +71,29 @@ int tv_daemon_bpmp_check(TvDaemon *d, const char *domain, TvError *err)
                                                          p->pid);
                 }
         }
-        free(devs);
+        if (r == 0 && needs && !p->narrowing)
+                r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                 "the BPMP host proxy %s cannot narrow its allow-list (no active_* attributes): "
+                                 "every guest may use all of its device-tree lists", p->pid);
         free(p);
+        return r;
+}
+
+int tv_daemon_bpmp_check(TvDaemon *d, const char *domain, TvError *err)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        size_t n = devs ? tv_daemon_domain_devices(d, domain, devs) : 0;
+        int r;
+
+        if (!devs)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        r = tv_daemon_bpmp_check_devices(d, devs, n, err);
+        /* an older proxy still works: the DT lists apply, tv_daemon_bpmp_sync warns */
+        if (r < 0 && strstr(err->message, "cannot narrow")) {
+                tv_error_clear(err);
+                r = 0;
+        }
+        free(devs);
         return r;
 }
 

@@ -3,6 +3,11 @@
 #pragma once
 #include "daemon.h"
 
+/* Whether the proxy lets these devices' guests use every BPMP resource they need:
+ * -1 with HostNotReady naming device and resource when not, or naming the proxy when
+ * it has no runtime narrowing (then err says "cannot narrow"). */
+int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs, size_t n, TvError *err);
+
 /* Refuses (HostNotReady) to prepare a domain when one of its devices needs a BPMP
  * clock, reset or power domain outside the proxy's DT ceiling, or needs the proxy and
  * the host has none; the message names the device and the resource. Changes nothing. */

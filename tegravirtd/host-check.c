@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "host-check.h"
+#include "bpmp-active.h"
 #include "libvirt-conn.h"
 #include "qemu-access.h"
 #include "tv-names.h"
@@ -79,12 +80,16 @@ static void check_params(TvDaemon *d, Checks *c)
 static void check_devices(TvDaemon *d, const char *domain, Checks *c)
 {
         const char **pids = calloc(d->catalog->n_devices + 1, sizeof(char *));
+        const TvCatalogDevice **bpmp_devs = calloc(d->catalog->n_devices + 1, sizeof(*bpmp_devs));
+        size_t n_bpmp = 0;
         TvQemuAccess access;
         TvError err = { 0 };
         bool bpmp = false;
         size_t n = 0;
 
-        if (!pids) {
+        if (!pids || !bpmp_devs) {
+                free(pids);
+                free(bpmp_devs);
                 c->oom = true;
                 return;
         }
@@ -97,6 +102,8 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                         continue;
                 pids[n++] = dev->platform_id;
                 bpmp |= dev->needs_bpmp;
+                if (dev->needs_bpmp)
+                        bpmp_devs[n_bpmp++] = dev;
                 v = tv_daemon_host_view(d, dev);
                 if (!v->present)
                         add(c, "device", "missing", "enable the node in the host device tree", "%s (%s, for %s) is not on this host",
@@ -119,6 +126,16 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
         } else {
                 add(c, "qemu.conf", "ok", "", "cgroup_device_acl in %s lists every node QEMU will open", d->config.qemu_conf);
         }
+        tv_error_clear(&err);
+        if (n_bpmp && tv_daemon_bpmp_check_devices(d, bpmp_devs, n_bpmp, &err) == 0)
+                add(c, "bpmp-proxy", "ok", "", "the BPMP host proxy allows every clock, reset and power domain these devices need");
+        else if (n_bpmp && strstr(err.message, "cannot narrow"))
+                add(c, "bpmp-proxy", "warning", "install tegravirt's kernel/ BPMP host proxy", "%s", err.message);
+        else if (n_bpmp)
+                add(c, "bpmp-proxy", "missing", "tegravirtctl host-overlay DEVICE..., apply it to the host device tree and reboot",
+                    "%s", err.message);
+        tv_error_clear(&err);
+        free(bpmp_devs);
         free(pids);
 }
 

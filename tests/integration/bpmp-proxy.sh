@@ -37,6 +37,7 @@ check "  ... the fixture holds it as narrowed, not the DT default" bash -c "grep
 # --- prepare/release follow the union of the running domains' devices
 check "assign vm1 uarta, vm2 gpu, vm3 uarti" bash -c "'$TV_CTL_BIN' assign vm1 uarta && '$TV_CTL_BIN' assign vm2 gpu && '$TV_CTL_BIN' assign vm3 uarti"
 check "assigning alone allows nothing (vm1 is not running)" expect_sets "||"
+check "tegravirtctl check vm1: bpmp-proxy ok" bash -c "'$TV_CTL_BIN' check vm1 | grep -q '^ok .*bpmp-proxy'"
 check "prepare vm1" expect_ok PrepareDomain string:vm1 string:
 check "  ... active = UARTA's clock + parent and reset" expect_sets "155 102|100|"
 check "prepare vm2" expect_ok PrepareDomain string:vm2 string:
@@ -82,6 +83,7 @@ restart_with_topo "$T/narrow.topo"
 n=$(proxy_writes)
 check "a device needing a clock outside the DT ceiling: HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
 check "  ... naming the device and the clock" grep -q "uarta needs BPMP clock 102 (pllp_out0), which the host device tree does not allow (allowed-clocks of bpmp_host_proxy)" <<<"$LAST_ERROR"
+check "tegravirtctl check vm1: bpmp-proxy missing, naming the clock" bash -c "'$TV_CTL_BIN' check vm1 >'$T/chk.out'; grep -q '^missing .*bpmp-proxy' '$T/chk.out' && grep -q 'clock 102 (pllp_out0)' '$T/chk.out'"
 check "  ... nothing changed on the host" bash -c "[ '$(dev_driver 3100000.serial)' = serial-tegra ] && [ \$(grep -c ' write sys/devices/platform/bus@0/bpmp_host_proxy/active_' '$T/mnt/log') = $n ]"
 
 # --- no proxy at all: a BPMP device is refused, others work
@@ -101,6 +103,7 @@ restart_with_topo "$T/old.topo"
 check "a proxy that cannot narrow: prepare works" expect_ok PrepareDomain string:vm1 string:
 check "  ... the daemon warns that its DT lists apply to every guest" grep -q "cannot narrow its allow-list" "$T/daemon.log"
 check "  ... and never wrote to it" test "$(proxy_writes)" = 0
+check "tegravirtctl check vm1: bpmp-proxy warning (cannot narrow)" bash -c "'$TV_CTL_BIN' check vm1 | grep -q '^warning .*bpmp-proxy.*cannot narrow'"
 check "release vm1" expect_ok ReleaseDomain string:vm1
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tv_finish
