@@ -59,12 +59,16 @@ run tegravirtctl prepare vm1
 say "readlink $W/host/sys/bus/platform/devices/3100000.serial/driver"
 readlink "$W/host/sys/bus/platform/devices/3100000.serial/driver"
 run ls -l "$W/host/dev/vfio"
+echo "# the BPMP host proxy now lets guests use exactly UARTA's clocks (uarta, pllp_out0) and reset:"
+run cat "$W/host/sys/bus/platform/devices/bpmp_host_proxy/active_clocks" "$W/host/sys/bus/platform/devices/bpmp_host_proxy/active_resets"
 run tegravirtctl status uarta
 run cat "$W/state/state"
 echo "# what the hook does when vm1 stops:"
 run busctl call org.tegravirt /org/tegravirt org.tegravirt.Manager1 ReleaseDomain s vm1
 say "readlink $W/host/sys/bus/platform/devices/3100000.serial/driver"
 readlink "$W/host/sys/bus/platform/devices/3100000.serial/driver"
+echo "# ... and the BPMP host proxy allows nothing again:"
+run cat "$W/host/sys/bus/platform/devices/bpmp_host_proxy/active_clocks"
 run tegravirtctl list
 echo
 echo "Every sysfs write the daemon made (the simulated kernel's log):"
