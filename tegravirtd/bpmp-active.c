@@ -35,6 +35,13 @@ static TvBpmpProxy *find_proxy(TvDaemon *d, TvError *err)
         return p;
 }
 
+static void proxy_free(TvBpmpProxy *p)
+{
+        if (p)
+                tv_bpmp_proxy_clear(p);
+        free(p);
+}
+
 int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs, size_t n, TvError *err)
 {
         bool needs = false;
@@ -75,7 +82,7 @@ int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs
                 r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                  "the BPMP host proxy %s cannot narrow its allow-list (no active_* attributes): "
                                  "every guest may use all of its device-tree lists", p->pid);
-        free(p);
+        proxy_free(p);
         return r;
 }
 
@@ -109,12 +116,12 @@ int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err)
                 if (p->pid)
                         fprintf(stderr, SD_WARNING "the BPMP host proxy %s cannot narrow its allow-list: every guest "
                                 "may use all of its device-tree lists\n", p->pid);
-                free(p);
+                proxy_free(p);
                 return 0;
         }
         want = calloc(TV_BPMP_KINDS, sizeof(*want));
         if (!want) {
-                free(p);
+                proxy_free(p);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         }
         for (size_t i = 0; i < d->state.n_entries; i++) {
@@ -142,6 +149,6 @@ int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err)
                                          tv_bpmp_kind_noun(k), p->pid, strerror(-e));
         }
         free(want);
-        free(p);
+        proxy_free(p);
         return r;
 }
