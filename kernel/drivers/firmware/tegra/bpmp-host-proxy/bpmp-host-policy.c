@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Policy of the Tegra BPMP host proxy, as plain C (see bpmp-host-policy.h).
+ *
+ * Deny by default: a request passes only when it matches a rule below.
+ */
+#include "bpmp-host-policy.h"
+
+static const u32 bpmp_policy_protected_clks[] = {
+	BPMP_POLICY_CLK_CLK_M,
+	BPMP_POLICY_CLK_OSC,
+	BPMP_POLICY_CLK_PLLP_OUT0,
+	BPMP_POLICY_CLK_UTMIP_PLL,
+	BPMP_POLICY_CLK_PLLREFE_VCOOUT,
+	BPMP_POLICY_CLK_UTMIPLL_CLKOUT480,
+	BPMP_POLICY_CLK_PLLREFE_VCOOUT_GATED,
+};
+
+bool bpmp_policy_set_contains(const struct bpmp_policy_set *set, u32 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->ids[i] == id)
+			return true;
+
+	return false;
+}
+
+bool bpmp_policy_clk_is_protected(u32 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bpmp_policy_protected_clks) /
+			sizeof(bpmp_policy_protected_clks[0]); i++)
+		if (bpmp_policy_protected_clks[i] == id)
+			return true;
+
+	return false;
+}
+
+/* Word @index of the request, in the byte order of the BPMP ABI (CPU). */
+static u32 bpmp_policy_word(const void *tx, unsigned int index)
+{
+	u32 word;
+
+	memcpy(&word, (const u8 *)tx + index * sizeof(word), sizeof(word));
+
+	return word;
+}
+
+static int bpmp_policy_deny(struct bpmp_policy_verdict *v, const char *why)
+{
+	v->reason = why;
+
+	return -EPERM;
+}
+
+static int bpmp_policy_malformed(struct bpmp_policy_verdict *v,
+				 const char *why)
+{
+	v->reason = why;
+
+	return -EINVAL;
+}
+
+static int bpmp_policy_allow(struct bpmp_policy_verdict *v, const char *why)
+{
+	v->reason = why;
+
+	return 0;
+}
+
+static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
+				 size_t tx_size, struct bpmp_policy_verdict *v)
+{
+	u32 word, parent;
+
+	if (tx_size < sizeof(u32))
+		return bpmp_policy_malformed(v, "MRQ_CLK request too short");
+
+	word = bpmp_policy_word(tx, 0);
+	v->cmd = word >> BPMP_POLICY_CLK_CMD_SHIFT;
+	v->id = word & BPMP_POLICY_CLK_ID_MASK;
+	v->has_cmd = true;
+	v->has_id = true;
+
+	switch (v->cmd) {
+	case BPMP_POLICY_CLK_GET_PARENT:
+	case BPMP_POLICY_CLK_GET_ALL_INFO:
+	case BPMP_POLICY_CLK_GET_MAX_CLK_ID:
+		return bpmp_policy_allow(v, "read-only clock query");
+
+	case BPMP_POLICY_CLK_GET_RATE:
+	case BPMP_POLICY_CLK_ROUND_RATE:
+	case BPMP_POLICY_CLK_IS_ENABLED:
+	case BPMP_POLICY_CLK_ENABLE:
+	case BPMP_POLICY_CLK_GET_FMAX_AT_VMIN:
+		if (!bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_deny(v, "clock not allowed");
+		return bpmp_policy_allow(v, "allowed clock");
+
+	case BPMP_POLICY_CLK_SET_RATE:
+	case BPMP_POLICY_CLK_DISABLE:
+		if (!bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_deny(v, "clock not allowed");
+		if (bpmp_policy_clk_is_protected(v->id))
+			return bpmp_policy_deny(v, "protected clock root");
+		return bpmp_policy_allow(v, "allowed clock");
+
+	case BPMP_POLICY_CLK_SET_PARENT:
+		/* struct cmd_clk_set_parent_request { u32 parent_id; } */
+		if (tx_size < 2 * sizeof(u32))
+			return bpmp_policy_malformed(v, "CMD_CLK_SET_PARENT request too short");
+		if (!bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_deny(v, "clock not allowed");
+		if (bpmp_policy_clk_is_protected(v->id))
+			return bpmp_policy_deny(v, "protected clock root");
+		parent = bpmp_policy_word(tx, 1);
+		if (!bpmp_policy_set_contains(&p->clocks, parent))
+			return bpmp_policy_deny(v, "new parent clock not allowed");
+		return bpmp_policy_allow(v, "allowed clock and parent");
+
+	default:
+		return bpmp_policy_deny(v, "unknown clock command");
+	}
+}
+
+static int bpmp_policy_check_reset(const struct bpmp_policy *p,
+				   const void *tx, size_t tx_size,
+				   struct bpmp_policy_verdict *v)
+{
+	if (tx_size < 2 * sizeof(u32))
+		return bpmp_policy_malformed(v, "MRQ_RESET request too short");
+
+	v->cmd = bpmp_policy_word(tx, 0);
+	v->id = bpmp_policy_word(tx, 1);
+	v->has_cmd = true;
+	v->has_id = true;
+
+	switch (v->cmd) {
+	case BPMP_POLICY_RESET_GET_MAX_ID:
+		return bpmp_policy_allow(v, "read-only reset query");
+
+	case BPMP_POLICY_RESET_ASSERT:
+	case BPMP_POLICY_RESET_DEASSERT:
+	case BPMP_POLICY_RESET_MODULE:
+		if (!bpmp_policy_set_contains(&p->resets, v->id))
+			return bpmp_policy_deny(v, "reset not allowed");
+		return bpmp_policy_allow(v, "allowed reset");
+
+	default:
+		return bpmp_policy_deny(v, "unknown reset command");
+	}
+}
+
+static int bpmp_policy_check_pg(const struct bpmp_policy *p, const void *tx,
+				size_t tx_size, struct bpmp_policy_verdict *v)
+{
+	if (tx_size < 2 * sizeof(u32))
+		return bpmp_policy_malformed(v, "MRQ_PG request too short");
+
+	v->cmd = bpmp_policy_word(tx, 0);
+	v->id = bpmp_policy_word(tx, 1);
+	v->has_cmd = true;
+	v->has_id = true;
+
+	switch (v->cmd) {
+	case BPMP_POLICY_PG_QUERY_ABI:
+	case BPMP_POLICY_PG_GET_STATE:
+	case BPMP_POLICY_PG_GET_NAME:
+	case BPMP_POLICY_PG_GET_MAX_ID:
+		return bpmp_policy_allow(v, "read-only power domain query");
+
+	case BPMP_POLICY_PG_SET_STATE:
+		if (!bpmp_policy_set_contains(&p->power_domains, v->id))
+			return bpmp_policy_deny(v, "power domain not allowed");
+		return bpmp_policy_allow(v, "allowed power domain");
+
+	default:
+		return bpmp_policy_deny(v, "unknown power domain command");
+	}
+}
+
+int bpmp_policy_check(const struct bpmp_policy *p, u32 mrq, const void *tx,
+		      size_t tx_size, struct bpmp_policy_verdict *out)
+{
+	struct bpmp_policy_verdict v = { .reason = "" };
+	int ret;
+
+	if (tx_size > BPMP_POLICY_MAX_DATA) {
+		ret = bpmp_policy_malformed(&v, "request too long");
+		goto done;
+	}
+	if (tx_size && !tx) {
+		ret = bpmp_policy_malformed(&v, "request without data");
+		goto done;
+	}
+
+	switch (mrq) {
+	case BPMP_POLICY_MRQ_PING:
+	case BPMP_POLICY_MRQ_THREADED_PING:
+	case BPMP_POLICY_MRQ_QUERY_ABI:
+	case BPMP_POLICY_MRQ_QUERY_FW_TAG:
+	case BPMP_POLICY_MRQ_EMC_DVFS_LATENCY:
+	case BPMP_POLICY_MRQ_EMC_DVFS_EMCHUB:
+		ret = bpmp_policy_allow(&v, "read-only MRQ");
+		break;
+
+	case BPMP_POLICY_MRQ_QUERY_TAG:
+		ret = bpmp_policy_deny(&v, "MRQ_QUERY_TAG writes host memory");
+		break;
+
+	case BPMP_POLICY_MRQ_CLK:
+		ret = bpmp_policy_check_clk(p, tx, tx_size, &v);
+		break;
+
+	case BPMP_POLICY_MRQ_RESET:
+		ret = bpmp_policy_check_reset(p, tx, tx_size, &v);
+		break;
+
+	case BPMP_POLICY_MRQ_PG:
+		ret = bpmp_policy_check_pg(p, tx, tx_size, &v);
+		break;
+
+	default:
+		ret = bpmp_policy_deny(&v, "MRQ not allowed");
+		break;
+	}
+
+done:
+	if (out)
+		*out = v;
+
+	return ret;
+}
+
+static bool bpmp_policy_is_separator(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == ',';
+}
+
+/* A token of decimal digits that fits in a u32; no sign, no prefix. */
+static int bpmp_policy_parse_u32(const char *s, size_t len, u32 *value)
+{
+	u32 v = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		u32 digit;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		digit = (u32)(s[i] - '0');
+		if (v > (0xffffffffU - digit) / 10U)
+			return -EINVAL;
+		v = v * 10U + digit;
+	}
+	*value = v;
+
+	return 0;
+}
+
+int bpmp_policy_parse_ids(const char *buf, size_t len, const u32 *ceiling,
+			  unsigned int n_ceiling, u32 *out, unsigned int *n_out)
+{
+	bool selected[BPMP_POLICY_MAX_IDS] = { false };
+	unsigned int tokens = 0, i, n;
+	bool all = false;
+	size_t pos = 0;
+
+	if (len > BPMP_POLICY_MAX_INPUT || n_ceiling > BPMP_POLICY_MAX_IDS)
+		return -EINVAL;
+
+	while (pos < len) {
+		size_t start;
+		u32 id;
+
+		if (bpmp_policy_is_separator(buf[pos])) {
+			pos++;
+			continue;
+		}
+
+		start = pos;
+		while (pos < len && !bpmp_policy_is_separator(buf[pos]))
+			pos++;
+		tokens++;
+
+		if (pos - start == 3 && !memcmp(buf + start, "all", 3)) {
+			all = true;
+			continue;
+		}
+
+		if (bpmp_policy_parse_u32(buf + start, pos - start, &id))
+			return -EINVAL;
+
+		for (i = 0; i < n_ceiling; i++)
+			if (ceiling[i] == id)
+				break;
+		if (i == n_ceiling)
+			return -EINVAL;
+		selected[i] = true;
+	}
+
+	if (all) {
+		if (tokens != 1)
+			return -EINVAL;
+		for (i = 0; i < n_ceiling; i++)
+			selected[i] = true;
+	}
+
+	for (i = 0, n = 0; i < n_ceiling; i++)
+		if (selected[i])
+			out[n++] = ceiling[i];
+	*n_out = n;
+
+	return 0;
+}
+
+unsigned int bpmp_policy_dedup(u32 *ids, unsigned int n)
+{
+	unsigned int i, j, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < kept; j++)
+			if (ids[j] == ids[i])
+				break;
+		if (j == kept)
+			ids[kept++] = ids[i];
+	}
+
+	return kept;
+}

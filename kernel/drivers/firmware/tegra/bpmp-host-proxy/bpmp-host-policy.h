@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Policy of the Tegra BPMP host proxy: which BPMP requests a virtual
+ * machine may send, and the parser of the runtime-narrowing sysfs input.
+ *
+ * This file and bpmp-host-policy.c are plain C so that the same code is
+ * built into the kernel module and into a user-space unit test. Outside
+ * the kernel, "bpmp-policy-shim.h" (from tests/unit/) supplies u32,
+ * bool, size_t, memcpy() and the errno values.
+ */
+#ifndef BPMP_HOST_POLICY_H
+#define BPMP_HOST_POLICY_H
+
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#else
+#include "bpmp-policy-shim.h"
+#endif
+
+/* Largest ID set (DT ceiling and active set) per resource class. */
+#define BPMP_POLICY_MAX_IDS		256U
+
+/*
+ * Largest TX or RX payload: the BPMP accepts MSG_DATA_MIN_SZ (120) bytes,
+ * less than the 512-byte window of the VMM. The driver asserts that this
+ * equals MSG_DATA_MIN_SZ from <soc/tegra/bpmp-abi.h>.
+ */
+#define BPMP_POLICY_MAX_DATA		120U
+
+/* Largest input accepted by bpmp_policy_parse_ids() (a sysfs page). */
+#define BPMP_POLICY_MAX_INPUT		4096U
+
+/*
+ * The BPMP ABI numbers the policy needs, with the values of
+ * <soc/tegra/bpmp-abi.h>; the driver checks them at build time.
+ */
+#define BPMP_POLICY_MRQ_PING			0U
+#define BPMP_POLICY_MRQ_QUERY_TAG		1U
+#define BPMP_POLICY_MRQ_THREADED_PING		9U
+#define BPMP_POLICY_MRQ_DEBUGFS			19U
+#define BPMP_POLICY_MRQ_RESET			20U
+#define BPMP_POLICY_MRQ_I2C			21U
+#define BPMP_POLICY_MRQ_CLK			22U
+#define BPMP_POLICY_MRQ_QUERY_ABI		23U
+#define BPMP_POLICY_MRQ_THERMAL			27U
+#define BPMP_POLICY_MRQ_EMC_DVFS_LATENCY	31U
+#define BPMP_POLICY_MRQ_PG			66U
+#define BPMP_POLICY_MRQ_STRAP			68U
+#define BPMP_POLICY_MRQ_UPHY			69U
+#define BPMP_POLICY_MRQ_QUERY_FW_TAG		71U
+#define BPMP_POLICY_MRQ_DEBUG			75U
+/* Not in every kernel's bpmp-abi.h: T234 ABI values. */
+#define BPMP_POLICY_MRQ_EMC_DVFS_EMCHUB		76U
+#define BPMP_POLICY_MRQ_BWMGR			77U
+#define BPMP_POLICY_MRQ_ISO_CLIENT		78U
+
+/* MRQ_CLK: word 0 is cmd_and_id, the command in bits 31..24. */
+#define BPMP_POLICY_CLK_CMD_SHIFT		24U
+#define BPMP_POLICY_CLK_ID_MASK			0x00ffffffU
+
+#define BPMP_POLICY_CLK_GET_RATE		1U
+#define BPMP_POLICY_CLK_SET_RATE		2U
+#define BPMP_POLICY_CLK_ROUND_RATE		3U
+#define BPMP_POLICY_CLK_GET_PARENT		4U
+#define BPMP_POLICY_CLK_SET_PARENT		5U
+#define BPMP_POLICY_CLK_IS_ENABLED		6U
+#define BPMP_POLICY_CLK_ENABLE			7U
+#define BPMP_POLICY_CLK_DISABLE			8U
+#define BPMP_POLICY_CLK_GET_ALL_INFO		14U
+#define BPMP_POLICY_CLK_GET_MAX_CLK_ID		15U
+#define BPMP_POLICY_CLK_GET_FMAX_AT_VMIN	16U
+/* One past the last command above (CMD_CLK_MAX of the ABI header). */
+#define BPMP_POLICY_CLK_CMD_END			17U
+
+/* MRQ_RESET: struct mrq_reset_request { u32 cmd; u32 reset_id; } */
+#define BPMP_POLICY_RESET_ASSERT		1U
+#define BPMP_POLICY_RESET_DEASSERT		2U
+#define BPMP_POLICY_RESET_MODULE		3U
+#define BPMP_POLICY_RESET_GET_MAX_ID		4U
+#define BPMP_POLICY_RESET_CMD_END		5U
+
+/* MRQ_PG: struct mrq_pg_request { u32 cmd; u32 id; union ...; } */
+#define BPMP_POLICY_PG_QUERY_ABI		0U
+#define BPMP_POLICY_PG_SET_STATE		1U
+#define BPMP_POLICY_PG_GET_STATE		2U
+#define BPMP_POLICY_PG_GET_NAME			3U
+#define BPMP_POLICY_PG_GET_MAX_ID		4U
+
+/*
+ * Tegra234 clock roots shared with the whole SoC: a guest may enable and
+ * query them when they are allow-listed, never disable, re-rate or
+ * re-parent them. Only PLLP_OUT0 has a macro in Linux 6.1's
+ * <dt-bindings/clock/tegra234-clock.h>; the driver checks every one that
+ * the header being built against defines.
+ */
+#define BPMP_POLICY_CLK_CLK_M			14U
+#define BPMP_POLICY_CLK_OSC			91U
+#define BPMP_POLICY_CLK_PLLP_OUT0		102U
+#define BPMP_POLICY_CLK_UTMIP_PLL		103U
+#define BPMP_POLICY_CLK_PLLREFE_VCOOUT		288U
+#define BPMP_POLICY_CLK_UTMIPLL_CLKOUT480	292U
+#define BPMP_POLICY_CLK_PLLREFE_VCOOUT_GATED	327U
+
+/* A set of resource IDs, at most BPMP_POLICY_MAX_IDS, without duplicates. */
+struct bpmp_policy_set {
+	const u32 *ids;
+	unsigned int n;
+};
+
+/* The sets enforced for one request. */
+struct bpmp_policy {
+	struct bpmp_policy_set clocks;
+	struct bpmp_policy_set resets;
+	struct bpmp_policy_set power_domains;
+};
+
+/* What a decision was about, for the log. */
+struct bpmp_policy_verdict {
+	bool has_cmd;
+	bool has_id;
+	u32 cmd;
+	u32 id;
+	const char *reason;
+};
+
+bool bpmp_policy_set_contains(const struct bpmp_policy_set *set, u32 id);
+bool bpmp_policy_clk_is_protected(u32 id);
+
+/*
+ * Decide on one request to the BPMP. @tx is the request payload of
+ * @tx_size bytes (may be NULL when @tx_size is 0).
+ *
+ * Returns 0 when the request may be forwarded, -EPERM when the policy
+ * denies it and -EINVAL when the request is malformed (longer than
+ * BPMP_POLICY_MAX_DATA, or too short to hold the fields the policy has
+ * to read). @out, if not NULL, is filled in every case.
+ */
+int bpmp_policy_check(const struct bpmp_policy *p, u32 mrq, const void *tx,
+		      size_t tx_size, struct bpmp_policy_verdict *out);
+
+/*
+ * Parse the input of an active_* sysfs attribute: decimal u32 IDs
+ * separated by spaces, tabs, newlines or commas, or the single word "all"
+ * for the whole ceiling; nothing but separators means the empty set.
+ * Every ID must be in @ceiling. Duplicates collapse. The result is
+ * written to @out (room for @n_ceiling IDs) in ceiling order.
+ *
+ * Returns 0, or -EINVAL (and leaves @out and @n_out untouched) for input
+ * longer than BPMP_POLICY_MAX_INPUT, a token that is not a decimal u32,
+ * "all" next to another token, or an ID outside the ceiling.
+ */
+int bpmp_policy_parse_ids(const char *buf, size_t len, const u32 *ceiling,
+			  unsigned int n_ceiling, u32 *out, unsigned int *n_out);
+
+/*
+ * Remove repeated IDs from @ids in place, keeping the first occurrence.
+ * Returns the new count.
+ */
+unsigned int bpmp_policy_dedup(u32 *ids, unsigned int n);
+
+#endif /* BPMP_HOST_POLICY_H */

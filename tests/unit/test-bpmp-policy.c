@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The BPMP host proxy's policy (kernel/drivers/firmware/tegra/bpmp-host-proxy/
+ * bpmp-host-policy.c, built here unchanged) against a table of requests with the
+ * expected decision, and the parser of the active_* sysfs attributes against a
+ * table of inputs. Every case asserts its result; any mismatch fails the test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bpmp-host-policy.c"
+#include "../../kernel/include/uapi/linux/tegra-bpmp-host-proxy.h"
+
+#include "tv-check.h"
+
+#define A 0       /* allowed */
+#define D (-EPERM) /* denied */
+#define M (-EINVAL) /* malformed */
+
+#define CLK(cmd, id) ((u32)(cmd) << 24 | (u32)(id))
+
+enum {
+        MRQ_PING = BPMP_POLICY_MRQ_PING,
+        MRQ_QUERY_TAG = BPMP_POLICY_MRQ_QUERY_TAG,
+        MRQ_THREADED_PING = BPMP_POLICY_MRQ_THREADED_PING,
+        MRQ_DEBUGFS = BPMP_POLICY_MRQ_DEBUGFS,
+        MRQ_RESET = BPMP_POLICY_MRQ_RESET,
+        MRQ_I2C = BPMP_POLICY_MRQ_I2C,
+        MRQ_CLK = BPMP_POLICY_MRQ_CLK,
+        MRQ_QUERY_ABI = BPMP_POLICY_MRQ_QUERY_ABI,
+        MRQ_THERMAL = BPMP_POLICY_MRQ_THERMAL,
+        MRQ_PG = BPMP_POLICY_MRQ_PG,
+        MRQ_UPHY = BPMP_POLICY_MRQ_UPHY,
+        MRQ_QUERY_FW_TAG = BPMP_POLICY_MRQ_QUERY_FW_TAG,
+};
+
+/* Numbers written out (not the header's macros) so that a wrong macro is caught. */
+enum {
+        GET_RATE = 1, SET_RATE = 2, ROUND_RATE = 3, GET_PARENT = 4, SET_PARENT = 5, IS_ENABLED = 6,
+        ENABLE = 7, DISABLE = 8, GET_ALL_INFO = 14, GET_MAX_CLK_ID = 15, GET_FMAX_AT_VMIN = 16,
+};
+enum { R_ASSERT = 1, R_DEASSERT = 2, R_MODULE = 3, R_GET_MAX_ID = 4 };
+enum { PG_QUERY_ABI = 0, PG_SET_STATE = 1, PG_GET_STATE = 2, PG_GET_NAME = 3, PG_GET_MAX_ID = 4 };
+
+/* Tegra234 IDs: UARTA clock 155, its parent PLLP_OUT0 102 (a protected root), UARTA reset 100. */
+static const u32 ceil_clocks[] = { 155, 102, 14, 0, 0xffffff, 0x1000000 | 200 };
+static const u32 ceil_resets[] = { 100, 0 };
+static const u32 ceil_pds[] = { 3 };
+static const u32 narrow_clocks[] = { 102 };
+static const u32 wide_resets[] = { 100, 0xffffffff };
+static const u32 roots[] = { 14, 91, 102, 103, 288, 292, 327 };
+
+#define SET(a) { (a), sizeof(a) / sizeof((a)[0]) }
+#define NONE { NULL, 0 }
+
+enum { P_CEIL, P_NARROW, P_EMPTY, P_WIDE_RESET, P_ROOTS, P_COUNT };
+static const struct bpmp_policy policies[P_COUNT] = {
+        [P_CEIL] = { SET(ceil_clocks), SET(ceil_resets), SET(ceil_pds) },
+        /* the daemon narrowed the active sets: 155, reset 100 and PD 3 stay in the ceiling only */
+        [P_NARROW] = { SET(narrow_clocks), NONE, NONE },
+        [P_EMPTY] = { NONE, NONE, NONE },
+        [P_WIDE_RESET] = { SET(ceil_clocks), SET(wide_resets), NONE },
+        [P_ROOTS] = { SET(roots), NONE, NONE },
+};
+
+struct policy_case {
+        const char *name;
+        int policy;
+        u32 mrq;
+        u32 w[4];
+        size_t size; /* TX bytes */
+        int expect;
+};
+
+static const struct policy_case cases[] = {
+        /* MRQs answered whatever the sets */
+        { "PING", P_EMPTY, MRQ_PING, { 1 }, 4, A },
+        { "PING without payload", P_EMPTY, MRQ_PING, { 0 }, 0, A },
+        { "THREADED_PING", P_EMPTY, MRQ_THREADED_PING, { 1 }, 4, A },
+        { "QUERY_ABI of MRQ_CLK", P_EMPTY, MRQ_QUERY_ABI, { MRQ_CLK }, 4, A },
+        { "QUERY_ABI of QUERY_TAG only asks", P_EMPTY, MRQ_QUERY_ABI, { MRQ_QUERY_TAG }, 4, A },
+        { "QUERY_FW_TAG", P_EMPTY, MRQ_QUERY_FW_TAG, { 0 }, 0, A },
+        { "EMC_DVFS_LATENCY (read-only table)", P_EMPTY, 31, { 0 }, 0, A },
+        { "EMC_DVFS_EMCHUB (read-only table)", P_EMPTY, 76, { 0 }, 0, A },
+        { "PING of the largest size", P_EMPTY, MRQ_PING, { 1 }, 120, A },
+
+        /* MRQs denied to guests */
+        { "QUERY_TAG (BPMP writes host PA)", P_CEIL, MRQ_QUERY_TAG, { 0x80000000 }, 4, D },
+        { "QUERY_TAG without payload", P_CEIL, MRQ_QUERY_TAG, { 0 }, 0, D },
+        { "DEBUG (BPMP debugfs read/write)", P_CEIL, 75, { 1 }, 8, D },
+        { "DEBUGFS", P_CEIL, MRQ_DEBUGFS, { 1 }, 8, D },
+        { "STRAP (sets straps)", P_CEIL, 68, { 1, 0, 1 }, 12, D },
+        { "BWMGR (EMC rate caps)", P_CEIL, 77, { 1 }, 8, D },
+        { "ISO_CLIENT (latency allowance)", P_CEIL, 78, { 1 }, 8, D },
+        { "I2C", P_CEIL, MRQ_I2C, { 1 }, 8, D },
+        { "THERMAL", P_CEIL, MRQ_THERMAL, { 1 }, 8, D },
+        { "UPHY", P_CEIL, MRQ_UPHY, { 1 }, 8, D },
+        { "PG_UPDATE_STATE (old PG)", P_CEIL, 26, { 3, 1 }, 8, D },
+        { "MODULE_LOAD", P_CEIL, 4, { 0 }, 4, D },
+        { "unused MRQ 2", P_CEIL, 2, { 0 }, 4, D },
+        { "MRQ 0xffffffff", P_CEIL, 0xffffffff, { 0 }, 4, D },
+        { "MRQ_CLK | 1 << 31 is not MRQ_CLK", P_CEIL, 0x80000000u | MRQ_CLK, { CLK(ENABLE, 155) }, 4, D },
+        { "MRQ 256 (PING + 2^8)", P_CEIL, 256, { 0 }, 4, D },
+
+        /* sizes */
+        { "PING one byte too long", P_CEIL, MRQ_PING, { 1 }, 121, M },
+        { "CLK one byte too long", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 121, M },
+        { "denied MRQ too long is malformed first", P_CEIL, MRQ_I2C, { 1 }, 4096, M },
+        { "CLK without payload", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 0, M },
+        { "CLK of 3 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 3, M },
+        { "CLK of 4 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 4, A },
+        { "CLK of 120 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 120, A },
+        { "CLK SET_PARENT of 4 bytes (no parent)", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 4, M },
+        { "CLK SET_PARENT of 7 bytes", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 7, M },
+        { "RESET without payload", P_CEIL, MRQ_RESET, { R_ASSERT, 100 }, 0, M },
+        { "RESET of 3 bytes", P_CEIL, MRQ_RESET, { R_ASSERT, 100 }, 3, M },
+        { "RESET of 7 bytes", P_CEIL, MRQ_RESET, { R_ASSERT, 100 }, 7, M },
+        { "RESET GET_MAX_ID of 4 bytes", P_CEIL, MRQ_RESET, { R_GET_MAX_ID, 0 }, 4, M },
+        { "RESET of 8 bytes", P_CEIL, MRQ_RESET, { R_ASSERT, 100 }, 8, A },
+        { "PG without payload", P_CEIL, MRQ_PG, { PG_SET_STATE, 3 }, 0, M },
+        { "PG of 4 bytes", P_CEIL, MRQ_PG, { PG_GET_MAX_ID, 0 }, 4, M },
+        { "PG of 7 bytes", P_CEIL, MRQ_PG, { PG_SET_STATE, 3 }, 7, M },
+
+        /* MRQ_CLK on an allowed clock (UARTA 155): every known command */
+        { "CLK GET_RATE allowed", P_CEIL, MRQ_CLK, { CLK(GET_RATE, 155) }, 4, A },
+        { "CLK SET_RATE allowed", P_CEIL, MRQ_CLK, { CLK(SET_RATE, 155), 0, 0, 0 }, 16, A },
+        { "CLK ROUND_RATE allowed", P_CEIL, MRQ_CLK, { CLK(ROUND_RATE, 155) }, 16, A },
+        { "CLK GET_PARENT allowed", P_CEIL, MRQ_CLK, { CLK(GET_PARENT, 155) }, 4, A },
+        { "CLK SET_PARENT to allowed parent", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 8, A },
+        { "CLK SET_PARENT to other parent", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 103 }, 8, D },
+        { "CLK SET_PARENT to parent 155+2^24", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 0), 0x1000000 | 155 }, 8, D },
+        { "CLK IS_ENABLED allowed", P_CEIL, MRQ_CLK, { CLK(IS_ENABLED, 155) }, 4, A },
+        { "CLK ENABLE allowed", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 4, A },
+        { "CLK DISABLE allowed", P_CEIL, MRQ_CLK, { CLK(DISABLE, 155) }, 4, A },
+        { "CLK GET_ALL_INFO allowed", P_CEIL, MRQ_CLK, { CLK(GET_ALL_INFO, 155) }, 4, A },
+        { "CLK GET_MAX_CLK_ID", P_CEIL, MRQ_CLK, { CLK(GET_MAX_CLK_ID, 0) }, 4, A },
+        { "CLK GET_FMAX_AT_VMIN allowed", P_CEIL, MRQ_CLK, { CLK(GET_FMAX_AT_VMIN, 155) }, 4, A },
+        { "CLK command 0 on allowed clock", P_CEIL, MRQ_CLK, { CLK(0, 155) }, 4, D },
+        { "CLK command 9 on allowed clock", P_CEIL, MRQ_CLK, { CLK(9, 155) }, 4, D },
+        { "CLK command 13 on allowed clock", P_CEIL, MRQ_CLK, { CLK(13, 155) }, 4, D },
+        { "CLK command 17 on allowed clock", P_CEIL, MRQ_CLK, { CLK(17, 155) }, 4, D },
+        { "CLK command 255 on allowed clock", P_CEIL, MRQ_CLK, { CLK(255, 155) }, 4, D },
+
+        /* MRQ_CLK on a clock not listed (UARTB 156): read-only structure queries only */
+        { "CLK GET_RATE other clock", P_CEIL, MRQ_CLK, { CLK(GET_RATE, 156) }, 4, D },
+        { "CLK SET_RATE other clock", P_CEIL, MRQ_CLK, { CLK(SET_RATE, 156) }, 16, D },
+        { "CLK ROUND_RATE other clock", P_CEIL, MRQ_CLK, { CLK(ROUND_RATE, 156) }, 16, D },
+        { "CLK GET_PARENT other clock", P_CEIL, MRQ_CLK, { CLK(GET_PARENT, 156) }, 4, A },
+        { "CLK SET_PARENT other clock", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 156), 102 }, 8, D },
+        { "CLK IS_ENABLED other clock", P_CEIL, MRQ_CLK, { CLK(IS_ENABLED, 156) }, 4, D },
+        { "CLK ENABLE other clock", P_CEIL, MRQ_CLK, { CLK(ENABLE, 156) }, 4, D },
+        { "CLK DISABLE other clock", P_CEIL, MRQ_CLK, { CLK(DISABLE, 156) }, 4, D },
+        { "CLK GET_ALL_INFO other clock", P_CEIL, MRQ_CLK, { CLK(GET_ALL_INFO, 156) }, 4, A },
+        { "CLK GET_FMAX_AT_VMIN other clock", P_CEIL, MRQ_CLK, { CLK(GET_FMAX_AT_VMIN, 156) }, 4, D },
+        { "CLK unknown command other clock", P_CEIL, MRQ_CLK, { CLK(9, 156) }, 4, D },
+
+        /* protected roots listed in the ceiling: enable and query yes, change no */
+        { "root PLLP_OUT0 ENABLE", P_CEIL, MRQ_CLK, { CLK(ENABLE, 102) }, 4, A },
+        { "root PLLP_OUT0 GET_RATE", P_CEIL, MRQ_CLK, { CLK(GET_RATE, 102) }, 4, A },
+        { "root PLLP_OUT0 IS_ENABLED", P_CEIL, MRQ_CLK, { CLK(IS_ENABLED, 102) }, 4, A },
+        { "root PLLP_OUT0 DISABLE", P_CEIL, MRQ_CLK, { CLK(DISABLE, 102) }, 4, D },
+        { "root PLLP_OUT0 SET_RATE", P_CEIL, MRQ_CLK, { CLK(SET_RATE, 102) }, 16, D },
+        { "root PLLP_OUT0 SET_PARENT", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 102), 155 }, 8, D },
+        { "root CLK_M DISABLE", P_CEIL, MRQ_CLK, { CLK(DISABLE, 14) }, 4, D },
+        { "root CLK_M ENABLE", P_CEIL, MRQ_CLK, { CLK(ENABLE, 14) }, 4, A },
+        { "root OSC not listed: ENABLE denied", P_CEIL, MRQ_CLK, { CLK(ENABLE, 91) }, 4, D },
+        { "UARTA re-parented onto listed root", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 14 }, 8, A },
+
+        /* packing: the command is bits 31..24, the ID bits 23..0, full width */
+        { "CLK ID 0 listed", P_CEIL, MRQ_CLK, { CLK(ENABLE, 0) }, 4, A },
+        { "CLK ID 0xffffff listed", P_CEIL, MRQ_CLK, { CLK(ENABLE, 0xffffff) }, 4, A },
+        { "CLK ID 1 not listed", P_CEIL, MRQ_CLK, { CLK(ENABLE, 1) }, 4, D },
+        { "CLK ID 0xfffffe not listed", P_CEIL, MRQ_CLK, { CLK(ENABLE, 0xfffffe) }, 4, D },
+        { "CLK ID 155+0x1000 (12-bit alias)", P_CEIL, MRQ_CLK, { CLK(ENABLE, 0x1000 + 155) }, 4, D },
+        { "CLK command 0x17 (4-bit alias of ENABLE)", P_CEIL, MRQ_CLK, { CLK(0x17, 155) }, 4, D },
+        { "CLK command 0x87 (ENABLE + bit 31)", P_CEIL, MRQ_CLK, { CLK(0x87, 155) }, 4, D },
+        { "ENABLE of ID 102+2^24 is DISABLE of root 102", P_CEIL, MRQ_CLK, { CLK(ENABLE, 0) + 0x1000000 + 102 }, 4, D },
+        { "GET_ALL_INFO of ID 155+2^24 is GET_MAX_CLK_ID", P_CEIL, MRQ_CLK, { CLK(GET_ALL_INFO, 0) + 0x1000000 + 155 }, 4, A },
+        { "listed 200+2^24 does not allow 200", P_CEIL, MRQ_CLK, { CLK(ENABLE, 200) }, 4, D },
+        { "GET_RATE of 155 + 6*2^24 is ENABLE of 155", P_CEIL, MRQ_CLK, { CLK(GET_RATE, 155) + 0x6000000 }, 4, A },
+
+        /* MRQ_RESET */
+        { "RESET ASSERT listed", P_CEIL, MRQ_RESET, { R_ASSERT, 100 }, 8, A },
+        { "RESET DEASSERT listed", P_CEIL, MRQ_RESET, { R_DEASSERT, 100 }, 8, A },
+        { "RESET MODULE listed", P_CEIL, MRQ_RESET, { R_MODULE, 100 }, 8, A },
+        { "RESET MODULE ID 0 listed", P_CEIL, MRQ_RESET, { R_MODULE, 0 }, 8, A },
+        { "RESET GET_MAX_ID", P_CEIL, MRQ_RESET, { R_GET_MAX_ID, 0 }, 8, A },
+        { "RESET GET_MAX_ID any ID", P_EMPTY, MRQ_RESET, { R_GET_MAX_ID, 12345 }, 8, A },
+        { "RESET ASSERT other", P_CEIL, MRQ_RESET, { R_ASSERT, 101 }, 8, D },
+        { "RESET DEASSERT other", P_CEIL, MRQ_RESET, { R_DEASSERT, 99 }, 8, D },
+        { "RESET MODULE other", P_CEIL, MRQ_RESET, { R_MODULE, 1 }, 8, D },
+        { "RESET ASSERT 0xffffffff not listed", P_CEIL, MRQ_RESET, { R_ASSERT, 0xffffffff }, 8, D },
+        { "RESET ASSERT 0xffffffff listed", P_WIDE_RESET, MRQ_RESET, { R_ASSERT, 0xffffffff }, 8, A },
+        { "RESET ASSERT 100+0x100 (8-bit alias)", P_CEIL, MRQ_RESET, { R_ASSERT, 0x100 | 100 }, 8, D },
+        { "RESET command 0", P_CEIL, MRQ_RESET, { 0, 100 }, 8, D },
+        { "RESET command 5", P_CEIL, MRQ_RESET, { 5, 100 }, 8, D },
+        { "RESET command 0xffffffff", P_CEIL, MRQ_RESET, { 0xffffffff, 100 }, 8, D },
+        { "RESET command 0x101 (8-bit alias of ASSERT)", P_CEIL, MRQ_RESET, { 0x101, 100 }, 8, D },
+
+        /* MRQ_PG */
+        { "PG SET_STATE listed", P_CEIL, MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, A },
+        { "PG SET_STATE other", P_CEIL, MRQ_PG, { PG_SET_STATE, 4, 1 }, 12, D },
+        { "PG SET_STATE none listed", P_WIDE_RESET, MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, D },
+        { "PG QUERY_ABI", P_EMPTY, MRQ_PG, { PG_QUERY_ABI, 0, 1 }, 12, A },
+        { "PG GET_STATE other", P_EMPTY, MRQ_PG, { PG_GET_STATE, 99 }, 8, A },
+        { "PG GET_NAME other", P_EMPTY, MRQ_PG, { PG_GET_NAME, 99 }, 8, A },
+        { "PG GET_MAX_ID", P_EMPTY, MRQ_PG, { PG_GET_MAX_ID, 0 }, 8, A },
+        { "PG command 5", P_CEIL, MRQ_PG, { 5, 3 }, 8, D },
+        { "PG command 0xffffffff", P_CEIL, MRQ_PG, { 0xffffffff, 3 }, 8, D },
+        { "PG SET_STATE 3+2^8", P_CEIL, MRQ_PG, { PG_SET_STATE, 0x103, 1 }, 12, D },
+
+        /* active narrower than the ceiling: 155, reset 100 and PD 3 are in the ceiling, not active */
+        { "narrowed: ENABLE 155 denied", P_NARROW, MRQ_CLK, { CLK(ENABLE, 155) }, 4, D },
+        { "narrowed: ENABLE 102 still allowed", P_NARROW, MRQ_CLK, { CLK(ENABLE, 102) }, 4, A },
+        { "narrowed: GET_ALL_INFO 155 still answered", P_NARROW, MRQ_CLK, { CLK(GET_ALL_INFO, 155) }, 4, A },
+        { "narrowed: RESET ASSERT 100 denied", P_NARROW, MRQ_RESET, { R_ASSERT, 100 }, 8, D },
+        { "narrowed: RESET GET_MAX_ID answered", P_NARROW, MRQ_RESET, { R_GET_MAX_ID, 0 }, 8, A },
+        { "narrowed: PG SET_STATE 3 denied", P_NARROW, MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, D },
+        { "empty: ENABLE 102 denied", P_EMPTY, MRQ_CLK, { CLK(ENABLE, 102) }, 4, D },
+        { "empty: ENABLE 0 denied", P_EMPTY, MRQ_CLK, { CLK(ENABLE, 0) }, 4, D },
+};
+
+static const char *verdict_name(int r)
+{
+        return r == A ? "allow" : r == D ? "deny" : r == M ? "malformed" : "other";
+}
+
+static void run_policy_table(void)
+{
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const struct policy_case *c = &cases[i];
+                u8 tx[4096] = { 0 }; /* larger than any case, so oversize cases read nothing past it */
+                struct bpmp_policy_verdict v;
+                char what[200];
+                int r;
+
+                memcpy(tx, c->w, sizeof(c->w));
+                r = bpmp_policy_check(&policies[c->policy], c->mrq, tx, c->size, &v);
+                snprintf(what, sizeof(what), "policy: %s -> %s (got %s, %s)", c->name, verdict_name(c->expect),
+                         verdict_name(r), v.reason);
+                CHECK(r == c->expect && v.reason != NULL, what);
+        }
+}
+
+/* Every protected root, even when listed: ENABLE/GET_RATE yes, DISABLE/SET_RATE/SET_PARENT no. */
+static void run_roots(void)
+{
+        for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+                static const struct { u32 cmd; int expect; } ops[] = {
+                        { ENABLE, A }, { GET_RATE, A }, { IS_ENABLED, A }, { ROUND_RATE, A },
+                        { DISABLE, D }, { SET_RATE, D }, { SET_PARENT, D },
+                };
+                for (size_t j = 0; j < sizeof(ops) / sizeof(ops[0]); j++) {
+                        u32 tx[4] = { CLK(ops[j].cmd, roots[i]), roots[(i + 1) % 7], 0, 0 };
+                        char what[120];
+                        int r = bpmp_policy_check(&policies[P_ROOTS], MRQ_CLK, tx, sizeof(tx), NULL);
+
+                        snprintf(what, sizeof(what), "root %u command %u -> %s", roots[i], ops[j].cmd,
+                                 verdict_name(ops[j].expect));
+                        CHECK(r == ops[j].expect && bpmp_policy_clk_is_protected(roots[i]), what);
+                }
+        }
+        CHECK(!bpmp_policy_clk_is_protected(155) && !bpmp_policy_clk_is_protected(0x1000000 | 102),
+              "UARTA and 102+2^24 are not protected roots");
+}
+
+static void run_verdicts(void)
+{
+        struct bpmp_policy_verdict v;
+        u32 tx[2] = { 0x07abcdef, 0 };
+        int r;
+
+        r = bpmp_policy_check(&policies[P_CEIL], MRQ_CLK, tx, 4, &v);
+        CHECK(r == D && v.has_cmd && v.has_id && v.cmd == 7 && v.id == 0xabcdef, "verdict decodes cmd 7 ID 0xabcdef");
+        tx[0] = R_ASSERT;
+        tx[1] = 0xffffffff;
+        r = bpmp_policy_check(&policies[P_CEIL], MRQ_RESET, tx, 8, &v);
+        CHECK(r == D && v.cmd == R_ASSERT && v.id == 0xffffffff, "verdict carries the reset ID");
+        r = bpmp_policy_check(&policies[P_CEIL], MRQ_I2C, tx, 8, &v);
+        CHECK(r == D && !v.has_cmd && !v.has_id, "verdict of an unpoliced MRQ has no cmd/ID");
+        r = bpmp_policy_check(&policies[P_CEIL], MRQ_PING, NULL, 4, &v);
+        CHECK(r == M, "TX size without TX data is malformed");
+        r = bpmp_policy_check(&policies[P_CEIL], MRQ_PING, NULL, 0, NULL);
+        CHECK(r == A, "PING with no data and no verdict");
+        /* unaligned payload */
+        {
+                u8 buf[12] = { 0 };
+                u32 w = CLK(ENABLE, 155);
+
+                memcpy(buf + 1, &w, 4);
+                CHECK(bpmp_policy_check(&policies[P_CEIL], MRQ_CLK, buf + 1, 4, NULL) == A, "unaligned TX");
+        }
+}
+
+struct parse_case {
+        const char *name;
+        const char *in;
+        size_t len; /* 0: strlen(in) */
+        int expect;
+        unsigned int n;
+        u32 ids[6];
+};
+
+static const u32 parse_ceiling[] = { 155, 102, 14, 0, 4294967295u };
+
+static const struct parse_case parse_cases[] = {
+        { "empty", "", 0, 0, 0, { 0 } },
+        { "whitespace only", " \t\n \n", 0, 0, 0, { 0 } },
+        { "commas only", ",,", 0, 0, 0, { 0 } },
+        { "all", "all", 0, 0, 5, { 155, 102, 14, 0, 4294967295u } },
+        { "all with newline", "all\n", 0, 0, 5, { 155, 102, 14, 0, 4294967295u } },
+        { "all padded", "  all \n", 0, 0, 5, { 155, 102, 14, 0, 4294967295u } },
+        { "all twice", "all all", 0, -EINVAL, 0, { 0 } },
+        { "all and an ID", "all 155", 0, -EINVAL, 0, { 0 } },
+        { "ID and all", "155,all", 0, -EINVAL, 0, { 0 } },
+        { "ALL", "ALL", 0, -EINVAL, 0, { 0 } },
+        { "alll", "alll", 0, -EINVAL, 0, { 0 } },
+        { "one ID", "155", 0, 0, 1, { 155 } },
+        { "one ID newline", "155\n", 0, 0, 1, { 155 } },
+        { "ceiling order", "14 155", 0, 0, 2, { 155, 14 } },
+        { "commas", "102,155\n", 0, 0, 2, { 155, 102 } },
+        { "comma space", "102, 155", 0, 0, 2, { 155, 102 } },
+        { "tabs and newlines", "\t0\n102\t", 0, 0, 2, { 102, 0 } },
+        { "duplicates collapse", "155 155 102 155", 0, 0, 2, { 155, 102 } },
+        { "ID 0", "0", 0, 0, 1, { 0 } },
+        { "ID u32 max", "4294967295", 0, 0, 1, { 4294967295u } },
+        { "leading zeros are decimal", "0155", 0, 0, 1, { 155 } },
+        { "overflow 2^32", "4294967296", 0, -EINVAL, 0, { 0 } },
+        { "overflow 2^32+155", "4294967451", 0, -EINVAL, 0, { 0 } },
+        { "overflow long", "99999999999999999999155", 0, -EINVAL, 0, { 0 } },
+        { "negative", "-1", 0, -EINVAL, 0, { 0 } },
+        { "plus sign", "+155", 0, -EINVAL, 0, { 0 } },
+        { "hex", "0x9b", 0, -EINVAL, 0, { 0 } },
+        { "trailing letter", "155a", 0, -EINVAL, 0, { 0 } },
+        { "float", "155.0", 0, -EINVAL, 0, { 0 } },
+        { "carriage return", "155\r\n", 0, -EINVAL, 0, { 0 } },
+        { "semicolon", "155;102", 0, -EINVAL, 0, { 0 } },
+        { "outside ceiling", "156", 0, -EINVAL, 0, { 0 } },
+        { "one of two outside ceiling", "155 156", 0, -EINVAL, 0, { 0 } },
+        { "split digits", "15 5", 0, -EINVAL, 0, { 0 } },
+        { "embedded NUL", "155\0 102", 8, -EINVAL, 0, { 0 } },
+        { "NUL only", "\0", 1, -EINVAL, 0, { 0 } },
+};
+
+static void run_parse_table(void)
+{
+        for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
+                const struct parse_case *c = &parse_cases[i];
+                size_t len = c->len ? c->len : strlen(c->in);
+                u32 out[BPMP_POLICY_MAX_IDS];
+                unsigned int n = 777;
+                char what[160];
+                bool ok;
+                int r;
+
+                for (unsigned int k = 0; k < BPMP_POLICY_MAX_IDS; k++)
+                        out[k] = 0xdeadbeef;
+                r = bpmp_policy_parse_ids(c->in, len, parse_ceiling, 5, out, &n);
+                ok = r == c->expect;
+                if (ok && r == 0) {
+                        ok = n == c->n;
+                        for (unsigned int k = 0; ok && k < n; k++)
+                                ok = out[k] == c->ids[k];
+                } else if (ok) {
+                        ok = n == 777 && out[0] == 0xdeadbeef; /* nothing changes on error */
+                }
+                snprintf(what, sizeof(what), "parse: %s -> %s", c->name, c->expect ? "EINVAL" : "ok");
+                CHECK(ok, what);
+        }
+}
+
+static void run_parse_limits(void)
+{
+        static char big[BPMP_POLICY_MAX_INPUT + 1];
+        u32 ceiling[BPMP_POLICY_MAX_IDS], out[BPMP_POLICY_MAX_IDS];
+        unsigned int n = 0;
+        size_t len = 0;
+
+        memset(big, ' ', sizeof(big));
+        CHECK(bpmp_policy_parse_ids(big, BPMP_POLICY_MAX_INPUT, parse_ceiling, 5, out, &n) == 0 && n == 0,
+              "parse: 4096 separators is the empty set");
+        CHECK(bpmp_policy_parse_ids(big, BPMP_POLICY_MAX_INPUT + 1, parse_ceiling, 5, out, &n) == -EINVAL,
+              "parse: 4097 bytes refused");
+
+        /* a full ceiling of 256 IDs, all written back in reverse order */
+        for (unsigned int i = 0; i < BPMP_POLICY_MAX_IDS; i++)
+                ceiling[i] = 1000 + i;
+        for (int i = BPMP_POLICY_MAX_IDS - 1; i >= 0; i--)
+                len += (size_t)snprintf(big + len, sizeof(big) - len, "%u ", 1000 + i);
+        n = 0;
+        CHECK(bpmp_policy_parse_ids(big, len, ceiling, BPMP_POLICY_MAX_IDS, out, &n) == 0 && n == BPMP_POLICY_MAX_IDS &&
+                      out[0] == 1000 && out[255] == 1255,
+              "parse: 256 IDs, result in ceiling order");
+        CHECK(bpmp_policy_parse_ids("all", 3, ceiling, BPMP_POLICY_MAX_IDS + 1, out, &n) == -EINVAL,
+              "parse: ceiling over 256 refused");
+        n = 9;
+        CHECK(bpmp_policy_parse_ids("", 0, NULL, 0, out, &n) == 0 && n == 0, "parse: empty ceiling, empty input");
+        CHECK(bpmp_policy_parse_ids("all", 3, NULL, 0, out, &n) == 0 && n == 0, "parse: empty ceiling, all");
+        CHECK(bpmp_policy_parse_ids("0", 1, NULL, 0, out, &n) == -EINVAL, "parse: empty ceiling, an ID");
+}
+
+static void run_dedup(void)
+{
+        u32 a[] = { 1, 2, 1, 3, 2, 0xffffffff, 0xffffffff };
+        u32 b[] = { 5, 5, 5 };
+        unsigned int n;
+
+        n = bpmp_policy_dedup(a, 7);
+        CHECK(n == 4 && a[0] == 1 && a[1] == 2 && a[2] == 3 && a[3] == 0xffffffff, "dedup keeps first occurrences");
+        n = bpmp_policy_dedup(b, 3);
+        CHECK(n == 1 && b[0] == 5, "dedup of one repeated ID");
+        CHECK(bpmp_policy_dedup(NULL, 0) == 0, "dedup of nothing");
+}
+
+static void run_wire_layout(void)
+{
+        struct tegra_bpmp_host_message m;
+
+        CHECK(sizeof(m) == 48 && TEGRA_BPMP_HOST_MESSAGE_SIZE == 48, "wire message is 48 bytes");
+        CHECK(offsetof(struct tegra_bpmp_host_message, mrq) == 0 && offsetof(struct tegra_bpmp_host_message, tx.data) == 8 &&
+                      offsetof(struct tegra_bpmp_host_message, tx.size) == 16 &&
+                      offsetof(struct tegra_bpmp_host_message, rx.data) == 24 &&
+                      offsetof(struct tegra_bpmp_host_message, rx.size) == 32 &&
+                      offsetof(struct tegra_bpmp_host_message, rx.ret) == 40,
+              "wire message offsets 0/8/16/24/32/40");
+        CHECK(TEGRA_BPMP_HOST_MAX_DATA == BPMP_POLICY_MAX_DATA && BPMP_POLICY_MAX_DATA == 120,
+              "payload bound is the BPMP's 120 bytes");
+}
+
+int main(void)
+{
+        run_policy_table();
+        run_roots();
+        run_verdicts();
+        run_parse_table();
+        run_parse_limits();
+        run_dedup();
+        run_wire_layout();
+        printf("%s\n", failures ? "FAILED" : "all passed");
+        return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+}
