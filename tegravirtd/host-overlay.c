@@ -115,7 +115,8 @@ int tv_host_overlay_dts(const TvCatalogDevice *const *in, size_t n_in, char **dt
 
                 fprintf(f, "\n\t// Enables the BPMP host proxy (/dev/bpmp-host) with exactly these devices' resources.\n"
                            "\tfragment@0 {\n\t\ttarget-path = \"/\";\n\t\t__overlay__ {\n"
-                           "\t\t\tbpmp_host_proxy {\n\t\t\t\tcompatible = \"nvidia,bpmp-host-proxy\";\n");
+                           "\t\t\tbpmp_host_proxy {\n\t\t\t\tcompatible = \"nvidia,bpmp-host-proxy\";\n"
+                           "\t\t\t\tnvidia,bpmp = <&bpmp>;\n");
                 listed += emit_list(f, "allowed-clocks", devs, n, 0);
                 listed += emit_list(f, "allowed-resets", devs, n, 1);
                 listed += emit_list(f, "allowed-power-domains", devs, n, 2);

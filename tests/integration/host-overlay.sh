@@ -30,6 +30,8 @@ check "  ... /bpmp_host_proxy allows UARTA's clock, its parent and reset" bash -
         [ \"\$(fdtget '$T/merged.dtb' /bpmp_host_proxy compatible)\" = nvidia,bpmp-host-proxy ] &&
         [ \"\$(fdtget '$T/merged.dtb' /bpmp_host_proxy allowed-clocks)\" = '155 102' ] &&
         [ \"\$(fdtget '$T/merged.dtb' /bpmp_host_proxy allowed-resets)\" = '100' ]"
+check "  ... and points at the host's BPMP (nvidia,bpmp = <&bpmp>)" bash -c "
+        [ \"\$(fdtget -t x '$T/merged.dtb' /bpmp_host_proxy nvidia,bpmp)\" = \"\$(fdtget -t x '$T/agx.dtb' /bpmp phandle)\" ]"
 check "  ... no allowed-power-domains when no device has one" bash -c "! fdtget '$T/merged.dtb' /bpmp_host_proxy allowed-power-domains 2>/dev/null"
 for spec in "serial@3100000 7c" "gpio@2200000 7a" "gpio@c2f0000 79"; do
         set -- $spec
