@@ -6,7 +6,9 @@ PKGS="meson ninja-build gcc clang libclang-rt-14-dev pkg-config python3 \
       libsystemd-dev libxml2-dev libxml2-utils libfuse3-dev fuse3 \
       dbus dbus-daemon dbus-bin systemd valgrind bc \
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-arm virtinst cpio gzip \
-      python3-dbusmock libfdt-dev device-tree-compiler groff-base"
+      python3-dbusmock libfdt-dev device-tree-compiler groff-base \
+      linux-source-6.1 gcc-aarch64-linux-gnu flex bison libssl-dev libelf-dev kmod make perl git xz-utils \
+      python3-yaml dt-schema yamllint"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

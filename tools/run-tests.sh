@@ -74,5 +74,14 @@ else
         echo "!! fuzz build failed"; failed=$((failed + 1))
 fi
 
+echo "### kernel (arm64 W=1, checkpatch)"
+tools/kernel-check.sh "$OUT/kernel" 2>&1 | tee "$OUT/kernel-check.log"
+if summary=$(grep -E '^kernel: [0-9]+ passed, [0-9]+ failed$' "$OUT/kernel-check.log"); then
+        read -r _ p _ f _ <<<"$summary"
+        passed=$((passed + p)); failed=$((failed + f))
+else
+        echo "!! kernel check: no summary line"; failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
