@@ -31,8 +31,12 @@
 
 struct tegra_bpmp_guest {
 	void __iomem *window;
-	/* one transfer at a time in the window; taken from atomic context */
-	spinlock_t lock;
+	/*
+	 * One transfer at a time in the window. Raw, because the atomic
+	 * transfer path runs with interrupts hard-disabled, also on
+	 * PREEMPT_RT.
+	 */
+	raw_spinlock_t lock;
 };
 
 int tegra_bpmp_guest_init(struct tegra_bpmp *bpmp)
@@ -58,7 +62,7 @@ int tegra_bpmp_guest_init(struct tegra_bpmp *bpmp)
 	if (!guest)
 		return -ENOMEM;
 
-	spin_lock_init(&guest->lock);
+	raw_spin_lock_init(&guest->lock);
 
 	guest->window = devm_ioremap(bpmp->dev, pa, BPMP_WIN_SIZE);
 	if (!guest->window) {
@@ -103,11 +107,11 @@ int tegra_bpmp_guest_transfer(struct tegra_bpmp *bpmp,
 	if (msg->mrq == MRQ_QUERY_TAG || msg->mrq == MRQ_DEBUGFS)
 		return -EOPNOTSUPP;
 
-	spin_lock_irqsave(&guest->lock, flags);
+	raw_spin_lock_irqsave(&guest->lock, flags);
 	err = tegra_bpmp_window_xfer(guest->window, msg->mrq,
 				     msg->tx.data, msg->tx.size,
 				     msg->rx.data, msg->rx.size, &msg->rx.ret);
-	spin_unlock_irqrestore(&guest->lock, flags);
+	raw_spin_unlock_irqrestore(&guest->lock, flags);
 
 	if (err < 0)
 		dev_err_ratelimited(bpmp->dev,
