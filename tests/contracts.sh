@@ -39,5 +39,24 @@ for st in $(grep -o 'TV_STATE_[A-Z]* *"[a-z]*"' "$S/common/tv-names.h" | cut -d'
         need "$man8" "$st" "device state"
         need "$S/dbus/org.tegravirt.Device1.xml" "$st" "device state"
 done
+# the BPMP host proxy's sysfs contract: what the kernel driver defines, tegravirtd
+# uses, the fixture simulates and the docs describe (kernel/README.md, tegravirtd(8))
+K="$S/kernel/drivers/firmware/tegra/bpmp-host-proxy/bpmp-host-proxy.c"
+need "$K" '.compatible = "nvidia,bpmp-host-proxy"' "proxy compatible in the driver"
+need "$S/tegravirtd/bpmp-proxy.h" '"nvidia,bpmp-host-proxy"' "proxy compatible in tegravirtd"
+need "$S/tegravirtd/host-overlay.c" 'compatible = "nvidia,bpmp-host-proxy"' "proxy compatible in the host overlay"
+for kind in clocks resets power_domains; do
+        need "$S/tegravirtd/bpmp-proxy.c" "\"$kind\"" "proxy attribute kind in tegravirtd"
+        for a in allowed active; do
+                need "$K" "BPMP_HOST_ATTR(${a}_$kind," "proxy attribute in the driver"
+                need "$S/kernel/README.md" "${a}_$kind" "proxy attribute in kernel/README.md"
+                need "$S/tests/fixture/orin-sim-tree.c" "\"${a}_$kind\"" "proxy attribute in the fixture"
+        done
+        need "$man8" "active_$kind" "proxy attribute in tegravirtd(8)"
+done
+for p in allowed-clocks allowed-resets allowed-power-domains; do
+        need "$S/kernel/Documentation/devicetree/bindings/firmware/nvidia,bpmp-host-proxy.yaml" "$p" "proxy DT property in the binding"
+        need "$S/tegravirtd/host-overlay.c" "\"$p\"" "proxy DT property in the host overlay"
+done
 echo "# $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 20 ]
