@@ -342,9 +342,11 @@ static int plan_detach(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                         return step_error(err, pid, "read current driver", r);
                 }
                 if (cur && strcmp(cur, VFIO) == 0) {
-                        /* found on vfio already (bound by hand): adopt it */
-                        free(cur);
-                        free(ovr);
+                        /* found on vfio already (bound by hand): adopt it, and since
+                         * that is where it was, release leaves it there (libvirt does
+                         * the same for a device it found on its stub driver) */
+                        b->orig_driver = cur;
+                        b->orig_override = ovr;
                         b->phase = TV_PHASE_BOUND;
                         continue;
                 }

@@ -49,6 +49,18 @@ check "unassign uarti" expect_ok UnassignDevice string:vm1 string:uarti
 check "state file is empty of records" bash -c "[ \$(grep -c '^device' $T/state/state) = 0 ]"
 check "unknown device is NoSuchDevice" expect_error NoSuchDevice AssignDevice string:vm1 string:uartz
 
+# a device someone bound to vfio-platform by hand is adopted, and release leaves it there
+S="$T/mnt/sys/bus/platform"
+echo vfio-platform >"$S/devices/3140000.serial/driver_override"
+echo 3140000.serial >"$S/drivers/serial-tegra/unbind"
+echo 3140000.serial >"$S/drivers/vfio-platform/bind"
+check "uarte was bound to vfio-platform by hand" test "$(dev_driver 3140000.serial)" = vfio-platform
+check "assign and prepare vm4 with uarte" bash -c "'$TV_CTL_BIN' assign vm4 uarte >/dev/null && '$TV_CTL_BIN' prepare vm4"
+check "  ... the record keeps where it was found" bash -c "grep '^device uarte ' '$T/state/state' | grep -q 'phase=bound driver=vfio-platform override=vfio-platform'"
+check "release vm4" expect_ok ReleaseDomain string:vm4
+check "  ... leaves uarte on vfio-platform with its override, as found" test "$(dev_driver 3140000.serial) $(dev_override 3140000.serial)" = "vfio-platform vfio-platform"
+check "unassign uarte" expect_ok UnassignDevice string:vm4 string:uarte
+
 # the daemon shuts down cleanly (valgrind's exit code when wrapped)
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tv_finish
