@@ -6,6 +6,7 @@
 #include "domain-edit.h"
 #include "domain-sync.h"
 #include "domain-xml.h"
+#include "job.h"
 #include "libvirt-conn.h"
 #include "qemu-access.h"
 #include "qemu-caps.h"
@@ -53,7 +54,8 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         d->state_dir_abs = realpath(d->state_dir, NULL);
         d->libvirt = tv_libvirt_new(d->config.libvirt_uri);
         d->qemu_caps = tv_qemu_caps_cache_new();
-        if (!d->state_dir_abs || !d->libvirt || !d->qemu_caps)
+        d->jobs = tv_jobset_new(d->event);
+        if (!d->state_dir_abs || !d->libvirt || !d->qemu_caps || !d->jobs)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         d->hostdev = (TvHostdev){
                 .host = &d->host,
@@ -146,6 +148,16 @@ static int check_domain(const char *domain, TvError *err)
         return 0;
 }
 
+/* One operation per domain at a time: its definition and DTB are in flux while it waits. */
+static int check_not_busy(TvDaemon *d, const char *domain, TvError *err)
+{
+        if (tv_domain_busy(d, domain))
+                return tv_error_set(err, TV_ERR_DOMAIN_BUSY,
+                                    "domain %s has a call in progress that waits for QEMU (a capability probe or a "
+                                    "device tree dump, up to 30 s each); retry when it has answered", domain);
+        return 0;
+}
+
 static void set_drift(TvDaemon *d, const char *domain, const char *text)
 {
         TvDomainDrift **pp, *x;
@@ -222,6 +234,17 @@ static bool domain_has_assignments(TvDaemon *d, const char *domain)
         return false;
 }
 
+static void on_refreshed(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        char *domain = userdata;
+
+        if (r < 0)
+                fprintf(stderr, SD_WARNING "domain %s redefined: %s\n", domain ? domain : "?", err->message);
+        else
+                fprintf(stderr, SD_INFO "domain %s redefined: guest device tree regenerated\n", domain);
+        free(domain);
+}
+
 void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
 {
         TvDomainInfo info = { 0 };
@@ -260,14 +283,17 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                           "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain to restore it");
         } else {
                 set_drift(d, domain, info.drift);
-                /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused */
-                if (tv_domain_dtb_check(d, domain, xml, &err) < 0) {
+                /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused.
+                 * An operation waiting for a job re-reads the definition when the job ends. */
+                if (!tv_domain_busy(d, domain) && tv_domain_dtb_check(d, domain, xml, &err) < 0) {
                         TvError gerr = { 0 };
+                        char *name = strdup(domain);
+                        int r = name ? tv_domain_refresh_dtb(d, domain, on_refreshed, name, &gerr)
+                                     : tv_error_set(&gerr, TV_ERR_FAILED, "out of memory");
 
-                        if (tv_domain_refresh_dtb(d, domain, xml, &gerr) < 0)
-                                fprintf(stderr, SD_WARNING "domain %s redefined: %s\n", domain, gerr.message);
-                        else
-                                fprintf(stderr, SD_INFO "domain %s redefined: guest device tree regenerated\n", domain);
+                        if (r != 1) {
+                                on_refreshed(d, r, false, &gerr, name);
+                        }
                 }
         }
         if (*tv_daemon_domain_drift(d, domain))
@@ -276,18 +302,79 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
         free(xml);
 }
 
-int tv_daemon_repair(TvDaemon *d, const char *domain, TvError *err)
+/* A call that waits for a job: what the bus layer gave us, and what to undo. */
+typedef struct OpCall {
+        char *domain, *device, *platform_id;
+        TvDaemonDoneFn done;
+        void *userdata;
+} OpCall;
+
+static void op_call_free(OpCall *c)
+{
+        if (!c)
+                return;
+        free(c->domain);
+        free(c->device);
+        free(c->platform_id);
+        free(c);
+}
+
+static OpCall *op_call_new(const char *domain, const TvCatalogDevice *dev, TvDaemonDoneFn done, void *userdata)
+{
+        OpCall *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->domain = strdup(domain);
+        c->device = dev ? strdup(dev->name) : NULL;
+        c->platform_id = dev ? strdup(dev->platform_id) : NULL;
+        c->done = done;
+        c->userdata = userdata;
+        if (!c->domain || (dev && (!c->device || !c->platform_id))) {
+                op_call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+static void on_repaired(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        OpCall *c = userdata;
+
+        if (r == 0)
+                set_drift(d, c->domain, NULL);
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void *userdata, TvError *err)
 {
         bool running = false;
+        OpCall *c;
+        int r;
 
         if (check_domain(domain, err) < 0)
                 return -1;
         if (!tv_libvirt_enabled(d->libvirt))
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
-        if (tv_domain_sync(d, domain, &running, err) < 0)
+        if (check_not_busy(d, domain, err) < 0)
+                return -1;
+        c = op_call_new(domain, NULL, done, userdata);
+        if (!c)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        r = tv_domain_sync(d, domain, on_repaired, c, &running, err);
+        if (r == 1)
+                return 1;
+        op_call_free(c);
+        if (r < 0)
                 return -1;
         set_drift(d, domain, NULL);
         return 0;
+}
+
+void tv_daemon_stop(TvDaemon *d)
+{
+        tv_jobset_cancel(d->jobs, "tegravirtd is stopping");
 }
 
 void tv_daemon_free(TvDaemon *d)
@@ -309,6 +396,8 @@ void tv_daemon_free(TvDaemon *d)
         tv_host_close(&d->host);
         tv_libvirt_free(d->libvirt);
         d->libvirt = NULL;
+        tv_jobset_free(d->jobs);        /* before what its jobs point to */
+        d->jobs = NULL;
         tv_qemu_caps_cache_free(d->qemu_caps);
         d->qemu_caps = NULL;
         free(d->state_dir_abs);
@@ -336,13 +425,49 @@ const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError
 }
 
 
-int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvError *err)
+/* The assignment is recorded before the definition changes; a failed change takes it back. */
+static int assign_end(TvDaemon *d, const char *domain, const char *device, int r, bool running)
+{
+        TvStateEntry *e = tv_state_find(&d->state, device);
+
+        if (r < 0) {
+                TvError ignored = { 0 };
+
+                /* only our own record: an undefine may have released it meanwhile */
+                if (e && e->domain && strcmp(e->domain, domain) == 0) {
+                        free(e->domain);
+                        e->domain = NULL;
+                        tv_state_save(&d->state, &ignored);
+                }
+                tv_state_compact(&d->state);
+                return -1;
+        }
+        if (running)
+                fprintf(stderr, SD_NOTICE "%s assigned to running domain %s: takes effect at its next start\n",
+                        device, domain);
+        return 0;
+}
+
+static void on_assign_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        OpCall *c = userdata;
+
+        r = assign_end(d, c->domain, c->device, r, running);
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
+                     TvError *err)
 {
         const TvCatalogDevice *dev;
         TvStateEntry *e;
         bool running = false;
+        OpCall *c;
+        int r;
 
-        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)))
+        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
+            check_not_busy(d, domain, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (e && e->domain) {
@@ -359,41 +484,75 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvErro
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "%s (%s) is not on this host's platform bus; enable its node in the host device tree",
                                     dev->name, dev->platform_id);
-        e = tv_state_ensure(&d->state, dev->name, dev->platform_id);
-        if (!e)
+        c = op_call_new(domain, dev, done, userdata);
+        if (!c)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        e = tv_state_ensure(&d->state, dev->name, dev->platform_id);
+        if (!e) {
+                op_call_free(c);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
         e->domain = strdup(domain);
         if (!e->domain || tv_state_save(&d->state, err) < 0) {
                 free(e->domain);
                 e->domain = NULL;
                 tv_state_compact(&d->state);
+                op_call_free(c);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         }
-        /* recorded first: a crash before the redefine shows up as drift, never as a lost device */
-        if (tv_domain_sync(d, domain, &running, err) < 0) {
+        /* recorded first: a crash before the redefine shows up as drift, never as a lost device;
+         * meanwhile the device is taken, so nobody else can assign it */
+        r = tv_domain_sync(d, domain, on_assign_synced, c, &running, err);
+        if (r == 1)
+                return 1;
+        r = assign_end(d, domain, c->device, r, running);
+        op_call_free(c);
+        return r;
+}
+
+/* The record drops the assignment first; a failed change of the definition puts it back. */
+static int unassign_end(TvDaemon *d, const char *domain, const char *device, const char *platform_id, int r)
+{
+        if (r < 0) {
+                TvStateEntry *e = tv_state_ensure(&d->state, device, platform_id);
                 TvError ignored = { 0 };
 
-                e = tv_state_find(&d->state, dev->name);
-                free(e->domain);
-                e->domain = NULL;
-                tv_state_save(&d->state, &ignored);
-                tv_state_compact(&d->state);
+                /* the definition still carries the device: keep the record true, unless someone
+                 * took the device meanwhile (then the definition shows as drift) */
+                if (e && !e->domain) {
+                        e->domain = strdup(domain);
+                        tv_state_save(&d->state, &ignored);
+                } else if (e && strcmp(e->domain, domain) != 0) {
+                        fprintf(stderr, SD_WARNING "%s: unassign from %s failed after it went to %s\n", device,
+                                domain, e->domain);
+                }
                 return -1;
         }
-        if (running)
-                fprintf(stderr, SD_NOTICE "%s assigned to running domain %s: takes effect at its next start\n",
-                        dev->name, domain);
+        tv_state_compact(&d->state);
         return 0;
 }
 
-int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvError *err)
+static void on_unassign_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        OpCall *c = userdata;
+
+        r = unassign_end(d, c->domain, c->device, c->platform_id, r);
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
+                       TvError *err)
 {
         const TvCatalogDevice *dev;
         TvStateEntry *e;
         bool running = false;
+        OpCall *c;
         char *old;
+        int r;
 
-        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)))
+        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
+            check_not_busy(d, domain, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (!e || !e->domain)
@@ -405,22 +564,23 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvEr
                 return tv_error_set(err, TV_ERR_DEVICE_BUSY,
                                     "%s is in use by domain %s (bound to vfio-platform); stop the domain or ReleaseDomain first",
                                     dev->name, domain);
+        c = op_call_new(domain, dev, done, userdata);
+        if (!c)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         old = e->domain;
         e->domain = NULL;
         if (tv_state_save(&d->state, err) < 0) {
                 e->domain = old;
-                return -1;
-        }
-        if (tv_domain_sync(d, domain, &running, err) < 0) {
-                TvError ignored = { 0 };
-
-                e->domain = old; /* the definition still carries the device: keep the record true */
-                tv_state_save(&d->state, &ignored);
+                op_call_free(c);
                 return -1;
         }
         free(old);
-        tv_state_compact(&d->state);
-        return 0;
+        r = tv_domain_sync(d, domain, on_unassign_synced, c, &running, err);
+        if (r == 1)
+                return 1;
+        r = unassign_end(d, domain, c->device, c->platform_id, r);
+        op_call_free(c);
+        return r;
 }
 
 /* Items for every device assigned to domain, in catalog order (deterministic). */
@@ -487,7 +647,8 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         size_t n;
         int r;
 
-        if (check_domain(domain, err) < 0)
+        /* refused rather than queued: the hook's own timeout would expire first */
+        if (check_domain(domain, err) < 0 || check_not_busy(d, domain, err) < 0)
                 return -1;
         if (domain_xml && *domain_xml) {
                 char *name = NULL;

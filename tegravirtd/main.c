@@ -88,6 +88,10 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        /* sd-event watches children (job.c) only with SIGCHLD blocked, before any thread exists */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
         r = sd_event_default(&d.event);
         if (r < 0) {
                 fprintf(stderr, SD_ERR "tegravirtd: cannot create the event loop: %s\n", strerror(-r));
@@ -146,6 +150,8 @@ int main(int argc, char **argv)
         r = sd_event_loop(d.event);
         sd_notify(0, "STOPPING=1");
 out:
+        /* kill and reap running QEMU probes/dumps; their callers get an error before the bus closes */
+        tv_daemon_stop(&d);
         tv_authorize_flush();
         if (d.bus)
                 sd_bus_flush_close_unref(d.bus);
