@@ -43,6 +43,14 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* Runs before sd-bus's own exit source (which flushes and closes the bus), so the callers
+ * of cancelled jobs get their answer. */
+static int on_exit_stop(sd_event_source *s, void *userdata)
+{
+        tv_daemon_stop(userdata);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -66,6 +74,7 @@ int main(int argc, char **argv)
                 .config_path = TV_DEFAULT_CONFIG,
         };
         TvError err = { 0 };
+        sd_event_source *stop_src = NULL;
         sigset_t mask;
         bool check = false;
         int c, r;
@@ -125,6 +134,10 @@ int main(int argc, char **argv)
                 r = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d);
+        if (r >= 0)
+                r = sd_event_add_exit(d.event, &stop_src, on_exit_stop, &d);
+        if (r >= 0)
+                r = sd_event_source_set_priority(stop_src, SD_EVENT_PRIORITY_IMPORTANT);
         /* pings only when systemd set WATCHDOG_USEC: no wake-ups otherwise */
         if (r >= 0)
                 r = sd_event_set_watchdog(d.event, true);
@@ -150,8 +163,8 @@ int main(int argc, char **argv)
         r = sd_event_loop(d.event);
         sd_notify(0, "STOPPING=1");
 out:
-        /* kill and reap running QEMU probes/dumps; their callers get an error before the bus closes */
-        tv_daemon_stop(&d);
+        tv_daemon_stop(&d);     /* when the loop never ran */
+        sd_event_source_unref(stop_src);
         tv_authorize_flush();
         if (d.bus)
                 sd_bus_flush_close_unref(d.bus);
