@@ -122,6 +122,17 @@ check "  ... vmA now carries the device and its DTB" bash -c "virsh -q -c qemu:/
 check "  ... one dumpdtb ran" test "$(count_runs dump)" = 1
 check "gpio-aon is assigned to vmA" assigned vmA gpio-aon
 
+# --- a redefinition with another machine re-dumps as a job too ---
+: >"$T/slow.log"
+fp_before=$(cat "$T/state/domains/vmA.fingerprint")
+virsh_ dumpxml --inactive vmA | sed "s|<vcpu placement='static'>1</vcpu>|<vcpu placement='static'>2</vcpu>|" >"$T/vmA.2cpu.xml"
+virsh_ define "$T/vmA.2cpu.xml" >/dev/null || not_ok "redefine vmA with 2 vCPUs"
+check "the redefinition started a dumpdtb for 2 vCPUs" wait_for 20 grep -q ' sleeper$' "$T/slow.log"
+check "ListDevices answers while that dump runs" timed ListDevices ListDevices
+check "PrepareDomain vmA is DomainBusy while its tree is remade" expect_error DomainBusy PrepareDomain string:vmA string:
+check "the DTB follows once the dump is done" wait_for 30 bash -c "[ \"\$(cat '$T/state/domains/vmA.fingerprint')\" != '$fp_before' ]"
+check "  ... for 2 CPUs" bash -c "dtc -I dtb -O dts '$T/state/domains/vmA.dtb' 2>/dev/null | grep -q 'cpu@1'"
+
 # --- SIGTERM while a probe runs: the child is killed and reaped, the caller answered ---
 echo "probe 20" >"$T/slow"
 : >"$T/slow.log"
