@@ -162,7 +162,7 @@ static int on_stream(sd_event_source *src, int fd, uint32_t revents, void *userd
         return 0;
 }
 
-static int on_exit_(sd_event_source *src, const siginfo_t *si, void *userdata)
+static int on_child_exit(sd_event_source *src, const siginfo_t *si, void *userdata)
 {
         TvChild *c = userdata;
 
@@ -296,7 +296,7 @@ int tv_child_start(sd_event *e, const TvChildSpec *spec, TvChildDoneFn done, voi
         }
         c->in_fd = sv[0];
         sv[0] = -1;
-        r = sd_event_add_child(e, &c->child_src, c->pid, WEXITED, on_exit_, c);
+        r = sd_event_add_child(e, &c->child_src, c->pid, WEXITED, on_child_exit, c);
         if (r >= 0)
                 r = sd_event_add_time_relative(e, &c->timer_src, CLOCK_MONOTONIC,
                                                (uint64_t)spec->timeout_ms * 1000, 1000, on_timeout, c);

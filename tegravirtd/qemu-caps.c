@@ -577,8 +577,11 @@ int tv_qemu_caps_probe(TvQemuCapsCache *c, TvJobSet *jobs, const char *emulator,
         p->cache = c;
         p->timeout_ms = timeout_ms;
         p->path = strdup(emulator ? emulator : "");
-        if (!p->path || path_check(emulator, &p->st, err) < 0) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        if (!p->path) {
+                probe_free(p);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        if (path_check(emulator, &p->st, err) < 0) {
                 probe_free(p);
                 return -1;
         }
