@@ -291,9 +291,8 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                         int r = name ? tv_domain_refresh_dtb(d, domain, on_refreshed, name, &gerr)
                                      : tv_error_set(&gerr, TV_ERR_FAILED, "out of memory");
 
-                        if (r != 1) {
+                        if (r != 1)
                                 on_refreshed(d, r, false, &gerr, name);
-                        }
                 }
         }
         if (*tv_daemon_domain_drift(d, domain))
