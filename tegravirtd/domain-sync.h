@@ -18,3 +18,7 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
 /* Rewrites the domain's DTB for its current machine (xml: the definition libvirt just
  * reported), without redefining the domain: its tegravirt elements are unchanged. */
 int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, const char *xml, TvError *err);
+
+/* Removes every <state-dir>/domains/<domain>.dtb (and .fingerprint) of a domain that has
+ * no assignment left: a renamed, undefined or unassigned domain's leftovers. */
+void tv_domain_dtb_prune(TvDaemon *d);
