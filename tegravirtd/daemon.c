@@ -390,9 +390,17 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 }
         } else if (!info.has_tegravirt) {
                 set_drift(d, domain,
-                          "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain to restore it");
+                          "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain "
+                          "(tegravirtctl repair) to restore it");
         } else {
-                set_drift(d, domain, info.drift);
+                char *text = NULL;
+
+                /* every drift message says how to get out of it */
+                if (info.drift && asprintf(&text, "%s; call RepairDomain (tegravirtctl repair %s) to restore it",
+                                           info.drift, domain) < 0)
+                        text = NULL;
+                set_drift(d, domain, text ? text : info.drift);
+                free(text);
                 /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused */
                 if (tv_domain_dtb_check(d, domain, xml, &err) < 0) {
                         TvError gerr = { 0 };
