@@ -124,10 +124,11 @@ bool ctl_check_device(char *s)
                 const char *rest = s + strlen(TV_DEVICE_PATH_PREFIX) + 1;
                 _cleanup_(freep_) char *name = NULL;
 
-                if (tv_device_token_valid(rest))
-                        name = strdup(rest);
-                else if (sd_bus_path_decode(s, TV_DEVICE_PATH_PREFIX, &name) <= 0)
-                        name = NULL;
+                /* decoded first: '_' is valid in a name, but on the bus it is "_5f" */
+                if (sd_bus_path_decode(s, TV_DEVICE_PATH_PREFIX, &name) <= 0 || !tv_device_token_valid(name)) {
+                        free(name);
+                        name = tv_device_token_valid(rest) ? strdup(rest) : NULL;
+                }
                 /* the name is never longer than the path it came from: replace it in place */
                 if (name && tv_device_token_valid(name)) {
                         memmove(s, name, strlen(name) + 1);
