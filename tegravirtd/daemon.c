@@ -576,7 +576,11 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvEr
                         tv_error_clear(err);
                         free(old);
                         tv_state_compact(&d->state);
+                        if (!domain_has_assignments(d, domain))
+                                set_drift(d, domain, NULL);
                         tv_domain_dtb_prune(d);
+                        fprintf(stderr, SD_NOTICE "%s unassigned from %s, which libvirt no longer knows\n", dev->name,
+                                domain);
                         return 0;
                 }
                 e = tv_state_find(&d->state, dev->name);

@@ -212,6 +212,8 @@ int tv_libvirt_domain_exists(TvLibvirt *lv, const char *domain, TvError *err)
         virDomainPtr dom;
         virErrorPtr e;
 
+        if (!tv_libvirt_enabled(lv))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
         if (connect_lv(lv, err) < 0)
                 return -1;
         dom = virDomainLookupByName(lv->conn, domain);
