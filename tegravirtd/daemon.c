@@ -660,6 +660,27 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
         return r;
 }
 
+/* The record in the definition lists exactly the devices assigned to domain. */
+static bool same_devices(TvDaemon *d, const char *domain, char **listed)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        size_t n, m = 0;
+        bool same = true;
+
+        if (!devs)
+                return true; /* out of memory: no reason to refuse */
+        n = tv_daemon_domain_devices(d, domain, devs);
+        for (; listed && listed[m]; m++) {
+                bool found = false;
+
+                for (size_t i = 0; i < n && !found; i++)
+                        found = strcmp(devs[i]->name, listed[m]) == 0;
+                same &= found;
+        }
+        free(devs);
+        return same && m == n;
+}
+
 /* QEMU must start with what tegravirt wrote for this domain, or with none of it: a definition
  * that lost our -device arguments would run without the devices it was bound for, and one that
  * carries another domain's record would point QEMU at that domain's devices and DTB. */
@@ -680,6 +701,9 @@ static int check_definition(TvDaemon *d, const char *domain, const char *xml, Tv
                 why = foreign_record(d, domain, &info, assigned);
                 if (!info.has_tegravirt)
                         drift = "the definition lost everything tegravirt added (edited by another tool?)";
+                else if (assigned && !same_devices(d, domain, info.devices))
+                        drift = "the definition was written for other devices than the ones assigned (an older "
+                                "copy defined again?)";
                 else
                         drift = info.drift ? info.drift : "";
         }
@@ -800,12 +824,11 @@ void tv_daemon_reconcile(TvDaemon *d)
                 TvError err = { 0 };
                 char *drift = NULL;
                 TvPhase was = e->binding.phase;
+                bool untouched;
 
                 if (!tv_catalog_find(d->catalog, e->device))
                         fprintf(stderr, SD_WARNING "state: %s (%s) is no longer in the catalog; its record is kept\n",
                                 e->device, e->platform_id);
-                bool untouched;
-
                 if (was == TV_PHASE_NONE)
                         continue;
                 untouched = was != TV_PHASE_BOUND && still_as_found(d, e);

@@ -54,6 +54,11 @@ check "tegravirtctl prepare vma (no XML) is refused by the recorded drift" \
 check "tegravirtctl repair vma" ctl repair vma
 check "  ... the vfio-platform args are back" bash -c "virsh -q -c qemu:///system dumpxml --inactive vma | grep -q 'vfio-platform,host=31d0000.serial'"
 check "  ... and the drift is cleared" bash -c "drift_of() { busctl --system get-property org.tegravirt /org/tegravirt/device/uarti org.tegravirt.Device1 DomainDrift; }; drift_of | grep -qx 's \"\"'"
+virsh_ dumpxml --inactive vma | sed "s|<tegravirt:device name=.uarti./>|<tegravirt:device name='uarte'/>|" >"$T/vma.other.xml"
+check "PrepareDomain with a definition recorded for other devices is refused" \
+        expect_error HostNotReady PrepareDomain string:vma "string:$(cat "$T/vma.other.xml")"
+check "  ... saying so, with the repair command" grep -q "other devices than the ones assigned.*tegravirtctl repair vma" <<<"$LAST_ERROR"
+check "  ... and nothing was bound" test "$(binds)" = "$before"
 check "our metadata records the domain's name and UUID" \
         bash -c "virsh -q -c qemu:///system dumpxml --inactive vma | grep -Eq \"<tegravirt:domain [^>]*name=.vma. uuid=.\$(virsh -q -c qemu:///system domuuid vma).\""
 
