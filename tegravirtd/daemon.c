@@ -709,6 +709,10 @@ static int check_definition(TvDaemon *d, const char *domain, const char *xml, Tv
         }
         if (why)
                 r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s", why);
+        else if (assigned && *drift && strstr(drift, "tegravirtctl repair"))
+                r = tv_error_set(err, TV_ERR_HOST_NOT_READY, /* a recorded drift already says what to do */
+                                 "its definition is not what tegravirt wrote, so QEMU would start without the devices "
+                                 "bound for it: %s", drift);
         else if (assigned && *drift)
                 r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                  "its definition is not what tegravirt wrote (%s), so QEMU would start without the "
