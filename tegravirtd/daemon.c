@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
@@ -25,6 +26,33 @@ static int record_state(void *userdata, TvError *err)
         TvDaemon *d = userdata;
 
         return tv_state_save(&d->state, err);
+}
+
+/* The record names a device and the platform id it bound; the catalog must still agree,
+ * or two names (and two domains) would share one physical device. */
+static int check_state_catalog(TvDaemon *d, TvError *err)
+{
+        for (size_t i = 0; i < d->state.n_entries; i++) {
+                const TvStateEntry *e = &d->state.entries[i];
+                const TvCatalogDevice *by_name = tv_catalog_find(d->catalog, e->device);
+                const TvCatalogDevice *by_id = tv_catalog_find(d->catalog, e->platform_id);
+                const char *owner = e->domain ? e->domain : "no domain";
+
+                if (by_name && strcmp(by_name->platform_id, e->platform_id) != 0)
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                            "the catalog moves %s from %s, where the state file records it (for %s, phase %s), "
+                                            "to %s (a file in %s?); restore the catalog entry, start tegravirtd, unassign %s, "
+                                            "then apply the change",
+                                            e->device, e->platform_id, owner, tv_phase_to_string(e->binding.phase),
+                                            by_name->platform_id, d->catalog_dir, e->device);
+                if (by_id && strcmp(by_id->name, e->device) != 0)
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                            "the catalog gives %s, which the state file records as %s (for %s), to device %s "
+                                            "(a file in %s?); restore the catalog entry, start tegravirtd, unassign %s, "
+                                            "then apply the change",
+                                            e->platform_id, e->device, owner, by_id->name, d->catalog_dir, e->device);
+        }
+        return 0;
 }
 
 int tv_daemon_init(TvDaemon *d, TvError *err)
@@ -50,6 +78,8 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot open sysfs root %s or dev root %s: %s",
                                     d->sysfs_root, d->dev_root, strerror(-r));
         if (tv_state_open(&d->state, d->state_dir, err) < 0)
+                return -1;
+        if (check_state_catalog(d, err) < 0)
                 return -1;
         d->state_dir_abs = realpath(d->state_dir, NULL);
         d->libvirt = tv_libvirt_new(d->config.libvirt_uri);
@@ -226,10 +256,24 @@ static bool take_own_define(TvDaemon *d, const char *domain)
         return false;
 }
 
-static bool domain_has_assignments(TvDaemon *d, const char *domain)
+/* The domain is gone: a later DEFINED of the same name is a new domain, not our redefine. */
+static void forget_own_defines(TvDaemon *d, const char *domain)
+{
+        for (TvOwnDefine **pp = &d->own_defines; *pp; pp = &(*pp)->next)
+                if (strcmp((*pp)->domain, domain) == 0) {
+                        TvOwnDefine *x = *pp;
+
+                        *pp = x->next;
+                        free(x->domain);
+                        free(x);
+                        return;
+                }
+}
+
+bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
-                if (d->state.entries[i].domain && strcmp(d->state.entries[i].domain, domain) == 0)
+                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0))
                         return true;
         return false;
 }
@@ -245,6 +289,88 @@ static void on_refreshed(TvDaemon *d, int r, bool running, TvError *err, void *u
         free(domain);
 }
 
+static bool domain_has_assignments(TvDaemon *d, const char *domain)
+{
+        return tv_daemon_domain_assigned(d, domain);
+}
+
+/* The definition of a renamed domain was rewritten for its new name, or could not be. */
+static void on_rename_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        char *domain = userdata;
+
+        (void)running;
+        if (r < 0 && domain) {
+                fprintf(stderr, SD_WARNING "domain %s renamed: %s\n", domain, err->message);
+                set_drift(d, domain, "renamed: the definition still names the old domain's guest device tree; call "
+                                     "RepairDomain (tegravirtctl repair) to rewrite it");
+        }
+        free(domain);
+}
+
+/* The definition of domain carries the record of info->owner_name with the same UUID, and
+ * libvirt no longer knows that name: the domain was renamed (virsh domrename). Its
+ * assignments follow it; the caller rewrites the definition (new DTB path). */
+static bool adopt_rename(TvDaemon *d, const char *domain, const TvDomainInfo *info)
+{
+        const char *old = info->owner_name;
+        TvError err = { 0 };
+        bool moved = false;
+
+        if (!info->has_tegravirt || !old || strcmp(old, domain) == 0 || !info->owner_uuid || !info->uuid ||
+            strcasecmp(info->owner_uuid, info->uuid) != 0 || !domain_has_assignments(d, old) ||
+            domain_has_assignments(d, domain) || tv_libvirt_domain_exists(d->libvirt, old, &err) != 0)
+                return false;
+        for (size_t i = 0; i < d->state.n_entries; i++) {
+                TvStateEntry *e = &d->state.entries[i];
+                char *name;
+
+                if (!e->domain || strcmp(e->domain, old) != 0 || !(name = strdup(domain)))
+                        continue;
+                free(e->domain);
+                e->domain = name;
+                moved = true;
+        }
+        if (moved && tv_state_save(&d->state, &err) < 0) {
+                fprintf(stderr, SD_ERR "domain %s renamed to %s: %s\n", old, domain, err.message);
+                return false;
+        }
+        tv_error_clear(&err);
+        tv_domain_dtb_update(d, old, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
+        set_drift(d, old, NULL);
+        forget_own_defines(d, old);
+        fprintf(stderr, SD_NOTICE "domain %s was renamed to %s: its device assignments follow it\n", old, domain);
+        return moved;
+}
+
+/* Why prepare must refuse a definition tegravirt did not write for this domain; NULL if none. */
+static char *foreign_record(TvDaemon *d, const char *domain, const TvDomainInfo *info, bool assigned)
+{
+        char *msg = NULL;
+
+        if (!info->has_tegravirt)
+                return NULL;
+        if (info->owner_name && (strcmp(info->owner_name, domain) != 0 ||
+                                 (info->owner_uuid && info->uuid && strcasecmp(info->owner_uuid, info->uuid) != 0))) {
+                if (asprintf(&msg,
+                             "the definition of %s carries the tegravirt record of domain %s (UUID %s): it was copied "
+                             "(virt-clone) or renamed while tegravirtd was not watching, and its vfio-platform arguments "
+                             "and <dtb> belong to %s; run 'tegravirtctl repair %s' (it takes the assignments over after a "
+                             "rename and removes the copied elements otherwise)",
+                             domain, info->owner_name, info->owner_uuid ? info->owner_uuid : "unknown",
+                             info->owner_name, domain) < 0)
+                        msg = NULL;
+                return msg;
+        }
+        if (!assigned && asprintf(&msg,
+                                  "domain %s has no device assigned but its definition still carries tegravirt's "
+                                  "vfio-platform arguments and <dtb> (copied from another domain?); run 'tegravirtctl "
+                                  "repair %s' to remove them",
+                                  domain, domain) < 0)
+                msg = NULL;
+        return msg;
+}
+
 void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
 {
         TvDomainInfo info = { 0 };
@@ -252,9 +378,13 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
         char *xml = NULL;
         bool changed = false;
 
-        if (!tv_domain_name_valid(domain) || !domain_has_assignments(d, domain))
+        if (!tv_domain_name_valid(domain))
                 return;
         if (undefined) {
+                forget_own_defines(d, domain);
+                set_drift(d, domain, NULL);
+                if (!domain_has_assignments(d, domain))
+                        return;
                 /* the domain is gone: its assignments go with it, unless a device is still bound */
                 for (size_t i = 0; i < d->state.n_entries; i++) {
                         TvStateEntry *e = &d->state.entries[i];
@@ -270,19 +400,46 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 else if (changed)
                         fprintf(stderr, SD_NOTICE "domain %s undefined: its device assignments were released\n", domain);
                 tv_state_compact(&d->state);
-                set_drift(d, domain, NULL);
+                tv_domain_dtb_prune(d);
                 return;
         }
+        /* consumed first: our redefine after the last unassign has no assignments left to check */
         if (take_own_define(d, domain))
                 return; /* the event of our own redefine: the XML is what we wrote */
+        if (!tv_daemon_domain_assigned(d, NULL))
+                return; /* nothing assigned anywhere: no record of ours can matter */
         if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, &err) < 0 ||
             tv_domain_inspect(xml, strlen(xml), &info, &err) < 0) {
-                fprintf(stderr, SD_WARNING "domain %s redefined, cannot check it: %s\n", domain, err.message);
+                if (domain_has_assignments(d, domain))
+                        fprintf(stderr, SD_WARNING "domain %s redefined, cannot check it: %s\n", domain, err.message);
+        } else if (!domain_has_assignments(d, domain)) {
+                char *why;
+
+                if (adopt_rename(d, domain, &info)) {
+                        char *name = strdup(domain);
+                        bool running = false;
+                        int r = name ? tv_domain_sync(d, domain, on_rename_synced, name, &running, &err)
+                                     : tv_error_set(&err, TV_ERR_FAILED, "out of memory");
+
+                        if (r != 1)
+                                on_rename_synced(d, r, running, &err, name);
+                } else if ((why = foreign_record(d, domain, &info, false))) {
+                        fprintf(stderr, SD_WARNING "domain %s: %s\n", domain, why);
+                        free(why);
+                }
         } else if (!info.has_tegravirt) {
                 set_drift(d, domain,
-                          "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain to restore it");
+                          "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain "
+                          "(tegravirtctl repair) to restore it");
         } else {
-                set_drift(d, domain, info.drift);
+                char *text = NULL;
+
+                /* every drift message says how to get out of it */
+                if (info.drift && asprintf(&text, "%s; call RepairDomain (tegravirtctl repair %s) to restore it",
+                                           info.drift, domain) < 0)
+                        text = NULL;
+                set_drift(d, domain, text ? text : info.drift);
+                free(text);
                 /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused.
                  * An operation waiting for a job re-reads the definition when the job ends. */
                 if (!tv_domain_busy(d, domain) && tv_domain_dtb_check(d, domain, xml, &err) < 0) {
@@ -358,9 +515,25 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
         if (check_not_busy(d, domain, err) < 0)
                 return -1;
+        /* renamed while we were not watching: the assignments follow the definition */
+        if (!domain_has_assignments(d, domain)) {
+                TvDomainInfo info = { 0 };
+                char *xml = NULL;
+
+                if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, err) < 0 ||
+                    tv_domain_inspect(xml, strlen(xml), &info, err) < 0) {
+                        tv_domain_info_clear(&info);
+                        free(xml);
+                        return -1;
+                }
+                adopt_rename(d, domain, &info);
+                tv_domain_info_clear(&info);
+                free(xml);
+        }
         c = op_call_new(domain, NULL, done, userdata);
         if (!c)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        /* with no assignment this removes every element tegravirt added (a clone's copies) */
         r = tv_domain_sync(d, domain, on_repaired, c, &running, err);
         if (r == 1)
                 return 1;
@@ -510,14 +683,28 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
 }
 
 /* The record drops the assignment first; a failed change of the definition puts it back. */
-static int unassign_end(TvDaemon *d, const char *domain, const char *device, const char *platform_id, int r)
+static int unassign_end(TvDaemon *d, const char *domain, const char *device, const char *platform_id, int r,
+                        TvError *err)
 {
         if (r < 0) {
-                TvStateEntry *e = tv_state_ensure(&d->state, device, platform_id);
-                TvError ignored = { 0 };
+                TvStateEntry *e;
+                TvError ignored = { 0 }, lerr = { 0 };
 
+                /* libvirt no longer knows the domain: there is no definition left to edit */
+                if (tv_libvirt_domain_exists(d->libvirt, domain, &lerr) == 0) {
+                        tv_error_clear(err);
+                        tv_state_compact(&d->state);
+                        if (!domain_has_assignments(d, domain))
+                                set_drift(d, domain, NULL);
+                        tv_domain_dtb_prune(d);
+                        fprintf(stderr, SD_NOTICE "%s unassigned from %s, which libvirt no longer knows\n", device,
+                                domain);
+                        return 0;
+                }
+                tv_error_clear(&lerr);
                 /* the definition still carries the device: keep the record true, unless someone
                  * took the device meanwhile (then the definition shows as drift) */
+                e = tv_state_ensure(&d->state, device, platform_id);
                 if (e && !e->domain) {
                         e->domain = strdup(domain);
                         tv_state_save(&d->state, &ignored);
@@ -525,6 +712,15 @@ static int unassign_end(TvDaemon *d, const char *domain, const char *device, con
                         fprintf(stderr, SD_WARNING "%s: unassign from %s failed after it went to %s\n", device,
                                 domain, e->domain);
                 }
+                if (tv_libvirt_ping(d->libvirt, &lerr) < 0) {
+                        /* refused rather than queued: the definition must never outlive the record silently */
+                        tv_error_clear(err);
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                     "libvirt at %s is unreachable, nothing was changed: %s stays assigned to %s and "
+                                     "its definition keeps the device; start libvirtd (or virtqemud) and unassign again",
+                                     tv_libvirt_uri(d->libvirt), device, domain);
+                }
+                tv_error_clear(&lerr);
                 return -1;
         }
         tv_state_compact(&d->state);
@@ -535,7 +731,7 @@ static void on_unassign_synced(TvDaemon *d, int r, bool running, TvError *err, v
 {
         OpCall *c = userdata;
 
-        r = unassign_end(d, c->domain, c->device, c->platform_id, r);
+        r = unassign_end(d, c->domain, c->device, c->platform_id, r, err);
         c->done(d, r, err, c->userdata);
         op_call_free(c);
 }
@@ -577,7 +773,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
         r = tv_domain_sync(d, domain, on_unassign_synced, c, &running, err);
         if (r == 1)
                 return 1;
-        r = unassign_end(d, domain, c->device, c->platform_id, r);
+        r = unassign_end(d, domain, c->device, c->platform_id, r, err);
         op_call_free(c);
         return r;
 }
@@ -640,6 +836,69 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
         return r;
 }
 
+/* The record in the definition lists exactly the devices assigned to domain. */
+static bool same_devices(TvDaemon *d, const char *domain, char **listed)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        size_t n, m = 0;
+        bool same = true;
+
+        if (!devs)
+                return true; /* out of memory: no reason to refuse */
+        n = tv_daemon_domain_devices(d, domain, devs);
+        for (; listed && listed[m]; m++) {
+                bool found = false;
+
+                for (size_t i = 0; i < n && !found; i++)
+                        found = strcmp(devs[i]->name, listed[m]) == 0;
+                same &= found;
+        }
+        free(devs);
+        return same && m == n;
+}
+
+/* QEMU must start with what tegravirt wrote for this domain, or with none of it: a definition
+ * that lost our -device arguments would run without the devices it was bound for, and one that
+ * carries another domain's record would point QEMU at that domain's devices and DTB. */
+static int check_definition(TvDaemon *d, const char *domain, const char *xml, TvError *err)
+{
+        TvDomainInfo info = { 0 };
+        bool assigned = domain_has_assignments(d, domain);
+        const char *drift = tv_daemon_domain_drift(d, domain);
+        char *why = NULL;
+        int r = 0;
+
+        if (!tv_libvirt_enabled(d->libvirt))
+                return 0; /* plain QEMU: the caller's command line is not ours to check */
+        if (xml && *xml) {
+                if (tv_domain_inspect(xml, strlen(xml), &info, err) < 0)
+                        return -1;
+                /* the XML QEMU is about to get is the truth; the recorded drift may predate a fix */
+                why = foreign_record(d, domain, &info, assigned);
+                if (!info.has_tegravirt)
+                        drift = "the definition lost everything tegravirt added (edited by another tool?)";
+                else if (assigned && !same_devices(d, domain, info.devices))
+                        drift = "the definition was written for other devices than the ones assigned (an older "
+                                "copy defined again?)";
+                else
+                        drift = info.drift ? info.drift : "";
+        }
+        if (why)
+                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s", why);
+        else if (assigned && *drift && strstr(drift, "tegravirtctl repair"))
+                r = tv_error_set(err, TV_ERR_HOST_NOT_READY, /* a recorded drift already says what to do */
+                                 "its definition is not what tegravirt wrote, so QEMU would start without the devices "
+                                 "bound for it: %s", drift);
+        else if (assigned && *drift)
+                r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                 "its definition is not what tegravirt wrote (%s), so QEMU would start without the "
+                                 "devices bound for it; run 'tegravirtctl repair %s' (RepairDomain) to restore them",
+                                 drift, domain);
+        free(why);
+        tv_domain_info_clear(&info);
+        return r;
+}
+
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
         TvHostdevItem *items;
@@ -659,6 +918,10 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 if (r != 0)
                         return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                                             "the domain XML describes another domain than %s", domain);
+        }
+        if (check_definition(d, domain, domain_xml, err) < 0) {
+                tv_error_prefix(err, "cannot prepare domain %s", domain);
+                return -1;
         }
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
@@ -719,6 +982,21 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         return r;
 }
 
+/* The device is on the driver and override the record says it had before the step began. */
+static bool still_as_found(TvDaemon *d, const TvStateEntry *e)
+{
+        char *drv = NULL, *ovr = NULL;
+        bool same;
+
+        same = tv_sysfs_get_driver(&d->host, e->platform_id, &drv) == 0 &&
+               tv_sysfs_get_override(&d->host, e->platform_id, &ovr) == 0 &&
+               !drv == !e->binding.orig_driver && (!drv || strcmp(drv, e->binding.orig_driver) == 0) &&
+               !ovr == !e->binding.orig_override && (!ovr || strcmp(ovr, e->binding.orig_override) == 0);
+        free(drv);
+        free(ovr);
+        return same;
+}
+
 void tv_daemon_reconcile(TvDaemon *d)
 {
         for (size_t i = 0; i < d->state.n_entries; i++) {
@@ -727,14 +1005,20 @@ void tv_daemon_reconcile(TvDaemon *d)
                 TvError err = { 0 };
                 char *drift = NULL;
                 TvPhase was = e->binding.phase;
+                bool untouched;
 
                 if (!tv_catalog_find(d->catalog, e->device))
                         fprintf(stderr, SD_WARNING "state: %s (%s) is no longer in the catalog; its record is kept\n",
                                 e->device, e->platform_id);
                 if (was == TV_PHASE_NONE)
                         continue;
+                untouched = was != TV_PHASE_BOUND && still_as_found(d, e);
                 if (tv_hostdev_recover(&d->hostdev, &it, &drift, &err) < 0)
                         fprintf(stderr, SD_ERR "reconcile: %s: %s\n", e->device, err.message);
+                else if (untouched)
+                        fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step: the device was still (or "
+                                "again) as recorded before it, nothing to roll back; record cleared\n",
+                                e->device, tv_phase_to_string(was));
                 else if (was != TV_PHASE_BOUND)
                         fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step rolled back, host driver restored\n",
                                 e->device, tv_phase_to_string(was));
@@ -764,6 +1048,7 @@ void tv_daemon_reconcile(TvDaemon *d)
                         fprintf(stderr, SD_ERR "reconcile: %s\n", err.message);
                 tv_error_clear(&err);
         }
+        tv_domain_dtb_prune(d);
 }
 
 const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev)

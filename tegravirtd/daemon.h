@@ -86,6 +86,9 @@ void tv_daemon_reconcile(TvDaemon *d);
  * addresses follow). out holds at least catalog->n_devices entries. */
 size_t tv_daemon_domain_devices(TvDaemon *d, const char *domain, const TvCatalogDevice **out);
 
+/* Whether any device is assigned to domain (NULL: to any domain). */
+bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain);
+
 /* Resolves a catalog name or platform id, validating it first. */
 const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError *err);
 

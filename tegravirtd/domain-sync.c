@@ -6,11 +6,15 @@
 #include "libvirt-conn.h"
 #include "qemu-caps.h"
 #include "tv-names.h"
+#include "tv-validate.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 char *tv_domain_dtb_path(TvDaemon *d, const char *domain)
 {
@@ -375,4 +379,34 @@ int tv_domain_sync(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *use
         if (!tv_libvirt_enabled(d->libvirt))
                 return 0;
         return op_start(d, domain, false, done, userdata, running, err);
+}
+
+void tv_domain_dtb_prune(TvDaemon *d)
+{
+        char dir[4096];
+        struct dirent *de;
+        DIR *dp;
+        int dfd;
+
+        if (snprintf(dir, sizeof(dir), "%s/domains", d->state_dir_abs) >= (int)sizeof(dir) ||
+            !(dp = opendir(dir)))
+                return;
+        dfd = dirfd(dp);
+        while ((de = readdir(dp))) {
+                char name[256];
+                const char *dot = strrchr(de->d_name, '.');
+
+                /* <domain>.dtb and <domain>.fingerprint (temporary files start with a dot) */
+                if (de->d_name[0] == '.' || !dot || (strcmp(dot, ".dtb") != 0 && strcmp(dot, ".fingerprint") != 0) ||
+                    (size_t)(dot - de->d_name) >= sizeof(name))
+                        continue;
+                memcpy(name, de->d_name, (size_t)(dot - de->d_name));
+                name[dot - de->d_name] = 0;
+                if (!tv_domain_name_valid(name) || tv_daemon_domain_assigned(d, name))
+                        continue;
+                if (unlinkat(dfd, de->d_name, 0) == 0)
+                        fprintf(stderr, SD_INFO "removed %s/%s: no device is assigned to domain %s\n", dir, de->d_name,
+                                name);
+        }
+        closedir(dp);
 }

@@ -30,3 +30,7 @@ int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, TvSyncDoneFn done, vo
 
 /* An operation on domain waits for a job. */
 bool tv_domain_busy(TvDaemon *d, const char *domain);
+
+/* Removes every <state-dir>/domains/<domain>.dtb (and .fingerprint) of a domain that has
+ * no assignment left: a renamed, undefined or unassigned domain's leftovers. */
+void tv_domain_dtb_prune(TvDaemon *d);

@@ -213,8 +213,11 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
                 if (r < 0)
                         break;
         }
+        /* never written by us (replaced atomically, never truncated): say how to start again */
         if (r == 0 && no == 0)
-                r = bad(err, 1, "empty file");
+                r = bad(err, 1, "the file is empty (truncated by hand or by a file system crash); restore it "
+                                "from a backup, or remove it to start with no assignments (devices still on "
+                                "vfio-platform are then reported as foreign and left alone)");
         free(copy);
         if (r < 0) {
                 tv_state_free(&tmp);
