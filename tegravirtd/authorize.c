@@ -19,6 +19,12 @@ typedef struct Pending {
 
 static Pending *pending;
 static char *privileged_group;
+static uid_t caller = (uid_t)-1;
+
+uid_t tv_authorize_caller(void)
+{
+        return caller;
+}
 
 void tv_authorize_set_group(const char *group)
 {
@@ -132,10 +138,13 @@ int tv_authorize(sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t 
         Pending *p;
         int r;
 
+        caller = (uid_t)-1;
         r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
                                               SD_BUS_CREDS_AUGMENT, &creds);
         if (r >= 0)
                 r = sd_bus_creds_get_euid(creds, &uid);
+        if (r >= 0)
+                caller = uid;
         if (r >= 0 && uid == 0) {
                 sd_bus_creds_unref(creds);
                 return 1;

@@ -3,6 +3,7 @@
 #include "authorize.h"
 #include "host-check.h"
 #include "host-overlay.h"
+#include "log.h"
 #include "libvirt-conn.h"
 #include "tv-names.h"
 
@@ -82,7 +83,9 @@ static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TvAuthLevel 
         r = sd_bus_message_read(m, "ss", &a, &b);
         if (r < 0)
                 return r;
+        d->caller = tv_authorize_caller();
         r = op(d, a, b, &err);
+        d->caller = TV_CALLER_DAEMON;
         tv_bus_emit_changes(d);
         if (r < 0)
                 return reply_error(m, &err);
@@ -119,7 +122,9 @@ static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, TvAuthLevel 
         r = sd_bus_message_read(m, "s", &domain);
         if (r < 0)
                 return r;
+        d->caller = tv_authorize_caller();
         r = op(d, domain, &err);
+        d->caller = TV_CALLER_DAEMON;
         tv_bus_emit_changes(d);
         if (r < 0)
                 return reply_error(m, &err);

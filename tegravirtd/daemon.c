@@ -7,6 +7,7 @@
 #include "domain-sync.h"
 #include "domain-xml.h"
 #include "libvirt-conn.h"
+#include "log.h"
 #include "qemu-access.h"
 #include "qemu-caps.h"
 #include "tv-names.h"
@@ -31,6 +32,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         int r;
 
         d->state.dir_fd = -1;
+        d->caller = TV_CALLER_DAEMON;
         d->host.sysfs_fd = d->host.dev_fd = -1;
         if (tv_config_defaults(&d->config) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
@@ -238,6 +240,8 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
 
                         if (!e->domain || strcmp(e->domain, domain) != 0 || e->binding.phase != TV_PHASE_NONE)
                                 continue;
+                        tv_audit(&(TvAudit){ "unassign", domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "the domain was undefined");
                         free(e->domain);
                         e->domain = NULL;
                         changed = true;
@@ -287,6 +291,7 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvError *err)
         if (tv_domain_sync(d, domain, &running, err) < 0)
                 return -1;
         set_drift(d, domain, NULL);
+        tv_audit(&(TvAudit){ "repair", domain, NULL, NULL, d->caller }, "definition re-synced with the record");
         return 0;
 }
 
@@ -313,6 +318,7 @@ void tv_daemon_free(TvDaemon *d)
         d->qemu_caps = NULL;
         free(d->state_dir_abs);
         d->state_dir_abs = NULL;
+        tv_daemon_bpmp_forget(d);
         free(d->bpmp_pid);
         d->bpmp_pid = NULL;
         tv_config_free(&d->config);
@@ -380,9 +386,8 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvErro
                 tv_state_compact(&d->state);
                 return -1;
         }
-        if (running)
-                fprintf(stderr, SD_NOTICE "%s assigned to running domain %s: takes effect at its next start\n",
-                        dev->name, domain);
+        tv_audit(&(TvAudit){ "assign", domain, dev->name, dev->platform_id, d->caller }, "%s",
+                 running ? "the domain runs: takes effect at its next start" : "assigned");
         return 0;
 }
 
@@ -418,6 +423,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvEr
                 tv_state_save(&d->state, &ignored);
                 return -1;
         }
+        tv_audit(&(TvAudit){ "unassign", domain, dev->name, dev->platform_id, d->caller }, "unassigned");
         free(old);
         tv_state_compact(&d->state);
         return 0;
@@ -481,8 +487,31 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
         return r;
 }
 
+/* The items' phases before a prepare or release, so only the devices it changed are audited. */
+static TvPhase *phases_of(const TvHostdevItem *items, size_t n)
+{
+        TvPhase *p = calloc(n ? n : 1, sizeof(*p));
+
+        for (size_t i = 0; p && i < n; i++)
+                p[i] = items[i].binding->phase;
+        return p;
+}
+
+static void audit_items(TvDaemon *d, const char *action, const char *domain, const TvHostdevItem *items,
+                        size_t n, const TvPhase *was, TvPhase now, const char *text)
+{
+        for (size_t i = 0; was && i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
+
+                if (was[i] != now && items[i].binding->phase == now)
+                        tv_audit(&(TvAudit){ action, domain, dev ? dev->name : NULL, items[i].platform_id, d->caller },
+                                 "%s", text);
+        }
+}
+
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
+        TvPhase *was = NULL;
         TvHostdevItem *items;
         size_t n;
         int r;
@@ -508,6 +537,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 r = tv_domain_dtb_check(d, domain, domain_xml, err);
         if (r == 0 && n)
                 r = tv_daemon_bpmp_check(d, domain, err);
+        was = r == 0 && n ? phases_of(items, n) : NULL;
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
         /* the proxy's active set follows the record: widen it now, or undo the prepare */
@@ -523,6 +553,9 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 tv_error_clear(&undo);
                 tv_state_compact(&d->state);
         }
+        if (r == 0)
+                audit_items(d, "prepare", domain, items, n, was, TV_PHASE_BOUND, "bound to vfio-platform");
+        free(was);
         free(items);
         tv_daemon_invalidate_view(d, domain);
         if (r < 0)
@@ -532,6 +565,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
 
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 {
+        TvPhase *was;
         TvHostdevItem *items;
         size_t n;
         int r;
@@ -541,7 +575,10 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         tv_daemon_invalidate_view(d, domain);
+        was = phases_of(items, n);
         r = tv_hostdev_release(&d->hostdev, items, n, err);
+        audit_items(d, "release", domain, items, n, was, TV_PHASE_NONE, "back on its host driver");
+        free(was);
         free(items);
         /* narrow the proxy to what is still running, even after a failed release */
         if (r == 0)
@@ -576,8 +613,11 @@ void tv_daemon_reconcile(TvDaemon *d)
                 if (tv_hostdev_recover(&d->hostdev, &it, &drift, &err) < 0)
                         fprintf(stderr, SD_ERR "reconcile: %s: %s\n", e->device, err.message);
                 else if (was != TV_PHASE_BOUND)
-                        fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step rolled back, host driver restored\n",
-                                e->device, tv_phase_to_string(was));
+                        tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "interrupted %s step rolled back, host driver restored", tv_phase_to_string(was));
+                else if (e->binding.phase == TV_PHASE_NONE)
+                        tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "not on vfio-platform as recorded: recorded host driver restored");
                 else if (!drift)
                         fprintf(stderr, SD_INFO "reconcile: %s: adopted, still bound to vfio-platform for %s\n",
                                 e->device, e->domain ? e->domain : "(no domain)");

@@ -475,6 +475,14 @@ int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const 
         return r < 0 ? r : attr_write(h->sysfs_fd, p, value);
 }
 
+int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags)
+{
+        char p[PATH_MAX];
+        int r = dev_path(p, sizeof(p), pid, attr);
+
+        return r < 0 ? r : open_in_root(h->sysfs_fd, p, flags);
+}
+
 static int param_path(char *p, size_t size, const char *mod, const char *param)
 {
         if (!tv_driver_name_valid(mod) || !tv_driver_name_valid(param))

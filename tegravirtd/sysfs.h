@@ -41,6 +41,9 @@ int tv_sysfs_platform_devices(TvHost *h, char ***pids);
  * a plain name from our own code, never from outside. */
 int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value);
 int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value);
+/* An fd on a device attribute (O_RDONLY/O_RDWR), to read and write it again without
+ * walking the path each time; -errno. Once the attribute is removed the fd gives ENODEV. */
+int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags);
 /* Reads /sys/module/<mod>/parameters/<param> (trailing newline stripped). */
 int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value);
 int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value);
