@@ -20,11 +20,11 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
-static int record_state(void *userdata, TvError *err)
+static int record_state(void *userdata, bool durable, TvError *err)
 {
         TvDaemon *d = userdata;
 
-        return tv_state_save(&d->state, err);
+        return durable ? tv_state_save(&d->state, err) : tv_state_save_nosync(&d->state, err);
 }
 
 int tv_daemon_init(TvDaemon *d, TvError *err)

@@ -283,12 +283,13 @@ int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, T
         return 0;
 }
 
-/* Persists the batch's records; errors go to err when given. */
-static int record(TvHostdev *hd, TvError *err)
+/* Persists the batch's records; errors go to err when given. Only a record written
+ * before a host change needs the fsyncs (see TvRecordFn). */
+static int record(TvHostdev *hd, bool durable, TvError *err)
 {
         TvError ignored = { 0 };
 
-        return hd->record(hd->userdata, err ? err : &ignored);
+        return hd->record(hd->userdata, durable, err ? err : &ignored);
 }
 
 /* Restores every DETACHING/REATTACHING item of the batch to its original driver.
@@ -309,7 +310,7 @@ static void restore_batch(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError
                 }
                 b->phase = TV_PHASE_NONE;
         }
-        record(hd, NULL); /* if this fails, the next start restores again: harmless */
+        record(hd, false, NULL); /* if this fails, the next start restores again: harmless */
         for (size_t i = 0; i < n; i++)
                 if (items[i].binding->phase == TV_PHASE_NONE)
                         tv_binding_reset(items[i].binding);
@@ -392,7 +393,7 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                 forget_plan(items, n);
                 goto fail;
         }
-        if (record(hd, err) < 0) {
+        if (record(hd, true, err) < 0) {
                 tv_error_prefix(err, "cannot record the binding state, host left unchanged");
                 forget_plan(items, n);
                 goto fail;
@@ -428,7 +429,7 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
         for (size_t i = 0; i < n; i++)
                 if (items[i].binding->phase == TV_PHASE_DETACHING)
                         items[i].binding->phase = TV_PHASE_BOUND;
-        if (record(hd, err) < 0) {
+        if (record(hd, false, err) < 0) {
                 /* the record still says "detaching": make the host agree with it */
                 for (size_t i = 0; i < n; i++)
                         if (items[i].binding->phase == TV_PHASE_BOUND && items[i].binding->orig_driver)
@@ -457,7 +458,7 @@ int tv_hostdev_release(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
         }
         if (!any)
                 return 0;
-        if (record(hd, err) < 0) {
+        if (record(hd, true, err) < 0) {
                 for (size_t i = 0; i < n; i++)
                         if (items[i].binding->phase == TV_PHASE_REATTACHING)
                                 items[i].binding->phase = TV_PHASE_BOUND;
@@ -483,7 +484,7 @@ int tv_hostdev_release(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                 if (b->phase == TV_PHASE_BOUND)
                         tv_error_prefix(err, "left bound to vfio-platform, release again to retry");
         }
-        if (record(hd, ret < 0 ? NULL : err) < 0)
+        if (record(hd, false, ret < 0 ? NULL : err) < 0)
                 return -1; /* memory and disk disagree: the next start re-restores */
         for (size_t i = 0; i < n; i++)
                 if (items[i].binding->phase == TV_PHASE_NONE)
@@ -529,7 +530,7 @@ int tv_hostdev_recover(TvHostdev *hd, TvHostdevItem *it, char **drift, TvError *
         if (r < 0)
                 return step_error(err, pid, step, rerr);
         b->phase = TV_PHASE_NONE;
-        if (hd->record(hd->userdata, err) < 0)
+        if (hd->record(hd->userdata, false, err) < 0)
                 return -1;
         tv_binding_reset(b);
         return 0;
