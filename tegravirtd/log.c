@@ -39,7 +39,11 @@ static char held[2];
 static ssize_t plain_write(void *cookie, const char *buf, size_t size)
 {
         FILE *out = cookie;
+        char *kept = malloc(size + sizeof(held));
+        size_t n = 0;
 
+        if (!kept)
+                return -1;
         for (size_t i = 0; i < size; i++) {
                 char c = buf[i];
 
@@ -57,12 +61,18 @@ static ssize_t plain_write(void *cookie, const char *buf, size_t size)
                         prefix_state = 3;
                         continue;
                 }
-                if (prefix_state == 1 || prefix_state == 2)
-                        fwrite(held, 1, (size_t)prefix_state, out); /* not a prefix after all */
-                fputc(c, out);
+                if (prefix_state == 1 || prefix_state == 2) {
+                        /* not a prefix after all */
+                        memcpy(kept + n, held, (size_t)prefix_state);
+                        n += (size_t)prefix_state;
+                }
+                kept[n++] = c;
                 prefix_state = c == '\n' ? 0 : 3;
         }
+        /* one write(2) per line: lines of concurrent writers do not interleave */
+        fwrite(kept, 1, n, out);
         fflush(out);
+        free(kept);
         return (ssize_t)size;
 }
 
