@@ -187,15 +187,12 @@ static int attr_write(int rootfd, const char *path, const char *value)
         return r;
 }
 
-static int attr_read(int rootfd, const char *path, char **out)
+/* Reads an attribute from fd (closed here); trailing newline stripped. */
+static int fd_read_attr(int fd, char **out)
 {
         char *buf;
         ssize_t n;
-        int fd;
 
-        fd = open_in_root(rootfd, path, O_RDONLY);
-        if (fd < 0)
-                return fd;
         buf = malloc(ATTR_MAX + 1);
         if (!buf) {
                 close(fd);
@@ -220,6 +217,13 @@ static int attr_read(int rootfd, const char *path, char **out)
                 buf[n - 1] = 0;
         *out = buf;
         return 0;
+}
+
+static int attr_read(int rootfd, const char *path, char **out)
+{
+        int fd = open_in_root(rootfd, path, O_RDONLY);
+
+        return fd < 0 ? fd : fd_read_attr(fd, out);
 }
 
 /* Reads a symlink inside the root and returns its last component. */
@@ -289,6 +293,80 @@ int tv_sysfs_get_driver(TvHost *h, const char *pid, char **driver)
                 *driver = NULL;
                 return -EBADMSG;
         }
+        return r;
+}
+
+/* The last component of a link in dfd, or NULL (0) when there is no such link. */
+static int link_base_at(int dfd, const char *name, char **out)
+{
+        char target[PATH_MAX];
+        const char *base;
+        ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+
+        *out = NULL;
+        if (n < 0)
+                return errno == ENOENT ? 0 : -errno;
+        target[n] = 0;
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (!*base)
+                return -EBADMSG;
+        *out = strdup(base);
+        return *out ? 0 : -ENOMEM;
+}
+
+void tv_device_info_clear(TvDeviceInfo *info)
+{
+        free(info->driver);
+        free(info->override);
+        *info = (TvDeviceInfo){ .group = -1 };
+}
+
+int tv_sysfs_device_info(TvHost *h, const char *pid, TvDeviceInfo *info)
+{
+        char p[PATH_MAX], *group = NULL, *v = NULL, *end;
+        int dfd, fd, r;
+        long g;
+
+        *info = (TvDeviceInfo){ .group = -1 };
+        r = dev_path(p, sizeof(p), pid, "");
+        if (r < 0)
+                return r;
+        dfd = open_in_root(h->sysfs_fd, p, O_PATH | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd == -ENOENT ? -ENODEV : dfd;
+        /* single names under the device, links read, never followed: nothing outside the root */
+        r = link_base_at(dfd, "driver", &info->driver);
+        if (r == 0 && info->driver && !tv_driver_name_valid(info->driver))
+                r = -EBADMSG;
+        if (r == 0)
+                r = link_base_at(dfd, "iommu_group", &group);
+        if (r == 0 && group) {
+                errno = 0;
+                g = strtol(group, &end, 10);
+                if (errno || *end || end == group || g < 0 || g > 1000000)
+                        r = -EBADMSG;
+                else
+                        info->group = (int)g;
+        }
+        if (r == 0) {
+                fd = openat(dfd, "driver_override", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+                r = fd < 0 ? (errno == ENOENT ? -ENODEV : -errno) : fd_read_attr(fd, &v);
+        }
+        /* kernels print "(null)" or nothing for an unset override */
+        if (r == 0 && *v && strcmp(v, "(null)") != 0) {
+                if (tv_driver_name_valid(v)) {
+                        info->override = v;
+                        v = NULL;
+                } else {
+                        r = -EBADMSG;
+                }
+        }
+        free(v);
+        free(group);
+        close(dfd);
+        if (r < 0)
+                tv_device_info_clear(info);
         return r;
 }
 

@@ -21,6 +21,15 @@ void tv_host_close(TvHost *h);
 
 /* All functions return 0 or -errno. Device ids must pass tv_device_token_valid. */
 bool tv_sysfs_device_exists(TvHost *h, const char *pid);
+/* What the pre-flight checks need of one device, from one walk to its directory. */
+typedef struct TvDeviceInfo {
+        char *driver;           /* NULL when unbound */
+        char *override;         /* NULL when unset */
+        int group;              /* -1 without an IOMMU group */
+} TvDeviceInfo;
+/* -ENODEV when the device is not there; free the strings with tv_device_info_clear. */
+int tv_sysfs_device_info(TvHost *h, const char *pid, TvDeviceInfo *info);
+void tv_device_info_clear(TvDeviceInfo *info);
 /* *driver = NULL when unbound. */
 int tv_sysfs_get_driver(TvHost *h, const char *pid, char **driver);
 /* *override = NULL when unset ("(null)" or empty). */
