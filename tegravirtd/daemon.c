@@ -459,6 +459,7 @@ static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, si
                         .platform_id = e->platform_id,
                         .needs_unsafe_interrupts = d->catalog->devices[c].needs_unsafe_interrupts,
                         .binding = &e->binding,
+                        .group = -1,
                 };
         }
         *out = items;
@@ -485,6 +486,29 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
         r = tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
         free(pids);
         return r;
+}
+
+/* hostdev has just read or verified where the device is: the cached view takes that
+ * instead of sysfs being read again for the change announcements. group < 0: unknown,
+ * the view is read again. */
+static void view_set(TvDaemon *d, const char *pid, const char *driver, int group)
+{
+        const TvCatalogDevice *dev = tv_catalog_find(d->catalog, pid);
+        TvHostView *v;
+        char *copy = NULL;
+
+        if (!dev)
+                return;
+        v = &d->view[dev - d->catalog->devices];
+        if (group < 0 || (driver && !(copy = strdup(driver)))) {
+                v->read_usec = 0;
+                return;
+        }
+        free(v->driver);
+        v->driver = copy;
+        v->present = true;
+        v->group = group;
+        v->read_usec = now_usec();
 }
 
 /* The items' phases before a prepare or release, so only the devices it changed are audited. */
@@ -555,9 +579,10 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         }
         if (r == 0)
                 audit_items(d, "prepare", domain, items, n, was, TV_PHASE_BOUND, "bound to vfio-platform");
+        for (size_t i = 0; i < n; i++)
+                view_set(d, items[i].platform_id, TV_VFIO_DRIVER, r == 0 ? items[i].group : -1);
         free(was);
         free(items);
-        tv_daemon_invalidate_view(d, domain);
         if (r < 0)
                 tv_error_prefix(err, "cannot prepare domain %s", domain);
         return r;
@@ -565,6 +590,8 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
 
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 {
+        bool known = true;
+        char **orig;
         TvPhase *was;
         TvHostdevItem *items;
         size_t n;
@@ -574,10 +601,27 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
                 return -1;
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        tv_daemon_invalidate_view(d, domain);
         was = phases_of(items, n);
+        orig = calloc(n ? n : 1, sizeof(*orig));
+        for (size_t i = 0; orig && i < n; i++)
+                if (items[i].binding->orig_driver && !(orig[i] = strdup(items[i].binding->orig_driver)))
+                        known = false;
+        known = was && orig && known;
         r = tv_hostdev_release(&d->hostdev, items, n, err);
         audit_items(d, "release", domain, items, n, was, TV_PHASE_NONE, "back on its host driver");
+        /* a released device was verified back on its original driver; the group stays */
+        for (size_t i = 0; i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
+                const TvHostView *v = dev ? &d->view[dev - d->catalog->devices] : NULL;
+                bool back = known && was[i] != TV_PHASE_NONE && items[i].binding->phase == TV_PHASE_NONE;
+
+                if (!known || was[i] != TV_PHASE_NONE)
+                        view_set(d, items[i].platform_id, back ? orig[i] : NULL,
+                                 back && v && v->present ? v->group : -1);
+        }
+        for (size_t i = 0; orig && i < n; i++)
+                free(orig[i]);
+        free(orig);
         free(was);
         free(items);
         /* narrow the proxy to what is still running, even after a failed release */

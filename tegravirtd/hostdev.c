@@ -407,7 +407,7 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                         step_error(err, items[i].platform_id, "read driver, override and iommu_group", r);
                         goto fail;
                 }
-                groups[i] = info[i].group;
+                groups[i] = items[i].group = info[i].group;
                 if (check_group(hd, items, n, items[i].platform_id, groups[i], err) < 0)
                         goto fail;
         }

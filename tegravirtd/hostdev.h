@@ -50,6 +50,7 @@ typedef struct TvHostdevItem {
         const char *platform_id;
         bool needs_unsafe_interrupts;
         TvBinding *binding;     /* owned by the caller's state */
+        int group;              /* out: the IOMMU group tv_hostdev_prepare read */
 } TvHostdevItem;
 
 const char *tv_phase_to_string(TvPhase p);
