@@ -54,7 +54,8 @@ static TvBpmpProxy *proxy(TvDaemon *d, bool need, bool verify, TvError *err)
 {
         TvBpmpProxy *p = d->bpmp;
 
-        if (p && (p->pid ? !verify || tv_bpmp_proxy_alive(p) : !need))
+        /* one that cannot narrow may be a proxy whose driver was away: look again */
+        if (p && (p->pid ? p->narrowing && (!verify || tv_bpmp_proxy_alive(p)) : !need))
                 return p;
         tv_daemon_bpmp_forget(d);
         d->bpmp = find_proxy(d, err);

@@ -14,6 +14,8 @@ typedef struct TvHost {
         int dev_fd;
         char *sysfs_root;
         char *dev_root;
+        struct TvDevDir *dev_dirs;      /* device directories walked to once (sysfs.c) */
+        unsigned n_dev_dirs;
 } TvHost;
 
 int tv_host_open(TvHost *h, const char *sysfs_root, const char *dev_root);
