@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 
 static void device_refs(const TvCatalogDevice *dev, TvBpmpKind k, const TvBpmpRef **refs, size_t *n)
 {
@@ -133,8 +132,8 @@ static int sync_once(TvDaemon *d, TvBpmpProxy *p, bool *stale, TvError *err)
         *stale = false;
         if (!p->pid || !p->narrowing) {
                 if (p->pid)
-                        fprintf(stderr, SD_WARNING "the BPMP host proxy %s cannot narrow its allow-list: every guest "
-                                "may use all of its device-tree lists\n", p->pid);
+                        tv_log(LOG_WARNING, "the BPMP host proxy %s cannot narrow its allow-list: every guest "
+                               "may use all of its device-tree lists", p->pid);
                 return 0;
         }
         want = calloc(TV_BPMP_KINDS, sizeof(*want));

@@ -109,11 +109,6 @@ void tv_log_finish(void)
         fflush(stderr);
 }
 
-bool tv_log_to_journal(void)
-{
-        return journal;
-}
-
 void tv_log(int priority, const char *fmt, ...)
 {
         va_list ap;

@@ -22,7 +22,6 @@
 void tv_log_init(void);
 /* Flushes and puts the original stderr back. */
 void tv_log_finish(void);
-bool tv_log_to_journal(void);
 
 /* One message at a syslog priority (LOG_ERR ... LOG_DEBUG); a trailing newline is added. */
 void tv_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
