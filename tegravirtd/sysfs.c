@@ -326,8 +326,9 @@ static int dev_attr_fd(TvHost *h, const char *pid, const char *attr, int flags)
                 fd = openat(dfd, attr, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
                 if (fd >= 0)
                         return fd;
-                if (fresh || errno != ENOENT || dev_dir_alive(dfd))
-                        return -errno;
+                fd = -errno;
+                if (fresh || fd != -ENOENT || dev_dir_alive(dfd))
+                        return fd;
         }
 }
 
