@@ -3,6 +3,7 @@
 #include "authorize.h"
 #include "host-check.h"
 #include "host-overlay.h"
+#include "log.h"
 #include "libvirt-conn.h"
 #include "tv-names.h"
 
@@ -98,6 +99,7 @@ static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TwoArgJobOp 
         r = sd_bus_message_read(m, "ss", &a, &b);
         if (r < 0)
                 return r;
+        d->caller = tv_authorize_caller();
         if (jop) {
                 r = jop(d, a, b, on_op_done, sd_bus_message_ref(m), &err);
                 if (r == 1) {
@@ -108,6 +110,7 @@ static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TwoArgJobOp 
         } else {
                 r = op(d, a, b, &err);
         }
+        d->caller = TV_CALLER_DAEMON;
         tv_bus_emit_changes(d);
         if (r < 0)
                 return reply_error(m, &err);
@@ -146,6 +149,7 @@ static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, OneArgJobOp 
         r = sd_bus_message_read(m, "s", &domain);
         if (r < 0)
                 return r;
+        d->caller = tv_authorize_caller();
         if (jop) {
                 r = jop(d, domain, on_op_done, sd_bus_message_ref(m), &err);
                 if (r == 1) {
@@ -156,6 +160,7 @@ static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, OneArgJobOp 
         } else {
                 r = op(d, domain, &err);
         }
+        d->caller = TV_CALLER_DAEMON;
         tv_bus_emit_changes(d);
         if (r < 0)
                 return reply_error(m, &err);

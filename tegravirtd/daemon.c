@@ -8,6 +8,7 @@
 #include "domain-xml.h"
 #include "job.h"
 #include "libvirt-conn.h"
+#include "log.h"
 #include "qemu-access.h"
 #include "qemu-caps.h"
 #include "tv-names.h"
@@ -21,11 +22,11 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
-static int record_state(void *userdata, TvError *err)
+static int record_state(void *userdata, bool durable, TvError *err)
 {
         TvDaemon *d = userdata;
 
-        return tv_state_save(&d->state, err);
+        return durable ? tv_state_save(&d->state, err) : tv_state_save_nosync(&d->state, err);
 }
 
 /* The record names a device and the platform id it bound; the catalog must still agree,
@@ -60,6 +61,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         int r;
 
         d->state.dir_fd = -1;
+        d->caller = TV_CALLER_DAEMON;
         d->host.sysfs_fd = d->host.dev_fd = -1;
         if (tv_config_defaults(&d->config) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
@@ -391,6 +393,8 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
 
                         if (!e->domain || strcmp(e->domain, domain) != 0 || e->binding.phase != TV_PHASE_NONE)
                                 continue;
+                        tv_audit(&(TvAudit){ "unassign", domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "the domain was undefined");
                         free(e->domain);
                         e->domain = NULL;
                         changed = true;
@@ -461,6 +465,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
 /* A call that waits for a job: what the bus layer gave us, and what to undo. */
 typedef struct OpCall {
         char *domain, *device, *platform_id;
+        uid_t caller; /* the D-Bus caller, for the audit record written when the job ends */
         TvDaemonDoneFn done;
         void *userdata;
 } OpCall;
@@ -475,7 +480,8 @@ static void op_call_free(OpCall *c)
         free(c);
 }
 
-static OpCall *op_call_new(const char *domain, const TvCatalogDevice *dev, TvDaemonDoneFn done, void *userdata)
+static OpCall *op_call_new(TvDaemon *d, const char *domain, const TvCatalogDevice *dev, TvDaemonDoneFn done,
+                           void *userdata)
 {
         OpCall *c = calloc(1, sizeof(*c));
 
@@ -484,6 +490,7 @@ static OpCall *op_call_new(const char *domain, const TvCatalogDevice *dev, TvDae
         c->domain = strdup(domain);
         c->device = dev ? strdup(dev->name) : NULL;
         c->platform_id = dev ? strdup(dev->platform_id) : NULL;
+        c->caller = d->caller;
         c->done = done;
         c->userdata = userdata;
         if (!c->domain || (dev && (!c->device || !c->platform_id))) {
@@ -497,8 +504,10 @@ static void on_repaired(TvDaemon *d, int r, bool running, TvError *err, void *us
 {
         OpCall *c = userdata;
 
-        if (r == 0)
+        if (r == 0) {
                 set_drift(d, c->domain, NULL);
+                tv_audit(&(TvAudit){ "repair", c->domain, NULL, NULL, c->caller }, "definition re-synced with the record");
+        }
         c->done(d, r, err, c->userdata);
         op_call_free(c);
 }
@@ -530,7 +539,7 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
                 tv_domain_info_clear(&info);
                 free(xml);
         }
-        c = op_call_new(domain, NULL, done, userdata);
+        c = op_call_new(d, domain, NULL, done, userdata);
         if (!c)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         /* with no assignment this removes every element tegravirt added (a clone's copies) */
@@ -541,6 +550,7 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
         if (r < 0)
                 return -1;
         set_drift(d, domain, NULL);
+        tv_audit(&(TvAudit){ "repair", domain, NULL, NULL, d->caller }, "definition re-synced with the record");
         return 0;
 }
 
@@ -574,6 +584,7 @@ void tv_daemon_free(TvDaemon *d)
         d->qemu_caps = NULL;
         free(d->state_dir_abs);
         d->state_dir_abs = NULL;
+        tv_daemon_bpmp_forget(d);
         free(d->bpmp_pid);
         d->bpmp_pid = NULL;
         tv_config_free(&d->config);
@@ -598,7 +609,7 @@ const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError
 
 
 /* The assignment is recorded before the definition changes; a failed change takes it back. */
-static int assign_end(TvDaemon *d, const char *domain, const char *device, int r, bool running)
+static int assign_end(TvDaemon *d, const char *domain, const char *device, uid_t caller, int r, bool running)
 {
         TvStateEntry *e = tv_state_find(&d->state, device);
 
@@ -614,9 +625,8 @@ static int assign_end(TvDaemon *d, const char *domain, const char *device, int r
                 tv_state_compact(&d->state);
                 return -1;
         }
-        if (running)
-                fprintf(stderr, SD_NOTICE "%s assigned to running domain %s: takes effect at its next start\n",
-                        device, domain);
+        tv_audit(&(TvAudit){ "assign", domain, device, e ? e->platform_id : NULL, caller }, "%s",
+                 running ? "the domain runs: takes effect at its next start" : "assigned");
         return 0;
 }
 
@@ -624,7 +634,7 @@ static void on_assign_synced(TvDaemon *d, int r, bool running, TvError *err, voi
 {
         OpCall *c = userdata;
 
-        r = assign_end(d, c->domain, c->device, r, running);
+        r = assign_end(d, c->domain, c->device, c->caller, r, running);
         c->done(d, r, err, c->userdata);
         op_call_free(c);
 }
@@ -656,7 +666,7 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "%s (%s) is not on this host's platform bus; enable its node in the host device tree",
                                     dev->name, dev->platform_id);
-        c = op_call_new(domain, dev, done, userdata);
+        c = op_call_new(d, domain, dev, done, userdata);
         if (!c)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         e = tv_state_ensure(&d->state, dev->name, dev->platform_id);
@@ -677,14 +687,14 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
         r = tv_domain_sync(d, domain, on_assign_synced, c, &running, err);
         if (r == 1)
                 return 1;
-        r = assign_end(d, domain, c->device, r, running);
+        r = assign_end(d, domain, c->device, c->caller, r, running);
         op_call_free(c);
         return r;
 }
 
 /* The record drops the assignment first; a failed change of the definition puts it back. */
-static int unassign_end(TvDaemon *d, const char *domain, const char *device, const char *platform_id, int r,
-                        TvError *err)
+static int unassign_end(TvDaemon *d, const char *domain, const char *device, const char *platform_id, uid_t caller,
+                        int r, TvError *err)
 {
         if (r < 0) {
                 TvStateEntry *e;
@@ -697,8 +707,8 @@ static int unassign_end(TvDaemon *d, const char *domain, const char *device, con
                         if (!domain_has_assignments(d, domain))
                                 set_drift(d, domain, NULL);
                         tv_domain_dtb_prune(d);
-                        fprintf(stderr, SD_NOTICE "%s unassigned from %s, which libvirt no longer knows\n", device,
-                                domain);
+                        tv_audit(&(TvAudit){ "unassign", domain, device, platform_id, caller },
+                                 "unassigned from a domain libvirt no longer knows");
                         return 0;
                 }
                 tv_error_clear(&lerr);
@@ -724,6 +734,7 @@ static int unassign_end(TvDaemon *d, const char *domain, const char *device, con
                 return -1;
         }
         tv_state_compact(&d->state);
+        tv_audit(&(TvAudit){ "unassign", domain, device, platform_id, caller }, "unassigned");
         return 0;
 }
 
@@ -731,7 +742,7 @@ static void on_unassign_synced(TvDaemon *d, int r, bool running, TvError *err, v
 {
         OpCall *c = userdata;
 
-        r = unassign_end(d, c->domain, c->device, c->platform_id, r, err);
+        r = unassign_end(d, c->domain, c->device, c->platform_id, c->caller, r, err);
         c->done(d, r, err, c->userdata);
         op_call_free(c);
 }
@@ -759,7 +770,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
                 return tv_error_set(err, TV_ERR_DEVICE_BUSY,
                                     "%s is in use by domain %s (bound to vfio-platform); stop the domain or ReleaseDomain first",
                                     dev->name, domain);
-        c = op_call_new(domain, dev, done, userdata);
+        c = op_call_new(d, domain, dev, done, userdata);
         if (!c)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         old = e->domain;
@@ -773,7 +784,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
         r = tv_domain_sync(d, domain, on_unassign_synced, c, &running, err);
         if (r == 1)
                 return 1;
-        r = unassign_end(d, domain, c->device, c->platform_id, r, err);
+        r = unassign_end(d, domain, c->device, c->platform_id, c->caller, r, err);
         op_call_free(c);
         return r;
 }
@@ -808,6 +819,7 @@ static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, si
                         .platform_id = e->platform_id,
                         .needs_unsafe_interrupts = d->catalog->devices[c].needs_unsafe_interrupts,
                         .binding = &e->binding,
+                        .group = -1,
                 };
         }
         *out = items;
@@ -899,8 +911,54 @@ static int check_definition(TvDaemon *d, const char *domain, const char *xml, Tv
         return r;
 }
 
+/* hostdev has just read or verified where the device is: the cached view takes that
+ * instead of sysfs being read again for the change announcements. group < 0: unknown,
+ * the view is read again. */
+static void view_set(TvDaemon *d, const char *pid, const char *driver, int group)
+{
+        const TvCatalogDevice *dev = tv_catalog_find(d->catalog, pid);
+        TvHostView *v;
+        char *copy = NULL;
+
+        if (!dev)
+                return;
+        v = &d->view[dev - d->catalog->devices];
+        if (group < 0 || (driver && !(copy = strdup(driver)))) {
+                v->read_usec = 0;
+                return;
+        }
+        free(v->driver);
+        v->driver = copy;
+        v->present = true;
+        v->group = group;
+        v->read_usec = now_usec();
+}
+
+/* The items' phases before a prepare or release, so only the devices it changed are audited. */
+static TvPhase *phases_of(const TvHostdevItem *items, size_t n)
+{
+        TvPhase *p = calloc(n ? n : 1, sizeof(*p));
+
+        for (size_t i = 0; p && i < n; i++)
+                p[i] = items[i].binding->phase;
+        return p;
+}
+
+static void audit_items(TvDaemon *d, const char *action, const char *domain, const TvHostdevItem *items,
+                        size_t n, const TvPhase *was, TvPhase now, const char *text)
+{
+        for (size_t i = 0; was && i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
+
+                if (was[i] != now && items[i].binding->phase == now)
+                        tv_audit(&(TvAudit){ action, domain, dev ? dev->name : NULL, items[i].platform_id, d->caller },
+                                 "%s", text);
+        }
+}
+
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
+        TvPhase *was = NULL;
         TvHostdevItem *items;
         size_t n;
         int r;
@@ -931,6 +989,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 r = tv_domain_dtb_check(d, domain, domain_xml, err);
         if (r == 0 && n)
                 r = tv_daemon_bpmp_check(d, domain, err);
+        was = r == 0 && n ? phases_of(items, n) : NULL;
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
         /* the proxy's active set follows the record: widen it now, or undo the prepare */
@@ -946,8 +1005,12 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 tv_error_clear(&undo);
                 tv_state_compact(&d->state);
         }
+        if (r == 0)
+                audit_items(d, "prepare", domain, items, n, was, TV_PHASE_BOUND, "bound to vfio-platform");
+        for (size_t i = 0; i < n; i++)
+                view_set(d, items[i].platform_id, TV_VFIO_DRIVER, r == 0 ? items[i].group : -1);
+        free(was);
         free(items);
-        tv_daemon_invalidate_view(d, domain);
         if (r < 0)
                 tv_error_prefix(err, "cannot prepare domain %s", domain);
         return r;
@@ -955,6 +1018,9 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
 
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 {
+        bool known = true;
+        char **orig;
+        TvPhase *was;
         TvHostdevItem *items;
         size_t n;
         int r;
@@ -963,8 +1029,28 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
                 return -1;
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        tv_daemon_invalidate_view(d, domain);
+        was = phases_of(items, n);
+        orig = calloc(n ? n : 1, sizeof(*orig));
+        for (size_t i = 0; orig && i < n; i++)
+                if (items[i].binding->orig_driver && !(orig[i] = strdup(items[i].binding->orig_driver)))
+                        known = false;
+        known = was && orig && known;
         r = tv_hostdev_release(&d->hostdev, items, n, err);
+        audit_items(d, "release", domain, items, n, was, TV_PHASE_NONE, "back on its host driver");
+        /* a released device was verified back on its original driver; the group stays */
+        for (size_t i = 0; i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
+                const TvHostView *v = dev ? &d->view[dev - d->catalog->devices] : NULL;
+                bool back = known && was[i] != TV_PHASE_NONE && items[i].binding->phase == TV_PHASE_NONE;
+
+                if (!known || was[i] != TV_PHASE_NONE)
+                        view_set(d, items[i].platform_id, back ? orig[i] : NULL,
+                                 back && v && v->present ? v->group : -1);
+        }
+        for (size_t i = 0; orig && i < n; i++)
+                free(orig[i]);
+        free(orig);
+        free(was);
         free(items);
         /* narrow the proxy to what is still running, even after a failed release */
         if (r == 0)
@@ -1020,8 +1106,11 @@ void tv_daemon_reconcile(TvDaemon *d)
                                 "again) as recorded before it, nothing to roll back; record cleared\n",
                                 e->device, tv_phase_to_string(was));
                 else if (was != TV_PHASE_BOUND)
-                        fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step rolled back, host driver restored\n",
-                                e->device, tv_phase_to_string(was));
+                        tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "interrupted %s step rolled back, host driver restored", tv_phase_to_string(was));
+                else if (e->binding.phase == TV_PHASE_NONE)
+                        tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "not on vfio-platform as recorded: recorded host driver restored");
                 else if (!drift)
                         fprintf(stderr, SD_INFO "reconcile: %s: adopted, still bound to vfio-platform for %s\n",
                                 e->device, e->domain ? e->domain : "(no domain)");

@@ -74,6 +74,8 @@ typedef struct TvDaemon {
         TvDomainDrift *drifts;
         struct TvOwnDefine *own_defines;
         char *bpmp_pid;                 /* where the BPMP host proxy was last found */
+        struct TvBpmpProxy *bpmp;       /* the proxy as last found (bpmp-active.c) */
+        uid_t caller;                   /* D-Bus caller of the running operation, for the audit trail */
 } TvDaemon;
 
 /* Loads config, catalog and state and opens the roots. */

@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "libvirt-conn.h"
 #include "libvirt-loop.h"
+#include "log.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
         bool check = false;
         int c, r;
 
+        tv_log_init();
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 's': d.sysfs_root = optarg; break;

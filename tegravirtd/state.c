@@ -257,16 +257,27 @@ int tv_state_open(TvState *s, const char *dir, TvError *err)
         return r;
 }
 
-int tv_state_save(TvState *s, TvError *err)
+static int save(TvState *s, bool durable, TvError *err)
 {
         char *text = tv_state_format(s);
         int r;
 
         if (!text)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        r = tv_write_file_atomic_at(s->dir_fd, TV_STATE_FILE, text, strlen(text), 0600);
+        r = (durable ? tv_write_file_atomic_at : tv_write_file_replace_at)(s->dir_fd, TV_STATE_FILE, text,
+                                                                           strlen(text), 0600);
         free(text);
         if (r < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "cannot write the state file: %s", strerror(-r));
         return 0;
+}
+
+int tv_state_save(TvState *s, TvError *err)
+{
+        return save(s, true, err);
+}
+
+int tv_state_save_nosync(TvState *s, TvError *err)
+{
+        return save(s, false, err);
 }
