@@ -3,6 +3,8 @@
 #include "domain-edit.h"
 #include "domain-sync.h"
 #include "guest-dtb.h"
+#include "libvirt-conn.h"
+#include "qemu-argv.h"
 #include "qemu-caps.h"
 #include "tv-fileio.h"
 #include "tv-names.h"
@@ -89,11 +91,64 @@ out:
         return r;
 }
 
+/* Appends " key=value" to *s (attr values of n, "-" when absent); false on OOM. */
+static bool shape_add(char **s, const char *key, xmlNodePtr n, const char *const *attrs)
+{
+        char *ns = NULL;
+
+        for (const char *const *a = attrs; *a; a++) {
+                char *v = attr_of(n, *a);
+                int r = asprintf(&ns, "%s %s.%s=%s", *s, key, *a, v ? v : "-");
+
+                free(v);
+                free(*s);
+                *s = r < 0 ? NULL : ns;
+                if (!*s)
+                        return false;
+        }
+        return true;
+}
+
+/* What else the domain XML says that shapes QEMU's tree: -smp topology, ACPI, IOMMUs, NUMA. */
+static char *machine_shape(xmlNodePtr root, xmlNodePtr cpu, xmlNodePtr vcpu)
+{
+        static const char *const topo[] = { "sockets", "dies", "clusters", "cores", "threads", NULL };
+        static const char *const current[] = { "current", NULL };
+        static const char *const model[] = { "model", NULL };
+        static const char *const cell[] = { "id", "cpus", "memory", "unit", NULL };
+        char *s = strdup(child(child(root, "features"), "acpi") ? "acpi" : "no-acpi");
+        bool ok = s && shape_add(&s, "topology", child(cpu, "topology"), topo) && shape_add(&s, "vcpu", vcpu, current);
+
+        for (xmlNodePtr n = child(root, "devices") ? child(root, "devices")->children : NULL; ok && n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "iommu") == 0)
+                        ok = shape_add(&s, "iommu", n, model);
+        for (xmlNodePtr n = child(cpu, "numa") ? child(cpu, "numa")->children : NULL; ok && n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "cell") == 0)
+                        ok = shape_add(&s, "cell", n, cell);
+        if (!ok) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+/* "virt" or a versioned "virt-7.2": the machine whose tree guest-dtb.c patches */
+static bool virt_machine(const char *t)
+{
+        if (!t || strncmp(t, "virt", 4) != 0)
+                return false;
+        if (!t[4])
+                return true;
+        if (t[4] != '-' || !t[5])
+                return false;
+        return strspn(t + 5, "0123456789.") == strlen(t + 5);
+}
+
 int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
 {
         xmlDocPtr doc = NULL;
         xmlNodePtr root, os, type, cpu, vcpu, gic;
-        char *mode = NULL, *vtext = NULL, *dtype = NULL;
+        char *mode = NULL, *vtext = NULL, *dtype = NULL, *arch = NULL;
         int r = -1;
 
         memset(m, 0, sizeof(*m));
@@ -107,6 +162,7 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         gic = child(child(root, "features"), "gic");
         m->emulator = text_of(child(child(root, "devices"), "emulator"));
         m->machine = attr_of(type, "machine");
+        arch = attr_of(type, "arch");
         dtype = attr_of(root, "type");
         m->accel = strdup(dtype && strcmp(dtype, "kvm") == 0 ? "kvm" : "tcg");
         mode = attr_of(cpu, "mode");
@@ -117,9 +173,21 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         if (!m->cpu)
                 m->cpu = strdup(strcmp(m->accel, "kvm") == 0 ? "host" : "max");
         m->gic = attr_of(gic, "version");
+        m->shape = machine_shape(root, cpu, vcpu);
         vtext = text_of(vcpu);
         m->vcpus = vtext ? (unsigned)strtoul(vtext, NULL, 10) : 1;
-        if (!m->emulator || m->emulator[0] != '/')
+        if (!m->shape)
+                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        else if (!arch || strcmp(arch, "aarch64") != 0)
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "the domain's architecture is '%.32s'; tegravirt passes devices to aarch64 guests only",
+                             arch ? arch : "(none)");
+        else if (!virt_machine(m->machine))
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "the domain's machine type '%.64s' is not QEMU's 'virt' machine, the only one whose device "
+                             "tree tegravirt can extend; use <type arch='aarch64' machine='virt'>",
+                             m->machine ? m->machine : "");
+        else if (!m->emulator || m->emulator[0] != '/')
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML names no absolute <emulator>");
         else if (!qemu_token_ok(m->machine) || !qemu_token_ok(m->cpu) || (m->gic && !qemu_token_ok(m->gic)))
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
@@ -133,6 +201,7 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         free(mode);
         free(vtext);
         free(dtype);
+        free(arch);
         xmlFreeDoc(doc);
         if (r < 0)
                 tv_machine_clear(m);
@@ -146,6 +215,7 @@ void tv_machine_clear(TvMachine *m)
         free(m->accel);
         free(m->cpu);
         free(m->gic);
+        free(m->shape);
         memset(m, 0, sizeof(*m));
 }
 
@@ -173,6 +243,7 @@ int tv_machine_fingerprint(const TvMachine *m, uint64_t *fp, TvError *err)
         h = fnv1a(h, m->accel);
         h = fnv1a(h, m->cpu);
         h = fnv1a(h, m->gic ? m->gic : "-");
+        h = fnv1a(h, m->shape);
         *fp = fnv1a(h, num);
         return 0;
 }
@@ -184,47 +255,100 @@ static int ensure_dir(const char *path, TvError *err)
         return 0;
 }
 
-/* QEMU's virt tree for this machine, from the cache or a fresh dumpdtb. */
-static int base_tree(TvDaemon *d, const TvMachine *m, uint64_t fp, char **blob, size_t *len, TvError *err)
+/* The dumpdtb options for the domain: what libvirt would run for xml, filtered (qemu-argv.c). */
+static int dump_args(TvDaemon *d, const TvMachine *m, const char *xml, TvDumpArgs *da, TvError *err)
 {
-        char dir[4096], path[4200], tmp[4300], machine_opt[4500], smp[16], mem[32];
-        const char *args[14];
-        size_t n = 0;
-        int dfd, r;
+        char *native = NULL;
+        int r;
 
-        if (snprintf(dir, sizeof(dir), "%s/bases", d->state_dir_abs) >= (int)sizeof(dir) ||
-            snprintf(path, sizeof(path), "%s/%016" PRIx64 ".dtb", dir, fp) >= (int)sizeof(path))
-                return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
-        if (ensure_dir(dir, err) < 0)
+        if (!tv_libvirt_enabled(d->libvirt))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "the guest device tree follows libvirt's QEMU command line, and LibvirtUri= is empty");
+        if (tv_libvirt_qemu_argv(d->libvirt, xml, &native, err) < 0)
                 return -1;
-        if (tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len) == 0)
-                return 0;
+        r = tv_qemu_dump_args(native, da, err);
+        free(native);
+        if (r < 0)
+                return -1;
+        if (strcmp(da->emulator, m->emulator) != 0) {
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "libvirt would run %s, not the domain's <emulator> %s",
+                             da->emulator, m->emulator);
+                tv_dump_args_clear(da);
+                return -1;
+        }
+        if (da->n + 6 > TV_QEMU_RUN_MAX_ARGS) {
+                tv_dump_args_clear(da);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                    "the domain's QEMU command line has more machine options than tegravirt passes on");
+        }
+        return 0;
+}
+
+/* The cache key of a base tree: the emulator binary and the exact dump options. */
+static int dump_key(const TvDumpArgs *da, uint64_t *key, TvError *err)
+{
+        char num[96];
+        struct stat st;
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        if (stat(da->emulator, &st) < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "emulator %s: %s", da->emulator, strerror(errno));
+        snprintf(num, sizeof(num), "%ju|%ju|%lld.%ld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        h = fnv1a(h, da->emulator);
+        for (size_t i = 0; i < da->n; i++)
+                h = fnv1a(h, da->args[i]);
+        *key = fnv1a(h, num);
+        return 0;
+}
+
+/* QEMU's virt tree for this domain, from the cache or a fresh dumpdtb. */
+static int base_tree(TvDaemon *d, const TvMachine *m, const char *xml, char **blob, size_t *len, TvError *err)
+{
+        char dir[4096], path[4200], tmp[4300], dump_opt[4400];
+        const char *args[TV_QEMU_RUN_MAX_ARGS + 1];
+        TvDumpArgs da;
+        uint64_t key = 0;
+        size_t n = 0;
+        int dfd, r = -1;
+
+        if (dump_args(d, m, xml, &da, err) < 0)
+                return -1;
+        if (dump_key(&da, &key, err) < 0)
+                goto out;
+        if (snprintf(dir, sizeof(dir), "%s/bases", d->state_dir_abs) >= (int)sizeof(dir) ||
+            snprintf(path, sizeof(path), "%s/%016" PRIx64 ".dtb", dir, key) >= (int)sizeof(path)) {
+                tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
+                goto out;
+        }
+        if (ensure_dir(dir, err) < 0)
+                goto out;
+        if (tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len) == 0) {
+                r = 0;
+                goto out;
+        }
         if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
-            snprintf(machine_opt, sizeof(machine_opt), "%s,dumpdtb=%s%s%s", m->machine, tmp,
-                     m->gic ? ",gic-version=" : "", m->gic ? m->gic : "") >= (int)sizeof(machine_opt))
-                return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
-        snprintf(smp, sizeof(smp), "%u", m->vcpus);
-        snprintf(mem, sizeof(mem), "%lluM", m->mem_mib);
+            snprintf(dump_opt, sizeof(dump_opt), "dumpdtb=%s", tmp) >= (int)sizeof(dump_opt)) {
+                tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
+                goto out;
+        }
+        for (size_t i = 0; i < da.n; i++)
+                args[n++] = da.args[i];
+        /* QEMU merges -machine options: the dump path joins the domain's machine */
         args[n++] = "-machine";
-        args[n++] = machine_opt;
-        args[n++] = "-accel";
-        args[n++] = m->accel;
-        args[n++] = "-cpu";
-        args[n++] = m->cpu;
-        args[n++] = "-smp";
-        args[n++] = smp;
-        args[n++] = "-m";
-        args[n++] = mem;
+        args[n++] = dump_opt;
         args[n++] = "-nodefaults";
         args[n++] = "-nographic";
         args[n] = NULL;
         if (tv_qemu_run(m->emulator, args, "dumpdtb", DUMPDTB_TIMEOUT_MS, err) < 0) {
                 tv_error_prefix(err, "cannot dump the base device tree of machine %s", m->machine);
-                return -1;
+                unlink(tmp);
+                goto out;
         }
         if (rename(tmp, path) < 0) {
                 unlink(tmp);
-                return tv_error_set(err, TV_ERR_FAILED, "%s did not write a device tree", m->emulator);
+                tv_error_set(err, TV_ERR_FAILED, "%s did not write a device tree", m->emulator);
+                goto out;
         }
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
@@ -233,8 +357,10 @@ static int base_tree(TvDaemon *d, const TvMachine *m, uint64_t fp, char **blob, 
         }
         r = tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len);
         if (r < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "cannot read %s: %s", path, strerror(-r));
-        return 0;
+                tv_error_set(err, TV_ERR_FAILED, "cannot read %s: %s", path, strerror(-r));
+out:
+        tv_dump_args_clear(&da);
+        return r < 0 ? -1 : 0;
 }
 
 static int write_at_domains(TvDaemon *d, const char *name, const void *data, size_t len, TvError *err)
@@ -276,7 +402,7 @@ int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const
         }
         if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
                 return -1;
-        if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_tree(d, &m, fp, &base, &base_len, err) < 0 ||
+        if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_tree(d, &m, xml, &base, &base_len, err) < 0 ||
             tv_guest_dtb_build(base, base_len, devs, n, bpmp_base, &out, &out_len, err) < 0)
                 goto out;
         snprintf(name, sizeof(name), "%s.dtb", domain);

@@ -18,8 +18,12 @@ typedef struct TvMachine {
         unsigned vcpus;
         unsigned long long mem_mib;
         char *gic;              /* features/gic@version or NULL */
+        char *shape;            /* the rest that shapes the tree: CPU topology, current vCPUs, ACPI,
+                                 * IOMMU model, NUMA cells (for the fingerprint) */
 } TvMachine;
 
+/* Refuses at once, by name, what is not an aarch64 'virt' guest (QEMU would never finish
+ * a dumpdtb of some other machines). */
 int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err);
 void tv_machine_clear(TvMachine *m);
 /* Also covers the emulator binary (inode, mtime): an upgrade makes the DTB stale. */

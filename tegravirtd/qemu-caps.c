@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -291,11 +292,11 @@ static void snippet(const char *s, size_t len, char *buf, size_t size)
  * Collects stdout up to OUTPUT_CAP. After timeout_ms the whole group is SIGKILLed; the
  * child is always reaped. 0 only for exit status 0; else -1 with err naming `what`.
  */
-static int run_capture(const char *path, const char *const *args, const char *what, const char *input,
-                       unsigned timeout_ms, char **out, size_t *out_len, TvError *err)
+static int run_capture_err(const char *path, const char *const *args, const char *what, const char *input,
+                           int errfd, unsigned timeout_ms, char **out, size_t *out_len, TvError *err)
 {
         static char *const envp[] = { (char *)"LC_ALL=C", NULL };
-        char *argv[16];
+        char *argv[TV_QEMU_RUN_MAX_ARGS + 2];
         size_t n_args = 0, len = 0, cap = 0;
         char *buf = NULL;
         int nullfd = -1, outp[2] = { -1, -1 }, sv[2] = { -1, -1 };
@@ -344,7 +345,7 @@ static int run_capture(const char *path, const char *const *args, const char *wh
         sigfillset(&all);
         r = posix_spawn_file_actions_adddup2(&fa, input ? sv[1] : nullfd, 0);
         r = r ?: posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-        r = r ?: posix_spawn_file_actions_adddup2(&fa, nullfd, 2);
+        r = r ?: posix_spawn_file_actions_adddup2(&fa, errfd >= 0 ? errfd : nullfd, 2);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
         /* the daemon's own fds, even ones opened without O_CLOEXEC by a library */
         r = r ?: posix_spawn_file_actions_addclosefrom_np(&fa, 3);
@@ -501,6 +502,12 @@ sys_fail:
         close_fd(&sv[0]);
         close_fd(&sv[1]);
         return tv_error_set(err, TV_ERR_FAILED, "cannot set up pipes to run %s: %s", path, strerror(r));
+}
+
+static int run_capture(const char *path, const char *const *args, const char *what, const char *input,
+                       unsigned timeout_ms, char **out, size_t *out_len, TvError *err)
+{
+        return run_capture_err(path, args, what, input, -1, timeout_ms, out, out_len, err);
 }
 
 /* ---- probing ---- */
@@ -715,14 +722,53 @@ int tv_qemu_caps_get(TvQemuCapsCache *c, const char *emulator, const TvQemuCaps 
         return tv_qemu_caps_get_timeout(c, emulator, TV_QEMU_PROBE_TIMEOUT_MS, out, err);
 }
 
+/* QEMU's own reason, from what it wrote to stderr: its first error line, without the
+ * "<binary>: " prefix, printable ASCII only. */
+static void qemu_reason(int fd, char *buf, size_t size)
+{
+        char raw[1024], *line = raw, *p;
+        ssize_t n = pread(fd, raw, sizeof(raw) - 1, 0);
+        size_t k = 0;
+
+        buf[0] = 0;
+        if (n <= 0)
+                return;
+        raw[n] = 0;
+        /* skip warnings: the error is the last line QEMU printed */
+        for (p = raw; (p = strchr(p, '\n')) && p[1]; p++)
+                line = p + 1;
+        if ((p = strstr(line, ": ")) && memchr(line, ' ', (size_t)(p - line)) == NULL &&
+            memmem(line, (size_t)(p - line), "qemu", 4))
+                line = p + 2;
+        for (; *line && *line != '\n' && k + 1 < size; line++)
+                buf[k++] = (*line >= 0x20 && *line < 0x7f) ? *line : '?';
+        buf[k] = 0;
+}
+
 int tv_qemu_run(const char *emulator, const char *const *args, const char *what, unsigned timeout_ms,
                 TvError *err)
 {
-        char *out = NULL;
+        TvError run = { 0 };
+        char *out = NULL, reason[300];
         size_t len = 0;
-        int r = run_capture(emulator, args, what, NULL, timeout_ms, &out, &len, err);
+        int errfd = memfd_create("qemu-stderr", MFD_CLOEXEC), r;
 
+        r = run_capture_err(emulator, args, what, NULL, errfd, timeout_ms, &out, &len, &run);
         free(out);
+        if (r < 0) {
+                reason[0] = 0;
+                if (errfd >= 0 && strstr(run.message, "exited with status"))
+                        qemu_reason(errfd, reason, sizeof(reason));
+                if (!reason[0])
+                        tv_error_set(err, run.name, "%s", run.message);
+                else if (strstr(reason, "KVM") || strstr(reason, "kvm") || strstr(reason, "/dev/"))
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY, "QEMU (%s) failed: %s", emulator, reason);
+                else    /* QEMU refused the options the domain's definition makes */
+                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "QEMU (%s) refused the domain's machine: %s",
+                                     emulator, reason);
+        }
+        if (errfd >= 0)
+                close(errfd);
         return r;
 }
 

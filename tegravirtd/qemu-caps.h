@@ -81,7 +81,11 @@ int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned 
                              const TvQemuCaps **out, TvError *err);
 unsigned tv_qemu_caps_cache_probe_count(const TvQemuCapsCache *c);
 
-/* Runs emulator with args (at most 14) the way probes do: no shell, LC_ALL=C only, stdin
- * /dev/null, output discarded, killed after timeout_ms. For dumpdtb. */
+/* Runs emulator with args (at most TV_QEMU_RUN_MAX_ARGS) the way probes do: no shell, LC_ALL=C
+ * only, stdin /dev/null, stdout discarded, killed after timeout_ms. For dumpdtb. When QEMU
+ * exits non-zero, its own reason (the last line of its stderr) is passed on: as
+ * TV_ERR_INVALID_ARGUMENT (the options, i.e. the domain's configuration, are wrong) unless it
+ * is about KVM or a device node (TV_ERR_HOST_NOT_READY). */
+#define TV_QEMU_RUN_MAX_ARGS 62
 int tv_qemu_run(const char *emulator, const char *const *args, const char *what, unsigned timeout_ms,
                 TvError *err);
