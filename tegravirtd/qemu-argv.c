@@ -409,8 +409,28 @@ out:
         return r;
 }
 
-/* memory-backend-ram objects (the RAM of NUMA nodes); other objects are dropped. */
-static int keep_object(const char *val, Vec *out, TvError *err)
+/* Does a -numa option of the command line take its memory from object id? */
+static bool numa_uses(char *const *w, size_t n, const char *id)
+{
+        size_t il = strlen(id);
+
+        for (size_t i = 0; i + 1 < n; i++) {
+                const char *p = w[i + 1];
+
+                if (strcmp(w[i], "-numa") != 0 && strcmp(w[i], "--numa") != 0)
+                        continue;
+                while ((p = strstr(p, "memdev="))) {
+                        p += 7;
+                        if (strncmp(p, id, il) == 0 && (p[il] == ',' || !p[il]))
+                                return true;
+                }
+        }
+        return false;
+}
+
+/* memory-backend-ram objects that NUMA nodes take their RAM from; other objects (the
+ * machine's own RAM backend among them: -m gives the same RAM) are dropped. */
+static int keep_object(const char *val, char *const *w, size_t nw, Vec *out, TvError *err)
 {
         Props ps = { 0 };
         const char *type, *id, *size;
@@ -422,10 +442,10 @@ static int keep_object(const char *val, Vec *out, TvError *err)
                 return 0;       /* not a RAM backend libvirt writes: nothing of the tree */
         }
         type = props_type(&ps, "qom-type");
-        if (type && strcmp(type, "memory-backend-ram") == 0) {
-                id = prop(&ps, "id");
+        id = prop(&ps, "id");
+        if (type && strcmp(type, "memory-backend-ram") == 0 && id && numa_uses(w, nw, id)) {
                 size = prop(&ps, "size");
-                if (!id || !size || !chars_ok(id, "-_.") || !chars_ok(size, ""))
+                if (!size || !chars_ok(id, "-_.") || !chars_ok(size, ""))
                         r = bad(err, "-object", val, "is a RAM backend without a plain id and size");
                 else if (asprintf(&s, "memory-backend-ram,id=%s,size=%s", id, size) < 0)
                         out->oom = true;
@@ -550,7 +570,7 @@ int tv_qemu_dump_args(const char *native, TvDumpArgs *out, TvError *err)
                         vec_add(&v, w[i - 1][1] == '-' ? w[i - 1] + 1 : w[i - 1]);
                         vec_add(&v, val);
                 } else if (strcmp(o, "object") == 0) {
-                        if (keep_object(val, &v, err) < 0)
+                        if (keep_object(val, w, n, &v, err) < 0)
                                 goto out;
                 } else if (strcmp(o, "device") == 0) {
                         if (keep_device(val, &v, err) < 0)
