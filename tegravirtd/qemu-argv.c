@@ -383,12 +383,12 @@ static int keep_machine(const char *val, Vec *out, bool *typed, TvError *err)
 
                 if (!p->key || strcmp(p->key, "type") == 0)
                         continue;
+                if (machine_prop_dropped(p->key))
+                        continue;
                 if (!chars_ok(p->key, "-_.") || !chars_ok(p->value, "-_.")) {
                         bad(err, "-machine", val, "has a property with characters tegravirt does not pass on");
                         goto out;
                 }
-                if (machine_prop_dropped(p->key))
-                        continue;
                 kept.p[kept.n++] = (Prop){ p->key, p->value };
         }
         joined = join_props(&kept, type);
