@@ -1308,7 +1308,9 @@ static int apply_no_acpi(xmlNodePtr root, Record *rec)
                 return 0;
         for (xmlNodePtr n = first_el(features); n != acpi; n = n->next)
                 pos += n->type == XML_ELEMENT_NODE;
-        remove_node(acpi);
+        /* all of them (libvirt allows one; a second would keep ACPI on) */
+        for (; acpi; acpi = child_el(features, "acpi", NULL))
+                remove_node(acpi);
         rec->has_acpi = true;
         rec->acpi_position = pos;
         return 0;
