@@ -440,8 +440,9 @@ int tv_domain_dtb_check(TvDaemon *d, const char *domain, const char *xml, TvErro
         if (r < 0 || strcmp(stored, want) != 0) {
                 free(stored);
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
-                                    "the guest device tree of %s was made for another machine (vCPUs, memory, machine type, "
-                                    "GIC or emulator changed) or is missing; run 'busctl call org.tegravirt /org/tegravirt "
+                                    "the guest device tree of %s was made for another machine (vCPUs, CPU topology, memory, "
+                                    "machine type, GIC, ACPI, IOMMU or emulator changed, or tegravirt was upgraded) or "
+                                    "is missing; run 'busctl call org.tegravirt /org/tegravirt "
                                     "org.tegravirt.Manager1 RepairDomain s %s' to regenerate it",
                                     domain, domain);
         }
