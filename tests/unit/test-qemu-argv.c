@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "domain-dtb.h"
 #include "qemu-argv.h"
 #include "tv-names.h"
 
@@ -145,6 +146,73 @@ static void fixture(const char *name, const char *want, const char *in_tree)
         free(text);
 }
 
+/* A domain XML of the given arch/machine and extra elements, for tv_machine_from_xml(). */
+static char *domain(const char *arch, const char *machine, const char *features, const char *cpu, const char *devs)
+{
+        char *x = NULL;
+
+        if (asprintf(&x,
+                     "<domain type='qemu'><name>m</name><memory unit='KiB'>131072</memory><vcpu>2</vcpu>"
+                     "<os><type arch='%s' machine='%s'>hvm</type></os><features>%s</features>%s"
+                     "<devices><emulator>/bin/sh</emulator>%s</devices></domain>",
+                     arch, machine, features, cpu, devs) < 0)
+                return NULL;
+        return x;
+}
+
+static int fingerprint(const char *xml, uint64_t *fp)
+{
+        TvMachine m;
+        TvError err = { 0 };
+        int r;
+
+        if (tv_machine_from_xml(xml, strlen(xml), &m, &err) < 0)
+                return -1;
+        r = tv_machine_fingerprint(&m, fp, &err);
+        tv_machine_clear(&m);
+        return r;
+}
+
+static void test_machine(void)
+{
+        static const char topo[] = "<cpu mode='custom'><model>cortex-a57</model>"
+                                   "<topology sockets='1' dies='1' cores='2' threads='1'/></cpu>";
+        char *base = domain("aarch64", "virt-7.2", "<acpi/>", "", ""), *x;
+        uint64_t fp0 = 0, fp;
+        TvMachine m;
+        TvError err = { 0 };
+
+        CHECK(base && fingerprint(base, &fp0) == 0, "an aarch64 virt-7.2 domain is accepted");
+        x = domain("armv7l", "virt", "", "", "");
+        CHECK(x && tv_machine_from_xml(x, strlen(x), &m, &err) < 0 && !strcmp(err.name, TV_ERR_INVALID_ARGUMENT) &&
+                      strstr(err.message, "architecture is 'armv7l'"),
+              "an armv7l domain is refused by name");
+        free(x);
+        tv_error_clear(&err);
+        x = domain("aarch64", "vexpress-a9", "", "", "");
+        CHECK(x && tv_machine_from_xml(x, strlen(x), &m, &err) < 0 && strstr(err.message, "'vexpress-a9' is not"),
+              "a vexpress-a9 domain is refused by name (QEMU's dumpdtb of it never finishes)");
+        free(x);
+        tv_error_clear(&err);
+        x = domain("aarch64", "virtual", "", "", "");
+        CHECK(x && tv_machine_from_xml(x, strlen(x), &m, &err) < 0, "machine 'virtual' is not virt");
+        free(x);
+        /* what changes QEMU's tree changes the fingerprint the prepare check compares */
+        x = domain("aarch64", "virt-7.2", "<acpi/>", topo, "");
+        CHECK(x && fingerprint(x, &fp) == 0 && fp != fp0, "a CPU topology changes the fingerprint");
+        free(x);
+        x = domain("aarch64", "virt-7.2", "", "", "");
+        CHECK(x && fingerprint(x, &fp) == 0 && fp != fp0, "ACPI on/off changes the fingerprint");
+        free(x);
+        x = domain("aarch64", "virt-7.2", "<acpi/>", "", "<iommu model='smmuv3'/>");
+        CHECK(x && fingerprint(x, &fp) == 0 && fp != fp0, "an IOMMU changes the fingerprint");
+        free(x);
+        x = domain("aarch64", "virt-7.2", "<acpi/>", "", "<serial type='pty'/>");
+        CHECK(x && fingerprint(x, &fp) == 0 && fp == fp0, "a serial port does not");
+        free(x);
+        free(base);
+}
+
 int main(int argc, char **argv)
 {
         static const struct {
@@ -182,6 +250,8 @@ int main(int argc, char **argv)
         qemu = argc > 2 && access(argv[2], X_OK) == 0 ? argv[2] : NULL;
         if (!qemu)
                 printf("# no QEMU: the kept options are not run\n");
+
+        test_machine();
 
         /* what libvirt 9.0 printed for virt-install-like domains */
         fixture("uefi-smmuv3-gic2",
