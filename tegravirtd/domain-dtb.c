@@ -132,18 +132,6 @@ static char *machine_shape(xmlNodePtr root, xmlNodePtr cpu, xmlNodePtr vcpu)
         return s;
 }
 
-/* "virt" or a versioned "virt-7.2": the machine whose tree guest-dtb.c patches */
-static bool virt_machine(const char *t)
-{
-        if (!t || strncmp(t, "virt", 4) != 0)
-                return false;
-        if (!t[4])
-                return true;
-        if (t[4] != '-' || !t[5])
-                return false;
-        return strspn(t + 5, "0123456789.") == strlen(t + 5);
-}
-
 int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
 {
         xmlDocPtr doc = NULL;
@@ -182,7 +170,7 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                              "the domain's architecture is '%.32s'; tegravirt passes devices to aarch64 guests only",
                              arch ? arch : "(none)");
-        else if (!virt_machine(m->machine))
+        else if (!tv_qemu_virt_machine(m->machine))
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                              "the domain's machine type '%.64s' is not QEMU's 'virt' machine, the only one whose device "
                              "tree tegravirt can extend; use <type arch='aarch64' machine='virt'>",

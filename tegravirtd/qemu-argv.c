@@ -307,9 +307,10 @@ static const char *props_type(const Props *ps, const char *key)
         return prop(ps, key);
 }
 
-/* "virt" or a versioned "virt-7.2" */
-static bool virt_machine(const char *t)
+bool tv_qemu_virt_machine(const char *t)
 {
+        if (!t)
+                return false;
         if (strcmp(t, "virt") == 0)
                 return true;
         if (strncmp(t, "virt-", 5) != 0 || !t[5])
@@ -374,7 +375,7 @@ static int keep_machine(const char *val, Vec *out, bool *typed, TvError *err)
                 goto out;
         }
         type = props_type(&ps, "type");
-        if (type && !virt_machine(type)) {
+        if (type && !tv_qemu_virt_machine(type)) {
                 bad(err, "-machine", val, "is not the aarch64 'virt' machine tegravirt supports");
                 goto out;
         }

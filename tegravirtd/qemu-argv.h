@@ -15,6 +15,7 @@
  * every kept token is checked against a strict character set.
  */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include "tv-error.h"
 
@@ -35,3 +36,6 @@ int tv_qemu_argv_split(const char *text, char ***words, size_t *n, TvError *err)
  * naming the token for anything refused. */
 int tv_qemu_dump_args(const char *native, TvDumpArgs *out, TvError *err);
 void tv_dump_args_clear(TvDumpArgs *a);
+
+/* "virt" or a versioned "virt-7.2": the machine whose tree guest-dtb.c extends. */
+bool tv_qemu_virt_machine(const char *type);
