@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 
 char *tv_domain_dtb_path(TvDaemon *d, const char *domain)
 {
@@ -197,6 +198,11 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
                         tv_daemon_note_own_define(d, domain);
                 goto out;
         }
+        /* <cmdline> needs <kernel>: a disk-booting guest's boot loader must pass them */
+        if (kargs.n && !info.has_kernel)
+                fprintf(stderr, SD_NOTICE "domain %s boots from its disk: its boot loader must add the kernel "
+                        "arguments %s needs (tegravirtctl check %s)\n", domain, n > 1 ? "its devices" : devs[0]->name,
+                        domain);
         r = 0;
         goto out;
 oom:
