@@ -244,9 +244,10 @@ static int ensure_dir(const char *path, TvError *err)
 }
 
 /* The dumpdtb options for the domain: what libvirt would run for xml, filtered (qemu-argv.c). */
-static int dump_args(TvDaemon *d, const TvMachine *m, const char *xml, TvDumpArgs *da, TvError *err)
+static int dump_args(TvDaemon *d, const char *domain, const TvMachine *m, const char *xml, TvDumpArgs *da,
+                     TvError *err)
 {
-        char *native = NULL;
+        char *native = NULL, ours[4200];
         int r;
 
         if (!tv_libvirt_enabled(d->libvirt))
@@ -261,6 +262,15 @@ static int dump_args(TvDaemon *d, const TvMachine *m, const char *xml, TvDumpArg
         if (strcmp(da->emulator, m->emulator) != 0) {
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "libvirt would run %s, not the domain's <emulator> %s",
                              da->emulator, m->emulator);
+                tv_dump_args_clear(da);
+                return -1;
+        }
+        /* a -dtb of the user's in <qemu:commandline> comes after ours and would win */
+        snprintf(ours, sizeof(ours), "%s/domains/%s.dtb", d->state_dir_abs, domain);
+        if (da->dtb && strcmp(da->dtb, ours) != 0) {
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "the domain passes QEMU its own device tree (-dtb %.200s, e.g. in <qemu:commandline>), "
+                             "which would replace tegravirt's; remove it to assign devices", da->dtb);
                 tv_dump_args_clear(da);
                 return -1;
         }
@@ -291,7 +301,8 @@ static int dump_key(const TvDumpArgs *da, uint64_t *key, TvError *err)
 }
 
 /* QEMU's virt tree for this domain, from the cache or a fresh dumpdtb. */
-static int base_tree(TvDaemon *d, const TvMachine *m, const char *xml, char **blob, size_t *len, TvError *err)
+static int base_tree(TvDaemon *d, const char *domain, const TvMachine *m, const char *xml, char **blob, size_t *len,
+                     TvError *err)
 {
         char dir[4096], path[4200], tmp[4300], dump_opt[4400];
         const char *args[TV_QEMU_RUN_MAX_ARGS + 1];
@@ -300,7 +311,7 @@ static int base_tree(TvDaemon *d, const TvMachine *m, const char *xml, char **bl
         size_t n = 0;
         int dfd, r = -1;
 
-        if (dump_args(d, m, xml, &da, err) < 0)
+        if (dump_args(d, domain, m, xml, &da, err) < 0)
                 return -1;
         if (dump_key(&da, &key, err) < 0)
                 goto out;
@@ -390,7 +401,7 @@ int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const
         }
         if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
                 return -1;
-        if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_tree(d, &m, xml, &base, &base_len, err) < 0 ||
+        if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_tree(d, domain, &m, xml, &base, &base_len, err) < 0 ||
             tv_guest_dtb_build(base, base_len, devs, n, bpmp_base, &out, &out_len, err) < 0)
                 goto out;
         snprintf(name, sizeof(name), "%s.dtb", domain);

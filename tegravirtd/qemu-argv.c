@@ -429,8 +429,9 @@ static bool numa_uses(char *const *w, size_t n, const char *id)
         return false;
 }
 
-/* memory-backend-ram objects that NUMA nodes take their RAM from; other objects (the
- * machine's own RAM backend among them: -m gives the same RAM) are dropped. */
+/* The RAM backends NUMA nodes take their memory from, as plain RAM of the same id and size
+ * (a file or memfd backend would open host files; the tree only sees the size); other
+ * objects (the machine's own RAM backend among them: -m gives the same RAM) are dropped. */
 static int keep_object(const char *val, char *const *w, size_t nw, Vec *out, TvError *err)
 {
         Props ps = { 0 };
@@ -444,7 +445,9 @@ static int keep_object(const char *val, char *const *w, size_t nw, Vec *out, TvE
         }
         type = props_type(&ps, "qom-type");
         id = prop(&ps, "id");
-        if (type && strcmp(type, "memory-backend-ram") == 0 && id && numa_uses(w, nw, id)) {
+        if (type && (strcmp(type, "memory-backend-ram") == 0 || strcmp(type, "memory-backend-file") == 0 ||
+                     strcmp(type, "memory-backend-memfd") == 0) &&
+            id && numa_uses(w, nw, id)) {
                 size = prop(&ps, "size");
                 if (!size || !chars_ok(id, "-_.") || !chars_ok(size, ""))
                         r = bad(err, "-object", val, "is a RAM backend without a plain id and size");
@@ -485,7 +488,7 @@ static int keep_device(const char *val, Vec *out, TvError *err)
 
                         if (!v)
                                 continue;
-                        if (!chars_ok(v, "-_.x")) {
+                        if (!chars_ok(v, "-_.")) {
                                 r = bad(err, "-device", val, "has a property with characters tegravirt does not pass on");
                                 goto out;
                         }
@@ -576,6 +579,11 @@ int tv_qemu_dump_args(const char *native, TvDumpArgs *out, TvError *err)
                 } else if (strcmp(o, "device") == 0) {
                         if (keep_device(val, &v, err) < 0)
                                 goto out;
+                } else if (strcmp(o, "dtb") == 0) {
+                        /* the last one wins in QEMU */
+                        free(out->dtb);
+                        if (!(out->dtb = strdup(val)))
+                                goto oom;
                 }
         }
         if (v.oom)
@@ -602,6 +610,7 @@ out:
 void tv_dump_args_clear(TvDumpArgs *a)
 {
         free(a->emulator);
+        free(a->dtb);
         tv_strv_free(a->args);
         *a = (TvDumpArgs){ 0 };
 }

@@ -26,6 +26,7 @@ typedef struct TvDumpArgs {
         char *emulator;         /* the binary libvirt would run */
         char **args;            /* the kept options, in order, NULL-terminated */
         size_t n;
+        char *dtb;              /* the -dtb QEMU would load (the last one), or NULL; not kept */
 } TvDumpArgs;
 
 /* Splits libvirt's qemu-argv text into words; *words NULL-terminated (tv_strv_free). */

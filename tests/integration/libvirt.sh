@@ -262,5 +262,12 @@ virsh_ dumpxml --inactive vmd >"$T/vmd.before"
 check "a domain with its own <dtb> is refused" expect_error InvalidArgument AssignDevice string:vmd string:uarti
 check "  ... saying so" grep -q "boots with its own device tree (<os><dtb>/var/lib/libvirt/images/user.dtb</dtb>)" <<<"$LAST_ERROR"
 check "  ... and is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vmd | diff -q - '$T/vmd.before' >/dev/null"
+# ... or passes its own -dtb in <qemu:commandline>, which would come after ours and win
+tv_domain_xml vmq | sed "s|<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|; s|</devices>|</devices><qemu:commandline><qemu:arg value='-dtb'/><qemu:arg value='/var/lib/libvirt/images/user.dtb'/></qemu:commandline>|" >"$T/vmq.xml"
+virsh_ define "$T/vmq.xml" >/dev/null || not_ok "define vmq (-dtb in qemu:commandline)"
+virsh_ dumpxml --inactive vmq >"$T/vmq.before"
+check "a domain with -dtb in <qemu:commandline> is refused" expect_error InvalidArgument AssignDevice string:vmq string:uarti
+check "  ... saying so" grep -q "passes QEMU its own device tree (-dtb /var/lib/libvirt/images/user.dtb" <<<"$LAST_ERROR"
+check "  ... and is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vmq | diff -q - '$T/vmq.before' >/dev/null"
 check "daemon exits 0 on SIGTERM (2)" tv_stop_daemon
 tv_finish

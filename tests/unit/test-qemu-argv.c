@@ -293,6 +293,23 @@ int main(int argc, char **argv)
               "only RAM backends of NUMA nodes are kept (mach-virt.ram is QEMU's own id)");
         free(got);
 
+        CHECK(keep("/usr/bin/qemu -machine virt -object '{\"qom-type\":\"memory-backend-file\",\"id\":\"n0\","
+                   "\"mem-path\":\"/dev/hugepages/libvirt/qemu\",\"size\":1073741824}' -numa node,memdev=n0",
+                   &got, &err) == 0 &&
+                      !strcmp(got, "-machine virt -object memory-backend-ram,id=n0,size=1073741824 -numa node,memdev=n0"),
+              "a hugepage NUMA backend becomes plain RAM of the same size (no host file opened)");
+        free(got);
+        {
+                TvDumpArgs a;
+
+                CHECK(tv_qemu_dump_args("/usr/bin/qemu -machine virt -dtb /var/lib/tegravirt/domains/vm.dtb -dtb "
+                                        "/home/me/my.dtb",
+                                        &a, &err) == 0 &&
+                              a.dtb && !strcmp(a.dtb, "/home/me/my.dtb"),
+                      "the -dtb QEMU would load (the last one) is reported, not kept");
+                tv_dump_args_clear(&a);
+        }
+
         for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
                 char what[800];
                 int r = keep(refused[i].text, &got, &err);
