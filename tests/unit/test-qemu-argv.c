@@ -14,6 +14,7 @@
 
 #include "domain-dtb.h"
 #include "qemu-argv.h"
+#include "qemu-caps.h"
 #include "tv-names.h"
 
 #include "tv-check.h"
@@ -268,6 +269,19 @@ int main(int argc, char **argv)
                 "-numa node,nodeid=0,cpus=0,memdev=ram-node0 -object memory-backend-ram,id=ram-node1,size=67108864 "
                 "-numa node,nodeid=1,cpus=1,memdev=ram-node1 -no-acpi",
                 "numa-node-id = <0x01>");
+
+        if (qemu) {
+                /* a failed dump passes QEMU's own reason on, as the domain's configuration */
+                static const char *const args[] = { "-machine", "virt,dumpdtb=/dev/null", "-accel", "tcg", "-cpu",
+                                                    "host", "-nodefaults", "-nographic", NULL };
+
+                tv_error_clear(&err);
+                CHECK(tv_qemu_run(qemu, args, "dumpdtb", 20000, &err) < 0 && err.name &&
+                              !strcmp(err.name, TV_ERR_INVALID_ARGUMENT) &&
+                              strstr(err.message, "refused the domain's machine: unable to find CPU model 'host'"),
+                      "dumpdtb with -cpu host under TCG: QEMU's reason, InvalidArgument");
+                printf("# %s\n", err.message);
+        }
 
         /* host resources and what we set ourselves are dropped; merged -machine options kept in order */
         CHECK(keep("A=1 B='x y' /usr/bin/qemu-system-aarch64 -machine virt,dumpdtb=/etc/passwd,dtb=/x,accel=tcg "
