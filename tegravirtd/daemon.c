@@ -338,7 +338,7 @@ static bool adopt_rename(TvDaemon *d, const char *domain, const TvDomainInfo *in
                 return false;
         }
         tv_error_clear(&err);
-        tv_domain_dtb_update(d, old, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
+        tv_domain_dtb_update(d, old, NULL, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
         set_drift(d, old, NULL);
         forget_own_defines(d, old);
         fprintf(stderr, SD_NOTICE "domain %s was renamed to %s: its device assignments follow it\n", old, domain);

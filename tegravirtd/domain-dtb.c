@@ -3,6 +3,8 @@
 #include "domain-edit.h"
 #include "domain-sync.h"
 #include "guest-dtb.h"
+#include "libvirt-conn.h"
+#include "qemu-argv.h"
 #include "qemu-caps.h"
 #include "tv-fileio.h"
 #include "tv-names.h"
@@ -89,11 +91,52 @@ out:
         return r;
 }
 
+/* Appends " key=value" to *s (attr values of n, "-" when absent); false on OOM. */
+static bool shape_add(char **s, const char *key, xmlNodePtr n, const char *const *attrs)
+{
+        char *ns = NULL;
+
+        for (const char *const *a = attrs; *a; a++) {
+                char *v = attr_of(n, *a);
+                int r = asprintf(&ns, "%s %s.%s=%s", *s, key, *a, v ? v : "-");
+
+                free(v);
+                free(*s);
+                *s = r < 0 ? NULL : ns;
+                if (!*s)
+                        return false;
+        }
+        return true;
+}
+
+/* What else the domain XML says that shapes QEMU's tree: -smp topology, ACPI, IOMMUs, NUMA. */
+static char *machine_shape(xmlNodePtr root, xmlNodePtr cpu, xmlNodePtr vcpu)
+{
+        static const char *const topo[] = { "sockets", "dies", "clusters", "cores", "threads", NULL };
+        static const char *const current[] = { "current", NULL };
+        static const char *const model[] = { "model", NULL };
+        static const char *const cell[] = { "id", "cpus", "memory", "unit", NULL };
+        char *s = strdup(child(child(root, "features"), "acpi") ? "acpi" : "no-acpi");
+        bool ok = s && shape_add(&s, "topology", child(cpu, "topology"), topo) && shape_add(&s, "vcpu", vcpu, current);
+
+        for (xmlNodePtr n = child(root, "devices") ? child(root, "devices")->children : NULL; ok && n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "iommu") == 0)
+                        ok = shape_add(&s, "iommu", n, model);
+        for (xmlNodePtr n = child(cpu, "numa") ? child(cpu, "numa")->children : NULL; ok && n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "cell") == 0)
+                        ok = shape_add(&s, "cell", n, cell);
+        if (!ok) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
 int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
 {
         xmlDocPtr doc = NULL;
         xmlNodePtr root, os, type, cpu, vcpu, gic;
-        char *mode = NULL, *vtext = NULL, *dtype = NULL;
+        char *mode = NULL, *vtext = NULL, *dtype = NULL, *arch = NULL;
         int r = -1;
 
         memset(m, 0, sizeof(*m));
@@ -107,6 +150,7 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         gic = child(child(root, "features"), "gic");
         m->emulator = text_of(child(child(root, "devices"), "emulator"));
         m->machine = attr_of(type, "machine");
+        arch = attr_of(type, "arch");
         dtype = attr_of(root, "type");
         m->accel = strdup(dtype && strcmp(dtype, "kvm") == 0 ? "kvm" : "tcg");
         mode = attr_of(cpu, "mode");
@@ -117,9 +161,21 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         if (!m->cpu)
                 m->cpu = strdup(strcmp(m->accel, "kvm") == 0 ? "host" : "max");
         m->gic = attr_of(gic, "version");
+        m->shape = machine_shape(root, cpu, vcpu);
         vtext = text_of(vcpu);
         m->vcpus = vtext ? (unsigned)strtoul(vtext, NULL, 10) : 1;
-        if (!m->emulator || m->emulator[0] != '/')
+        if (!m->shape)
+                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        else if (!arch || strcmp(arch, "aarch64") != 0)
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "the domain's architecture is '%.32s'; tegravirt passes devices to aarch64 guests only",
+                             arch ? arch : "(none)");
+        else if (!tv_qemu_virt_machine(m->machine))
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "the domain's machine type '%.64s' is not QEMU's 'virt' machine, the only one whose device "
+                             "tree tegravirt can extend; use <type arch='aarch64' machine='virt'>",
+                             m->machine ? m->machine : "");
+        else if (!m->emulator || m->emulator[0] != '/')
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML names no absolute <emulator>");
         else if (!qemu_token_ok(m->machine) || !qemu_token_ok(m->cpu) || (m->gic && !qemu_token_ok(m->gic)))
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
@@ -133,6 +189,7 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         free(mode);
         free(vtext);
         free(dtype);
+        free(arch);
         xmlFreeDoc(doc);
         if (r < 0)
                 tv_machine_clear(m);
@@ -146,6 +203,7 @@ void tv_machine_clear(TvMachine *m)
         free(m->accel);
         free(m->cpu);
         free(m->gic);
+        free(m->shape);
         memset(m, 0, sizeof(*m));
 }
 
@@ -173,6 +231,7 @@ int tv_machine_fingerprint(const TvMachine *m, uint64_t *fp, TvError *err)
         h = fnv1a(h, m->accel);
         h = fnv1a(h, m->cpu);
         h = fnv1a(h, m->gic ? m->gic : "-");
+        h = fnv1a(h, m->shape);
         *fp = fnv1a(h, num);
         return 0;
 }
@@ -184,60 +243,105 @@ static int ensure_dir(const char *path, TvError *err)
         return 0;
 }
 
-/* <state>/bases/<fingerprint>.dtb: QEMU's virt tree for one machine. */
-static int base_path(TvDaemon *d, uint64_t fp, char *dir, size_t dir_size, char *path, size_t path_size,
+/* The dumpdtb options for the domain: what libvirt would run for xml, filtered (qemu-argv.c). */
+static int dump_args(TvDaemon *d, const char *domain, const TvMachine *m, const char *xml, TvDumpArgs *da,
+                     TvError *err)
+{
+        char *native = NULL, ours[4200];
+        int r;
+
+        if (!tv_libvirt_enabled(d->libvirt))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "the guest device tree follows libvirt's QEMU command line, and LibvirtUri= is empty");
+        if (tv_libvirt_qemu_argv(d->libvirt, xml, &native, err) < 0)
+                return -1;
+        r = tv_qemu_dump_args(native, da, err);
+        free(native);
+        if (r < 0)
+                return -1;
+        if (strcmp(da->emulator, m->emulator) != 0) {
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "libvirt would run %s, not the domain's <emulator> %s",
+                             da->emulator, m->emulator);
+                tv_dump_args_clear(da);
+                return -1;
+        }
+        /* a -dtb of the user's in <qemu:commandline> comes after ours and would win */
+        snprintf(ours, sizeof(ours), "%s/domains/%s.dtb", d->state_dir_abs, domain);
+        if (da->dtb && strcmp(da->dtb, ours) != 0) {
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "the domain passes QEMU its own device tree (-dtb %.200s, e.g. in <qemu:commandline>), "
+                             "which would replace tegravirt's; remove it to assign devices", da->dtb);
+                tv_dump_args_clear(da);
+                return -1;
+        }
+        if (da->n + 6 > TV_QEMU_RUN_MAX_ARGS) {
+                tv_dump_args_clear(da);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                    "the domain's QEMU command line has more machine options than tegravirt passes on");
+        }
+        return 0;
+}
+
+/* The cache key of a base tree: the emulator binary and the exact dump options. */
+static int dump_key(const TvDumpArgs *da, uint64_t *key, TvError *err)
+{
+        char num[96];
+        struct stat st;
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        if (stat(da->emulator, &st) < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "emulator %s: %s", da->emulator, strerror(errno));
+        snprintf(num, sizeof(num), "%ju|%ju|%lld.%ld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        h = fnv1a(h, da->emulator);
+        for (size_t i = 0; i < da->n; i++)
+                h = fnv1a(h, da->args[i]);
+        *key = fnv1a(h, num);
+        return 0;
+}
+
+/* <state>/bases/<key>.dtb: QEMU's virt tree for one set of dump options. */
+static int base_path(TvDaemon *d, uint64_t key, char *dir, size_t dir_size, char *path, size_t path_size,
                      TvError *err)
 {
         if (snprintf(dir, dir_size, "%s/bases", d->state_dir_abs) >= (int)dir_size ||
-            snprintf(path, path_size, "%s/%016" PRIx64 ".dtb", dir, fp) >= (int)path_size)
+            snprintf(path, path_size, "%s/%016" PRIx64 ".dtb", dir, key) >= (int)path_size)
                 return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
         return 0;
 }
 
-/* QEMU's virt tree for this machine, from the cache; tv_domain_dtb_fetch_base() fills it. */
-static int base_tree(TvDaemon *d, const TvMachine *m, uint64_t fp, char **blob, size_t *len, TvError *err)
+/* The dump options and cached base tree path of the domain. */
+static int base_of(TvDaemon *d, const char *domain, const TvMachine *m, const char *xml, TvDumpArgs *da,
+                   char *dir, size_t dir_size, char *path, size_t path_size, TvError *err)
+{
+        uint64_t key = 0;
+
+        if (dump_args(d, domain, m, xml, da, err) < 0)
+                return -1;
+        if (dump_key(da, &key, err) < 0 || base_path(d, key, dir, dir_size, path, path_size, err) < 0) {
+                tv_dump_args_clear(da);
+                return -1;
+        }
+        return 0;
+}
+
+/* QEMU's virt tree for this domain, from the cache; tv_domain_dtb_fetch_base() fills it. */
+static int base_tree(TvDaemon *d, const char *domain, const TvMachine *m, const char *xml, char **blob, size_t *len,
+                     TvError *err)
 {
         char dir[4096], path[4200];
+        TvDumpArgs da;
+        int r;
 
-        if (base_path(d, fp, dir, sizeof(dir), path, sizeof(path), err) < 0)
+        if (base_of(d, domain, m, xml, &da, dir, sizeof(dir), path, sizeof(path), err) < 0)
                 return -1;
-        if (tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len) == 0)
+        tv_dump_args_clear(&da);
+        r = tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len);
+        if (r == 0)
                 return 0;
         return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                             "the base device tree of machine %s is not made yet (the emulator or machine changed "
                             "meanwhile?); retry", m->machine);
-}
-
-/* The dumpdtb command line for machine m, writing to tmp. */
-typedef struct DumpArgs {
-        char machine_opt[4500], smp[16], mem[32];
-        const char *args[14];
-} DumpArgs;
-
-static int dump_args(const TvMachine *m, const char *tmp, DumpArgs *a, TvError *err)
-{
-        const char **args = a->args;
-        size_t n = 0;
-
-        if (snprintf(a->machine_opt, sizeof(a->machine_opt), "%s,dumpdtb=%s%s%s", m->machine, tmp,
-                     m->gic ? ",gic-version=" : "", m->gic ? m->gic : "") >= (int)sizeof(a->machine_opt))
-                return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
-        snprintf(a->smp, sizeof(a->smp), "%u", m->vcpus);
-        snprintf(a->mem, sizeof(a->mem), "%lluM", m->mem_mib);
-        args[n++] = "-machine";
-        args[n++] = a->machine_opt;
-        args[n++] = "-accel";
-        args[n++] = m->accel;
-        args[n++] = "-cpu";
-        args[n++] = m->cpu;
-        args[n++] = "-smp";
-        args[n++] = a->smp;
-        args[n++] = "-m";
-        args[n++] = a->mem;
-        args[n++] = "-nodefaults";
-        args[n++] = "-nographic";
-        args[n] = NULL;
-        return 0;
 }
 
 /* A running dumpdtb, keyed by the base tree it makes. */
@@ -266,7 +370,7 @@ static void on_dump_child(TvChildResult *res, void *userdata)
         TvError err = { 0 };
         int dfd;
 
-        if (tv_child_result_check(res, x->emulator, "dumpdtb", DUMPDTB_TIMEOUT_MS, 0, &err) < 0) {
+        if (tv_qemu_result_check(res, x->emulator, "dumpdtb", DUMPDTB_TIMEOUT_MS, &err) < 0) {
                 tv_error_prefix(&err, "cannot dump the base device tree of machine %s", x->machine);
                 tv_job_finish(j, &err);
                 return;
@@ -284,21 +388,26 @@ static void on_dump_child(TvChildResult *res, void *userdata)
         tv_job_finish(j, NULL);
 }
 
-int tv_domain_dtb_fetch_base(TvDaemon *d, const char *xml, TvJobDoneFn done, void *userdata, TvError *err)
+int tv_domain_dtb_fetch_base(TvDaemon *d, const char *domain, const char *xml, TvJobDoneFn done, void *userdata,
+                             TvError *err)
 {
-        char dir[4096], path[4200], tmp[4300], key[4400];
+        char dir[4096], path[4200], tmp[4300], key[4400], dump_opt[4400];
+        const char *args[TV_QEMU_RUN_MAX_ARGS + 1];
         struct stat st;
-        DumpArgs a;
+        TvDumpArgs da = { 0 };
         TvMachine m;
-        uint64_t fp;
         Dump *x = NULL;
         TvJob *j;
+        size_t n = 0;
         int r = -1;
 
         if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
                 return -1;
-        if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_path(d, fp, dir, sizeof(dir), path, sizeof(path), err) < 0 ||
-            ensure_dir(dir, err) < 0)
+        if (base_of(d, domain, &m, xml, &da, dir, sizeof(dir), path, sizeof(path), err) < 0) {
+                tv_machine_clear(&m);
+                return -1;
+        }
+        if (ensure_dir(dir, err) < 0)
                 goto out;
         if (stat(path, &st) == 0) {
                 r = 1;
@@ -311,12 +420,19 @@ int tv_domain_dtb_fetch_base(TvDaemon *d, const char *xml, TvJobDoneFn done, voi
                 r = tv_job_wait(j, done, userdata) < 0 ? tv_error_set(err, TV_ERR_FAILED, "out of memory") : 0;
                 goto out;
         }
-        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
+            snprintf(dump_opt, sizeof(dump_opt), "dumpdtb=%s", tmp) >= (int)sizeof(dump_opt)) {
                 tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
                 goto out;
         }
-        if (dump_args(&m, tmp, &a, err) < 0)
-                goto out;
+        for (size_t i = 0; i < da.n; i++)
+                args[n++] = da.args[i];
+        /* QEMU merges -machine options: the dump path joins the domain's machine */
+        args[n++] = "-machine";
+        args[n++] = dump_opt;
+        args[n++] = "-nodefaults";
+        args[n++] = "-nographic";
+        args[n] = NULL;
         x = calloc(1, sizeof(*x));
         if (!x || !(x->emulator = strdup(m.emulator)) || !(x->machine = strdup(m.machine)) ||
             !(x->dir = strdup(dir)) || !(x->path = strdup(path)) || !(x->tmp = strdup(tmp))) {
@@ -329,8 +445,8 @@ int tv_domain_dtb_fetch_base(TvDaemon *d, const char *xml, TvJobDoneFn done, voi
         if (!j)
                 goto out;
         {
-                /* QEMU's complaint (bad machine, CPU or GIC) is worth showing: keep some stderr */
-                TvChildSpec spec = { .path = m.emulator, .args = a.args, .timeout_ms = DUMPDTB_TIMEOUT_MS,
+                /* QEMU's complaint (bad machine, CPU or GIC) is passed on: keep some stderr */
+                TvChildSpec spec = { .path = m.emulator, .args = args, .timeout_ms = DUMPDTB_TIMEOUT_MS,
                                      .err_cap = 4096 };
 
                 if (tv_job_run(j, &spec, on_dump_child, err) < 0 || tv_job_wait(j, done, userdata) < 0) {
@@ -342,6 +458,7 @@ int tv_domain_dtb_fetch_base(TvDaemon *d, const char *xml, TvJobDoneFn done, voi
         }
         r = 0;
 out:
+        tv_dump_args_clear(&da);
         tv_machine_clear(&m);
         return r;
 }
@@ -364,8 +481,8 @@ static int write_at_domains(TvDaemon *d, const char *name, const void *data, siz
         return 0;
 }
 
-int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const TvCatalogDevice *const *devs,
-                         size_t n, uint64_t bpmp_base, TvError *err)
+int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const char *base_xml,
+                         const TvCatalogDevice *const *devs, size_t n, uint64_t bpmp_base, TvError *err)
 {
         char name[128], fptext[32], *base = NULL;
         void *out = NULL;
@@ -385,7 +502,8 @@ int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const
         }
         if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
                 return -1;
-        if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_tree(d, &m, fp, &base, &base_len, err) < 0 ||
+        if (tv_machine_fingerprint(&m, &fp, err) < 0 ||
+            base_tree(d, domain, &m, base_xml ? base_xml : xml, &base, &base_len, err) < 0 ||
             tv_guest_dtb_build(base, base_len, devs, n, bpmp_base, &out, &out_len, err) < 0)
                 goto out;
         snprintf(name, sizeof(name), "%s.dtb", domain);
@@ -423,8 +541,9 @@ int tv_domain_dtb_check(TvDaemon *d, const char *domain, const char *xml, TvErro
         if (r < 0 || strcmp(stored, want) != 0) {
                 free(stored);
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
-                                    "the guest device tree of %s was made for another machine (vCPUs, memory, machine type, "
-                                    "GIC or emulator changed) or is missing; run 'busctl call org.tegravirt /org/tegravirt "
+                                    "the guest device tree of %s was made for another machine (vCPUs, CPU topology, memory, "
+                                    "machine type, GIC, ACPI, IOMMU or emulator changed, or tegravirt was upgraded) or "
+                                    "is missing; run 'busctl call org.tegravirt /org/tegravirt "
                                     "org.tegravirt.Manager1 RepairDomain s %s' to regenerate it",
                                     domain, domain);
         }

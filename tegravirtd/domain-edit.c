@@ -632,6 +632,8 @@ typedef struct Record {
         bool has_dtb;
         char *dtb_path;
         char *dtb_previous;             /* NULL: there was no <dtb> before */
+        bool has_acpi;                  /* we removed <features><acpi/> ... */
+        long acpi_position;             /* ... which was the n-th element of <features> */
         bool has_cmdline;
         bool created_cmdline;
         StrV kernel_args;
@@ -753,6 +755,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
         static const char *const qemu_attrs[] = { "position", "created-commandline", "declared-namespace", NULL };
         static const char *const dtb_attrs[] = { "path", "previous", NULL };
         static const char *const cmd_attrs[] = { "created-element", NULL };
+        static const char *const acpi_attrs[] = { "position", NULL };
         xmlNodePtr meta = find_metadata(root), node = NULL;
         xmlChar *v;
         bool version_ok;
@@ -863,6 +866,22 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                                 return r->dtb_path ? oom(err) : meta_fail(err, dom, "<dtb> without path");
                         }
                         xmlFree(prev);
+                } else if (is_el(n, "acpi", TV_DOMAIN_NS)) {
+                        char *end;
+
+                        if (r->has_acpi)
+                                return meta_fail(err, dom, "more than one <acpi>");
+                        r->has_acpi = true;
+                        if (!attrs_known(n, acpi_attrs) || n->children)
+                                return meta_fail(err, dom, "unknown attributes or content in <acpi>");
+                        v = xmlGetNoNsProp(n, (const xmlChar *)"position");
+                        errno = 0;
+                        r->acpi_position = v && *v >= '0' && *v <= '9' ? strtol((const char *)v, &end, 10) : -1;
+                        if (r->acpi_position < 0 || errno || *end || r->acpi_position > MAX_POSITION) {
+                                xmlFree(v);
+                                return meta_fail(err, dom, "<acpi> without a valid position");
+                        }
+                        xmlFree(v);
                 } else if (is_el(n, "cmdline", TV_DOMAIN_NS)) {
                         if (r->has_cmdline)
                                 return meta_fail(err, dom, "more than one <cmdline>");
@@ -1052,6 +1071,39 @@ static int revert_dtb(xmlNodePtr root, const Record *r)
         return ret;
 }
 
+/* Puts <acpi/> back where it was in <features>, unless the user did so already. */
+static int revert_acpi(xmlNodePtr root, const Record *r)
+{
+        static const char *const features_after[] = { "os", "idmap", NULL };
+        xmlNodePtr features = child_el(root, "features", NULL), acpi, ref;
+        long i = 0;
+
+        if (!r->has_acpi || child_el(features, "acpi", NULL))
+                return 0;
+        if (!features) {
+                /* libvirt drops a <features> left empty; it comes back after <os> */
+                ref = last_of(root, features_after);
+                features = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"features", NULL);
+                if (!features || (ref ? insert_after(ref, features) : append_indented(root, features)) < 0) {
+                        xmlFreeNode(features);
+                        return -1;
+                }
+        }
+        acpi = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"acpi", NULL);
+        if (!acpi)
+                return -1;
+        for (ref = first_el(features); ref && i < r->acpi_position; ref = ref->next)
+                if (ref->type == XML_ELEMENT_NODE)
+                        i++;
+        while (ref && ref->type != XML_ELEMENT_NODE)
+                ref = ref->next;
+        if ((ref ? insert_before(ref, acpi) : append_indented(features, acpi)) < 0) {
+                xmlFreeNode(acpi);
+                return -1;
+        }
+        return 0;
+}
+
 static int revert_cmdline(xmlNodePtr root, const Record *r, TvError *err)
 {
         xmlNodePtr cmd = child_el(child_el(root, "os", NULL), "cmdline", NULL);
@@ -1176,6 +1228,17 @@ static bool has_kernel(xmlNodePtr root)
         return r;
 }
 
+/* UEFI: <os firmware='efi'> (libvirt picks the firmware) or an explicit <loader> */
+static bool has_firmware(xmlNodePtr root)
+{
+        xmlNodePtr os = child_el(root, "os", NULL);
+        xmlChar *fw = os ? xmlGetNoNsProp(os, (const xmlChar *)"firmware") : NULL;
+        bool r = (fw && strcmp((const char *)fw, "efi") == 0) || child_el(os, "loader", NULL);
+
+        xmlFree(fw);
+        return r;
+}
+
 static xmlNodePtr new_our_el(xmlDocPtr doc, xmlNsPtr ns, const char *name)
 {
         return xmlNewDocNode(doc, ns, (const xmlChar *)name, NULL);
@@ -1254,33 +1317,45 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
         return 0;
 }
 
+/* With ACPI on, the firmware hands the guest an empty device tree and <dtb> is ignored:
+ * <features><acpi/> goes while ours is set (libvirt then runs QEMU with -no-acpi). */
+static int apply_no_acpi(xmlNodePtr root, Record *rec)
+{
+        xmlNodePtr features = child_el(root, "features", NULL), acpi = child_el(features, "acpi", NULL);
+        long pos = 0;
+
+        if (!acpi)
+                return 0;
+        for (xmlNodePtr n = first_el(features); n != acpi; n = n->next)
+                pos += n->type == XML_ELEMENT_NODE;
+        /* all of them (libvirt allows one; a second would keep ACPI on) */
+        for (; acpi; acpi = child_el(features, "acpi", NULL))
+                remove_node(acpi);
+        rec->has_acpi = true;
+        rec->acpi_position = pos;
+        return 0;
+}
+
 static int apply_dtb(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 {
-        static const char *const after[] = { "kernel", "initrd", "cmdline", NULL };
-        xmlNodePtr os = child_el(root, "os", NULL), dtb;
+        /* libvirt's order: kernel, initrd, cmdline, dtb; after the loader and nvram without a kernel */
+        static const char *const after[] = { "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline",
+                                             NULL };
+        xmlNodePtr os = child_el(root, "os", NULL), dtb, ref;
 
         if (!e->dtb)
                 return 0;
         rec->has_dtb = true;
         if (!(rec->dtb_path = strdup(e->dtb)))
                 return -1;
-        dtb = child_el(os, "dtb", NULL);
-        if (dtb) {
-                xmlChar *prev = xmlNodeGetContent(dtb);
-
-                rec->dtb_previous = strdup(prev ? (const char *)prev : "");
-                xmlFree(prev);
-                if (!rec->dtb_previous)
-                        return -1;
-                return set_text(dtb, e->dtb);
-        }
         dtb = new_text_el(root->doc, "dtb", e->dtb);
-        /* libvirt's order: kernel, initrd, cmdline, dtb; <kernel> is there (checked) */
-        if (!dtb || insert_after(last_of(os, after), dtb) < 0) {
+        ref = last_of(os, after);
+        /* <os> has <type> or a boot method (checked) */
+        if (!dtb || !ref || insert_after(ref, dtb) < 0) {
                 xmlFreeNode(dtb);
                 return -1;
         }
-        return 0;
+        return apply_no_acpi(root, rec);
 }
 
 static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, TvError *err)
@@ -1292,7 +1367,8 @@ static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, Tv
         bool created = false;
         int r = -1;
 
-        if (!n)
+        /* a disk-booting guest takes them from its boot loader: reported, not written */
+        if (!n || !has_kernel(root))
                 return 0;
         cmd = child_el(os, "cmdline", NULL);
         if (!(text = cmdline_text(cmd, err)))
@@ -1409,6 +1485,14 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                         return -1;
                 }
         }
+        if (rec->has_acpi) {
+                snprintf(pos, sizeof(pos), "%ld", rec->acpi_position);
+                n = new_our_el(doc, ns, "acpi");
+                if (!n || set_attr(n, "position", pos) < 0 || append_indented(top, n) < 0) {
+                        xmlFreeNode(n);
+                        return -1;
+                }
+        }
         if (rec->has_cmdline) {
                 n = new_our_el(doc, ns, "cmdline");
                 if (!n || (rec->created_cmdline && set_attr(n, "created-element", "yes") < 0) ||
@@ -1447,7 +1531,7 @@ static char *child_text(xmlNodePtr parent, const char *name, bool *failed);
 
 static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvError *err)
 {
-        xmlNodePtr root = xmlDocGetRootElement(doc);
+        xmlNodePtr root = xmlDocGetRootElement(doc), dtb;
         Record old, rec = { 0 };
         int r = -1;
 
@@ -1455,7 +1539,8 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 record_clear(&old);
                 return -1;
         }
-        if (revert_qemu(root, &old) < 0 || revert_dtb(root, &old) < 0 || revert_cmdline(root, &old, err) < 0) {
+        if (revert_qemu(root, &old) < 0 || revert_dtb(root, &old) < 0 || revert_acpi(root, &old) < 0 ||
+            revert_cmdline(root, &old, err) < 0) {
                 oom(err);
                 goto out;
         }
@@ -1464,10 +1549,26 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 r = 0;
                 goto out;
         }
-        if ((e->dtb || strv_len(e->kernel_args)) && !has_kernel(root)) {
+        if (e->dtb && !has_kernel(root) && !has_firmware(root)) {
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                             "domain %s boots without <kernel>; tegravirt needs direct kernel boot to pass %s", name,
-                             e->dtb ? "a device tree" : "kernel arguments");
+                             "domain %s boots neither a <kernel> nor UEFI firmware (<os firmware='efi'> or <loader>); "
+                             "its guest could not get the device tree tegravirt makes", name);
+                goto out;
+        }
+        if (e->dtb && (dtb = child_el(child_el(root, "os", NULL), "dtb", NULL))) {
+                char q[QUOTE_MAX + 4], *cur = content_raw(dtb);
+
+                if (!cur) {
+                        oom(err);
+                        goto out;
+                }
+                quote_value(q, cur);
+                free(cur);
+                /* the guest gets one tree: ours, QEMU's virt tree plus the devices */
+                tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                             "domain %s boots with its own device tree (<os><dtb>%s</dtb>); tegravirt would have to "
+                             "replace it with QEMU's virt tree plus the assigned devices; remove <dtb> from the "
+                             "definition to assign devices", name, q);
                 goto out;
         }
         /* what we created stays ours while it exists, even if the user added to it since */
@@ -1601,6 +1702,12 @@ static void drift_dtb(xmlNodePtr root, const Record *r, Buf *b)
         free(cur);
 }
 
+static void drift_acpi(xmlNodePtr root, const Record *r, Buf *b)
+{
+        if (r->has_acpi && r->has_dtb && child_el(child_el(root, "features", NULL), "acpi", NULL))
+                buf_add(b, "<features><acpi/> is back: with ACPI the guest ignores tegravirt's device tree");
+}
+
 static void drift_cmdline(xmlNodePtr root, const Record *r, Buf *b)
 {
         xmlNodePtr cmd = child_el(child_el(root, "os", NULL), "cmdline", NULL);
@@ -1651,6 +1758,7 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
         info->uuid = child_text(root, "uuid", &failed);
         info->emulator = child_text(child_el(root, "devices", NULL), "emulator", &failed);
         info->has_kernel = has_kernel(root);
+        info->has_firmware = has_firmware(root);
         info->has_tegravirt = rec.node != NULL;
         info->owner_name = rec.owner_name;
         info->owner_uuid = rec.owner_uuid;
@@ -1661,6 +1769,7 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
                 failed = true;
         drift_qemu(root, &rec, &b);
         drift_dtb(root, &rec, &b);
+        drift_acpi(root, &rec, &b);
         drift_cmdline(root, &rec, &b);
         info->drift = b.s;
         record_clear(&rec);

@@ -27,11 +27,15 @@ typedef struct TvDomainEdit {
 } TvDomainEdit;
 
 /* First removes exactly what an earlier apply recorded in our metadata (the run of
- * qemu args we added, the dtb we set -- restoring the user's previous one -- and the
- * cmdline tokens we appended), then applies edit and records it. Everything else is
- * kept. With no devices, qemu_args, dtb and kernel_args must be empty (revert only).
- * dtb and kernel_args need direct kernel boot (<os><kernel>). out is a NUL-terminated
- * malloc'ed XML document without an XML declaration. */
+ * qemu args we added, the dtb we set -- restoring the user's previous one --, the
+ * <features><acpi/> we removed and the cmdline tokens we appended), then applies edit
+ * and records it. Everything else is kept. With no devices, qemu_args, dtb and
+ * kernel_args must be empty (revert only).
+ * dtb needs direct kernel boot (<os><kernel>) or UEFI firmware, and refuses a domain
+ * with its own <dtb>; setting it removes <features><acpi/> (with ACPI the guest never
+ * sees the tree). kernel_args go into <os><cmdline> of a direct-kernel domain only; a
+ * disk-booting guest must get them from its boot loader (the caller reports them).
+ * out is a NUL-terminated malloc'ed XML document without an XML declaration. */
 int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, char **out, TvError *err);
 
 typedef struct TvDomainInfo {
@@ -39,6 +43,7 @@ typedef struct TvDomainInfo {
         char *uuid;          /* NULL when the definition has no <uuid> */
         char *emulator;      /* NULL when the definition has no <devices><emulator> */
         bool has_kernel;
+        bool has_firmware;   /* UEFI: <os firmware='efi'> or <loader> */
         bool has_tegravirt;  /* our metadata element is present */
         char *owner_name;    /* name= and uuid= our metadata was written for; NULL when absent */
         char *owner_uuid;    /* (records older than these attributes) */

@@ -163,7 +163,7 @@ static int fetch_base(TvDomainOp *op, const char *xml, TvError *err)
 
         if (round_check(op, err) < 0)
                 return -1;
-        r = tv_domain_dtb_fetch_base(op->d, xml, on_job, op, err);
+        r = tv_domain_dtb_fetch_base(op->d, op->domain, xml, on_job, op, err);
         if (r < 0)
                 return -1;
         if (r == 1)
@@ -195,14 +195,14 @@ static int refresh_step(TvDomainOp *op, TvError *err)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         n = tv_daemon_domain_devices(d, op->domain, devs);
         if (n == 0)
-                r = tv_domain_dtb_update(d, op->domain, NULL, devs, 0, 0, err);
+                r = tv_domain_dtb_update(d, op->domain, NULL, NULL, devs, 0, 0, err);
         else if (tv_libvirt_get_xml(d->libvirt, op->domain, &xml, NULL, err) == 0 &&
                  tv_domain_inspect(xml, strlen(xml), &info, err) == 0) {
                 if (!info.emulator)
                         tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML names no <emulator>");
                 else if ((r = effective_caps(op, info.emulator, devs, n, &caps, err)) == 0 &&
                          (r = fetch_base(op, xml, err)) == 0)
-                        r = tv_domain_dtb_update(d, op->domain, xml, devs, n, caps.bpmp_base, err);
+                        r = tv_domain_dtb_update(d, op->domain, xml, NULL, devs, n, caps.bpmp_base, err);
         }
         tv_domain_info_clear(&info);
         free(devs);
@@ -243,10 +243,6 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                 r = effective_caps(op, emulator, devs, n, &caps, err);
                 if (r == 0 && (check_placement(devs, n, err) < 0 || build_edit(devs, n, &caps, &names, &args, &kargs, err) < 0))
                         r = -1;
-                /* the machine's own tree before the define: the domain never points at a DTB
-                 * we could not make (our edit leaves the machine as it is) */
-                if (r == 0)
-                        r = fetch_base(op, xml, err);
                 if (r != 0)
                         goto out;
                 r = -1;
@@ -260,12 +256,17 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         edit.dtb = dtb;
         if (tv_domain_edit_apply(xml, strlen(xml), &edit, &out, err) < 0)
                 goto out;
+        /* the tree QEMU builds for the definition as we write it (our edit may turn ACPI off),
+         * before the define: the domain never points at a DTB we could not make */
+        if (n > 0 && (r = fetch_base(op, out, err)) != 0)
+                goto out;
+        r = -1;
         if (tv_libvirt_define(d->libvirt, out, err) < 0)
                 goto out;
         tv_daemon_note_own_define(d, domain);
         /* the DTB follows the machine libvirt stored (it canonicalizes e.g. virt -> virt-7.2) */
         if (tv_libvirt_get_xml(d->libvirt, domain, &stored, NULL, err) < 0 ||
-            tv_domain_dtb_update(d, domain, stored, devs, n, caps.bpmp_base, err) < 0) {
+            tv_domain_dtb_update(d, domain, stored, out, devs, n, caps.bpmp_base, err) < 0) {
                 TvError ignored = { 0 };
 
                 /* put the definition back as it was: never a domain pointing at a DTB we could not make */
@@ -273,6 +274,11 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                         tv_daemon_note_own_define(d, domain);
                 goto out;
         }
+        /* <cmdline> needs <kernel>: a disk-booting guest's boot loader must pass them */
+        if (kargs.n && !info.has_kernel)
+                fprintf(stderr, SD_NOTICE "domain %s boots from its disk: its boot loader must add the kernel "
+                        "arguments %s needs (tegravirtctl check %s)\n", domain, n > 1 ? "its devices" : devs[0]->name,
+                        domain);
         r = 0;
         goto out;
 oom:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "host-check.h"
 #include "bpmp-active.h"
+#include "domain-edit.h"
 #include "libvirt-conn.h"
 #include "qemu-access.h"
 #include "tv-names.h"
@@ -192,6 +193,72 @@ static void check_libvirt(TvDaemon *d, Checks *c)
                 add(c, "libvirt", "ok", "", "definitions are rewritten through %s", tv_libvirt_uri(d->libvirt));
 }
 
+/* Kernel arguments the domain's devices need: in <os><cmdline> of a direct-kernel domain;
+ * a disk-booting (UEFI) guest must get them from its own boot loader (GRUB replaces
+ * /chosen/bootargs, and libvirt's <cmdline> needs <kernel>). */
+static void check_kernel_args(TvDaemon *d, const char *domain, Checks *c)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        char *args = NULL, *xml = NULL;
+        size_t n, len = 0;
+        TvDomainInfo info = { 0 };
+        TvError err = { 0 };
+
+        if (!devs) {
+                c->oom = true;
+                return;
+        }
+        n = tv_daemon_domain_devices(d, domain, devs);
+        for (size_t i = 0; i < n; i++)
+                for (char **k = devs[i]->kernel_args; k && *k; k++) {
+                        size_t kl = strlen(*k);
+                        char *na;
+                        bool dup = false;
+
+                        for (const char *p = args; p && (p = strstr(p, *k)); p += kl)
+                                dup = dup || ((p == args || p[-1] == ' ') && (p[kl] == ' ' || !p[kl]));
+                        if (dup)
+                                continue;
+                        na = realloc(args, len + kl + 2);
+                        if (!na) {
+                                c->oom = true;
+                                goto out;
+                        }
+                        args = na;
+                        if (len)
+                                args[len++] = ' ';
+                        memcpy(args + len, *k, kl + 1);
+                        len += kl;
+                }
+        free(devs);
+        devs = NULL;
+        if (!args)
+                return;
+        if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, &err) < 0 ||
+            tv_domain_inspect(xml, strlen(xml), &info, &err) < 0)
+                add(c, "guest-kernel-args", "warning", "", "cannot read the definition of %s: %s; the guest needs: %s",
+                    domain, err.message, args);
+        else if (info.has_kernel)
+                add(c, "guest-kernel-args", "ok", "", "%s are in <os><cmdline> of %s (direct kernel boot)", args, domain);
+        else {
+                char *fix = NULL;
+
+                if (asprintf(&fix, "in the guest, add \"%s\" to GRUB_CMDLINE_LINUX in /etc/default/grub and run "
+                                   "update-grub (or the boot loader's equivalent)", args) < 0)
+                        c->oom = true;
+                else
+                        add(c, "guest-kernel-args", "warning", fix,
+                            "%s boots from its disk (UEFI, no <kernel>): its boot loader sets the kernel command line, "
+                            "so the guest must add %s itself", domain, args);
+                free(fix);
+        }
+out:
+        tv_domain_info_clear(&info);
+        free(xml);
+        free(args);
+        free(devs);
+}
+
 int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvError *err)
 {
         Checks c = { 0 };
@@ -202,6 +269,8 @@ int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvE
         check_devices(d, domain, &c);
         check_hook(d, &c);
         check_apparmor(d, &c);
+        if (*domain && tv_libvirt_enabled(d->libvirt))
+                check_kernel_args(d, domain, &c);
         check_libvirt(d, &c);
         if (c.oom) {
                 tv_checks_free(c.v, c.n);

@@ -17,7 +17,7 @@
 #include <systemd/sd-event.h>
 #include "tv-error.h"
 
-#define TV_CHILD_MAX_ARGS 30
+#define TV_CHILD_MAX_ARGS 62 /* a domain's machine options (qemu-argv.c) plus ours */
 
 typedef struct TvChildSpec {
         const char *path;

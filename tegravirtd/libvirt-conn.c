@@ -253,6 +253,25 @@ int tv_libvirt_define(TvLibvirt *lv, const char *xml, TvError *err)
         return 0;
 }
 
+int tv_libvirt_qemu_argv(TvLibvirt *lv, const char *xml, char **argv, TvError *err)
+{
+        *argv = NULL;
+        if (connect_lv(lv, err) < 0)
+                return -1;
+        *argv = virConnectDomainXMLToNative(lv->conn, "qemu-argv", xml, 0);
+        if (!*argv && connection_broken()) {
+                drop_connection(lv);
+                if (connect_lv(lv, err) < 0)
+                        return -1;
+                *argv = virConnectDomainXMLToNative(lv->conn, "qemu-argv", xml, 0);
+        }
+        /* libvirt refuses what it could not start: the domain's configuration */
+        if (!*argv)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "libvirt cannot build a QEMU command line for it: %s",
+                                    last_error());
+        return 0;
+}
+
 int tv_libvirt_default_emulator(TvLibvirt *lv, const char *virttype, char **path, TvError *err)
 {
         char *caps, *start, *end;

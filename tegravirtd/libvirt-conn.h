@@ -35,5 +35,9 @@ int tv_libvirt_define(TvLibvirt *lv, const char *xml, TvError *err);
  * must have run). Connects now if possible; after libvirtd goes away it reconnects on its own. */
 void tv_libvirt_watch_domains(TvLibvirt *lv, TvDomainEventFn fn, void *userdata);
 
+/* The QEMU command line libvirt would run for xml (virConnectDomainXMLToNative "qemu-argv"),
+ * malloc'ed. A refusal is TV_ERR_INVALID_ARGUMENT with libvirt's reason. */
+int tv_libvirt_qemu_argv(TvLibvirt *lv, const char *xml, char **argv, TvError *err);
+
 /* The emulator libvirt would use for an aarch64 domain without <emulator>. */
 int tv_libvirt_default_emulator(TvLibvirt *lv, const char *virttype, char **path, TvError *err);

@@ -684,3 +684,93 @@ int tv_qemu_caps_check(const TvQemuCaps *caps, bool needs_bpmp, TvError *err)
                             "has one, e.g. Ghaf's ghaf-qemu-bpmp 10.1.5 or a bpmp-virt QEMU 8.x/9.x",
                             caps->path, caps->major, caps->minor, caps->micro);
 }
+
+/* The line QEMU died with: the last one of its stderr (warnings come first), without the
+ * "qemu-system-aarch64: " prefix, printable ASCII only. */
+static void qemu_reason(const char *raw, size_t len, char *buf, size_t size)
+{
+        const char *line = raw, *end = raw + len, *p;
+        size_t k = 0;
+
+        buf[0] = 0;
+        if (!raw || !len)
+                return;
+        while (end > raw && (end[-1] == '\n' || end[-1] == '\r'))
+                end--;
+        for (p = raw; p < end; p++)
+                if (*p == '\n')
+                        line = p + 1;
+        p = memmem(line, (size_t)(end - line), ": ", 2);
+        if (p && !memchr(line, ' ', (size_t)(p - line)) && memmem(line, (size_t)(p - line), "qemu", 4))
+                line = p + 2;
+        for (; line < end && k + 1 < size; line++)
+                buf[k++] = (*line >= 0x20 && *line < 0x7f) ? *line : '?';
+        buf[k] = 0;
+}
+
+int tv_qemu_result_check(const TvChildResult *res, const char *emulator, const char *what, unsigned timeout_ms,
+                         TvError *err)
+{
+        char reason[300];
+
+        if (tv_child_result_check(res, emulator, what, timeout_ms, 0, err) == 0)
+                return 0;
+        if (!res->exited || res->code == 0 || res->timed_out || res->too_big || res->read_errno)
+                return -1;
+        qemu_reason(res->err, res->err_len, reason, sizeof(reason));
+        if (!reason[0])
+                return -1;
+        tv_error_clear(err);
+        if (strstr(reason, "KVM") || strstr(reason, "kvm") || strstr(reason, "/dev/"))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "QEMU (%s) failed: %s", emulator, reason);
+        /* QEMU refused the options the domain's definition makes */
+        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "QEMU (%s) refused the domain's machine: %s", emulator,
+                            reason);
+}
+
+typedef struct SyncRun {
+        bool done;
+        const char *emulator, *what;
+        unsigned timeout_ms;
+        int r;
+        TvError err;
+} SyncRun;
+
+static void sync_run_done(TvChildResult *res, void *userdata)
+{
+        SyncRun *s = userdata;
+
+        s->done = true;
+        s->r = tv_qemu_result_check(res, s->emulator, s->what, s->timeout_ms, &s->err);
+}
+
+int tv_qemu_run(const char *emulator, const char *const *args, const char *what, unsigned timeout_ms,
+                TvError *err)
+{
+        SyncRun s = { .emulator = emulator, .what = what, .timeout_ms = timeout_ms };
+        TvChildSpec spec = { .path = emulator, .args = args, .timeout_ms = timeout_ms, .err_cap = 4096 };
+        TvChild *child = NULL;
+        sigset_t chld, old;
+        sd_event *e = NULL;
+        int r;
+
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        pthread_sigmask(SIG_BLOCK, &chld, &old);
+        if (sd_event_new(&e) < 0)
+                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        else if ((r = tv_child_start(e, &spec, sync_run_done, &s, &child)) < 0)
+                r = tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot run %s: %s", emulator, strerror(-r));
+        while (r == 0 && !s.done)
+                if (sd_event_run(e, UINT64_MAX) < 0)
+                        r = tv_error_set(err, TV_ERR_FAILED, "event loop failed while running %s", emulator);
+        sd_event_unref(e);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r < 0)
+                return -1;
+        if (s.r < 0) {
+                *err = s.err;
+                return -1;
+        }
+        return 0;
+}

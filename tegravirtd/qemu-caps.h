@@ -94,3 +94,18 @@ int tv_qemu_qmp_types_has(const char *transcript, const char *type_name, bool *h
 int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned timeout_ms,
                              const TvQemuCaps **out, TvError *err);
 unsigned tv_qemu_caps_cache_probe_count(const TvQemuCapsCache *c);
+
+/* QEMU exited non-zero, or did not finish: err names why. QEMU's own reason (the last line of
+ * its stderr) is passed on, as TV_ERR_INVALID_ARGUMENT (the options, i.e. the domain's
+ * configuration, are wrong) unless it is about KVM or a device node (TV_ERR_HOST_NOT_READY).
+ * 0 when res is a clean exit. */
+int tv_qemu_result_check(const TvChildResult *res, const char *emulator, const char *what, unsigned timeout_ms,
+                         TvError *err);
+
+/* Runs emulator with args (at most TV_QEMU_RUN_MAX_ARGS) to the end on a private event loop,
+ * the way the daemon's jobs do (no shell, LC_ALL=C only, stdout discarded, killed after
+ * timeout_ms), and checks the result with tv_qemu_result_check(). For tests and tools: the
+ * daemon runs QEMU as a job (domain-dtb.c). */
+#define TV_QEMU_RUN_MAX_ARGS TV_CHILD_MAX_ARGS
+int tv_qemu_run(const char *emulator, const char *const *args, const char *what, unsigned timeout_ms,
+                TvError *err);

@@ -8,7 +8,8 @@ PKGS="meson ninja-build gcc clang libclang-rt-14-dev pkg-config python3 \
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-arm virtinst cpio gzip \
       python3-dbusmock libfdt-dev device-tree-compiler groff-base \
       linux-source-6.1 gcc-aarch64-linux-gnu flex bison libssl-dev libelf-dev kmod make perl git xz-utils \
-      python3-yaml dt-schema yamllint sparse"
+      python3-yaml dt-schema yamllint sparse \
+      qemu-efi-aarch64 mtools dosfstools"
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -117,4 +117,157 @@ check "with BpmpBridge=0x090d0000 uarta may go to vm1 on stock QEMU" expect_ok A
 check "  ... and the guest /bpmp sits at 0x090d0000" bash -c "dtc -I dtb -O dts '$T/state/domains/vm1.dtb' 2>/dev/null | grep -q 'virtual-pa = <0x00 0x90d0000>'"
 expect_ok UnassignDevice string:vm1 string:uarta || not_ok "unassign uarta"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
+
+# ======== issue 10 parts 3 and 8: UEFI domains, the guest DTB is the tree QEMU builds ========
+sed -i '/^BpmpBridge=/d' "$T/tegravirtd.conf"
+tv_start_daemon
+FAKE_QEMU="$TV_SOURCE_DIR/tests/integration/fake-bpmp-qemu"
+
+# uefi_xml NAME EMULATOR EXTRA-DEVICES: what virt-install 4.1 writes for an aarch64 disk image
+uefi_xml() {
+        cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='KiB'>262144</memory>
+  <vcpu placement='static'>2</vcpu>
+  <os firmware='efi'>
+    <type arch='aarch64' machine='virt'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <features>
+    <acpi/>
+    <gic version='2'/>
+  </features>
+  <cpu mode='custom' match='exact' check='none'>
+    <model fallback='forbid'>cortex-a57</model>
+  </cpu>
+  <clock offset='utc'/>
+  <devices>
+    <emulator>$2</emulator>
+    <controller type='pci' index='0' model='pcie-root'/>
+    <serial type='pty'><target type='system-serial' port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    $3
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
+# qemu_tree DOMAIN OUT.dtb: the tree QEMU itself builds when libvirt starts DOMAIN as defined
+# now (a copy without our -device/-dtb, plus -machine dumpdtb=; QEMU dumps and exits)
+qemu_tree() {
+        virsh_ dumpxml --inactive "$1" | python3 -c '
+import sys, xml.etree.ElementTree as ET
+Q = "http://libvirt.org/schemas/domain/qemu/1.0"
+ET.register_namespace("qemu", Q)
+d = ET.fromstring(sys.stdin.read())
+d.find("name").text = sys.argv[1] + "-probe"
+for tag in ("uuid", "metadata", "{%s}commandline" % Q):
+    for e in d.findall(tag):
+        d.remove(e)
+os_ = d.find("os")
+for tag in ("dtb", "nvram"):
+    for e in os_.findall(tag):
+        os_.remove(e)
+cl = ET.SubElement(d, "{%s}commandline" % Q)
+for v in ("-machine", "dumpdtb=" + sys.argv[2]):
+    ET.SubElement(cl, "{%s}arg" % Q, value=v)
+print(ET.tostring(d, encoding="unicode"))' "$1" "$2" >"$T/$1-probe.xml" || return 1
+        rm -f "$2"
+        virsh_ define "$T/$1-probe.xml" >/dev/null || return 1
+        virsh_ start "$1-probe" >"$T/$1-probe.out" 2>&1   # fails: QEMU exits after the dump
+        virsh_ undefine --nvram "$1-probe" >/dev/null 2>&1 || virsh_ undefine "$1-probe" >/dev/null
+        test -s "$2" || { sed 's/^/# /' "$T/$1-probe.out"; return 1; }
+}
+
+uefi_xml vmu "$FAKE_QEMU" "<iommu model='smmuv3'/>" >"$T/vmu.xml"
+virsh_ define "$T/vmu.xml" >/dev/null || not_ok "define vmu (UEFI, ACPI, disk boot)"
+virsh_ dumpxml --inactive vmu | canon >"$T/vmu.before"
+check "a virt-install UEFI domain (no <kernel>, ACPI) is accepted: AssignDevice vmu uarta" expect_ok AssignDevice string:vmu string:uarta
+virsh_ dumpxml --inactive vmu >"$T/vmu.after"
+check "  ... <dtb> is set" grep -q "<dtb>$T/state/domains/vmu.dtb</dtb>" "$T/vmu.after"
+check "  ... and <acpi/> is gone (with ACPI the firmware hands the guest an empty tree)" bash -c "! grep -q '<acpi/>' '$T/vmu.after'"
+check "  ... both recorded in our metadata" grep -q "<tegravirt:acpi position=.0./>" "$T/vmu.after"
+check "  ... no <cmdline> (libvirt needs <kernel> for it)" bash -c "! grep -q '<cmdline>' '$T/vmu.after'"
+check "  ... the definition validates" virt-xml-validate "$T/vmu.after" domain
+check "  ... libvirt runs it with -no-acpi" bash -c "virsh -q -c qemu:///system domxml-to-native qemu-argv --domain vmu | grep -q -- ' -no-acpi '"
+check "  ... the smmuv3 and a 2-socket topology reach the dump" bash -c "dtc -I dtb -O dts '$T/state/domains/vmu.dtb' 2>/dev/null | grep -q 'smmuv3@9050000' && dtc -I dtb -O dts '$T/state/domains/vmu.dtb' 2>/dev/null | grep -q 'socket1'"
+check "QEMU's own tree for vmu as libvirt starts it" qemu_tree vmu "$T/vmu-qemu.dtb"
+check "  ... equals our guest DTB node by node, but for the nodes we add (UEFI, smmuv3, GICv2, sockets)" \
+        "$TV_SOURCE_DIR/tests/integration/dtb-compare.py" "$T/vmu-qemu.dtb" "$T/state/domains/vmu.dtb"
+rc=0; "$TV_CTL_BIN" check vmu >"$T/checku.out" 2>&1 || rc=$?
+check "tegravirtctl check vmu reports the guest kernel args a disk-booting guest must set itself" \
+        grep -q '^warning  *guest-kernel-args .*boots from its disk' "$T/checku.out"
+check "  ... with the GRUB line as the fix" grep -q 'fix: in the guest, add "clk_ignore_unused pd_ignore_unused" to GRUB_CMDLINE_LINUX' "$T/checku.out"
+# the user changes something else while assigned; unassign takes back exactly ours
+virsh_ dumpxml --inactive vmu | sed "s|<memory unit='KiB'>262144</memory>|<memory unit='KiB'>524288</memory>|" >"$T/vmu.edit.xml"
+virsh_ define "$T/vmu.edit.xml" >/dev/null || not_ok "redefine vmu with more memory"
+sed "s|<memory unit=\"KiB\">262144</memory>|<memory unit=\"KiB\">524288</memory>|" "$T/vmu.before" >"$T/vmu.expected"
+check "unassign vmu: <acpi/> back, <dtb> gone, the user's memory change kept" bash -c "busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 UnassignDevice ss vmu uarta && virsh -q -c qemu:///system dumpxml --inactive vmu | xmllint --c14n - | xmllint --format - | diff -u '$T/vmu.expected' -"
+
+# direct kernel boot with a threads topology and GICv3: the tree follows libvirt's -smp/-machine
+tv_domain_xml vmt | sed "s|<model fallback='forbid'>cortex-a57</model>|<model fallback='forbid'>cortex-a57</model><topology sockets='1' dies='1' cores='1' threads='2'/>|; s|<vcpu placement='static'>1</vcpu>|<vcpu placement='static'>2</vcpu><features><gic version='3'/></features>|" >"$T/vmt.xml"
+virsh_ define "$T/vmt.xml" >/dev/null || not_ok "define vmt"
+check "AssignDevice vmt uarti (threads topology, GICv3)" expect_ok AssignDevice string:vmt string:uarti
+check "QEMU's own tree for vmt" qemu_tree vmt "$T/vmt-qemu.dtb"
+check "  ... equals our guest DTB node by node, but for the nodes we add (cpu-map threads, GICv3)" \
+        "$TV_SOURCE_DIR/tests/integration/dtb-compare.py" "$T/vmt-qemu.dtb" "$T/state/domains/vmt.dtb"
+expect_ok UnassignDevice string:vmt string:uarti || not_ok "unassign vmt"
+
+# virtio-iommu: libvirt 9.0 allows it only with ACPI, and with ACPI the guest ignores our tree
+uefi_xml vmv /usr/bin/qemu-system-aarch64 "<iommu model='virtio'/>" >"$T/vmv.xml"
+virsh_ define "$T/vmv.xml" >/dev/null || not_ok "define vmv"
+virsh_ dumpxml --inactive vmv >"$T/vmv.before"
+check "a virtio-iommu domain is refused" expect_error Failed AssignDevice string:vmv string:uarti
+check "  ... with libvirt's reason (ACPI)" grep -q "requires ACPI" <<<"$LAST_ERROR"
+check "  ... and is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vmv | diff -q - '$T/vmv.before' >/dev/null"
+
+# refused at once, by name: other architectures and machines (vexpress-a9 made dumpdtb hang 30 s)
+cat >"$T/vmx.xml" <<XML
+<domain type='qemu'>
+  <name>vmx</name>
+  <memory unit='KiB'>131072</memory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='aarch64' machine='vexpress-a9'>hvm</type>
+    <kernel>/var/lib/libvirt/images/Image</kernel>
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-aarch64</emulator>
+  </devices>
+</domain>
+XML
+virsh_ define "$T/vmx.xml" >/dev/null || not_ok "define vmx (vexpress-a9)"
+start=$SECONDS
+check "a vexpress-a9 domain is refused as InvalidArgument" expect_error InvalidArgument AssignDevice string:vmx string:uarti
+check "  ... naming the machine, within 5 s" bash -c "grep -q \"machine type 'vexpress-a9' is not QEMU's 'virt'\" <<<\"\$0\" && [ $((SECONDS - start)) -lt 5 ]" "$LAST_ERROR"
+tv_domain_xml vma /usr/bin/qemu-system-arm | sed "s|arch='aarch64'|arch='armv7l'|; s|<model fallback='forbid'>cortex-a57</model>|<model fallback='forbid'>cortex-a15</model>|" >"$T/vma.xml"
+virsh_ define "$T/vma.xml" >/dev/null || not_ok "define vma (armv7l)"
+check "an armv7l domain is refused as InvalidArgument" expect_error InvalidArgument AssignDevice string:vma string:uarti
+check "  ... naming the architecture" grep -q "architecture is 'armv7l'" <<<"$LAST_ERROR"
+
+# QEMU's own reason when the dump fails, as a problem of the domain's configuration
+tv_domain_xml vmg | sed "s|<vcpu placement='static'>1</vcpu>|<vcpu placement='static'>9</vcpu><features><gic version='2'/></features>|" >"$T/vmg.xml"
+virsh_ define "$T/vmg.xml" >/dev/null || not_ok "define vmg (9 vCPUs, GICv2)"
+virsh_ dumpxml --inactive vmg >"$T/vmg.before"
+check "9 vCPUs with GICv2 is refused as InvalidArgument" expect_error InvalidArgument AssignDevice string:vmg string:uarti
+check "  ... with QEMU's reason" grep -q "exceeds max CPUs supported by machine" <<<"$LAST_ERROR"
+check "  ... and the definition is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vmg | diff -q - '$T/vmg.before' >/dev/null"
+
+# a domain with its own <dtb>: refused, saying why, instead of silently getting ours
+tv_domain_xml vmd | sed "s|<cmdline>|<dtb>/var/lib/libvirt/images/user.dtb</dtb><cmdline>|" >"$T/vmd.xml"
+virsh_ define "$T/vmd.xml" >/dev/null || not_ok "define vmd (own dtb)"
+virsh_ dumpxml --inactive vmd >"$T/vmd.before"
+check "a domain with its own <dtb> is refused" expect_error InvalidArgument AssignDevice string:vmd string:uarti
+check "  ... saying so" grep -q "boots with its own device tree (<os><dtb>/var/lib/libvirt/images/user.dtb</dtb>)" <<<"$LAST_ERROR"
+check "  ... and is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vmd | diff -q - '$T/vmd.before' >/dev/null"
+# ... or passes its own -dtb in <qemu:commandline>, which would come after ours and win
+tv_domain_xml vmq | sed "s|<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|; s|</devices>|</devices><qemu:commandline><qemu:arg value='-dtb'/><qemu:arg value='/var/lib/libvirt/images/user.dtb'/></qemu:commandline>|" >"$T/vmq.xml"
+virsh_ define "$T/vmq.xml" >/dev/null || not_ok "define vmq (-dtb in qemu:commandline)"
+virsh_ dumpxml --inactive vmq >"$T/vmq.before"
+check "a domain with -dtb in <qemu:commandline> is refused" expect_error InvalidArgument AssignDevice string:vmq string:uarti
+check "  ... saying so" grep -q "passes QEMU its own device tree (-dtb /var/lib/libvirt/images/user.dtb" <<<"$LAST_ERROR"
+check "  ... and is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vmq | diff -q - '$T/vmq.before' >/dev/null"
+check "daemon exits 0 on SIGTERM (2)" tv_stop_daemon
 tv_finish

@@ -217,17 +217,16 @@ static char *apply(const char *xml, const TvDomainEdit *e, TvError *err)
         return out;
 }
 
-static void test_roundtrip(const char *file, bool kernel)
+/* kernel: direct kernel boot (else UEFI); user_dtb: the domain has its own <dtb> (no dtb edit then) */
+static void test_roundtrip(const char *file, bool kernel, bool user_dtb)
 {
         TvDomainEdit e2 = edit2, e1 = edit1;
         char *orig = golden(file), *a, *aa, *r, *b, *ab, *direct_b;
-        TvDomainInfo info;
+        TvDomainInfo info = { 0 };
         TvError err = { 0 };
 
-        if (!kernel) {
+        if (user_dtb)
                 e2.dtb = e1.dtb = NULL;
-                e2.kernel_args = e1.kernel_args = NULL;
-        }
         a = apply(orig, &e2, &err);
         CHECK(a, "%s: apply (%s)", file, err.message);
         if (!a)
@@ -274,10 +273,12 @@ static void test_user_identical_args(void)
         char *orig = golden("virt-manager-kernel-dtb.xml"), *a, *r, *with_after, *r2, *r_before, *with_before;
         static const char *user_run = "<q:arg value=\"-device\"/><q:arg value=\"vfio-platform,host=3100000.serial\"/>";
         char closing[300];
-        TvDomainInfo info;
+        TvDomainInfo info = { 0 };
         TvError err = { 0 };
+        TvDomainEdit e = edit2;
 
-        a = apply(orig, &edit2, &err);
+        e.dtb = NULL;   /* the domain has its own <dtb>, which a dtb edit refuses */
+        a = apply(orig, &e, &err);
         CHECK(a && count(a, "value=\"vfio-platform,host=3100000.serial\"") == 3,
               "user's identical arg is kept next to ours (2 in the commandline, 1 in metadata)");
         r = a ? apply(a, &revert, &err) : NULL;
@@ -321,24 +322,41 @@ static void test_dtb_and_cmdline(void)
         char *a, *r, *t, *c;
         TvError err = { 0 };
 
+        /* a domain with its own tree is refused, saying why; it used to get ours silently */
         a = apply(vm, &edit2, &err);
-        t = a ? os_child(a, "dtb") : NULL;
-        CHECK(t && !strcmp(t, "/var/lib/tegravirt/domains/guest.dtb"), "our dtb replaces the user's");
-        free(t);
-        CHECK(a && strstr(a, "previous=\"/var/lib/libvirt/boot/user-guest.dtb\""), "the user's dtb is recorded");
-        r = a ? apply(a, &revert, &err) : NULL;
-        t = r ? os_child(r, "dtb") : NULL;
-        CHECK(t && !strcmp(t, "/var/lib/libvirt/boot/user-guest.dtb"), "revert restores the user's dtb");
-        free(t);
-        c = r ? os_child(r, "cmdline") : NULL;
-        CHECK(c && !strcmp(c, "console=ttyAMA0  earlycon root=/dev/vda1 rootwait"),
-              "the user's cmdline comes back with its spacing");
-        free(c);
+        CHECK(!a && err.name && !strcmp(err.name, TV_ERR_INVALID_ARGUMENT) &&
+                      strstr(err.message, "boots with its own device tree (<os><dtb>/var/lib/libvirt/boot/user-guest.dtb"
+                                          "</dtb>)") &&
+                      strstr(err.message, "remove <dtb>"),
+              "a domain with its own <dtb> is refused a dtb edit: %s", err.message);
         free(a);
-        free(r);
+        {
+                /* a record of the old format (our dtb over the user's) still reverts to the user's */
+                char *old = replace(vm, "<dtb>/var/lib/libvirt/boot/user-guest.dtb</dtb>",
+                                    "<dtb>/var/lib/tegravirt/domains/guest.dtb</dtb>", false);
+                char *rec = old ? replace(old, "</name>",
+                                          "</name><metadata><tegravirt:domain xmlns:tegravirt=\"https://tegravirt.org/ns/domain/1\" "
+                                          "version=\"1\"><tegravirt:device name=\"uarta\"/><tegravirt:dtb path=\"/var/"
+                                          "lib/tegravirt/domains/guest.dtb\" previous=\"/var/lib/libvirt/boot/user-"
+                                          "guest.dtb\"/></tegravirt:domain></metadata>", false)
+                                  : NULL;
+
+                r = rec ? apply(rec, &revert, &err) : NULL;
+                t = r ? os_child(r, "dtb") : NULL;
+                CHECK(t && !strcmp(t, "/var/lib/libvirt/boot/user-guest.dtb"), "revert restores the user's dtb (%s)",
+                      err.message);
+                free(t);
+                c = r ? os_child(r, "cmdline") : NULL;
+                CHECK(c && !strcmp(c, "console=ttyAMA0  earlycon root=/dev/vda1 rootwait"),
+                      "the user's cmdline is untouched");
+                free(c);
+                free(r);
+                free(old);
+                free(rec);
+        }
 
         /* the user changes the dtb after apply: it is theirs, revert leaves it */
-        a = apply(vm, &edit2, &err);
+        a = apply(vi, &edit2, &err);
         t = a ? replace(a, "<dtb>/var/lib/tegravirt/domains/guest.dtb</dtb>", "<dtb>/home/me/new.dtb</dtb>", false)
               : NULL;
         r = t ? apply(t, &revert, &err) : NULL;
@@ -565,17 +583,23 @@ static void test_refused(void)
                       "a cmdline with an unbalanced quote is refused (%s)", err.message);
         }
 
-        tv_error_clear(&err);
-        CHECK(tv_domain_edit_apply(uefi, strlen(uefi), &edit2, &out, &err) < 0 &&
-                      !strcmp(err.name, TV_ERR_INVALID_ARGUMENT) &&
-                      !strcmp(err.message, "domain uefi-guest boots without <kernel>; tegravirt needs direct kernel "
-                                           "boot to pass a device tree"),
-              "UEFI domain + dtb refused: %s", err.message);
+        {
+                /* no kernel and no firmware: nothing could hand the guest a tree */
+                char *nofw = replace(uefi, "<os firmware='efi'>", "<os>", false), *t = NULL;
+
+                t = nofw ? replace(nofw, "<loader readonly='yes' type='pflash'>/usr/share/AAVMF/AAVMF_CODE.fd</loader>",
+                                   "", false)
+                         : NULL;
+                tv_error_clear(&err);
+                CHECK(t && tv_domain_edit_apply(t, strlen(t), &edit2, &out, &err) < 0 &&
+                              !strcmp(err.name, TV_ERR_INVALID_ARGUMENT) &&
+                              strstr(err.message, "boots neither a <kernel> nor UEFI firmware"),
+                      "a domain without kernel and firmware is refused a dtb: %s", err.message);
+                free(nofw);
+                free(t);
+        }
         e = edit2;
         e.dtb = NULL;
-        tv_error_clear(&err);
-        CHECK(tv_domain_edit_apply(uefi, strlen(uefi), &e, &out, &err) < 0 && strstr(err.message, "kernel arguments"),
-              "UEFI domain + kernel args refused: %s", err.message);
         e.kernel_args = NULL;
         a = apply(uefi, &e, &err);
         r = a ? apply(a, &revert, &err) : NULL;
@@ -621,6 +645,83 @@ static void test_refused(void)
                 }
         }
         free(uefi);
+        free(vi);
+}
+
+/* UEFI domains as virt-install/virt-manager write them: no <kernel>, ACPI on */
+static void test_uefi(void)
+{
+        char *vi = golden("virt-install-uefi.xml"), *a, *r, *t, *d;
+        TvDomainInfo info = { 0 };
+        TvError err = { 0 };
+
+        a = apply(vi, &edit2, &err);
+        CHECK(a, "virt-install UEFI domain: apply with a dtb (%s)", err.message);
+        if (!a)
+                goto out;
+        CHECK(strstr(a, "    <type arch='aarch64' machine='virt-7.2'>hvm</type>\n"
+                        "    <dtb>/var/lib/tegravirt/domains/guest.dtb</dtb>\n"
+                        "    <boot dev='hd'/>") ||
+                      strstr(a, "    <type arch=\"aarch64\" machine=\"virt-7.2\">hvm</type>\n"
+                                "    <dtb>/var/lib/tegravirt/domains/guest.dtb</dtb>\n"
+                                "    <boot dev=\"hd\"/>"),
+              "<dtb> goes before <boot>, where libvirt keeps it");
+        CHECK(!strstr(a, "<acpi/>") && strstr(a, "<features>\n    <gic version=\"2\"/>\n  </features>"),
+              "<acpi/> is removed: with ACPI the firmware gives the guest an empty tree");
+        CHECK(strstr(a, "<tegravirt:acpi position=\"0\"/>"), "the removal is recorded with its position");
+        CHECK(!strstr(a, "<cmdline>") && !strstr(a, "<tegravirt:cmdline"),
+              "no <cmdline> for a disk-booting domain (it needs <kernel>)");
+        CHECK(meta_valid(a), "the record matches domain-metadata.rng");
+        CHECK(tv_domain_inspect(a, strlen(a), &info, &err) == 0 && !info.has_kernel && info.has_firmware &&
+                      !info.drift,
+              "inspect: UEFI, no kernel, no drift");
+        tv_domain_info_clear(&info);
+        r = apply(a, &revert, &err);
+        CHECK(r && same_c14n(vi, r), "revert gives the original back (C14N: whitespace too)");
+        free(r);
+
+        /* libvirt drops a <features> left empty; revert must bring <features><acpi/> back */
+        t = replace(a, "  <features>\n    <gic version=\"2\"/>\n  </features>\n", "", false);
+        r = t ? apply(t, &revert, &err) : NULL;
+        CHECK(r && strstr(r, "<features>\n    <acpi/>\n  </features>") && !strstr(r, "tegravirt"),
+              "revert re-creates <features><acpi/> when the user dropped <features>");
+        free(t);
+        free(r);
+
+        /* the user switched ACPI back on: drift, and revert does not add a second one */
+        d = replace(a, "<features>\n", "<features>\n    <acpi/>\n", false);
+        CHECK(d && tv_domain_inspect(d, strlen(d), &info, &err) == 0 && info.drift &&
+                      strstr(info.drift, "<acpi/> is back"),
+              "ACPI switched on again is drift: %s", d && info.drift ? info.drift : "?");
+        tv_domain_info_clear(&info);
+        r = d ? apply(d, &revert, &err) : NULL;
+        CHECK(r && count(r, "<acpi/>") == 1, "revert keeps the user's <acpi/> and adds none");
+        free(r);
+        r = d ? apply(d, &edit2, &err) : NULL;
+        CHECK(r && !strstr(r, "<acpi/>") && count(r, "<tegravirt:acpi ") == 1, "repair removes it again");
+        free(r);
+        free(d);
+
+        /* ACPI after other features: put back at its place */
+        d = replace(vi, "    <acpi/>\n    <gic version='2'/>\n", "    <gic version='2'/>\n    <acpi/>\n    <pmu state='on'/>\n",
+                    false);
+        t = d ? apply(d, &edit2, &err) : NULL;
+        CHECK(t && strstr(t, "<tegravirt:acpi position=\"1\"/>"), "position of an <acpi/> after <gic>");
+        r = t ? apply(t, &revert, &err) : NULL;
+        CHECK(r && same_c14n(d, r), "... and revert puts it back between <gic> and <pmu>");
+        free(d);
+        free(t);
+        free(r);
+
+        /* a corrupt position is refused as not understood */
+        d = replace(a, "<tegravirt:acpi position=\"0\"/>", "<tegravirt:acpi position=\"-1\"/>", false);
+        r = NULL;
+        tv_error_clear(&err);
+        CHECK(d && tv_domain_edit_apply(d, strlen(d), &revert, &r, &err) < 0 && strstr(err.message, "not understood"),
+              "a bad <acpi position> is refused: %s", err.message);
+        free(d);
+        free(a);
+out:
         free(vi);
 }
 
@@ -695,10 +796,9 @@ static int dump_applied(const char *in, const char *out_path)
                 free(xml);
                 return 1;
         }
-        if (!info.has_kernel) {
+        /* a domain with its own <dtb> is refused a dtb edit */
+        if (strstr(xml, "<dtb>"))
                 e.dtb = NULL;
-                e.kernel_args = NULL;
-        }
         tv_domain_info_clear(&info);
         if (tv_domain_edit_apply(xml, strlen(xml), &e, &out, &err) < 0) {
                 fprintf(stderr, "%s: %s\n", in, err.message);
@@ -735,10 +835,12 @@ int main(int argc, char **argv)
         xmlRelaxNGFreeParserCtxt(pc);
         CHECK(meta_schema, "domain-metadata.rng compiles");
 
-        test_roundtrip("virt-install-kernel.xml", true);
-        test_roundtrip("virt-manager-kernel-dtb.xml", true);
-        test_roundtrip("minimal-kernel.xml", true);
-        test_roundtrip("uefi-no-kernel.xml", false);
+        test_roundtrip("virt-install-kernel.xml", true, false);
+        test_roundtrip("virt-manager-kernel-dtb.xml", true, true);
+        test_roundtrip("minimal-kernel.xml", true, false);
+        test_roundtrip("uefi-no-kernel.xml", false, false);
+        test_roundtrip("virt-install-uefi.xml", false, false);
+        test_uefi();
         test_user_identical_args();
         test_dtb_and_cmdline();
         test_drift();
