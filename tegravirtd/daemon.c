@@ -180,10 +180,11 @@ static int check_domain(const char *domain, TvError *err)
         return 0;
 }
 
-/* One operation per domain at a time: its definition and DTB are in flux while it waits. */
-static int check_not_busy(TvDaemon *d, const char *domain, TvError *err)
+/* One caller's operation per domain at a time: its definition and DTB are in flux while it
+ * waits. with_refresh: the daemon's own DTB refresh counts too (prepare needs the new DTB). */
+static int check_not_busy(TvDaemon *d, const char *domain, bool with_refresh, TvError *err)
 {
-        if (tv_domain_busy(d, domain))
+        if (tv_domain_busy(d, domain, with_refresh))
                 return tv_error_set(err, TV_ERR_DOMAIN_BUSY,
                                     "domain %s has a call in progress that waits for QEMU (a capability probe or a "
                                     "device tree dump, up to 30 s each); retry when it has answered", domain);
@@ -446,7 +447,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 free(text);
                 /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused.
                  * An operation waiting for a job re-reads the definition when the job ends. */
-                if (!tv_domain_busy(d, domain) && tv_domain_dtb_check(d, domain, xml, &err) < 0) {
+                if (!tv_domain_busy(d, domain, true) && tv_domain_dtb_check(d, domain, xml, &err) < 0) {
                         TvError gerr = { 0 };
                         char *name = strdup(domain);
                         int r = name ? tv_domain_refresh_dtb(d, domain, on_refreshed, name, &gerr)
@@ -522,7 +523,7 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
                 return -1;
         if (!tv_libvirt_enabled(d->libvirt))
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
-        if (check_not_busy(d, domain, err) < 0)
+        if (check_not_busy(d, domain, false, err) < 0)
                 return -1;
         /* renamed while we were not watching: the assignments follow the definition */
         if (!domain_has_assignments(d, domain)) {
@@ -649,7 +650,7 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
         int r;
 
         if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
-            check_not_busy(d, domain, err) < 0)
+            check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (e && e->domain) {
@@ -758,7 +759,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
         int r;
 
         if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
-            check_not_busy(d, domain, err) < 0)
+            check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (!e || !e->domain)
@@ -964,7 +965,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         int r;
 
         /* refused rather than queued: the hook's own timeout would expire first */
-        if (check_domain(domain, err) < 0 || check_not_busy(d, domain, err) < 0)
+        if (check_domain(domain, err) < 0 || check_not_busy(d, domain, true, err) < 0)
                 return -1;
         if (domain_xml && *domain_xml) {
                 char *name = NULL;

@@ -364,10 +364,10 @@ static int op_start(TvDaemon *d, const char *domain, bool refresh, TvSyncDoneFn 
         return r;
 }
 
-bool tv_domain_busy(TvDaemon *d, const char *domain)
+bool tv_domain_busy(TvDaemon *d, const char *domain, bool with_refresh)
 {
         for (TvDomainOp *op = d->ops; op; op = op->next)
-                if (strcmp(op->domain, domain) == 0)
+                if (strcmp(op->domain, domain) == 0 && (with_refresh || !op->refresh))
                         return true;
         return false;
 }

@@ -29,7 +29,10 @@ int tv_domain_sync(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *use
 int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *userdata, TvError *err);
 
 /* An operation on domain waits for a job. */
-bool tv_domain_busy(TvDaemon *d, const char *domain);
+/* An operation on domain waits for a job; with_refresh: the daemon's own DTB refresh after a
+ * redefinition counts too. A caller's assign, unassign or repair may run beside a refresh:
+ * each step re-reads the definition and the record, and the refresh only rewrites the DTB. */
+bool tv_domain_busy(TvDaemon *d, const char *domain, bool with_refresh);
 
 /* Removes every <state-dir>/domains/<domain>.dtb (and .fingerprint) of a domain that has
  * no assignment left: a renamed, undefined or unassigned domain's leftovers. */

@@ -219,7 +219,7 @@ expect_ok UnassignDevice string:vmt string:uarti || not_ok "unassign vmt"
 uefi_xml vmv /usr/bin/qemu-system-aarch64 "<iommu model='virtio'/>" >"$T/vmv.xml"
 virsh_ define "$T/vmv.xml" >/dev/null || not_ok "define vmv"
 virsh_ dumpxml --inactive vmv >"$T/vmv.before"
-check "a virtio-iommu domain is refused" expect_error Failed AssignDevice string:vmv string:uarti
+check "a virtio-iommu domain is refused (a configuration problem: InvalidArgument)" expect_error InvalidArgument AssignDevice string:vmv string:uarti
 check "  ... with libvirt's reason (ACPI)" grep -q "requires ACPI" <<<"$LAST_ERROR"
 check "  ... and is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vmv | diff -q - '$T/vmv.before' >/dev/null"
 
