@@ -49,6 +49,21 @@ else
         sed 's/^/#   /' "$T/layout.diff"
 fi
 
+# Another prefix moves our own files only: what the bus, polkit, systemd, libvirt
+# and AppArmor read stays where they read it (configured only, nothing built).
+if [ ! -f "$T/build-local/build.ninja" ]; then
+        meson setup "$T/build-local" "$S" --prefix=/usr/local >"$T/setup-local.log" 2>&1 || cat "$T/setup-local.log"
+fi
+meson introspect --installed "$T/build-local" 2>/dev/null | python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin).values()))' \
+        >"$T/installed-local"
+for f in usr/share/dbus-1/system.d/org.tegravirt.conf usr/share/dbus-1/system-services/org.tegravirt.service \
+         usr/share/polkit-1/actions/org.tegravirt.policy etc/libvirt/hooks/qemu.d/tegravirt \
+         etc/apparmor.d/abstractions/libvirt-qemu.d/tegravirt \
+         "$(grep '/systemd/system/tegravirtd.service$' "$T/expected")"; do
+        grep -qx "/$f" "$T/installed-local" && ok "with --prefix=/usr/local still installs /$f" \
+                || nok "with --prefix=/usr/local still installs /$f"
+done
+
 f=usr/sbin/tegravirtd
 [ -x "$D/$f" ] && ok "$f is executable" || nok "$f is executable"
 # the daemon's built-in paths are the ones tegravirtd(8) documents
