@@ -28,7 +28,8 @@ static void confirm(Ctl *ctl, const char *fmt, ...)
 
 int cmd_assign(Ctl *ctl, int argc, char **argv)
 {
-        const char *domain = argv[0], *device = argv[1];
+        const char *domain = argv[0];
+        char *device = argv[1];
         int r;
 
         if (!ctl_check_domain(domain) || !ctl_check_device(device))
@@ -42,7 +43,8 @@ int cmd_assign(Ctl *ctl, int argc, char **argv)
 
 int cmd_unassign(Ctl *ctl, int argc, char **argv)
 {
-        const char *domain = argv[0], *device = argv[1];
+        const char *domain = argv[0];
+        char *device = argv[1];
         int r;
 
         if (!ctl_check_domain(domain) || !ctl_check_device(device))
@@ -161,5 +163,19 @@ int cmd_release(Ctl *ctl, int argc, char **argv)
         if (r != CTL_EXIT_OK)
                 return r;
         confirm(ctl, "%s released", domain);
+        return CTL_EXIT_OK;
+}
+
+int cmd_repair(Ctl *ctl, int argc, char **argv)
+{
+        const char *domain = argv[0];
+        int r;
+
+        if (!ctl_check_domain(domain))
+                return CTL_EXIT_USAGE;
+        r = ctl_call_manager(ctl, "RepairDomain", NULL, "s", domain);
+        if (r != CTL_EXIT_OK)
+                return r;
+        confirm(ctl, "%s repaired: its definition carries what its assignments need, and nothing else", domain);
         return CTL_EXIT_OK;
 }

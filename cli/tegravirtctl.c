@@ -114,15 +114,33 @@ bool ctl_check_domain(const char *s)
         return false;
 }
 
-bool ctl_check_device(const char *s)
+bool ctl_check_device(char *s)
 {
         _cleanup_(freep_) char *e = NULL;
 
+        /* the object path busctl shows (/org/tegravirt/device/gpio_2dmain), or the name
+         * under that prefix as people type it (/org/tegravirt/device/gpio-main) */
+        if (strncmp(s, TV_DEVICE_PATH_PREFIX "/", strlen(TV_DEVICE_PATH_PREFIX) + 1) == 0) {
+                const char *rest = s + strlen(TV_DEVICE_PATH_PREFIX) + 1;
+                _cleanup_(freep_) char *name = NULL;
+
+                /* decoded first: '_' is valid in a name, but on the bus it is "_5f" */
+                if (sd_bus_path_decode(s, TV_DEVICE_PATH_PREFIX, &name) <= 0 || !tv_device_token_valid(name)) {
+                        free(name);
+                        name = tv_device_token_valid(rest) ? strdup(rest) : NULL;
+                }
+                /* the name is never longer than the path it came from: replace it in place */
+                if (name && tv_device_token_valid(name)) {
+                        memmove(s, name, strlen(name) + 1);
+                        return true;
+                }
+        }
         if (tv_device_token_valid(s))
                 return true;
         e = ctl_escape(s, true, TV_NAME_MAX);
-        ctl_usage_error("invalid device '%s': expected a catalog name (e.g. uarta) or a platform id "
-                        "(e.g. 3100000.serial) of 1-%d characters of [A-Za-z0-9._:-]",
+        ctl_usage_error("invalid device '%s': expected a catalog name (e.g. uarta), a platform id "
+                        "(e.g. 3100000.serial) of 1-%d characters of [A-Za-z0-9._:-], or its object path "
+                        "(e.g. " TV_DEVICE_PATH_PREFIX "/uarta)",
                         e ? e : "?", TV_NAME_MAX);
         return false;
 }
@@ -222,6 +240,8 @@ static const CtlCommand commands[] = {
           "Bind the devices of DOMAIN to vfio-platform before it starts" },
         { "release",     1, 1, false, cmd_release,     "DOMAIN",
           "Return the devices of DOMAIN to their host drivers" },
+        { "repair",      1, 1, false, cmd_repair,      "DOMAIN",
+          "Rewrite DOMAIN's definition for its assignments (after drift, a rename or a copy)" },
         { "check",       0, 1, false, cmd_check,       "[DOMAIN]",
           "Report what the host still needs, with the exact fix (exit 1 if something is missing)" },
         { "host-overlay", 1, 64, false, cmd_host_overlay, "DEVICE...",
@@ -259,7 +279,8 @@ static void help(FILE *f)
         for (size_t i = 0; i < sizeof(option_help) / sizeof(option_help[0]); i++)
                 fprintf(f, "  %-30s %s\n", option_help[i][0], option_help[i][1]);
         fputs("\n"
-              "DEVICE is a catalog name (uarta) or a platform id (3100000.serial).\n"
+              "DEVICE is a catalog name (uarta), a platform id (3100000.serial) or its object\n"
+              "path (/org/tegravirt/device/gpio_2dmain, or /org/tegravirt/device/gpio-main).\n"
               "Exit status: 0 success, 1 refused or failed, 2 usage error.\n"
               "See the " PROG "(1) man page for details.\n", f);
 }

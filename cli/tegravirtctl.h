@@ -49,7 +49,8 @@ int ctl_reply_error(const char *what, int r);
 
 /* Argument checks done before any bus traffic; they print a usage error. */
 bool ctl_check_domain(const char *s);
-bool ctl_check_device(const char *s);
+/* Also accepts a device's object path (escaped or not) and rewrites s to the name. */
+bool ctl_check_device(char *s);
 
 /* Cleanup helpers; sd-bus.h provides sd_bus_message_unrefp() and friends,
  * and sd_bus_error_free() works with _cleanup_ as it is. */
@@ -142,3 +143,4 @@ int cmd_assign(Ctl *ctl, int argc, char **argv);
 int cmd_unassign(Ctl *ctl, int argc, char **argv);
 int cmd_prepare(Ctl *ctl, int argc, char **argv);
 int cmd_release(Ctl *ctl, int argc, char **argv);
+int cmd_repair(Ctl *ctl, int argc, char **argv);

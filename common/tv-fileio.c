@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "tv-fileio.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ int tv_read_file_at(int dirfd, const char *path, size_t max_bytes, char **out, s
         return 0;
 }
 
-int tv_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, int mode)
+static int write_replace(int dirfd, const char *name, const void *data, size_t len, int mode, bool durable)
 {
         char tmp[256];
         const char *p = data;
@@ -95,7 +96,7 @@ int tv_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
         }
         if (r == 0 && fchmod(fd, (mode_t)mode) < 0)
                 r = -errno;
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
@@ -106,7 +107,17 @@ int tv_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
                 return r;
         }
         /* make the rename itself durable */
-        if (fsync(dirfd) < 0)
+        if (durable && fsync(dirfd) < 0)
                 return -errno;
         return 0;
+}
+
+int tv_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, int mode)
+{
+        return write_replace(dirfd, name, data, len, mode, true);
+}
+
+int tv_write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, int mode)
+{
+        return write_replace(dirfd, name, data, len, mode, false);
 }

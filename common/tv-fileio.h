@@ -11,3 +11,6 @@ int tv_read_file_at(int dirfd, const char *path, size_t max_bytes, char **out, s
  * fsyncs it, renames it over name and fsyncs the directory. mode is applied
  * to the new file. Returns 0 or -errno; on error the old file is intact. */
 int tv_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, int mode);
+/* The same replace-by-rename without fsync: a crash of the process leaves the old or the
+ * new file, never a mix; a power loss may leave the old one (or, off ext4, an empty one). */
+int tv_write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, int mode);

@@ -13,6 +13,7 @@
 
 #define TV_ERR_NO_SUCH_DEVICE   "org.tegravirt.Error.NoSuchDevice"
 #define TV_ERR_DEVICE_BUSY      "org.tegravirt.Error.DeviceBusy"
+#define TV_ERR_DOMAIN_BUSY      "org.tegravirt.Error.DomainBusy"
 #define TV_ERR_INVALID_ARGUMENT "org.tegravirt.Error.InvalidArgument"
 #define TV_ERR_HOST_NOT_READY   "org.tegravirt.Error.HostNotReady"
 #define TV_ERR_FAILED           "org.tegravirt.Error.Failed"

@@ -14,11 +14,18 @@ typedef struct Pending {
         void *userdata;
         int verdict;                    /* -1 waiting, 0 denied, 1 allowed, 2 needs interaction */
         bool consumed;                  /* the re-run handler has taken the verdict */
+        uid_t uid;                      /* the caller's, for the audit trail */
         struct Pending *next;
 } Pending;
 
 static Pending *pending;
 static char *privileged_group;
+static uid_t caller = (uid_t)-1;
+
+uid_t tv_authorize_caller(void)
+{
+        return caller;
+}
 
 void tv_authorize_set_group(const char *group)
 {
@@ -27,22 +34,27 @@ void tv_authorize_set_group(const char *group)
 }
 
 /* Is the caller (primary or supplementary) in PrivilegedGroup? */
-static bool in_privileged_group(sd_bus_creds *creds)
+static bool in_privileged_group(sd_bus_message *m)
 {
+        sd_bus_creds *creds = NULL;
         const gid_t *gids = NULL;
         struct group *gr;
+        bool yes = false;
         gid_t gid;
         int n;
 
         if (!privileged_group || !(gr = getgrnam(privileged_group)))
                 return false;
+        if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
+                                      &creds) < 0)
+                return false;
         if (sd_bus_creds_get_egid(creds, &gid) >= 0 && gid == gr->gr_gid)
-                return true;
+                yes = true;
         n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-        for (int i = 0; i < n; i++)
-                if (gids[i] == gr->gr_gid)
-                        return true;
-        return false;
+        for (int i = 0; !yes && i < n; i++)
+                yes = gids[i] == gr->gr_gid;
+        sd_bus_creds_unref(creds);
+        return yes;
 }
 
 static void forget(Pending *p)
@@ -132,35 +144,34 @@ int tv_authorize(sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t 
         Pending *p;
         int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
-                                              SD_BUS_CREDS_AUGMENT, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
-        if (r >= 0 && uid == 0) {
-                sd_bus_creds_unref(creds);
-                return 1;
-        }
-        if (level == TV_AUTH_ROOT) {
-                sd_bus_creds_unref(creds);
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "tegravirt: only root (the libvirt hook) may bind or release devices");
-        }
-        if (r >= 0 && in_privileged_group(creds)) {
-                sd_bus_creds_unref(creds);
-                return 1;
-        }
-        sd_bus_creds_unref(creds);
-        /* second pass: polkit has answered for this very message */
+        caller = (uid_t)-1;
+        /* second pass: polkit has answered for this very message, whose uid we know */
         for (p = pending; p; p = p->next)
                 if (p->call == m && p->verdict >= 0 && !p->consumed) {
                         p->consumed = true;
+                        caller = p->uid;
                         return p->verdict == 1 ? 1 : deny(error, p->verdict);
                 }
+        /* the uid the bus took from the socket (SO_PEERCRED): one round trip, no /proc
+         * reads; the groups are asked for only when PrivilegedGroup= needs them */
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        sd_bus_creds_unref(creds);
+        if (r >= 0)
+                caller = uid;
+        if (r >= 0 && uid == 0)
+                return 1;
+        if (level == TV_AUTH_ROOT)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "tegravirt: only root (the libvirt hook) may bind or release devices");
+        if (r >= 0 && in_privileged_group(m))
+                return 1;
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
         *p = (Pending){ .call = sd_bus_message_ref(m), .handler = handler, .userdata = userdata, .verdict = -1,
-                        .next = pending };
+                        .uid = uid, .next = pending };
         pending = p;
         r = ask_polkit(m, p);
         if (r < 0) {

@@ -20,6 +20,8 @@ typedef enum TvAuthLevel {
  * InteractiveAuthorizationRequired); the handler returns it. */
 int tv_authorize(sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t handler, void *userdata,
                  sd_bus_error *error);
+/* The uid of the caller tv_authorize last allowed: the current call's, right after it returned 1. */
+uid_t tv_authorize_caller(void);
 /* Members of this group (PrivilegedGroup=) may do what org.tegravirt.manage allows
  * without asking polkit. NULL: nobody. */
 void tv_authorize_set_group(const char *group);

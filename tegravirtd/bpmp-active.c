@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bpmp-active.h"
 #include "bpmp-proxy.h"
+#include "log.h"
 #include "tv-names.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 
 static void device_refs(const TvCatalogDevice *dev, TvBpmpKind k, const TvBpmpRef **refs, size_t *n)
 {
@@ -14,8 +15,7 @@ static void device_refs(const TvCatalogDevice *dev, TvBpmpKind k, const TvBpmpRe
         *n = k == TV_BPMP_CLOCKS ? dev->n_clocks : k == TV_BPMP_RESETS ? dev->n_resets : dev->n_power_domains;
 }
 
-/* The proxy, found again each time (it can come and go with its driver); the last
- * platform id found is tried first. */
+/* Looks for the proxy; the last platform id found is tried first. */
 static TvBpmpProxy *find_proxy(TvDaemon *d, TvError *err)
 {
         TvBpmpProxy *p = calloc(1, sizeof(*p));
@@ -35,11 +35,30 @@ static TvBpmpProxy *find_proxy(TvDaemon *d, TvError *err)
         return p;
 }
 
-static void proxy_free(TvBpmpProxy *p)
+void tv_daemon_bpmp_forget(TvDaemon *d)
 {
-        if (p)
-                tv_bpmp_proxy_clear(p);
-        free(p);
+        if (d->bpmp)
+                tv_bpmp_proxy_clear(d->bpmp);
+        free(d->bpmp);
+        d->bpmp = NULL;
+}
+
+/*
+ * The proxy as last found. Searching the platform bus and reading the ceiling costs
+ * hundreds of sysfs reads, so that happens at start-up, when a device needs a proxy
+ * none was found for, and when the one found stops answering (its attributes give
+ * ENODEV once its driver is unbound or rebound: verify=true checks that first).
+ */
+static TvBpmpProxy *proxy(TvDaemon *d, bool need, bool verify, TvError *err)
+{
+        TvBpmpProxy *p = d->bpmp;
+
+        /* one that cannot narrow may be a proxy whose driver was away: look again */
+        if (p && (p->pid ? p->narrowing && (!verify || tv_bpmp_proxy_alive(p)) : !need))
+                return p;
+        tv_daemon_bpmp_forget(d);
+        d->bpmp = find_proxy(d, err);
+        return d->bpmp;
 }
 
 int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs, size_t n, TvError *err)
@@ -50,7 +69,7 @@ int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs
 
         for (size_t i = 0; i < n; i++)
                 needs |= devs[i]->needs_bpmp;
-        if (needs && !(p = find_proxy(d, err)))
+        if (needs && !(p = proxy(d, true, true, err)))
                 r = -1;
         for (size_t i = 0; r == 0 && needs && i < n; i++) {
                 for (TvBpmpKind k = 0; r == 0 && k < TV_BPMP_KINDS; k++) {
@@ -82,7 +101,6 @@ int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs
                 r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                  "the BPMP host proxy %s cannot narrow its allow-list (no active_* attributes): "
                                  "every guest may use all of its device-tree lists", p->pid);
-        proxy_free(p);
         return r;
 }
 
@@ -104,26 +122,23 @@ int tv_daemon_bpmp_check(TvDaemon *d, const char *domain, TvError *err)
         return r;
 }
 
-int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err)
+/* One pass; *stale when the proxy stopped answering (find it again and retry). */
+static int sync_once(TvDaemon *d, TvBpmpProxy *p, bool *stale, TvError *err)
 {
-        TvBpmpProxy *p = find_proxy(d, err);
         TvIdSet *want = NULL;
+        bool written = false;
         int r = 0;
 
-        if (!p)
-                return -1;
+        *stale = false;
         if (!p->pid || !p->narrowing) {
                 if (p->pid)
-                        fprintf(stderr, SD_WARNING "the BPMP host proxy %s cannot narrow its allow-list: every guest "
-                                "may use all of its device-tree lists\n", p->pid);
-                proxy_free(p);
+                        tv_log(LOG_WARNING, "the BPMP host proxy %s cannot narrow its allow-list: every guest "
+                               "may use all of its device-tree lists", p->pid);
                 return 0;
         }
         want = calloc(TV_BPMP_KINDS, sizeof(*want));
-        if (!want) {
-                proxy_free(p);
+        if (!want)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        }
         for (size_t i = 0; i < d->state.n_entries; i++) {
                 const TvStateEntry *e = &d->state.entries[i];
                 const TvCatalogDevice *dev = tv_catalog_find(d->catalog, e->device);
@@ -142,13 +157,44 @@ int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err)
                 }
         }
         for (TvBpmpKind k = 0; r == 0 && k < TV_BPMP_KINDS; k++) {
-                int e = tv_bpmp_proxy_set_active(&d->host, p, k, &want[k]);
+                int e = tv_bpmp_proxy_set_active(p, k, &want[k]);
 
+                if (e == -ENODEV || e == -ENOENT)
+                        *stale = true;
                 if (e < 0)
                         r = tv_error_set(err, TV_ERR_FAILED, "cannot set the BPMP host proxy's active %ss on %s: %s",
                                          tv_bpmp_kind_noun(k), p->pid, strerror(-e));
+                written |= e > 0;
+        }
+        if (written) {
+                char *ids[TV_BPMP_KINDS];
+
+                for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++)
+                        ids[k] = tv_id_set_format(&want[k]);
+                tv_audit(&(TvAudit){ "bpmp-active", NULL, NULL, p->pid, TV_CALLER_DAEMON },
+                         "active clocks [%s] resets [%s] power domains [%s]%s", ids[0] ? ids[0] : "?",
+                         ids[1] ? ids[1] : "?", ids[2] ? ids[2] : "?", r < 0 ? " (partly: a write failed)" : "");
+                for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++)
+                        free(ids[k]);
         }
         free(want);
-        proxy_free(p);
         return r;
+}
+
+int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err)
+{
+        for (int attempt = 0;; attempt++) {
+                TvBpmpProxy *p = proxy(d, false, false, err);
+                bool stale;
+                int r;
+
+                if (!p)
+                        return -1;
+                r = sync_once(d, p, &stale, err);
+                if (!stale || attempt > 0)
+                        return r;
+                /* unbound or rebound since it was found: find it again, once */
+                tv_error_clear(err);
+                tv_daemon_bpmp_forget(d);
+        }
 }

@@ -18,3 +18,6 @@ int tv_daemon_bpmp_check(TvDaemon *d, const char *domain, TvError *err);
  * it; so it follows every prepare and release and is redone at start-up. Nothing to do
  * without a proxy or with one that cannot narrow. */
 int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err);
+
+/* Drops the cached proxy (its fds); the next check or sync finds it again. */
+void tv_daemon_bpmp_forget(TvDaemon *d);

@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static const char *const kind_attr[TV_BPMP_KINDS] = { "clocks", "resets", "power_domains" };
+
+#define TV_BPMP_ATTR_MAX 4096  /* a sysfs page */
 
 const char *tv_bpmp_kind_noun(TvBpmpKind k)
 {
@@ -107,10 +111,17 @@ static int read_ceiling(TvHost *h, TvBpmpProxy *p, TvError *err)
                                             "the BPMP host proxy %s: cannot read %s: %s", p->pid, attr,
                                             r == -EBADMSG ? "not a list of decimal IDs" : strerror(-r));
         }
-        snprintf(attr, sizeof(attr), "active_%s", kind_attr[0]);
-        r = tv_sysfs_dev_attr_read(h, p->pid, attr, &v);
-        free(v);
-        p->narrowing = r == 0;
+        p->fds_open = true;
+        p->allowed_fd = tv_sysfs_dev_attr_open(h, p->pid, "allowed_clocks", O_RDONLY);
+        for (int k = 0; k < TV_BPMP_KINDS; k++) {
+                snprintf(attr, sizeof(attr), "active_%s", kind_attr[k]);
+                p->active_fd[k] = tv_sysfs_dev_attr_open(h, p->pid, attr, O_RDWR);
+        }
+        /* all three or none: a proxy without runtime narrowing has none */
+        p->narrowing = p->active_fd[0] >= 0 && p->active_fd[1] >= 0 && p->active_fd[2] >= 0;
+        if (p->allowed_fd < 0 || (!p->narrowing && p->active_fd[0] != -ENOENT))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the BPMP host proxy %s: cannot open its attributes: %s",
+                                    p->pid, strerror(-(p->allowed_fd < 0 ? p->allowed_fd : p->active_fd[0])));
         return 0;
 }
 
@@ -153,18 +164,71 @@ static bool same_set(const TvIdSet *a, const TvIdSet *b)
         return true;
 }
 
-int tv_bpmp_proxy_set_active(TvHost *h, const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want)
+char *tv_id_set_format(const TvIdSet *s)
 {
-        char attr[32], *cur = NULL, *text;
+        char *text = NULL;
         size_t len = 0;
-        FILE *f;
+        FILE *f = open_memstream(&text, &len);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < s->n; i++)
+                fprintf(f, "%s%u", i ? " " : "", s->ids[i]);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+/* One read(2) at offset 0: sysfs shows the attribute afresh. */
+static int fd_read(int fd, char **out)
+{
+        char *buf = malloc(TV_BPMP_ATTR_MAX + 1);
+        ssize_t n;
+
+        if (!buf)
+                return -ENOMEM;
+        do {
+                n = pread(fd, buf, TV_BPMP_ATTR_MAX, 0);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+                int r = -errno;
+
+                free(buf);
+                return r;
+        }
+        buf[n] = 0;
+        if (n > 0 && buf[n - 1] == '\n')
+                buf[n - 1] = 0;
+        *out = buf;
+        return 0;
+}
+
+bool tv_bpmp_proxy_alive(const TvBpmpProxy *p)
+{
+        char *v = NULL;
+        bool yes = p->fds_open && p->allowed_fd >= 0 && fd_read(p->allowed_fd, &v) == 0;
+
+        free(v);
+        return yes;
+}
+
+int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want)
+{
+        char *cur = NULL, *text;
         TvIdSet *have = malloc(sizeof(*have));
+        ssize_t n;
         int r;
 
         if (!have)
                 return -ENOMEM;
-        snprintf(attr, sizeof(attr), "active_%s", kind_attr[k]);
-        r = tv_sysfs_dev_attr_read(h, p->pid, attr, &cur);
+        if (!p->narrowing || p->active_fd[k] < 0) {
+                free(have);
+                return -ENODEV;
+        }
+        /* read back every time: a rebound driver starts again from its DT ceiling */
+        r = fd_read(p->active_fd[k], &cur);
         if (r == 0 && tv_id_set_parse(cur, have) == 0 && same_set(have, want)) {
                 free(cur);
                 free(have);
@@ -172,21 +236,32 @@ int tv_bpmp_proxy_set_active(TvHost *h, const TvBpmpProxy *p, TvBpmpKind k, cons
         }
         free(cur);
         free(have);
-        f = open_memstream(&text, &len);
-        if (!f)
+        if (r < 0)
+                return r;
+        cur = tv_id_set_format(want);
+        if (!cur || asprintf(&text, "%s\n", cur) < 0) {
+                free(cur);
                 return -ENOMEM;
-        for (size_t i = 0; i < want->n; i++)
-                fprintf(f, "%s%u", i ? " " : "", want->ids[i]);
-        fputc('\n', f);
-        if (fclose(f) != 0)
-                return -ENOMEM;
-        r = tv_sysfs_dev_attr_write(h, p->pid, attr, text);
+        }
+        free(cur);
+        /* one write(2), as sysfs wants */
+        do {
+                n = pwrite(p->active_fd[k], text, strlen(text), 0);
+        } while (n < 0 && errno == EINTR);
+        r = n < 0 ? -errno : (size_t)n == strlen(text) ? 1 : -EIO;
         free(text);
         return r;
 }
 
 void tv_bpmp_proxy_clear(TvBpmpProxy *p)
 {
+        if (p->fds_open) {
+                if (p->allowed_fd >= 0)
+                        close(p->allowed_fd);
+                for (int k = 0; k < TV_BPMP_KINDS; k++)
+                        if (p->active_fd[k] >= 0)
+                                close(p->active_fd[k]);
+        }
         free(p->pid);
         memset(p, 0, sizeof(*p));
 }

@@ -30,6 +30,11 @@ typedef struct TvBpmpProxy {
         char *pid;              /* its platform device; NULL when the host has no proxy */
         bool narrowing;         /* it has the active_* attributes (older proxies do not) */
         TvIdSet ceiling[TV_BPMP_KINDS];
+        /* kept open, so a sync costs one read (and a write when it changes) per list,
+         * and a removed attribute (driver unbound or rebound) shows as ENODEV */
+        bool fds_open;
+        int allowed_fd;         /* allowed_clocks, -1 on a proxy without it */
+        int active_fd[TV_BPMP_KINDS];   /* -1 unless narrowing */
 } TvBpmpProxy;
 
 /* "clock", "reset", "power domain": for messages. */
@@ -45,6 +50,11 @@ int tv_id_set_parse(const char *text, TvIdSet *out);
  * when not NULL, is tried first) and reads its ceiling. p->pid stays NULL when there
  * is none. -1 with err set when its attributes cannot be read or make no sense. */
 int tv_bpmp_proxy_probe(TvHost *h, const char *hint, TvBpmpProxy *p, TvError *err);
-/* Writes active_<kind> unless it already holds exactly these IDs; returns 0 or -errno. */
-int tv_bpmp_proxy_set_active(TvHost *h, const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want);
+/* Writes active_<kind> unless it already holds exactly these IDs: 1 written, 0 already
+ * so, or -errno (-ENODEV: the attribute is gone, probe again). */
+int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want);
+/* Whether the proxy found by the last probe is still bound (its attributes still there). */
+bool tv_bpmp_proxy_alive(const TvBpmpProxy *p);
+/* The IDs as the attribute takes them: "155 102", "" for none. */
+char *tv_id_set_format(const TvIdSet *s);
 void tv_bpmp_proxy_clear(TvBpmpProxy *p);

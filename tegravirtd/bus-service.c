@@ -3,6 +3,7 @@
 #include "authorize.h"
 #include "host-check.h"
 #include "host-overlay.h"
+#include "log.h"
 #include "libvirt-conn.h"
 #include "tv-names.h"
 
@@ -68,9 +69,25 @@ static int method_list_assignments(sd_bus_message *m, void *userdata, sd_bus_err
         return r;
 }
 
-typedef int (*TwoArgOp)(TvDaemon *d, const char *a, const char *b, TvError *err);
+/* An operation that waited for a job (QEMU probe, dumpdtb) ended: answer its parked call. */
+static void on_op_done(TvDaemon *d, int r, TvError *err, void *userdata)
+{
+        sd_bus_message *m = userdata;
 
-static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TvAuthLevel level,
+        tv_bus_emit_changes(d);
+        if (r < 0)
+                reply_error(m, err);
+        else
+                sd_bus_reply_method_return(m, NULL);
+        sd_bus_message_unref(m);
+}
+
+typedef int (*TwoArgOp)(TvDaemon *d, const char *a, const char *b, TvError *err);
+typedef int (*TwoArgJobOp)(TvDaemon *d, const char *a, const char *b, TvDaemonDoneFn done, void *userdata,
+                           TvError *err);
+
+/* op answers now; jop may return 1 and answer through on_op_done when its job ends. */
+static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TwoArgJobOp jop, TvAuthLevel level,
                        sd_bus_message_handler_t self, sd_bus_error *e)
 {
         const char *a, *b;
@@ -82,7 +99,18 @@ static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TvAuthLevel 
         r = sd_bus_message_read(m, "ss", &a, &b);
         if (r < 0)
                 return r;
-        r = op(d, a, b, &err);
+        d->caller = tv_authorize_caller();
+        if (jop) {
+                r = jop(d, a, b, on_op_done, sd_bus_message_ref(m), &err);
+                if (r == 1) {
+                        tv_bus_emit_changes(d);
+                        return 1; /* answered when the job ends; the loop serves others meanwhile */
+                }
+                sd_bus_message_unref(m);
+        } else {
+                r = op(d, a, b, &err);
+        }
+        d->caller = TV_CALLER_DAEMON;
         tv_bus_emit_changes(d);
         if (r < 0)
                 return reply_error(m, &err);
@@ -91,23 +119,25 @@ static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TvAuthLevel 
 
 static int method_assign(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_two_arg(m, userdata, tv_daemon_assign, TV_AUTH_MANAGE, method_assign, e);
+        return run_two_arg(m, userdata, NULL, tv_daemon_assign, TV_AUTH_MANAGE, method_assign, e);
 }
 
 static int method_unassign(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_two_arg(m, userdata, tv_daemon_unassign, TV_AUTH_MANAGE, method_unassign, e);
+        return run_two_arg(m, userdata, NULL, tv_daemon_unassign, TV_AUTH_MANAGE, method_unassign, e);
 }
 
 static int method_prepare(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_two_arg(m, userdata, tv_daemon_prepare, TV_AUTH_ROOT, method_prepare, e);
+        return run_two_arg(m, userdata, tv_daemon_prepare, NULL, TV_AUTH_ROOT, method_prepare, e);
 }
 
 typedef int (*OneArgOp)(TvDaemon *d, const char *domain, TvError *err);
+typedef int (*OneArgJobOp)(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void *userdata, TvError *err);
 
-/* A changing method taking one domain name: run it, announce changes, reply. */
-static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, TvAuthLevel level,
+/* A changing method taking one domain name: run it, announce changes, reply (now, or
+ * for jop through on_op_done when its job ends). */
+static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, OneArgJobOp jop, TvAuthLevel level,
                        sd_bus_message_handler_t self, sd_bus_error *e)
 {
         TvError err = { 0 };
@@ -119,7 +149,18 @@ static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, TvAuthLevel 
         r = sd_bus_message_read(m, "s", &domain);
         if (r < 0)
                 return r;
-        r = op(d, domain, &err);
+        d->caller = tv_authorize_caller();
+        if (jop) {
+                r = jop(d, domain, on_op_done, sd_bus_message_ref(m), &err);
+                if (r == 1) {
+                        tv_bus_emit_changes(d);
+                        return 1;
+                }
+                sd_bus_message_unref(m);
+        } else {
+                r = op(d, domain, &err);
+        }
+        d->caller = TV_CALLER_DAEMON;
         tv_bus_emit_changes(d);
         if (r < 0)
                 return reply_error(m, &err);
@@ -128,7 +169,7 @@ static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, TvAuthLevel 
 
 static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_one_arg(m, userdata, tv_daemon_repair, TV_AUTH_MANAGE, method_repair, e);
+        return run_one_arg(m, userdata, NULL, tv_daemon_repair, TV_AUTH_MANAGE, method_repair, e);
 }
 
 static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -199,7 +240,7 @@ static int method_host_overlay(sd_bus_message *m, void *userdata, sd_bus_error *
 
 static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_one_arg(m, userdata, tv_daemon_release, TV_AUTH_ROOT, method_release, e);
+        return run_one_arg(m, userdata, tv_daemon_release, NULL, TV_AUTH_ROOT, method_release, e);
 }
 
 static int prop_version(sd_bus *bus, const char *path, const char *iface, const char *prop,

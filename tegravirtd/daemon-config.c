@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -82,6 +84,7 @@ static bool account_name_valid(const char *s)
 int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char *origin, TvError *err)
 {
         TvConfig n = { 0 };
+        unsigned seen[7] = { 0 };
         char *copy, *line, *save = NULL;
         bool in_daemon = false;
         unsigned no = 0;
@@ -108,6 +111,9 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         /* strsep keeps empty lines so line numbers stay right */
         save = copy;
         while ((line = strsep(&save, "\n"))) {
+                static const char *const keys[] = { "QemuUser", "QemuGroup", "LibvirtUri", "BpmpBridge",
+                                                    "PrivilegedGroup", "QemuConf", "AllowUnsafeInterrupts" };
+                unsigned *first = NULL;
                 char *key, *val, *eq;
 
                 no++;
@@ -132,6 +138,18 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
                 *eq = 0;
                 key = strip(line);
                 val = strip(eq + 1);
+                /* a second value would silently win: refuse it and name both lines */
+                for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+                        if (strcmp(key, keys[k]) == 0)
+                                first = &seen[k];
+                if (first && *first) {
+                        r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                         "%s line %u: %s is set again (first on line %u); keep one", origin, no, key,
+                                         *first);
+                        break;
+                }
+                if (first)
+                        *first = no;
                 if (strcmp(key, "QemuUser") == 0 || strcmp(key, "QemuGroup") == 0) {
                         char **dst = key[4] == 'U' ? &n.qemu_user : &n.qemu_group;
 
@@ -226,8 +244,35 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
                 tv_config_free(&n);
                 return -1;
         }
+        n.qemu_user_line = seen[0] ? seen[0] : c->qemu_user_line;
+        n.qemu_group_line = seen[1] ? seen[1] : c->qemu_group_line;
         tv_config_free(c);
         *c = n;
+        return 0;
+}
+
+int tv_config_check_accounts(const TvConfig *c, const char *origin, TvError *err)
+{
+        const char *what[2] = { "QemuUser", "QemuGroup" }, *name[2] = { c->qemu_user, c->qemu_group };
+        unsigned line[2] = { c->qemu_user_line, c->qemu_group_line };
+
+        for (int i = 0; i < 2; i++) {
+                bool found;
+
+                errno = 0;
+                found = i == 0 ? getpwnam(name[i]) != NULL : getgrnam(name[i]) != NULL;
+                if (found)
+                        continue;
+                if (line[i])
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                            "%s line %u: %s=%s: no such %s on this host (QEMU runs as the user and group "
+                                            "of 'user' and 'group' in qemu.conf)",
+                                            origin, line[i], what[i], name[i], i == 0 ? "user" : "group");
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                    "%s: %s is not set and its default %s does not exist on this host (is libvirt "
+                                    "installed?); set %s= to the %s QEMU runs as",
+                                    origin, what[i], name[i], what[i], i == 0 ? "user" : "group");
+        }
         return 0;
 }
 
@@ -238,10 +283,13 @@ int tv_config_load(TvConfig *c, const char *path, TvError *err)
         int r = tv_read_file_at(AT_FDCWD, path, TV_CONFIG_MAX_BYTES, &buf, &len);
 
         if (r == -ENOENT)
-                return 0;
+                return tv_config_check_accounts(c, path, err);
         if (r < 0)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "cannot read %s: %s", path, strerror(-r));
         r = tv_config_parse_buffer(c, buf, len, path, err);
         free(buf);
+        /* an unknown account would only fail at the first prepare, far from the typo */
+        if (r == 0)
+                r = tv_config_check_accounts(c, path, err);
         return r;
 }

@@ -16,11 +16,15 @@ typedef struct TvConfig {
         int bpmp_bridge;                /* BpmpBridge=: -1 auto (probe), 0 none, 1 built-in at bpmp_base */
         unsigned long long bpmp_base;
         char *privileged_group;         /* PrivilegedGroup=: members may assign without polkit; NULL none */
+        unsigned qemu_user_line;        /* line of QemuUser= / QemuGroup= in the file, 0 when defaulted */
+        unsigned qemu_group_line;
 } TvConfig;
 
 int tv_config_defaults(TvConfig *c);
 /* Parses a config document over the current values; on error c is unchanged. */
 int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char *origin, TvError *err);
-/* Loads path; a missing file means defaults. */
+/* QemuUser and QemuGroup name an existing user and group; the error names the file and line. */
+int tv_config_check_accounts(const TvConfig *c, const char *origin, TvError *err);
+/* Loads path (a missing file means defaults) and checks the accounts. */
 int tv_config_load(TvConfig *c, const char *path, TvError *err);
 void tv_config_free(TvConfig *c);

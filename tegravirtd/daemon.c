@@ -6,7 +6,9 @@
 #include "domain-edit.h"
 #include "domain-sync.h"
 #include "domain-xml.h"
+#include "job.h"
 #include "libvirt-conn.h"
+#include "log.h"
 #include "qemu-access.h"
 #include "qemu-caps.h"
 #include "tv-names.h"
@@ -16,14 +18,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
-static int record_state(void *userdata, TvError *err)
+static int record_state(void *userdata, bool durable, TvError *err)
 {
         TvDaemon *d = userdata;
 
-        return tv_state_save(&d->state, err);
+        return durable ? tv_state_save(&d->state, err) : tv_state_save_nosync(&d->state, err);
+}
+
+/* The record names a device and the platform id it bound; the catalog must still agree,
+ * or two names (and two domains) would share one physical device. */
+static int check_state_catalog(TvDaemon *d, TvError *err)
+{
+        for (size_t i = 0; i < d->state.n_entries; i++) {
+                const TvStateEntry *e = &d->state.entries[i];
+                const TvCatalogDevice *by_name = tv_catalog_find(d->catalog, e->device);
+                const TvCatalogDevice *by_id = tv_catalog_find(d->catalog, e->platform_id);
+                const char *owner = e->domain ? e->domain : "no domain";
+
+                if (by_name && strcmp(by_name->platform_id, e->platform_id) != 0)
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                            "the catalog moves %s from %s, where the state file records it (for %s, phase %s), "
+                                            "to %s (a file in %s?); restore the catalog entry, start tegravirtd, unassign %s, "
+                                            "then apply the change",
+                                            e->device, e->platform_id, owner, tv_phase_to_string(e->binding.phase),
+                                            by_name->platform_id, d->catalog_dir, e->device);
+                if (by_id && strcmp(by_id->name, e->device) != 0)
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                            "the catalog gives %s, which the state file records as %s (for %s), to device %s "
+                                            "(a file in %s?); restore the catalog entry, start tegravirtd, unassign %s, "
+                                            "then apply the change",
+                                            e->platform_id, e->device, owner, by_id->name, d->catalog_dir, e->device);
+        }
+        return 0;
 }
 
 int tv_daemon_init(TvDaemon *d, TvError *err)
@@ -31,6 +61,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         int r;
 
         d->state.dir_fd = -1;
+        d->caller = TV_CALLER_DAEMON;
         d->host.sysfs_fd = d->host.dev_fd = -1;
         if (tv_config_defaults(&d->config) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
@@ -50,10 +81,13 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                                     d->sysfs_root, d->dev_root, strerror(-r));
         if (tv_state_open(&d->state, d->state_dir, err) < 0)
                 return -1;
+        if (check_state_catalog(d, err) < 0)
+                return -1;
         d->state_dir_abs = realpath(d->state_dir, NULL);
         d->libvirt = tv_libvirt_new(d->config.libvirt_uri);
         d->qemu_caps = tv_qemu_caps_cache_new();
-        if (!d->state_dir_abs || !d->libvirt || !d->qemu_caps)
+        d->jobs = tv_jobset_new(d->event);
+        if (!d->state_dir_abs || !d->libvirt || !d->qemu_caps || !d->jobs)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         d->hostdev = (TvHostdev){
                 .host = &d->host,
@@ -146,6 +180,16 @@ static int check_domain(const char *domain, TvError *err)
         return 0;
 }
 
+/* One operation per domain at a time: its definition and DTB are in flux while it waits. */
+static int check_not_busy(TvDaemon *d, const char *domain, TvError *err)
+{
+        if (tv_domain_busy(d, domain))
+                return tv_error_set(err, TV_ERR_DOMAIN_BUSY,
+                                    "domain %s has a call in progress that waits for QEMU (a capability probe or a "
+                                    "device tree dump, up to 30 s each); retry when it has answered", domain);
+        return 0;
+}
+
 static void set_drift(TvDaemon *d, const char *domain, const char *text)
 {
         TvDomainDrift **pp, *x;
@@ -214,12 +258,119 @@ static bool take_own_define(TvDaemon *d, const char *domain)
         return false;
 }
 
-static bool domain_has_assignments(TvDaemon *d, const char *domain)
+/* The domain is gone: a later DEFINED of the same name is a new domain, not our redefine. */
+static void forget_own_defines(TvDaemon *d, const char *domain)
+{
+        for (TvOwnDefine **pp = &d->own_defines; *pp; pp = &(*pp)->next)
+                if (strcmp((*pp)->domain, domain) == 0) {
+                        TvOwnDefine *x = *pp;
+
+                        *pp = x->next;
+                        free(x->domain);
+                        free(x);
+                        return;
+                }
+}
+
+bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
-                if (d->state.entries[i].domain && strcmp(d->state.entries[i].domain, domain) == 0)
+                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0))
                         return true;
         return false;
+}
+
+static void on_refreshed(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        char *domain = userdata;
+
+        if (r < 0)
+                fprintf(stderr, SD_WARNING "domain %s redefined: %s\n", domain ? domain : "?", err->message);
+        else
+                fprintf(stderr, SD_INFO "domain %s redefined: guest device tree regenerated\n", domain);
+        free(domain);
+}
+
+static bool domain_has_assignments(TvDaemon *d, const char *domain)
+{
+        return tv_daemon_domain_assigned(d, domain);
+}
+
+/* The definition of a renamed domain was rewritten for its new name, or could not be. */
+static void on_rename_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        char *domain = userdata;
+
+        (void)running;
+        if (r < 0 && domain) {
+                fprintf(stderr, SD_WARNING "domain %s renamed: %s\n", domain, err->message);
+                set_drift(d, domain, "renamed: the definition still names the old domain's guest device tree; call "
+                                     "RepairDomain (tegravirtctl repair) to rewrite it");
+        }
+        free(domain);
+}
+
+/* The definition of domain carries the record of info->owner_name with the same UUID, and
+ * libvirt no longer knows that name: the domain was renamed (virsh domrename). Its
+ * assignments follow it; the caller rewrites the definition (new DTB path). */
+static bool adopt_rename(TvDaemon *d, const char *domain, const TvDomainInfo *info)
+{
+        const char *old = info->owner_name;
+        TvError err = { 0 };
+        bool moved = false;
+
+        if (!info->has_tegravirt || !old || strcmp(old, domain) == 0 || !info->owner_uuid || !info->uuid ||
+            strcasecmp(info->owner_uuid, info->uuid) != 0 || !domain_has_assignments(d, old) ||
+            domain_has_assignments(d, domain) || tv_libvirt_domain_exists(d->libvirt, old, &err) != 0)
+                return false;
+        for (size_t i = 0; i < d->state.n_entries; i++) {
+                TvStateEntry *e = &d->state.entries[i];
+                char *name;
+
+                if (!e->domain || strcmp(e->domain, old) != 0 || !(name = strdup(domain)))
+                        continue;
+                free(e->domain);
+                e->domain = name;
+                moved = true;
+        }
+        if (moved && tv_state_save(&d->state, &err) < 0) {
+                fprintf(stderr, SD_ERR "domain %s renamed to %s: %s\n", old, domain, err.message);
+                return false;
+        }
+        tv_error_clear(&err);
+        tv_domain_dtb_update(d, old, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
+        set_drift(d, old, NULL);
+        forget_own_defines(d, old);
+        fprintf(stderr, SD_NOTICE "domain %s was renamed to %s: its device assignments follow it\n", old, domain);
+        return moved;
+}
+
+/* Why prepare must refuse a definition tegravirt did not write for this domain; NULL if none. */
+static char *foreign_record(TvDaemon *d, const char *domain, const TvDomainInfo *info, bool assigned)
+{
+        char *msg = NULL;
+
+        if (!info->has_tegravirt)
+                return NULL;
+        if (info->owner_name && (strcmp(info->owner_name, domain) != 0 ||
+                                 (info->owner_uuid && info->uuid && strcasecmp(info->owner_uuid, info->uuid) != 0))) {
+                if (asprintf(&msg,
+                             "the definition of %s carries the tegravirt record of domain %s (UUID %s): it was copied "
+                             "(virt-clone) or renamed while tegravirtd was not watching, and its vfio-platform arguments "
+                             "and <dtb> belong to %s; run 'tegravirtctl repair %s' (it takes the assignments over after a "
+                             "rename and removes the copied elements otherwise)",
+                             domain, info->owner_name, info->owner_uuid ? info->owner_uuid : "unknown",
+                             info->owner_name, domain) < 0)
+                        msg = NULL;
+                return msg;
+        }
+        if (!assigned && asprintf(&msg,
+                                  "domain %s has no device assigned but its definition still carries tegravirt's "
+                                  "vfio-platform arguments and <dtb> (copied from another domain?); run 'tegravirtctl "
+                                  "repair %s' to remove them",
+                                  domain, domain) < 0)
+                msg = NULL;
+        return msg;
 }
 
 void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
@@ -229,15 +380,21 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
         char *xml = NULL;
         bool changed = false;
 
-        if (!tv_domain_name_valid(domain) || !domain_has_assignments(d, domain))
+        if (!tv_domain_name_valid(domain))
                 return;
         if (undefined) {
+                forget_own_defines(d, domain);
+                set_drift(d, domain, NULL);
+                if (!domain_has_assignments(d, domain))
+                        return;
                 /* the domain is gone: its assignments go with it, unless a device is still bound */
                 for (size_t i = 0; i < d->state.n_entries; i++) {
                         TvStateEntry *e = &d->state.entries[i];
 
                         if (!e->domain || strcmp(e->domain, domain) != 0 || e->binding.phase != TV_PHASE_NONE)
                                 continue;
+                        tv_audit(&(TvAudit){ "unassign", domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "the domain was undefined");
                         free(e->domain);
                         e->domain = NULL;
                         changed = true;
@@ -247,27 +404,56 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 else if (changed)
                         fprintf(stderr, SD_NOTICE "domain %s undefined: its device assignments were released\n", domain);
                 tv_state_compact(&d->state);
-                set_drift(d, domain, NULL);
+                tv_domain_dtb_prune(d);
                 return;
         }
+        /* consumed first: our redefine after the last unassign has no assignments left to check */
         if (take_own_define(d, domain))
                 return; /* the event of our own redefine: the XML is what we wrote */
+        if (!tv_daemon_domain_assigned(d, NULL))
+                return; /* nothing assigned anywhere: no record of ours can matter */
         if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, &err) < 0 ||
             tv_domain_inspect(xml, strlen(xml), &info, &err) < 0) {
-                fprintf(stderr, SD_WARNING "domain %s redefined, cannot check it: %s\n", domain, err.message);
+                if (domain_has_assignments(d, domain))
+                        fprintf(stderr, SD_WARNING "domain %s redefined, cannot check it: %s\n", domain, err.message);
+        } else if (!domain_has_assignments(d, domain)) {
+                char *why;
+
+                if (adopt_rename(d, domain, &info)) {
+                        char *name = strdup(domain);
+                        bool running = false;
+                        int r = name ? tv_domain_sync(d, domain, on_rename_synced, name, &running, &err)
+                                     : tv_error_set(&err, TV_ERR_FAILED, "out of memory");
+
+                        if (r != 1)
+                                on_rename_synced(d, r, running, &err, name);
+                } else if ((why = foreign_record(d, domain, &info, false))) {
+                        fprintf(stderr, SD_WARNING "domain %s: %s\n", domain, why);
+                        free(why);
+                }
         } else if (!info.has_tegravirt) {
                 set_drift(d, domain,
-                          "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain to restore it");
+                          "the definition lost everything tegravirt added (edited by another tool?); call RepairDomain "
+                          "(tegravirtctl repair) to restore it");
         } else {
-                set_drift(d, domain, info.drift);
-                /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused */
-                if (tv_domain_dtb_check(d, domain, xml, &err) < 0) {
-                        TvError gerr = { 0 };
+                char *text = NULL;
 
-                        if (tv_domain_refresh_dtb(d, domain, xml, &gerr) < 0)
-                                fprintf(stderr, SD_WARNING "domain %s redefined: %s\n", domain, gerr.message);
-                        else
-                                fprintf(stderr, SD_INFO "domain %s redefined: guest device tree regenerated\n", domain);
+                /* every drift message says how to get out of it */
+                if (info.drift && asprintf(&text, "%s; call RepairDomain (tegravirtctl repair %s) to restore it",
+                                           info.drift, domain) < 0)
+                        text = NULL;
+                set_drift(d, domain, text ? text : info.drift);
+                free(text);
+                /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused.
+                 * An operation waiting for a job re-reads the definition when the job ends. */
+                if (!tv_domain_busy(d, domain) && tv_domain_dtb_check(d, domain, xml, &err) < 0) {
+                        TvError gerr = { 0 };
+                        char *name = strdup(domain);
+                        int r = name ? tv_domain_refresh_dtb(d, domain, on_refreshed, name, &gerr)
+                                     : tv_error_set(&gerr, TV_ERR_FAILED, "out of memory");
+
+                        if (r != 1)
+                                on_refreshed(d, r, false, &gerr, name);
                 }
         }
         if (*tv_daemon_domain_drift(d, domain))
@@ -276,18 +462,101 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
         free(xml);
 }
 
-int tv_daemon_repair(TvDaemon *d, const char *domain, TvError *err)
+/* A call that waits for a job: what the bus layer gave us, and what to undo. */
+typedef struct OpCall {
+        char *domain, *device, *platform_id;
+        uid_t caller; /* the D-Bus caller, for the audit record written when the job ends */
+        TvDaemonDoneFn done;
+        void *userdata;
+} OpCall;
+
+static void op_call_free(OpCall *c)
+{
+        if (!c)
+                return;
+        free(c->domain);
+        free(c->device);
+        free(c->platform_id);
+        free(c);
+}
+
+static OpCall *op_call_new(TvDaemon *d, const char *domain, const TvCatalogDevice *dev, TvDaemonDoneFn done,
+                           void *userdata)
+{
+        OpCall *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->domain = strdup(domain);
+        c->device = dev ? strdup(dev->name) : NULL;
+        c->platform_id = dev ? strdup(dev->platform_id) : NULL;
+        c->caller = d->caller;
+        c->done = done;
+        c->userdata = userdata;
+        if (!c->domain || (dev && (!c->device || !c->platform_id))) {
+                op_call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+static void on_repaired(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        OpCall *c = userdata;
+
+        if (r == 0) {
+                set_drift(d, c->domain, NULL);
+                tv_audit(&(TvAudit){ "repair", c->domain, NULL, NULL, c->caller }, "definition re-synced with the record");
+        }
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void *userdata, TvError *err)
 {
         bool running = false;
+        OpCall *c;
+        int r;
 
         if (check_domain(domain, err) < 0)
                 return -1;
         if (!tv_libvirt_enabled(d->libvirt))
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
-        if (tv_domain_sync(d, domain, &running, err) < 0)
+        if (check_not_busy(d, domain, err) < 0)
+                return -1;
+        /* renamed while we were not watching: the assignments follow the definition */
+        if (!domain_has_assignments(d, domain)) {
+                TvDomainInfo info = { 0 };
+                char *xml = NULL;
+
+                if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, err) < 0 ||
+                    tv_domain_inspect(xml, strlen(xml), &info, err) < 0) {
+                        tv_domain_info_clear(&info);
+                        free(xml);
+                        return -1;
+                }
+                adopt_rename(d, domain, &info);
+                tv_domain_info_clear(&info);
+                free(xml);
+        }
+        c = op_call_new(d, domain, NULL, done, userdata);
+        if (!c)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        /* with no assignment this removes every element tegravirt added (a clone's copies) */
+        r = tv_domain_sync(d, domain, on_repaired, c, &running, err);
+        if (r == 1)
+                return 1;
+        op_call_free(c);
+        if (r < 0)
                 return -1;
         set_drift(d, domain, NULL);
+        tv_audit(&(TvAudit){ "repair", domain, NULL, NULL, d->caller }, "definition re-synced with the record");
         return 0;
+}
+
+void tv_daemon_stop(TvDaemon *d)
+{
+        tv_jobset_cancel(d->jobs, "tegravirtd is stopping");
 }
 
 void tv_daemon_free(TvDaemon *d)
@@ -309,10 +578,13 @@ void tv_daemon_free(TvDaemon *d)
         tv_host_close(&d->host);
         tv_libvirt_free(d->libvirt);
         d->libvirt = NULL;
+        tv_jobset_free(d->jobs);        /* before what its jobs point to */
+        d->jobs = NULL;
         tv_qemu_caps_cache_free(d->qemu_caps);
         d->qemu_caps = NULL;
         free(d->state_dir_abs);
         d->state_dir_abs = NULL;
+        tv_daemon_bpmp_forget(d);
         free(d->bpmp_pid);
         d->bpmp_pid = NULL;
         tv_config_free(&d->config);
@@ -336,13 +608,48 @@ const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError
 }
 
 
-int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvError *err)
+/* The assignment is recorded before the definition changes; a failed change takes it back. */
+static int assign_end(TvDaemon *d, const char *domain, const char *device, uid_t caller, int r, bool running)
+{
+        TvStateEntry *e = tv_state_find(&d->state, device);
+
+        if (r < 0) {
+                TvError ignored = { 0 };
+
+                /* only our own record: an undefine may have released it meanwhile */
+                if (e && e->domain && strcmp(e->domain, domain) == 0) {
+                        free(e->domain);
+                        e->domain = NULL;
+                        tv_state_save(&d->state, &ignored);
+                }
+                tv_state_compact(&d->state);
+                return -1;
+        }
+        tv_audit(&(TvAudit){ "assign", domain, device, e ? e->platform_id : NULL, caller }, "%s",
+                 running ? "the domain runs: takes effect at its next start" : "assigned");
+        return 0;
+}
+
+static void on_assign_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        OpCall *c = userdata;
+
+        r = assign_end(d, c->domain, c->device, c->caller, r, running);
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
+                     TvError *err)
 {
         const TvCatalogDevice *dev;
         TvStateEntry *e;
         bool running = false;
+        OpCall *c;
+        int r;
 
-        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)))
+        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
+            check_not_busy(d, domain, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (e && e->domain) {
@@ -359,41 +666,99 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvErro
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "%s (%s) is not on this host's platform bus; enable its node in the host device tree",
                                     dev->name, dev->platform_id);
-        e = tv_state_ensure(&d->state, dev->name, dev->platform_id);
-        if (!e)
+        c = op_call_new(d, domain, dev, done, userdata);
+        if (!c)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        e = tv_state_ensure(&d->state, dev->name, dev->platform_id);
+        if (!e) {
+                op_call_free(c);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
         e->domain = strdup(domain);
         if (!e->domain || tv_state_save(&d->state, err) < 0) {
                 free(e->domain);
                 e->domain = NULL;
                 tv_state_compact(&d->state);
+                op_call_free(c);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         }
-        /* recorded first: a crash before the redefine shows up as drift, never as a lost device */
-        if (tv_domain_sync(d, domain, &running, err) < 0) {
-                TvError ignored = { 0 };
+        /* recorded first: a crash before the redefine shows up as drift, never as a lost device;
+         * meanwhile the device is taken, so nobody else can assign it */
+        r = tv_domain_sync(d, domain, on_assign_synced, c, &running, err);
+        if (r == 1)
+                return 1;
+        r = assign_end(d, domain, c->device, c->caller, r, running);
+        op_call_free(c);
+        return r;
+}
 
-                e = tv_state_find(&d->state, dev->name);
-                free(e->domain);
-                e->domain = NULL;
-                tv_state_save(&d->state, &ignored);
-                tv_state_compact(&d->state);
+/* The record drops the assignment first; a failed change of the definition puts it back. */
+static int unassign_end(TvDaemon *d, const char *domain, const char *device, const char *platform_id, uid_t caller,
+                        int r, TvError *err)
+{
+        if (r < 0) {
+                TvStateEntry *e;
+                TvError ignored = { 0 }, lerr = { 0 };
+
+                /* libvirt no longer knows the domain: there is no definition left to edit */
+                if (tv_libvirt_domain_exists(d->libvirt, domain, &lerr) == 0) {
+                        tv_error_clear(err);
+                        tv_state_compact(&d->state);
+                        if (!domain_has_assignments(d, domain))
+                                set_drift(d, domain, NULL);
+                        tv_domain_dtb_prune(d);
+                        tv_audit(&(TvAudit){ "unassign", domain, device, platform_id, caller },
+                                 "unassigned from a domain libvirt no longer knows");
+                        return 0;
+                }
+                tv_error_clear(&lerr);
+                /* the definition still carries the device: keep the record true, unless someone
+                 * took the device meanwhile (then the definition shows as drift) */
+                e = tv_state_ensure(&d->state, device, platform_id);
+                if (e && !e->domain) {
+                        e->domain = strdup(domain);
+                        tv_state_save(&d->state, &ignored);
+                } else if (e && strcmp(e->domain, domain) != 0) {
+                        fprintf(stderr, SD_WARNING "%s: unassign from %s failed after it went to %s\n", device,
+                                domain, e->domain);
+                }
+                if (tv_libvirt_ping(d->libvirt, &lerr) < 0) {
+                        /* refused rather than queued: the definition must never outlive the record silently */
+                        tv_error_clear(err);
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                     "libvirt at %s is unreachable, nothing was changed: %s stays assigned to %s and "
+                                     "its definition keeps the device; start libvirtd (or virtqemud) and unassign again",
+                                     tv_libvirt_uri(d->libvirt), device, domain);
+                }
+                tv_error_clear(&lerr);
                 return -1;
         }
-        if (running)
-                fprintf(stderr, SD_NOTICE "%s assigned to running domain %s: takes effect at its next start\n",
-                        dev->name, domain);
+        tv_state_compact(&d->state);
+        tv_audit(&(TvAudit){ "unassign", domain, device, platform_id, caller }, "unassigned");
         return 0;
 }
 
-int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvError *err)
+static void on_unassign_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+{
+        OpCall *c = userdata;
+
+        r = unassign_end(d, c->domain, c->device, c->platform_id, c->caller, r, err);
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
+                       TvError *err)
 {
         const TvCatalogDevice *dev;
         TvStateEntry *e;
         bool running = false;
+        OpCall *c;
         char *old;
+        int r;
 
-        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)))
+        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
+            check_not_busy(d, domain, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (!e || !e->domain)
@@ -405,22 +770,23 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvEr
                 return tv_error_set(err, TV_ERR_DEVICE_BUSY,
                                     "%s is in use by domain %s (bound to vfio-platform); stop the domain or ReleaseDomain first",
                                     dev->name, domain);
+        c = op_call_new(d, domain, dev, done, userdata);
+        if (!c)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         old = e->domain;
         e->domain = NULL;
         if (tv_state_save(&d->state, err) < 0) {
                 e->domain = old;
-                return -1;
-        }
-        if (tv_domain_sync(d, domain, &running, err) < 0) {
-                TvError ignored = { 0 };
-
-                e->domain = old; /* the definition still carries the device: keep the record true */
-                tv_state_save(&d->state, &ignored);
+                op_call_free(c);
                 return -1;
         }
         free(old);
-        tv_state_compact(&d->state);
-        return 0;
+        r = tv_domain_sync(d, domain, on_unassign_synced, c, &running, err);
+        if (r == 1)
+                return 1;
+        r = unassign_end(d, domain, c->device, c->platform_id, c->caller, r, err);
+        op_call_free(c);
+        return r;
 }
 
 /* Items for every device assigned to domain, in catalog order (deterministic). */
@@ -453,6 +819,7 @@ static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, si
                         .platform_id = e->platform_id,
                         .needs_unsafe_interrupts = d->catalog->devices[c].needs_unsafe_interrupts,
                         .binding = &e->binding,
+                        .group = -1,
                 };
         }
         *out = items;
@@ -481,13 +848,123 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
         return r;
 }
 
+/* The record in the definition lists exactly the devices assigned to domain. */
+static bool same_devices(TvDaemon *d, const char *domain, char **listed)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        size_t n, m = 0;
+        bool same = true;
+
+        if (!devs)
+                return true; /* out of memory: no reason to refuse */
+        n = tv_daemon_domain_devices(d, domain, devs);
+        for (; listed && listed[m]; m++) {
+                bool found = false;
+
+                for (size_t i = 0; i < n && !found; i++)
+                        found = strcmp(devs[i]->name, listed[m]) == 0;
+                same &= found;
+        }
+        free(devs);
+        return same && m == n;
+}
+
+/* QEMU must start with what tegravirt wrote for this domain, or with none of it: a definition
+ * that lost our -device arguments would run without the devices it was bound for, and one that
+ * carries another domain's record would point QEMU at that domain's devices and DTB. */
+static int check_definition(TvDaemon *d, const char *domain, const char *xml, TvError *err)
+{
+        TvDomainInfo info = { 0 };
+        bool assigned = domain_has_assignments(d, domain);
+        const char *drift = tv_daemon_domain_drift(d, domain);
+        char *why = NULL;
+        int r = 0;
+
+        if (!tv_libvirt_enabled(d->libvirt))
+                return 0; /* plain QEMU: the caller's command line is not ours to check */
+        if (xml && *xml) {
+                if (tv_domain_inspect(xml, strlen(xml), &info, err) < 0)
+                        return -1;
+                /* the XML QEMU is about to get is the truth; the recorded drift may predate a fix */
+                why = foreign_record(d, domain, &info, assigned);
+                if (!info.has_tegravirt)
+                        drift = "the definition lost everything tegravirt added (edited by another tool?)";
+                else if (assigned && !same_devices(d, domain, info.devices))
+                        drift = "the definition was written for other devices than the ones assigned (an older "
+                                "copy defined again?)";
+                else
+                        drift = info.drift ? info.drift : "";
+        }
+        if (why)
+                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s", why);
+        else if (assigned && *drift && strstr(drift, "tegravirtctl repair"))
+                r = tv_error_set(err, TV_ERR_HOST_NOT_READY, /* a recorded drift already says what to do */
+                                 "its definition is not what tegravirt wrote, so QEMU would start without the devices "
+                                 "bound for it: %s", drift);
+        else if (assigned && *drift)
+                r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                 "its definition is not what tegravirt wrote (%s), so QEMU would start without the "
+                                 "devices bound for it; run 'tegravirtctl repair %s' (RepairDomain) to restore them",
+                                 drift, domain);
+        free(why);
+        tv_domain_info_clear(&info);
+        return r;
+}
+
+/* hostdev has just read or verified where the device is: the cached view takes that
+ * instead of sysfs being read again for the change announcements. group < 0: unknown,
+ * the view is read again. */
+static void view_set(TvDaemon *d, const char *pid, const char *driver, int group)
+{
+        const TvCatalogDevice *dev = tv_catalog_find(d->catalog, pid);
+        TvHostView *v;
+        char *copy = NULL;
+
+        if (!dev)
+                return;
+        v = &d->view[dev - d->catalog->devices];
+        if (group < 0 || (driver && !(copy = strdup(driver)))) {
+                v->read_usec = 0;
+                return;
+        }
+        free(v->driver);
+        v->driver = copy;
+        v->present = true;
+        v->group = group;
+        v->read_usec = now_usec();
+}
+
+/* The items' phases before a prepare or release, so only the devices it changed are audited. */
+static TvPhase *phases_of(const TvHostdevItem *items, size_t n)
+{
+        TvPhase *p = calloc(n ? n : 1, sizeof(*p));
+
+        for (size_t i = 0; p && i < n; i++)
+                p[i] = items[i].binding->phase;
+        return p;
+}
+
+static void audit_items(TvDaemon *d, const char *action, const char *domain, const TvHostdevItem *items,
+                        size_t n, const TvPhase *was, TvPhase now, const char *text)
+{
+        for (size_t i = 0; was && i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
+
+                if (was[i] != now && items[i].binding->phase == now)
+                        tv_audit(&(TvAudit){ action, domain, dev ? dev->name : NULL, items[i].platform_id, d->caller },
+                                 "%s", text);
+        }
+}
+
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
+        TvPhase *was = NULL;
         TvHostdevItem *items;
         size_t n;
         int r;
 
-        if (check_domain(domain, err) < 0)
+        /* refused rather than queued: the hook's own timeout would expire first */
+        if (check_domain(domain, err) < 0 || check_not_busy(d, domain, err) < 0)
                 return -1;
         if (domain_xml && *domain_xml) {
                 char *name = NULL;
@@ -500,6 +977,10 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                         return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                                             "the domain XML describes another domain than %s", domain);
         }
+        if (check_definition(d, domain, domain_xml, err) < 0) {
+                tv_error_prefix(err, "cannot prepare domain %s", domain);
+                return -1;
+        }
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         r = n ? check_qemu_access(d, domain, items, n, err) : 0;
@@ -508,6 +989,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 r = tv_domain_dtb_check(d, domain, domain_xml, err);
         if (r == 0 && n)
                 r = tv_daemon_bpmp_check(d, domain, err);
+        was = r == 0 && n ? phases_of(items, n) : NULL;
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
         /* the proxy's active set follows the record: widen it now, or undo the prepare */
@@ -523,8 +1005,12 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 tv_error_clear(&undo);
                 tv_state_compact(&d->state);
         }
+        if (r == 0)
+                audit_items(d, "prepare", domain, items, n, was, TV_PHASE_BOUND, "bound to vfio-platform");
+        for (size_t i = 0; i < n; i++)
+                view_set(d, items[i].platform_id, TV_VFIO_DRIVER, r == 0 ? items[i].group : -1);
+        free(was);
         free(items);
-        tv_daemon_invalidate_view(d, domain);
         if (r < 0)
                 tv_error_prefix(err, "cannot prepare domain %s", domain);
         return r;
@@ -532,6 +1018,9 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
 
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 {
+        bool known = true;
+        char **orig;
+        TvPhase *was;
         TvHostdevItem *items;
         size_t n;
         int r;
@@ -540,8 +1029,28 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
                 return -1;
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        tv_daemon_invalidate_view(d, domain);
+        was = phases_of(items, n);
+        orig = calloc(n ? n : 1, sizeof(*orig));
+        for (size_t i = 0; orig && i < n; i++)
+                if (items[i].binding->orig_driver && !(orig[i] = strdup(items[i].binding->orig_driver)))
+                        known = false;
+        known = was && orig && known;
         r = tv_hostdev_release(&d->hostdev, items, n, err);
+        audit_items(d, "release", domain, items, n, was, TV_PHASE_NONE, "back on its host driver");
+        /* a released device was verified back on its original driver; the group stays */
+        for (size_t i = 0; i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
+                const TvHostView *v = dev ? &d->view[dev - d->catalog->devices] : NULL;
+                bool back = known && was[i] != TV_PHASE_NONE && items[i].binding->phase == TV_PHASE_NONE;
+
+                if (!known || was[i] != TV_PHASE_NONE)
+                        view_set(d, items[i].platform_id, back ? orig[i] : NULL,
+                                 back && v && v->present ? v->group : -1);
+        }
+        for (size_t i = 0; orig && i < n; i++)
+                free(orig[i]);
+        free(orig);
+        free(was);
         free(items);
         /* narrow the proxy to what is still running, even after a failed release */
         if (r == 0)
@@ -559,6 +1068,21 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         return r;
 }
 
+/* The device is on the driver and override the record says it had before the step began. */
+static bool still_as_found(TvDaemon *d, const TvStateEntry *e)
+{
+        char *drv = NULL, *ovr = NULL;
+        bool same;
+
+        same = tv_sysfs_get_driver(&d->host, e->platform_id, &drv) == 0 &&
+               tv_sysfs_get_override(&d->host, e->platform_id, &ovr) == 0 &&
+               !drv == !e->binding.orig_driver && (!drv || strcmp(drv, e->binding.orig_driver) == 0) &&
+               !ovr == !e->binding.orig_override && (!ovr || strcmp(ovr, e->binding.orig_override) == 0);
+        free(drv);
+        free(ovr);
+        return same;
+}
+
 void tv_daemon_reconcile(TvDaemon *d)
 {
         for (size_t i = 0; i < d->state.n_entries; i++) {
@@ -567,17 +1091,26 @@ void tv_daemon_reconcile(TvDaemon *d)
                 TvError err = { 0 };
                 char *drift = NULL;
                 TvPhase was = e->binding.phase;
+                bool untouched;
 
                 if (!tv_catalog_find(d->catalog, e->device))
                         fprintf(stderr, SD_WARNING "state: %s (%s) is no longer in the catalog; its record is kept\n",
                                 e->device, e->platform_id);
                 if (was == TV_PHASE_NONE)
                         continue;
+                untouched = was != TV_PHASE_BOUND && still_as_found(d, e);
                 if (tv_hostdev_recover(&d->hostdev, &it, &drift, &err) < 0)
                         fprintf(stderr, SD_ERR "reconcile: %s: %s\n", e->device, err.message);
-                else if (was != TV_PHASE_BOUND)
-                        fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step rolled back, host driver restored\n",
+                else if (untouched)
+                        fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step: the device was still (or "
+                                "again) as recorded before it, nothing to roll back; record cleared\n",
                                 e->device, tv_phase_to_string(was));
+                else if (was != TV_PHASE_BOUND)
+                        tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "interrupted %s step rolled back, host driver restored", tv_phase_to_string(was));
+                else if (e->binding.phase == TV_PHASE_NONE)
+                        tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                                 "not on vfio-platform as recorded: recorded host driver restored");
                 else if (!drift)
                         fprintf(stderr, SD_INFO "reconcile: %s: adopted, still bound to vfio-platform for %s\n",
                                 e->device, e->domain ? e->domain : "(no domain)");
@@ -604,6 +1137,7 @@ void tv_daemon_reconcile(TvDaemon *d)
                         fprintf(stderr, SD_ERR "reconcile: %s\n", err.message);
                 tv_error_clear(&err);
         }
+        tv_domain_dtb_prune(d);
 }
 
 const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev)

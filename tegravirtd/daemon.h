@@ -64,6 +64,8 @@ typedef struct TvDaemon {
 
         struct TvLibvirt *libvirt;
         struct TvQemuCapsCache *qemu_caps;
+        struct TvJobSet *jobs;          /* QEMU probes and dumps the event loop watches */
+        struct TvDomainOp *ops;         /* domain operations waiting for a job */
 
         sd_event *event;
         sd_bus *bus;
@@ -72,6 +74,8 @@ typedef struct TvDaemon {
         TvDomainDrift *drifts;
         struct TvOwnDefine *own_defines;
         char *bpmp_pid;                 /* where the BPMP host proxy was last found */
+        struct TvBpmpProxy *bpmp;       /* the proxy as last found (bpmp-active.c) */
+        uid_t caller;                   /* D-Bus caller of the running operation, for the audit trail */
 } TvDaemon;
 
 /* Loads config, catalog and state and opens the roots. */
@@ -84,11 +88,22 @@ void tv_daemon_reconcile(TvDaemon *d);
  * addresses follow). out holds at least catalog->n_devices entries. */
 size_t tv_daemon_domain_devices(TvDaemon *d, const char *domain, const TvCatalogDevice **out);
 
+/* Whether any device is assigned to domain (NULL: to any domain). */
+bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain);
+
 /* Resolves a catalog name or platform id, validating it first. */
 const TvCatalogDevice *tv_daemon_resolve(TvDaemon *d, const char *token, TvError *err);
 
-int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvError *err);
-int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvError *err);
+/* An operation that waited for a job (a QEMU probe, dumpdtb) ends: r is 0 or -1 (err). */
+typedef void (*TvDaemonDoneFn)(TvDaemon *d, int r, TvError *err, void *userdata);
+
+/* Assign, unassign and repair return 0 or -1 (err) when done at once, or 1 when they
+ * wait for a job: done is called once, later, from the event loop. Meanwhile other
+ * calls for the domain (but ReleaseDomain) are refused with TV_ERR_DOMAIN_BUSY. */
+int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
+                     TvError *err);
+int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
+                       TvError *err);
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err);
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err);
 
@@ -108,7 +123,9 @@ void tv_daemon_note_own_define(TvDaemon *d, const char *domain);
 /* libvirt told us a domain was (re)defined or undefined. */
 void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined);
 /* Re-applies tegravirt's elements to the domain's definition and clears its drift. */
-int tv_daemon_repair(TvDaemon *d, const char *domain, TvError *err);
+int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void *userdata, TvError *err);
+/* Shutdown: kills and reaps running jobs; the calls waiting for them fail (TV_ERR_FAILED). */
+void tv_daemon_stop(TvDaemon *d);
 
 /* "disabled" (config forbids), "allowed" (we may enable), "enabled" (host has it on). */
 const char *tv_daemon_unsafe_interrupts(TvDaemon *d);

@@ -184,57 +184,166 @@ static int ensure_dir(const char *path, TvError *err)
         return 0;
 }
 
-/* QEMU's virt tree for this machine, from the cache or a fresh dumpdtb. */
+/* <state>/bases/<fingerprint>.dtb: QEMU's virt tree for one machine. */
+static int base_path(TvDaemon *d, uint64_t fp, char *dir, size_t dir_size, char *path, size_t path_size,
+                     TvError *err)
+{
+        if (snprintf(dir, dir_size, "%s/bases", d->state_dir_abs) >= (int)dir_size ||
+            snprintf(path, path_size, "%s/%016" PRIx64 ".dtb", dir, fp) >= (int)path_size)
+                return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
+        return 0;
+}
+
+/* QEMU's virt tree for this machine, from the cache; tv_domain_dtb_fetch_base() fills it. */
 static int base_tree(TvDaemon *d, const TvMachine *m, uint64_t fp, char **blob, size_t *len, TvError *err)
 {
-        char dir[4096], path[4200], tmp[4300], machine_opt[4500], smp[16], mem[32];
-        const char *args[14];
-        size_t n = 0;
-        int dfd, r;
+        char dir[4096], path[4200];
 
-        if (snprintf(dir, sizeof(dir), "%s/bases", d->state_dir_abs) >= (int)sizeof(dir) ||
-            snprintf(path, sizeof(path), "%s/%016" PRIx64 ".dtb", dir, fp) >= (int)sizeof(path))
-                return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
-        if (ensure_dir(dir, err) < 0)
+        if (base_path(d, fp, dir, sizeof(dir), path, sizeof(path), err) < 0)
                 return -1;
         if (tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len) == 0)
                 return 0;
-        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
-            snprintf(machine_opt, sizeof(machine_opt), "%s,dumpdtb=%s%s%s", m->machine, tmp,
-                     m->gic ? ",gic-version=" : "", m->gic ? m->gic : "") >= (int)sizeof(machine_opt))
+        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                            "the base device tree of machine %s is not made yet (the emulator or machine changed "
+                            "meanwhile?); retry", m->machine);
+}
+
+/* The dumpdtb command line for machine m, writing to tmp. */
+typedef struct DumpArgs {
+        char machine_opt[4500], smp[16], mem[32];
+        const char *args[14];
+} DumpArgs;
+
+static int dump_args(const TvMachine *m, const char *tmp, DumpArgs *a, TvError *err)
+{
+        const char **args = a->args;
+        size_t n = 0;
+
+        if (snprintf(a->machine_opt, sizeof(a->machine_opt), "%s,dumpdtb=%s%s%s", m->machine, tmp,
+                     m->gic ? ",gic-version=" : "", m->gic ? m->gic : "") >= (int)sizeof(a->machine_opt))
                 return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
-        snprintf(smp, sizeof(smp), "%u", m->vcpus);
-        snprintf(mem, sizeof(mem), "%lluM", m->mem_mib);
+        snprintf(a->smp, sizeof(a->smp), "%u", m->vcpus);
+        snprintf(a->mem, sizeof(a->mem), "%lluM", m->mem_mib);
         args[n++] = "-machine";
-        args[n++] = machine_opt;
+        args[n++] = a->machine_opt;
         args[n++] = "-accel";
         args[n++] = m->accel;
         args[n++] = "-cpu";
         args[n++] = m->cpu;
         args[n++] = "-smp";
-        args[n++] = smp;
+        args[n++] = a->smp;
         args[n++] = "-m";
-        args[n++] = mem;
+        args[n++] = a->mem;
         args[n++] = "-nodefaults";
         args[n++] = "-nographic";
         args[n] = NULL;
-        if (tv_qemu_run(m->emulator, args, "dumpdtb", DUMPDTB_TIMEOUT_MS, err) < 0) {
-                tv_error_prefix(err, "cannot dump the base device tree of machine %s", m->machine);
-                return -1;
+        return 0;
+}
+
+/* A running dumpdtb, keyed by the base tree it makes. */
+typedef struct Dump {
+        char *emulator, *machine, *dir, *path, *tmp;
+} Dump;
+
+static void dump_free(void *data)
+{
+        Dump *x = data;
+
+        if (x->tmp)
+                unlink(x->tmp);
+        free(x->emulator);
+        free(x->machine);
+        free(x->dir);
+        free(x->path);
+        free(x->tmp);
+        free(x);
+}
+
+static void on_dump_child(TvChildResult *res, void *userdata)
+{
+        TvJob *j = userdata;
+        Dump *x = tv_job_data(j);
+        TvError err = { 0 };
+        int dfd;
+
+        if (tv_child_result_check(res, x->emulator, "dumpdtb", DUMPDTB_TIMEOUT_MS, 0, &err) < 0) {
+                tv_error_prefix(&err, "cannot dump the base device tree of machine %s", x->machine);
+                tv_job_finish(j, &err);
+                return;
         }
-        if (rename(tmp, path) < 0) {
-                unlink(tmp);
-                return tv_error_set(err, TV_ERR_FAILED, "%s did not write a device tree", m->emulator);
+        if (rename(x->tmp, x->path) < 0) {
+                tv_error_set(&err, TV_ERR_FAILED, "%s did not write a device tree", x->emulator);
+                tv_job_finish(j, &err);
+                return;
         }
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dfd = open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
                 fsync(dfd);
                 close(dfd);
         }
-        r = tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len);
-        if (r < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "cannot read %s: %s", path, strerror(-r));
-        return 0;
+        tv_job_finish(j, NULL);
+}
+
+int tv_domain_dtb_fetch_base(TvDaemon *d, const char *xml, TvJobDoneFn done, void *userdata, TvError *err)
+{
+        char dir[4096], path[4200], tmp[4300], key[4400];
+        struct stat st;
+        DumpArgs a;
+        TvMachine m;
+        uint64_t fp;
+        Dump *x = NULL;
+        TvJob *j;
+        int r = -1;
+
+        if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
+                return -1;
+        if (tv_machine_fingerprint(&m, &fp, err) < 0 || base_path(d, fp, dir, sizeof(dir), path, sizeof(path), err) < 0 ||
+            ensure_dir(dir, err) < 0)
+                goto out;
+        if (stat(path, &st) == 0) {
+                r = 1;
+                goto out;
+        }
+        /* one dump per base tree: a second domain with the same machine waits for it */
+        snprintf(key, sizeof(key), "dumpdtb:%s", path);
+        j = tv_job_find(d->jobs, key);
+        if (j) {
+                r = tv_job_wait(j, done, userdata) < 0 ? tv_error_set(err, TV_ERR_FAILED, "out of memory") : 0;
+                goto out;
+        }
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+                tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
+                goto out;
+        }
+        if (dump_args(&m, tmp, &a, err) < 0)
+                goto out;
+        x = calloc(1, sizeof(*x));
+        if (!x || !(x->emulator = strdup(m.emulator)) || !(x->machine = strdup(m.machine)) ||
+            !(x->dir = strdup(dir)) || !(x->path = strdup(path)) || !(x->tmp = strdup(tmp))) {
+                if (x)
+                        dump_free(x);
+                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                goto out;
+        }
+        j = tv_job_new(d->jobs, key, x, dump_free, err);
+        if (!j)
+                goto out;
+        {
+                /* QEMU's complaint (bad machine, CPU or GIC) is worth showing: keep some stderr */
+                TvChildSpec spec = { .path = m.emulator, .args = a.args, .timeout_ms = DUMPDTB_TIMEOUT_MS,
+                                     .err_cap = 4096 };
+
+                if (tv_job_run(j, &spec, on_dump_child, err) < 0 || tv_job_wait(j, done, userdata) < 0) {
+                        tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        tv_error_prefix(err, "cannot dump the base device tree of machine %s", m.machine);
+                        tv_job_finish(j, err);
+                        goto out;
+                }
+        }
+        r = 0;
+out:
+        tv_machine_clear(&m);
+        return r;
 }
 
 static int write_at_domains(TvDaemon *d, const char *name, const void *data, size_t len, TvError *err)

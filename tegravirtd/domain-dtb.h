@@ -8,6 +8,7 @@
 #pragma once
 #include <stdint.h>
 #include "daemon.h"
+#include "job.h"
 
 /* What shapes QEMU's virt tree, as the domain XML says. */
 typedef struct TvMachine {
@@ -25,7 +26,12 @@ void tv_machine_clear(TvMachine *m);
 /* Also covers the emulator binary (inode, mtime): an upgrade makes the DTB stale. */
 int tv_machine_fingerprint(const TvMachine *m, uint64_t *fp, TvError *err);
 
-/* Writes the domain's DTB for devs (xml: its definition), or removes it when n is 0. */
+/* Makes sure QEMU's base tree for the machine xml describes is cached, running dumpdtb
+ * (30 s timeout) as a job, one per base tree: 1 when it is cached already, 0 when a job
+ * was started or joined (done is called once from the event loop), -1 with err. */
+int tv_domain_dtb_fetch_base(TvDaemon *d, const char *xml, TvJobDoneFn done, void *userdata, TvError *err);
+/* Writes the domain's DTB for devs (xml: its definition), or removes it when n is 0.
+ * Never runs QEMU: the base tree must be cached (HostNotReady otherwise). */
 int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const TvCatalogDevice *const *devs,
                          size_t n, uint64_t bpmp_base, TvError *err);
 /* PrepareDomain: refuses a DTB made for another machine than xml describes. */

@@ -621,6 +621,8 @@ static char *cmdline_text(xmlNodePtr cmd, TvError *err)
 typedef struct Record {
         xmlNodePtr node;                /* <tegravirt:domain>, NULL if absent */
         bool created_metadata;
+        char *owner_name;               /* name= and uuid= of the domain the record was written for */
+        char *owner_uuid;
         StrV devices;
         bool has_qemu;
         long position;
@@ -642,6 +644,8 @@ static void record_clear(Record *r)
         tv_strv_free(r->kernel_args.v);
         free(r->dtb_path);
         free(r->dtb_previous);
+        free(r->owner_name);
+        free(r->owner_uuid);
         *r = (Record){ 0 };
 }
 
@@ -744,7 +748,7 @@ static xmlNodePtr find_metadata(xmlNodePtr root)
 
 static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err)
 {
-        static const char *const top_attrs[] = { "version", "created-metadata", NULL };
+        static const char *const top_attrs[] = { "version", "created-metadata", "name", "uuid", NULL };
         static const char *const dev_attrs[] = { "name", NULL };
         static const char *const qemu_attrs[] = { "position", "created-commandline", "declared-namespace", NULL };
         static const char *const dtb_attrs[] = { "path", "previous", NULL };
@@ -774,6 +778,22 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                 return meta_fail(err, dom, "version is not " META_VERSION);
         if (!attrs_known(node, top_attrs) || attr_flag(node, "created-metadata", &r->created_metadata) < 0)
                 return meta_fail(err, dom, "unknown attributes on <tegravirt:domain>");
+        /* whose record this is: a clone or a rename carries another domain's */
+        v = xmlGetNoNsProp(node, (const xmlChar *)"name");
+        if (v && !tv_domain_name_valid((const char *)v)) {
+                xmlFree(v);
+                return meta_fail(err, dom, "invalid name= on <tegravirt:domain>");
+        }
+        r->owner_name = v ? strdup((const char *)v) : NULL;
+        xmlFree(v);
+        v = xmlGetNoNsProp(node, (const xmlChar *)"uuid");
+        if (v && (strlen((const char *)v) < 32 || strlen((const char *)v) > 36 ||
+                  strspn((const char *)v, "0123456789abcdefABCDEF-") != strlen((const char *)v))) {
+                xmlFree(v);
+                return meta_fail(err, dom, "invalid uuid= on <tegravirt:domain>");
+        }
+        r->owner_uuid = v ? strdup((const char *)v) : NULL;
+        xmlFree(v);
         if (!only_our_elements(node, NULL))
                 return meta_fail(err, dom, "text or foreign elements inside <tegravirt:domain>");
 
@@ -1423,6 +1443,8 @@ static int dump_doc(xmlDocPtr doc, char **out)
         return r;
 }
 
+static char *child_text(xmlNodePtr parent, const char *name, bool *failed);
+
 static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvError *err)
 {
         xmlNodePtr root = xmlDocGetRootElement(doc);
@@ -1457,6 +1479,19 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
             record_write(root, e->devices, &rec) < 0) {
                 oom(err);
                 goto out;
+        }
+        /* the record names its domain, so a copy (virt-clone, a rename) is recognised */
+        {
+                bool failed = false;
+                char *uuid = child_text(root, "uuid", &failed);
+
+                r = failed || set_attr(rec.node, "name", name) < 0 || (uuid && set_attr(rec.node, "uuid", uuid) < 0)
+                            ? -1 : 0;
+                free(uuid);
+                if (r < 0) {
+                        oom(err);
+                        goto out;
+                }
         }
         r = 0;
 out:
@@ -1617,6 +1652,9 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
         info->emulator = child_text(child_el(root, "devices", NULL), "emulator", &failed);
         info->has_kernel = has_kernel(root);
         info->has_tegravirt = rec.node != NULL;
+        info->owner_name = rec.owner_name;
+        info->owner_uuid = rec.owner_uuid;
+        rec.owner_name = rec.owner_uuid = NULL;
         info->devices = rec.devices.v;
         rec.devices = (StrV){ 0 };
         if (!info->devices && !(info->devices = calloc(1, sizeof(char *))))
@@ -1654,6 +1692,8 @@ void tv_domain_info_clear(TvDomainInfo *info)
                 return;
         free(info->name);
         free(info->uuid);
+        free(info->owner_name);
+        free(info->owner_uuid);
         free(info->emulator);
         tv_strv_free(info->devices);
         free(info->drift);

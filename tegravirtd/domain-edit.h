@@ -40,6 +40,8 @@ typedef struct TvDomainInfo {
         char *emulator;      /* NULL when the definition has no <devices><emulator> */
         bool has_kernel;
         bool has_tegravirt;  /* our metadata element is present */
+        char *owner_name;    /* name= and uuid= our metadata was written for; NULL when absent */
+        char *owner_uuid;    /* (records older than these attributes) */
         char **devices;      /* from our metadata, NULL-terminated (empty list if none) */
         char *drift;         /* NULL if everything our metadata records is in place, else sentences
                               * naming what is missing or changed, separated by "; " */

@@ -6,11 +6,15 @@
 #include "libvirt-conn.h"
 #include "qemu-caps.h"
 #include "tv-names.h"
+#include "tv-validate.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 char *tv_domain_dtb_path(TvDaemon *d, const char *domain)
 {
@@ -86,15 +90,60 @@ static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemu
         return 0;
 }
 
-/* What emulator offers for devs, with BpmpBridge= applied, checked against their needs. */
-static int effective_caps(TvDaemon *d, const char *emulator, const TvCatalogDevice *const *devs, size_t n,
+/* An operation on one domain that may wait for jobs (QEMU probe, dumpdtb). Each time a
+ * job ends it starts over from what libvirt and the record say now, so nothing that
+ * changed meanwhile is overwritten; the define happens in the same step as that read. */
+struct TvDomainOp {
+        TvDaemon *d;
+        char *domain;
+        bool refresh;                   /* only the DTB (after a redefine), not the definition */
+        unsigned rounds;                /* jobs waited for */
+        char *probed;                   /* the emulator a probe just ended for */
+        TvSyncDoneFn done;
+        void *userdata;
+        struct TvDomainOp *next;
+};
+
+/* probe, dump, and a retry of each if the emulator or machine changed meanwhile */
+#define MAX_ROUNDS 4
+
+static void on_job(const TvError *jerr, void *userdata);
+
+/* Before waiting for another job. */
+static int round_check(TvDomainOp *op, TvError *err)
+{
+        if (op->rounds >= MAX_ROUNDS)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "the emulator or machine of domain %s kept changing while QEMU was asked; retry",
+                                    op->domain);
+        return 0;
+}
+
+/* What emulator offers for devs, with BpmpBridge= applied, checked against their needs.
+ * 0 with *out, 1 when a probe was started or joined (the operation goes on when it ends). */
+static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogDevice *const *devs, size_t n,
                           TvQemuCaps *out, TvError *err)
 {
+        TvDaemon *d = op->d;
         const TvQemuCaps *caps;
         bool bpmp = false;
+        int r;
 
-        if (tv_qemu_caps_get(d->qemu_caps, emulator, &caps, err) < 0)
+        /* an entry whose bridge stayed unknown is good enough right after its own probe */
+        r = tv_qemu_caps_lookup(d->qemu_caps, emulator, op->probed && strcmp(op->probed, emulator) == 0, &caps, err);
+        if (r < 0)
                 return -1;
+        if (r == 0) {
+                free(op->probed);
+                op->probed = strdup(emulator);
+                if (!op->probed)
+                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                if (round_check(op, err) < 0 ||
+                    tv_qemu_caps_probe(d->qemu_caps, d->jobs, emulator, TV_QEMU_PROBE_TIMEOUT_MS, on_job, op, err) < 0)
+                        return -1;
+                op->rounds++;
+                return 1;
+        }
         *out = *caps;
         if (d->config.bpmp_bridge >= 0) {
                 /* the admin knows this build's bridge better than the probe */
@@ -107,6 +156,21 @@ static int effective_caps(TvDaemon *d, const char *emulator, const TvCatalogDevi
         return tv_qemu_caps_check(out, bpmp, err);
 }
 
+/* 1 when QEMU's base tree for xml's machine is being dumped (the operation goes on when it ends). */
+static int fetch_base(TvDomainOp *op, const char *xml, TvError *err)
+{
+        int r;
+
+        if (round_check(op, err) < 0)
+                return -1;
+        r = tv_domain_dtb_fetch_base(op->d, xml, on_job, op, err);
+        if (r < 0)
+                return -1;
+        if (r == 1)
+                return 0;
+        op->rounds++;
+        return 1;
+}
 /* Refuses, before anything is written, a device set QEMU's platform bus cannot hold. */
 static int check_placement(const TvCatalogDevice *const *devs, size_t n, TvError *err)
 {
@@ -117,32 +181,39 @@ static int check_placement(const TvCatalogDevice *const *devs, size_t n, TvError
         return r;
 }
 
-int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, const char *xml, TvError *err)
+static int refresh_step(TvDomainOp *op, TvError *err)
 {
+        TvDaemon *d = op->d;
         const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
         TvDomainInfo info = { 0 };
         TvQemuCaps caps;
+        char *xml = NULL;
         size_t n;
         int r = -1;
 
         if (!devs)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        n = tv_daemon_domain_devices(d, domain, devs);
+        n = tv_daemon_domain_devices(d, op->domain, devs);
         if (n == 0)
-                r = tv_domain_dtb_update(d, domain, xml, devs, 0, 0, err);
-        else if (tv_domain_inspect(xml, strlen(xml), &info, err) == 0) {
+                r = tv_domain_dtb_update(d, op->domain, NULL, devs, 0, 0, err);
+        else if (tv_libvirt_get_xml(d->libvirt, op->domain, &xml, NULL, err) == 0 &&
+                 tv_domain_inspect(xml, strlen(xml), &info, err) == 0) {
                 if (!info.emulator)
                         tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML names no <emulator>");
-                else if (effective_caps(d, info.emulator, devs, n, &caps, err) == 0)
-                        r = tv_domain_dtb_update(d, domain, xml, devs, n, caps.bpmp_base, err);
+                else if ((r = effective_caps(op, info.emulator, devs, n, &caps, err)) == 0 &&
+                         (r = fetch_base(op, xml, err)) == 0)
+                        r = tv_domain_dtb_update(d, op->domain, xml, devs, n, caps.bpmp_base, err);
         }
         tv_domain_info_clear(&info);
         free(devs);
+        free(xml);
         return r;
 }
 
-int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
+static int sync_step(TvDomainOp *op, bool *running, TvError *err)
 {
+        TvDaemon *d = op->d;
+        const char *domain = op->domain;
         const TvCatalogDevice **devs = NULL;
         TvDomainInfo info = { 0 };
         TvDomainEdit edit = { 0 };
@@ -153,8 +224,6 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
         int r = -1;
 
         *running = false;
-        if (!tv_libvirt_enabled(d->libvirt))
-                return 0;
         devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
         if (!devs)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
@@ -171,9 +240,16 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
                         goto out;
                 if (!emulator)
                         goto oom;
-                if (effective_caps(d, emulator, devs, n, &caps, err) < 0 || check_placement(devs, n, err) < 0 ||
-                    build_edit(devs, n, &caps, &names, &args, &kargs, err) < 0)
+                r = effective_caps(op, emulator, devs, n, &caps, err);
+                if (r == 0 && (check_placement(devs, n, err) < 0 || build_edit(devs, n, &caps, &names, &args, &kargs, err) < 0))
+                        r = -1;
+                /* the machine's own tree before the define: the domain never points at a DTB
+                 * we could not make (our edit leaves the machine as it is) */
+                if (r == 0)
+                        r = fetch_base(op, xml, err);
+                if (r != 0)
                         goto out;
+                r = -1;
                 dtb = tv_domain_dtb_path(d, domain);
                 if (!dtb)
                         goto oom;
@@ -200,10 +276,8 @@ int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err)
         r = 0;
         goto out;
 oom:
-        tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
 out:
-        if (r < 0)
-                tv_error_prefix(err, "domain %s", domain);
         strv_clear(&names);
         strv_clear(&args);
         strv_clear(&kargs);
@@ -215,4 +289,124 @@ out:
         free(out);
         free(stored);
         return r;
+}
+
+static int op_step(TvDomainOp *op, bool *running, TvError *err)
+{
+        int r;
+
+        *running = false;
+        r = op->refresh ? refresh_step(op, err) : sync_step(op, running, err);
+        if (r < 0 && !op->refresh)
+                tv_error_prefix(err, "domain %s", op->domain);
+        return r;
+}
+
+static void op_free(TvDomainOp *op)
+{
+        for (TvDomainOp **pp = &op->d->ops; *pp; pp = &(*pp)->next)
+                if (*pp == op) {
+                        *pp = op->next;
+                        break;
+                }
+        free(op->domain);
+        free(op->probed);
+        free(op);
+}
+
+static void on_job(const TvError *jerr, void *userdata)
+{
+        TvDomainOp *op = userdata;
+        TvError err = { 0 };
+        bool running = false;
+        int r;
+
+        if (jerr) {
+                err = *jerr;
+                if (!op->refresh)
+                        tv_error_prefix(&err, "domain %s", op->domain);
+                r = -1;
+        } else {
+                r = op_step(op, &running, &err);
+                if (r == 1)
+                        return; /* waits for the next job */
+        }
+        /* unlinked before done: the caller may start the next operation on this domain */
+        op->done(op->d, r, running, &err, op->userdata);
+        op_free(op);
+}
+
+static int op_start(TvDaemon *d, const char *domain, bool refresh, TvSyncDoneFn done, void *userdata,
+                    bool *running, TvError *err)
+{
+        TvDomainOp *op = calloc(1, sizeof(*op));
+        int r;
+
+        if (!op || !(op->domain = strdup(domain))) {
+                free(op);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        op->d = d;
+        op->refresh = refresh;
+        op->done = done;
+        op->userdata = userdata;
+        op->next = d->ops;
+        d->ops = op;
+        r = op_step(op, running, err);
+        if (r != 1)
+                op_free(op);
+        return r;
+}
+
+bool tv_domain_busy(TvDaemon *d, const char *domain)
+{
+        for (TvDomainOp *op = d->ops; op; op = op->next)
+                if (strcmp(op->domain, domain) == 0)
+                        return true;
+        return false;
+}
+
+int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *userdata, TvError *err)
+{
+        bool running;
+
+        return op_start(d, domain, true, done, userdata, &running, err);
+}
+
+int tv_domain_sync(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *userdata, bool *running, TvError *err)
+{
+        *running = false;
+        if (!tv_libvirt_enabled(d->libvirt))
+                return 0;
+        return op_start(d, domain, false, done, userdata, running, err);
+}
+
+void tv_domain_dtb_prune(TvDaemon *d)
+{
+        char dir[4096];
+        struct dirent *de;
+        DIR *dp;
+        int dfd;
+
+        if (snprintf(dir, sizeof(dir), "%s/domains", d->state_dir_abs) >= (int)sizeof(dir) ||
+            !(dp = opendir(dir)))
+                return;
+        dfd = dirfd(dp);
+        while ((de = readdir(dp))) {
+                char name[256];
+                const char *dot = strrchr(de->d_name, '.');
+
+                /* <domain>.dtb and <domain>.fingerprint (temporary files start with a dot) */
+                if (de->d_name[0] == '.' || !dot || (strcmp(dot, ".dtb") != 0 && strcmp(dot, ".fingerprint") != 0) ||
+                    (size_t)(dot - de->d_name) >= sizeof(name))
+                        continue;
+                memcpy(name, de->d_name, (size_t)(dot - de->d_name));
+                name[dot - de->d_name] = 0;
+                if (!tv_domain_name_valid(name) || tv_daemon_domain_assigned(d, name))
+                        continue;
+                if (unlinkat(dfd, de->d_name, 0) == 0)
+                        fprintf(stderr, SD_INFO "removed %s/%s: no device is assigned to domain %s\n", dir, de->d_name,
+                                name);
+        }
+        closedir(dp);
 }

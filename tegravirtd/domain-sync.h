@@ -7,14 +7,30 @@
 #pragma once
 #include "daemon.h"
 
+typedef struct TvDomainOp TvDomainOp;
+
 /* Path reserved for the domain's generated guest DTB: <state-dir>/domains/<domain>.dtb */
 char *tv_domain_dtb_path(TvDaemon *d, const char *domain);
 
+/* A domain operation that waited for a job ends: r is 0 or -1 (err); running tells
+ * whether the change waits for the domain's next start. */
+typedef void (*TvSyncDoneFn)(TvDaemon *d, int r, bool running, TvError *err, void *userdata);
+
 /* Rewrites and redefines the domain for its current assignments (none: reverts
  * everything tegravirt added). No-op when libvirt integration is disabled.
- * *running tells whether the change waits for the next start. */
-int tv_domain_sync(TvDaemon *d, const char *domain, bool *running, TvError *err);
+ * A QEMU probe or dumpdtb the change needs runs as a job (job.h), and the domain is
+ * re-read and redefined when it ends. Returns 0 or -1 (err) when done at once, with
+ * *running; 1 when waiting for a job: done is called once from the event loop, and
+ * until then tv_domain_busy() is true for the domain. */
+int tv_domain_sync(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *userdata, bool *running, TvError *err);
 
-/* Rewrites the domain's DTB for its current machine (xml: the definition libvirt just
- * reported), without redefining the domain: its tegravirt elements are unchanged. */
-int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, const char *xml, TvError *err);
+/* Rewrites the domain's DTB for its current machine (as libvirt has it now), without
+ * redefining the domain: its tegravirt elements are unchanged. Returns as tv_domain_sync. */
+int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *userdata, TvError *err);
+
+/* An operation on domain waits for a job. */
+bool tv_domain_busy(TvDaemon *d, const char *domain);
+
+/* Removes every <state-dir>/domains/<domain>.dtb (and .fingerprint) of a domain that has
+ * no assignment left: a renamed, undefined or unassigned domain's leftovers. */
+void tv_domain_dtb_prune(TvDaemon *d);

@@ -199,6 +199,22 @@ static void check_apparmor(TvDaemon *d, Checks *c)
         free(v);
 }
 
+/* Configured is not reachable: assign, unassign and repair need libvirt to answer. */
+static void check_libvirt(TvDaemon *d, Checks *c)
+{
+        TvError err = { 0 };
+
+        if (!tv_libvirt_enabled(d->libvirt))
+                add(c, "libvirt", "warning", "set LibvirtUri= in tegravirtd.conf",
+                    "the libvirt integration is off: assignments do not change domain definitions");
+        else if (tv_libvirt_ping(d->libvirt, &err) < 0)
+                add(c, "libvirt", "missing", "start libvirtd (systemctl start libvirtd, or virtqemud) or correct LibvirtUri= in tegravirtd.conf",
+                    "%s is unreachable: assign, unassign and repair are refused until it answers (%s)",
+                    tv_libvirt_uri(d->libvirt), err.message);
+        else
+                add(c, "libvirt", "ok", "", "definitions are rewritten through %s", tv_libvirt_uri(d->libvirt));
+}
+
 int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvError *err)
 {
         Checks c = { 0 };
@@ -210,11 +226,7 @@ int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvE
         check_hook(d, &c);
         check_installed(&c);
         check_apparmor(d, &c);
-        if (tv_libvirt_enabled(d->libvirt))
-                add(&c, "libvirt", "ok", "", "definitions are rewritten through %s", tv_libvirt_uri(d->libvirt));
-        else
-                add(&c, "libvirt", "warning", "set LibvirtUri= in tegravirtd.conf",
-                    "the libvirt integration is off: assignments do not change domain definitions");
+        check_libvirt(d, &c);
         if (c.oom) {
                 tv_checks_free(c.v, c.n);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");

@@ -75,6 +75,7 @@ static bool driver_is(TvHostdev *hd, const char *pid, const char *want)
 static int restore_original(TvHostdev *hd, const char *pid, TvBinding *b, const char **failed_step,
                             int *failed_errno)
 {
+        bool verified = false;  /* the last read, after the last change, showed the original driver */
         char *drv = NULL;
         int r;
 
@@ -98,6 +99,8 @@ static int restore_original(TvHostdev *hd, const char *pid, TvBinding *b, const 
                 }
                 free(drv);
                 drv = NULL;
+        } else if (streq_null(drv, b->orig_driver)) {
+                verified = true; /* already where it belongs */
         }
         if (!drv && b->orig_driver) {
                 r = tv_sysfs_drivers_probe(hd->host, pid);
@@ -106,10 +109,12 @@ static int restore_original(TvHostdev *hd, const char *pid, TvBinding *b, const 
                         goto fail;
                 }
                 /* drivers_probe ignores probe errors; bind explicitly as a fallback */
-                if (!driver_is(hd, pid, b->orig_driver)) {
+                {
                         char *now = NULL;
 
-                        if (current_driver(hd, pid, &now) == 0 && !now) {
+                        r = current_driver(hd, pid, &now);
+                        verified = r == 0 && streq_null(now, b->orig_driver);
+                        if (r == 0 && !now) {
                                 r = tv_sysfs_bind(hd->host, pid, b->orig_driver);
                                 if (r < 0 && r != -EBUSY) {
                                         *failed_step = "bind original driver";
@@ -122,7 +127,7 @@ static int restore_original(TvHostdev *hd, const char *pid, TvBinding *b, const 
         }
         free(drv);
         drv = NULL;
-        if (!driver_is(hd, pid, b->orig_driver)) {
+        if (!verified && !driver_is(hd, pid, b->orig_driver)) {
                 *failed_step = "verify";
                 r = -EIO;
                 goto fail;
@@ -180,15 +185,13 @@ static bool in_batch(const TvHostdevItem *items, size_t n, const char *pid)
         return false;
 }
 
-static int check_group(TvHostdev *hd, const TvHostdevItem *items, size_t n, const char *pid,
-                       int *group_out, TvError *err)
+/* group: pid's, as tv_sysfs_device_info read it */
+static int check_group(TvHostdev *hd, const TvHostdevItem *items, size_t n, const char *pid, int group,
+                       TvError *err)
 {
         char **members = NULL;
-        int group, r;
+        int r;
 
-        r = tv_sysfs_iommu_group(hd->host, pid, &group);
-        if (r < 0)
-                return step_error(err, pid, "read iommu_group", r);
         if (group < 0)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "%s has no IOMMU group; give it its own SMMU stream (iommus = <&smmu_niso0 ...>) in the host device tree",
@@ -214,7 +217,6 @@ static int check_group(TvHostdev *hd, const TvHostdevItem *items, size_t n, cons
                 free(drv);
         }
         tv_strv_free(members);
-        *group_out = group;
         return 0;
 }
 
@@ -283,12 +285,13 @@ int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, T
         return 0;
 }
 
-/* Persists the batch's records; errors go to err when given. */
-static int record(TvHostdev *hd, TvError *err)
+/* Persists the batch's records; errors go to err when given. Only a record written
+ * before a host change needs the fsyncs (see TvRecordFn). */
+static int record(TvHostdev *hd, bool durable, TvError *err)
 {
         TvError ignored = { 0 };
 
-        return hd->record(hd->userdata, err ? err : &ignored);
+        return hd->record(hd->userdata, durable, err ? err : &ignored);
 }
 
 /* Restores every DETACHING/REATTACHING item of the batch to its original driver.
@@ -309,14 +312,15 @@ static void restore_batch(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError
                 }
                 b->phase = TV_PHASE_NONE;
         }
-        record(hd, NULL); /* if this fails, the next start restores again: harmless */
+        record(hd, false, NULL); /* if this fails, the next start restores again: harmless */
         for (size_t i = 0; i < n; i++)
                 if (items[i].binding->phase == TV_PHASE_NONE)
                         tv_binding_reset(items[i].binding);
 }
 
-/* Reads what each item is bound to now and plans to restore exactly that. */
-static int plan_detach(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
+/* Plans to restore exactly what each item is bound to now: info[i], as the pre-flight
+ * checks read it (read again after recovering an interrupted step). */
+static int plan_detach(TvHostdev *hd, TvHostdevItem *items, size_t n, TvDeviceInfo *info, TvError *err)
 {
         for (size_t i = 0; i < n; i++) {
                 TvBinding *b = items[i].binding;
@@ -330,17 +334,17 @@ static int plan_detach(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                         free(drift);
                         if (r < 0)
                                 return -1;
+                        tv_device_info_clear(&info[i]);
+                        r = tv_sysfs_device_info(hd->host, pid, &info[i]);
+                        if (r < 0)
+                                return step_error(err, pid, "read current driver", r);
                 }
-                if (b->phase == TV_PHASE_BOUND && driver_is(hd, pid, VFIO))
+                if (b->phase == TV_PHASE_BOUND && streq_null(info[i].driver, VFIO))
                         continue; /* already ours: prepare is idempotent */
                 tv_binding_reset(b);
-                r = current_driver(hd, pid, &cur);
-                if (r == 0)
-                        r = tv_sysfs_get_override(hd->host, pid, &ovr);
-                if (r < 0) {
-                        free(cur);
-                        return step_error(err, pid, "read current driver", r);
-                }
+                cur = info[i].driver;
+                ovr = info[i].override;
+                info[i].driver = info[i].override = NULL;
                 if (cur && strcmp(cur, VFIO) == 0) {
                         /* found on vfio already (bound by hand): adopt it, and since
                          * that is where it was, release leaves it there (libvirt does
@@ -364,8 +368,16 @@ static void forget_plan(TvHostdevItem *items, size_t n)
                         tv_binding_reset(items[i].binding);
 }
 
+static void free_info(TvDeviceInfo *info, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                tv_device_info_clear(&info[i]);
+        free(info);
+}
+
 int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
 {
+        TvDeviceInfo *info;
         int *groups;
         uid_t uid = 0;
         gid_t gid = 0;
@@ -375,24 +387,36 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
         if (resolve_qemu_ids(hd->config, &uid, &gid, err) < 0)
                 return -1;
         groups = calloc(n ? n : 1, sizeof(int));
-        if (!groups)
+        info = calloc(n ? n : 1, sizeof(*info));
+        if (!groups || !info) {
+                free(groups);
+                free(info);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        /* one walk to each device's directory: presence, driver, override, group */
         for (size_t i = 0; i < n; i++) {
-                if (!tv_sysfs_device_exists(hd->host, items[i].platform_id)) {
+                int r = tv_sysfs_device_info(hd->host, items[i].platform_id, &info[i]);
+
+                if (r == -ENODEV) {
                         tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                      "%s is not on this host's platform bus; enable its node in the host device tree",
                                      items[i].platform_id);
                         goto fail;
                 }
-                if (check_group(hd, items, n, items[i].platform_id, &groups[i], err) < 0)
+                if (r < 0) {
+                        step_error(err, items[i].platform_id, "read driver, override and iommu_group", r);
+                        goto fail;
+                }
+                groups[i] = items[i].group = info[i].group;
+                if (check_group(hd, items, n, items[i].platform_id, groups[i], err) < 0)
                         goto fail;
         }
         /* one record for the whole batch, before the first host change */
-        if (plan_detach(hd, items, n, err) < 0) {
+        if (plan_detach(hd, items, n, info, err) < 0) {
                 forget_plan(items, n);
                 goto fail;
         }
-        if (record(hd, err) < 0) {
+        if (record(hd, true, err) < 0) {
                 tv_error_prefix(err, "cannot record the binding state, host left unchanged");
                 forget_plan(items, n);
                 goto fail;
@@ -411,15 +435,15 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
         }
         /* the group node exists only once every member is on vfio */
         for (size_t i = 0; i < n; i++) {
-                int r;
+                /* one open: a missing node is ENOENT */
+                int r = tv_dev_vfio_group_chown(hd->host, groups[i], uid, gid, 0660);
 
-                if (!tv_dev_vfio_group_exists(hd->host, groups[i])) {
+                if (r == -ENOENT) {
                         tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                      "%s: /dev/vfio/%d did not appear after binding vfio-platform",
                                      items[i].platform_id, groups[i]);
                         goto rollback;
                 }
-                r = tv_dev_vfio_group_chown(hd->host, groups[i], uid, gid, 0660);
                 if (r < 0) {
                         step_error(err, items[i].platform_id, "vfio group permissions", r);
                         goto rollback;
@@ -428,7 +452,7 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
         for (size_t i = 0; i < n; i++)
                 if (items[i].binding->phase == TV_PHASE_DETACHING)
                         items[i].binding->phase = TV_PHASE_BOUND;
-        if (record(hd, err) < 0) {
+        if (record(hd, false, err) < 0) {
                 /* the record still says "detaching": make the host agree with it */
                 for (size_t i = 0; i < n; i++)
                         if (items[i].binding->phase == TV_PHASE_BOUND && items[i].binding->orig_driver)
@@ -436,11 +460,13 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                 goto rollback;
         }
         free(groups);
+        free_info(info, n);
         return 0;
 rollback:
         restore_batch(hd, items, n, err);
 fail:
         free(groups);
+        free_info(info, n);
         return -1;
 }
 
@@ -457,7 +483,7 @@ int tv_hostdev_release(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
         }
         if (!any)
                 return 0;
-        if (record(hd, err) < 0) {
+        if (record(hd, true, err) < 0) {
                 for (size_t i = 0; i < n; i++)
                         if (items[i].binding->phase == TV_PHASE_REATTACHING)
                                 items[i].binding->phase = TV_PHASE_BOUND;
@@ -483,7 +509,7 @@ int tv_hostdev_release(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                 if (b->phase == TV_PHASE_BOUND)
                         tv_error_prefix(err, "left bound to vfio-platform, release again to retry");
         }
-        if (record(hd, ret < 0 ? NULL : err) < 0)
+        if (record(hd, false, ret < 0 ? NULL : err) < 0)
                 return -1; /* memory and disk disagree: the next start re-restores */
         for (size_t i = 0; i < n; i++)
                 if (items[i].binding->phase == TV_PHASE_NONE)
@@ -529,7 +555,7 @@ int tv_hostdev_recover(TvHostdev *hd, TvHostdevItem *it, char **drift, TvError *
         if (r < 0)
                 return step_error(err, pid, step, rerr);
         b->phase = TV_PHASE_NONE;
-        if (hd->record(hd->userdata, err) < 0)
+        if (hd->record(hd->userdata, false, err) < 0)
                 return -1;
         tv_binding_reset(b);
         return 0;

@@ -33,8 +33,10 @@ typedef struct TvHostdevConfig {
         bool allow_unsafe_interrupts;
 } TvHostdevConfig;
 
-/* Persists every binding record; returns 0 or -1 with err set. */
-typedef int (*TvRecordFn)(void *userdata, TvError *err);
+/* Persists every binding record; returns 0 or -1 with err set. durable: the record
+ * comes before a host change and must survive a power loss (fsync); otherwise it
+ * follows one, and the atomic replace is enough. */
+typedef int (*TvRecordFn)(void *userdata, bool durable, TvError *err);
 
 typedef struct TvHostdev {
         TvHost *host;
@@ -48,6 +50,7 @@ typedef struct TvHostdevItem {
         const char *platform_id;
         bool needs_unsafe_interrupts;
         TvBinding *binding;     /* owned by the caller's state */
+        int group;              /* out: the IOMMU group tv_hostdev_prepare read */
 } TvHostdevItem;
 
 const char *tv_phase_to_string(TvPhase p);

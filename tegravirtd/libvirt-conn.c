@@ -101,6 +101,10 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 
         if (!lv->event_fn || !name)
                 return 0;
+        /* a rename is an UNDEFINED of the old name and a DEFINED (RENAMED) of the new one: the
+         * assignments follow the definition on the DEFINED, so the old name's are kept here */
+        if (event == VIR_DOMAIN_EVENT_UNDEFINED && detail == VIR_DOMAIN_EVENT_UNDEFINED_RENAMED)
+                return 0;
         if (event == VIR_DOMAIN_EVENT_DEFINED)
                 lv->event_fn(lv->event_userdata, name, TV_DOMAIN_DEFINED);
         else if (event == VIR_DOMAIN_EVENT_UNDEFINED)
@@ -186,6 +190,48 @@ int tv_libvirt_get_xml(TvLibvirt *lv, const char *domain, char **xml, bool *runn
         /* libvirt allocates with malloc-compatible memory; hand it over as ours */
         *xml = x;
         return 0;
+}
+
+int tv_libvirt_ping(TvLibvirt *lv, TvError *err)
+{
+        if (!tv_libvirt_enabled(lv))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
+        /* a connection libvirtd dropped is noticed by virConnectIsAlive and opened again */
+        if (connect_lv(lv, err) < 0)
+                return -1;
+        if (virConnectGetLibVersion(lv->conn, &(unsigned long){ 0 }) < 0) {
+                drop_connection(lv);
+                if (connect_lv(lv, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int tv_libvirt_domain_exists(TvLibvirt *lv, const char *domain, TvError *err)
+{
+        virDomainPtr dom;
+        virErrorPtr e;
+
+        if (!tv_libvirt_enabled(lv))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
+        if (connect_lv(lv, err) < 0)
+                return -1;
+        dom = virDomainLookupByName(lv->conn, domain);
+        if (!dom && connection_broken()) {
+                drop_connection(lv);
+                if (connect_lv(lv, err) < 0)
+                        return -1;
+                dom = virDomainLookupByName(lv->conn, domain);
+        }
+        if (dom) {
+                virDomainFree(dom);
+                return 1;
+        }
+        e = virGetLastError();
+        if (e && e->code == VIR_ERR_NO_DOMAIN)
+                return 0;
+        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot look up domain %s at %s: %s", domain, lv->uri,
+                            last_error());
 }
 
 int tv_libvirt_define(TvLibvirt *lv, const char *xml, TvError *err)

@@ -25,6 +25,10 @@ const char *tv_libvirt_uri(const TvLibvirt *lv);
 
 /* Persistent (inactive) XML of a domain, with secure data so a redefine loses nothing. */
 int tv_libvirt_get_xml(TvLibvirt *lv, const char *domain, char **xml, bool *running, TvError *err);
+/* Connects (or reconnects) and makes one call: 0 when libvirt answers. */
+int tv_libvirt_ping(TvLibvirt *lv, TvError *err);
+/* 1 when libvirt has a domain of that name, 0 when it has none, -1 when it cannot say. */
+int tv_libvirt_domain_exists(TvLibvirt *lv, const char *domain, TvError *err);
 /* Defines xml (validated against libvirt's schema); returns the XML libvirt stored. */
 int tv_libvirt_define(TvLibvirt *lv, const char *xml, TvError *err);
 /* Delivers define/undefine events through the libvirt event loop (tv_libvirt_loop_register

@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "libvirt-conn.h"
 #include "libvirt-loop.h"
+#include "log.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -61,6 +62,14 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* Runs before sd-bus's own exit source (which flushes and closes the bus), so the callers
+ * of cancelled jobs get their answer. */
+static int on_exit_stop(sd_event_source *s, void *userdata)
+{
+        tv_daemon_stop(userdata);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -84,10 +93,12 @@ int main(int argc, char **argv)
                 .config_path = TV_DEFAULT_CONFIG,
         };
         TvError err = { 0 };
+        sd_event_source *stop_src = NULL;
         sigset_t mask;
         bool check = false;
         int c, r;
 
+        tv_log_init();
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 's': d.sysfs_root = optarg; break;
@@ -106,6 +117,10 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        /* sd-event watches children (job.c) only with SIGCHLD blocked, before any thread exists */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
         r = sd_event_default(&d.event);
         if (r < 0) {
                 fprintf(stderr, SD_ERR "tegravirtd: cannot create the event loop: %s\n", strerror(-r));
@@ -139,6 +154,10 @@ int main(int argc, char **argv)
                 r = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d);
+        if (r >= 0)
+                r = sd_event_add_exit(d.event, &stop_src, on_exit_stop, &d);
+        if (r >= 0)
+                r = sd_event_source_set_priority(stop_src, SD_EVENT_PRIORITY_IMPORTANT);
         /* pings only when systemd set WATCHDOG_USEC: no wake-ups otherwise */
         if (r >= 0)
                 r = sd_event_set_watchdog(d.event, true);
@@ -165,6 +184,8 @@ int main(int argc, char **argv)
         r = sd_event_loop(d.event);
         sd_notify(0, "STOPPING=1");
 out:
+        tv_daemon_stop(&d);     /* when the loop never ran */
+        sd_event_source_unref(stop_src);
         tv_authorize_flush();
         if (d.bus)
                 sd_bus_flush_close_unref(d.bus);

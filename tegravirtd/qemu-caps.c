@@ -2,16 +2,11 @@
 #include "qemu-caps.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "tv-names.h"
 
@@ -248,33 +243,6 @@ const char *tv_bpmp_flavour_name(TvBpmpFlavour f)
 
 /* ---- running the binary ---- */
 
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Our fds must not be 0..2, or dup2(fd, fd) in the child would keep them close-on-exec. */
-static int above_stdio(int fd)
-{
-        int nfd;
-
-        if (fd < 0 || fd > 2)
-                return fd;
-        nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        close(fd);
-        return nfd;
-}
-
-static void close_fd(int *fd)
-{
-        if (*fd >= 0)
-                close(*fd);
-        *fd = -1;
-}
-
 /* Printable prefix of the first line, for messages about unexpected output. */
 static void snippet(const char *s, size_t len, char *buf, size_t size)
 {
@@ -285,294 +253,20 @@ static void snippet(const char *s, size_t len, char *buf, size_t size)
         buf[n] = 0;
 }
 
-/*
- * Runs path with args (no shell, env LC_ALL=C, stderr to /dev/null, own process group),
- * feeding `input` on a stdin socket that stays open until the end, or /dev/null.
- * Collects stdout up to OUTPUT_CAP. After timeout_ms the whole group is SIGKILLed; the
- * child is always reaped. 0 only for exit status 0; else -1 with err naming `what`.
- */
-static int run_capture(const char *path, const char *const *args, const char *what, const char *input,
-                       unsigned timeout_ms, char **out, size_t *out_len, TvError *err)
+/* A probe's stdout as text: 0 and *out (taken from res), or -1 naming what went wrong. */
+static int capture_text(TvChildResult *res, const char *path, const char *what, unsigned timeout_ms, char **out,
+                        size_t *out_len, TvError *err)
 {
-        static char *const envp[] = { (char *)"LC_ALL=C", NULL };
-        char *argv[16];
-        size_t n_args = 0, len = 0, cap = 0;
-        char *buf = NULL;
-        int nullfd = -1, outp[2] = { -1, -1 }, sv[2] = { -1, -1 };
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
-        bool timed_out = false, too_big = false, io_failed = false, exited = false;
-        uint64_t deadline;
-        int status = 0, io_errno = 0, r;
-        pid_t pid;
-
-        *out = NULL;
-        *out_len = 0;
-        argv[n_args++] = (char *)path;
-        for (; *args && n_args + 1 < sizeof(argv) / sizeof(argv[0]); args++)
-                argv[n_args++] = (char *)*args;
-        argv[n_args] = NULL;
-
-        nullfd = above_stdio(open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY));
-        if (nullfd < 0 || pipe2(outp, O_CLOEXEC) < 0)
-                goto sys_fail;
-        outp[0] = above_stdio(outp[0]);
-        outp[1] = above_stdio(outp[1]);
-        if (outp[0] < 0 || outp[1] < 0)
-                goto sys_fail;
-        /* a socket rather than a pipe for stdin: send(MSG_NOSIGNAL) cannot SIGPIPE the daemon */
-        if (input) {
-                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-                        goto sys_fail;
-                sv[0] = above_stdio(sv[0]);
-                sv[1] = above_stdio(sv[1]);
-                if (sv[0] < 0 || sv[1] < 0)
-                        goto sys_fail;
-        }
-
-        if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
-                errno = r;
-                goto sys_fail;
-        }
-        if ((r = posix_spawnattr_init(&attr)) != 0) {
-                posix_spawn_file_actions_destroy(&fa);
-                errno = r;
-                goto sys_fail;
-        }
-        sigemptyset(&none);
-        sigfillset(&all);
-        r = posix_spawn_file_actions_adddup2(&fa, input ? sv[1] : nullfd, 0);
-        r = r ?: posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-        r = r ?: posix_spawn_file_actions_adddup2(&fa, nullfd, 2);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-        /* the daemon's own fds, even ones opened without O_CLOEXEC by a library */
-        r = r ?: posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-        /* own group, so a timeout kills helpers that inherited stdout too; default signal state */
-        r = r ?: posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                        POSIX_SPAWN_SETSIGDEF);
-        r = r ?: posix_spawnattr_setpgroup(&attr, 0);
-        r = r ?: posix_spawnattr_setsigmask(&attr, &none);
-        r = r ?: posix_spawnattr_setsigdefault(&attr, &all);
-        r = r ?: posix_spawn(&pid, path, &fa, &attr, argv, envp);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        close_fd(&outp[1]);
-        close_fd(&sv[1]);
-        close_fd(&nullfd);
-        if (r != 0) {
-                close_fd(&outp[0]);
-                close_fd(&sv[0]);
-                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot run %s: %s", path, strerror(r));
-        }
-
-        deadline = now_ms() + timeout_ms;
-        if (input) {
-                size_t off = 0, ilen = strlen(input);
-
-                /* a few hundred bytes into an empty socket buffer: does not block */
-                while (off < ilen) {
-                        ssize_t w = send(sv[0], input + off, ilen - off, MSG_NOSIGNAL);
-
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w <= 0)
-                                break;  /* child gone; its exit status tells */
-                        off += (size_t)w;
-                }
-        }
-
-        for (;;) {
-                struct pollfd pfd = { .fd = outp[0], .events = POLLIN };
-                uint64_t now = now_ms();
-                ssize_t n;
-
-                if (now >= deadline) {
-                        timed_out = true;
-                        break;
-                }
-                r = poll(&pfd, 1, deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now));
-                if (r < 0 && errno != EINTR) {
-                        io_failed = true;
-                        io_errno = errno;
-                        break;
-                }
-                if (r <= 0)
-                        continue;
-                if (len == cap) {
-                        size_t ncap = cap ? cap * 2 : 16384;
-                        char *nb;
-
-                        if (ncap > OUTPUT_CAP + 1)
-                                ncap = OUTPUT_CAP + 1;
-                        if (len == ncap) {
-                                too_big = true;
-                                break;
-                        }
-                        nb = realloc(buf, ncap + 1);
-                        if (!nb) {
-                                io_failed = true;
-                                io_errno = ENOMEM;
-                                break;
-                        }
-                        buf = nb;
-                        cap = ncap;
-                }
-                n = read(outp[0], buf + len, cap - len);
-                if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                        continue;
-                if (n < 0) {
-                        io_failed = true;
-                        io_errno = errno;
-                }
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-                if (len > OUTPUT_CAP) {
-                        too_big = true;
-                        break;
-                }
-        }
-        close_fd(&outp[0]);
-
-        /* stdout closed: give the child the rest of the time to exit, without reaping yet */
-        for (unsigned nap = 1; !timed_out && !too_big && !io_failed;) {
-                siginfo_t si = { 0 };
-
-                if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR) {
-                        io_failed = true;
-                        io_errno = errno;
-                        break;
-                }
-                if (si.si_pid == pid) {
-                        exited = true;
-                        break;
-                }
-                if (now_ms() >= deadline) {
-                        timed_out = true;
-                        break;
-                }
-                usleep(nap * 1000);
-                nap = nap < 50 ? nap * 2 : 50;
-        }
-        /* The leader is not reaped yet, so the group id cannot have been reused. */
-        kill(-pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        close_fd(&sv[0]);
-
-        if (timed_out || too_big || io_failed || !exited) {
-                free(buf);
-                if (timed_out)
-                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s %s did not finish within %u ms; killed it",
-                                            path, what, timeout_ms);
-                if (too_big)
-                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s %s printed more than %d bytes", path,
-                                            what, OUTPUT_CAP);
-                return tv_error_set(err, TV_ERR_FAILED, "reading the output of %s %s failed: %s", path, what,
-                                    strerror(io_errno));
-        }
-        if (WIFSIGNALED(status) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                free(buf);
-                if (WIFSIGNALED(status))
-                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s %s was killed by signal %d", path, what,
-                                            WTERMSIG(status));
-                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s %s exited with status %d", path, what,
-                                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        }
-        if (!buf)
+        if (tv_child_result_check(res, path, what, timeout_ms, OUTPUT_CAP, err) < 0)
+                return -1;
+        if (!res->out)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s %s printed nothing", path, what);
-        buf[len] = 0;
-        if (memchr(buf, 0, len)) {
-                free(buf);
+        if (memchr(res->out, 0, res->out_len))
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s %s printed binary data, not QEMU output", path,
                                     what);
-        }
-        *out = buf;
-        *out_len = len;
-        return 0;
-
-sys_fail:
-        r = errno;
-        close_fd(&nullfd);
-        close_fd(&outp[0]);
-        close_fd(&outp[1]);
-        close_fd(&sv[0]);
-        close_fd(&sv[1]);
-        return tv_error_set(err, TV_ERR_FAILED, "cannot set up pipes to run %s: %s", path, strerror(r));
-}
-
-/* ---- probing ---- */
-
-static const char *const version_args[] = { "--version", NULL };
-static const char *const device_help_args[] = { "-machine", "none", "-nodefaults", "-nographic", "-device", "help",
-                                                NULL };
-static const char *const qmp_args[] = { "-machine", "virt,accel=tcg", "-nodefaults", "-nographic", "-S", "-qmp",
-                                        "stdio", NULL };
-static const char qmp_input[] = "{\"execute\":\"qmp_capabilities\"}\n"
-                                "{\"execute\":\"qom-list-types\"}\n"
-                                "{\"execute\":\"quit\"}\n";
-
-static int probe(const char *path, unsigned timeout_ms, TvQemuCaps *caps, TvError *err)
-{
-        TvError qerr = { 0 };
-        char *text, snip[64];
-        const char *why;
-        bool builtin = false;
-        size_t len;
-
-        if (run_capture(path, version_args, "--version", NULL, timeout_ms, &text, &len, err) < 0)
-                return -1;
-        if (tv_qemu_parse_version(text, &caps->major, &caps->minor, &caps->micro) < 0) {
-                snippet(text, len, snip, sizeof(snip));
-                free(text);
-                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
-                                    "%s --version did not print \"QEMU emulator version X.Y.Z\" (it printed \"%s\"); "
-                                    "is it a QEMU system emulator?", path, snip);
-        }
-        free(text);
-
-        if (run_capture(path, device_help_args, "-device help", NULL, timeout_ms, &text, &len, err) < 0)
-                return -1;
-        if (strncmp(text, "name \"", 6) != 0 && !strstr(text, "\nname \"")) {
-                snippet(text, len, snip, sizeof(snip));
-                free(text);
-                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
-                                    "%s -device help listed no devices (it printed \"%s\")", path, snip);
-        }
-        caps->has_vfio_platform = tv_qemu_device_help_has(text, TV_VFIO_DRIVER);
-        caps->bpmp = tv_qemu_device_help_has(text, BPMP_DEVICE) ? TV_BPMP_DEVICE : TV_BPMP_NONE;
-        free(text);
-
-        /* The built-in bridge has no -device entry; its QOM type shows in qom-list-types. */
-        if (run_capture(path, qmp_args, "-machine virt,accel=tcg -qmp stdio", qmp_input, timeout_ms, &text, &len,
-                        &qerr) < 0) {
-                const char *m = qerr.message;
-                size_t plen = strlen(path), n;
-
-                /* the check's message names the binary already */
-                if (strncmp(m, path, plen) == 0 && m[plen] == ' ')
-                        m += plen + 1;
-                n = strnlen(m, sizeof(caps->bpmp_unknown_why) - 1);
-                memcpy(caps->bpmp_unknown_why, m, n);
-                caps->bpmp_unknown_why[n] = 0;
-                caps->bpmp_unknown = true;
-        } else {
-                if (tv_qemu_qmp_types_has(text, BPMP_QOM_TYPE, &builtin, &why) < 0) {
-                        caps->bpmp_unknown = true;
-                        snprintf(caps->bpmp_unknown_why, sizeof(caps->bpmp_unknown_why),
-                                 "QMP probe (-machine virt,accel=tcg -qmp stdio): %s", why);
-                }
-                free(text);
-        }
-        /* A built-in bridge exists in every virt VM whatever the command line says, so it wins. */
-        if (builtin) {
-                bool moved = caps->major >= 10;   /* 0x090c0000 is VIRT_ACPI_PCIHP from QEMU 10 */
-
-                caps->bpmp = moved ? TV_BPMP_BUILTIN_090D0000 : TV_BPMP_BUILTIN_090C0000;
-                caps->bpmp_base = moved ? TV_BPMP_BASE_090D0000 : TV_BPMP_BASE_090C0000;
-        }
+        *out = res->out;
+        *out_len = res->out_len;
+        res->out = NULL;
         return 0;
 }
 
@@ -634,62 +328,197 @@ unsigned tv_qemu_caps_cache_probe_count(const TvQemuCapsCache *c)
         return c ? c->probes : 0;
 }
 
-int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned timeout_ms,
-                             const TvQemuCaps **out, TvError *err)
-{
-        struct stat st, st2;
-        TvQemuCaps *caps;
-        size_t slot = CACHE_MAX;
+/* ---- probing ---- */
 
-        *out = NULL;
-        if (!c)
-                return tv_error_set(err, TV_ERR_FAILED, "no QEMU capability cache");
-        if (path_check(emulator, &st, err) < 0)
-                return -1;
-        for (size_t i = 0; i < CACHE_MAX; i++)
-                if (c->entries[i] && strcmp(c->entries[i]->path, emulator) == 0) {
-                        slot = i;
-                        break;
+static const char *const version_args[] = { "--version", NULL };
+static const char *const device_help_args[] = { "-machine", "none", "-nodefaults", "-nographic", "-device", "help",
+                                                NULL };
+static const char *const qmp_args[] = { "-machine", "virt,accel=tcg", "-nodefaults", "-nographic", "-S", "-qmp",
+                                        "stdio", NULL };
+static const char qmp_input[] = "{\"execute\":\"qmp_capabilities\"}\n"
+                                "{\"execute\":\"qom-list-types\"}\n"
+                                "{\"execute\":\"quit\"}\n";
+
+static const struct {
+        const char *const *args;
+        const char *what;
+        const char *input;
+} probe_steps[] = {
+        { version_args, "--version", NULL },
+        { device_help_args, "-device help", NULL },
+        { qmp_args, "-machine virt,accel=tcg -qmp stdio", qmp_input },
+};
+
+/* One probe of one binary: the three commands in turn, as a job keyed by the path. */
+typedef struct Probe {
+        TvQemuCapsCache *cache;
+        char *path;
+        unsigned timeout_ms;
+        struct stat st;                 /* the binary when the probe started */
+        TvQemuCaps *caps;
+        size_t step;
+        int attempt;
+} Probe;
+
+static void caps_free(TvQemuCaps *c);
+
+static void probe_free(void *data)
+{
+        Probe *p = data;
+
+        caps_free(p->caps);
+        free(p->path);
+        free(p);
+}
+
+/* What one command said, into p->caps. -1 ends the probe. */
+static int probe_result(Probe *p, TvChildResult *res, TvError *err)
+{
+        TvQemuCaps *caps = p->caps;
+        const char *path = p->path, *why;
+        TvError qerr = { 0 };
+        char *text, snip[64];
+        bool builtin = false;
+        size_t len;
+
+        switch (p->step) {
+        case 0:
+                if (capture_text(res, path, "--version", p->timeout_ms, &text, &len, err) < 0)
+                        return -1;
+                if (tv_qemu_parse_version(text, &caps->major, &caps->minor, &caps->micro) < 0) {
+                        snippet(text, len, snip, sizeof(snip));
+                        free(text);
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                            "%s --version did not print \"QEMU emulator version X.Y.Z\" (it printed \"%s\"); "
+                                            "is it a QEMU system emulator?", path, snip);
                 }
-        if (slot < CACHE_MAX && same_file(c->entries[slot], &st) && !c->entries[slot]->bpmp_unknown) {
-                c->used[slot] = ++c->clock;
-                *out = c->entries[slot];
+                free(text);
+                return 0;
+        case 1:
+                if (capture_text(res, path, "-device help", p->timeout_ms, &text, &len, err) < 0)
+                        return -1;
+                if (strncmp(text, "name \"", 6) != 0 && !strstr(text, "\nname \"")) {
+                        snippet(text, len, snip, sizeof(snip));
+                        free(text);
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                            "%s -device help listed no devices (it printed \"%s\")", path, snip);
+                }
+                caps->has_vfio_platform = tv_qemu_device_help_has(text, TV_VFIO_DRIVER);
+                caps->bpmp = tv_qemu_device_help_has(text, BPMP_DEVICE) ? TV_BPMP_DEVICE : TV_BPMP_NONE;
+                free(text);
                 return 0;
         }
-        /* stale or failed before: drop it; the caller's old pointer dies with a re-probe */
-        if (slot < CACHE_MAX) {
-                caps_free(c->entries[slot]);
-                c->entries[slot] = NULL;
-        }
+        /* The built-in bridge has no -device entry; its QOM type shows in qom-list-types. */
+        if (capture_text(res, path, probe_steps[2].what, p->timeout_ms, &text, &len, &qerr) < 0) {
+                const char *m = qerr.message;
+                size_t plen = strlen(path), n;
 
-        /* A binary replaced during the probe would cache results under the wrong key: retry once. */
-        for (int attempt = 0;; attempt++) {
-                caps = calloc(1, sizeof(*caps));
-                if (!caps || !(caps->path = strdup(emulator))) {
-                        free(caps);
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                /* the check's message names the binary already */
+                if (strncmp(m, path, plen) == 0 && m[plen] == ' ')
+                        m += plen + 1;
+                n = strnlen(m, sizeof(caps->bpmp_unknown_why) - 1);
+                memcpy(caps->bpmp_unknown_why, m, n);
+                caps->bpmp_unknown_why[n] = 0;
+                caps->bpmp_unknown = true;
+        } else {
+                if (tv_qemu_qmp_types_has(text, BPMP_QOM_TYPE, &builtin, &why) < 0) {
+                        caps->bpmp_unknown = true;
+                        snprintf(caps->bpmp_unknown_why, sizeof(caps->bpmp_unknown_why),
+                                 "QMP probe (-machine virt,accel=tcg -qmp stdio): %s", why);
                 }
-                c->probes++;
-                if (probe(emulator, timeout_ms, caps, err) < 0) {
-                        caps_free(caps);
-                        return -1;
-                }
-                if (path_check(emulator, &st2, err) < 0) {
-                        caps_free(caps);
-                        return -1;
-                }
-                if (st2.st_dev == st.st_dev && st2.st_ino == st.st_ino &&
-                    st2.st_mtim.tv_sec == st.st_mtim.tv_sec && st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec)
-                        break;
-                caps_free(caps);
-                if (attempt == 1)
-                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "emulator %s kept changing while being probed",
-                                            emulator);
-                st = st2;
+                free(text);
         }
-        caps->dev = st.st_dev;
-        caps->ino = st.st_ino;
-        caps->mtime = st.st_mtim;
+        /* A built-in bridge exists in every virt VM whatever the command line says, so it wins. */
+        if (builtin) {
+                bool moved = caps->major >= 10;   /* 0x090c0000 is VIRT_ACPI_PCIHP from QEMU 10 */
+
+                caps->bpmp = moved ? TV_BPMP_BUILTIN_090D0000 : TV_BPMP_BUILTIN_090C0000;
+                caps->bpmp_base = moved ? TV_BPMP_BASE_090D0000 : TV_BPMP_BASE_090C0000;
+        }
+        return 0;
+}
+
+static void on_probe_child(TvChildResult *res, void *userdata);
+
+/* (Re)starts the probe at its first command. */
+static int probe_begin(TvJob *j, Probe *p, TvError *err)
+{
+        caps_free(p->caps);
+        p->caps = calloc(1, sizeof(*p->caps));
+        if (!p->caps || !(p->caps->path = strdup(p->path)))
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        p->step = 0;
+        p->cache->probes++;
+        return 0;
+}
+
+static int probe_run_step(TvJob *j, Probe *p, TvError *err)
+{
+        TvChildSpec spec = {
+                .path = p->path,
+                .args = probe_steps[p->step].args,
+                .input = probe_steps[p->step].input,
+                .timeout_ms = p->timeout_ms,
+                .out_cap = OUTPUT_CAP,
+        };
+
+        return tv_job_run(j, &spec, on_probe_child, err);
+}
+
+static void cache_store(TvQemuCapsCache *c, TvQemuCaps *caps);
+
+static void on_probe_child(TvChildResult *res, void *userdata)
+{
+        TvJob *j = userdata;
+        Probe *p = tv_job_data(j);
+        TvError err = { 0 };
+        struct stat st2;
+
+        if (probe_result(p, res, &err) < 0)
+                goto fail;
+        if (++p->step < sizeof(probe_steps) / sizeof(probe_steps[0])) {
+                if (probe_run_step(j, p, &err) < 0)
+                        goto fail;
+                return;
+        }
+        /* A binary replaced during the probe would cache results under the wrong key: retry once. */
+        if (path_check(p->path, &st2, &err) < 0)
+                goto fail;
+        if (st2.st_dev != p->st.st_dev || st2.st_ino != p->st.st_ino || st2.st_mtim.tv_sec != p->st.st_mtim.tv_sec ||
+            st2.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec) {
+                if (p->attempt++ == 1) {
+                        tv_error_set(&err, TV_ERR_HOST_NOT_READY, "emulator %s kept changing while being probed",
+                                     p->path);
+                        goto fail;
+                }
+                p->st = st2;
+                if (probe_begin(j, p, &err) < 0 || probe_run_step(j, p, &err) < 0)
+                        goto fail;
+                return;
+        }
+        p->caps->dev = p->st.st_dev;
+        p->caps->ino = p->st.st_ino;
+        p->caps->mtime = p->st.st_mtim;
+        cache_store(p->cache, p->caps);
+        p->caps = NULL;
+        tv_job_finish(j, NULL);
+        return;
+fail:
+        tv_job_finish(j, &err);
+}
+
+/* The cache slot holding path, or CACHE_MAX. */
+static size_t cache_slot(const TvQemuCapsCache *c, const char *path)
+{
+        for (size_t i = 0; i < CACHE_MAX; i++)
+                if (c->entries[i] && strcmp(c->entries[i]->path, path) == 0)
+                        return i;
+        return CACHE_MAX;
+}
+
+static void cache_store(TvQemuCapsCache *c, TvQemuCaps *caps)
+{
+        size_t slot = cache_slot(c, caps->path);
 
         if (slot == CACHE_MAX) {
                 /* a free slot, else the least recently used entry goes */
@@ -702,28 +531,125 @@ int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned 
                         if (c->used[i] < c->used[slot])
                                 slot = i;
                 }
-                caps_free(c->entries[slot]);
         }
+        caps_free(c->entries[slot]);
         c->entries[slot] = caps;
         c->used[slot] = ++c->clock;
-        *out = caps;
+}
+
+int tv_qemu_caps_lookup(TvQemuCapsCache *c, const char *emulator, bool accept_unknown, const TvQemuCaps **out,
+                        TvError *err)
+{
+        struct stat st;
+        size_t slot;
+
+        *out = NULL;
+        if (!c)
+                return tv_error_set(err, TV_ERR_FAILED, "no QEMU capability cache");
+        if (path_check(emulator, &st, err) < 0)
+                return -1;
+        slot = cache_slot(c, emulator);
+        if (slot == CACHE_MAX || !same_file(c->entries[slot], &st) ||
+            (c->entries[slot]->bpmp_unknown && !accept_unknown))
+                return 0;
+        c->used[slot] = ++c->clock;
+        *out = c->entries[slot];
+        return 1;
+}
+
+int tv_qemu_caps_probe(TvQemuCapsCache *c, TvJobSet *jobs, const char *emulator, unsigned timeout_ms,
+                       TvJobDoneFn done, void *userdata, TvError *err)
+{
+        char key[PATH_MAX_BYTES + 16];
+        Probe *p;
+        TvJob *j;
+
+        if (!c)
+                return tv_error_set(err, TV_ERR_FAILED, "no QEMU capability cache");
+        snprintf(key, sizeof(key), "probe:%s", emulator ? emulator : "");
+        /* one probe per binary: later callers wait for the running one */
+        j = tv_job_find(jobs, key);
+        if (j)
+                return tv_job_wait(j, done, userdata) < 0 ? tv_error_set(err, TV_ERR_FAILED, "out of memory") : 0;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        p->cache = c;
+        p->timeout_ms = timeout_ms;
+        p->path = strdup(emulator ? emulator : "");
+        if (!p->path) {
+                probe_free(p);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
+        if (path_check(emulator, &p->st, err) < 0) {
+                probe_free(p);
+                return -1;
+        }
+        j = tv_job_new(jobs, key, p, probe_free, err);
+        if (!j)
+                return -1;
+        if (probe_begin(j, p, err) < 0 || probe_run_step(j, p, err) < 0 || tv_job_wait(j, done, userdata) < 0) {
+                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_job_finish(j, err);
+                return -1;
+        }
+        return 0;
+}
+
+typedef struct SyncWait {
+        bool done;
+        TvError err;
+} SyncWait;
+
+static void sync_done(const TvError *err, void *userdata)
+{
+        SyncWait *w = userdata;
+
+        w->done = true;
+        if (err)
+                w->err = *err;
+}
+
+int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned timeout_ms,
+                             const TvQemuCaps **out, TvError *err)
+{
+        SyncWait w = { 0 };
+        sigset_t chld, old;
+        sd_event *e = NULL;
+        TvJobSet *jobs = NULL;
+        int r = tv_qemu_caps_lookup(c, emulator, false, out, err);
+
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        /* the same probe the daemon runs, on a private event loop (sd-event watches children
+         * only with SIGCHLD blocked) */
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        pthread_sigmask(SIG_BLOCK, &chld, &old);
+        if (sd_event_new(&e) < 0 || !(jobs = tv_jobset_new(e)))
+                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        else
+                r = tv_qemu_caps_probe(c, jobs, emulator, timeout_ms, sync_done, &w, err);
+        while (r == 0 && !w.done)
+                if (sd_event_run(e, UINT64_MAX) < 0)
+                        r = tv_error_set(err, TV_ERR_FAILED, "event loop failed while probing %s", emulator);
+        tv_jobset_free(jobs);
+        sd_event_unref(e);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r < 0)
+                return -1;
+        if (w.err.name) {
+                *err = w.err;
+                return -1;
+        }
+        if (tv_qemu_caps_lookup(c, emulator, true, out, err) != 1)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "emulator %s changed while being probed", emulator);
         return 0;
 }
 
 int tv_qemu_caps_get(TvQemuCapsCache *c, const char *emulator, const TvQemuCaps **out, TvError *err)
 {
         return tv_qemu_caps_get_timeout(c, emulator, TV_QEMU_PROBE_TIMEOUT_MS, out, err);
-}
-
-int tv_qemu_run(const char *emulator, const char *const *args, const char *what, unsigned timeout_ms,
-                TvError *err)
-{
-        char *out = NULL;
-        size_t len = 0;
-        int r = run_capture(emulator, args, what, NULL, timeout_ms, &out, &len, err);
-
-        free(out);
-        return r;
 }
 
 int tv_qemu_caps_check(const TvQemuCaps *caps, bool needs_bpmp, TvError *err)

@@ -6,7 +6,8 @@
  * dies at domain start.
  *
  * Probes, each run without a shell, environment LC_ALL=C only, stdin /dev/null
- * (or a QMP socket), stdout capped at 1 MiB, stderr discarded, 10 s timeout:
+ * (or a QMP socket), stdout capped at 1 MiB, stderr discarded, 10 s timeout, as
+ * children the event loop watches (job.h), one probe per binary at a time:
  *   <qemu> --version
  *   <qemu> -machine none -nodefaults -nographic -device help
  *   <qemu> -machine virt,accel=tcg -nodefaults -nographic -S -qmp stdio
@@ -17,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+#include "job.h"
 #include "tv-error.h"
 
 typedef enum TvBpmpFlavour {
@@ -50,12 +52,24 @@ typedef struct TvQemuCapsCache TvQemuCapsCache;
 TvQemuCapsCache *tv_qemu_caps_cache_new(void);
 void tv_qemu_caps_cache_free(TvQemuCapsCache *c);
 
-/* Probes (or returns the cached result for unchanged path+dev+ino+mtime). The returned
- * pointer stays valid until the cache is freed or the entry is re-probed or evicted (the
- * cache keeps 32 binaries; the least recently used goes), so use it right away.
- * Errors: TV_ERR_INVALID_ARGUMENT for a bad path (relative, control characters, longer than
- * 4096 bytes, missing, not a regular executable file); TV_ERR_HOST_NOT_READY when the binary
- * cannot be run or does not answer like QEMU; TV_ERR_FAILED for local resource errors. */
+/* The cached capabilities of emulator, if its path+dev+ino+mtime are unchanged: 1 and *out
+ * (valid until the entry is re-probed or evicted: the cache keeps 32 binaries, the least
+ * recently used goes, so use it right away), or 0 when it needs a probe. An entry whose
+ * bridge is unknown (bpmp_unknown) counts as missing unless accept_unknown: it is probed
+ * again on the next request. -1 for a bad path: TV_ERR_INVALID_ARGUMENT (relative,
+ * control characters, longer than 4096 bytes, missing, not a regular executable file). */
+int tv_qemu_caps_lookup(TvQemuCapsCache *c, const char *emulator, bool accept_unknown, const TvQemuCaps **out,
+                        TvError *err);
+/* Probes emulator as a job on jobs (or joins the probe of it that runs): 0 and done is
+ * called once from the event loop; then tv_qemu_caps_lookup(..., true, ...) finds the
+ * result. done's error: TV_ERR_HOST_NOT_READY when the binary cannot be run or does not
+ * answer like QEMU (within timeout_ms per command); TV_ERR_FAILED when cancelled or for
+ * local resource errors. -1 with err when nothing was started. */
+int tv_qemu_caps_probe(TvQemuCapsCache *c, TvJobSet *jobs, const char *emulator, unsigned timeout_ms,
+                       TvJobDoneFn done, void *userdata, TvError *err);
+
+/* For tests and tools, never the daemon: lookup, else the same probe run to the end on a
+ * private event loop. Errors as above. */
 int tv_qemu_caps_get(TvQemuCapsCache *c, const char *emulator, const TvQemuCaps **out, TvError *err);
 
 /* Passthrough always needs -device vfio-platform; needs_bpmp adds a BPMP bridge.
@@ -80,8 +94,3 @@ int tv_qemu_qmp_types_has(const char *transcript, const char *type_name, bool *h
 int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned timeout_ms,
                              const TvQemuCaps **out, TvError *err);
 unsigned tv_qemu_caps_cache_probe_count(const TvQemuCapsCache *c);
-
-/* Runs emulator with args (at most 14) the way probes do: no shell, LC_ALL=C only, stdin
- * /dev/null, output discarded, killed after timeout_ms. For dumpdtb. */
-int tv_qemu_run(const char *emulator, const char *const *args, const char *what, unsigned timeout_ms,
-                TvError *err);

@@ -213,8 +213,11 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
                 if (r < 0)
                         break;
         }
+        /* never written by us (replaced atomically, never truncated): say how to start again */
         if (r == 0 && no == 0)
-                r = bad(err, 1, "empty file");
+                r = bad(err, 1, "the file is empty (truncated by hand or by a file system crash); restore it "
+                                "from a backup, or remove it to start with no assignments (devices still on "
+                                "vfio-platform are then reported as foreign and left alone)");
         free(copy);
         if (r < 0) {
                 tv_state_free(&tmp);
@@ -254,16 +257,27 @@ int tv_state_open(TvState *s, const char *dir, TvError *err)
         return r;
 }
 
-int tv_state_save(TvState *s, TvError *err)
+static int save(TvState *s, bool durable, TvError *err)
 {
         char *text = tv_state_format(s);
         int r;
 
         if (!text)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        r = tv_write_file_atomic_at(s->dir_fd, TV_STATE_FILE, text, strlen(text), 0600);
+        r = (durable ? tv_write_file_atomic_at : tv_write_file_replace_at)(s->dir_fd, TV_STATE_FILE, text,
+                                                                           strlen(text), 0600);
         free(text);
         if (r < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "cannot write the state file: %s", strerror(-r));
         return 0;
+}
+
+int tv_state_save(TvState *s, TvError *err)
+{
+        return save(s, true, err);
+}
+
+int tv_state_save_nosync(TvState *s, TvError *err)
+{
+        return save(s, false, err);
 }

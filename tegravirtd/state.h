@@ -34,6 +34,10 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
 char *tv_state_format(const TvState *s);
 /* Writes the record atomically (temp file, fsync, rename, fsync dir). */
 int tv_state_save(TvState *s, TvError *err);
+/* The same without the fsyncs, for a record written after the host change it describes:
+ * if a power loss keeps the previous (durable) record instead, recovering from that one
+ * is harmless (the host drivers are back after the reboot anyway). */
+int tv_state_save_nosync(TvState *s, TvError *err);
 
 TvStateEntry *tv_state_find(TvState *s, const char *device);
 /* Returns the entry for device, creating an empty one. NULL on OOM. */

@@ -153,8 +153,33 @@ int tv_host_open(TvHost *h, const char *sysfs_root, const char *dev_root)
         return 0;
 }
 
+struct TvDevDir {
+        char *pid;
+        int fd;                 /* O_PATH, on the device's directory */
+        struct TvDevDir *next;
+};
+
+#define MAX_DEV_DIRS 128        /* the catalog's devices and their group mates, with room */
+
+static void drop_dev_dir(TvHost *h, const char *pid)
+{
+        for (struct TvDevDir **pp = &h->dev_dirs; *pp; pp = &(*pp)->next)
+                if (strcmp((*pp)->pid, pid) == 0) {
+                        struct TvDevDir *x = *pp;
+
+                        *pp = x->next;
+                        close(x->fd);
+                        free(x->pid);
+                        free(x);
+                        h->n_dev_dirs--;
+                        return;
+                }
+}
+
 void tv_host_close(TvHost *h)
 {
+        while (h->dev_dirs)
+                drop_dev_dir(h, h->dev_dirs->pid);
         if (h->sysfs_fd >= 0)
                 close(h->sysfs_fd);
         if (h->dev_fd >= 0)
@@ -166,15 +191,13 @@ void tv_host_close(TvHost *h)
 }
 
 /* Writes one sysfs attribute in a single write(2), as the kernel expects. */
-static int attr_write(int rootfd, const char *path, const char *value)
+/* Writes value to fd (closed here) in one write(2). */
+static int fd_write_attr(int fd, const char *value)
 {
         size_t len = strlen(value);
         ssize_t n;
-        int fd, r = 0;
+        int r = 0;
 
-        fd = open_in_root(rootfd, path, O_WRONLY);
-        if (fd < 0)
-                return fd;
         do {
                 n = write(fd, value, len);
         } while (n < 0 && errno == EINTR);
@@ -187,15 +210,19 @@ static int attr_write(int rootfd, const char *path, const char *value)
         return r;
 }
 
-static int attr_read(int rootfd, const char *path, char **out)
+static int attr_write(int rootfd, const char *path, const char *value)
+{
+        int fd = open_in_root(rootfd, path, O_WRONLY);
+
+        return fd < 0 ? fd : fd_write_attr(fd, value);
+}
+
+/* Reads an attribute from fd (closed here); trailing newline stripped. */
+static int fd_read_attr(int fd, char **out)
 {
         char *buf;
         ssize_t n;
-        int fd;
 
-        fd = open_in_root(rootfd, path, O_RDONLY);
-        if (fd < 0)
-                return fd;
         buf = malloc(ATTR_MAX + 1);
         if (!buf) {
                 close(fd);
@@ -222,32 +249,11 @@ static int attr_read(int rootfd, const char *path, char **out)
         return 0;
 }
 
-/* Reads a symlink inside the root and returns its last component. */
-static int link_basename(int rootfd, const char *path, char **out)
+static int attr_read(int rootfd, const char *path, char **out)
 {
-        char target[PATH_MAX], dirpath[PATH_MAX];
-        const char *slash = strrchr(path, '/'), *base;
-        ssize_t n;
-        int dfd;
+        int fd = open_in_root(rootfd, path, O_RDONLY);
 
-        if (!slash || (size_t)(slash - path) >= sizeof(dirpath))
-                return -EINVAL;
-        memcpy(dirpath, path, (size_t)(slash - path));
-        dirpath[slash - path] = 0;
-        dfd = open_in_root(rootfd, dirpath, O_PATH | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd;
-        n = readlinkat(dfd, slash + 1, target, sizeof(target) - 1);
-        close(dfd);
-        if (n < 0)
-                return -errno;
-        target[n] = 0;
-        base = strrchr(target, '/');
-        base = base ? base + 1 : target;
-        if (!*base)
-                return -EBADMSG;
-        *out = strdup(base);
-        return *out ? 0 : -ENOMEM;
+        return fd < 0 ? fd : fd_read_attr(fd, out);
 }
 
 static int dev_path(char *buf, size_t size, const char *pid, const char *attr)
@@ -259,32 +265,102 @@ static int dev_path(char *buf, size_t size, const char *pid, const char *attr)
         return 0;
 }
 
-bool tv_sysfs_device_exists(TvHost *h, const char *pid)
-{
-        char p[PATH_MAX];
-        int fd;
+static int link_base_at(int dfd, const char *name, char **out);
 
-        if (dev_path(p, sizeof(p), pid, "") < 0)
-                return false;
+/*
+ * The device's directory, walked to through bus/platform/devices (RESOLVE_IN_ROOT) once
+ * and kept: a path walk costs a lookup per component and the link hop, an attribute
+ * under a kept directory one. fresh: walk again (the kept one went stale: a device
+ * removed and added again is a new directory). The fd stays owned by the cache.
+ */
+static int dev_dir(TvHost *h, const char *pid, bool fresh)
+{
+        struct TvDevDir *x;
+        char p[PATH_MAX];
+        int fd, r;
+
+        for (x = h->dev_dirs; x; x = x->next)
+                if (strcmp(x->pid, pid) == 0)
+                        break;
+        if (x && !fresh)
+                return x->fd;
+        if (x)
+                drop_dev_dir(h, pid);
+        r = dev_path(p, sizeof(p), pid, "");
+        if (r < 0)
+                return r;
         fd = open_in_root(h->sysfs_fd, p, O_PATH | O_DIRECTORY);
         if (fd < 0)
-                return false;
-        close(fd);
-        return true;
+                return fd == -ENOENT ? -ENODEV : fd;
+        if (h->n_dev_dirs >= MAX_DEV_DIRS)
+                drop_dev_dir(h, h->dev_dirs->pid); /* full: the newest goes, the catalog's stay */
+        x = calloc(1, sizeof(*x));
+        if (!x || !(x->pid = strdup(pid))) {
+                free(x);
+                close(fd);
+                return -ENOMEM;
+        }
+        x->fd = fd;
+        x->next = h->dev_dirs;
+        h->dev_dirs = x;
+        h->n_dev_dirs++;
+        return fd;
+}
+
+/* A removed kernfs directory has no children left: uevent is in every live one. */
+static bool dev_dir_alive(int dfd)
+{
+        struct stat st;
+
+        return fstatat(dfd, "uevent", &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Opens one attribute of the device (a single name: O_NOFOLLOW keeps it inside). */
+static int dev_attr_fd(TvHost *h, const char *pid, const char *attr, int flags)
+{
+        for (int fresh = 0;; fresh++) {
+                int dfd = dev_dir(h, pid, fresh), fd;
+
+                if (dfd < 0)
+                        return dfd;
+                fd = openat(dfd, attr, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+                if (fd >= 0)
+                        return fd;
+                fd = -errno;
+                if (fresh || fd != -ENOENT || dev_dir_alive(dfd))
+                        return fd;
+        }
+}
+
+/* The last component of the device's link `name`; *out = NULL when it has none. */
+static int dev_link(TvHost *h, const char *pid, const char *name, char **out)
+{
+        for (int fresh = 0;; fresh++) {
+                int dfd = dev_dir(h, pid, fresh), r;
+
+                if (dfd < 0)
+                        return dfd;
+                r = link_base_at(dfd, name, out);
+                if (r < 0 || *out || fresh || dev_dir_alive(dfd))
+                        return r;
+        }
+}
+
+bool tv_sysfs_device_exists(TvHost *h, const char *pid)
+{
+        /* always walked: a kept directory of a removed device would still stat */
+        return dev_dir(h, pid, true) >= 0;
 }
 
 int tv_sysfs_get_driver(TvHost *h, const char *pid, char **driver)
 {
-        char p[PATH_MAX];
-        int r = dev_path(p, sizeof(p), pid, "driver");
+        int r;
 
         *driver = NULL;
-        if (r < 0)
-                return r;
-        r = link_basename(h->sysfs_fd, p, driver);
-        if (r == -ENOENT)
-                return tv_sysfs_device_exists(h, pid) ? 0 : -ENODEV;
-        if (r == 0 && !tv_driver_name_valid(*driver)) {
+        if (!tv_device_token_valid(pid))
+                return -EINVAL;
+        r = dev_link(h, pid, "driver", driver);
+        if (r == 0 && *driver && !tv_driver_name_valid(*driver)) {
                 free(*driver);
                 *driver = NULL;
                 return -EBADMSG;
@@ -292,17 +368,59 @@ int tv_sysfs_get_driver(TvHost *h, const char *pid, char **driver)
         return r;
 }
 
+/* The last component of a link in dfd, or NULL (0) when there is no such link. */
+static int link_base_at(int dfd, const char *name, char **out)
+{
+        char target[PATH_MAX];
+        const char *base;
+        ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+
+        *out = NULL;
+        if (n < 0)
+                return errno == ENOENT ? 0 : -errno;
+        target[n] = 0;
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (!*base)
+                return -EBADMSG;
+        *out = strdup(base);
+        return *out ? 0 : -ENOMEM;
+}
+
+void tv_device_info_clear(TvDeviceInfo *info)
+{
+        free(info->driver);
+        free(info->override);
+        *info = (TvDeviceInfo){ .group = -1 };
+}
+
+int tv_sysfs_device_info(TvHost *h, const char *pid, TvDeviceInfo *info)
+{
+        int r;
+
+        /* under the kept directory: two link reads and one attribute */
+        *info = (TvDeviceInfo){ .group = -1 };
+        r = tv_sysfs_get_driver(h, pid, &info->driver);
+        if (r == 0)
+                r = tv_sysfs_iommu_group(h, pid, &info->group);
+        if (r == 0)
+                r = tv_sysfs_get_override(h, pid, &info->override);
+        if (r < 0)
+                tv_device_info_clear(info);
+        return r;
+}
+
 int tv_sysfs_get_override(TvHost *h, const char *pid, char **override)
 {
-        char p[PATH_MAX], *v = NULL;
-        int r = dev_path(p, sizeof(p), pid, "driver_override");
+        char *v = NULL;
+        int fd = dev_attr_fd(h, pid, "driver_override", O_RDONLY), r;
 
         *override = NULL;
+        if (fd < 0)
+                return fd == -ENOENT ? -ENODEV : fd;
+        r = fd_read_attr(fd, &v);
         if (r < 0)
                 return r;
-        r = attr_read(h->sysfs_fd, p, &v);
-        if (r < 0)
-                return r == -ENOENT ? -ENODEV : r;
         /* kernels print "(null)" or nothing for an unset override */
         if (!*v || strcmp(v, "(null)") == 0) {
                 free(v);
@@ -318,15 +436,14 @@ int tv_sysfs_get_override(TvHost *h, const char *pid, char **override)
 
 int tv_sysfs_set_override(TvHost *h, const char *pid, const char *override)
 {
-        char p[PATH_MAX];
-        int r = dev_path(p, sizeof(p), pid, "driver_override");
+        int fd;
 
-        if (r < 0)
-                return r;
         if (override && !tv_driver_name_valid(override))
                 return -EINVAL;
-        r = attr_write(h->sysfs_fd, p, override ? override : "\n");
-        return r == -ENOENT ? -ENODEV : r;
+        fd = dev_attr_fd(h, pid, "driver_override", O_WRONLY);
+        if (fd < 0)
+                return fd == -ENOENT ? -ENODEV : fd;
+        return fd_write_attr(fd, override ? override : "\n");
 }
 
 static int driver_attr(TvHost *h, const char *driver, const char *attr, const char *pid)
@@ -374,17 +491,12 @@ bool tv_sysfs_driver_loaded(TvHost *h, const char *driver)
 
 int tv_sysfs_iommu_group(TvHost *h, const char *pid, int *group)
 {
-        char p[PATH_MAX], *base = NULL, *end;
+        char *base = NULL, *end;
         long v;
-        int r = dev_path(p, sizeof(p), pid, "iommu_group");
+        int r = dev_link(h, pid, "iommu_group", &base);
 
         *group = -1;
-        if (r < 0)
-                return r;
-        r = link_basename(h->sysfs_fd, p, &base);
-        if (r == -ENOENT)
-                return tv_sysfs_device_exists(h, pid) ? 0 : -ENODEV;
-        if (r < 0)
+        if (r < 0 || !base)
                 return r;
         errno = 0;
         v = strtol(base, &end, 10);
@@ -473,6 +585,14 @@ int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const 
         int r = dev_path(p, sizeof(p), pid, attr);
 
         return r < 0 ? r : attr_write(h->sysfs_fd, p, value);
+}
+
+int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags)
+{
+        char p[PATH_MAX];
+        int r = dev_path(p, sizeof(p), pid, attr);
+
+        return r < 0 ? r : open_in_root(h->sysfs_fd, p, flags);
 }
 
 static int param_path(char *p, size_t size, const char *mod, const char *param)

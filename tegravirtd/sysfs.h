@@ -14,6 +14,8 @@ typedef struct TvHost {
         int dev_fd;
         char *sysfs_root;
         char *dev_root;
+        struct TvDevDir *dev_dirs;      /* device directories walked to once (sysfs.c) */
+        unsigned n_dev_dirs;
 } TvHost;
 
 int tv_host_open(TvHost *h, const char *sysfs_root, const char *dev_root);
@@ -21,6 +23,15 @@ void tv_host_close(TvHost *h);
 
 /* All functions return 0 or -errno. Device ids must pass tv_device_token_valid. */
 bool tv_sysfs_device_exists(TvHost *h, const char *pid);
+/* What the pre-flight checks need of one device, from one walk to its directory. */
+typedef struct TvDeviceInfo {
+        char *driver;           /* NULL when unbound */
+        char *override;         /* NULL when unset */
+        int group;              /* -1 without an IOMMU group */
+} TvDeviceInfo;
+/* -ENODEV when the device is not there; free the strings with tv_device_info_clear. */
+int tv_sysfs_device_info(TvHost *h, const char *pid, TvDeviceInfo *info);
+void tv_device_info_clear(TvDeviceInfo *info);
 /* *driver = NULL when unbound. */
 int tv_sysfs_get_driver(TvHost *h, const char *pid, char **driver);
 /* *override = NULL when unset ("(null)" or empty). */
@@ -41,6 +52,9 @@ int tv_sysfs_platform_devices(TvHost *h, char ***pids);
  * a plain name from our own code, never from outside. */
 int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value);
 int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value);
+/* An fd on a device attribute (O_RDONLY/O_RDWR), to read and write it again without
+ * walking the path each time; -errno. Once the attribute is removed the fd gives ENODEV. */
+int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags);
 /* Reads /sys/module/<mod>/parameters/<param> (trailing newline stripped). */
 int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value);
 int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value);

@@ -27,6 +27,21 @@ json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'status', 'uarta'])
 check "release vm1" ctl release vm1
 check "the host driver is back" test "$(dev_driver 3100000.serial)" = serial-tegra
 check "unassign vm1 uarta" ctl unassign vm1 uarta
+# device object paths, escaped as busctl shows them or as people type them
+check "status takes the escaped object path /org/tegravirt/device/gpio_2dmain" \
+        bash -c "'$TV_CTL_BIN' status /org/tegravirt/device/gpio_2dmain | grep -q 'gpio-main'"
+check "status takes /org/tegravirt/device/gpio-main as typed" \
+        bash -c "'$TV_CTL_BIN' status /org/tegravirt/device/gpio-main | grep -q '2200000.gpio'"
+check "assign takes an object path" ctl assign vm2 /org/tegravirt/device/gpio-main
+check "  ... and assigned gpio-main" bash -c "'$TV_CTL_BIN' assignments | grep -q '^vm2 .*gpio-main'"
+check "unassign takes the escaped object path" ctl unassign vm2 /org/tegravirt/device/gpio_2dmain
+check "a path outside /org/tegravirt/device is a usage error (exit 2)" \
+        bash -c "'$TV_CTL_BIN' status /org/tegravirt/other/uarta 2>/dev/null; [ \$? = 2 ]"
+# repair: the command every drift message names, here without libvirt
+rc=0; "$TV_CTL_BIN" repair vm1 >"$T/repair.out" 2>&1 || rc=$?
+check "repair calls RepairDomain (refused: the libvirt integration is off, exit 1)" \
+        bash -c "[ $rc = 1 ] && grep -q 'org.tegravirt.Error.HostNotReady' '$T/repair.out' && grep -q 'LibvirtUri' '$T/repair.out'"
+check "repair without a domain is a usage error (exit 2)" bash -c "'$TV_CTL_BIN' repair 2>/dev/null; [ \$? = 2 ]"
 "$TV_CTL_BIN" host-overlay uarta gpu >"$T/host.dts"
 check "host-overlay: allowed-clocks are the union, parents included" grep -q "allowed-clocks = <155 102 304 41 236>;" "$T/host.dts"
 check "  ... allowed-resets and allowed-power-domains" bash -c "grep -q 'allowed-resets = <100 19>;' '$T/host.dts' && grep -q 'allowed-power-domains = <35>;' '$T/host.dts'"

@@ -83,6 +83,9 @@ static void test_state(void)
                 CHECK(tv_state_parse_buffer(bad[i], strlen(bad[i]), &s, &err) < 0 &&
                               strcmp(err.name, TV_ERR_INVALID_ARGUMENT) == 0 && s.n_entries == 0,
                       what);
+                if (i == 0)
+                        CHECK(strstr(err.message, "empty") && strstr(err.message, "remove it"),
+                              "an empty state file is refused with what to do");
         }
 }
 
@@ -166,12 +169,66 @@ static void test_config(void)
         tv_config_free(&c);
 }
 
+/* A second value for a key, or an account that does not exist, is refused with file and line. */
+static void test_config_refusals(void)
+{
+        char dir[] = "/tmp/tv-config.XXXXXX", path[64], cmd[96];
+        TvConfig c = { 0 };
+        TvError err = { 0 };
+        const char *dup = "[Daemon]\nQemuUser=nobody\n\nQemuUser=root\n";
+        FILE *f;
+
+        CHECK(tv_config_defaults(&c) == 0, "defaults");
+        CHECK(tv_config_parse_buffer(&c, dup, strlen(dup), "cfg", &err) < 0 && strstr(err.message, "cfg line 4") &&
+                      strstr(err.message, "QemuUser") && strstr(err.message, "line 2") &&
+                      strcmp(c.qemu_user, "libvirt-qemu") == 0,
+              "a duplicate key is refused, naming both lines");
+        tv_error_clear(&err);
+        dup = "[Daemon]\nAllowUnsafeInterrupts=no\nAllowUnsafeInterrupts=yes\n";
+        CHECK(tv_config_parse_buffer(&c, dup, strlen(dup), "cfg", &err) < 0 && strstr(err.message, "line 3") &&
+                      !c.allow_unsafe_interrupts,
+              "a duplicate boolean is refused, the first value is not silently replaced");
+        tv_config_free(&c);
+        if (!mkdtemp(dir)) {
+                CHECK(0, "mkdtemp");
+                return;
+        }
+        snprintf(path, sizeof(path), "%s/tegravirtd.conf", dir);
+        f = fopen(path, "w");
+        CHECK(f && fputs("# x\n[Daemon]\nQemuUser=nobody\nQemuGroup=tv-no-such-group-x\n", f) >= 0 && fclose(f) == 0,
+              "write config");
+        tv_error_clear(&err);
+        CHECK(tv_config_defaults(&c) == 0 && tv_config_load(&c, path, &err) < 0 && strstr(err.message, path) &&
+                      strstr(err.message, "line 4") && strstr(err.message, "tv-no-such-group-x"),
+              "an unknown QemuGroup is refused at load with file and line");
+        tv_config_free(&c);
+        f = fopen(path, "w");
+        CHECK(f && fputs("[Daemon]\nQemuUser=tv-no-such-user-x\nQemuGroup=nogroup\n", f) >= 0 && fclose(f) == 0,
+              "write config");
+        tv_error_clear(&err);
+        CHECK(tv_config_defaults(&c) == 0 && tv_config_load(&c, path, &err) < 0 && strstr(err.message, "line 2") &&
+                      strstr(err.message, "no such user"),
+              "an unknown QemuUser is refused at load with file and line");
+        tv_config_free(&c);
+        f = fopen(path, "w");
+        CHECK(f && fputs("[Daemon]\nQemuUser=nobody\nQemuGroup=nogroup\n", f) >= 0 && fclose(f) == 0,
+              "write config");
+        tv_error_clear(&err);
+        CHECK(tv_config_defaults(&c) == 0 && tv_config_load(&c, path, &err) == 0 && c.qemu_user_line == 2 &&
+                      c.qemu_group_line == 3,
+              "existing accounts load");
+        tv_config_free(&c);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void)
 {
         test_validate();
         test_state();
         test_state_dir();
         test_config();
+        test_config_refusals();
         printf("# %d failure(s)\n", failures);
         return failures ? 1 : 0;
 }
