@@ -281,6 +281,16 @@ for item in "bus-policy:$policy" "polkit-action:$action" "hook:$hook"; do
         fi
         umount "/${f%/*}"
 done
+# a libvirt configured elsewhere (QemuConf=) does not read the hook where we installed it
+mkdir -p "$T/host/other-libvirt"
+printf '[Daemon]\nLibvirtUri=\nQemuConf=%s\n' "$T/host/other-libvirt/qemu.conf" >"$T/host/tegravirtd.conf"
+kill -HUP "$daemon_pid"
+for _ in $(seq 100); do grep -q 'reloaded' "$T/daemon.log" && break; sleep 0.05; done
+ctl check >"$T/check.out" 2>&1
+grep -q "^missing  *hook  *$T/host/other-libvirt/hooks/qemu.d/tegravirt is missing: tegravirt installed its hook as /$hook" \
+        "$T/check.out" && ok "tegravirtctl check names where the hook was installed when libvirt reads another directory" \
+        || { nok "tegravirtctl check names where the hook was installed when libvirt reads another directory"
+             sed 's/^/#   /' "$T/check.out"; }
 kill "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null
 bus_down
 # a bus (re)started without the policy refuses the name: the daemon says which file is missing
