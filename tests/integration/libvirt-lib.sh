@@ -54,16 +54,45 @@ tv_overlay_dir() {
 # installed by hand) is missing on every machine, not only in CI.
 tv_firmware_from_install_deps() {
         local list="/run/tv-firmware-files" dir
-        # shellcheck disable=SC2046
-        apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
-                --no-enhances $("$TV_SOURCE_DIR/tools/install-deps.sh" --list) 2>/dev/null |
-                sed -n 's/^\([a-z0-9][^ ]*\)$/\1/p; s/^    \([a-z0-9][^ ]*\)$/\1/p' | LC_ALL=C sort -u >/run/tv-closure
-        if [ ! -s /run/tv-closure ]; then
-                echo "apt-cache found no Depends closure of tools/install-deps.sh --list"
+        # The closure over dpkg's own database (no apt lists needed): for each
+        # dependency the first alternative installed here, as apt would pick it,
+        # directly or through a package that Provides it.
+        "$TV_SOURCE_DIR/tools/install-deps.sh" --list | python3 -c '
+import re, subprocess, sys
+fmt = "${Package}\t${Status}\t${Provides}\t${Pre-Depends}, ${Depends}\n"
+db = subprocess.run(["dpkg-query", "-W", "-f=" + fmt], capture_output=True, text=True, check=True).stdout
+deps, providers = {}, {}
+for line in db.splitlines():
+    pkg, status, provides, depends = line.split("\t")
+    if not status.endswith(" installed"):
+        continue
+    deps.setdefault(pkg, []).append(depends)
+    for p in provides.split(","):
+        if p.strip():
+            providers.setdefault(p.split()[0], []).append(pkg)
+def installed(name):
+    name = name.split(":")[0]
+    return [name] if name in deps else providers.get(name, [])
+todo, seen = sys.stdin.read().split(), set()
+while todo:
+    pkg = todo.pop()
+    for p in installed(pkg):
+        if p in seen:
+            continue
+        seen.add(p)
+        for group in ", ".join(deps[p]).split(","):
+            for alt in group.split("|"):
+                found = installed(re.sub(r"\(.*?\)|\[.*?\]|<.*?>", "", alt).strip()) if alt.strip() else []
+                if found:
+                    todo.extend(found)
+                    break
+print("\n".join(sorted(seen)))' >/run/tv-closure
+        if ! grep -qx qemu-system-arm /run/tv-closure; then
+                echo "the Depends closure of tools/install-deps.sh --list lacks qemu-system-arm"
                 exit 1
         fi
         # shellcheck disable=SC2046
-        dpkg-query -L $(cat /run/tv-closure) 2>/dev/null >"$list" || true # not all are installed
+        dpkg-query -L $(cat /run/tv-closure) >"$list"
         for dir in $( { qemu-system-aarch64 -L help 2>/dev/null
                         echo /usr/share/AAVMF /usr/share/qemu-efi-aarch64 /usr/share/OVMF /etc/qemu; } |
                       xargs -r realpath -eq 2>/dev/null | LC_ALL=C sort -u); do
