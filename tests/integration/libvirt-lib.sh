@@ -22,10 +22,11 @@ tv_enter_namespace() {
         tv_show_installed_data
 }
 
-# tv_overlay_dir DIR [FILTER]: a tmpfs over DIR whose entries point at the original
-# (bind-mounted below /run/tv-orig); with FILTER (a file of absolute paths) only the
-# paths listed there are shown. Symlinks are copied as they are, so a link to a
-# hidden file dangles as it would on a machine without that file.
+# tv_overlay_dir DIR [FILTER]: a tmpfs over DIR showing the original's files (kept
+# below /run/tv-orig, each file bind-mounted: a regular file to QEMU and libvirt);
+# with FILTER (a file of absolute paths) only the paths listed there. Symlinks are
+# copied as they are, so a link to a hidden file dangles as it would on a machine
+# without that file.
 tv_overlay_dir() {
         local dir="$1" filter="${2:-}" orig="/run/tv-orig$1" p rel
         mkdir -p "$orig"
@@ -42,7 +43,7 @@ tv_overlay_dir() {
                 elif [ -d "$orig$rel" ]; then
                         mkdir -p "$p"
                 elif [ -e "$orig$rel" ]; then
-                        mkdir -p "$(dirname "$p")" && ln -s "$orig$rel" "$p"
+                        mkdir -p "$(dirname "$p")" && touch "$p" && mount --bind "$orig$rel" "$p"
                 fi
         done
 }
