@@ -308,7 +308,7 @@ NS
         while IFS= read -r line; do
                 echo "$line"
                 case $line in "ok - "*) pass=$((pass + 1)) ;; "not ok - "*) fail=$((fail + 1)) ;; esac
-        done < <(D="$D" T="$T" unshare --mount --propagation private bash "$T/stock-bus.sh" 2>&1)
+        done < <(export D T; unshare --mount --propagation private bash "$T/stock-bus.sh" 2>&1)
 else
         nok "installed daemon on a stock system bus: needs root, unshare, dbus-daemon and /usr/share/dbus-1/system.conf"
 fi
