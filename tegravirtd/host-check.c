@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "host-check.h"
 #include "bpmp-active.h"
+#include "config.h"
 #include "domain-edit.h"
 #include "libvirt-conn.h"
 #include "qemu-access.h"
@@ -155,11 +156,33 @@ static void check_hook(TvDaemon *d, Checks *c)
         }
         if (access(path, X_OK) == 0)
                 add(c, "hook", "ok", "", "%s is installed", path);
+        else if (strcmp(path, TV_HOOK_INSTALLED) != 0 && access(TV_HOOK_INSTALLED, X_OK) == 0)
+                add(c, "hook", "missing", "copy it there (or rebuild with meson -Dlibvirt_hooks_dir=), then 'systemctl reload libvirtd' (or virtqemud)",
+                    "%s is missing: tegravirt installed its hook as " TV_HOOK_INSTALLED ", which this libvirt does not read", path);
         else
                 add(c, "hook", "missing", "install tegravirt's hook there, then 'systemctl reload libvirtd' (or virtqemud)",
                     "%s is missing or not executable: virsh start would not bind the devices", path);
         free(path);
         free(copy);
+}
+
+/* The files dbus and polkit read, at the paths this build installed them to: a
+ * running daemon outlives a removed policy until the bus reloads or it restarts. */
+static void check_installed(Checks *c)
+{
+        if (access(TV_DBUS_POLICY_FILE, R_OK) == 0)
+                add(c, "bus-policy", "ok", "", "%s is installed", TV_DBUS_POLICY_FILE);
+        else
+                add(c, "bus-policy", "missing", "install tegravirt's data/org.tegravirt.conf as " TV_DBUS_POLICY_FILE
+                    " (meson install), then 'systemctl reload dbus'",
+                    "%s is missing: the system bus will not let tegravirtd own org.tegravirt once it reloads", TV_DBUS_POLICY_FILE);
+        if (access(TV_POLKIT_ACTION_FILE, R_OK) == 0)
+                add(c, "polkit-action", "ok", "", "%s is installed", TV_POLKIT_ACTION_FILE);
+        else
+                add(c, "polkit-action", "missing", "install tegravirt's data/org.tegravirt.policy as " TV_POLKIT_ACTION_FILE
+                    " (meson install)",
+                    "%s is missing: polkit cannot grant org.tegravirt.manage, only root can change assignments",
+                    TV_POLKIT_ACTION_FILE);
 }
 
 static void check_apparmor(TvDaemon *d, Checks *c)
@@ -268,6 +291,7 @@ int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvE
         check_params(d, &c);
         check_devices(d, domain, &c);
         check_hook(d, &c);
+        check_installed(&c);
         check_apparmor(d, &c);
         if (*domain && tv_libvirt_enabled(d->libvirt))
                 check_kernel_args(d, domain, &c);

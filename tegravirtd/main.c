@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -30,6 +31,23 @@ static void usage(FILE *f)
                 "  --version, --help\n"
                 "The bus is the system bus; DBUS_SYSTEM_BUS_ADDRESS overrides it.\n",
                 TV_DEFAULT_STATE_DIR, TV_DEFAULT_CATALOG, TV_DEFAULT_CATALOG_D, TV_DEFAULT_CONFIG);
+}
+
+/* Why the bus refused us the name, and what to do: the bus only says "access denied". */
+static void name_hint(int r)
+{
+        if (r == -EEXIST) {
+                fprintf(stderr, SD_ERR "tegravirtd: another process owns org.tegravirt (is tegravirtd already running?)\n");
+        } else if (r == -EACCES && access(TV_DBUS_POLICY_FILE, R_OK) != 0) {
+                fprintf(stderr, SD_ERR "tegravirtd: the bus policy " TV_DBUS_POLICY_FILE " is missing (%s): install it "
+                        "(meson install, or copy data/org.tegravirt.conf there), then 'systemctl reload dbus'\n",
+                        strerror(errno));
+        } else if (r == -EACCES) {
+                fprintf(stderr, SD_ERR "tegravirtd: the bus policy " TV_DBUS_POLICY_FILE " exists but the bus did not "
+                        "grant the name to uid %u: 'systemctl reload dbus' after installing it; it lets only root own "
+                        "org.tegravirt; a bus reading other directories (e.g. a /usr/local dbus) needs "
+                        "meson -Ddbus_policy_dir=\n", (unsigned)geteuid());
+        }
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -157,6 +175,7 @@ int main(int argc, char **argv)
         if (r < 0) {
                 fprintf(stderr, SD_ERR "tegravirtd: cannot register %s on the bus: %s\n", "org.tegravirt",
                         strerror(-r));
+                name_hint(r);
                 goto out;
         }
         sd_notify(0, "READY=1\nSTATUS=Serving org.tegravirt");

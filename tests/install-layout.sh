@@ -1,10 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The installed tree is the distro one: configures its own build of SOURCE_DIR with
-# --prefix=/usr --sysconfdir=/etc, installs it into a DESTDIR, compares the list of
-# installed files with install-layout.expected, and lints what was installed:
-# systemd-analyze verify on the unit, xmllint on the bus policy, polkit actions and
-# interface XML, groff (or mandoc) on every man page.
+# The README's build is a working install: configures its own build of SOURCE_DIR
+# exactly as README.md says (`meson setup build`, no options), installs it into a
+# DESTDIR, compares the list of installed files with install-layout.expected, checks
+# that the built-in defaults are the paths tegravirtd(8) documents, lints what was
+# installed (systemd-analyze verify on the unit, xmllint on the bus policy, polkit
+# actions and interface XML, groff or mandoc on every man page), and runs the
+# installed daemon on a system bus started from Debian's stock system.conf with the
+# directories the bus, polkit and libvirt read shown from DESTDIR (private mount
+# namespace): it must own org.tegravirt, and tegravirtctl check and the daemon must
+# name each of those files once it is missing.
 # Usage: install-layout.sh SOURCE_DIR
 # TV_INSTALL_LAYOUT_DIR=DIR keeps (and reuses) the build there instead of a temp dir.
 set -uo pipefail
@@ -24,10 +29,9 @@ check() { # check WHAT LOGFILE COMMAND...: ok when COMMAND succeeds and prints n
         if "$@" >"$log" 2>&1 && [ ! -s "$log" ]; then ok "$what"; else nok "$what"; sed 's/^/#   /' "$log"; fi
 }
 
-# -Dfixture=disabled: the simulated host is a test tool and is not installed.
+# README.md's command, nothing added: its defaults must give the layout below.
 if [ ! -f "$B/build.ninja" ]; then
-        meson setup "$B" "$S" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
-                -Dfixture=disabled >"$T/setup.log" 2>&1 || { cat "$T/setup.log"; echo "not ok - meson setup"; exit 1; }
+        meson setup "$B" "$S" >"$T/setup.log" 2>&1 || { cat "$T/setup.log"; echo "not ok - meson setup"; exit 1; }
 fi
 meson compile -C "$B" tegravirtd tegravirtctl tegravirt-hook-installed >"$T/compile.log" 2>&1 \
         || { tail -40 "$T/compile.log"; echo "not ok - meson compile"; exit 1; }
@@ -45,8 +49,33 @@ else
         sed 's/^/#   /' "$T/layout.diff"
 fi
 
+# Another prefix moves our own files only: what the bus, polkit, systemd, libvirt
+# and AppArmor read stays where they read it (configured only, nothing built).
+if [ ! -f "$T/build-local/build.ninja" ]; then
+        meson setup "$T/build-local" "$S" --prefix=/usr/local >"$T/setup-local.log" 2>&1 || cat "$T/setup-local.log"
+fi
+meson introspect --installed "$T/build-local" 2>/dev/null | python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin).values()))' \
+        >"$T/installed-local"
+for f in usr/share/dbus-1/system.d/org.tegravirt.conf usr/share/dbus-1/system-services/org.tegravirt.service \
+         usr/share/polkit-1/actions/org.tegravirt.policy etc/libvirt/hooks/qemu.d/tegravirt \
+         etc/apparmor.d/abstractions/libvirt-qemu.d/tegravirt \
+         "$(grep '/systemd/system/tegravirtd.service$' "$T/expected")"; do
+        grep -qx "/$f" "$T/installed-local" && ok "with --prefix=/usr/local still installs /$f" \
+                || nok "with --prefix=/usr/local still installs /$f"
+done
+
 f=usr/sbin/tegravirtd
 [ -x "$D/$f" ] && ok "$f is executable" || nok "$f is executable"
+# the daemon's built-in paths are the ones tegravirtd(8) documents
+"$D/$f" --help >"$T/help.out" 2>&1
+for opt in --state-dir --catalog --catalog-dir --config; do
+        v=$(sed -n "s/^ *$opt [A-Z]* .*(default \(.*\))\$/\1/p" "$T/help.out")
+        if [ -n "$v" ] && grep -qF "(default \\fI$v\\fR)" "$S/man/tegravirtd.8"; then
+                ok "built-in $opt default is tegravirtd(8)'s ($v)"
+        else
+                nok "built-in $opt default '$v' is not the one tegravirtd(8) documents"
+        fi
+done
 f=etc/libvirt/hooks/qemu.d/tegravirt
 [ -x "$D/$f" ] && [ ! -L "$D/$f" ] && ok "$f is an executable file" || nok "$f is an executable file"
 
@@ -183,6 +212,105 @@ BUS
         rm -rf "$P"
 else
         echo "ok - bus policy at work # SKIP needs root, setpriv, dbus-daemon and python3-dbus"
+fi
+
+# --- the installed daemon on a stock system bus ---
+# A private mount namespace shows DESTDIR's copies of the directories Debian's
+# system bus (system.conf's system.d and /etc/dbus-1/system.d), polkit and libvirt
+# read at their real paths; the bus is /usr/share/dbus-1/system.conf unchanged,
+# listening on a private socket. Needs root (the bus drops to messagebus).
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v dbus-daemon >/dev/null \
+        && [ -f /usr/share/dbus-1/system.conf ]; then
+        cat >"$T/stock-bus.sh" <<'NS'
+set -u
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; }
+policy=usr/share/dbus-1/system.d/org.tegravirt.conf
+action=usr/share/polkit-1/actions/org.tegravirt.policy
+hook=etc/libvirt/hooks/qemu.d/tegravirt
+for dir in /usr/share/dbus-1/system.d /etc/dbus-1/system.d /usr/share/polkit-1/actions /etc/libvirt; do
+        mkdir -p "$D$dir"
+        if [ -d "$dir" ] && mount --bind "$D$dir" "$dir"; then :; else nok "show DESTDIR's $dir at $dir"; fi
+done
+bus_pid=""
+bus_up() {
+        rm -f "$T/sysbus"
+        dbus-daemon --config-file=/usr/share/dbus-1/system.conf --address="unix:path=$T/sysbus" \
+                --nofork --nopidfile 2>>"$T/sysbus.log" &
+        bus_pid=$!
+        for _ in $(seq 100); do [ -S "$T/sysbus" ] && break; sleep 0.05; done
+}
+bus_down() { kill "$bus_pid" 2>/dev/null; wait "$bus_pid" 2>/dev/null; }
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/sysbus"
+mkdir -p "$T/host/sys/bus/platform/devices" "$T/host/sys/bus/platform/drivers" "$T/host/dev" "$T/host/state" "$T/host/catalog.d"
+printf '[Daemon]\nLibvirtUri=\n' >"$T/host/tegravirtd.conf"
+# an empty simulated host; the catalog is DESTDIR's; qemu.conf is the default, under /etc/libvirt
+daemon() {
+        exec "$D/usr/sbin/tegravirtd" --sysfs-root "$T/host/sys" --dev-root "$T/host/dev" --state-dir "$T/host/state" \
+                --catalog "$D/usr/share/tegravirt/catalog/tegra234.xml" --catalog-dir "$T/host/catalog.d" \
+                --config "$T/host/tegravirtd.conf" "$@"
+}
+ctl() { "$D/usr/bin/tegravirtctl" "$@"; }
+bus_up
+daemon 2>"$T/daemon.log" &
+daemon_pid=$!
+for _ in $(seq 100); do ctl list >/dev/null 2>&1 && break; kill -0 $daemon_pid 2>/dev/null || break; sleep 0.05; done
+if ctl list >"$T/list.out" 2>&1 && grep -q '^uarta ' "$T/list.out"; then
+        ok "the installed tegravirtd owns org.tegravirt on a bus from Debian's stock system.conf"
+else
+        nok "the installed tegravirtd owns org.tegravirt on a bus from Debian's stock system.conf"
+        sed 's/^/#   /' "$T/daemon.log" "$T/list.out"
+fi
+ctl check >"$T/check.out" 2>&1
+for item in "bus-policy:/$policy" "polkit-action:/$action" "hook:/$hook"; do
+        grep -q "^ok  *${item%%:*}  *${item#*:} is installed" "$T/check.out" \
+                && ok "tegravirtctl check: ${item%%:*} ${item#*:} is installed" \
+                || { nok "tegravirtctl check: ${item%%:*} ${item#*:} is installed"; sed 's/^/#   /' "$T/check.out"; }
+done
+# Each file gone, the bus not reloaded (dbus-broker reloads only when told; the
+# stock dbus-daemon reloads on inotify, then even root may not call us): an empty
+# tmpfs over the file's directory hides it from tegravirtd without an inotify event.
+for item in "bus-policy:$policy" "polkit-action:$action" "hook:$hook"; do
+        f=${item#*:}
+        mount -t tmpfs tmpfs "/${f%/*}"
+        rc=0; ctl check >"$T/check.out" 2>&1 || rc=$?
+        if [ "$rc" = 1 ] && grep -q "^missing  *${item%%:*}  */$f is missing" "$T/check.out"; then
+                ok "tegravirtctl check reports /$f missing (exit 1)"
+        else
+                nok "tegravirtctl check reports /$f missing (exit 1, got $rc)"; sed 's/^/#   /' "$T/check.out"
+        fi
+        umount "/${f%/*}"
+done
+# a libvirt configured elsewhere (QemuConf=) does not read the hook where we installed it
+mkdir -p "$T/host/other-libvirt"
+printf '[Daemon]\nLibvirtUri=\nQemuConf=%s\n' "$T/host/other-libvirt/qemu.conf" >"$T/host/tegravirtd.conf"
+kill -HUP "$daemon_pid"
+for _ in $(seq 100); do grep -q 'reloaded' "$T/daemon.log" && break; sleep 0.05; done
+ctl check >"$T/check.out" 2>&1
+grep -q "^missing  *hook  *$T/host/other-libvirt/hooks/qemu.d/tegravirt is missing: tegravirt installed its hook as /$hook" \
+        "$T/check.out" && ok "tegravirtctl check names where the hook was installed when libvirt reads another directory" \
+        || { nok "tegravirtctl check names where the hook was installed when libvirt reads another directory"
+             sed 's/^/#   /' "$T/check.out"; }
+kill "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null
+bus_down
+# a bus (re)started without the policy refuses the name: the daemon says which file is missing
+mv "$D/$policy" "$T/aside"
+bus_up
+rc=0; timeout 20 bash -c "$(declare -f daemon); daemon" 2>"$T/daemon2.log" || rc=$?
+if [ "$rc" = 1 ] && grep -q "bus policy /$policy is missing" "$T/daemon2.log"; then
+        ok "without the bus policy the daemon exits naming /$policy"
+else
+        nok "without the bus policy the daemon exits naming /$policy (exit $rc)"; sed 's/^/#   /' "$T/daemon2.log"
+fi
+bus_down
+mv "$T/aside" "$D/$policy"
+NS
+        while IFS= read -r line; do
+                echo "$line"
+                case $line in "ok - "*) pass=$((pass + 1)) ;; "not ok - "*) fail=$((fail + 1)) ;; esac
+        done < <(export D T; unshare --mount --propagation private bash "$T/stock-bus.sh" 2>&1)
+else
+        nok "installed daemon on a stock system bus: needs root, unshare, dbus-daemon and /usr/share/dbus-1/system.conf"
 fi
 
 lint_man() { # prints warnings only

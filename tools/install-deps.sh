@@ -1,15 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what building, testing and the demo need on Debian 12 (run as root).
+# --list prints the package list and installs nothing: the libvirt test computes
+# from it which firmware files a fresh machine has (tests/integration/libvirt-lib.sh).
+# Packages are installed without their Recommends: anything a test uses must be in
+# this list or in the Depends of something in it.
 set -eu
 PKGS="meson ninja-build gcc clang libclang-rt-14-dev pkg-config python3 \
-      libsystemd-dev libxml2-dev libxml2-utils libfuse3-dev fuse3 \
+      libsystemd-dev libdbus-1-dev libxml2-dev libxml2-utils libfuse3-dev fuse3 \
       dbus dbus-daemon dbus-bin systemd valgrind bc strace util-linux \
-      libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-arm virtinst cpio gzip \
+      libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-arm ipxe-qemu virtinst cpio gzip \
       python3-dbusmock libfdt-dev device-tree-compiler groff-base \
       linux-source-6.1 gcc-aarch64-linux-gnu flex bison libssl-dev libelf-dev kmod make perl git xz-utils \
       python3-yaml dt-schema yamllint sparse \
       qemu-efi-aarch64 mtools dosfstools"
+if [ "${1:-}" = --list ]; then
+        printf '%s\n' $PKGS
+        exit 0
+fi
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -18,6 +18,105 @@ tv_enter_namespace() {
         done
         mkdir -p /run/libvirt /run/dbus /var/log/libvirt/qemu
         export TV_BUS_PATH=/run/dbus/system_bus_socket
+        tv_firmware_from_install_deps
+        tv_show_installed_data
+}
+
+# tv_overlay_dir DIR [FILTER]: a tmpfs over DIR showing the original's files (kept
+# below /run/tv-orig, each file bind-mounted: a regular file to QEMU and libvirt);
+# with FILTER (a file of absolute paths) only the paths listed there. Symlinks are
+# copied as they are, so a link to a hidden file dangles as it would on a machine
+# without that file.
+tv_overlay_dir() {
+        local dir="$1" filter="${2:-}" orig="/run/tv-orig$1" p rel
+        mkdir -p "$orig"
+        mount --bind "$dir" "$orig"
+        mount -t tmpfs -o mode=0755 tmpfs "$dir"
+        if [ -n "$filter" ]; then
+                grep "^$dir/" "$filter" || true
+        else
+                find "$orig" -mindepth 1 | sed "s|^$orig|$dir|"
+        fi | LC_ALL=C sort -u | while IFS= read -r p; do
+                rel=${p#"$dir"}
+                if [ -L "$orig$rel" ]; then
+                        mkdir -p "$(dirname "$p")" && cp -P "$orig$rel" "$p"
+                elif [ -d "$orig$rel" ]; then
+                        mkdir -p "$p"
+                elif [ -e "$orig$rel" ]; then
+                        mkdir -p "$(dirname "$p")" && touch "$p" && mount --bind "$orig$rel" "$p"
+                fi
+        done
+}
+
+# A fresh machine has only what tools/install-deps.sh installs (without Recommends).
+# QEMU's firmware directories (its -L path: /usr/share/qemu, seabios, ipxe; the UEFI
+# ones) show here only the files owned by packages in the Depends closure of
+# install-deps' list, so a ROM that only a Recommends brings (or a developer
+# installed by hand) is missing on every machine, not only in CI.
+tv_firmware_from_install_deps() {
+        local list="/run/tv-firmware-files" dir
+        # The closure over dpkg's own database (no apt lists needed): for each
+        # dependency the first alternative installed here, as apt would pick it,
+        # directly or through a package that Provides it.
+        "$TV_SOURCE_DIR/tools/install-deps.sh" --list | python3 -c '
+import re, subprocess, sys
+fmt = "${Package}\t${Status}\t${Provides}\t${Pre-Depends}, ${Depends}\n"
+db = subprocess.run(["dpkg-query", "-W", "-f=" + fmt], capture_output=True, text=True, check=True).stdout
+deps, providers = {}, {}
+for line in db.splitlines():
+    pkg, status, provides, depends = line.split("\t")
+    if not status.endswith(" installed"):
+        continue
+    deps.setdefault(pkg, []).append(depends)
+    for p in provides.split(","):
+        if p.strip():
+            providers.setdefault(p.split()[0], []).append(pkg)
+def installed(name):
+    name = name.split(":")[0]
+    return [name] if name in deps else providers.get(name, [])
+todo, seen = sys.stdin.read().split(), set()
+while todo:
+    pkg = todo.pop()
+    for p in installed(pkg):
+        if p in seen:
+            continue
+        seen.add(p)
+        for group in ", ".join(deps[p]).split(","):
+            for alt in group.split("|"):
+                found = installed(re.sub(r"\(.*?\)|\[.*?\]|<.*?>", "", alt).strip()) if alt.strip() else []
+                if found:
+                    todo.extend(found)
+                    break
+print("\n".join(sorted(seen)))' >/run/tv-closure
+        if ! grep -qx qemu-system-arm /run/tv-closure; then
+                echo "the Depends closure of tools/install-deps.sh --list lacks qemu-system-arm"
+                exit 1
+        fi
+        # shellcheck disable=SC2046
+        dpkg-query -L $(cat /run/tv-closure) >"$list"
+        for dir in $( { qemu-system-aarch64 -L help 2>/dev/null
+                        echo /usr/share/AAVMF /usr/share/qemu-efi-aarch64 /usr/share/OVMF /etc/qemu; } |
+                      xargs -r realpath -eq 2>/dev/null | LC_ALL=C sort -u); do
+                if [ -d "$dir" ]; then
+                        tv_overlay_dir "$dir" "$list"
+                        echo "# $dir: only files of install-deps' Depends closure ($(find "$dir" ! -type d | wc -l) of $(find "/run/tv-orig$dir" ! -type d | wc -l))"
+                fi
+        done
+}
+
+# The bus policy and polkit action of this build at the paths it installs them to,
+# as after meson install (tegravirtctl check looks for them there).
+tv_show_installed_data() {
+        local src dst
+        meson introspect --installed "$TV_BUILD_DIR" | python3 -c '
+import json, sys
+for src, dst in json.load(sys.stdin).items():
+    if src.endswith(("/org.tegravirt.conf", "/org.tegravirt.policy")):
+        print(src, dst)' | while read -r src dst; do
+                [ -d "${dst%/*}" ] || continue # not on this host: check reports it missing
+                [ -d "/run/tv-orig${dst%/*}" ] || tv_overlay_dir "${dst%/*}"
+                cp "$src" "$dst"
+        done
 }
 
 LIBVIRTD_PID=""
