@@ -176,9 +176,21 @@ int ctl_bus(Ctl *ctl, sd_bus **ret)
         return CTL_EXIT_OK;
 }
 
+/* Calls that may wait for a QEMU capability probe (10 s per command) and a device tree
+ * dump (30 s) before tegravirtd answers: sd-bus's 25 s default would give up first. */
+#define CTL_QEMU_CALL_TIMEOUT_USEC (90ULL * 1000000ULL)
+
+static bool waits_for_qemu(const char *member)
+{
+        return strcmp(member, "AssignDevice") == 0 || strcmp(member, "UnassignDevice") == 0 ||
+               strcmp(member, "RepairDomain") == 0;
+}
+
 int ctl_call_manager(Ctl *ctl, const char *member, sd_bus_message **reply, const char *types, ...)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        uint64_t usec = ctl->timeout_usec;
         sd_bus *bus = NULL;
         va_list ap;
         int r;
@@ -186,10 +198,17 @@ int ctl_call_manager(Ctl *ctl, const char *member, sd_bus_message **reply, const
         r = ctl_bus(ctl, &bus);
         if (r != CTL_EXIT_OK)
                 return r;
+        if (usec == 0 && waits_for_qemu(member))
+                usec = CTL_QEMU_CALL_TIMEOUT_USEC;
+        r = sd_bus_message_new_method_call(bus, &m, TV_BUS_NAME, TV_MANAGER_PATH, TV_MANAGER_IFACE, member);
+        if (r < 0)
+                return ctl_fail("cannot build the %s call: %s", member, strerror(-r));
         va_start(ap, types);
-        r = sd_bus_call_methodv(bus, TV_BUS_NAME, TV_MANAGER_PATH, TV_MANAGER_IFACE, member,
-                                &error, reply, types, ap);
+        r = sd_bus_message_appendv(m, types, ap);
         va_end(ap);
+        if (r < 0)
+                return ctl_fail("cannot build the %s call: %s", member, strerror(-r));
+        r = sd_bus_call(bus, m, usec, &error, reply);
         if (r < 0)
                 return ctl_bus_error(&error, r);
         return CTL_EXIT_OK;

@@ -9,6 +9,9 @@ die() { echo "fetch-guest: $*" >&2; exit 1; }
 cache=$1
 mkdir -p "$cache" || die "cannot create $cache"
 cache=$(cd "$cache" && pwd)
+# the guest tests run in parallel and share the cache: one fetch at a time (util-linux flock)
+exec 9>"$cache/.lock"
+flock 9 || die "cannot lock $cache/.lock"
 
 kernel_ok() { # an arm64 Linux Image (magic ARM\x64 at 0x38), possibly gzip'd by Debian
         local f=$1 magic
