@@ -748,6 +748,14 @@ static xmlNodePtr find_metadata(xmlNodePtr root)
         return child_el(root, "metadata", NULL);
 }
 
+
+/* A UUID as libvirt writes it (36 characters) or without dashes (32), hex digits. */
+static bool uuid_text_valid(const char *v)
+{
+        size_t n = strlen(v);
+
+        return n >= 32 && n <= 36 && strspn(v, "0123456789abcdefABCDEF-") == n;
+}
 static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err)
 {
         static const char *const top_attrs[] = { "version", "created-metadata", "name", "uuid", NULL };
@@ -790,8 +798,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
         r->owner_name = v ? strdup((const char *)v) : NULL;
         xmlFree(v);
         v = xmlGetNoNsProp(node, (const xmlChar *)"uuid");
-        if (v && (strlen((const char *)v) < 32 || strlen((const char *)v) > 36 ||
-                  strspn((const char *)v, "0123456789abcdefABCDEF-") != strlen((const char *)v))) {
+        if (v && !uuid_text_valid((const char *)v)) {
                 xmlFree(v);
                 return meta_fail(err, dom, "invalid uuid= on <tegravirt:domain>");
         }
@@ -1586,6 +1593,12 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 bool failed = false;
                 char *uuid = child_text(root, "uuid", &failed);
 
+                if (!failed && uuid && !uuid_text_valid(uuid)) {
+                        free(uuid);
+                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain %s: its <uuid> is not a UUID", name);
+                        r = -1;
+                        goto out;
+                }
                 r = failed || set_attr(rec.node, "name", name) < 0 || (uuid && set_attr(rec.node, "uuid", uuid) < 0)
                             ? -1 : 0;
                 free(uuid);

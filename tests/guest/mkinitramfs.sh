@@ -13,6 +13,9 @@ bb=${2:-$out/busybox/bin/busybox}
 command -v cpio >/dev/null || die "cpio not installed"
 command -v gzip >/dev/null || die "gzip not installed"
 mkdir -p "$out"
+# the guest tests run in parallel and share OUTDIR: one build at a time (the lock fetch-guest.sh takes)
+exec 9>"$out/.lock"
+flock 9 || die "cannot lock $out/.lock"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/tv-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
