@@ -19,7 +19,7 @@ export TV_TEST_NO_SKIP=1
 
 # A skipped test counts as failed (see TV_TEST_NO_SKIP), with its reason.
 count_meson() { # count_meson BUILDDIR LABEL
-        local json="$1/meson-logs/testlog.json" p f
+        local json="$1/meson-logs/testlog-full.json" p f # where --setup full logs
         if [ ! -s "$json" ]; then failed=$((failed + 1)); echo "!! $2: no test log"; return; fi
         p=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["result"] in ("OK","EXPECTEDFAIL")))' "$json")
         f=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["result"] not in ("OK","EXPECTEDFAIL")))' "$json")
@@ -61,7 +61,7 @@ fi
 
 echo "### daemon tests under valgrind"
 if [ -x "$OUT/gcc/tegravirtd/tegravirtd" ]; then
-        rm -f "$OUT/gcc/meson-logs/testlog.json"
+        rm -f "$OUT/gcc/meson-logs/testlog-full.json"
         TV_DAEMON_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
                 meson test -C "$OUT/gcc" --setup full --print-errorlogs --num-processes 2 --suite integration --no-rebuild \
                 integration-roundtrip integration-hostile integration-host-checks integration-concurrency integration-bpmp-proxy integration-jobs integration-audit integration-hotplug integration-libvirt-drift
