@@ -19,7 +19,9 @@
 #include "tv-tap.h"
 
 /* the paths are short; a truncated one would fail its check anyway */
+#if defined(__GNUC__) && !defined(__clang__) /* gcc only: clang has no such warning */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 static char dir[PATH_MAX];
 static int fsyncs;
