@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "hostdev.h"
+#include "tv-fileio.h"
 #include "tv-names.h"
 #include "tv-tap.h"
 
@@ -73,21 +74,16 @@ static void link_to(const char *target, const char *rel)
                 tap_diag("cannot link %s", p);
 }
 
+/* A file of the tree, NULL when absent; valid until the next call. */
 static char *read_rel(const char *rel)
 {
-        static char buf[256];
+        static char *buf;
         char p[PATH_MAX];
-        ssize_t n;
-        int fd;
 
+        free(buf);
+        buf = NULL;
         snprintf(p, sizeof(p), "%s/%s", root, rel);
-        fd = open(p, O_RDONLY);
-        if (fd < 0)
-                return NULL;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        buf[n < 0 ? 0 : n] = 0;
-        return buf;
+        return tv_read_file_at(AT_FDCWD, p, 4096, &buf, NULL) == 0 ? buf : NULL;
 }
 
 /* The driver a device's link names, "" when unbound. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "tv-fileio.h"
 #include "tv-names.h"
 #include "tv-tap.h"
 
@@ -34,21 +35,16 @@ int __wrap_fsync(int fd)
         return __real_fsync(fd);
 }
 
+/* A file of the state dir, NULL when absent; valid until the next call. */
 static char *slurp(const char *name)
 {
-        static char buf[TV_STATE_MAX_BYTES + 2];
+        static char *buf;
         char p[PATH_MAX];
-        ssize_t n;
-        int fd;
 
+        free(buf);
+        buf = NULL;
         snprintf(p, sizeof(p), "%s/%s", dir, name);
-        fd = open(p, O_RDONLY);
-        if (fd < 0)
-                return NULL;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        buf[n < 0 ? 0 : n] = 0;
-        return buf;
+        return tv_read_file_at(AT_FDCWD, p, TV_STATE_MAX_BYTES + 1, &buf, NULL) == 0 ? buf : NULL;
 }
 
 static void put(const char *name, const char *text, size_t len)
