@@ -7,8 +7,8 @@
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 export TV_BUILD_DIR=$(cd "${1:-$SRC/build-bench}" && pwd) TV_SOURCE_DIR="$SRC"
 N=${2:-20}
-source "$SRC/tests/integration/lib.sh"
-source "$SRC/tests/integration/libvirt-lib.sh"
+source "$SRC/tests/lib/integration.sh"
+source "$SRC/tests/lib/libvirt.sh"
 tv_enter_namespace "$@"
 TV_LIBVIRT_URI=qemu:///system
 tv_setup

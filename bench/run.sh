@@ -15,7 +15,7 @@ ITER=${TV_BENCH_ITER:-200}
 [ -d "$B" ] || meson setup "$B" "$SRC" --buildtype=release >/dev/null
 meson compile -C "$B" >/dev/null
 export TV_BUILD_DIR="$B" TV_SOURCE_DIR="$SRC"
-source "$SRC/tests/integration/lib.sh"
+source "$SRC/tests/lib/integration.sh"
 tv_setup
 cp "$SRC/bench/extra-uarts.xml" "$T/catalog.d/"
 tv_start_daemon

@@ -5,10 +5,10 @@
 # Usage: contracts.sh SOURCE_DIR TEGRAVIRTD TEGRAVIRTCTL
 set -uo pipefail
 S="$1" D="$2" C="$3"
-pass=0 fail=0
+source "$(dirname "$0")/lib/tap.sh"
 need() { # need FILE WORD WHAT
         # troff escapes hyphens (\-): compare the text without backslashes
-        if sed 's/\\//g' "$1" | grep -F -- "$2" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "not ok - $3 '$2' missing from ${1#$S/}"; fi
+        if sed 's/\\//g' "$1" | grep -F -- "$2" >/dev/null; then ok "$3 '$2' in ${1#$S/}"; else not_ok "$3 '$2' missing from ${1#$S/}"; fi
 }
 man8="$S/man/tegravirtd.8" api5="$S/man/org.tegravirt.5" man1="$S/man/tegravirtctl.1" conf5="$S/man/tegravirtd.conf.5" cat5="$S/man/tegravirt-catalog.5"
 
@@ -58,5 +58,5 @@ for p in allowed-clocks allowed-resets allowed-power-domains; do
         need "$S/kernel/Documentation/devicetree/bindings/firmware/nvidia,bpmp-host-proxy.yaml" "$p" "proxy DT property in the binding"
         need "$S/tegravirtd/host-overlay.c" "\"$p\"" "proxy DT property in the host overlay"
 done
-echo "# $pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 20 ]
+[ "$(_tap_count p)" -gt 20 ] || not_ok "more than 20 contract checks ran (a broken list finds nothing)"
+tap_finish

@@ -21,24 +21,23 @@ else
         trap 'rm -rf "$T"' EXIT
 fi
 B="$T/build" D="$T/dest"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-nok() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { # check WHAT LOGFILE COMMAND...: ok when COMMAND succeeds and prints nothing
+source "$S/tests/lib/tap.sh"
+nok() { not_ok "$1"; }
+check_quiet() { # check_quiet WHAT LOGFILE COMMAND...: ok when COMMAND succeeds and prints nothing
         local what=$1 log=$2; shift 2
         if "$@" >"$log" 2>&1 && [ ! -s "$log" ]; then ok "$what"; else nok "$what"; sed 's/^/#   /' "$log"; fi
 }
 
 # README.md's command, nothing added: its defaults must give the layout below.
 if [ ! -f "$B/build.ninja" ]; then
-        meson setup "$B" "$S" >"$T/setup.log" 2>&1 || { cat "$T/setup.log"; echo "not ok - meson setup"; exit 1; }
+        meson setup "$B" "$S" >"$T/setup.log" 2>&1 || { not_ok "meson setup"; diag "$(cat "$T/setup.log")"; exit 1; }
 fi
 meson compile -C "$B" tegravirtd tegravirtctl tegravirt-hook-installed >"$T/compile.log" 2>&1 \
-        || { tail -40 "$T/compile.log"; echo "not ok - meson compile"; exit 1; }
+        || { not_ok "meson compile"; diag "$(tail -40 "$T/compile.log")"; exit 1; }
 rm -rf "$D"
 # --no-rebuild: only what was just compiled (the unit tests are not installed)
 meson install -C "$B" --destdir "$D" --no-rebuild >"$T/install.log" 2>&1 \
-        || { cat "$T/install.log"; echo "not ok - meson install"; exit 1; }
+        || { not_ok "meson install"; diag "$(cat "$T/install.log")"; exit 1; }
 
 (cd "$D" && find . \( -type f -o -type l \) | sed 's|^\./||' | LC_ALL=C sort) >"$T/installed"
 LC_ALL=C sort "$S/tests/install-layout.expected" | grep -v '^#' >"$T/expected"
@@ -52,7 +51,7 @@ fi
 # Another prefix moves our own files only: what the bus, polkit, systemd, libvirt
 # and AppArmor read stays where they read it (configured only, nothing built).
 if [ ! -f "$T/build-local/build.ninja" ]; then
-        meson setup "$T/build-local" "$S" --prefix=/usr/local >"$T/setup-local.log" 2>&1 || cat "$T/setup-local.log"
+        meson setup "$T/build-local" "$S" --prefix=/usr/local >"$T/setup-local.log" 2>&1 || diag "$(cat "$T/setup-local.log")"
 fi
 meson introspect --installed "$T/build-local" 2>/dev/null | python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin).values()))' \
         >"$T/installed-local"
@@ -92,11 +91,11 @@ else
         if command -v systemd-analyze >/dev/null; then
                 manopt=--man=yes
                 command -v man >/dev/null || manopt=--man=no
-                check "systemd-analyze verify $unit" "$T/verify.log" \
+                check_quiet "systemd-analyze verify $unit" "$T/verify.log" \
                         env MANPATH="$D/usr/share/man" systemd-analyze verify $manopt --recursive-errors=no \
                         --root="$D" "/$unit"
         else
-                echo "ok - systemd-analyze verify # SKIP systemd-analyze not installed"
+                tap_skip "systemd-analyze verify" "systemd-analyze not installed"
         fi
 fi
 grep -q '^SystemdService=tegravirtd.service$' "$D/usr/share/dbus-1/system-services/org.tegravirt.service" \
@@ -104,14 +103,14 @@ grep -q '^SystemdService=tegravirtd.service$' "$D/usr/share/dbus-1/system-servic
 
 for x in "$D"/usr/share/dbus-1/system.d/org.tegravirt.conf "$D"/usr/share/dbus-1/interfaces/*.xml; do
         x=${x#"$D"/}
-        check "xmllint $x" "$T/xmllint.log" xmllint --noout "$D/$x"
+        check_quiet "xmllint $x" "$T/xmllint.log" xmllint --noout "$D/$x"
 done
 x=usr/share/polkit-1/actions/org.tegravirt.policy
 if [ -f /usr/share/polkit-1/policyconfig-1.dtd ]; then
-        check "xmllint --dtdvalid $x" "$T/xmllint.log" \
+        check_quiet "xmllint --dtdvalid $x" "$T/xmllint.log" \
                 xmllint --noout --dtdvalid /usr/share/polkit-1/policyconfig-1.dtd "$D/$x"
 else
-        check "xmllint $x" "$T/xmllint.log" xmllint --noout "$D/$x"
+        check_quiet "xmllint $x" "$T/xmllint.log" xmllint --noout "$D/$x"
 fi
 if command -v dbus-daemon >/dev/null; then
         # dbus-daemon parses the policy as it would from system.d (refuses unknown
@@ -211,7 +210,7 @@ BUS
         wait "$owner_pid" "$bus_pid" 2>/dev/null
         rm -rf "$P"
 else
-        echo "ok - bus policy at work # SKIP needs root, setpriv, dbus-daemon and python3-dbus"
+        tap_skip "bus policy at work" "needs root, setpriv, dbus-daemon and python3-dbus"
 fi
 
 # --- the installed daemon on a stock system bus ---
@@ -306,11 +305,14 @@ bus_down
 mv "$T/aside" "$D/$policy"
 NS
         while IFS= read -r line; do
-                echo "$line"
-                case $line in "ok - "*) pass=$((pass + 1)) ;; "not ok - "*) fail=$((fail + 1)) ;; esac
+                case $line in
+                "ok - "*) ok "${line#ok - }" ;;
+                "not ok - "*) not_ok "${line#not ok - }" ;;
+                *) diag "$line" ;;
+                esac
         done < <(export D T; unshare --mount --propagation private bash "$T/stock-bus.sh" 2>&1)
 else
-        nok "installed daemon on a stock system bus: needs root, unshare, dbus-daemon and /usr/share/dbus-1/system.conf"
+        tap_skip "installed daemon on a stock system bus" "needs root, unshare, dbus-daemon and /usr/share/dbus-1/system.conf"
 fi
 
 lint_man() { # prints warnings only
@@ -321,13 +323,12 @@ lint_man() { # prints warnings only
         fi
 }
 if ! command -v mandoc >/dev/null && ! command -v groff >/dev/null; then
-        echo "ok - man page lint # SKIP neither mandoc nor groff (groff-base) installed"
+        tap_skip "man page lint" "neither mandoc nor groff (groff-base) installed"
 else for m in $(cd "$D" && find usr/share/man -type f | LC_ALL=C sort); do
         case $m in
-        *.gz) check "man $m" "$T/man.log" bash -c "zcat '$D/$m' > '$T/page' && $(declare -f lint_man); lint_man '$T/page'" ;;
-        *) check "man $m" "$T/man.log" lint_man "$D/$m" ;;
+        *.gz) check_quiet "man $m" "$T/man.log" bash -c "zcat '$D/$m' > '$T/page' && $(declare -f lint_man); lint_man '$T/page'" ;;
+        *) check_quiet "man $m" "$T/man.log" lint_man "$D/$m" ;;
         esac
 done; fi
 
-echo "# $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_finish

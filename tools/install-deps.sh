@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what building, testing and the demo need on Debian 12 (run as root).
 # --list prints the package list and installs nothing: the libvirt test computes
-# from it which firmware files a fresh machine has (tests/integration/libvirt-lib.sh).
+# from it which firmware files a fresh machine has (tests/lib/libvirt.sh).
 # Packages are installed without their Recommends: anything a test uses must be in
 # this list or in the Depends of something in it.
 set -eu

@@ -12,13 +12,15 @@
 # TV_GUEST_CACHE (download cache, default $TV_BUILD_DIR/guest-cache), TV_GUEST_TIMEOUT (per boot).
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${TV_GUEST_CACHE:-${TV_BUILD_DIR:?}/guest-cache}
+source "$TV_SOURCE_DIR/tests/lib/integration.sh"
+source "$TV_SOURCE_DIR/tests/lib/libvirt.sh"
 if [ -z "${TV_IN_NAMESPACE:-}" ]; then
+        tap_require_root "a private mount namespace for libvirtd"
         # outside the namespace, where apt works as usual: the kernel and busybox, once
-        "$HERE/fetch-guest.sh" "$CACHE" >/dev/null || { echo "not ok - fetch the Debian arm64 kernel"; exit 1; }
-        "$HERE/mkinitramfs.sh" "$CACHE" >/dev/null || { echo "not ok - build the initramfs"; exit 1; }
+        "$HERE/fetch-guest.sh" "$CACHE" >/dev/null 2>"$CACHE.fetch.err" ||
+                tap_skip_all "no guest kernel: $(tail -n1 "$CACHE.fetch.err")"
+        "$HERE/mkinitramfs.sh" "$CACHE" >/dev/null || { not_ok "build the initramfs"; exit 1; }
 fi
-source "$TV_SOURCE_DIR/tests/integration/lib.sh"
-source "$TV_SOURCE_DIR/tests/integration/libvirt-lib.sh"
 tv_enter_namespace "$@"
 TV_LIBVIRT_URI=qemu:///system
 TV_QEMU_CONF=/etc/libvirt/qemu.conf
@@ -162,4 +164,4 @@ check "  ... and the guest has no /bpmp" test "$(tvg bpmp-present)" = no
 check "UnassignDevice uefi-guest uarta" expect_ok UnassignDevice string:uefi-guest string:uarta
 check "  ... gives back <acpi/> and drops <dtb>" bash -c "virsh -q -c qemu:///system dumpxml --inactive uefi-guest | grep -q '<acpi/>' && ! virsh -q -c qemu:///system dumpxml --inactive uefi-guest | grep -q '<dtb>'"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -6,12 +6,14 @@
 # journal entry per change with MESSAGE_ID and TEGRAVIRT_* fields. The journal is a
 # socket of ours in a private mount namespace, on /run/systemd/journal/socket.
 if [ -z "${TV_IN_NAMESPACE:-}" ]; then
+        source "$(dirname "$0")/../lib/tap.sh"
+        tap_require_root "a private mount namespace for the journal socket, setpriv"
         export TV_IN_NAMESPACE=1
         exec unshare --mount --propagation private "$0" "$@"
 fi
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /run/systemd/journal
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 MSGID=e7506b69223e495c93f113592f4f53d1
 unset JOURNAL_STREAM
 tv_setup
@@ -112,4 +114,4 @@ check "  ... still no audit text on stderr" test "$(audit_lines)" = "$n"
 check "  ... stderr keeps its <N> prefixes for journald" grep -q "^<6>tegravirtd .* ready" "$T/daemon.log"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 kill "$JPID" 2>/dev/null; wait "$JPID" 2>/dev/null || true
-tv_finish
+tap_finish

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Authorization: unprivileged callers may read but not change anything, unless polkit
 # says yes; root-only methods stay root-only; a slow polkit blocks nobody else.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
+tap_require_root "setpriv, to call as nobody"
 tv_setup
 chmod 0755 "$T"   # nobody must reach the bus socket in it
 tv_start_daemon
@@ -58,4 +59,4 @@ tv_start_daemon
 check "a PrivilegedGroup member may AssignDevice without polkit" bash -c "$(declare -f as_nobody nobody_call); nobody_call AssignDevice string:vm2 string:uarte | grep -q 'method return'"
 check "  ... but PrepareDomain stays root only" denied PrepareDomain string:vm2 string:
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -5,7 +5,7 @@
 # running (prepared) domains need, refuses a domain whose device needs something
 # outside the DT ceiling, and recovers the set after a crash. The simulated proxy
 # enforces the driver's sysfs contract (subset of the ceiling, else EINVAL).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 P="$T/mnt/sys/bus/platform/devices/bpmp_host_proxy"
@@ -106,4 +106,4 @@ check "  ... and never wrote to it" test "$(proxy_writes)" = 0
 check "tegravirtctl check vm1: bpmp-proxy warning (cannot narrow)" bash -c "'$TV_CTL_BIN' check vm1 | grep -q '^warning .*bpmp-proxy.*cannot narrow'"
 check "release vm1" expect_ok ReleaseDomain string:vm1
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

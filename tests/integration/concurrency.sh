@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # 16 concurrent AssignDevice calls for one device from separate clients: exactly one succeeds.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 
@@ -22,4 +22,4 @@ for round in 1 2 3; do
         expect_ok UnassignDevice "string:$owner" string:uarta || not_ok "unassign $owner"
 done
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

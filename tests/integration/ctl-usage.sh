@@ -4,6 +4,7 @@
 # the bus, --help/--version, and exit 1 when the bus cannot be reached.
 # Usage: ctl-usage.sh PATH-TO-TEGRAVIRTCTL
 set -euo pipefail
+source "$(dirname "$0")/../lib/tap.sh"
 
 ctl=${1:?usage: $0 PATH-TO-TEGRAVIRTCTL}
 tmp=$(mktemp -d)
@@ -14,13 +15,9 @@ trap 'rm -rf "$tmp"' EXIT
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/tegravirt-test-bus
 export LC_ALL=C
 
-failures=0
-n=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-        n=$((n + 1)); failures=$((failures + 1))
-        echo "not ok $n - $1"
+# not_ok_run DESCRIPTION [DETAIL...]: a failure, with the last run's output
+not_ok_run() {
+        not_ok "$1"
         shift
         for line in "$@"; do echo "#   $line"; done
         sed 's/^/#   stdout: /' "$tmp/out" | head -n 5
@@ -40,11 +37,11 @@ expect_rc() {
         shift 2
         run "$@"
         if [[ $rc -ne $want ]]; then
-                not_ok "$desc" "expected exit status $want, got $rc"
+                not_ok_run "$desc" "expected exit status $want, got $rc"
         elif [[ -s $tmp/out ]]; then
-                not_ok "$desc" "expected nothing on stdout"
+                not_ok_run "$desc" "expected nothing on stdout"
         elif ! grep -q '^tegravirtctl: ' "$tmp/err"; then
-                not_ok "$desc" "expected a 'tegravirtctl: ...' message on stderr"
+                not_ok_run "$desc" "expected a 'tegravirtctl: ...' message on stderr"
         else
                 ok "$desc"
         fi
@@ -111,7 +108,7 @@ usage "65-character domain" release "$(printf 'v%.0s' {1..65})"
 # --- help and version ---
 run --help
 if [[ $rc -ne 0 ]]; then
-        not_ok "--help exits 0" "got $rc"
+        not_ok_run "--help exits 0" "got $rc"
 else
         ok "--help exits 0"
 fi
@@ -119,33 +116,33 @@ for cmd in list status assignments assign unassign prepare release; do
         if grep -qE "^  $cmd( |$)" "$tmp/out"; then
                 ok "--help lists '$cmd'"
         else
-                not_ok "--help lists '$cmd'"
+                not_ok_run "--help lists '$cmd'"
         fi
 done
 for opt in --json --timeout --version --help --xml; do
         if grep -q -- "$opt" "$tmp/out"; then
                 ok "--help mentions $opt"
         else
-                not_ok "--help mentions $opt"
+                not_ok_run "--help mentions $opt"
         fi
 done
 run -h
 if [[ $rc -eq 0 ]] && grep -q '^Usage: tegravirtctl' "$tmp/out"; then
         ok "-h prints the usage"
 else
-        not_ok "-h prints the usage" "got $rc"
+        not_ok_run "-h prints the usage" "got $rc"
 fi
 run help
 if [[ $rc -eq 0 ]] && grep -q '^Usage: tegravirtctl' "$tmp/out"; then
         ok "'help' prints the usage"
 else
-        not_ok "'help' prints the usage" "got $rc"
+        not_ok_run "'help' prints the usage" "got $rc"
 fi
 run --version
 if [[ $rc -eq 0 ]] && grep -qE '^tegravirtctl [0-9]+\.[0-9]+' "$tmp/out"; then
         ok "--version prints the version"
 else
-        not_ok "--version prints the version" "got $rc"
+        not_ok_run "--version prints the version" "got $rc"
 fi
 
 # --- unreachable bus: exit 1 with a message, nothing on stdout ---
@@ -160,12 +157,8 @@ run list
 if grep -q 'system bus' "$tmp/err"; then
         ok "no-bus message names the system bus"
 else
-        not_ok "no-bus message names the system bus"
+        not_ok_run "no-bus message names the system bus"
 fi
 expect_rc "prepare with an unreadable --xml file" 1 prepare vm1 --xml /nonexistent/domain.xml
 
-echo "1..$n"
-if [[ $failures -gt 0 ]]; then
-        echo "# $failures of $n checks failed"
-        exit 1
-fi
+tap_finish

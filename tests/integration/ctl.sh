@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # tegravirtctl against a live daemon: tables, --json, exit codes 0 / 1 / 2.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 ctl() { "$TV_CTL_BIN" "$@"; }
@@ -47,4 +47,4 @@ check "host-overlay: allowed-clocks are the union, parents included" grep -q "al
 check "  ... allowed-resets and allowed-power-domains" bash -c "grep -q 'allowed-resets = <100 19>;' '$T/host.dts' && grep -q 'allowed-power-domains = <35>;' '$T/host.dts'"
 check "  ... compiles with dtc -@ without a warning" bash -c "dtc -@ -I dts -O dtb -o '$T/host.dtbo' '$T/host.dts' 2>'$T/dtc.err' && [ ! -s '$T/dtc.err' ]"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -3,7 +3,7 @@
 # Fault injection at every step of prepare and release, and kill -9 of the daemon
 # before and after every step: no device is ever left half-bound, errors name the
 # step, and a restarted daemon reconciles its record with sysfs.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 
@@ -123,4 +123,4 @@ check "drift is reported at start-up" grep -q "drift: $DEV" "$T/daemon.log"
 check "  ... and the record follows the host" host_state_ok
 
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

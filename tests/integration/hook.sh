@@ -13,7 +13,7 @@ fi
 if [ -n "${TV_HOOK_NS:-}" ]; then
         mkdir -p /run/dbus && mount -t tmpfs -o mode=0755 tmpfs /run/dbus && export TV_BUS_PATH=/run/dbus/system_bus_socket
 fi
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 # a failure while the daemon is stopped (SIGSTOP below) must not hang the cleanup
 trap '[ -n "$DAEMON_PID" ] && kill -CONT "$DAEMON_PID" 2>/dev/null; tv_cleanup' EXIT
@@ -261,6 +261,7 @@ if [ "${TV_BUS_PATH:-}" = /run/dbus/system_bus_socket ]; then
         check "  ... uarta on serial-tegra" drv_is serial-tegra
         check "daemon exits 0 on SIGTERM" tv_stop_daemon
 else
-        echo "# skipped: the default-socket check needs root and a private mount namespace"
+        tap_skip "without DBUS_SYSTEM_BUS_ADDRESS the hook finds the bus at its standard socket" \
+                "needs root and a private mount namespace"
 fi
-tv_finish
+tap_finish

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # IOMMU-group viability, module state and missing devices give clear HostNotReady errors and change nothing.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 TV_ALLOW_UNSAFE=no
 tv_setup
 tv_start_daemon
@@ -37,4 +37,4 @@ sim "vanish 3140000.serial"
 check "a catalog device absent from the host cannot be assigned" expect_error HostNotReady AssignDevice string:vm1 string:uarte
 check "its State is missing (within the 250 ms view age)" wait_for 2 bash -c "busctl --system get-property org.tegravirt /org/tegravirt/device/uarte org.tegravirt.Device1 State | grep -q missing"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -3,7 +3,7 @@
 # tegravirtctl host-overlay: the BPMP host proxy node and each device's host changes,
 # compiled with dtc -@ and applied with fdtoverlay to the real mainline Jetson AGX Orin
 # devkit DTB built from Debian's linux-source-6.1 (tegra234-p3737-0000+p3701-0000.dts).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 ctl() { "$TV_CTL_BIN" "$@"; }
@@ -82,4 +82,4 @@ check "a device needing no host change is refused (exit 1)" bash -c "
         '$TV_CTL_BIN' host-overlay plain >'$T/none.dts' 2>'$T/none.err'; [ \$? = 1 ] && [ ! -s '$T/none.dts' ] &&
         grep -q 'need no host device-tree change' '$T/none.err'"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Hostile names are refused with InvalidArgument and touch nothing, inside or outside the sysfs root.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 
@@ -35,4 +35,4 @@ check "no file outside the sysfs root was created or changed" test "$before_tree
 check "no state was recorded" bash -c "[ ! -e '$T/state/state' ] || [ \$(grep -c '^device' '$T/state/state') = 0 ]"
 check "daemon still serves" expect_ok ListDevices
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -4,7 +4,7 @@
 # it walked to once (sysfs.c) and the BPMP host proxy it found once (bpmp-active.c)
 # are found again when the device is removed and added back, or the proxy's driver
 # is unbound and bound again (which resets its active sets to the DT ceiling).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 P="$T/mnt/sys/bus/platform/devices/bpmp_host_proxy"
@@ -47,4 +47,4 @@ q1=$(requests)
 # all catalog devices pass their 250 ms age and are read again after a call.
 check "  ... costs fewer than 700 FUSE requests ($((q1 - q0)), with tegravirtctl's own)" test $((q1 - q0)) -lt 700
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The documented introspection XML in dbus/ equals what the running daemon answers,
 # and the ObjectManager exposes every catalog device.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 D="$(dirname "$0")"
@@ -50,4 +50,4 @@ check "a catalog addition appears through InterfacesAdded" grep -q "InterfacesAd
 check "and disappears through InterfacesRemoved" grep -q "InterfacesRemoved" "$T/signals"
 check "the reload left uarta assigned" bash -c "busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 ListAssignments | grep -q uarta"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

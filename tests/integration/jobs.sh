@@ -6,8 +6,8 @@
 # the same emulator joins the running probe, the slow call ends with the timeout's
 # named error (or succeeds once the dump is done, defining the domain only then),
 # and SIGTERM kills and reaps the running child.
-source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/libvirt-lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
+source "$(dirname "$0")/../lib/libvirt.sh"
 tv_enter_namespace "$@"
 TV_LIBVIRT_URI=qemu:///system
 TV_QEMU_CONF=/etc/libvirt/qemu.conf
@@ -149,4 +149,4 @@ check "  ... org.tegravirt.Error.Failed: cancelled, tegravirtd is stopping" bash
 tv_start_daemon
 check "after a restart vmA keeps gpio-aon" assigned vmA gpio-aon
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -5,8 +5,8 @@
 # carries another domain's record (virt-clone) or none of its own; a rename moves the
 # assignments; orphan DTBs go; an unreachable libvirt is reported and refused; the
 # catalog cannot move an assigned device under the record; reconcile says what it did.
-source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/libvirt-lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
+source "$(dirname "$0")/../lib/libvirt.sh"
 tv_enter_namespace "$@"
 TV_LIBVIRT_URI=qemu:///system
 TV_QEMU_CONF=/etc/libvirt/qemu.conf
@@ -170,4 +170,4 @@ check "UnassignDevice for a domain libvirt no longer knows succeeds" expect_ok U
 check "  ... the record is gone and so is the DTB" \
         bash -c "! grep -q '^device uarti ' '$T/state/state' && [ ! -e '$T/state/domains/vmd.dtb' ]"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

@@ -3,8 +3,8 @@
 # With a real libvirtd: AssignDevice rewrites the persistent definition; virsh start
 # runs the hook, which binds the device; QEMU fails (no vfio device on this host);
 # libvirt's release hook gives the device back. Plain domains are untouched.
-source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/libvirt-lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
+source "$(dirname "$0")/../lib/libvirt.sh"
 tv_enter_namespace "$@"
 TV_LIBVIRT_URI=qemu:///system
 TV_QEMU_CONF=/etc/libvirt/qemu.conf
@@ -270,4 +270,4 @@ check "a domain with -dtb in <qemu:commandline> is refused" expect_error Invalid
 check "  ... saying so" grep -q "passes QEMU its own device tree (-dtb /var/lib/libvirt/images/user.dtb" <<<"$LAST_ERROR"
 check "  ... and is unchanged" bash -c "virsh -q -c qemu:///system dumpxml --inactive vmq | diff -q - '$T/vmq.before' >/dev/null"
 check "daemon exits 0 on SIGTERM (2)" tv_stop_daemon
-tv_finish
+tap_finish

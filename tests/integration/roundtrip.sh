@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # assign -> prepare -> release round trip on the simulated host; state file at each step.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
 
@@ -63,4 +63,4 @@ check "unassign uarte" expect_ok UnassignDevice string:vm4 string:uarte
 
 # the daemon shuts down cleanly (valgrind's exit code when wrapped)
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
-tv_finish
+tap_finish

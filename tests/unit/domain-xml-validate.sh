@@ -6,15 +6,13 @@
 # Usage: domain-xml-validate.sh TEST-DOMAIN-EDIT GOLDEN-DIR DOMAIN-METADATA.RNG
 set -uo pipefail
 T="$1" DIR="$2" RNG="$3"
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+source "$(dirname "$0")/../lib/tap.sh"
+skip=0
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 if ! command -v virt-xml-validate >/dev/null || [ ! -e /usr/share/libvirt/schemas/domain.rng ]; then
-        echo "# virt-xml-validate or libvirt's domain.rng missing (libvirt-clients): cannot check"
-        skip=1
+        skip="virt-xml-validate or libvirt's domain.rng missing (libvirt-clients)"
 fi
 for in in "$DIR"/*.xml; do
         name=$(basename "$in" .xml)
@@ -22,6 +20,8 @@ for in in "$DIR"/*.xml; do
         if [ "$skip" = 0 ]; then
                 if virt-xml-validate "$in" domain >"$tmp/log" 2>&1; then ok "$name: input is a valid domain"
                 else not_ok "$name: input is a valid domain"; sed 's/^/# /' "$tmp/log"; fi
+        else
+                tap_skip "$name: input is a valid domain" "$skip"
         fi
         if ! "$T" --dump-applied "$in" "$out" 2>"$tmp/log"; then
                 not_ok "$name: apply"; sed 's/^/# /' "$tmp/log"; continue
@@ -30,6 +30,8 @@ for in in "$DIR"/*.xml; do
         if [ "$skip" = 0 ]; then
                 if virt-xml-validate "$out" domain >"$tmp/log" 2>&1; then ok "$name: applied output is a valid domain"
                 else not_ok "$name: applied output is a valid domain"; sed 's/^/# /' "$tmp/log"; fi
+        else
+                tap_skip "$name: applied output is a valid domain" "$skip"
         fi
         meta="$tmp/$name.meta.xml"
         if xmllint --xpath '/domain/metadata/*[namespace-uri()="https://tegravirt.org/ns/domain/1"]' "$out" \
@@ -39,5 +41,4 @@ for in in "$DIR"/*.xml; do
                 not_ok "$name: metadata matches domain-metadata.rng"; sed 's/^/# /' "$tmp/log"
         fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+tap_finish

@@ -7,42 +7,36 @@ set -euo pipefail
 GEN=$1 CAT=$2 DATA=$3
 W=$(mktemp -d /tmp/tv-guest-dtb.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-fail=0 n=0
-check() { # check NAME BPMP DEVICE...
+source "$(dirname "$0")/../lib/tap.sh"
+decompiles() { # decompiles NAME BPMP DEVICE...
         local name=$1 bpmp=$2
         shift 2
-        n=$((n + 1))
         if ! "$GEN" "$DATA/virt-7.2.dtb" "$W/$name.dtb" "$CAT" "$bpmp" "$@" >/dev/null ||
                 ! dtc -I dtb -O dts -o "$W/$name.dts" "$W/$name.dtb" 2>"$W/$name.err" || [ -s "$W/$name.err" ]; then
-                echo "not ok $n - $name decompiles cleanly"
-                cat "$W/$name.err" 2>/dev/null || true
-                fail=1
+                not_ok "$name decompiles cleanly"
+                diag "$(cat "$W/$name.err" 2>/dev/null || true)"
         else
-                echo "ok $n - $name decompiles cleanly"
+                ok "$name decompiles cleanly"
         fi
 }
-check uarta 0x090c0000 uarta
-check uarti 0 uarti
-check five 0x090d0000 gpio-aon uarta gpio-main uarti uarte
-check gpio 0 gpio-main gpio-aon
-n=$((n + 1))
-if diff -u "$DATA/uarta.dts" "$W/uarta.dts"; then echo "ok $n - uarta matches uarta.dts"; else echo "not ok $n - uarta.dts"; fail=1; fi
+decompiles uarta 0x090c0000 uarta
+decompiles uarti 0 uarti
+decompiles five 0x090d0000 gpio-aon uarta gpio-main uarti uarte
+decompiles gpio 0 gpio-main gpio-aon
+check "uarta matches uarta.dts" diff -u "$DATA/uarta.dts" "$W/uarta.dts"
 # and back through dtc: the DTS is valid source (decompiled phandles are plain numbers,
 # which dtc's phandle-reference checks flag in QEMU's own nodes too, so those are off)
-n=$((n + 1))
 if dtc -W no-clocks_property -W no-resets_property -W no-gpios_property -I dts -O dtb -o "$W/rt.dtb" \
         "$W/five.dts" 2>"$W/rt.err" && ! [ -s "$W/rt.err" ]; then
-        echo "ok $n - five.dts recompiles cleanly"
+        ok "five.dts recompiles cleanly"
 else
-        echo "not ok $n - five.dts recompiles"; cat "$W/rt.err"; fail=1
+        not_ok "five.dts recompiles"; diag "$(cat "$W/rt.err")"
 fi
-n=$((n + 1))
 if "$GEN" "$DATA/virt-7.2.dtb" "$W/x.dtb" "$CAT" 0x090c0000 uarta gpu 2>"$W/gpu.err"; then
-        echo "not ok $n - gpu with uarta refused"; fail=1
+        not_ok "gpu with uarta refused"
 elif grep -q "HostNotReady: device 'gpu' does not fit" "$W/gpu.err"; then
-        echo "ok $n - gpu with uarta refused: $(cat "$W/gpu.err")"
+        ok "gpu with uarta refused: $(cat "$W/gpu.err")"
 else
-        echo "not ok $n - gpu refusal message"; cat "$W/gpu.err"; fail=1
+        not_ok "gpu refusal message"; diag "$(cat "$W/gpu.err")"
 fi
-echo "1..$n"
-exit $fail
+tap_finish

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tv-check.h"
+#include "tv-tap.h"
 
 typedef uint8_t u8;
 typedef uint32_t u32;
@@ -142,7 +142,7 @@ static void test_ping(void)
         CHECK(reply == 0x01010102u, "MRQ_PING: the reply came back");
         snprintf(what, sizeof(what), "MRQ_PING: %d stores + %d loads = %d MMIO accesses (whole-window copy: 192 + 192 = 384)",
                  r.writes, r.reads, r.writes + r.reads);
-        CHECK(r.writes == 5 && r.reads == 3, what);
+        CHECK(r.writes == 5 && r.reads == 3, "%s", what);
         CHECK(accesses_after_doorbell_writes == 0, "MRQ_PING: the doorbell is the last store");
 }
 
@@ -230,5 +230,5 @@ int main(void)
         test_ping();
         test_sizes();
         test_bad_bridges();
-        return failures ? 1 : 0;
+        return tap_finish();
 }

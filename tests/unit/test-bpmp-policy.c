@@ -11,7 +11,7 @@
 #include "bpmp-host-policy.c"
 #include "../../kernel/include/uapi/linux/tegra-bpmp-host-proxy.h"
 
-#include "tv-check.h"
+#include "tv-tap.h"
 
 #define A 0       /* allowed */
 #define D (-EPERM) /* denied */
@@ -238,7 +238,7 @@ static void run_policy_table(void)
                 r = bpmp_policy_check(&policies[c->policy], c->mrq, tx, c->size, &v);
                 snprintf(what, sizeof(what), "policy: %s -> %s (got %s, %s)", c->name, verdict_name(c->expect),
                          verdict_name(r), v.reason);
-                CHECK(r == c->expect && v.reason != NULL, what);
+                CHECK(r == c->expect && v.reason != NULL, "%s", what);
         }
 }
 
@@ -257,7 +257,7 @@ static void run_roots(void)
 
                         snprintf(what, sizeof(what), "root %u command %u -> %s", roots[i], ops[j].cmd,
                                  verdict_name(ops[j].expect));
-                        CHECK(r == ops[j].expect && bpmp_policy_clk_is_protected(roots[i]), what);
+                        CHECK(r == ops[j].expect && bpmp_policy_clk_is_protected(roots[i]), "%s", what);
                 }
         }
         CHECK(!bpmp_policy_clk_is_protected(155) && !bpmp_policy_clk_is_protected(0x1000000 | 102),
@@ -365,7 +365,7 @@ static void run_parse_table(void)
                         ok = n == 777 && out[0] == 0xdeadbeef; /* nothing changes on error */
                 }
                 snprintf(what, sizeof(what), "parse: %s -> %s", c->name, c->expect ? "EINVAL" : "ok");
-                CHECK(ok, what);
+                CHECK(ok, "%s", what);
         }
 }
 
@@ -436,6 +436,5 @@ int main(void)
         run_parse_limits();
         run_dedup();
         run_wire_layout();
-        printf("%s\n", failures ? "FAILED" : "all passed");
-        return failures ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tap_finish();
 }

@@ -12,23 +12,9 @@
 
 #include "catalog.h"
 #include "tv-names.h"
+#include "tv-tap.h"
 
-static int failures;
-static int test_no;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-        va_list ap;
-
-        printf("%s %d - ", ok ? "ok" : "not ok", ++test_no);
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-        printf("\n");
-        if (!ok)
-                failures++;
-}
+#define check CHECK
 
 static bool has_str(char *const *v, const char *s)
 {
@@ -877,8 +863,5 @@ int main(int argc, char **argv)
         }
         test_documents();
         test_merge(argv[1]);
-        printf("1..%d\n", test_no);
-        if (failures)
-                fprintf(stderr, "%d of %d checks failed\n", failures, test_no);
-        return failures ? 1 : 0;
+        return tap_finish();
 }

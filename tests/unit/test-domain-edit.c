@@ -16,23 +16,11 @@
 #include "domain-edit.h"
 #include "domain-xml.h"
 #include "tv-names.h"
+#include "tv-tap.h"
 
-static int failures, passes;
 static const char *srcdir;
 static xmlRelaxNGPtr meta_schema;
 
-#define CHECK(cond, ...)                                                                                   \
-        do {                                                                                               \
-                if (cond) {                                                                                \
-                        passes++;                                                                          \
-                        printf("ok - ");                                                                   \
-                } else {                                                                                   \
-                        failures++;                                                                        \
-                        printf("not ok - (line %d) ", __LINE__);                                           \
-                }                                                                                          \
-                printf(__VA_ARGS__);                                                                       \
-                printf("\n");                                                                              \
-        } while (0)
 
 /* ------------------------------------------------------------------------- */
 
@@ -849,6 +837,5 @@ int main(int argc, char **argv)
 
         xmlRelaxNGFree(meta_schema);
         xmlCleanupParser();
-        printf("%d passed, %d failed\n", passes, failures);
-        return failures ? 1 : 0;
+        return tap_finish();
 }

@@ -13,7 +13,7 @@
 
 #include "catalog.h"
 #include "guest-dtb.h"
-#include "tv-check.h"
+#include "tv-tap.h"
 #include "tv-fileio.h"
 #include "tv-names.h"
 
@@ -65,9 +65,9 @@ static void golden_place(const char *golden, const char *const *names, size_t n)
                 devs[i] = dev(names[i]);
         snprintf(path, sizeof(path), "%s/%s", datadir, golden);
         snprintf(what, sizeof(what), "placement %s", golden);
-        CHECK(tv_guest_place(devs, n, p, &err) == 0, what);
+        CHECK(tv_guest_place(devs, n, p, &err) == 0, "%s", what);
         got = format_place(devs, p, n);
-        CHECK(tv_read_file_at(AT_FDCWD, path, 65536, &want, &len) == 0 && strcmp(got, want) == 0, what);
+        CHECK(tv_read_file_at(AT_FDCWD, path, 65536, &want, &len) == 0 && strcmp(got, want) == 0, "%s", what);
         if (want && strcmp(got, want) != 0)
                 printf("# got:\n%s# want:\n%s", got, want);
         free(got);
@@ -302,7 +302,7 @@ static void refused(const char *what, void (*edit)(void *fdt, size_t *len), cons
         rc = build(b, len, uarta, 1, 0x090c0000, &out, &out_len, &err);
         snprintf(buf, sizeof(buf), "refused: %s", what);
         CHECK(rc < 0 && !out && err.name && strcmp(err.name, TV_ERR_INVALID_ARGUMENT) == 0 &&
-              (!needle || strstr(err.message, needle)), buf);
+              (!needle || strstr(err.message, needle)), "%s", buf);
         printf("# %s\n", err.message);
         free(out);
         free(b);
@@ -402,6 +402,5 @@ int main(int argc, char **argv)
         test_refusals();
         free(base);
         tv_catalog_free(cat);
-        printf("# %d failed\n", failures);
-        return failures ? 1 : 0;
+        return tap_finish();
 }

@@ -2,7 +2,7 @@
 /* job.c on a private sd-event loop: output capture and caps, exit status, timeout of a
  * whole process group, jobs shared by key, cancellation that kills and reaps. */
 #include "job.h"
-#include "tv-check.h"
+#include "tv-tap.h"
 #include "tv-names.h"
 
 #include <errno.h>
@@ -246,6 +246,5 @@ int main(void)
         test_child();
         test_jobs();
         sd_event_unref(ev);
-        printf("# %d failed\n", failures);
-        return failures ? 1 : 0;
+        return tap_finish();
 }

@@ -13,7 +13,7 @@
 #include "tv-names.h"
 #include "tv-validate.h"
 
-#include "tv-check.h"
+#include "tv-tap.h"
 
 
 static void test_validate(void)
@@ -82,7 +82,7 @@ static void test_state(void)
                 snprintf(what, sizeof(what), "bad state document %zu refused", i);
                 CHECK(tv_state_parse_buffer(bad[i], strlen(bad[i]), &s, &err) < 0 &&
                               strcmp(err.name, TV_ERR_INVALID_ARGUMENT) == 0 && s.n_entries == 0,
-                      what);
+                      "%s", what);
                 if (i == 0)
                         CHECK(strstr(err.message, "empty") && strstr(err.message, "remove it"),
                               "an empty state file is refused with what to do");
@@ -151,7 +151,7 @@ static void test_config(void)
                 snprintf(what, sizeof(what), "bad config %zu refused, old values kept", i);
                 CHECK(tv_config_parse_buffer(&c, bad[i], strlen(bad[i]), "t", &err) < 0 &&
                               strcmp(c.qemu_user, "nobody") == 0 && c.allow_unsafe_interrupts && strstr(err.message, "t"),
-                      what);
+                      "%s", what);
         }
         tv_error_clear(&err);
         CHECK(tv_config_parse_buffer(&c, "[Daemon]\nX=1\n", 13, "cfg", &err) < 0 && strstr(err.message, "line 2"),
@@ -229,6 +229,5 @@ int main(void)
         test_state_dir();
         test_config();
         test_config_refusals();
-        printf("# %d failure(s)\n", failures);
-        return failures ? 1 : 0;
+        return tap_finish();
 }

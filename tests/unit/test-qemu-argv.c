@@ -17,7 +17,7 @@
 #include "qemu-caps.h"
 #include "tv-names.h"
 
-#include "tv-check.h"
+#include "tv-tap.h"
 
 static const char *dir, *qemu;
 
@@ -125,7 +125,7 @@ static void fixture(const char *name, const char *want, const char *in_tree)
         snprintf(path, sizeof(path), "%s/%s.argv", dir, name);
         text = slurp(path);
         snprintf(what, sizeof(what), "%s: fixture readable", name);
-        CHECK(text, what);
+        CHECK(text, "%s", what);
         if (!text)
                 return;
         snprintf(what, sizeof(what), "%s: kept options", name);
@@ -133,13 +133,13 @@ static void fixture(const char *name, const char *want, const char *in_tree)
                 printf("# %s\n", err.message);
         else if (strcmp(got, want) != 0)
                 printf("# got:  %s\n# want: %s\n", got, want);
-        CHECK(got && !strcmp(got, want), what);
+        CHECK(got && !strcmp(got, want), "%s", what);
         free(got);
         if (qemu && tv_qemu_dump_args(text, &a, &err) == 0) {
                 char *dts = dump_dts(&a);
 
                 snprintf(what, sizeof(what), "%s: QEMU accepts them and its tree has %s", name, in_tree);
-                CHECK(dts && strstr(dts, in_tree), what);
+                CHECK(dts && strstr(dts, in_tree), "%s", what);
                 free(dts);
                 CHECK(!strcmp(a.emulator, "/usr/bin/qemu-system-aarch64"), "the emulator is libvirt's binary");
                 tv_dump_args_clear(&a);
@@ -329,7 +329,7 @@ int main(int argc, char **argv)
                 int r = keep(refused[i].text, &got, &err);
 
                 snprintf(what, sizeof(what), "refused: %s (%s)", refused[i].why, err.message);
-                CHECK(r < 0 && !got && err.name && !strcmp(err.name, TV_ERR_INVALID_ARGUMENT), what);
+                CHECK(r < 0 && !got && err.name && !strcmp(err.name, TV_ERR_INVALID_ARGUMENT), "%s", what);
                 free(got);
         }
         big = malloc(TV_QEMU_ARGV_MAX_BYTES + 64);
@@ -340,6 +340,5 @@ int main(int argc, char **argv)
                 CHECK(keep(big, &got, &err) < 0 && strstr(err.message, "longer than"), "refused: an oversized text");
                 free(big);
         }
-        printf("# %d failed\n", failures);
-        return failures ? 1 : 0;
+        return tap_finish();
 }

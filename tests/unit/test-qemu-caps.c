@@ -14,7 +14,7 @@
 #include "tv-fileio.h"
 #include "tv-names.h"
 
-#include "tv-check.h"
+#include "tv-tap.h"
 
 static const char *fake_dir;
 
@@ -582,8 +582,7 @@ static void test_real(const char *qemu)
 
         if (access(qemu, X_OK) != 0) {
                 /* CI installs qemu-system-arm; a missing binary is a failure, not a skip */
-                printf("not ok - real QEMU %s is not installed (Debian: apt-get install qemu-system-arm)\n", qemu);
-                failures++;
+                CHECK(false, "real QEMU %s is not installed (Debian: apt-get install qemu-system-arm)", qemu);
                 tv_qemu_caps_cache_free(c);
                 return;
         }
@@ -630,6 +629,5 @@ int main(int argc, char **argv)
         test_cache();
         test_eviction();
         test_real(argv[2]);
-        printf("%s\n", failures ? "FAIL" : "PASS");
-        return failures ? 1 : 0;
+        return tap_finish();
 }

@@ -2,11 +2,14 @@
 # A real libvirtd + virtlogd for tests, running as root without systemd inside a
 # private mount namespace: tmpfs over libvirt's /etc, /run and /var directories,
 # and our private system bus at the standard socket path so the hook (which gets
-# a minimal environment from libvirt) reaches it. Source after lib.sh; the test
-# script must call tv_enter_namespace "$@" first thing.
+# a minimal environment from libvirt) reaches it. Source after integration.sh; the test
+# script must call tv_enter_namespace "$@" first thing (skipped without root or libvirtd).
 
 tv_enter_namespace() {
         if [ -z "${TV_IN_NAMESPACE:-}" ]; then
+                tap_require_root "a private mount namespace for libvirtd"
+                tap_require_cmd unshare libvirtd virtlogd virsh qemu-system-aarch64
+                tv_require
                 export TV_IN_NAMESPACE=1
                 exec unshare --mount --propagation private "$0" "$@"
         fi
@@ -89,7 +92,7 @@ while todo:
                     break
 print("\n".join(sorted(seen)))' >/run/tv-closure
         if ! grep -qx qemu-system-arm /run/tv-closure; then
-                echo "the Depends closure of tools/install-deps.sh --list lacks qemu-system-arm"
+                not_ok "the Depends closure of tools/install-deps.sh --list has qemu-system-arm"
                 exit 1
         fi
         # shellcheck disable=SC2046
@@ -145,7 +148,7 @@ tv_libvirtd_up() {
         libvirtd >>"$T/libvirtd.log" 2>&1 &
         LIBVIRTD_PID=$!
         wait_for 60 virsh -q -c qemu:///system list --all >/dev/null 2>&1 ||
-                { echo "libvirtd did not start"; tail -20 "$T/libvirtd.log"; exit 1; }
+                { not_ok "libvirtd starts"; diag "$(tail -20 "$T/libvirtd.log")"; exit 1; }
 }
 
 tv_libvirtd_down() {

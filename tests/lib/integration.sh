@@ -3,7 +3,9 @@
 # system bus (dbus-daemon) and tegravirtd pointed at both. Source it, then call tv_setup.
 # Environment: TV_BUILD_DIR, TV_SOURCE_DIR (set by meson), TV_DAEMON_WRAPPER
 # (e.g. "valgrind --leak-check=full --error-exitcode=99") to run the daemon under a tool.
+# Needs FUSE and dbus-daemon; the test is skipped (tests/lib/tap.sh) without them.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 : "${TV_BUILD_DIR:?}" "${TV_SOURCE_DIR:?}"
 TV_DAEMON_BIN="$TV_BUILD_DIR/tegravirtd/tegravirtd"
@@ -12,19 +14,10 @@ TV_SIM_BIN="$TV_BUILD_DIR/tests/fixture/orin-sim"
 TV_TOPO="${TV_TOPO:-$TV_SOURCE_DIR/tests/fixture/orin-agx.topo}"
 TV_CATALOG="$TV_SOURCE_DIR/catalog/tegra234.xml"
 
-TV_PASS=0
-TV_FAIL=0
 T=""
 SIM_PID=""
 BUS_PID=""
 DAEMON_PID=""
-
-ok() { TV_PASS=$((TV_PASS + 1)); echo "ok - $*"; }
-not_ok() { TV_FAIL=$((TV_FAIL + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-        local what="$1"; shift
-        if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 tv_cleanup() {
         set +e
@@ -37,11 +30,6 @@ tv_cleanup() {
         [ -n "$T" ] && [ -z "${TV_KEEP:-}" ] && rm -rf "$T"
 }
 
-tv_finish() {
-        echo "# $TV_PASS passed, $TV_FAIL failed"
-        [ "$TV_FAIL" -eq 0 ] && [ "$TV_PASS" -gt 0 ]
-}
-
 wait_for() { # wait_for SECONDS COMMAND...
         local deadline=$((SECONDS + $1)); shift
         until "$@"; do
@@ -50,13 +38,20 @@ wait_for() { # wait_for SECONDS COMMAND...
         done
 }
 
+# The simulated host needs FUSE, the private bus dbus-daemon and its clients.
+tv_require() {
+        tap_require_fuse
+        tap_require_cmd dbus-daemon busctl dbus-send
+}
+
 tv_setup() {
+        tv_require
         T=$(mktemp -d /tmp/tv-test.XXXXXX)
         trap tv_cleanup EXIT
         mkdir -p "$T/mnt" "$T/state" "$T/catalog.d"
         "$TV_SIM_BIN" --topology "$TV_TOPO" --foreground "$T/mnt" 2>"$T/sim.log" &
         SIM_PID=$!
-        wait_for 10 test -e "$T/mnt/control" || { echo "fixture did not mount"; cat "$T/sim.log"; exit 1; }
+        wait_for 10 test -e "$T/mnt/control" || { not_ok "the fixture mounts"; diag "$(cat "$T/sim.log")"; exit 1; }
         cat >"$T/tegravirtd.conf" <<CONF
 # test configuration
 [Daemon]
@@ -85,7 +80,7 @@ BUS
         dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/bus.log" &
         BUS_PID=$!
         export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$TV_BUS_PATH"
-        wait_for 10 test -S "$TV_BUS_PATH" || { echo "dbus-daemon did not start"; cat "$T/bus.log"; exit 1; }
+        wait_for 10 test -S "$TV_BUS_PATH" || { not_ok "dbus-daemon starts"; diag "$(cat "$T/bus.log")"; exit 1; }
 }
 
 tv_daemon_running() { [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; }
@@ -101,7 +96,7 @@ tv_start_daemon() {
                 --state-dir "$T/state" --catalog "$TV_CATALOG" --catalog-dir "$T/catalog.d" \
                 --config "$T/tegravirtd.conf" "$@" >>"$T/daemon.log" 2>&1 &
         DAEMON_PID=$!
-        wait_for 60 name_owned || { echo "tegravirtd did not take its name"; cat "$T/daemon.log"; exit 1; }
+        wait_for 60 name_owned || { not_ok "tegravirtd takes its name"; diag "$(cat "$T/daemon.log")"; exit 1; }
 }
 
 # Stops the daemon with SIGTERM; returns its exit status (valgrind's too).
@@ -134,14 +129,14 @@ mgr() {
 # expect_error NAME METHOD ARGS... : the call fails with org.tegravirt.Error.NAME
 expect_error() {
         local name="$1" out; shift
-        out=$(mgr "$@") && { echo "  unexpected success: $out"; return 1; }
-        if ! grep -q "org.tegravirt.Error.$name" <<<"$out"; then echo "  got: $out"; return 1; fi
+        out=$(mgr "$@") && { diag "  unexpected success: $out"; return 1; }
+        if ! grep -q "org.tegravirt.Error.$name" <<<"$out"; then diag "  got: $out"; return 1; fi
         LAST_ERROR="$out"
 }
 
 expect_ok() {
         local out
-        out=$(mgr "$@") || { echo "  failed: $out"; return 1; }
+        out=$(mgr "$@") || { diag "  failed: $out"; return 1; }
         LAST_REPLY="$out"
 }
 
@@ -155,7 +150,7 @@ dev_whole() {
         drv=$(dev_driver "$1"); ovr=$(dev_override "$1")
         [ "$drv" = "$2" ] && [ "$ovr" = "-" ] && return 0
         [ "$drv" = vfio-platform ] && [ "$ovr" = vfio-platform ] && return 0
-        echo "  $1 half-bound: driver=$drv override=$ovr"
+        diag "  $1 half-bound: driver=$drv override=$ovr"
         return 1
 }
 state_line() { grep "^device $1 " "$T/state/state" 2>/dev/null || true; }
