@@ -30,11 +30,6 @@
 #include "catalog-rng.h"
 #include "tv-validate.h"
 
-#if LIBXML_VERSION >= 21200
-#define TV_XML_ERROR_CONST const
-#else
-#define TV_XML_ERROR_CONST
-#endif
 
 /* ------------------------------------------------------------------------- */
 /* DOM access                                                                */
@@ -131,6 +126,18 @@ int cat_get_prose(Ctx *c, xmlNodePtr n, const char *what, char **out)
 
         if (cat_get_text(c, n, what, &s) < 0)
                 return -1;
+        /* the schema's maxLength counts characters of the raw text, before folding */
+        {
+                size_t chars = 0;
+
+                for (r = s; *r; r++)
+                        chars += ((unsigned char)*r & 0xc0) != 0x80;
+                if (chars > MAX_PROSE) {
+                        free(s);
+                        return cat_fail(c, n, "%s<%s> is longer than %d characters", what, (const char *)n->name,
+                                        MAX_PROSE);
+                }
+        }
         for (r = s, w = s; *r; r++) {
                 unsigned char ch = (unsigned char)*r;
 
@@ -362,7 +369,8 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
 
         /* schema first; its complaint is kept until our own pass has had its say */
         c.have_xml = c.have_xml_line = false;
-        {
+        schema_ok = !schema;
+        if (schema) {
                 xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(schema);
                 int vr;
 

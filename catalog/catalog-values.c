@@ -102,7 +102,7 @@ bool cat_soc_valid(const char *s)
         return true;
 }
 
-/* Printable ASCII without space, quotes, backslash and backquote, 1..256 bytes. */
+/* Printable ASCII without space, quotes, backslash, backquote and caret, 1..256 bytes. */
 const char *cat_kernel_arg_problem(const char *s)
 {
         size_t len = strlen(s);
@@ -124,6 +124,10 @@ const char *cat_kernel_arg_problem(const char *s)
                         return "contains a quote";
                 if (c == '\\')
                         return "contains a backslash";
+                /* refused since the first release: libxml2 2.9 read the schema's old
+                 * pattern without it, and the schema now says so explicitly */
+                if (c == '^')
+                        return "contains a caret";
         }
         return NULL;
 }
@@ -226,7 +230,9 @@ const char *cat_host_node_problem(const char *path, const char *platform_id)
                                     : !(in_set(*p, ",._+-") || upper_alpha(*p)))
                                 return "has a character that is not valid in a node name";
                 }
-                if (p == start || (at ? at - start : p - start) > 31 || (at && p == at + 1) || ++levels > 16)
+                /* a name of 1..31 characters, then "@" and 1..16 hex digits or nothing */
+                if (p == start || at == start || (at ? at - start : p - start) > 31 || (at && p == at + 1) ||
+                    (at && p - at - 1 > 16) || ++levels > 16)
                         return "is not a valid node path (empty, overlong or over 16 levels)";
                 last = start;
         }
@@ -281,7 +287,7 @@ bool cat_platform_id_valid(const char *pid)
         const char *dot = strchr(pid, '.');
         size_t hex_len = dot ? (size_t)(dot - pid) : 0;
         bool ok = tv_device_token_valid(pid) && dot && hex_len >= 1 && hex_len <= 16 &&
-                  !(hex_len > 1 && pid[0] == '0') && dot[1] && dot[1] != '-';
+                  !(hex_len > 1 && pid[0] == '0') && dot[1] && dot[1] != '-' && strlen(dot + 1) <= 47;
 
         for (size_t i = 0; ok && i < hex_len; i++)
                 ok = (pid[i] >= '0' && pid[i] <= '9') || (pid[i] >= 'a' && pid[i] <= 'f');
