@@ -71,7 +71,7 @@ int cat_parse_bpmp(Ctx *c, xmlNodePtr bpmp, Cat *cat)
                                 return -1;
                 }
                 r.kind = kind;
-                r.line = cat_node_line(n);
+                r.line = tv_xml_line(n);
                 if (cat_get_attr(c, n, "name", true, "<bpmp>: ", &r.name) < 0)
                         goto fail;
                 if ((why = cat_short_name_problem(r.name))) {

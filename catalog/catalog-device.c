@@ -15,7 +15,7 @@ static int push_ref(Ctx *c, xmlNodePtr n, DevDraft *d, ResKind kind)
 {
         static const char *const ref_attrs[] = { "ref", "role", NULL };
         const char *dn = d->dev.name;
-        RefDraft r = { .kind = kind, .line = cat_node_line(n) };
+        RefDraft r = { .kind = kind, .line = tv_xml_line(n) };
         const char *why;
         size_t count = 0;
         RefDraft *nr;
@@ -308,7 +308,7 @@ static int parse_reg(Ctx *c, xmlNodePtr n, DevDraft *d)
                         goto fail;
                 }
         }
-        d->region_lines[dev->n_regions] = cat_node_line(n);
+        d->region_lines[dev->n_regions] = tv_xml_line(n);
         dev->regions[dev->n_regions++] = r;
         return 0;
 fail:
@@ -379,7 +379,7 @@ int cat_parse_device(Ctx *c, xmlNodePtr n, DevDraft *d)
         bool have_guest = false;
         char pfx[96];
 
-        d->line = cat_node_line(n);
+        d->line = tv_xml_line(n);
         dev->origin = strdup(c->origin);
         dev->hazards = cat_calloc(1, sizeof(char *));
         if (!dev->origin || !dev->hazards)

@@ -20,6 +20,7 @@
 #include <libxml/tree.h>
 
 #include "catalog.h"
+#include "xml-util.h"
 #include "tv-names.h"
 
 #define CAT_NS "https://tegravirt.org/ns/catalog/1"
@@ -89,12 +90,7 @@ typedef struct Cat {
 typedef struct Ctx {
         const char *origin;
         TvError *err;
-        /* libxml2 errors collected during parsing and validation */
-        bool doctype;
-        char xml_msg[320];
-        long xml_line;
-        bool have_xml;
-        bool have_xml_line;
+        TvXmlDiag xml;          /* libxml2's errors during parsing and validation */
 } Ctx;
 
 typedef struct ResIndex {
@@ -121,7 +117,6 @@ bool cat_strv_contains(char *const *v, size_t n, const char *s);
  * non-printable bytes as '?', so a hostile value cannot forge log lines. */
 const char *cat_quote(char *buf, size_t size, const char *s);
 #define Q(s) cat_quote((char[64]){ 0 }, 64, (s))
-long cat_node_line(xmlNodePtr n);
 /* All return -1 after setting err (TV_ERR_INVALID_ARGUMENT, "catalog ORIGIN line N: ..."). */
 int cat_fail_at(TvError *err, const char *origin, long line, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
@@ -156,7 +151,10 @@ const char *cat_host_node_problem(const char *path, const char *platform_id);
 bool cat_prop_reserved(const char *name);
 
 /* catalog-parse.c: DOM access (errors name the element and the line) */
-bool cat_is_el(xmlNodePtr n, const char *name);
+static inline bool cat_is_el(xmlNodePtr n, const char *name)
+{
+        return tv_xml_is_el(n, name, CAT_NS);
+}
 int cat_check_attrs(Ctx *c, xmlNodePtr n, const char *const *allowed);
 int cat_get_attr(Ctx *c, xmlNodePtr n, const char *name, bool required, const char *what, char **out);
 int cat_get_text(Ctx *c, xmlNodePtr n, const char *what, char **out);

@@ -15,9 +15,8 @@
  * libxml2 never prints: its error callbacks are routed into the TvError.
  */
 #include "catalog-internal.h"
-#include "xml-errors.h"
+#include "xml-util.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +32,6 @@
 
 /* ------------------------------------------------------------------------- */
 /* DOM access                                                                */
-
-static bool in_ns(xmlNodePtr n)
-{
-        return n->ns && n->ns->href && strcmp((const char *)n->ns->href, CAT_NS) == 0;
-}
-
-bool cat_is_el(xmlNodePtr n, const char *name)
-{
-        return n->type == XML_ELEMENT_NODE && in_ns(n) && strcmp((const char *)n->name, name) == 0;
-}
 
 /* Refuses attributes not in the NULL-terminated list allowed[]. */
 int cat_check_attrs(Ctx *c, xmlNodePtr n, const char *const *allowed)
@@ -171,99 +160,40 @@ int cat_get_prose(Ctx *c, xmlNodePtr n, const char *what, char **out)
 /* ------------------------------------------------------------------------- */
 /* libxml2 plumbing                                                          */
 
-static void record_xml_error(Ctx *c, TV_XML_ERROR_CONST xmlError *e)
-{
-        long line;
-        char msg[sizeof(c->xml_msg)];
-        size_t l;
-
-        if (!c || !e || e->level < XML_ERR_ERROR)
-                return;
-        line = e->line > 0 ? e->line : -1;
-        if (line < 0 && e->node)
-                line = cat_node_line((xmlNodePtr)e->node);
-        snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "unknown XML error");
-        l = strlen(msg);
-        while (l > 0 && cat_is_space(msg[l - 1]))
-                msg[--l] = 0;
-        /* messages may quote document content */
-        for (size_t i = 0; i < l; i++)
-                if ((unsigned char)msg[i] < 0x20)
-                        msg[i] = ' ';
-        if (!c->have_xml || (line > 0 && !c->have_xml_line)) {
-                memcpy(c->xml_msg, msg, sizeof(msg));
-                c->xml_line = line;
-                c->have_xml = true;
-                c->have_xml_line = line > 0;
-        }
-}
-
-static void on_structured_error(void *data, TV_XML_ERROR_CONST xmlError *e)
-{
-        record_xml_error(data, e);
-}
-
-/* Parser errors: userData is the parser context, our Ctx hangs off _private. */
-static void on_parser_error(void *data, TV_XML_ERROR_CONST xmlError *e)
-{
-        xmlParserCtxtPtr p = data;
-
-        record_xml_error(p ? p->_private : NULL, e);
-}
-
-static void on_generic_error(void *data, const char *msg, ...)
-{
-        /* unstructured messages come in fragments; they are only swallowed here */
-}
-
-static void on_doctype(void *data, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
-{
-        xmlParserCtxtPtr p = data;
-        Ctx *c = p->_private;
-
-        c->doctype = true;
-        c->xml_line = p->input ? p->input->line : -1;
-        xmlStopParser(p);
-}
-
 static xmlRelaxNGPtr schema_compile(TvError *err)
 {
-        Ctx c = { .origin = "schema", .err = err };
+        TvXmlDiag d = { .line = -1 };
         TvXmlErrorScope sv;
         xmlRelaxNGParserCtxtPtr pc;
         xmlRelaxNGPtr schema = NULL;
 
         xmlInitParser();
-        tv_xml_errors_push(&sv, &c, on_structured_error, on_generic_error);
+        tv_xml_errors_push(&sv, &d, tv_xml_diag_note, tv_xml_diag_ignore);
         pc = xmlRelaxNGNewMemParserCtxt(tv_catalog_rng, (int)(sizeof(tv_catalog_rng) - 1));
         if (pc) {
-                xmlRelaxNGSetParserStructuredErrors(pc, on_structured_error, &c);
+                xmlRelaxNGSetParserStructuredErrors(pc, tv_xml_diag_note, &d);
                 schema = xmlRelaxNGParse(pc);
                 xmlRelaxNGFreeParserCtxt(pc);
         }
         tv_xml_errors_pop(&sv);
         if (!schema)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the embedded catalog schema does not compile: %s",
-                                    c.have_xml ? c.xml_msg : "out of memory"),
+                                    d.have_msg ? d.msg : "out of memory"),
                        NULL;
         return schema;
 }
 
 /* The embedded schema, compiled on first use and kept for the life of the process
- * (it is only read while validating, each validation has its own context). */
-static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+ * (it is only read while validating, each validation has its own context). No
+ * lock: the catalog is used from one thread (catalog.h), as is libxml2's error
+ * routing around it. */
 static xmlRelaxNGPtr schema_cached;
 
 xmlRelaxNGPtr cat_schema_load(TvError *err)
 {
-        xmlRelaxNGPtr s;
-
-        pthread_mutex_lock(&schema_lock);
         if (!schema_cached)
                 schema_cached = schema_compile(err);
-        s = schema_cached;
-        pthread_mutex_unlock(&schema_lock);
-        return s;
+        return schema_cached;
 }
 
 /* The line of the first byte sequence that is not UTF-8 (or is NUL), or -1. */
@@ -285,41 +215,19 @@ static long bad_utf8_line(const char *buf, size_t len)
 
 static xmlDocPtr parse_xml(Ctx *c, const char *buf, size_t len)
 {
-        xmlParserCtxtPtr p;
-        xmlDocPtr doc;
-        bool ok;
+        xmlDocPtr doc = tv_xml_read(buf, len, NULL, XML_PARSE_NOCDATA, &c->xml);
 
-        p = xmlNewParserCtxt();
-        if (!p || !p->sax) {
-                xmlFreeParserCtxt(p);
+        if (doc)
+                return doc;
+        if (c->xml.oom)
                 return cat_oom(c->err, c->origin), NULL;
-        }
-        p->_private = c;
-        p->sax->internalSubset = on_doctype;    /* stop at "<!DOCTYPE", before any declaration */
-        p->sax->externalSubset = on_doctype;
-        p->sax->serror = on_parser_error;
-        p->sax->initialized = XML_SAX2_MAGIC;
-        /* No XML_PARSE_NOENT (never substitute entities), no DTDLOAD/DTDATTR/DTDVALID,
-         * no XML_PARSE_HUGE (keep libxml2's depth and size limits); the input was
-         * checked to be UTF-8, so an encoding declaration is ignored. */
-        doc = xmlCtxtReadMemory(p, buf, (int)len, NULL, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
-                                        XML_PARSE_IGNORE_ENC);
-        ok = doc && p->wellFormed && !c->doctype && p->errNo == XML_ERR_OK;
-        xmlFreeParserCtxt(p);
-        if (c->doctype) {
-                xmlFreeDoc(doc);
-                return cat_fail_at(c->err, c->origin, c->xml_line,
+        if (c->xml.doctype)
+                return cat_fail_at(c->err, c->origin, c->xml.line,
                                    "documents with a DOCTYPE (DTDs, entity declarations) are refused"),
                        NULL;
-        }
-        if (!ok || !doc) {
-                xmlFreeDoc(doc);
-                if (c->have_xml)
-                        return cat_fail_at(c->err, c->origin, c->xml_line, "not well-formed XML: %s", c->xml_msg), NULL;
-                return cat_fail_at(c->err, c->origin, -1, "not well-formed XML"), NULL;
-        }
-        return doc;
+        if (c->xml.have_msg)
+                return cat_fail_at(c->err, c->origin, c->xml.line, "not well-formed XML: %s", c->xml.msg), NULL;
+        return cat_fail_at(c->err, c->origin, -1, "not well-formed XML"), NULL;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -334,7 +242,7 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
         xmlNodePtr root;
         Cat *cat = NULL;
         bool schema_ok = false;
-        char schema_msg[sizeof(c.xml_msg)] = "";
+        char schema_msg[sizeof(c.xml.msg)] = "";
         long schema_line = -1;
         int r = -1;
 
@@ -353,7 +261,7 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
         }
 
         xmlInitParser();
-        tv_xml_errors_push(&sv, &c, on_structured_error, on_generic_error);
+        tv_xml_errors_push(&sv, &c.xml, tv_xml_diag_note, tv_xml_diag_ignore);
         doc = parse_xml(&c, buf, len);
         if (!doc)
                 goto out;
@@ -368,7 +276,7 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
         }
 
         /* schema first; its complaint is kept until our own pass has had its say */
-        c.have_xml = c.have_xml_line = false;
+        c.xml.have_msg = c.xml.have_line = false;
         schema_ok = !schema;
         if (schema) {
                 xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(schema);
@@ -378,14 +286,14 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
                         cat_oom(err, c.origin);
                         goto out;
                 }
-                xmlRelaxNGSetValidStructuredErrors(v, on_structured_error, &c);
+                xmlRelaxNGSetValidStructuredErrors(v, tv_xml_diag_note, &c.xml);
                 vr = xmlRelaxNGValidateDoc(v, doc);
                 xmlRelaxNGFreeValidCtxt(v);
                 schema_ok = vr == 0;
                 if (!schema_ok) {
                         snprintf(schema_msg, sizeof(schema_msg), "%s",
-                                 c.have_xml ? c.xml_msg : "document does not match the catalog schema");
-                        schema_line = c.have_xml ? c.xml_line : -1;
+                                 c.xml.have_msg ? c.xml.msg : "document does not match the catalog schema");
+                        schema_line = c.xml.have_msg ? c.xml.line : -1;
                 }
         }
 
@@ -394,7 +302,7 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
                 cat_oom(err, c.origin);
                 goto out;
         }
-        cat->line = cat_node_line(root);
+        cat->line = tv_xml_line(root);
         cat->origin = strdup(c.origin);
         if (!cat->origin) {
                 cat_oom(err, c.origin);

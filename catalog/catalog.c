@@ -69,13 +69,6 @@ const char *cat_quote(char *buf, size_t size, const char *s)
         return buf;
 }
 
-long cat_node_line(xmlNodePtr n)
-{
-        long l = n ? xmlGetLineNo(n) : -1;
-
-        return l > 0 ? l : -1;
-}
-
 static int vfail_at(TvError *err, const char *origin, long line, const char *fmt, va_list ap)
         __attribute__((format(printf, 4, 0)));
 static int vfail_at(TvError *err, const char *origin, long line, const char *fmt, va_list ap)
@@ -105,7 +98,7 @@ int cat_fail(Ctx *c, xmlNodePtr n, const char *fmt, ...)
         int r;
 
         va_start(ap, fmt);
-        r = vfail_at(c->err, c->origin, cat_node_line(n), fmt, ap);
+        r = vfail_at(c->err, c->origin, tv_xml_line(n), fmt, ap);
         va_end(ap);
         return r;
 }
