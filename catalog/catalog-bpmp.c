@@ -384,9 +384,8 @@ int cat_check_parents(Cat *cat, const ResIndex *ix, TvError *err)
 }
 
 /* Drops what cat_resolve_device() added, so a catalog can be validated twice. */
-void cat_unresolve_device(DevDraft *d)
+void cat_unresolve_device(TvCatalogDevice *dev)
 {
-        TvCatalogDevice *dev = &d->dev;
         TvBpmpRef **lists[] = { &dev->clocks, &dev->resets, &dev->power_domains };
         size_t *counts[] = { &dev->n_clocks, &dev->n_resets, &dev->n_power_domains };
 

@@ -175,4 +175,5 @@ int cat_check_resources_unique(Ctx *c, Cat *cat);
 int cat_index_build(ResIndex *ix, Cat *cat);
 int cat_check_parents(Cat *cat, const ResIndex *ix, TvError *err);
 int cat_resolve_device(DevDraft *d, const ResIndex *ix, Cat *cat, TvError *err);
-void cat_unresolve_device(DevDraft *d);
+/* Drops what cat_resolve_device() added (also frees a finished device's lists). */
+void cat_unresolve_device(TvCatalogDevice *dev);

@@ -139,22 +139,7 @@ void cat_dev_clear(TvCatalogDevice *d)
                 tv_strv_free(d->guest_props[i].strings);
         }
         free(d->guest_props);
-        for (size_t i = 0; i < d->n_clocks; i++) {
-                free(d->clocks[i].name);
-                free(d->clocks[i].role);
-        }
-        free(d->clocks);
-        for (size_t i = 0; i < d->n_resets; i++) {
-                free(d->resets[i].name);
-                free(d->resets[i].role);
-        }
-        free(d->resets);
-        for (size_t i = 0; i < d->n_power_domains; i++) {
-                free(d->power_domains[i].name);
-                free(d->power_domains[i].role);
-        }
-        free(d->power_domains);
-        tv_strv_free(d->kernel_args);
+        cat_unresolve_device(d);        /* the BPMP refs and kernel args */
         tv_strv_free(d->hazards);
         free(d->host_node);
         free(d->host_smmu);
@@ -297,7 +282,7 @@ int cat_validate(Cat *cat, TvError *err)
         int r = -1;
 
         for (size_t i = 0; i < cat->n_devs; i++)
-                cat_unresolve_device(&cat->devs[i]);
+                cat_unresolve_device(&cat->devs[i].dev);
         if (cat_index_build(&ix, cat) < 0) {
                 cat_oom(err, cat->origin);
                 goto out;
