@@ -37,7 +37,7 @@
 #define MAX_STRINGS      16
 #define MAX_DEV_ARGS     32
 #define MAX_HAZARDS      16
-#define MAX_PROSE        2048   /* description and hazard, after whitespace folding */
+#define MAX_PROSE        2048   /* description, hazard: characters as written, bytes folded */
 #define MAX_RAW_TEXT     8192   /* text content of any element before folding */
 #define MAX_OVERRIDES    256    /* files in the override directory */
 #define MAX_SPI          987    /* GIC SPI INTIDs 32..1019 */
