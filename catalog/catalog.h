@@ -3,6 +3,8 @@
  * The device catalog: the single source of truth for what can be passed through
  * and what each device needs (host windows, BPMP IDs, guest DT facts, hazards).
  * Shipped as XML (validated by xml-schemas/catalog.rng) plus admin overrides.
+ * Parsing and loading are for one thread at a time (the embedded schema is
+ * compiled once and cached; libxml2's error handlers are swapped per call).
  */
 #pragma once
 #include <stdbool.h>

@@ -2,6 +2,14 @@
 /* Routes libxml2's thread-local error handlers to ours for the span of one parse. */
 #pragma once
 #include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
+
+/* libxml2 2.12 made the error handlers' xmlError argument const */
+#if LIBXML_VERSION >= 21200
+#define TV_XML_ERROR_CONST const
+#else
+#define TV_XML_ERROR_CONST
+#endif
 
 typedef struct TvXmlErrorScope {
         xmlStructuredErrorFunc serror;

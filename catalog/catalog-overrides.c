@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Device catalog: loading. The shipped catalog, then every *.xml of the
+ * override directory (catalog.d) in name order, merged: an entry with an
+ * existing name replaces it, a new name is added, BPMP IDs stay written once.
+ */
+#include "catalog-internal.h"
+#include "tv-fileio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool streq_null(const char *a, const char *b)
+{
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+
+/* ------------------------------------------------------------------------- */
+/* Merging and finalizing                                                    */
+
+static int move_resource(Cat *dst, Resource *r)
+{
+        Resource *nr;
+
+        if (dst->n_res >= MAX_RESOURCES)
+                return -2;
+        nr = realloc(dst->res, (dst->n_res + 1) * sizeof(*nr));
+        if (!nr)
+                return -1;
+        dst->res = nr;
+        dst->res[dst->n_res++] = *r;
+        memset(r, 0, sizeof(*r));
+        return 0;
+}
+
+/* Merges override ov into base; ov is consumed (emptied) on success. */
+static int merge(Cat *base, Cat *ov, TvError *err)
+{
+        if (strcmp(base->soc, ov->soc) != 0)
+                return cat_fail_at(err, ov->origin, ov->line, "soc '%s' does not match soc '%s' of the shipped catalog",
+                                   ov->soc, base->soc);
+
+        /* BPMP resources: new ones are added; an identical redeclaration is accepted,
+         * anything else would write an ID down twice */
+        for (size_t i = 0; i < ov->n_res; i++) {
+                Resource *r = &ov->res[i];
+                Resource *same_name = NULL, *same_id = NULL;
+                int m;
+
+                for (size_t j = 0; j < base->n_res; j++) {
+                        Resource *b = &base->res[j];
+
+                        if (b->kind != r->kind)
+                                continue;
+                        if (strcmp(b->name, r->name) == 0)
+                                same_name = b;
+                        if (b->id == r->id)
+                                same_id = b;
+                }
+                if (same_name && same_name == same_id && streq_null(same_name->parent, r->parent))
+                        continue;
+                if (same_name)
+                        return cat_fail_at(err, ov->origin, r->line,
+                                           "<bpmp>: %s '%s' is already declared with id %" PRIu32 "%s%s%s in "
+                                           "catalog %s line %ld; a BPMP resource cannot be redefined",
+                                           cat_rk_name[r->kind], r->name, same_name->id,
+                                           same_name->parent ? " and parent '" : "",
+                                           same_name->parent ? same_name->parent : "", same_name->parent ? "'" : "",
+                                           same_name->origin, same_name->line);
+                if (same_id)
+                        return cat_fail_at(err, ov->origin, r->line,
+                                           "<bpmp>: %s id %" PRIu32 " is already declared as '%s' in catalog %s line %ld; "
+                                           "every BPMP ID is written down once",
+                                           cat_rk_name[r->kind], r->id, same_id->name, same_id->origin, same_id->line);
+                m = move_resource(base, r);
+                if (m == -2)
+                        return cat_fail_at(err, ov->origin, -1, "more than %d BPMP resources after merging",
+                                           MAX_RESOURCES);
+                if (m < 0)
+                        return cat_oom(err, ov->origin);
+        }
+        for (size_t i = 0; i < ov->n_bpmp_args; i++) {
+                if (cat_strv_contains(base->bpmp_args, base->n_bpmp_args, ov->bpmp_args[i]))
+                        continue;
+                if (base->n_bpmp_args >= MAX_BPMP_ARGS)
+                        return cat_fail_at(err, ov->origin, -1, "more than %d BPMP kernel arguments after merging",
+                                           MAX_BPMP_ARGS);
+                if (cat_strv_push(&base->bpmp_args, &base->n_bpmp_args, ov->bpmp_args[i]) < 0)
+                        return cat_oom(err, ov->origin);
+                ov->bpmp_args[i] = NULL;        /* moved */
+        }
+
+        /* devices: same name replaces, new name is added */
+        for (size_t i = 0; i < ov->n_devs; i++) {
+                DevDraft *d = &ov->devs[i];
+                size_t j;
+
+                for (j = 0; j < base->n_devs; j++)
+                        if (strcmp(base->devs[j].dev.name, d->dev.name) == 0)
+                                break;
+                if (j < base->n_devs) {
+                        cat_draft_clear(&base->devs[j]);
+                        base->devs[j] = *d;
+                } else {
+                        DevDraft *nd;
+
+                        if (base->n_devs >= TV_CATALOG_MAX_DEVICES)
+                                return cat_fail_at(err, ov->origin, d->line,
+                                                   "device '%s': more than %d devices after merging", d->dev.name,
+                                                   TV_CATALOG_MAX_DEVICES);
+                        nd = realloc(base->devs, (base->n_devs + 1) * sizeof(*nd));
+                        if (!nd)
+                                return cat_oom(err, ov->origin);
+                        base->devs = nd;
+                        base->devs[base->n_devs++] = *d;
+                }
+                memset(d, 0, sizeof(*d));
+        }
+        return 0;
+}
+
+static int read_doc(int dirfd, const char *path, const char *origin, xmlRelaxNGPtr schema, Cat **out, TvError *err)
+{
+        struct stat st;
+        char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        /* never open a FIFO or device node: the open itself could block */
+        if (fstatat(dirfd, path, &st, 0) < 0)
+                return cat_fail_at(err, origin, -1, "cannot read: %s", strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return cat_fail_at(err, origin, -1, "not a regular file");
+        r = tv_read_file_at(dirfd, path, TV_CATALOG_MAX_BYTES, &buf, &len);
+
+        if (r == -EFBIG)
+                return cat_fail_at(err, origin, -1, "file is larger than the limit of %d bytes", TV_CATALOG_MAX_BYTES);
+        if (r < 0)
+                return cat_fail_at(err, origin, -1, "cannot read: %s", strerror(-r));
+        r = cat_parse_doc(buf, len, origin, schema, out, err);
+        free(buf);
+        return r;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted *.xml names in dir (no dot files, regular files checked on read). */
+static int list_overrides(const char *dir, int *dirfd_out, char ***names_out, size_t *n_out, TvError *err)
+{
+        DIR *d;
+        struct dirent *de;
+        char **names = NULL;
+        size_t n = 0;
+        int fd;
+
+        *dirfd_out = -1;
+        *names_out = NULL;
+        *n_out = 0;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "catalog override directory %s: %s", dir,
+                                    strerror(errno));
+        }
+        d = fdopendir(dup(fd));
+        if (!d) {
+                int e = errno;
+
+                close(fd);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "catalog override directory %s: %s", dir,
+                                    strerror(e));
+        }
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                char *s;
+
+                if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".xml") != 0)
+                        continue;
+                if (n >= MAX_OVERRIDES) {
+                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                     "catalog override directory %s: more than %d *.xml files", dir, MAX_OVERRIDES);
+                        goto fail;
+                }
+                s = strdup(de->d_name);
+                if (!s || cat_strv_push(&names, &n, s) < 0) {
+                        free(s);
+                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "catalog override directory %s: out of memory",
+                                     dir);
+                        goto fail;
+                }
+        }
+        closedir(d);
+        if (n)
+                qsort(names, n, sizeof(char *), name_cmp);
+        *dirfd_out = fd;
+        *names_out = names;
+        *n_out = n;
+        return 0;
+fail:
+        closedir(d);
+        close(fd);
+        cat_strn_free(names, n);
+        return -1;
+}
+
+int tv_catalog_load(const char *shipped_path, const char *override_dir, TvCatalog **out, TvError *err)
+{
+        xmlRelaxNGPtr schema = NULL;
+        Cat *base = NULL, *ov = NULL;
+        char **names = NULL;
+        size_t n_names = 0;
+        int dirfd = -1, r = -1;
+
+        if (!shipped_path || !out)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "catalog: no shipped catalog path given");
+        schema = cat_schema_load(err);
+        if (!schema)
+                return -1;
+        if (read_doc(AT_FDCWD, shipped_path, shipped_path, schema, &base, err) < 0)
+                goto out;
+        if (override_dir && list_overrides(override_dir, &dirfd, &names, &n_names, err) < 0)
+                goto out;
+        if (n_names == 0) {
+                r = cat_finalize(base, out, err);
+                base = NULL;
+                goto out;
+        }
+
+        /* the shipped catalog must stand on its own, whatever the overrides replace */
+        if (cat_validate(base, err) < 0)
+                goto out;
+        for (size_t i = 0; i < n_names; i++) {
+                size_t plen = strlen(override_dir) + 1 + strlen(names[i]) + 1;
+                char *origin = malloc(plen);
+
+                if (!origin) {
+                        cat_oom(err, override_dir);
+                        goto out;
+                }
+                snprintf(origin, plen, "%s%s%s", override_dir,
+                         override_dir[0] && override_dir[strlen(override_dir) - 1] == '/' ? "" : "/", names[i]);
+                if (read_doc(dirfd, names[i], origin, schema, &ov, err) < 0 || merge(base, ov, err) < 0) {
+                        free(origin);
+                        goto out;
+                }
+                free(origin);
+                cat_free(ov);
+                ov = NULL;
+        }
+        r = cat_finalize(base, out, err);
+        base = NULL;
+out:
+        if (dirfd >= 0)
+                close(dirfd);
+        cat_strn_free(names, n_names);
+        cat_free(ov);
+        cat_free(base);
+        return r;
+}
