@@ -2,9 +2,8 @@
 /* Minimal reading of a libvirt domain XML as handed to us by the hook. */
 #pragma once
 #include <stddef.h>
+#include "domain-edit.h"        /* the parser and its limit, TV_DOMAIN_XML_MAX_BYTES */
 #include "tv-error.h"
-
-#define TV_DOMAIN_XML_MAX_BYTES (4 * 1024 * 1024)
 
 /* Extracts /domain/name; refuses DOCTYPEs, entities and oversized input. */
 int tv_domain_xml_name(const char *buf, size_t len, char **name, TvError *err);
