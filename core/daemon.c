@@ -277,6 +277,17 @@ static void forget_own_defines(TvDaemon *d, const char *domain)
                 }
 }
 
+static void forget_all_own_defines(TvDaemon *d)
+{
+        while (d->own_defines) {
+                TvOwnDefine *x = d->own_defines;
+
+                d->own_defines = x->next;
+                free(x->domain);
+                free(x);
+        }
+}
+
 bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
@@ -635,6 +646,7 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
                 /* operations waiting for a job go on with the new connection at their next step */
                 tv_libvirt_free(d->libvirt);
                 d->libvirt = d->sync.libvirt = lv;
+                forget_all_own_defines(d); /* their DEFINED events were the old connection's */
                 if (d->watching)
                         tv_libvirt_watch_domains(lv, on_domain_event, d);
                 fprintf(stderr, SD_NOTICE "libvirt integration %s%s\n", tv_libvirt_enabled(lv) ? "now through " : "off",
@@ -662,13 +674,7 @@ void tv_daemon_free(TvDaemon *d)
 {
         while (d->drifts)
                 set_drift(d, d->drifts->domain, NULL);
-        while (d->own_defines) {
-                TvOwnDefine *x = d->own_defines;
-
-                d->own_defines = x->next;
-                free(x->domain);
-                free(x);
-        }
+        forget_all_own_defines(d);
         if (d->catalog)
                 free_views(d->view, d->catalog);
         d->view = NULL;
