@@ -17,8 +17,9 @@ import tempfile
 
 LAYERS = ['common', 'catalog', 'host', 'guest', 'core', 'service', 'tegravirtd']
 CLIENTS = ['cli', 'libvirt-hooks']
-# headers the build generates, and the layer that may first include them
-GENERATED = {'config.h': 'common', 'catalog-rng.h': 'catalog'}
+# headers the build generates (configure_file/custom_target outputs named in meson.build
+# files) belong to the layer folder that generates them, else to common/
+GENERATED_OUTPUT = re.compile(r"output\s*:\s*\[?\s*'([^']+\.h)'")
 # system headers only a layer this high (or higher) may include
 SYSTEM_FLOOR = {'systemd/sd-bus.h': 'service', 'libvirt/': 'core'}
 
@@ -33,10 +34,23 @@ def sources(root, folder):
                 yield os.path.join(d, f)
 
 
+def generated_headers(root):
+    found = {}
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if not x.startswith(('.', 'build'))]
+        if 'meson.build' in files:
+            text = open(os.path.join(d, 'meson.build'), encoding='utf-8').read()
+            top = os.path.relpath(d, root).split(os.sep)[0]
+            for name in GENERATED_OUTPUT.findall(text):
+                found[name] = top if top in LAYERS else 'common'
+    return found
+
+
 def check(root):
     """Returns the list of violations (strings) in the tree at root."""
     problems = []
     folders = [f for f in LAYERS + CLIENTS if os.path.isdir(os.path.join(root, f))]
+    generated = generated_headers(root)
     # header name (path relative to its folder) -> folders that hold it
     owners = {}
     for folder in folders:
@@ -56,8 +70,8 @@ def check(root):
         first = name.split('/')[0]
         if first in folders and os.path.isfile(os.path.join(root, name)):
             return first, os.path.join(root, name)
-        if name in GENERATED:
-            return GENERATED[name], name
+        if name in generated:
+            return generated[name], name
         held = owners.get(name, [])
         if len(held) == 1:
             return held[0], os.path.join(root, held[0], name)
@@ -93,7 +107,7 @@ def check(root):
                 elif rank(target) > rank(folder):
                     problems.append('%s (layer %s) includes "%s" from the layer above, %s/' %
                                     (rel, folder, name, target))
-                if name not in GENERATED and os.path.isfile(where):
+                if name not in generated and os.path.isfile(where):
                     a, b = module(src), module(where)
                     if a != b:
                         edges.setdefault(a, set()).add(b)
@@ -132,12 +146,16 @@ def write_tree(root, files):
 
 def self_test():
     clean = {
+        'meson.build': "configure_file(output : 'config.h', configuration : conf)\n",
+        'xml-schemas/meson.build': "custom_target('x', output : 'catalog-rng.h', command : [])\n",
+        'core/meson.build': "custom_target('y', output : ['core-gen.h'], command : [])\n",
         'common/tv-error.h': '#pragma once\n',
         'catalog/catalog.h': '#include "tv-error.h"\n',
         'host/sysfs.h': '#include "tv-error.h"\n',
         'host/sysfs.c': '#include "sysfs.h"\n#include "catalog.h"\n#include "config.h"\n',
         'core/daemon.h': '#include "sysfs.h"\n#include <systemd/sd-event.h>\n#include <libvirt/libvirt.h>\n',
-        'core/daemon.c': '#include "daemon.h"\n',
+        'core/daemon.c': '#include "daemon.h"\n#include "core-gen.h"\n',
+        'catalog/catalog.c': '#include "catalog.h"\n#include "catalog-rng.h"\n',
         'service/bus.c': '#include "daemon.h"\n#include <systemd/sd-bus.h>\n',
         'cli/ctl.c': '#include "tv-error.h"\n#include "ctl.h"\n',
         'cli/ctl.h': '#pragma once\n',
@@ -153,6 +171,8 @@ def self_test():
         ('a layer including a client header fails', {'core/daemon.c': '#include "ctl.h"\n'},
          'from the client cli/'),
         ('an unknown header fails', {'core/daemon.c': '#include "nowhere.h"\n'}, 'no such header'),
+        ('a header core generates is above host', {'host/sysfs.c': '#include "core-gen.h"\n'},
+         'from the layer above, core/'),
         ('core including sd-bus fails', {'core/daemon.h': '#include <systemd/sd-bus.h>\n'},
          'only service/ and above'),
         ('guest calling libvirt fails', {'guest/x.c': '#include <libvirt/libvirt.h>\n'},
