@@ -2,8 +2,8 @@
 /* Minimal reading of a libvirt domain XML as handed to us by the hook. */
 #pragma once
 #include <stddef.h>
-#include "domain-edit.h"        /* the parser and its limit, TV_DOMAIN_XML_MAX_BYTES */
 #include "tv-error.h"
 
-/* Extracts /domain/name; refuses DOCTYPEs, entities and oversized input. */
+/* Extracts /domain/name; refuses DOCTYPEs, entities and input over TV_DOMAIN_XML_MAX_BYTES
+ * (domain-edit.h: its parser does the reading). */
 int tv_domain_xml_name(const char *buf, size_t len, char **name, TvError *err);
