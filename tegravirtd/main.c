@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* tegravirtd: assigns Tegra234 platform devices to libvirt domains. */
-#include "authorize.h"
 #include "bus-service.h"
 #include "config.h"
 #include "daemon.h"
@@ -55,7 +54,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         TvDaemon *d = userdata;
         TvError err = { 0 };
 
-        if (tv_bus_reload(d, &err) < 0)
+        if (tv_daemon_reload(d, &err) < 0)
                 fprintf(stderr, SD_ERR "reload refused, keeping the old catalog and config: %s\n", err.message);
         else
                 fprintf(stderr, SD_INFO "reloaded catalog and config\n");
@@ -93,6 +92,8 @@ int main(int argc, char **argv)
                 .config_path = TV_DEFAULT_CONFIG,
         };
         TvError err = { 0 };
+        TvBusService svc = { 0 };
+        sd_bus *bus = NULL;
         sd_event_source *stop_src = NULL;
         sigset_t mask;
         bool check = false;
@@ -162,16 +163,16 @@ int main(int argc, char **argv)
         if (r >= 0)
                 r = sd_event_set_watchdog(d.event, true);
         if (r >= 0)
-                r = sd_bus_open_system(&d.bus);
+                r = sd_bus_open_system(&bus);
         if (r < 0) {
                 fprintf(stderr, SD_ERR "tegravirtd: cannot connect to the system bus: %s\n", strerror(-r));
                 goto out;
         }
-        r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
+        r = sd_bus_attach_event(bus, d.event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
-                r = tv_bus_service_start(&d);
+                r = tv_bus_service_start(&svc, &d, bus);
         if (r >= 0)
-                tv_libvirt_watch_domains(d.libvirt, tv_bus_on_domain_event, &d);
+                tv_daemon_watch_domains(&d);
         if (r < 0) {
                 fprintf(stderr, SD_ERR "tegravirtd: cannot register %s on the bus: %s\n", "org.tegravirt",
                         strerror(-r));
@@ -186,9 +187,9 @@ int main(int argc, char **argv)
 out:
         tv_daemon_stop(&d);     /* when the loop never ran */
         sd_event_source_unref(stop_src);
-        tv_authorize_flush();
-        if (d.bus)
-                sd_bus_flush_close_unref(d.bus);
+        tv_bus_service_free(&svc);
+        if (bus)
+                sd_bus_flush_close_unref(bus);
         tv_daemon_free(&d);
         tv_libvirt_loop_finish();
         sd_event_unref(d.event);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests for the domain XML transform (tegravirtd/domain-edit.c).
+ * Unit tests for the domain XML transform (guest/domain-edit.c).
  * Usage: test-domain-edit SOURCE_DIR
  *        test-domain-edit --dump-applied IN OUT   (for domain-xml-validate.sh)
  */

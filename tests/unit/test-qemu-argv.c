@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests: the dumpdtb options taken from libvirt's qemu-argv (tegravirtd/qemu-argv.c).
+ * Unit tests: the dumpdtb options taken from libvirt's qemu-argv (guest/qemu-argv.c).
  * Usage: test-qemu-argv FIXTURE-DIR [QEMU]
  * FIXTURE-DIR holds command lines libvirt 9.0 printed (virsh domxml-to-native qemu-argv);
  * with QEMU, each kept set is also run through QEMU's dumpdtb and the tree checked.

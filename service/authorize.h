@@ -15,15 +15,24 @@ typedef enum TvAuthLevel {
         TV_AUTH_ROOT,           /* root only (PrepareDomain, ReleaseDomain: the hook) */
 } TvAuthLevel;
 
+/* Who is being authorized now: the parked calls, PrivilegedGroup=, the last caller. */
+typedef struct TvAuthz {
+        struct TvAuthzPending *pending; /* calls parked until polkit answers */
+        char *privileged_group;         /* NULL: nobody */
+        uid_t caller;                   /* of the call last allowed */
+} TvAuthz;
+
+void tv_authz_init(TvAuthz *a);
+
 /* 1: go on. 0: parked; the handler must return 1 now and will be called again.
  * <0: denied, error set (org.freedesktop.DBus.Error.AccessDenied or
  * InteractiveAuthorizationRequired); the handler returns it. */
-int tv_authorize(sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t handler, void *userdata,
+int tv_authorize(TvAuthz *a, sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t handler, void *userdata,
                  sd_bus_error *error);
 /* The uid of the caller tv_authorize last allowed: the current call's, right after it returned 1. */
-uid_t tv_authorize_caller(void);
+uid_t tv_authorize_caller(const TvAuthz *a);
 /* Members of this group (PrivilegedGroup=) may do what org.tegravirt.manage allows
  * without asking polkit. NULL: nobody. */
-void tv_authorize_set_group(const char *group);
+void tv_authorize_set_group(TvAuthz *a, const char *group);
 /* Drops parked calls (shutdown). */
-void tv_authorize_flush(void);
+void tv_authorize_flush(TvAuthz *a);

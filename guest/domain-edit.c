@@ -18,7 +18,6 @@
 #include "domain-edit.h"
 #include "tv-strv.h"
 #include "xml-errors.h"
-#include "domain-xml.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -129,7 +129,7 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                 add(c, "qemu.conf", "ok", "", "cgroup_device_acl in %s lists every node QEMU will open", d->config.qemu_conf);
         }
         tv_error_clear(&err);
-        if (n_bpmp && tv_daemon_bpmp_check_devices(d, bpmp_devs, n_bpmp, &err) == 0)
+        if (n_bpmp && tv_bpmp_active_check_devices(&d->bpmp, bpmp_devs, n_bpmp, &err) == 0)
                 add(c, "bpmp-proxy", "ok", "", "the BPMP host proxy allows every clock, reset and power domain these devices need");
         else if (n_bpmp && strstr(err.message, "cannot narrow"))
                 add(c, "bpmp-proxy", "warning", "install tegravirt's kernel/ BPMP host proxy", "%s", err.message);

@@ -3,21 +3,16 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+#include "bpmp-active.h"
 #include "catalog.h"
 #include "daemon-config.h"
+#include "domain-sync.h"
 #include "hostdev.h"
+#include "libvirt-conn.h"
 #include "state.h"
 #include "sysfs.h"
 #include "tv-error.h"
-
-typedef struct TvDeviceSnapshot {
-        char *state;
-        char *domain;
-        char *driver;
-        char *drift;
-} TvDeviceSnapshot;
 
 /* A domain whose definition lost what tegravirt put there (virsh edit, virt-manager). */
 typedef struct TvDomainDrift {
@@ -44,6 +39,18 @@ typedef struct TvOwnDefine {
         struct TvOwnDefine *next;
 } TvOwnDefine;
 
+/* What the layer above (the bus service) registered to hear; core never calls up otherwise. */
+typedef struct TvDaemonHooks {
+        /* A reload is about to replace the catalog by fresh: make room for its devices, or
+         * return <0 to refuse the reload (nothing changed yet). */
+        int (*catalog_prepare)(void *userdata, const TvCatalog *fresh);
+        /* A reload replaced the catalog (old is valid during the call) and the configuration. */
+        void (*reloaded)(void *userdata, const TvCatalog *old);
+        /* libvirt told us about a domain and its devices' state or drift may have changed. */
+        void (*changed)(void *userdata);
+        void *userdata;
+} TvDaemonHooks;
+
 typedef struct TvDaemon {
         /* paths (defaults are the real ones; tests redirect them) */
         const char *sysfs_root;
@@ -62,25 +69,31 @@ typedef struct TvDaemon {
         TvState state;
         TvHostdev hostdev;
 
-        struct TvLibvirt *libvirt;
-        struct TvQemuCapsCache *qemu_caps;
-        struct TvJobSet *jobs;          /* QEMU probes and dumps the event loop watches */
-        struct TvDomainOp *ops;         /* domain operations waiting for a job */
+        TvLibvirt *libvirt;             /* rebuilt by a reload that changes LibvirtUri= */
+        TvQemuCapsCache *qemu_caps;
+        TvJobSet *jobs;                 /* QEMU probes and dumps the event loop watches */
+        TvDomainSync sync;              /* domain operations (and those waiting for a job) */
 
         sd_event *event;
-        sd_bus *bus;
-        TvDeviceSnapshot *emitted;      /* last values announced, per catalog device */
         TvHostView *view;               /* per catalog device */
         TvDomainDrift *drifts;
         struct TvOwnDefine *own_defines;
-        char *bpmp_pid;                 /* where the BPMP host proxy was last found */
-        struct TvBpmpProxy *bpmp;       /* the proxy as last found (bpmp-active.c) */
+        TvBpmpActive bpmp;              /* the BPMP host proxy as last found */
+        bool watching;                  /* libvirt domain events are delivered (tv_daemon_watch_domains) */
+        TvDaemonHooks hooks;
         uid_t caller;                   /* D-Bus caller of the running operation, for the audit trail */
 } TvDaemon;
 
 /* Loads config, catalog and state and opens the roots. */
 int tv_daemon_init(TvDaemon *d, TvError *err);
 void tv_daemon_free(TvDaemon *d);
+/* Reloads the configuration and the catalog (SIGHUP) and rebuilds what they change: the
+ * cached host views, the hostdev settings, and the libvirt connection when LibvirtUri=
+ * changed (its domain events follow it). Refuses (keeping everything) a catalog that drops
+ * or moves an assigned device, or a file that does not load. */
+int tv_daemon_reload(TvDaemon *d, TvError *err);
+/* Delivers libvirt's define/undefine events to tv_daemon_domain_event, then hooks.changed. */
+void tv_daemon_watch_domains(TvDaemon *d);
 /* Start-up reconciliation of the record with sysfs; logs drift. */
 void tv_daemon_reconcile(TvDaemon *d);
 
@@ -107,9 +120,6 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err);
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err);
 
-/* Per-device arrays (snapshots, host view) sized for the current catalog. */
-int tv_daemon_alloc_views(TvDaemon *d);
-void tv_daemon_free_views(TvDaemon *d);
 /* Forgets the cached host view of every device assigned to domain (NULL: all). */
 void tv_daemon_invalidate_view(TvDaemon *d, const char *domain);
 const TvHostView *tv_daemon_host_view(TvDaemon *d, const TvCatalogDevice *dev);
@@ -118,8 +128,6 @@ const char *tv_daemon_device_state(TvDaemon *d, const TvCatalogDevice *dev, cons
 const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev);
 /* "" when the domain's definition carries everything tegravirt added. */
 const char *tv_daemon_domain_drift(TvDaemon *d, const char *domain);
-/* Notes that we just redefined the domain, so its DEFINED event is ours, not an edit. */
-void tv_daemon_note_own_define(TvDaemon *d, const char *domain);
 /* libvirt told us a domain was (re)defined or undefined. */
 void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined);
 /* Re-applies tegravirt's elements to the domain's definition and clears its drift. */

@@ -16,7 +16,7 @@ static void device_refs(const TvCatalogDevice *dev, TvBpmpKind k, const TvBpmpRe
 }
 
 /* Looks for the proxy; the last platform id found is tried first. */
-static TvBpmpProxy *find_proxy(TvDaemon *d, TvError *err)
+static TvBpmpProxy *find_proxy(TvBpmpActive *b, TvError *err)
 {
         TvBpmpProxy *p = calloc(1, sizeof(*p));
 
@@ -24,23 +24,30 @@ static TvBpmpProxy *find_proxy(TvDaemon *d, TvError *err)
                 tv_error_set(err, TV_ERR_FAILED, "out of memory");
                 return NULL;
         }
-        if (tv_bpmp_proxy_probe(&d->host, d->bpmp_pid, p, err) < 0) {
+        if (tv_bpmp_proxy_probe(b->host, b->pid, p, err) < 0) {
                 free(p);
                 return NULL;
         }
-        if (p->pid && (!d->bpmp_pid || strcmp(d->bpmp_pid, p->pid) != 0)) {
-                free(d->bpmp_pid);
-                d->bpmp_pid = strdup(p->pid);
+        if (p->pid && (!b->pid || strcmp(b->pid, p->pid) != 0)) {
+                free(b->pid);
+                b->pid = strdup(p->pid);
         }
         return p;
 }
 
-void tv_daemon_bpmp_forget(TvDaemon *d)
+void tv_bpmp_active_forget(TvBpmpActive *b)
 {
-        if (d->bpmp)
-                tv_bpmp_proxy_clear(d->bpmp);
-        free(d->bpmp);
-        d->bpmp = NULL;
+        if (b->proxy)
+                tv_bpmp_proxy_clear(b->proxy);
+        free(b->proxy);
+        b->proxy = NULL;
+}
+
+void tv_bpmp_active_free(TvBpmpActive *b)
+{
+        tv_bpmp_active_forget(b);
+        free(b->pid);
+        b->pid = NULL;
 }
 
 /*
@@ -49,19 +56,19 @@ void tv_daemon_bpmp_forget(TvDaemon *d)
  * none was found for, and when the one found stops answering (its attributes give
  * ENODEV once its driver is unbound or rebound: verify=true checks that first).
  */
-static TvBpmpProxy *proxy(TvDaemon *d, bool need, bool verify, TvError *err)
+static TvBpmpProxy *proxy(TvBpmpActive *b, bool need, bool verify, TvError *err)
 {
-        TvBpmpProxy *p = d->bpmp;
+        TvBpmpProxy *p = b->proxy;
 
         /* one that cannot narrow may be a proxy whose driver was away: look again */
         if (p && (p->pid ? p->narrowing && (!verify || tv_bpmp_proxy_alive(p)) : !need))
                 return p;
-        tv_daemon_bpmp_forget(d);
-        d->bpmp = find_proxy(d, err);
-        return d->bpmp;
+        tv_bpmp_active_forget(b);
+        b->proxy = find_proxy(b, err);
+        return b->proxy;
 }
 
-int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs, size_t n, TvError *err)
+int tv_bpmp_active_check_devices(TvBpmpActive *b, const TvCatalogDevice *const *devs, size_t n, TvError *err)
 {
         bool needs = false;
         TvBpmpProxy *p = NULL;
@@ -69,7 +76,7 @@ int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs
 
         for (size_t i = 0; i < n; i++)
                 needs |= devs[i]->needs_bpmp;
-        if (needs && !(p = proxy(d, true, true, err)))
+        if (needs && !(p = proxy(b, true, true, err)))
                 r = -1;
         for (size_t i = 0; r == 0 && needs && i < n; i++) {
                 for (TvBpmpKind k = 0; r == 0 && k < TV_BPMP_KINDS; k++) {
@@ -104,26 +111,20 @@ int tv_daemon_bpmp_check_devices(TvDaemon *d, const TvCatalogDevice *const *devs
         return r;
 }
 
-int tv_daemon_bpmp_check(TvDaemon *d, const char *domain, TvError *err)
+int tv_bpmp_active_check(TvBpmpActive *b, const TvCatalogDevice *const *devs, size_t n, TvError *err)
 {
-        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
-        size_t n = devs ? tv_daemon_domain_devices(d, domain, devs) : 0;
-        int r;
+        int r = tv_bpmp_active_check_devices(b, devs, n, err);
 
-        if (!devs)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        r = tv_daemon_bpmp_check_devices(d, devs, n, err);
-        /* an older proxy still works: the DT lists apply, tv_daemon_bpmp_sync warns */
+        /* an older proxy still works: the DT lists apply, tv_bpmp_active_sync warns */
         if (r < 0 && strstr(err->message, "cannot narrow")) {
                 tv_error_clear(err);
                 r = 0;
         }
-        free(devs);
         return r;
 }
 
 /* One pass; *stale when the proxy stopped answering (find it again and retry). */
-static int sync_once(TvDaemon *d, TvBpmpProxy *p, bool *stale, TvError *err)
+static int sync_once(const TvState *state, const TvCatalog *catalog, TvBpmpProxy *p, bool *stale, TvError *err)
 {
         TvIdSet *want = NULL;
         bool written = false;
@@ -139,9 +140,9 @@ static int sync_once(TvDaemon *d, TvBpmpProxy *p, bool *stale, TvError *err)
         want = calloc(TV_BPMP_KINDS, sizeof(*want));
         if (!want)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        for (size_t i = 0; i < d->state.n_entries; i++) {
-                const TvStateEntry *e = &d->state.entries[i];
-                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, e->device);
+        for (size_t i = 0; i < state->n_entries; i++) {
+                const TvStateEntry *e = &state->entries[i];
+                const TvCatalogDevice *dev = tv_catalog_find(catalog, e->device);
 
                 if (e->binding.phase == TV_PHASE_NONE || !dev)
                         continue;
@@ -181,20 +182,20 @@ static int sync_once(TvDaemon *d, TvBpmpProxy *p, bool *stale, TvError *err)
         return r;
 }
 
-int tv_daemon_bpmp_sync(TvDaemon *d, TvError *err)
+int tv_bpmp_active_sync(TvBpmpActive *b, const TvState *state, const TvCatalog *catalog, TvError *err)
 {
         for (int attempt = 0;; attempt++) {
-                TvBpmpProxy *p = proxy(d, false, false, err);
+                TvBpmpProxy *p = proxy(b, false, false, err);
                 bool stale;
                 int r;
 
                 if (!p)
                         return -1;
-                r = sync_once(d, p, &stale, err);
+                r = sync_once(state, catalog, p, &stale, err);
                 if (!stale || attempt > 0)
                         return r;
                 /* unbound or rebound since it was found: find it again, once */
                 tv_error_clear(err);
-                tv_daemon_bpmp_forget(d);
+                tv_bpmp_active_forget(b);
         }
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon.h"
-#include "authorize.h"
 #include "bpmp-active.h"
 #include "domain-dtb.h"
 #include "domain-edit.h"
@@ -56,6 +55,33 @@ static int check_state_catalog(TvDaemon *d, TvError *err)
         return 0;
 }
 
+/* The cached host view, one per catalog device. */
+static TvHostView *alloc_views(const TvCatalog *catalog)
+{
+        return calloc(catalog->n_devices ? catalog->n_devices : 1, sizeof(TvHostView));
+}
+
+static void free_views(TvHostView *view, const TvCatalog *catalog)
+{
+        for (size_t i = 0; view && i < catalog->n_devices; i++)
+                free(view[i].driver);
+        free(view);
+}
+
+static void note_own_define(void *userdata, const char *domain);
+
+/* domain-sync asks for the devices assigned to a domain at each step. */
+static int sync_domain_devices(void *userdata, const char *domain, const TvCatalogDevice ***devs, size_t *n)
+{
+        TvDaemon *d = userdata;
+
+        *devs = calloc(d->catalog->n_devices + 1, sizeof(**devs));
+        if (!*devs)
+                return -ENOMEM;
+        *n = tv_daemon_domain_devices(d, domain, *devs);
+        return 0;
+}
+
 int tv_daemon_init(TvDaemon *d, TvError *err)
 {
         int r;
@@ -67,7 +93,6 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         if (tv_config_load(&d->config, d->config_path, err) < 0)
                 return -1;
-        tv_authorize_set_group(d->config.privileged_group);
         d->hostdev_config = (TvHostdevConfig){
                 .qemu_user = d->config.qemu_user,
                 .qemu_group = d->config.qemu_group,
@@ -89,49 +114,26 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         d->jobs = tv_jobset_new(d->event);
         if (!d->state_dir_abs || !d->libvirt || !d->qemu_caps || !d->jobs)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        d->sync = (TvDomainSync){
+                .libvirt = d->libvirt,
+                .qemu_caps = d->qemu_caps,
+                .dtb = { .state_dir = d->state_dir_abs, .jobs = d->jobs },
+                .config = &d->config,
+                .domain_devices = sync_domain_devices,
+                .own_define = note_own_define,
+                .userdata = d,
+        };
+        d->bpmp.host = &d->host;
         d->hostdev = (TvHostdev){
                 .host = &d->host,
                 .config = &d->hostdev_config,
                 .record = record_state,
                 .userdata = d,
         };
-        if (tv_daemon_alloc_views(d) < 0)
+        d->view = alloc_views(d->catalog);
+        if (!d->view)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         return 0;
-}
-
-int tv_daemon_alloc_views(TvDaemon *d)
-{
-        size_t n = d->catalog->n_devices ? d->catalog->n_devices : 1;
-
-        d->emitted = calloc(n, sizeof(*d->emitted));
-        d->view = calloc(n, sizeof(*d->view));
-        if (!d->emitted || !d->view) {
-                free(d->emitted);
-                free(d->view);
-                d->emitted = NULL;
-                d->view = NULL;
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-void tv_daemon_free_views(TvDaemon *d)
-{
-        if (!d->catalog)
-                return;
-        for (size_t i = 0; d->emitted && i < d->catalog->n_devices; i++) {
-                free(d->emitted[i].state);
-                free(d->emitted[i].domain);
-                free(d->emitted[i].driver);
-                free(d->emitted[i].drift);
-        }
-        for (size_t i = 0; d->view && i < d->catalog->n_devices; i++)
-                free(d->view[i].driver);
-        free(d->emitted);
-        free(d->view);
-        d->emitted = NULL;
-        d->view = NULL;
 }
 
 static uint64_t now_usec(void)
@@ -184,7 +186,7 @@ static int check_domain(const char *domain, TvError *err)
  * waits. with_refresh: the daemon's own DTB refresh counts too (prepare needs the new DTB). */
 static int check_not_busy(TvDaemon *d, const char *domain, bool with_refresh, TvError *err)
 {
-        if (tv_domain_busy(d, domain, with_refresh))
+        if (tv_domain_busy(&d->sync, domain, with_refresh))
                 return tv_error_set(err, TV_ERR_DOMAIN_BUSY,
                                     "domain %s has a call in progress that waits for QEMU (a capability probe or a "
                                     "device tree dump, up to 30 s each); retry when it has answered", domain);
@@ -230,8 +232,10 @@ const char *tv_daemon_domain_drift(TvDaemon *d, const char *domain)
         return "";
 }
 
-void tv_daemon_note_own_define(TvDaemon *d, const char *domain)
+/* We just redefined the domain, so its DEFINED event is ours, not an edit. */
+static void note_own_define(void *userdata, const char *domain)
 {
+        TvDaemon *d = userdata;
         TvOwnDefine *x;
 
         for (x = d->own_defines; x; x = x->next)
@@ -273,6 +277,17 @@ static void forget_own_defines(TvDaemon *d, const char *domain)
                 }
 }
 
+static void forget_all_own_defines(TvDaemon *d)
+{
+        while (d->own_defines) {
+                TvOwnDefine *x = d->own_defines;
+
+                d->own_defines = x->next;
+                free(x->domain);
+                free(x);
+        }
+}
+
 bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
@@ -281,7 +296,7 @@ bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
         return false;
 }
 
-static void on_refreshed(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+static void on_refreshed(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
 {
         char *domain = userdata;
 
@@ -298,8 +313,9 @@ static bool domain_has_assignments(TvDaemon *d, const char *domain)
 }
 
 /* The definition of a renamed domain was rewritten for its new name, or could not be. */
-static void on_rename_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+static void on_rename_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
 {
+        TvDaemon *d = s->userdata;
         char *domain = userdata;
 
         (void)running;
@@ -339,11 +355,22 @@ static bool adopt_rename(TvDaemon *d, const char *domain, const TvDomainInfo *in
                 return false;
         }
         tv_error_clear(&err);
-        tv_domain_dtb_update(d, old, NULL, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
+        tv_domain_dtb_update(&d->sync.dtb, old, NULL, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
         set_drift(d, old, NULL);
         forget_own_defines(d, old);
         fprintf(stderr, SD_NOTICE "domain %s was renamed to %s: its device assignments follow it\n", old, domain);
         return moved;
+}
+
+static bool domain_assigned(void *userdata, const char *domain)
+{
+        return tv_daemon_domain_assigned(userdata, domain);
+}
+
+/* The DTBs of domains with no assignment left go. */
+static void prune_dtbs(TvDaemon *d)
+{
+        tv_domain_dtb_prune(&d->sync.dtb, domain_assigned, d);
 }
 
 /* Why prepare must refuse a definition tegravirt did not write for this domain; NULL if none. */
@@ -405,7 +432,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 else if (changed)
                         fprintf(stderr, SD_NOTICE "domain %s undefined: its device assignments were released\n", domain);
                 tv_state_compact(&d->state);
-                tv_domain_dtb_prune(d);
+                prune_dtbs(d);
                 return;
         }
         /* consumed first: our redefine after the last unassign has no assignments left to check */
@@ -423,11 +450,11 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 if (adopt_rename(d, domain, &info)) {
                         char *name = strdup(domain);
                         bool running = false;
-                        int r = name ? tv_domain_sync(d, domain, on_rename_synced, name, &running, &err)
+                        int r = name ? tv_domain_sync(&d->sync, domain, on_rename_synced, name, &running, &err)
                                      : tv_error_set(&err, TV_ERR_FAILED, "out of memory");
 
                         if (r != 1)
-                                on_rename_synced(d, r, running, &err, name);
+                                on_rename_synced(&d->sync, r, running, &err, name);
                 } else if ((why = foreign_record(d, domain, &info, false))) {
                         fprintf(stderr, SD_WARNING "domain %s: %s\n", domain, why);
                         free(why);
@@ -447,14 +474,14 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 free(text);
                 /* vCPUs, memory, machine or emulator may have changed: the DTB follows, or stays refused.
                  * An operation waiting for a job re-reads the definition when the job ends. */
-                if (!tv_domain_busy(d, domain, true) && tv_domain_dtb_check(d, domain, xml, &err) < 0) {
+                if (!tv_domain_busy(&d->sync, domain, true) && tv_domain_dtb_check(&d->sync.dtb, domain, xml, &err) < 0) {
                         TvError gerr = { 0 };
                         char *name = strdup(domain);
-                        int r = name ? tv_domain_refresh_dtb(d, domain, on_refreshed, name, &gerr)
+                        int r = name ? tv_domain_refresh_dtb(&d->sync, domain, on_refreshed, name, &gerr)
                                      : tv_error_set(&gerr, TV_ERR_FAILED, "out of memory");
 
                         if (r != 1)
-                                on_refreshed(d, r, false, &gerr, name);
+                                on_refreshed(&d->sync, r, false, &gerr, name);
                 }
         }
         if (*tv_daemon_domain_drift(d, domain))
@@ -501,8 +528,9 @@ static OpCall *op_call_new(TvDaemon *d, const char *domain, const TvCatalogDevic
         return c;
 }
 
-static void on_repaired(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+static void on_repaired(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
 {
+        TvDaemon *d = s->userdata;
         OpCall *c = userdata;
 
         if (r == 0) {
@@ -544,7 +572,7 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
         if (!c)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         /* with no assignment this removes every element tegravirt added (a clone's copies) */
-        r = tv_domain_sync(d, domain, on_repaired, c, &running, err);
+        r = tv_domain_sync(&d->sync, domain, on_repaired, c, &running, err);
         if (r == 1)
                 return 1;
         op_call_free(c);
@@ -553,6 +581,88 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
         set_drift(d, domain, NULL);
         tv_audit(&(TvAudit){ "repair", domain, NULL, NULL, d->caller }, "definition re-synced with the record");
         return 0;
+}
+
+static void on_domain_event(void *userdata, const char *domain, TvDomainEvent event)
+{
+        TvDaemon *d = userdata;
+
+        tv_daemon_domain_event(d, domain, event == TV_DOMAIN_UNDEFINED);
+        if (d->hooks.changed)
+                d->hooks.changed(d->hooks.userdata);
+}
+
+void tv_daemon_watch_domains(TvDaemon *d)
+{
+        d->watching = true;
+        tv_libvirt_watch_domains(d->libvirt, on_domain_event, d);
+}
+
+int tv_daemon_reload(TvDaemon *d, TvError *err)
+{
+        TvCatalog *fresh = NULL, *old = d->catalog;
+        TvHostView *view = NULL;
+        TvLibvirt *lv = NULL;
+        TvConfig cfg = { 0 };
+
+        if (tv_config_defaults(&cfg) < 0) {
+                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                goto fail;
+        }
+        if (tv_config_load(&cfg, d->config_path, err) < 0 ||
+            tv_catalog_load(d->catalog_path, d->catalog_dir, &fresh, err) < 0)
+                goto fail;
+        for (size_t i = 0; i < d->state.n_entries; i++) {
+                const TvStateEntry *s = &d->state.entries[i];
+                const TvCatalogDevice *nd = tv_catalog_find(fresh, s->device);
+
+                if (!nd || strcmp(nd->platform_id, s->platform_id) != 0) {
+                        tv_error_set(err, TV_ERR_DEVICE_BUSY,
+                                     "the new catalog drops or moves %s, which is assigned; unassign it first", s->device);
+                        goto fail;
+                }
+        }
+        view = alloc_views(fresh);
+        /* a changed LibvirtUri= gets a new connection; an unchanged one keeps its events and state */
+        if (!view || (strcmp(cfg.libvirt_uri ? cfg.libvirt_uri : "", tv_libvirt_uri(d->libvirt)) != 0 &&
+                      !(lv = tv_libvirt_new(cfg.libvirt_uri)))) {
+                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                goto fail;
+        }
+        if (d->hooks.catalog_prepare && d->hooks.catalog_prepare(d->hooks.userdata, fresh) < 0) {
+                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                goto fail;
+        }
+        /* nothing fails from here on */
+        free_views(d->view, old);
+        d->view = view;
+        d->catalog = fresh;
+        tv_config_free(&d->config);
+        d->config = cfg;
+        d->hostdev_config.qemu_user = d->config.qemu_user;
+        d->hostdev_config.qemu_group = d->config.qemu_group;
+        d->hostdev_config.allow_unsafe_interrupts = d->config.allow_unsafe_interrupts;
+        if (lv) {
+                /* operations waiting for a job go on with the new connection at their next step */
+                tv_libvirt_free(d->libvirt);
+                d->libvirt = d->sync.libvirt = lv;
+                forget_all_own_defines(d); /* their DEFINED events were the old connection's */
+                if (d->watching)
+                        tv_libvirt_watch_domains(lv, on_domain_event, d);
+                fprintf(stderr, SD_NOTICE "libvirt integration %s%s\n", tv_libvirt_enabled(lv) ? "now through " : "off",
+                        tv_libvirt_uri(lv));
+        }
+        if (d->hooks.reloaded)
+                d->hooks.reloaded(d->hooks.userdata, old);
+        tv_catalog_free(old);
+        return 0;
+fail:
+        free(view);
+        tv_libvirt_free(lv);
+        if (fresh)
+                tv_catalog_free(fresh);
+        tv_config_free(&cfg);
+        return -1;
 }
 
 void tv_daemon_stop(TvDaemon *d)
@@ -564,14 +674,10 @@ void tv_daemon_free(TvDaemon *d)
 {
         while (d->drifts)
                 set_drift(d, d->drifts->domain, NULL);
-        while (d->own_defines) {
-                TvOwnDefine *x = d->own_defines;
-
-                d->own_defines = x->next;
-                free(x->domain);
-                free(x);
-        }
-        tv_daemon_free_views(d);
+        forget_all_own_defines(d);
+        if (d->catalog)
+                free_views(d->view, d->catalog);
+        d->view = NULL;
         if (d->catalog)
                 tv_catalog_free(d->catalog);
         d->catalog = NULL;
@@ -585,9 +691,7 @@ void tv_daemon_free(TvDaemon *d)
         d->qemu_caps = NULL;
         free(d->state_dir_abs);
         d->state_dir_abs = NULL;
-        tv_daemon_bpmp_forget(d);
-        free(d->bpmp_pid);
-        d->bpmp_pid = NULL;
+        tv_bpmp_active_free(&d->bpmp);
         tv_config_free(&d->config);
 }
 
@@ -631,8 +735,9 @@ static int assign_end(TvDaemon *d, const char *domain, const char *device, uid_t
         return 0;
 }
 
-static void on_assign_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+static void on_assign_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
 {
+        TvDaemon *d = s->userdata;
         OpCall *c = userdata;
 
         r = assign_end(d, c->domain, c->device, c->caller, r, running);
@@ -685,7 +790,7 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
         }
         /* recorded first: a crash before the redefine shows up as drift, never as a lost device;
          * meanwhile the device is taken, so nobody else can assign it */
-        r = tv_domain_sync(d, domain, on_assign_synced, c, &running, err);
+        r = tv_domain_sync(&d->sync, domain, on_assign_synced, c, &running, err);
         if (r == 1)
                 return 1;
         r = assign_end(d, domain, c->device, c->caller, r, running);
@@ -707,7 +812,7 @@ static int unassign_end(TvDaemon *d, const char *domain, const char *device, con
                         tv_state_compact(&d->state);
                         if (!domain_has_assignments(d, domain))
                                 set_drift(d, domain, NULL);
-                        tv_domain_dtb_prune(d);
+                        prune_dtbs(d);
                         tv_audit(&(TvAudit){ "unassign", domain, device, platform_id, caller },
                                  "unassigned from a domain libvirt no longer knows");
                         return 0;
@@ -739,8 +844,9 @@ static int unassign_end(TvDaemon *d, const char *domain, const char *device, con
         return 0;
 }
 
-static void on_unassign_synced(TvDaemon *d, int r, bool running, TvError *err, void *userdata)
+static void on_unassign_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
 {
+        TvDaemon *d = s->userdata;
         OpCall *c = userdata;
 
         r = unassign_end(d, c->domain, c->device, c->platform_id, c->caller, r, err);
@@ -782,7 +888,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
                 return -1;
         }
         free(old);
-        r = tv_domain_sync(d, domain, on_unassign_synced, c, &running, err);
+        r = tv_domain_sync(&d->sync, domain, on_unassign_synced, c, &running, err);
         if (r == 1)
                 return 1;
         r = unassign_end(d, domain, c->device, c->platform_id, c->caller, r, err);
@@ -826,6 +932,20 @@ static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, si
         *out = items;
         *n_out = n;
         return 0;
+}
+
+/* The proxy must let the domain's devices have their BPMP resources. */
+static int bpmp_check(TvDaemon *d, const char *domain, TvError *err)
+{
+        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        size_t n = devs ? tv_daemon_domain_devices(d, domain, devs) : 0;
+        int r;
+
+        if (!devs)
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        r = tv_bpmp_active_check(&d->bpmp, devs, n, err);
+        free(devs);
+        return r;
 }
 
 /* QEMU must be allowed to open what we hand it, or it fails at start with an obscure EPERM. */
@@ -987,21 +1107,21 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         r = n ? check_qemu_access(d, domain, items, n, err) : 0;
         /* the hook hands us the live XML: its machine must be the one the DTB was made for */
         if (r == 0 && n && domain_xml && *domain_xml && tv_libvirt_enabled(d->libvirt))
-                r = tv_domain_dtb_check(d, domain, domain_xml, err);
+                r = tv_domain_dtb_check(&d->sync.dtb, domain, domain_xml, err);
         if (r == 0 && n)
-                r = tv_daemon_bpmp_check(d, domain, err);
+                r = bpmp_check(d, domain, err);
         was = r == 0 && n ? phases_of(items, n) : NULL;
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
         /* the proxy's active set follows the record: widen it now, or undo the prepare */
-        if (r == 0 && n && tv_daemon_bpmp_sync(d, err) < 0) {
+        if (r == 0 && n && tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err) < 0) {
                 TvError undo = { 0 };
 
                 r = -1;
                 if (tv_hostdev_release(&d->hostdev, items, n, &undo) < 0)
                         fprintf(stderr, SD_ERR "cannot undo the prepare of %s: %s\n", domain, undo.message);
                 tv_error_clear(&undo);
-                if (tv_daemon_bpmp_sync(d, &undo) < 0)
+                if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &undo) < 0)
                         fprintf(stderr, SD_ERR "%s\n", undo.message);
                 tv_error_clear(&undo);
                 tv_state_compact(&d->state);
@@ -1055,11 +1175,11 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         free(items);
         /* narrow the proxy to what is still running, even after a failed release */
         if (r == 0)
-                r = tv_daemon_bpmp_sync(d, err);
+                r = tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err);
         else {
                 TvError e2 = { 0 };
 
-                if (tv_daemon_bpmp_sync(d, &e2) < 0)
+                if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &e2) < 0)
                         fprintf(stderr, SD_ERR "%s\n", e2.message);
                 tv_error_clear(&e2);
         }
@@ -1134,11 +1254,11 @@ void tv_daemon_reconcile(TvDaemon *d)
         {
                 TvError err = { 0 };
 
-                if (tv_daemon_bpmp_sync(d, &err) < 0)
+                if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &err) < 0)
                         fprintf(stderr, SD_ERR "reconcile: %s\n", err.message);
                 tv_error_clear(&err);
         }
-        tv_domain_dtb_prune(d);
+        prune_dtbs(d);
 }
 
 const char *tv_daemon_device_domain(TvDaemon *d, const TvCatalogDevice *dev)

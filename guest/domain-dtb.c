@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "domain-dtb.h"
 #include "domain-edit.h"
-#include "domain-sync.h"
 #include "guest-dtb.h"
-#include "libvirt-conn.h"
 #include "qemu-argv.h"
 #include "qemu-caps.h"
 #include "tv-fileio.h"
 #include "tv-names.h"
+#include "tv-validate.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #define DUMPDTB_TIMEOUT_MS 30000
@@ -243,20 +244,23 @@ static int ensure_dir(const char *path, TvError *err)
         return 0;
 }
 
-/* The dumpdtb options for the domain: what libvirt would run for xml, filtered (qemu-argv.c). */
-static int dump_args(TvDaemon *d, const char *domain, const TvMachine *m, const char *xml, TvDumpArgs *da,
-                     TvError *err)
+char *tv_domain_dtb_path(const char *state_dir, const char *domain)
 {
-        char *native = NULL, ours[4200];
+        char *p = NULL;
+
+        if (asprintf(&p, "%s/domains/%s.dtb", state_dir, domain) < 0)
+                return NULL;
+        return p;
+}
+
+/* The dumpdtb options for the domain: what libvirt would run for it (native), filtered (qemu-argv.c). */
+static int dump_args(const TvDtbStore *s, const char *domain, const TvMachine *m, const char *native,
+                     TvDumpArgs *da, TvError *err)
+{
+        char *ours;
         int r;
 
-        if (!tv_libvirt_enabled(d->libvirt))
-                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
-                                    "the guest device tree follows libvirt's QEMU command line, and LibvirtUri= is empty");
-        if (tv_libvirt_qemu_argv(d->libvirt, xml, &native, err) < 0)
-                return -1;
         r = tv_qemu_dump_args(native, da, err);
-        free(native);
         if (r < 0)
                 return -1;
         if (strcmp(da->emulator, m->emulator) != 0) {
@@ -266,14 +270,20 @@ static int dump_args(TvDaemon *d, const char *domain, const TvMachine *m, const 
                 return -1;
         }
         /* a -dtb of the user's in <qemu:commandline> comes after ours and would win */
-        snprintf(ours, sizeof(ours), "%s/domains/%s.dtb", d->state_dir_abs, domain);
+        ours = tv_domain_dtb_path(s->state_dir, domain);
+        if (!ours) {
+                tv_dump_args_clear(da);
+                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        }
         if (da->dtb && strcmp(da->dtb, ours) != 0) {
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                              "the domain passes QEMU its own device tree (-dtb %.200s, e.g. in <qemu:commandline>), "
                              "which would replace tegravirt's; remove it to assign devices", da->dtb);
                 tv_dump_args_clear(da);
+                free(ours);
                 return -1;
         }
+        free(ours);
         if (da->n + 6 > TV_QEMU_RUN_MAX_ARGS) {
                 tv_dump_args_clear(da);
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
@@ -301,24 +311,24 @@ static int dump_key(const TvDumpArgs *da, uint64_t *key, TvError *err)
 }
 
 /* <state>/bases/<key>.dtb: QEMU's virt tree for one set of dump options. */
-static int base_path(TvDaemon *d, uint64_t key, char *dir, size_t dir_size, char *path, size_t path_size,
+static int base_path(const TvDtbStore *s, uint64_t key, char *dir, size_t dir_size, char *path, size_t path_size,
                      TvError *err)
 {
-        if (snprintf(dir, dir_size, "%s/bases", d->state_dir_abs) >= (int)dir_size ||
+        if (snprintf(dir, dir_size, "%s/bases", s->state_dir) >= (int)dir_size ||
             snprintf(path, path_size, "%s/%016" PRIx64 ".dtb", dir, key) >= (int)path_size)
                 return tv_error_set(err, TV_ERR_FAILED, "state directory path too long");
         return 0;
 }
 
 /* The dump options and cached base tree path of the domain. */
-static int base_of(TvDaemon *d, const char *domain, const TvMachine *m, const char *xml, TvDumpArgs *da,
+static int base_of(const TvDtbStore *s, const char *domain, const TvMachine *m, const char *native, TvDumpArgs *da,
                    char *dir, size_t dir_size, char *path, size_t path_size, TvError *err)
 {
         uint64_t key = 0;
 
-        if (dump_args(d, domain, m, xml, da, err) < 0)
+        if (dump_args(s, domain, m, native, da, err) < 0)
                 return -1;
-        if (dump_key(da, &key, err) < 0 || base_path(d, key, dir, dir_size, path, path_size, err) < 0) {
+        if (dump_key(da, &key, err) < 0 || base_path(s, key, dir, dir_size, path, path_size, err) < 0) {
                 tv_dump_args_clear(da);
                 return -1;
         }
@@ -326,14 +336,14 @@ static int base_of(TvDaemon *d, const char *domain, const TvMachine *m, const ch
 }
 
 /* QEMU's virt tree for this domain, from the cache; tv_domain_dtb_fetch_base() fills it. */
-static int base_tree(TvDaemon *d, const char *domain, const TvMachine *m, const char *xml, char **blob, size_t *len,
+static int base_tree(const TvDtbStore *s, const char *domain, const TvMachine *m, const char *native, char **blob, size_t *len,
                      TvError *err)
 {
         char dir[4096], path[4200];
         TvDumpArgs da;
         int r;
 
-        if (base_of(d, domain, m, xml, &da, dir, sizeof(dir), path, sizeof(path), err) < 0)
+        if (base_of(s, domain, m, native, &da, dir, sizeof(dir), path, sizeof(path), err) < 0)
                 return -1;
         tv_dump_args_clear(&da);
         r = tv_read_file_at(AT_FDCWD, path, DTB_MAX_BYTES, blob, len);
@@ -388,8 +398,8 @@ static void on_dump_child(TvChildResult *res, void *userdata)
         tv_job_finish(j, NULL);
 }
 
-int tv_domain_dtb_fetch_base(TvDaemon *d, const char *domain, const char *xml, TvJobDoneFn done, void *userdata,
-                             TvError *err)
+int tv_domain_dtb_fetch_base(const TvDtbStore *s, const char *domain, const char *xml, const char *native,
+                             TvJobDoneFn done, void *userdata, TvError *err)
 {
         char dir[4096], path[4200], tmp[4300], key[4400], dump_opt[4400];
         const char *args[TV_QEMU_RUN_MAX_ARGS + 1];
@@ -403,7 +413,7 @@ int tv_domain_dtb_fetch_base(TvDaemon *d, const char *domain, const char *xml, T
 
         if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
                 return -1;
-        if (base_of(d, domain, &m, xml, &da, dir, sizeof(dir), path, sizeof(path), err) < 0) {
+        if (base_of(s, domain, &m, native, &da, dir, sizeof(dir), path, sizeof(path), err) < 0) {
                 tv_machine_clear(&m);
                 return -1;
         }
@@ -415,7 +425,7 @@ int tv_domain_dtb_fetch_base(TvDaemon *d, const char *domain, const char *xml, T
         }
         /* one dump per base tree: a second domain with the same machine waits for it */
         snprintf(key, sizeof(key), "dumpdtb:%s", path);
-        j = tv_job_find(d->jobs, key);
+        j = tv_job_find(s->jobs, key);
         if (j) {
                 r = tv_job_wait(j, done, userdata) < 0 ? tv_error_set(err, TV_ERR_FAILED, "out of memory") : 0;
                 goto out;
@@ -441,7 +451,7 @@ int tv_domain_dtb_fetch_base(TvDaemon *d, const char *domain, const char *xml, T
                 tv_error_set(err, TV_ERR_FAILED, "out of memory");
                 goto out;
         }
-        j = tv_job_new(d->jobs, key, x, dump_free, err);
+        j = tv_job_new(s->jobs, key, x, dump_free, err);
         if (!j)
                 goto out;
         {
@@ -463,12 +473,12 @@ out:
         return r;
 }
 
-static int write_at_domains(TvDaemon *d, const char *name, const void *data, size_t len, TvError *err)
+static int write_at_domains(const TvDtbStore *s, const char *name, const void *data, size_t len, TvError *err)
 {
         char dir[4096];
         int dfd, r;
 
-        snprintf(dir, sizeof(dir), "%s/domains", d->state_dir_abs);
+        snprintf(dir, sizeof(dir), "%s/domains", s->state_dir);
         if (ensure_dir(dir, err) < 0)
                 return -1;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -481,7 +491,7 @@ static int write_at_domains(TvDaemon *d, const char *name, const void *data, siz
         return 0;
 }
 
-int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const char *base_xml,
+int tv_domain_dtb_update(const TvDtbStore *s, const char *domain, const char *xml, const char *base_native,
                          const TvCatalogDevice *const *devs, size_t n, uint64_t bpmp_base, TvError *err)
 {
         char name[128], fptext[32], *base = NULL;
@@ -494,25 +504,25 @@ int tv_domain_dtb_update(TvDaemon *d, const char *domain, const char *xml, const
         if (n == 0) {
                 char path[4200];
 
-                snprintf(path, sizeof(path), "%s/domains/%s.fingerprint", d->state_dir_abs, domain);
+                snprintf(path, sizeof(path), "%s/domains/%s.fingerprint", s->state_dir, domain);
                 unlink(path);
-                snprintf(path, sizeof(path), "%s/domains/%s.dtb", d->state_dir_abs, domain);
+                snprintf(path, sizeof(path), "%s/domains/%s.dtb", s->state_dir, domain);
                 unlink(path);
                 return 0;
         }
         if (tv_machine_from_xml(xml, strlen(xml), &m, err) < 0)
                 return -1;
         if (tv_machine_fingerprint(&m, &fp, err) < 0 ||
-            base_tree(d, domain, &m, base_xml ? base_xml : xml, &base, &base_len, err) < 0 ||
+            base_tree(s, domain, &m, base_native, &base, &base_len, err) < 0 ||
             tv_guest_dtb_build(base, base_len, devs, n, bpmp_base, &out, &out_len, err) < 0)
                 goto out;
         snprintf(name, sizeof(name), "%s.dtb", domain);
         snprintf(fptext, sizeof(fptext), "%016" PRIx64 "\n", fp);
         /* the fingerprint goes last: a crash in between leaves a mismatch, which prepare refuses */
-        if (write_at_domains(d, name, out, out_len, err) < 0)
+        if (write_at_domains(s, name, out, out_len, err) < 0)
                 goto out;
         snprintf(name, sizeof(name), "%s.fingerprint", domain);
-        r = write_at_domains(d, name, fptext, strlen(fptext), err);
+        r = write_at_domains(s, name, fptext, strlen(fptext), err);
 out:
         if (r < 0)
                 tv_error_prefix(err, "guest device tree of %s", domain);
@@ -522,7 +532,7 @@ out:
         return r;
 }
 
-int tv_domain_dtb_check(TvDaemon *d, const char *domain, const char *xml, TvError *err)
+int tv_domain_dtb_check(const TvDtbStore *s, const char *domain, const char *xml, TvError *err)
 {
         char path[4200], *stored = NULL, want[32];
         TvMachine m;
@@ -536,7 +546,7 @@ int tv_domain_dtb_check(TvDaemon *d, const char *domain, const char *xml, TvErro
         if (r < 0)
                 return -1;
         snprintf(want, sizeof(want), "%016" PRIx64 "\n", fp);
-        snprintf(path, sizeof(path), "%s/domains/%s.fingerprint", d->state_dir_abs, domain);
+        snprintf(path, sizeof(path), "%s/domains/%s.fingerprint", s->state_dir, domain);
         r = tv_read_file_at(AT_FDCWD, path, 64, &stored, NULL);
         if (r < 0 || strcmp(stored, want) != 0) {
                 free(stored);
@@ -549,4 +559,34 @@ int tv_domain_dtb_check(TvDaemon *d, const char *domain, const char *xml, TvErro
         }
         free(stored);
         return 0;
+}
+
+void tv_domain_dtb_prune(const TvDtbStore *s, bool (*keep)(void *userdata, const char *domain), void *userdata)
+{
+        char dir[4096];
+        struct dirent *de;
+        DIR *dp;
+        int dfd;
+
+        if (snprintf(dir, sizeof(dir), "%s/domains", s->state_dir) >= (int)sizeof(dir) ||
+            !(dp = opendir(dir)))
+                return;
+        dfd = dirfd(dp);
+        while ((de = readdir(dp))) {
+                char name[256];
+                const char *dot = strrchr(de->d_name, '.');
+
+                /* <domain>.dtb and <domain>.fingerprint (temporary files start with a dot) */
+                if (de->d_name[0] == '.' || !dot || (strcmp(dot, ".dtb") != 0 && strcmp(dot, ".fingerprint") != 0) ||
+                    (size_t)(dot - de->d_name) >= sizeof(name))
+                        continue;
+                memcpy(name, de->d_name, (size_t)(dot - de->d_name));
+                name[dot - de->d_name] = 0;
+                if (!tv_domain_name_valid(name) || keep(userdata, name))
+                        continue;
+                if (unlinkat(dfd, de->d_name, 0) == 0)
+                        fprintf(stderr, SD_INFO "removed %s/%s: no device is assigned to domain %s\n", dir, de->d_name,
+                                name);
+        }
+        closedir(dp);
 }

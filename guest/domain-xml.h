@@ -4,7 +4,6 @@
 #include <stddef.h>
 #include "tv-error.h"
 
-#define TV_DOMAIN_XML_MAX_BYTES (4 * 1024 * 1024)
-
-/* Extracts /domain/name; refuses DOCTYPEs, entities and oversized input. */
+/* Extracts /domain/name; refuses DOCTYPEs, entities and input over TV_DOMAIN_XML_MAX_BYTES
+ * (domain-edit.h: its parser does the reading). */
 int tv_domain_xml_name(const char *buf, size_t len, char **name, TvError *err);

@@ -16,15 +16,6 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-char *tv_domain_dtb_path(TvDaemon *d, const char *domain)
-{
-        char *p = NULL;
-
-        if (asprintf(&p, "%s/domains/%s.dtb", d->state_dir_abs, domain) < 0)
-                return NULL;
-        return p;
-}
-
 /* A NULL-terminated vector we grow as we go; on OOM the caller sees -ENOMEM. */
 typedef struct StrV {
         char **v;
@@ -94,7 +85,7 @@ static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemu
  * job ends it starts over from what libvirt and the record say now, so nothing that
  * changed meanwhile is overwritten; the define happens in the same step as that read. */
 struct TvDomainOp {
-        TvDaemon *d;
+        TvDomainSync *s;
         char *domain;
         bool refresh;                   /* only the DTB (after a redefine), not the definition */
         unsigned rounds;                /* jobs waited for */
@@ -124,13 +115,13 @@ static int round_check(TvDomainOp *op, TvError *err)
 static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogDevice *const *devs, size_t n,
                           TvQemuCaps *out, TvError *err)
 {
-        TvDaemon *d = op->d;
+        TvDomainSync *s = op->s;
         const TvQemuCaps *caps;
         bool bpmp = false;
         int r;
 
         /* an entry whose bridge stayed unknown is good enough right after its own probe */
-        r = tv_qemu_caps_lookup(d->qemu_caps, emulator, op->probed && strcmp(op->probed, emulator) == 0, &caps, err);
+        r = tv_qemu_caps_lookup(s->qemu_caps, emulator, op->probed && strcmp(op->probed, emulator) == 0, &caps, err);
         if (r < 0)
                 return -1;
         if (r == 0) {
@@ -139,16 +130,16 @@ static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogD
                 if (!op->probed)
                         return tv_error_set(err, TV_ERR_FAILED, "out of memory");
                 if (round_check(op, err) < 0 ||
-                    tv_qemu_caps_probe(d->qemu_caps, d->jobs, emulator, TV_QEMU_PROBE_TIMEOUT_MS, on_job, op, err) < 0)
+                    tv_qemu_caps_probe(s->qemu_caps, s->dtb.jobs, emulator, TV_QEMU_PROBE_TIMEOUT_MS, on_job, op, err) < 0)
                         return -1;
                 op->rounds++;
                 return 1;
         }
         *out = *caps;
-        if (d->config.bpmp_bridge >= 0) {
+        if (s->config->bpmp_bridge >= 0) {
                 /* the admin knows this build's bridge better than the probe */
-                out->bpmp = d->config.bpmp_bridge ? TV_BPMP_BUILTIN_090D0000 : TV_BPMP_NONE;
-                out->bpmp_base = d->config.bpmp_bridge ? d->config.bpmp_base : 0;
+                out->bpmp = s->config->bpmp_bridge ? TV_BPMP_BUILTIN_090D0000 : TV_BPMP_NONE;
+                out->bpmp_base = s->config->bpmp_bridge ? s->config->bpmp_base : 0;
                 out->bpmp_unknown = false;
         }
         for (size_t i = 0; i < n; i++)
@@ -156,14 +147,26 @@ static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogD
         return tv_qemu_caps_check(out, bpmp, err);
 }
 
-/* 1 when QEMU's base tree for xml's machine is being dumped (the operation goes on when it ends). */
-static int fetch_base(TvDomainOp *op, const char *xml, TvError *err)
+/* The QEMU command line libvirt would run for xml: what shapes QEMU's tree (domain-dtb.c). */
+static int native_argv(TvDomainSync *s, const char *xml, char **native, TvError *err)
+{
+        if (!tv_libvirt_enabled(s->libvirt))
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "the guest device tree follows libvirt's QEMU command line, and LibvirtUri= is empty");
+        return tv_libvirt_qemu_argv(s->libvirt, xml, native, err);
+}
+
+/* 1 when QEMU's base tree for xml's machine is being dumped (the operation goes on when it ends).
+ * *native: libvirt's command line for xml, asked for here unless already known (the caller frees it). */
+static int fetch_base(TvDomainOp *op, const char *xml, char **native, TvError *err)
 {
         int r;
 
         if (round_check(op, err) < 0)
                 return -1;
-        r = tv_domain_dtb_fetch_base(op->d, op->domain, xml, on_job, op, err);
+        if (!*native && native_argv(op->s, xml, native, err) < 0)
+                return -1;
+        r = tv_domain_dtb_fetch_base(&op->s->dtb, op->domain, xml, *native, on_job, op, err);
         if (r < 0)
                 return -1;
         if (r == 1)
@@ -183,52 +186,50 @@ static int check_placement(const TvCatalogDevice *const *devs, size_t n, TvError
 
 static int refresh_step(TvDomainOp *op, TvError *err)
 {
-        TvDaemon *d = op->d;
-        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        TvDomainSync *s = op->s;
+        const TvCatalogDevice **devs = NULL;
         TvDomainInfo info = { 0 };
         TvQemuCaps caps;
-        char *xml = NULL;
-        size_t n;
+        char *xml = NULL, *native = NULL;
+        size_t n = 0;
         int r = -1;
 
-        if (!devs)
+        if (s->domain_devices(s->userdata, op->domain, &devs, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        n = tv_daemon_domain_devices(d, op->domain, devs);
         if (n == 0)
-                r = tv_domain_dtb_update(d, op->domain, NULL, NULL, devs, 0, 0, err);
-        else if (tv_libvirt_get_xml(d->libvirt, op->domain, &xml, NULL, err) == 0 &&
+                r = tv_domain_dtb_update(&s->dtb, op->domain, NULL, NULL, devs, 0, 0, err);
+        else if (tv_libvirt_get_xml(s->libvirt, op->domain, &xml, NULL, err) == 0 &&
                  tv_domain_inspect(xml, strlen(xml), &info, err) == 0) {
                 if (!info.emulator)
                         tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML names no <emulator>");
                 else if ((r = effective_caps(op, info.emulator, devs, n, &caps, err)) == 0 &&
-                         (r = fetch_base(op, xml, err)) == 0)
-                        r = tv_domain_dtb_update(d, op->domain, xml, NULL, devs, n, caps.bpmp_base, err);
+                         (r = fetch_base(op, xml, &native, err)) == 0)
+                        r = tv_domain_dtb_update(&s->dtb, op->domain, xml, native, devs, n, caps.bpmp_base, err);
         }
         tv_domain_info_clear(&info);
         free(devs);
         free(xml);
+        free(native);
         return r;
 }
 
 static int sync_step(TvDomainOp *op, bool *running, TvError *err)
 {
-        TvDaemon *d = op->d;
+        TvDomainSync *s = op->s;
         const char *domain = op->domain;
         const TvCatalogDevice **devs = NULL;
         TvDomainInfo info = { 0 };
         TvDomainEdit edit = { 0 };
         StrV names = { 0 }, args = { 0 }, kargs = { 0 };
         TvQemuCaps caps = { 0 };
-        char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL, *stored = NULL;
-        size_t n;
+        char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL, *stored = NULL, *native = NULL;
+        size_t n = 0;
         int r = -1;
 
         *running = false;
-        devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
-        if (!devs)
+        if (s->domain_devices(s->userdata, domain, &devs, &n) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        n = tv_daemon_domain_devices(d, domain, devs);
-        if (tv_libvirt_get_xml(d->libvirt, domain, &xml, running, err) < 0)
+        if (tv_libvirt_get_xml(s->libvirt, domain, &xml, running, err) < 0)
                 goto out;
         if (tv_domain_inspect(xml, strlen(xml), &info, err) < 0)
                 goto out;
@@ -236,7 +237,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                 /* the emulator must carry what these devices need, or QEMU dies at start */
                 if (info.emulator)
                         emulator = strdup(info.emulator);
-                else if (tv_libvirt_default_emulator(d->libvirt, "qemu", &emulator, err) < 0)
+                else if (tv_libvirt_default_emulator(s->libvirt, "qemu", &emulator, err) < 0)
                         goto out;
                 if (!emulator)
                         goto oom;
@@ -246,7 +247,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                 if (r != 0)
                         goto out;
                 r = -1;
-                dtb = tv_domain_dtb_path(d, domain);
+                dtb = tv_domain_dtb_path(s->dtb.state_dir, domain);
                 if (!dtb)
                         goto oom;
         }
@@ -258,20 +259,21 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                 goto out;
         /* the tree QEMU builds for the definition as we write it (our edit may turn ACPI off),
          * before the define: the domain never points at a DTB we could not make */
-        if (n > 0 && (r = fetch_base(op, out, err)) != 0)
+        if (n > 0 && (r = fetch_base(op, out, &native, err)) != 0)
                 goto out;
         r = -1;
-        if (tv_libvirt_define(d->libvirt, out, err) < 0)
+        if (tv_libvirt_define(s->libvirt, out, err) < 0)
                 goto out;
-        tv_daemon_note_own_define(d, domain);
-        /* the DTB follows the machine libvirt stored (it canonicalizes e.g. virt -> virt-7.2) */
-        if (tv_libvirt_get_xml(d->libvirt, domain, &stored, NULL, err) < 0 ||
-            tv_domain_dtb_update(d, domain, stored, out, devs, n, caps.bpmp_base, err) < 0) {
+        s->own_define(s->userdata, domain);
+        /* the DTB follows the machine libvirt stored (it canonicalizes e.g. virt -> virt-7.2); its
+         * base tree is the one of the definition as we wrote it (native: libvirt's line for out) */
+        if (tv_libvirt_get_xml(s->libvirt, domain, &stored, NULL, err) < 0 ||
+            tv_domain_dtb_update(&s->dtb, domain, stored, native, devs, n, caps.bpmp_base, err) < 0) {
                 TvError ignored = { 0 };
 
                 /* put the definition back as it was: never a domain pointing at a DTB we could not make */
-                if (tv_libvirt_define(d->libvirt, xml, &ignored) == 0)
-                        tv_daemon_note_own_define(d, domain);
+                if (tv_libvirt_define(s->libvirt, xml, &ignored) == 0)
+                        s->own_define(s->userdata, domain);
                 goto out;
         }
         /* <cmdline> needs <kernel>: a disk-booting guest's boot loader must pass them */
@@ -294,6 +296,7 @@ out:
         free(xml);
         free(out);
         free(stored);
+        free(native);
         return r;
 }
 
@@ -310,7 +313,7 @@ static int op_step(TvDomainOp *op, bool *running, TvError *err)
 
 static void op_free(TvDomainOp *op)
 {
-        for (TvDomainOp **pp = &op->d->ops; *pp; pp = &(*pp)->next)
+        for (TvDomainOp **pp = &op->s->ops; *pp; pp = &(*pp)->next)
                 if (*pp == op) {
                         *pp = op->next;
                         break;
@@ -338,11 +341,11 @@ static void on_job(const TvError *jerr, void *userdata)
                         return; /* waits for the next job */
         }
         /* unlinked before done: the caller may start the next operation on this domain */
-        op->done(op->d, r, running, &err, op->userdata);
+        op->done(op->s, r, running, &err, op->userdata);
         op_free(op);
 }
 
-static int op_start(TvDaemon *d, const char *domain, bool refresh, TvSyncDoneFn done, void *userdata,
+static int op_start(TvDomainSync *s, const char *domain, bool refresh, TvSyncDoneFn done, void *userdata,
                     bool *running, TvError *err)
 {
         TvDomainOp *op = calloc(1, sizeof(*op));
@@ -352,67 +355,38 @@ static int op_start(TvDaemon *d, const char *domain, bool refresh, TvSyncDoneFn 
                 free(op);
                 return tv_error_set(err, TV_ERR_FAILED, "out of memory");
         }
-        op->d = d;
+        op->s = s;
         op->refresh = refresh;
         op->done = done;
         op->userdata = userdata;
-        op->next = d->ops;
-        d->ops = op;
+        op->next = s->ops;
+        s->ops = op;
         r = op_step(op, running, err);
         if (r != 1)
                 op_free(op);
         return r;
 }
 
-bool tv_domain_busy(TvDaemon *d, const char *domain, bool with_refresh)
+bool tv_domain_busy(TvDomainSync *s, const char *domain, bool with_refresh)
 {
-        for (TvDomainOp *op = d->ops; op; op = op->next)
+        for (TvDomainOp *op = s->ops; op; op = op->next)
                 if (strcmp(op->domain, domain) == 0 && (with_refresh || !op->refresh))
                         return true;
         return false;
 }
 
-int tv_domain_refresh_dtb(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *userdata, TvError *err)
+int tv_domain_refresh_dtb(TvDomainSync *s, const char *domain, TvSyncDoneFn done, void *userdata, TvError *err)
 {
         bool running;
 
-        return op_start(d, domain, true, done, userdata, &running, err);
+        return op_start(s, domain, true, done, userdata, &running, err);
 }
 
-int tv_domain_sync(TvDaemon *d, const char *domain, TvSyncDoneFn done, void *userdata, bool *running, TvError *err)
+int tv_domain_sync(TvDomainSync *s, const char *domain, TvSyncDoneFn done, void *userdata, bool *running,
+                   TvError *err)
 {
         *running = false;
-        if (!tv_libvirt_enabled(d->libvirt))
+        if (!tv_libvirt_enabled(s->libvirt))
                 return 0;
-        return op_start(d, domain, false, done, userdata, running, err);
-}
-
-void tv_domain_dtb_prune(TvDaemon *d)
-{
-        char dir[4096];
-        struct dirent *de;
-        DIR *dp;
-        int dfd;
-
-        if (snprintf(dir, sizeof(dir), "%s/domains", d->state_dir_abs) >= (int)sizeof(dir) ||
-            !(dp = opendir(dir)))
-                return;
-        dfd = dirfd(dp);
-        while ((de = readdir(dp))) {
-                char name[256];
-                const char *dot = strrchr(de->d_name, '.');
-
-                /* <domain>.dtb and <domain>.fingerprint (temporary files start with a dot) */
-                if (de->d_name[0] == '.' || !dot || (strcmp(dot, ".dtb") != 0 && strcmp(dot, ".fingerprint") != 0) ||
-                    (size_t)(dot - de->d_name) >= sizeof(name))
-                        continue;
-                memcpy(name, de->d_name, (size_t)(dot - de->d_name));
-                name[dot - de->d_name] = 0;
-                if (!tv_domain_name_valid(name) || tv_daemon_domain_assigned(d, name))
-                        continue;
-                if (unlinkat(dfd, de->d_name, 0) == 0)
-                        fprintf(stderr, SD_INFO "removed %s/%s: no device is assigned to domain %s\n", dir, de->d_name,
-                                name);
-        }
-        closedir(dp);
+        return op_start(s, domain, false, done, userdata, running, err);
 }

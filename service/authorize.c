@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct Pending {
+struct TvAuthzPending {
         sd_bus_message *call;           /* the parked method call */
         sd_bus_slot *slot;              /* the polkit query */
         sd_bus_message_handler_t handler;
@@ -15,26 +15,29 @@ typedef struct Pending {
         int verdict;                    /* -1 waiting, 0 denied, 1 allowed, 2 needs interaction */
         bool consumed;                  /* the re-run handler has taken the verdict */
         uid_t uid;                      /* the caller's, for the audit trail */
-        struct Pending *next;
-} Pending;
+        TvAuthz *authz;                 /* whose list it is on */
+        struct TvAuthzPending *next;
+};
+typedef struct TvAuthzPending Pending;
 
-static Pending *pending;
-static char *privileged_group;
-static uid_t caller = (uid_t)-1;
-
-uid_t tv_authorize_caller(void)
+void tv_authz_init(TvAuthz *a)
 {
-        return caller;
+        *a = (TvAuthz){ .caller = (uid_t)-1 };
 }
 
-void tv_authorize_set_group(const char *group)
+uid_t tv_authorize_caller(const TvAuthz *a)
 {
-        free(privileged_group);
-        privileged_group = group ? strdup(group) : NULL;
+        return a->caller;
+}
+
+void tv_authorize_set_group(TvAuthz *a, const char *group)
+{
+        free(a->privileged_group);
+        a->privileged_group = group ? strdup(group) : NULL;
 }
 
 /* Is the caller (primary or supplementary) in PrivilegedGroup? */
-static bool in_privileged_group(sd_bus_message *m)
+static bool in_privileged_group(const TvAuthz *a, sd_bus_message *m)
 {
         sd_bus_creds *creds = NULL;
         const gid_t *gids = NULL;
@@ -43,7 +46,7 @@ static bool in_privileged_group(sd_bus_message *m)
         gid_t gid;
         int n;
 
-        if (!privileged_group || !(gr = getgrnam(privileged_group)))
+        if (!a->privileged_group || !(gr = getgrnam(a->privileged_group)))
                 return false;
         if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
                                       &creds) < 0)
@@ -59,7 +62,7 @@ static bool in_privileged_group(sd_bus_message *m)
 
 static void forget(Pending *p)
 {
-        for (Pending **pp = &pending; *pp; pp = &(*pp)->next)
+        for (Pending **pp = &p->authz->pending; *pp; pp = &(*pp)->next)
                 if (*pp == p) {
                         *pp = p->next;
                         break;
@@ -69,11 +72,11 @@ static void forget(Pending *p)
         free(p);
 }
 
-void tv_authorize_flush(void)
+void tv_authorize_flush(TvAuthz *a)
 {
-        while (pending)
-                forget(pending);
-        tv_authorize_set_group(NULL);
+        while (a->pending)
+                forget(a->pending);
+        tv_authorize_set_group(a, NULL);
 }
 
 static int deny(sd_bus_error *error, int verdict)
@@ -136,7 +139,7 @@ static int ask_polkit(sd_bus_message *m, Pending *p)
         return r;
 }
 
-int tv_authorize(sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t handler, void *userdata,
+int tv_authorize(TvAuthz *a, sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t handler, void *userdata,
                  sd_bus_error *error)
 {
         sd_bus_creds *creds = NULL;
@@ -144,12 +147,12 @@ int tv_authorize(sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t 
         Pending *p;
         int r;
 
-        caller = (uid_t)-1;
+        a->caller = (uid_t)-1;
         /* second pass: polkit has answered for this very message, whose uid we know */
-        for (p = pending; p; p = p->next)
+        for (p = a->pending; p; p = p->next)
                 if (p->call == m && p->verdict >= 0 && !p->consumed) {
                         p->consumed = true;
-                        caller = p->uid;
+                        a->caller = p->uid;
                         return p->verdict == 1 ? 1 : deny(error, p->verdict);
                 }
         /* the uid the bus took from the socket (SO_PEERCRED): one round trip, no /proc
@@ -159,20 +162,20 @@ int tv_authorize(sd_bus_message *m, TvAuthLevel level, sd_bus_message_handler_t 
                 r = sd_bus_creds_get_euid(creds, &uid);
         sd_bus_creds_unref(creds);
         if (r >= 0)
-                caller = uid;
+                a->caller = uid;
         if (r >= 0 && uid == 0)
                 return 1;
         if (level == TV_AUTH_ROOT)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "tegravirt: only root (the libvirt hook) may bind or release devices");
-        if (r >= 0 && in_privileged_group(m))
+        if (r >= 0 && in_privileged_group(a, m))
                 return 1;
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
         *p = (Pending){ .call = sd_bus_message_ref(m), .handler = handler, .userdata = userdata, .verdict = -1,
-                        .uid = uid, .next = pending };
-        pending = p;
+                        .uid = uid, .authz = a, .next = a->pending };
+        a->pending = p;
         r = ask_polkit(m, p);
         if (r < 0) {
                 forget(p);

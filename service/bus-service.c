@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bus-service.h"
-#include "authorize.h"
 #include "host-check.h"
 #include "host-overlay.h"
 #include "log.h"
@@ -24,7 +23,7 @@ static int reply_error(sd_bus_message *m, const TvError *err)
 
 static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        TvDaemon *d = userdata;
+        TvDaemon *d = ((TvBusService *)userdata)->d;
         sd_bus_message *reply = NULL;
         int r;
 
@@ -48,7 +47,7 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
 
 static int method_list_assignments(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        TvDaemon *d = userdata;
+        TvDaemon *d = ((TvBusService *)userdata)->d;
         sd_bus_message *reply = NULL;
         int r;
 
@@ -74,7 +73,7 @@ static void on_op_done(TvDaemon *d, int r, TvError *err, void *userdata)
 {
         sd_bus_message *m = userdata;
 
-        tv_bus_emit_changes(d);
+        tv_bus_emit_changes(d->hooks.userdata); /* the service registered itself as the daemon's hooks */
         if (r < 0)
                 reply_error(m, err);
         else
@@ -87,23 +86,24 @@ typedef int (*TwoArgJobOp)(TvDaemon *d, const char *a, const char *b, TvDaemonDo
                            TvError *err);
 
 /* op answers now; jop may return 1 and answer through on_op_done when its job ends. */
-static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TwoArgJobOp jop, TvAuthLevel level,
+static int run_two_arg(sd_bus_message *m, TvBusService *svc, TwoArgOp op, TwoArgJobOp jop, TvAuthLevel level,
                        sd_bus_message_handler_t self, sd_bus_error *e)
 {
         const char *a, *b;
         TvError err = { 0 };
-        int r = tv_authorize(m, level, self, d, e);
+        TvDaemon *d = svc->d;
+        int r = tv_authorize(&svc->authz, m, level, self, svc, e);
 
         if (r <= 0)
                 return r < 0 ? r : 1; /* denied, or parked until polkit answers */
         r = sd_bus_message_read(m, "ss", &a, &b);
         if (r < 0)
                 return r;
-        d->caller = tv_authorize_caller();
+        d->caller = tv_authorize_caller(&svc->authz);
         if (jop) {
                 r = jop(d, a, b, on_op_done, sd_bus_message_ref(m), &err);
                 if (r == 1) {
-                        tv_bus_emit_changes(d);
+                        tv_bus_emit_changes(svc);
                         return 1; /* answered when the job ends; the loop serves others meanwhile */
                 }
                 sd_bus_message_unref(m);
@@ -111,7 +111,7 @@ static int run_two_arg(sd_bus_message *m, TvDaemon *d, TwoArgOp op, TwoArgJobOp 
                 r = op(d, a, b, &err);
         }
         d->caller = TV_CALLER_DAEMON;
-        tv_bus_emit_changes(d);
+        tv_bus_emit_changes(svc);
         if (r < 0)
                 return reply_error(m, &err);
         return sd_bus_reply_method_return(m, NULL);
@@ -137,23 +137,24 @@ typedef int (*OneArgJobOp)(TvDaemon *d, const char *domain, TvDaemonDoneFn done,
 
 /* A changing method taking one domain name: run it, announce changes, reply (now, or
  * for jop through on_op_done when its job ends). */
-static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, OneArgJobOp jop, TvAuthLevel level,
+static int run_one_arg(sd_bus_message *m, TvBusService *svc, OneArgOp op, OneArgJobOp jop, TvAuthLevel level,
                        sd_bus_message_handler_t self, sd_bus_error *e)
 {
         TvError err = { 0 };
         const char *domain;
-        int r = tv_authorize(m, level, self, d, e);
+        TvDaemon *d = svc->d;
+        int r = tv_authorize(&svc->authz, m, level, self, svc, e);
 
         if (r <= 0)
                 return r < 0 ? r : 1; /* denied, or parked until polkit answers */
         r = sd_bus_message_read(m, "s", &domain);
         if (r < 0)
                 return r;
-        d->caller = tv_authorize_caller();
+        d->caller = tv_authorize_caller(&svc->authz);
         if (jop) {
                 r = jop(d, domain, on_op_done, sd_bus_message_ref(m), &err);
                 if (r == 1) {
-                        tv_bus_emit_changes(d);
+                        tv_bus_emit_changes(svc);
                         return 1;
                 }
                 sd_bus_message_unref(m);
@@ -161,7 +162,7 @@ static int run_one_arg(sd_bus_message *m, TvDaemon *d, OneArgOp op, OneArgJobOp 
                 r = op(d, domain, &err);
         }
         d->caller = TV_CALLER_DAEMON;
-        tv_bus_emit_changes(d);
+        tv_bus_emit_changes(svc);
         if (r < 0)
                 return reply_error(m, &err);
         return sd_bus_reply_method_return(m, NULL);
@@ -174,7 +175,7 @@ static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
 
 static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        TvDaemon *d = userdata;
+        TvDaemon *d = ((TvBusService *)userdata)->d;
         sd_bus_message *reply = NULL;
         TvError err = { 0 };
         TvCheck *checks = NULL;
@@ -203,7 +204,7 @@ static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
 
 static int method_host_overlay(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        TvDaemon *d = userdata;
+        TvDaemon *d = ((TvBusService *)userdata)->d;
         const TvCatalogDevice **devs = NULL;
         TvError err = { 0 };
         char **names = NULL, *dts = NULL;
@@ -252,7 +253,7 @@ static int prop_version(sd_bus *bus, const char *path, const char *iface, const 
 static int prop_soc(sd_bus *bus, const char *path, const char *iface, const char *prop,
                     sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
-        TvDaemon *d = userdata;
+        TvDaemon *d = ((TvBusService *)userdata)->d;
 
         return sd_bus_message_append(reply, "s", d->catalog->soc);
 }
@@ -260,7 +261,7 @@ static int prop_soc(sd_bus *bus, const char *path, const char *iface, const char
 static int prop_unsafe(sd_bus *bus, const char *path, const char *iface, const char *prop,
                        sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
-        return sd_bus_message_append(reply, "s", tv_daemon_unsafe_interrupts(userdata));
+        return sd_bus_message_append(reply, "s", tv_daemon_unsafe_interrupts(((TvBusService *)userdata)->d));
 }
 
 /* Reading is open to all; changing methods authorize themselves (authorize.c: root or polkit). */
@@ -295,7 +296,8 @@ static const sd_bus_vtable manager_vtable[] = {
 static int device_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,
                        sd_bus_error *e)
 {
-        TvDaemon *d = userdata;
+        TvBusService *svc = userdata;
+        TvDaemon *d = svc->d;
         const TvCatalogDevice *dev;
         char *name = NULL;
         int r = sd_bus_path_decode(path, TV_DEVICE_PATH_PREFIX, &name);
@@ -307,15 +309,15 @@ static int device_find(sd_bus *bus, const char *path, const char *iface, void *u
         if (dev && strcmp(dev->name, name) != 0)
                 dev = NULL;
         free(name);
-        if (!dev)
+        if (!dev || (size_t)(dev - d->catalog->devices) >= svc->n_devices)
                 return 0;
-        *found = (void *)dev;
+        *found = &svc->devices[dev - d->catalog->devices];
         return 1;
 }
 
 static int device_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *e)
 {
-        TvDaemon *d = userdata;
+        TvDaemon *d = ((TvBusService *)userdata)->d;
         char **v = calloc(d->catalog->n_devices + 1, sizeof(char *));
 
         if (!v)
@@ -334,9 +336,9 @@ static int device_enumerate(sd_bus *bus, const char *path, void *userdata, char 
         return 0;
 }
 
-static TvDaemon *the_daemon; /* property getters get the device as userdata */
-
-#define DEV ((const TvCatalogDevice *)userdata)
+/* Device1 property getters get the device's TvBusDevice as userdata (device_find). */
+#define DEV (((const TvBusDevice *)userdata)->dev)
+#define DAEMON (((const TvBusDevice *)userdata)->svc->d)
 
 static int prop_dev_string(sd_bus *bus, const char *path, const char *iface, const char *prop,
                            sd_bus_message *reply, void *userdata, sd_bus_error *e)
@@ -352,12 +354,12 @@ static int prop_dev_string(sd_bus *bus, const char *path, const char *iface, con
         else if (strcmp(prop, "Description") == 0)
                 v = DEV->description ? DEV->description : "";
         else if (strcmp(prop, "State") == 0)
-                v = tv_daemon_device_state(the_daemon, DEV, NULL, NULL);
+                v = tv_daemon_device_state(DAEMON, DEV, NULL, NULL);
         else if (strcmp(prop, "Domain") == 0)
-                v = tv_daemon_device_domain(the_daemon, DEV);
+                v = tv_daemon_device_domain(DAEMON, DEV);
         else if (strcmp(prop, "DomainDrift") == 0)
-                v = *tv_daemon_device_domain(the_daemon, DEV) ?
-                            tv_daemon_domain_drift(the_daemon, tv_daemon_device_domain(the_daemon, DEV)) : "";
+                v = *tv_daemon_device_domain(DAEMON, DEV) ?
+                            tv_daemon_domain_drift(DAEMON, tv_daemon_device_domain(DAEMON, DEV)) : "";
         return sd_bus_message_append(reply, "s", v);
 }
 
@@ -366,14 +368,14 @@ static int prop_dev_driver(sd_bus *bus, const char *path, const char *iface, con
 {
         const char *drv = NULL;
 
-        tv_daemon_device_state(the_daemon, DEV, &drv, NULL);
+        tv_daemon_device_state(DAEMON, DEV, &drv, NULL);
         return sd_bus_message_append(reply, "s", drv ? drv : "");
 }
 
 static int prop_dev_group(sd_bus *bus, const char *path, const char *iface, const char *prop,
                           sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
-        return sd_bus_message_append(reply, "i", (int32_t)tv_daemon_host_view(the_daemon, DEV)->group);
+        return sd_bus_message_append(reply, "i", (int32_t)tv_daemon_host_view(DAEMON, DEV)->group);
 }
 
 static int append_refs(sd_bus_message *reply, const TvBpmpRef *refs, size_t n)
@@ -432,11 +434,13 @@ static bool update(char **slot, const char *now)
         return true;
 }
 
-void tv_bus_emit_changes(TvDaemon *d)
+void tv_bus_emit_changes(TvBusService *svc)
 {
-        for (size_t i = 0; i < d->catalog->n_devices; i++) {
-                const TvCatalogDevice *dev = &d->catalog->devices[i];
-                TvDeviceSnapshot *s = &d->emitted[i];
+        TvDaemon *d = svc->d;
+
+        for (size_t i = 0; i < svc->n_devices; i++) {
+                const TvCatalogDevice *dev = svc->devices[i].dev;
+                TvBusDevice *s = &svc->devices[i];
                 const char *drv = NULL;
                 char *path = NULL;
                 const char *state = tv_daemon_device_state(d, dev, &drv, NULL);
@@ -452,102 +456,119 @@ void tv_bus_emit_changes(TvDaemon *d)
                 if (update(&s->driver, drv ? drv : ""))
                         names[n++] = "Driver";
                 names[n] = NULL;
-                if (n == 0 || !d->bus || sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, dev->name, &path) < 0)
+                if (n == 0 || !svc->bus || sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, dev->name, &path) < 0)
                         continue;
-                sd_bus_emit_properties_changed_strv(d->bus, path, TV_DEVICE_IFACE, (char **)names);
+                sd_bus_emit_properties_changed_strv(svc->bus, path, TV_DEVICE_IFACE, (char **)names);
                 free(path);
         }
 }
 
-static int emit_object(TvDaemon *d, const char *name, bool added)
+static int emit_object(TvBusService *svc, const char *name, bool added)
 {
         char *path = NULL;
         int r = sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, name, &path);
 
         if (r < 0)
                 return r;
-        r = added ? sd_bus_emit_object_added(d->bus, path) : sd_bus_emit_object_removed(d->bus, path);
+        r = added ? sd_bus_emit_object_added(svc->bus, path) : sd_bus_emit_object_removed(svc->bus, path);
         free(path);
         return r;
 }
 
-int tv_bus_reload(TvDaemon *d, TvError *err)
+static void free_devices(TvBusDevice *devs, size_t n)
 {
-        TvCatalog *fresh = NULL, *old = d->catalog;
-        TvConfig cfg = { 0 };
+        for (size_t i = 0; devs && i < n; i++) {
+                free(devs[i].state);
+                free(devs[i].domain);
+                free(devs[i].driver);
+                free(devs[i].drift);
+        }
+        free(devs);
+}
 
-        if (tv_config_defaults(&cfg) < 0 || tv_config_load(&cfg, d->config_path, err) < 0) {
-                tv_config_free(&cfg);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        }
-        if (tv_catalog_load(d->catalog_path, d->catalog_dir, &fresh, err) < 0) {
-                tv_config_free(&cfg);
-                return -1;
-        }
-        for (size_t i = 0; i < d->state.n_entries; i++) {
-                const TvStateEntry *s = &d->state.entries[i];
-                const TvCatalogDevice *nd = tv_catalog_find(fresh, s->device);
+/* One Device1 object per catalog device, with the values last announced (none yet). */
+static TvBusDevice *new_devices(TvBusService *svc, const TvCatalog *catalog)
+{
+        TvBusDevice *devs = calloc(catalog->n_devices ? catalog->n_devices : 1, sizeof(*devs));
 
-                if (!nd || strcmp(nd->platform_id, s->platform_id) != 0) {
-                        tv_catalog_free(fresh);
-                        tv_config_free(&cfg);
-                        return tv_error_set(err, TV_ERR_DEVICE_BUSY,
-                                            "the new catalog drops or moves %s, which is assigned; unassign it first",
-                                            s->device);
-                }
-        }
+        for (size_t i = 0; devs && i < catalog->n_devices; i++)
+                devs[i] = (TvBusDevice){ .svc = svc, .dev = &catalog->devices[i] };
+        return devs;
+}
+
+/* A reload is about to replace the catalog: the objects of its devices are made first. */
+static int on_catalog_prepare(void *userdata, const TvCatalog *fresh)
+{
+        TvBusService *svc = userdata;
+
+        free_devices(svc->fresh, 0);
+        svc->fresh = new_devices(svc, fresh);
+        return svc->fresh ? 0 : -ENOMEM;
+}
+
+/* The catalog and config were reloaded (SIGHUP): devices that vanished or appeared are
+ * announced through the ObjectManager, PrivilegedGroup= applies from now on. */
+static void on_reloaded(void *userdata, const TvCatalog *old)
+{
+        TvBusService *svc = userdata;
+        TvDaemon *d = svc->d;
+
         for (size_t i = 0; i < old->n_devices; i++)
-                if (!tv_catalog_find(fresh, old->devices[i].name))
-                        emit_object(d, old->devices[i].name, false);
-        tv_daemon_free_views(d);
-        d->catalog = fresh;
-        if (tv_daemon_alloc_views(d) < 0) {
-                d->catalog = old;
-                tv_catalog_free(fresh);
-                tv_config_free(&cfg);
-                tv_daemon_alloc_views(d);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        }
-        tv_config_free(&d->config);
-        d->config = cfg;
-        d->hostdev_config.qemu_user = d->config.qemu_user;
-        d->hostdev_config.qemu_group = d->config.qemu_group;
-        d->hostdev_config.allow_unsafe_interrupts = d->config.allow_unsafe_interrupts;
-        tv_authorize_set_group(d->config.privileged_group);
-        for (size_t i = 0; i < fresh->n_devices; i++)
-                if (!tv_catalog_find(old, fresh->devices[i].name))
-                        emit_object(d, fresh->devices[i].name, true);
-        tv_catalog_free(old);
-        tv_bus_emit_changes(d);
-        return 0;
+                if (!tv_catalog_find(d->catalog, old->devices[i].name))
+                        emit_object(svc, old->devices[i].name, false);
+        free_devices(svc->devices, svc->n_devices);
+        svc->devices = svc->fresh;
+        svc->n_devices = d->catalog->n_devices;
+        svc->fresh = NULL;
+        tv_authorize_set_group(&svc->authz, d->config.privileged_group);
+        for (size_t i = 0; i < d->catalog->n_devices; i++)
+                if (!tv_catalog_find(old, d->catalog->devices[i].name))
+                        emit_object(svc, d->catalog->devices[i].name, true);
+        tv_bus_emit_changes(svc);
 }
 
-void tv_bus_on_domain_event(void *userdata, const char *domain, TvDomainEvent event)
+/* libvirt told the daemon about a domain: its devices' Domain or DomainDrift may have changed. */
+static void on_changed(void *userdata)
 {
-        TvDaemon *d = userdata;
-
-        tv_daemon_domain_event(d, domain, event == TV_DOMAIN_UNDEFINED);
-        tv_bus_emit_changes(d);
+        tv_bus_emit_changes(userdata);
 }
 
-int tv_bus_service_start(TvDaemon *d)
+int tv_bus_service_start(TvBusService *svc, TvDaemon *d, sd_bus *bus)
 {
         int r;
 
-        the_daemon = d;
-        r = sd_bus_add_object_manager(d->bus, NULL, TV_MANAGER_PATH);
+        *svc = (TvBusService){ .d = d, .bus = bus };
+        tv_authz_init(&svc->authz);
+        tv_authorize_set_group(&svc->authz, d->config.privileged_group);
+        svc->devices = new_devices(svc, d->catalog);
+        if (!svc->devices)
+                return -ENOMEM;
+        svc->n_devices = d->catalog->n_devices;
+        d->hooks = (TvDaemonHooks){ .catalog_prepare = on_catalog_prepare, .reloaded = on_reloaded,
+                                    .changed = on_changed, .userdata = svc };
+        r = sd_bus_add_object_manager(bus, NULL, TV_MANAGER_PATH);
         if (r >= 0)
-                r = sd_bus_add_object_vtable(d->bus, NULL, TV_MANAGER_PATH, TV_MANAGER_IFACE, manager_vtable, d);
+                r = sd_bus_add_object_vtable(bus, NULL, TV_MANAGER_PATH, TV_MANAGER_IFACE, manager_vtable, svc);
         if (r >= 0)
-                r = sd_bus_add_fallback_vtable(d->bus, NULL, TV_DEVICE_PATH_PREFIX, TV_DEVICE_IFACE, device_vtable,
-                                               device_find, d);
+                r = sd_bus_add_fallback_vtable(bus, NULL, TV_DEVICE_PATH_PREFIX, TV_DEVICE_IFACE, device_vtable,
+                                               device_find, svc);
         if (r >= 0)
-                r = sd_bus_add_node_enumerator(d->bus, NULL, TV_DEVICE_PATH_PREFIX, device_enumerate, d);
+                r = sd_bus_add_node_enumerator(bus, NULL, TV_DEVICE_PATH_PREFIX, device_enumerate, svc);
         if (r < 0)
                 return r;
-        tv_bus_emit_changes(d); /* prime the snapshots, nobody listens yet */
-        r = sd_bus_request_name(d->bus, TV_BUS_NAME, 0);
+        tv_bus_emit_changes(svc); /* prime the snapshots, nobody listens yet */
+        r = sd_bus_request_name(bus, TV_BUS_NAME, 0);
         if (r < 0)
                 return r;
         return 0;
+}
+
+void tv_bus_service_free(TvBusService *svc)
+{
+        if (svc->d)
+                svc->d->hooks = (TvDaemonHooks){ 0 };
+        tv_authorize_flush(&svc->authz);
+        free_devices(svc->devices, svc->n_devices);
+        free_devices(svc->fresh, 0);
+        *svc = (TvBusService){ 0 };
 }
