@@ -80,8 +80,10 @@ def check(root):
         return None, 'no such header in the layer folders'
 
     def module(path):
+        # x-internal.h is x's private header, shared by the files that implement x
         rel = os.path.relpath(path, root)
-        return os.path.splitext(rel)[0]
+        base = os.path.splitext(rel)[0]
+        return base[:-len('-internal')] if base.endswith('-internal') else base
 
     edges = {}
     for folder in folders:
