@@ -72,7 +72,7 @@ bad:
         return ctl_reply_error("ListDevices", r);
 oom:
         ctl_device_list_clear(out);
-        return ctl_fail("out of memory");
+        return ctl_oom();
 }
 
 int ctl_fetch_assignments(Ctl *ctl, CtlAssignmentList *out)
@@ -111,7 +111,7 @@ bad:
         return ctl_reply_error("ListAssignments", r);
 oom:
         ctl_assignment_list_clear(out);
-        return ctl_fail("out of memory");
+        return ctl_oom();
 }
 
 int cmd_list(Ctl *ctl, int argc, char **argv)
@@ -168,7 +168,7 @@ int cmd_list(Ctl *ctl, int argc, char **argv)
         return CTL_EXIT_OK;
 oom:
         ctl_device_list_clear(&l);
-        return ctl_fail("out of memory");
+        return ctl_oom();
 }
 
 int cmd_assignments(Ctl *ctl, int argc, char **argv)
@@ -218,5 +218,5 @@ int cmd_assignments(Ctl *ctl, int argc, char **argv)
         return CTL_EXIT_OK;
 oom:
         ctl_assignment_list_clear(&l);
-        return ctl_fail("out of memory");
+        return ctl_oom();
 }

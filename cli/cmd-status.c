@@ -14,7 +14,7 @@
  * NULL or "" is shown as dflt. */
 static void field(int width, const char *label, const char *value, const char *dflt)
 {
-        _cleanup_(freep_) char *e = NULL;
+        _cleanup_free_ char *e = NULL;
 
         if (!value || !value[0])
                 value = dflt;
@@ -25,7 +25,7 @@ static void field(int width, const char *label, const char *value, const char *d
 /* Continuation line under a field. */
 static void field_more(int width, const char *value)
 {
-        _cleanup_(freep_) char *e = ctl_escape(value, false, 0);
+        _cleanup_free_ char *e = ctl_escape(value, false, 0);
 
         printf("%*s  %s\n", width, "", e ? e : "?");
 }
@@ -105,14 +105,14 @@ static int get_all_error(const char *iface, const char *bad_property, int r)
         char what[160];
 
         if (bad_property[0]) {
-                _cleanup_(freep_) char *e = ctl_escape(bad_property, false, 64);
+                _cleanup_free_ char *e = ctl_escape(bad_property, false, 64);
 
                 snprintf(what, sizeof(what), "GetAll(%s), property %s", iface, e ? e : "?");
         } else {
                 snprintf(what, sizeof(what), "GetAll(%s)", iface);
         }
         if (r == -ENOMEM)
-                return ctl_fail("out of memory");
+                return ctl_oom();
         return ctl_reply_error(what, r);
 }
 
@@ -176,7 +176,7 @@ static StateCount *count_states(const CtlDeviceList *l, size_t *ret_n)
 static int status_manager(Ctl *ctl)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(freep_) StateCount *counts = NULL;
+        _cleanup_free_ StateCount *counts = NULL;
         ManagerProps p = {};
         CtlDeviceList devices = {};
         CtlAssignmentList assignments = {};
@@ -200,7 +200,7 @@ static int status_manager(Ctl *ctl)
                 goto out;
         counts = count_states(&devices, &ncounts);
         if (!counts) {
-                r = ctl_fail("out of memory");
+                r = ctl_oom();
                 goto out;
         }
 
@@ -257,7 +257,7 @@ static int status_manager(Ctl *ctl)
                 printf("%*s: %zu", w, "Devices", devices.n);
                 first = true;
                 for (size_t i = 0; i < ncounts; i++) {
-                        _cleanup_(freep_) char *e = NULL;
+                        _cleanup_free_ char *e = NULL;
 
                         if (counts[i].count == 0)
                                 continue;
@@ -270,7 +270,7 @@ static int status_manager(Ctl *ctl)
                 /* one line per domain, in order of first appearance */
                 first = true;
                 for (size_t i = 0; i < assignments.n; i++) {
-                        _cleanup_(freep_) char *line = NULL;
+                        _cleanup_free_ char *line = NULL;
                         size_t len = 0;
                         FILE *f;
                         bool seen = false;
@@ -282,7 +282,7 @@ static int status_manager(Ctl *ctl)
                                 continue;
                         f = open_memstream(&line, &len);
                         if (!f) {
-                                r = ctl_fail("out of memory");
+                                r = ctl_oom();
                                 goto out;
                         }
                         fprintf(f, "%s:", assignments.items[i].domain);
@@ -290,7 +290,7 @@ static int status_manager(Ctl *ctl)
                                 if (strcmp(assignments.items[k].domain, assignments.items[i].domain) == 0)
                                         fprintf(f, " %s", assignments.items[k].device);
                         if (fclose(f) != 0 || !line) {
-                                r = ctl_fail("out of memory");
+                                r = ctl_oom();
                                 goto out;
                         }
                         if (first)
@@ -478,7 +478,7 @@ static void human_pairs(int w, const char *label, const PairList *l)
                 return;
         }
         for (size_t i = 0; i < l->n; i++) {
-                _cleanup_(freep_) char *e = ctl_escape(l->items[i].name, false, 0);
+                _cleanup_free_ char *e = ctl_escape(l->items[i].name, false, 0);
 
                 if (i == 0)
                         printf("%*s: %s (%u)\n", w, label, e ? e : "?", (unsigned)l->items[i].id);
@@ -557,7 +557,7 @@ static void print_device(Ctl *ctl, const DeviceProps *p)
 static int status_device(Ctl *ctl, const char *token)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(freep_) char *path = NULL;
+        _cleanup_free_ char *path = NULL;
         CtlDeviceList devices = {};
         DeviceProps p = { .iommu_group = -1 };
         const char *name = NULL;
@@ -581,7 +581,7 @@ static int status_device(Ctl *ctl, const char *token)
         }
         r = sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, name, &path);
         if (r < 0) {
-                r = ctl_fail("out of memory");
+                r = ctl_oom();
                 goto out;
         }
         r = ctl_get_all(ctl, path, TV_DEVICE_IFACE, &reply);

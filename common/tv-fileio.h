@@ -3,6 +3,10 @@
 #pragma once
 #include <stddef.h>
 
+/* Reads fd to its end into a NUL-terminated buffer (pipes and terminals too).
+ * Returns 0, or -errno; -EFBIG when more than max_bytes arrive. */
+int tv_read_fd(int fd, size_t max_bytes, char **out, size_t *out_len);
+
 /* Reads a regular file (at dirfd, or AT_FDCWD) into a NUL-terminated buffer.
  * Returns 0, -errno; -EFBIG when the file is larger than max_bytes. */
 int tv_read_file_at(int dirfd, const char *path, size_t max_bytes, char **out, size_t *out_len);

@@ -33,14 +33,17 @@
 #include <systemd/sd-bus.h>
 
 #include "config.h"
+#include "tv-limits.h"
 #include "tv-names.h"
+#include "tv-quote.h"
 #include "tv-validate.h"
 
 #define PROG                    "tegravirt"
 /* The metadata namespace tegravirtd writes into the definition of every domain it
- * manages; its absence means "not ours". Kept in step with TV_DOMAIN_NS. */
-#define HOOK_DOMAIN_NS          "https://tegravirt.org/ns/domain/1"
-#define HOOK_XML_MAX            ((size_t)8 << 20)
+ * manages; its absence means "not ours". */
+#define HOOK_DOMAIN_NS          TV_DOMAIN_NS
+/* The daemon refuses a larger document in PrepareDomain: refuse it here, before the bus. */
+#define HOOK_XML_MAX            ((size_t)TV_DOMAIN_XML_MAX_BYTES)
 /* Past the cap we keep reading (and discarding) this much more so that libvirt's
  * writer sees the whole document consumed instead of EPIPE. */
 #define HOOK_DRAIN_MAX          ((size_t)64 << 20)
@@ -77,18 +80,6 @@ typedef struct Hook {
 
 /* ---- messages ---- */
 
-/* Copies s for a one-line message: control bytes become '?', at most max bytes. */
-static void sanitize(char *dst, size_t size, const char *s, size_t max)
-{
-        size_t i = 0;
-
-        for (; s && *s && i + 1 < size && i < max; s++)
-                dst[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-        dst[i] = '\0';
-        if (s && *s && i >= max && i + 4 < size)
-                memcpy(dst + i, "...", 4);
-}
-
 /* Prints "tegravirt: MESSAGE\n" with a single write, so concurrent hooks never interleave. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -113,7 +104,7 @@ static const char *shown_domain(const Hook *h)
 {
         static char buf[3 * TV_NAME_MAX];
 
-        sanitize(buf, sizeof(buf), h->domain, 2 * TV_NAME_MAX);
+        tv_quote(buf, sizeof(buf), h->domain, (size_t)-1, 2 * TV_NAME_MAX, 0);
         return buf;
 }
 
@@ -173,7 +164,7 @@ static unsigned parse_timeout(void)
         if (errno == 0 && end != s && *end == '\0' && s[0] >= '0' && s[0] <= '9' &&
             v >= 1 && v <= HOOK_TIMEOUT_MAX)
                 return (unsigned)v;
-        sanitize(shown, sizeof(shown), s, 32);
+        tv_quote(shown, sizeof(shown), s, (size_t)-1, 32, 0);
         say("ignoring TEGRAVIRT_HOOK_TIMEOUT='%s': expected 1-%u seconds; using %u",
             shown, HOOK_TIMEOUT_MAX, HOOK_TIMEOUT_DEFAULT);
         return HOOK_TIMEOUT_DEFAULT;
@@ -265,7 +256,7 @@ static const char *input_problem(const Input *in)
                 return buf;
         }
         if (in->too_big)
-                return "the domain XML on standard input is larger than 8 MiB";
+                return "the domain XML on standard input is larger than " TV_DOMAIN_XML_MAX_TEXT;
         if (in->len == 0)
                 return "no domain XML on standard input (libvirt always passes it)";
         return NULL;
@@ -336,7 +327,8 @@ static void report_call_error(const Hook *h, const char *member, const sd_bus_er
                 say(HOOK_NOT_RUNNING " (%s)", e->name);
                 return;
         }
-        sanitize(msg, sizeof(msg), e->message && e->message[0] ? e->message : strerror(r < 0 ? -r : EIO), 900);
+        tv_quote(msg, sizeof(msg), e->message && e->message[0] ? e->message : strerror(r < 0 ? -r : EIO),
+                 (size_t)-1, 900, 0);
         say("%s (%s)", msg, e->name ? e->name : "unknown error");
 }
 
@@ -435,7 +427,7 @@ static int op_release(const Hook *h)
         if (strcmp(h->subop, "end") != 0) {
                 char shown[80];
 
-                sanitize(shown, sizeof(shown), h->subop, 40);
+                tv_quote(shown, sizeof(shown), h->subop, (size_t)-1, 40, 0);
                 say("ignoring 'release %s' of domain '%s' (libvirt sends 'release end')", shown, shown_domain(h));
                 goto out;
         }
@@ -581,7 +573,7 @@ int main(int argc, char **argv)
         case OP_UNKNOWN: {
                 char shown[80];
 
-                sanitize(shown, sizeof(shown), h.op_name, 40);
+                tv_quote(shown, sizeof(shown), h.op_name, (size_t)-1, 40, 0);
                 say("ignoring unknown operation '%s' (see tegravirt-hook(8))", shown);
                 break;
         }
