@@ -26,7 +26,7 @@ done
 for o in $("$D" --help | grep -o '^ *--[a-z-]*' | tr -d ' '); do
         need "$man8" "$o" "daemon option"
 done
-for k in $(grep -o 'strcmp(key, "[A-Za-z]*")' "$S/tegravirtd/daemon-config.c" | cut -d'"' -f2); do
+for k in $(grep -o 'strcmp(key, "[A-Za-z]*")' "$S/core/daemon-config.c" | cut -d'"' -f2); do
         need "$conf5" "$k" "config key"
 done
 for cmd in $("$C" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR>1 && $1 ~ /^[a-z][a-z-]*$/ {print $1}'); do
@@ -43,10 +43,10 @@ done
 # uses, the fixture simulates and the docs describe (kernel/README.md, tegravirtd(8))
 K="$S/kernel/drivers/firmware/tegra/bpmp-host-proxy/bpmp-host-proxy.c"
 need "$K" '.compatible = "nvidia,bpmp-host-proxy"' "proxy compatible in the driver"
-need "$S/tegravirtd/bpmp-proxy.h" '"nvidia,bpmp-host-proxy"' "proxy compatible in tegravirtd"
-need "$S/tegravirtd/host-overlay.c" 'compatible = "nvidia,bpmp-host-proxy"' "proxy compatible in the host overlay"
+need "$S/host/bpmp-proxy.h" '"nvidia,bpmp-host-proxy"' "proxy compatible in tegravirtd"
+need "$S/guest/host-overlay.c" 'compatible = "nvidia,bpmp-host-proxy"' "proxy compatible in the host overlay"
 for kind in clocks resets power_domains; do
-        need "$S/tegravirtd/bpmp-proxy.c" "\"$kind\"" "proxy attribute kind in tegravirtd"
+        need "$S/host/bpmp-proxy.c" "\"$kind\"" "proxy attribute kind in tegravirtd"
         for a in allowed active; do
                 need "$K" "BPMP_HOST_ATTR(${a}_$kind," "proxy attribute in the driver"
                 need "$S/kernel/README.md" "${a}_$kind" "proxy attribute in kernel/README.md"
@@ -56,7 +56,7 @@ for kind in clocks resets power_domains; do
 done
 for p in allowed-clocks allowed-resets allowed-power-domains; do
         need "$S/kernel/Documentation/devicetree/bindings/firmware/nvidia,bpmp-host-proxy.yaml" "$p" "proxy DT property in the binding"
-        need "$S/tegravirtd/host-overlay.c" "\"$p\"" "proxy DT property in the host overlay"
+        need "$S/guest/host-overlay.c" "\"$p\"" "proxy DT property in the host overlay"
 done
 echo "# $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 20 ]
