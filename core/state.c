@@ -176,7 +176,7 @@ static int parse_line(char *line, unsigned no, TvState *s, TvError *err)
 
                 if (!ne) {
                         entry_free(&e);
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        return tv_error_oom(err);
                 }
                 s->entries = ne;
                 ne[s->n_entries++] = e;
@@ -197,7 +197,7 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "state file is not UTF-8 text");
         copy = strndup(buf, len);
         if (!copy)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 no++;
                 if (no == 1) {
@@ -263,7 +263,7 @@ static int save(TvState *s, bool durable, TvError *err)
         int r;
 
         if (!text)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         r = (durable ? tv_write_file_atomic_at : tv_write_file_replace_at)(s->dir_fd, TV_STATE_FILE, text,
                                                                            strlen(text), 0600);
         free(text);

@@ -30,7 +30,9 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
 
+#include "tv-limits.h"
 #include "tv-names.h"
+#include "tv-quote.h"
 #include "tv-validate.h"
 
 #if LIBXML_VERSION >= 21200
@@ -42,47 +44,11 @@
 #define META_VERSION    "1"
 #define MAX_POSITION    1000000L        /* more qemu:arg elements than fit in 4 MiB */
 #define QUOTE_MAX       160     /* bytes of a value quoted in a drift sentence */
+#define QUOTE_BUF       (QUOTE_MAX + 4)
 #define MAX_CMDLINE     65536   /* the kernel takes 2048 (arm64): this only bounds our work */
 
 /* ------------------------------------------------------------------------- */
 /* Small helpers                                                             */
-
-static int oom(TvError *err)
-{
-        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-}
-
-typedef struct StrV {
-        char **v;       /* NULL-terminated once anything was pushed */
-        size_t n;
-} StrV;
-
-static int strv_push(StrV *s, const char *str)
-{
-        char **nv;
-        char *copy = strdup(str);
-
-        if (!copy)
-                return -1;
-        nv = realloc(s->v, (s->n + 2) * sizeof(*nv));
-        if (!nv) {
-                free(copy);
-                return -1;
-        }
-        nv[s->n++] = copy;
-        nv[s->n] = NULL;
-        s->v = nv;
-        return 0;
-}
-
-static size_t strv_len(char *const *v)
-{
-        size_t n = 0;
-
-        while (v && v[n])
-                n++;
-        return n;
-}
 
 static bool is_ws(char c)
 {
@@ -133,20 +99,9 @@ static void buf_add(Buf *b, const char *fmt, ...)
 }
 
 /* A value for quoting in a sentence: control characters shown as '?', long ones cut. */
-static void quote_value(char out[QUOTE_MAX + 4], const char *v)
+static void quote_value(char out[QUOTE_BUF], const char *v)
 {
-        size_t i = 0;
-
-        for (; v[i] && i < QUOTE_MAX; i++)
-                out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-        if (v[i]) {
-                /* do not cut a UTF-8 sequence in half */
-                while (i > 0 && ((unsigned char)out[i] & 0xc0) == 0x80)
-                        i--;
-                memcpy(out + i, "...", 3);
-                i += 3;
-        }
-        out[i] = 0;
+        tv_quote(out, QUOTE_BUF, v, (size_t)-1, QUOTE_MAX, 0);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -258,14 +213,14 @@ static int read_doc(const char *xml, size_t len, xmlDocPtr *out, char **name_out
         if (!xml)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "no domain XML given");
         if (len > TV_DOMAIN_XML_MAX_BYTES)
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML larger than 4 MiB");
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML larger than " TV_DOMAIN_XML_MAX_TEXT);
         if (!tv_utf8_valid(xml, len))
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML is not UTF-8 (or contains NUL bytes)");
 
         p = xmlNewParserCtxt();
         if (!p || !p->sax) {
                 xmlFreeParserCtxt(p);
-                return oom(err);
+                return tv_error_oom(err);
         }
         p->_private = &c;
         p->sax->internalSubset = on_doctype;    /* stop at "<!DOCTYPE", before any declaration */
@@ -311,7 +266,7 @@ static int read_doc(const char *xml, size_t len, xmlDocPtr *out, char **name_out
         text = content_trimmed(name);
         if (!text) {
                 xmlFreeDoc(doc);
-                return oom(err);
+                return tv_error_oom(err);
         }
         if (!tv_domain_name_valid(text)) {
                 free(text);
@@ -610,7 +565,7 @@ static char *cmdline_text(xmlNodePtr cmd, TvError *err)
         if (raw && strlen((const char *)raw) > MAX_CMDLINE)
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "<os><cmdline> is longer than %d bytes", MAX_CMDLINE);
         else if (!(text = strdup(raw ? (const char *)raw : "")))
-                oom(err);
+                tv_error_oom(err);
         xmlFree(raw);
         return text;
 }
@@ -623,12 +578,12 @@ typedef struct Record {
         bool created_metadata;
         char *owner_name;               /* name= and uuid= of the domain the record was written for */
         char *owner_uuid;
-        StrV devices;
+        TvStrv devices;
         bool has_qemu;
         long position;
         bool created_commandline;
         bool declared_ns;
-        StrV qemu_args;
+        TvStrv qemu_args;
         bool has_dtb;
         char *dtb_path;
         char *dtb_previous;             /* NULL: there was no <dtb> before */
@@ -636,7 +591,7 @@ typedef struct Record {
         long acpi_position;             /* ... which was the n-th element of <features> */
         bool has_cmdline;
         bool created_cmdline;
-        StrV kernel_args;
+        TvStrv kernel_args;
 } Record;
 
 static void record_clear(Record *r)
@@ -712,7 +667,7 @@ static bool only_our_elements(xmlNodePtr parent, const char *name)
 }
 
 /* <tegravirt:arg value=".."/>* into v */
-static int read_args(xmlNodePtr parent, StrV *v, const char *dom, const char *what, TvError *err)
+static int read_args(xmlNodePtr parent, TvStrv *v, const char *dom, const char *what, TvError *err)
 {
         static const char *const arg_attrs[] = { "value", NULL };
 
@@ -733,10 +688,10 @@ static int read_args(xmlNodePtr parent, StrV *v, const char *dom, const char *wh
                         xmlFree(val);
                         return meta_fail(err, dom, "more than %d values in <%s>", TV_DOMAIN_EDIT_MAX_TOKENS, what);
                 }
-                r = strv_push(v, (const char *)val);
+                r = tv_strv_push(v, (const char *)val);
                 xmlFree(val);
                 if (r < 0)
-                        return oom(err);
+                        return tv_error_oom(err);
         }
         if (v->n == 0)
                 return meta_fail(err, dom, "empty <%s>", what);
@@ -824,10 +779,10 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                                 xmlFree(v);
                                 return meta_fail(err, dom, "too many devices");
                         }
-                        rr = strv_push(&r->devices, (const char *)v);
+                        rr = tv_strv_push(&r->devices, (const char *)v);
                         xmlFree(v);
                         if (rr < 0)
-                                return oom(err);
+                                return tv_error_oom(err);
                 } else if (is_el(n, "qemu-args", TV_DOMAIN_NS)) {
                         char *end;
 
@@ -863,7 +818,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                         xmlFree(v);
                         if (!r->dtb_path || (prev && !r->dtb_previous)) {
                                 xmlFree(prev);
-                                return r->dtb_path ? oom(err) : meta_fail(err, dom, "<dtb> without path");
+                                return r->dtb_path ? tv_error_oom(err) : meta_fail(err, dom, "<dtb> without path");
                         }
                         xmlFree(prev);
                 } else if (is_el(n, "acpi", TV_DOMAIN_NS)) {
@@ -958,7 +913,7 @@ fail:
         return -1;
 }
 
-static bool run_at(const Args *a, size_t start, const StrV *rec)
+static bool run_at(const Args *a, size_t start, const TvStrv *rec)
 {
         if (start > a->n || rec->n > a->n - start)
                 return false;
@@ -1172,7 +1127,7 @@ static const char *token_problem(const char *s, bool spaces_ok)
 
 static int check_list(char *const *v, const char *what, bool spaces_ok, TvError *err)
 {
-        size_t n = strv_len(v);
+        size_t n = tv_strv_length(v);
 
         if (n > TV_DOMAIN_EDIT_MAX_TOKENS)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "more than %d %ss", TV_DOMAIN_EDIT_MAX_TOKENS, what);
@@ -1187,7 +1142,7 @@ static int check_list(char *const *v, const char *what, bool spaces_ok, TvError 
 
 static int check_edit(const TvDomainEdit *e, TvError *err)
 {
-        size_t nd = strv_len(e->devices);
+        size_t nd = tv_strv_length(e->devices);
         const char *why;
 
         if (nd > TV_DOMAIN_EDIT_MAX_TOKENS)
@@ -1201,7 +1156,7 @@ static int check_edit(const TvDomainEdit *e, TvError *err)
                                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "device %s is listed twice",
                                                     e->devices[i]);
         }
-        if (nd == 0 && (strv_len(e->qemu_args) || e->dtb || strv_len(e->kernel_args)))
+        if (nd == 0 && (tv_strv_length(e->qemu_args) || e->dtb || tv_strv_length(e->kernel_args)))
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                                     "qemu args, a dtb or kernel args were given without any device");
         if (check_list(e->qemu_args, "qemu arg", true, err) < 0 ||
@@ -1260,7 +1215,7 @@ static int add_arg_els(xmlNodePtr parent, xmlNsPtr ns, char *const *v, size_t n)
 
 static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 {
-        size_t n = strv_len(e->qemu_args);
+        size_t n = tv_strv_length(e->qemu_args);
         xmlNodePtr cl, prev = NULL, first;
         Args a;
 
@@ -1311,7 +1266,7 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
                         return -1;
                 }
                 prev = arg;
-                if (strv_push(&rec->qemu_args, e->qemu_args[i]) < 0)
+                if (tv_strv_push(&rec->qemu_args, e->qemu_args[i]) < 0)
                         return -1;
         }
         return 0;
@@ -1361,7 +1316,7 @@ static int apply_dtb(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, TvError *err)
 {
         static const char *const after[] = { "kernel", "initrd", NULL };
-        size_t n = strv_len(e->kernel_args), len;
+        size_t n = tv_strv_length(e->kernel_args), len;
         xmlNodePtr os = child_el(root, "os", NULL), cmd;
         char *text;
         bool created = false;
@@ -1393,7 +1348,7 @@ static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, Tv
                         text[len++] = ' ';
                 memcpy(text + len, e->kernel_args[i], tl + 1);
                 len += tl;
-                if (strv_push(&rec->kernel_args, e->kernel_args[i]) < 0)
+                if (tv_strv_push(&rec->kernel_args, e->kernel_args[i]) < 0)
                         goto out;
         }
         if (!rec->kernel_args.n) {
@@ -1541,11 +1496,11 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
         }
         if (revert_qemu(root, &old) < 0 || revert_dtb(root, &old) < 0 || revert_acpi(root, &old) < 0 ||
             revert_cmdline(root, &old, err) < 0) {
-                oom(err);
+                tv_error_oom(err);
                 goto out;
         }
         revert_record(root, &old);
-        if (!strv_len(e->devices)) {
+        if (!tv_strv_length(e->devices)) {
                 r = 0;
                 goto out;
         }
@@ -1556,10 +1511,10 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 goto out;
         }
         if (e->dtb && (dtb = child_el(child_el(root, "os", NULL), "dtb", NULL))) {
-                char q[QUOTE_MAX + 4], *cur = content_raw(dtb);
+                char q[QUOTE_BUF], *cur = content_raw(dtb);
 
                 if (!cur) {
-                        oom(err);
+                        tv_error_oom(err);
                         goto out;
                 }
                 quote_value(q, cur);
@@ -1578,7 +1533,7 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
         rec.created_cmdline = old.created_cmdline && child_el(child_el(root, "os", NULL), "cmdline", NULL);
         if (apply_qemu(root, e, &rec) < 0 || apply_dtb(root, e, &rec) < 0 || apply_cmdline(root, e, &rec, err) < 0 ||
             record_write(root, e->devices, &rec) < 0) {
-                oom(err);
+                tv_error_oom(err);
                 goto out;
         }
         /* the record names its domain, so a copy (virt-clone, a rename) is recognised */
@@ -1590,7 +1545,7 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                             ? -1 : 0;
                 free(uuid);
                 if (r < 0) {
-                        oom(err);
+                        tv_error_oom(err);
                         goto out;
                 }
         }
@@ -1620,7 +1575,7 @@ int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, 
         if (edit_doc(doc, name, edit, err) < 0)
                 goto out;
         if (dump_doc(doc, out) < 0) {
-                oom(err);
+                tv_error_oom(err);
                 goto out;
         }
         r = 0;
@@ -1637,7 +1592,7 @@ out:
 static void drift_qemu(xmlNodePtr root, const Record *r, Buf *b)
 {
         xmlNodePtr cl = find_commandline(root);
-        char q[QUOTE_MAX + 4];
+        char q[QUOTE_BUF];
         size_t best = 0;
         Args a;
 
@@ -1680,7 +1635,7 @@ static void drift_qemu(xmlNodePtr root, const Record *r, Buf *b)
 static void drift_dtb(xmlNodePtr root, const Record *r, Buf *b)
 {
         xmlNodePtr dtb = child_el(child_el(root, "os", NULL), "dtb", NULL);
-        char q1[QUOTE_MAX + 4], q2[QUOTE_MAX + 4];
+        char q1[QUOTE_BUF], q2[QUOTE_BUF];
         char *cur;
 
         if (!r->has_dtb)
@@ -1711,7 +1666,7 @@ static void drift_acpi(xmlNodePtr root, const Record *r, Buf *b)
 static void drift_cmdline(xmlNodePtr root, const Record *r, Buf *b)
 {
         xmlNodePtr cmd = child_el(child_el(root, "os", NULL), "cmdline", NULL);
-        char q[QUOTE_MAX + 4];
+        char q[QUOTE_BUF];
         xmlChar *text;
 
         if (!r->has_cmdline)
@@ -1764,7 +1719,7 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
         info->owner_uuid = rec.owner_uuid;
         rec.owner_name = rec.owner_uuid = NULL;
         info->devices = rec.devices.v;
-        rec.devices = (StrV){ 0 };
+        rec.devices = (TvStrv){ 0 };
         if (!info->devices && !(info->devices = calloc(1, sizeof(char *))))
                 failed = true;
         drift_qemu(root, &rec, &b);
@@ -1774,7 +1729,7 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
         info->drift = b.s;
         record_clear(&rec);
         if (failed || b.failed)
-                return oom(err);
+                return tv_error_oom(err);
         return 0;
 }
 

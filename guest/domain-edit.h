@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <libxml/tree.h>
 #include "tv-error.h"
+#include "tv-names.h"         /* TV_DOMAIN_NS */
 
-#define TV_DOMAIN_NS            "https://tegravirt.org/ns/domain/1"
 #define TV_DOMAIN_NS_PREFIX     "tegravirt"
 #define TV_QEMU_NS              "http://libvirt.org/schemas/domain/qemu/1.0"
 

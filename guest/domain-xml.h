@@ -3,8 +3,7 @@
 #pragma once
 #include <stddef.h>
 #include "tv-error.h"
-
-#define TV_DOMAIN_XML_MAX_BYTES (4 * 1024 * 1024)
+#include "tv-limits.h"        /* TV_DOMAIN_XML_MAX_BYTES */
 
 /* Extracts /domain/name; refuses DOCTYPEs, entities and oversized input. */
 int tv_domain_xml_name(const char *buf, size_t len, char **name, TvError *err);

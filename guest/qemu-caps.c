@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tv-names.h"
+#include "tv-quote.h"
 
 #define PATH_MAX_BYTES  4096
 #define OUTPUT_CAP      (1024 * 1024)
@@ -446,7 +447,7 @@ static int probe_begin(TvJob *j, Probe *p, TvError *err)
         caps_free(p->caps);
         p->caps = calloc(1, sizeof(*p->caps));
         if (!p->caps || !(p->caps->path = strdup(p->path)))
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         p->step = 0;
         p->cache->probes++;
         return 0;
@@ -570,16 +571,16 @@ int tv_qemu_caps_probe(TvQemuCapsCache *c, TvJobSet *jobs, const char *emulator,
         /* one probe per binary: later callers wait for the running one */
         j = tv_job_find(jobs, key);
         if (j)
-                return tv_job_wait(j, done, userdata) < 0 ? tv_error_set(err, TV_ERR_FAILED, "out of memory") : 0;
+                return tv_job_wait(j, done, userdata) < 0 ? tv_error_oom(err) : 0;
         p = calloc(1, sizeof(*p));
         if (!p)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         p->cache = c;
         p->timeout_ms = timeout_ms;
         p->path = strdup(emulator ? emulator : "");
         if (!p->path) {
                 probe_free(p);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         if (path_check(emulator, &p->st, err) < 0) {
                 probe_free(p);
@@ -589,7 +590,7 @@ int tv_qemu_caps_probe(TvQemuCapsCache *c, TvJobSet *jobs, const char *emulator,
         if (!j)
                 return -1;
         if (probe_begin(j, p, err) < 0 || probe_run_step(j, p, err) < 0 || tv_job_wait(j, done, userdata) < 0) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 tv_job_finish(j, err);
                 return -1;
         }
@@ -627,7 +628,7 @@ int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned 
         sigaddset(&chld, SIGCHLD);
         pthread_sigmask(SIG_BLOCK, &chld, &old);
         if (sd_event_new(&e) < 0 || !(jobs = tv_jobset_new(e)))
-                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                r = tv_error_oom(err);
         else
                 r = tv_qemu_caps_probe(c, jobs, emulator, timeout_ms, sync_done, &w, err);
         while (r == 0 && !w.done)
@@ -690,7 +691,6 @@ int tv_qemu_caps_check(const TvQemuCaps *caps, bool needs_bpmp, TvError *err)
 static void qemu_reason(const char *raw, size_t len, char *buf, size_t size)
 {
         const char *line = raw, *end = raw + len, *p;
-        size_t k = 0;
 
         buf[0] = 0;
         if (!raw || !len)
@@ -703,9 +703,7 @@ static void qemu_reason(const char *raw, size_t len, char *buf, size_t size)
         p = memmem(line, (size_t)(end - line), ": ", 2);
         if (p && !memchr(line, ' ', (size_t)(p - line)) && memmem(line, (size_t)(p - line), "qemu", 4))
                 line = p + 2;
-        for (; line < end && k + 1 < size; line++)
-                buf[k++] = (*line >= 0x20 && *line < 0x7f) ? *line : '?';
-        buf[k] = 0;
+        tv_quote(buf, size, line, (size_t)(end - line), size, TV_QUOTE_ASCII | TV_QUOTE_NO_ELLIPSIS);
 }
 
 int tv_qemu_result_check(const TvChildResult *res, const char *emulator, const char *what, unsigned timeout_ms,
@@ -758,7 +756,7 @@ int tv_qemu_run(const char *emulator, const char *const *args, const char *what,
         sigaddset(&chld, SIGCHLD);
         pthread_sigmask(SIG_BLOCK, &chld, &old);
         if (sd_event_new(&e) < 0)
-                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                r = tv_error_oom(err);
         else if ((r = tv_child_start(e, &spec, sync_run_done, &s, &child)) < 0)
                 r = tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot run %s: %s", emulator, strerror(-r));
         while (r == 0 && !s.done)

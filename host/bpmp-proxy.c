@@ -146,7 +146,7 @@ int tv_bpmp_proxy_probe(TvHost *h, const char *hint, TvBpmpProxy *p, TvError *er
                         return 0;
         }
         if (!p->pid)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         if (read_ceiling(h, p, err) < 0) {
                 tv_bpmp_proxy_clear(p);
                 return -1;

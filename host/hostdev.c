@@ -391,7 +391,7 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
         if (!groups || !info) {
                 free(groups);
                 free(info);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         /* one walk to each device's directory: presence, driver, override, group */
         for (size_t i = 0; i < n; i++) {

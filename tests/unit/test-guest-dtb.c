@@ -121,6 +121,26 @@ static void test_place(void)
         printf("# %s\n", err.message);
         tv_error_clear(&err);
         CHECK(tv_guest_place(devs, 0, p, &err) == 0, "no devices is fine");
+
+        /* As many windows as the catalog accepts (TV_DEVICE_MAX_REGIONS), not one more. */
+        {
+                TvCatalogDevice many = *dev("uarta");
+                TvRegion regs[TV_DEVICE_MAX_REGIONS + 1];
+
+                for (size_t r = 0; r < TV_DEVICE_MAX_REGIONS + 1; r++)
+                        regs[r] = (TvRegion){ .base = 0x3100000 + r * 0x1000, .size = 0x1000 };
+                many.regions = regs;
+                many.n_regions = TV_DEVICE_MAX_REGIONS;
+                devs[0] = &many;
+                tv_error_clear(&err);
+                CHECK(tv_guest_place(devs, 1, p, &err) == 0 && p[0].n_reg == TV_DEVICE_MAX_REGIONS &&
+                      p[0].reg[TV_DEVICE_MAX_REGIONS - 1][0] == 0x0c000000 + (TV_DEVICE_MAX_REGIONS - 1) * 0x1000,
+                      "a device with the catalog's 16 windows is placed");
+                many.n_regions = TV_DEVICE_MAX_REGIONS + 1;
+                tv_error_clear(&err);
+                CHECK(tv_guest_place(devs, 1, p, &err) < 0 && strcmp(err.name, TV_ERR_INVALID_ARGUMENT) == 0 &&
+                      strstr(err.message, "1 to 16"), "17 windows are refused");
+        }
 }
 
 static const void *prop(const void *fdt, const char *path, const char *name, int *len)
