@@ -137,24 +137,26 @@ static int classify_key(const char *k, size_t len)
         return MSG_OTHER;       /* events ("timestamp"/"event") and anything unknown */
 }
 
+static int qmp_bad(TvError *err, const char *why)
+{
+        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s", why);
+}
+
 /*
  * Not a JSON parser: it splits the stream into top-level objects by bracket depth (outside
  * strings), takes each object's first key as its kind, and compares string tokens of the
  * second reply with the type name. Enough for QEMU's one-object-per-line QMP output, and it
  * does not care about line breaks or spacing.
  */
-int tv_qemu_qmp_types_has(const char *t, const char *type_name, bool *has, const char **why)
+int tv_qemu_qmp_types_has(const char *t, const char *type_name, bool *has, TvError *err)
 {
         bool greeting = false, found = false;
         unsigned replies = 0;
         size_t i = 0, nlen;
 
         *has = false;
-        *why = NULL;
-        if (!t || !name_token_ok(type_name)) {
-                *why = "bad arguments";
-                return -EPROTO;
-        }
+        if (!t || !name_token_ok(type_name))
+                return qmp_bad(err, "bad arguments");
         nlen = strlen(type_name);
         for (;;) {
                 size_t depth = 0, str_start = 0;
@@ -205,13 +207,11 @@ int tv_qemu_qmp_types_has(const char *t, const char *type_name, bool *has, const
                 if (kind != MSG_RETURN && kind != MSG_ERROR)
                         continue;
                 if (!greeting) {
-                        *why = "QMP reply before the QMP greeting";
-                        return -EPROTO;
+                        return qmp_bad(err, "QMP reply before the QMP greeting");
                 }
                 replies++;
                 if (kind == MSG_ERROR) {
-                        *why = replies == 1 ? "QMP refused qmp_capabilities" : "QMP qom-list-types failed";
-                        return -EPROTO;
+                        return qmp_bad(err, replies == 1 ? "QMP refused qmp_capabilities" : "QMP qom-list-types failed");
                 }
                 if (replies == 2) {
                         *has = found;
@@ -219,12 +219,10 @@ int tv_qemu_qmp_types_has(const char *t, const char *type_name, bool *has, const
                 }
         }
         if (!greeting)
-                *why = "no QMP greeting (QEMU did not start the virt machine with TCG)";
-        else if (replies == 0)
-                *why = "no reply to qmp_capabilities";
-        else
-                *why = "no reply to qom-list-types";
-        return -EPROTO;
+                return qmp_bad(err, "no QMP greeting (QEMU did not start the virt machine with TCG)");
+        if (replies == 0)
+                return qmp_bad(err, "no reply to qmp_capabilities");
+        return qmp_bad(err, "no reply to qom-list-types");
 }
 
 const char *tv_bpmp_flavour_name(TvBpmpFlavour f)
@@ -376,7 +374,7 @@ static void probe_free(void *data)
 static int probe_result(Probe *p, TvChildResult *res, TvError *err)
 {
         TvQemuCaps *caps = p->caps;
-        const char *path = p->path, *why;
+        const char *path = p->path;
         TvError qerr = { 0 };
         char *text, snip[64];
         bool builtin = false;
@@ -422,10 +420,12 @@ static int probe_result(Probe *p, TvChildResult *res, TvError *err)
                 caps->bpmp_unknown_why[n] = 0;
                 caps->bpmp_unknown = true;
         } else {
-                if (tv_qemu_qmp_types_has(text, BPMP_QOM_TYPE, &builtin, &why) < 0) {
+                TvError qmp = { 0 };
+
+                if (tv_qemu_qmp_types_has(text, BPMP_QOM_TYPE, &builtin, &qmp) < 0) {
                         caps->bpmp_unknown = true;
                         snprintf(caps->bpmp_unknown_why, sizeof(caps->bpmp_unknown_why),
-                                 "QMP probe (-machine virt,accel=tcg -qmp stdio): %s", why);
+                                 "QMP probe (-machine virt,accel=tcg -qmp stdio): %.200s", qmp.message);
                 }
                 free(text);
         }
