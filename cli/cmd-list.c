@@ -114,109 +114,48 @@ oom:
         return ctl_oom();
 }
 
+static void device_row(const void *items, size_t i, const char **cells)
+{
+        const CtlDevice *d = (const CtlDevice *)items + i;
+
+        cells[0] = d->name;
+        cells[1] = d->platform_id;
+        cells[2] = d->kind;
+        cells[3] = d->state;
+        cells[4] = d->domain;
+}
+
 int cmd_list(Ctl *ctl, int argc, char **argv)
 {
         static const char *const headers[] = { "NAME", "PLATFORM-ID", "KIND", "STATE", "DOMAIN" };
-        _cleanup_(ctl_table_freep_) CtlTable *t = NULL;
-        CtlDeviceList l = {};
+        static const char *const keys[] = { "name", "platform_id", "kind", "state", "domain" };
+        _cleanup_(ctl_device_list_clear) CtlDeviceList l = {};
         int r;
 
         r = ctl_fetch_devices(ctl, &l);
         if (r != CTL_EXIT_OK)
                 return r;
+        /* an unassigned device's domain is null in JSON */
+        return ctl_print_rows(ctl, "devices", 5, headers, keys, 1u << 4, l.items, l.n, device_row);
+}
 
-        if (ctl->json) {
-                CtlJson j;
+static void assignment_row(const void *items, size_t i, const char **cells)
+{
+        const CtlAssignment *a = (const CtlAssignment *)items + i;
 
-                ctl_json_init(&j, stdout);
-                ctl_json_begin_object(&j);
-                ctl_json_key(&j, "devices");
-                ctl_json_begin_array(&j);
-                for (size_t i = 0; i < l.n; i++) {
-                        ctl_json_begin_object(&j);
-                        ctl_json_key(&j, "name");
-                        ctl_json_string(&j, l.items[i].name);
-                        ctl_json_key(&j, "platform_id");
-                        ctl_json_string(&j, l.items[i].platform_id);
-                        ctl_json_key(&j, "kind");
-                        ctl_json_string(&j, l.items[i].kind);
-                        ctl_json_key(&j, "state");
-                        ctl_json_string(&j, l.items[i].state);
-                        ctl_json_key(&j, "domain");
-                        ctl_json_string_or_null(&j, l.items[i].domain);
-                        ctl_json_end_object(&j);
-                }
-                ctl_json_end_array(&j);
-                ctl_json_end_object(&j);
-                ctl_json_finish(&j);
-                ctl_device_list_clear(&l);
-                return CTL_EXIT_OK;
-        }
-
-        t = ctl_table_new(5, headers);
-        if (!t)
-                goto oom;
-        for (size_t i = 0; i < l.n; i++) {
-                const char *row[] = { l.items[i].name, l.items[i].platform_id, l.items[i].kind,
-                                      l.items[i].state, l.items[i].domain };
-
-                if (ctl_table_add(t, row) < 0)
-                        goto oom;
-        }
-        ctl_table_print(t, stdout, ctl->legend);
-        ctl_device_list_clear(&l);
-        return CTL_EXIT_OK;
-oom:
-        ctl_device_list_clear(&l);
-        return ctl_oom();
+        cells[0] = a->domain;
+        cells[1] = a->device;
 }
 
 int cmd_assignments(Ctl *ctl, int argc, char **argv)
 {
         static const char *const headers[] = { "DOMAIN", "DEVICE" };
-        _cleanup_(ctl_table_freep_) CtlTable *t = NULL;
-        CtlAssignmentList l = {};
+        static const char *const keys[] = { "domain", "device" };
+        _cleanup_(ctl_assignment_list_clear) CtlAssignmentList l = {};
         int r;
 
         r = ctl_fetch_assignments(ctl, &l);
         if (r != CTL_EXIT_OK)
                 return r;
-
-        if (ctl->json) {
-                CtlJson j;
-
-                ctl_json_init(&j, stdout);
-                ctl_json_begin_object(&j);
-                ctl_json_key(&j, "assignments");
-                ctl_json_begin_array(&j);
-                for (size_t i = 0; i < l.n; i++) {
-                        ctl_json_begin_object(&j);
-                        ctl_json_key(&j, "domain");
-                        ctl_json_string(&j, l.items[i].domain);
-                        ctl_json_key(&j, "device");
-                        ctl_json_string(&j, l.items[i].device);
-                        ctl_json_end_object(&j);
-                }
-                ctl_json_end_array(&j);
-                ctl_json_end_object(&j);
-                ctl_json_finish(&j);
-                ctl_assignment_list_clear(&l);
-                return CTL_EXIT_OK;
-        }
-
-        t = ctl_table_new(2, headers);
-        if (!t)
-                goto oom;
-        for (size_t i = 0; i < l.n; i++) {
-                const char *row[] = { l.items[i].domain, l.items[i].device };
-
-                if (ctl_table_add(t, row) < 0)
-                        goto oom;
-        }
-        ctl_table_print(t, stdout, ctl->legend);
-        ctl_assignment_list_clear(&l);
-        return CTL_EXIT_OK;
-oom:
-        ctl_assignment_list_clear(&l);
-        return ctl_oom();
+        return ctl_print_rows(ctl, "assignments", 2, headers, keys, 0, l.items, l.n, assignment_row);
 }

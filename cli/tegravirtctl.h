@@ -70,6 +70,14 @@ void ctl_table_print(const CtlTable *t, FILE *f, bool legend);
 void ctl_table_free(CtlTable *t);
 void ctl_table_freep_(CtlTable **t);
 
+/* A list as a table, or with --json as {"<json_key>":[{keys[0]:cell,...},...]}: row()
+ * fills the ncols (at most CTL_ROW_MAX) cells of item i; a column whose bit is set in
+ * null_if_empty shows "" as null in JSON. Returns an exit status. */
+#define CTL_ROW_MAX 8
+typedef void (*CtlRowFn)(const void *items, size_t i, const char **cells);
+int ctl_print_rows(Ctl *ctl, const char *json_key, size_t ncols, const char *const *headers,
+                   const char *const *keys, unsigned null_if_empty, const void *items, size_t n, CtlRowFn row);
+
 /* Minimal streaming JSON writer (compact, one document per line). */
 #define CTL_JSON_DEPTH 16
 typedef struct CtlJson {
