@@ -5,11 +5,13 @@
  *     _cleanup_close_ int fd = -1;        close(fd) when fd >= 0
  *     _cleanup_fclose_ FILE *f = NULL;    fclose(f) when f != NULL
  *     _cleanup_strv_ char **v = NULL;     tv_strv_free(v)
+ *     _cleanup_closedir_ DIR *d = NULL;   closedir(d) when d != NULL
  *     _cleanup_(foo_freep) Foo *x = NULL; any "void foo_freep(Foo **)"
  *
  * Every such variable must be initialised where it is declared. To hand the value to
  * the caller, take it out with TAKE_PTR()/TAKE_FD(), which leaves NULL/-1 behind. */
 #pragma once
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #define _cleanup_close_ _cleanup_(tv_closep)
 #define _cleanup_fclose_ _cleanup_(tv_fclosep)
 #define _cleanup_strv_ _cleanup_(tv_strv_freep)
+#define _cleanup_closedir_ _cleanup_(tv_closedirp)
 
 /* The value of *p, leaving p cleared: ownership moves to whoever receives it. */
 #define TAKE_PTR(p)                                  \
@@ -64,5 +67,14 @@ static inline void tv_fclosep(FILE **f)
 
         if (*f)
                 (void)fclose(*f);
+        errno = saved;
+}
+
+static inline void tv_closedirp(DIR **d)
+{
+        int saved = errno;
+
+        if (*d)
+                (void)closedir(*d);
         errno = saved;
 }
