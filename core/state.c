@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "state.h"
 #include "tv-fileio.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -187,7 +188,8 @@ static int parse_line(char *line, unsigned no, TvState *s, TvError *err)
 int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
 {
         TvState tmp = { .dir_fd = -1 };
-        char *copy, *line, *save = NULL;
+        _cleanup_free_ char *copy = NULL;
+        char *line, *save = NULL;
         unsigned no = 0;
         int r = 0;
 
@@ -218,7 +220,6 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
                 r = bad(err, 1, "the file is empty (truncated by hand or by a file system crash); restore it "
                                 "from a backup, or remove it to start with no assignments (devices still on "
                                 "vfio-platform are then reported as foreign and left alone)");
-        free(copy);
         if (r < 0) {
                 tv_state_free(&tmp);
                 return -1;
@@ -230,7 +231,7 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
 
 int tv_state_open(TvState *s, const char *dir, TvError *err)
 {
-        char *buf = NULL;
+        _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r;
 
@@ -251,7 +252,6 @@ int tv_state_open(TvState *s, const char *dir, TvError *err)
                 return tv_error_set(err, TV_ERR_FAILED, "cannot read %s/%s: %s", dir, TV_STATE_FILE,
                                     strerror(-r));
         r = tv_state_parse_buffer(buf, len, s, err);
-        free(buf);
         if (r < 0)
                 tv_error_prefix(err, "%s/%s", dir, TV_STATE_FILE);
         return r;
@@ -259,14 +259,13 @@ int tv_state_open(TvState *s, const char *dir, TvError *err)
 
 static int save(TvState *s, bool durable, TvError *err)
 {
-        char *text = tv_state_format(s);
+        _cleanup_free_ char *text = tv_state_format(s);
         int r;
 
         if (!text)
                 return tv_error_oom(err);
         r = (durable ? tv_write_file_atomic_at : tv_write_file_replace_at)(s->dir_fd, TV_STATE_FILE, text,
                                                                            strlen(text), 0600);
-        free(text);
         if (r < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "cannot write the state file: %s", strerror(-r));
         return 0;
