@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "tv-limits.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-quote.h"
 #include "tv-validate.h"
@@ -68,6 +69,12 @@ typedef struct Input {
         bool tty;               /* stdin is a terminal: a person, not libvirt; never read it */
         int error;              /* errno of a failed read, 0 otherwise */
 } Input;
+
+static void input_clear(Input *in)
+{
+        free(in->buf);
+        in->buf = NULL;
+}
 
 typedef struct Hook {
         const char *domain;
@@ -381,9 +388,8 @@ out:
 /* prepare begin: the last point where the start can be refused. */
 static int op_prepare(const Hook *h)
 {
+        _cleanup_(input_clear) Input in = { 0 };
         const char *problem;
-        Input in;
-        int ret = 1;
 
         read_input(&in, true);
         /* Without the XML we cannot tell whether the domain is ours; libvirt always
@@ -391,37 +397,32 @@ static int op_prepare(const Hook *h)
         problem = input_problem(&in);
         if (problem) {
                 say("refusing to prepare domain '%s': %s", shown_domain(h), problem);
-                goto out;
+                return 1;
         }
-        if (!mentions_tegravirt(&in)) {
-                ret = 0;
-                goto out;
-        }
+        if (!mentions_tegravirt(&in))
+                return 0;
         if (strcmp(h->subop, "begin") != 0) {
                 say("refusing to prepare domain '%s': unexpected sub-operation for prepare (expected 'begin')",
                     shown_domain(h));
-                goto out;
+                return 1;
         }
         if (!tv_domain_name_valid(h->domain)) {
                 say("refusing to prepare domain '%s': tegravirt domain names are 1-%d characters of "
                     "[A-Za-z0-9_.+-], not starting with '.' or '-'", shown_domain(h), TV_NAME_MAX);
-                goto out;
+                return 1;
         }
         if (!tv_utf8_valid(in.buf, in.len)) {
                 say("refusing to prepare domain '%s': the domain XML is not UTF-8 text", shown_domain(h));
-                goto out;
+                return 1;
         }
-        ret = call_manager(h, "PrepareDomain", in.buf) < 0 ? 1 : 0;
-out:
-        free(in.buf);
-        return ret;
+        return call_manager(h, "PrepareDomain", in.buf) < 0 ? 1 : 0;
 }
 
 /* release end: libvirt ignores the result, and also runs it after a failed start. */
 static int op_release(const Hook *h)
 {
+        _cleanup_(input_clear) Input in = { 0 };
         const char *problem;
-        Input in;
 
         read_input(&in, true);
         if (strcmp(h->subop, "end") != 0) {
@@ -429,21 +430,19 @@ static int op_release(const Hook *h)
 
                 tv_quote(shown, sizeof(shown), h->subop, (size_t)-1, 40, 0);
                 say("ignoring 'release %s' of domain '%s' (libvirt sends 'release end')", shown, shown_domain(h));
-                goto out;
+                return 0;
         }
         /* When the XML cannot be read we release anyway: it is idempotent, and a device
          * left on vfio-platform after its guest stopped is the worse outcome. */
         problem = input_problem(&in);
         if (!problem && !mentions_tegravirt(&in))
-                goto out;
+                return 0;
         if (!tv_domain_name_valid(h->domain)) {
                 if (!problem)
                         say("cannot release domain '%s': not a valid tegravirt domain name", shown_domain(h));
-                goto out;
+                return 0;
         }
         call_manager(h, "ReleaseDomain", NULL);
-out:
-        free(in.buf);
         return 0;
 }
 
@@ -464,8 +463,8 @@ static void check_running_domain(const Hook *h, const Input *in)
 
 static int op_reconnect(const Hook *h)
 {
+        _cleanup_(input_clear) Input in = { 0 };
         const char *problem;
-        Input in;
 
         read_input(&in, true);
         problem = input_problem(&in);
@@ -473,7 +472,6 @@ static int op_reconnect(const Hook *h)
                 say("reconnect of domain '%s': %s; leaving it alone", shown_domain(h), problem);
         else if (mentions_tegravirt(&in))
                 check_running_domain(h, &in);
-        free(in.buf);
         return 0;
 }
 
