@@ -99,9 +99,17 @@ static void buf_add(Buf *b, const char *fmt, ...)
 }
 
 /* A value for quoting in a sentence: control characters shown as '?', long ones cut. */
-static void quote_value(char out[QUOTE_BUF], const char *v)
+static const char *quote_value(char out[QUOTE_BUF], const char *v)
 {
-        tv_quote(out, QUOTE_BUF, v, (size_t)-1, QUOTE_MAX, 0);
+        return tv_quote(out, QUOTE_BUF, v, (size_t)-1, QUOTE_MAX, 0);
+}
+
+/* What the record accepts as uuid=: 32 hex digits, with or without dashes. */
+static bool uuid_valid(const char *v)
+{
+        size_t len = strlen(v);
+
+        return len >= 32 && len <= 36 && strspn(v, "0123456789abcdefABCDEF-") == len;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -745,8 +753,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
         r->owner_name = v ? strdup((const char *)v) : NULL;
         xmlFree(v);
         v = xmlGetNoNsProp(node, (const xmlChar *)"uuid");
-        if (v && (strlen((const char *)v) < 32 || strlen((const char *)v) > 36 ||
-                  strspn((const char *)v, "0123456789abcdefABCDEF-") != strlen((const char *)v))) {
+        if (v && !uuid_valid((const char *)v)) {
                 xmlFree(v);
                 return meta_fail(err, dom, "invalid uuid= on <tegravirt:domain>");
         }
@@ -1541,6 +1548,15 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 bool failed = false;
                 char *uuid = child_text(root, "uuid", &failed);
 
+                if (uuid && !uuid_valid(uuid)) {
+                        /* libvirt never hands one out; recorded, it would make the record unreadable */
+                        char q[QUOTE_BUF];
+
+                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain %s: <uuid> '%s' is not a UUID", name,
+                                     quote_value(q, uuid));
+                        free(uuid);
+                        goto out;
+                }
                 r = failed || set_attr(rec.node, "name", name) < 0 || (uuid && set_attr(rec.node, "uuid", uuid) < 0)
                             ? -1 : 0;
                 free(uuid);
