@@ -49,36 +49,38 @@ static void test_strv(void)
 
 static void test_quote(void)
 {
-        char buf[64], small[8];
-        char long_utf8[200];
+        static const struct {
+                const char *in;
+                size_t len, size, max;
+                unsigned flags;
+                const char *want, *what;
+        } cases[] = {
+                { "a\nb\x1b[31m\x7f", -1, 64, 40, 0, "a?b?[31m?",
+                  "controls and DEL become '?' (no forged lines, no terminal escapes)" },
+                { "caf\xc3\xa9", -1, 64, 40, 0, "caf\xc3\xa9", "UTF-8 is kept by default" },
+                { "caf\xc3\xa9", -1, 64, 40, TV_QUOTE_ASCII, "caf??", "TV_QUOTE_ASCII turns non-ASCII into '?'" },
+                { "abcdefgh", -1, 64, 4, 0, "abcd...", "a text longer than max is cut and ends in '...'" },
+                { "abcd", -1, 64, 4, 0, "abcd", "a text of exactly max bytes is not cut" },
+                { "abcdefgh", -1, 64, 4, TV_QUOTE_NO_ELLIPSIS, "abcd", "TV_QUOTE_NO_ELLIPSIS" },
+                { "abcdefghijkl", -1, 8, 100, 0, "abcd...", "a small buffer keeps room for '...' and the NUL" },
+                { "ab\xc3\xa9" "cd", -1, 64, 3, 0, "ab...", "a cut never splits a UTF-8 sequence" },
+                { "\n  first line\nsecond", -1, 64, 40, TV_QUOTE_LINE, "first line",
+                  "TV_QUOTE_LINE: the first non-blank line only" },
+                { "a\0b", 3, 64, 40, 0, "a?b", "with an explicit length a NUL is a control like the others" },
+                { NULL, -1, 64, 40, 0, "", "NULL quotes as \"\"" },
+        };
+        char buf[64], long_utf8[200];
 
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "a\nb\x1b[31m\x7f", (size_t)-1, 40, 0), "a?b?[31m?") == 0,
-              "controls and DEL become '?' (no forged lines, no terminal escapes)");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "caf\xc3\xa9", (size_t)-1, 40, 0), "caf\xc3\xa9") == 0,
-              "UTF-8 is kept by default");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "caf\xc3\xa9", (size_t)-1, 40, TV_QUOTE_ASCII), "caf??") == 0,
-              "TV_QUOTE_ASCII turns every non-ASCII byte into '?'");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "abcdefgh", (size_t)-1, 4, 0), "abcd...") == 0,
-              "a text longer than max is cut and ends in '...'");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "abcd", (size_t)-1, 4, 0), "abcd") == 0,
-              "a text of exactly max bytes is not cut");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "abcdefgh", (size_t)-1, 4, TV_QUOTE_NO_ELLIPSIS), "abcd") == 0,
-              "TV_QUOTE_NO_ELLIPSIS");
-        CHECK(strcmp(tv_quote(small, sizeof(small), "abcdefghijkl", (size_t)-1, 100, 0), "abcd...") == 0,
-              "a small buffer keeps room for '...' and the NUL");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "ab\xc3\xa9" "cd", (size_t)-1, 3, 0), "ab...") == 0,
-              "a cut never splits a UTF-8 sequence");
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                tv_quote(buf, cases[i].size, cases[i].in, cases[i].len, cases[i].max, cases[i].flags);
+                CHECK(strcmp(buf, cases[i].want) == 0, cases[i].what);
+        }
         memset(long_utf8, 0, sizeof(long_utf8));
         for (size_t i = 0; i + 2 < sizeof(long_utf8); i += 2)
                 memcpy(long_utf8 + i, "\xc3\xa9", 2);
         tv_quote(buf, sizeof(buf), long_utf8, (size_t)-1, 1000, 0);
         CHECK(strlen(buf) == 63 && strcmp(buf + 60, "...") == 0 && (strlen(buf) - 3) % 2 == 0,
               "  ... also when the buffer is what cuts");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "\n  first line\nsecond", (size_t)-1, 40, TV_QUOTE_LINE),
-                     "first line") == 0, "TV_QUOTE_LINE: the first non-blank line only");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), "a\0b", 3, 40, 0), "a?b") == 0,
-              "with an explicit length a NUL is a control like the others");
-        CHECK(strcmp(tv_quote(buf, sizeof(buf), NULL, (size_t)-1, 40, 0), "") == 0, "NULL quotes as \"\"");
 }
 
 static void test_error(void)
