@@ -239,13 +239,6 @@ static int fd_read_attr(int fd_in, char **out)
         return 0;
 }
 
-static int attr_read(int rootfd, const char *path, char **out)
-{
-        int fd = open_in_root(rootfd, path, O_RDONLY);
-
-        return fd < 0 ? fd : fd_read_attr(fd, out);
-}
-
 static int dev_path(char *buf, size_t size, const char *pid, const char *attr)
 {
         if (!tv_device_token_valid(pid))
@@ -534,22 +527,6 @@ int tv_sysfs_platform_devices(TvHost *h, char ***pids)
         return list_devices(h, "bus/platform/devices", pids);
 }
 
-int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value)
-{
-        char p[PATH_MAX];
-        int r = dev_path(p, sizeof(p), pid, attr);
-
-        return r < 0 ? r : attr_read(h->sysfs_fd, p, value);
-}
-
-int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value)
-{
-        char p[PATH_MAX];
-        int r = dev_path(p, sizeof(p), pid, attr);
-
-        return r < 0 ? r : attr_write(h->sysfs_fd, p, value);
-}
-
 int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags)
 {
         char p[PATH_MAX];
@@ -558,30 +535,44 @@ int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int fla
         return r < 0 ? r : open_in_root(h->sysfs_fd, p, flags);
 }
 
-static int param_path(char *p, size_t size, const char *mod, const char *param)
+int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value)
 {
+        int fd = tv_sysfs_dev_attr_open(h, pid, attr, O_RDONLY);
+
+        return fd < 0 ? fd : fd_read_attr(fd, value);
+}
+
+int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value)
+{
+        int fd = tv_sysfs_dev_attr_open(h, pid, attr, O_WRONLY);
+
+        return fd < 0 ? fd : fd_write_attr(fd, value);
+}
+
+static int param_open(TvHost *h, const char *mod, const char *param, int flags)
+{
+        char p[PATH_MAX];
+
         if (!tv_driver_name_valid(mod) || !tv_driver_name_valid(param))
                 return -EINVAL;
-        if (snprintf(p, size, "module/%s/parameters/%s", mod, param) >= (int)size)
+        if (snprintf(p, sizeof(p), "module/%s/parameters/%s", mod, param) >= (int)sizeof(p))
                 return -ENAMETOOLONG;
-        return 0;
+        return open_in_root(h->sysfs_fd, p, flags);
 }
 
 int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value)
 {
-        char p[PATH_MAX];
-        int r = param_path(p, sizeof(p), mod, param);
+        int fd = param_open(h, mod, param, O_RDONLY);
 
         *value = NULL;
-        return r < 0 ? r : attr_read(h->sysfs_fd, p, value);
+        return fd < 0 ? fd : fd_read_attr(fd, value);
 }
 
 int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value)
 {
-        char p[PATH_MAX];
-        int r = param_path(p, sizeof(p), mod, param);
+        int fd = param_open(h, mod, param, O_WRONLY);
 
-        return r < 0 ? r : attr_write(h->sysfs_fd, p, value);
+        return fd < 0 ? fd : fd_write_attr(fd, value);
 }
 
 bool tv_dev_vfio_group_exists(TvHost *h, int group)
