@@ -116,3 +116,16 @@ int tv_write_file_replace_at(int dirfd, const char *name, const void *data, size
 {
         return write_replace(dirfd, name, data, len, mode, false);
 }
+
+char *tv_memstream_close(FILE *f, char **buf)
+{
+        bool failed = fclose(f) != 0;
+        char *text = *buf;
+
+        *buf = NULL;
+        if (failed) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}

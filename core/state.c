@@ -102,11 +102,7 @@ char *tv_state_format(const TvState *s)
                         tv_phase_to_string(b->phase), !none && b->orig_driver ? b->orig_driver : "-",
                         !none && b->orig_override ? b->orig_override : "-");
         }
-        if (fclose(f) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
+        return tv_memstream_close(f, &buf);
 }
 
 static int bad(TvError *err, unsigned line, const char *what)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bpmp-proxy.h"
+#include "tv-fileio.h"
 #include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-validate.h"
@@ -173,11 +174,7 @@ char *tv_id_set_format(const TvIdSet *s)
                 return NULL;
         for (size_t i = 0; i < s->n; i++)
                 fprintf(f, "%s%u", i ? " " : "", s->ids[i]);
-        if (fclose(f) != 0) {
-                free(text);
-                return NULL;
-        }
-        return text;
+        return tv_memstream_close(f, &text);
 }
 
 /* One read(2) at offset 0: sysfs shows the attribute afresh. */

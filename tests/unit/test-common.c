@@ -145,6 +145,21 @@ static void test_read_fd(void)
         close(p[0]);
 }
 
+static void test_memstream(void)
+{
+        char *buf = NULL, *text;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        CHECK(f != NULL, "open_memstream");
+        if (!f)
+                return;
+        fprintf(f, "%s %d", "state", 1);
+        text = tv_memstream_close(f, &buf);
+        CHECK(text && strcmp(text, "state 1") == 0 && !buf, "tv_memstream_close hands out the text, buf cleared");
+        free(text);
+}
+
 static void test_limits(void)
 {
         CHECK(TV_DOMAIN_XML_MAX_BYTES == 4 * 1024 * 1024 && strcmp(TV_DOMAIN_XML_MAX_TEXT, "4 MiB") == 0,
@@ -158,6 +173,7 @@ int main(void)
         test_error();
         test_cleanup();
         test_read_fd();
+        test_memstream();
         test_limits();
         return failures ? 1 : 0;
 }
