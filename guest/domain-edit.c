@@ -49,6 +49,9 @@
 
 /* ------------------------------------------------------------------------- */
 /* Small helpers                                                             */
+/* The DOM helpers below (insert_*, apply_*, revert_*, record_write, ...) fail only
+ * when libxml2 cannot allocate: they return 0 or -ENOMEM (common/README.md), and the
+ * functions with a TvError turn that into tv_error_oom(). */
 
 static bool is_ws(char c)
 {
@@ -329,17 +332,17 @@ static int insert_after(xmlNodePtr ref, xmlNodePtr node)
         xmlNodePtr ws = NULL;
 
         if (is_ws_text(ref->prev) && !(ws = ws_copy(ref->prev)))
-                return -1;
+                return -ENOMEM;
         /* element first: a text node added next to text would be merged */
         if (!xmlAddNextSibling(ref, node)) {
                 xmlFreeNode(ws);
-                return -1;
+                return -ENOMEM;
         }
         if (ws && !xmlAddPrevSibling(node, ws)) {
                 /* the caller frees node: it must not stay linked */
                 xmlUnlinkNode(node);
                 xmlFreeNode(ws);
-                return -1;
+                return -ENOMEM;
         }
         return 0;
 }
@@ -350,15 +353,15 @@ static int insert_before(xmlNodePtr ref, xmlNodePtr node)
         xmlNodePtr ws = NULL;
 
         if (is_ws_text(ref->prev) && !(ws = ws_copy(ref->prev)))
-                return -1;
+                return -ENOMEM;
         if (!xmlAddPrevSibling(ref, node)) {
                 xmlFreeNode(ws);
-                return -1;
+                return -ENOMEM;
         }
         if (ws && !xmlAddPrevSibling(ref, ws)) {
                 xmlUnlinkNode(node);
                 xmlFreeNode(ws);
-                return -1;
+                return -ENOMEM;
         }
         return 0;
 }
@@ -395,14 +398,14 @@ static int append_indented(xmlNodePtr parent, xmlNodePtr node)
             !(nl = strrchr((const char *)parent->prev->content, '\n')))
                 return xmlAddChild(parent, node) ? 0 : -1;
         if (asprintf(&text, "%s  ", nl) < 0)
-                return -1;
+                return -ENOMEM;
         open = xmlNewDocText(parent->doc, (const xmlChar *)text);
         close = xmlNewDocText(parent->doc, (const xmlChar *)nl);
         free(text);
         if (!open || !close) {
                 xmlFreeNode(open);
                 xmlFreeNode(close);
-                return -1;
+                return -ENOMEM;
         }
         xmlAddChild(parent, open);
         xmlAddChild(parent, node);
@@ -917,7 +920,7 @@ static int args_collect(xmlNodePtr cl, Args *a)
         return 0;
 fail:
         args_free(a);
-        return -1;
+        return -ENOMEM;
 }
 
 static bool run_at(const Args *a, size_t start, const TvStrv *rec)
@@ -993,7 +996,7 @@ static int revert_qemu(xmlNodePtr root, const Record *r)
                 return 0;
         if (cl) {
                 if (args_collect(cl, &a) < 0)
-                        return -1;
+                        return -ENOMEM;
                 at = run_find(&a, r);
                 for (size_t i = 0; at >= 0 && i < r->qemu_args.n; i++)
                         remove_node(a.node[(size_t)at + i]);
@@ -1021,7 +1024,7 @@ static int revert_dtb(xmlNodePtr root, const Record *r)
         /* exactly what we wrote (libvirt keeps the text as it is) */
         cur = content_raw(dtb);
         if (!cur)
-                return -1;
+                return -ENOMEM;
         /* a <dtb> someone changed since is theirs now */
         if (strcmp(cur, r->dtb_path) == 0) {
                 if (r->dtb_previous)
@@ -1048,12 +1051,12 @@ static int revert_acpi(xmlNodePtr root, const Record *r)
                 features = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"features", NULL);
                 if (!features || (ref ? insert_after(ref, features) : append_indented(root, features)) < 0) {
                         xmlFreeNode(features);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         acpi = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"acpi", NULL);
         if (!acpi)
-                return -1;
+                return -ENOMEM;
         for (ref = first_el(features); ref && i < r->acpi_position; ref = ref->next)
                 if (ref->type == XML_ELEMENT_NODE)
                         i++;
@@ -1061,7 +1064,7 @@ static int revert_acpi(xmlNodePtr root, const Record *r)
                 ref = ref->next;
         if ((ref ? insert_before(ref, acpi) : append_indented(features, acpi)) < 0) {
                 xmlFreeNode(acpi);
-                return -1;
+                return -ENOMEM;
         }
         return 0;
 }
@@ -1214,7 +1217,7 @@ static int add_arg_els(xmlNodePtr parent, xmlNsPtr ns, char *const *v, size_t n)
                 if (!a || !xmlNewProp(a, (const xmlChar *)"value", (const xmlChar *)v[i]) ||
                     append_indented(parent, a) < 0) {
                         xmlFreeNode(a);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         return 0;
@@ -1236,18 +1239,18 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 
                 if (!ns) {
                         if (!(ns = declare_qemu_ns(root)))
-                                return -1;
+                                return -ENOMEM;
                         rec->declared_ns = true;
                 }
                 cl = xmlNewDocNode(root->doc, ns, (const xmlChar *)"commandline", NULL);
                 if (!cl || (last ? insert_after(last, cl) : (xmlAddChild(root, cl) ? 0 : -1)) < 0) {
                         xmlFreeNode(cl);
-                        return -1;
+                        return -ENOMEM;
                 }
                 rec->created_commandline = true;
         }
         if (args_collect(cl, &a) < 0)
-                return -1;
+                return -ENOMEM;
         rec->position = (long)a.n;
         prev = a.n ? a.node[a.n - 1] : NULL;
         args_free(&a);
@@ -1259,7 +1262,7 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 
                 if (!arg || !xmlNewProp(arg, (const xmlChar *)"value", (const xmlChar *)e->qemu_args[i])) {
                         xmlFreeNode(arg);
-                        return -1;
+                        return -ENOMEM;
                 }
                 /* after the last arg, i.e. before any <qemu:env>, as libvirt orders them */
                 if (prev)
@@ -1270,11 +1273,11 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
                         r = append_indented(cl, arg);
                 if (r < 0) {
                         xmlFreeNode(arg);
-                        return -1;
+                        return -ENOMEM;
                 }
                 prev = arg;
                 if (tv_strv_push(&rec->qemu_args, e->qemu_args[i]) < 0)
-                        return -1;
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -1309,13 +1312,13 @@ static int apply_dtb(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
                 return 0;
         rec->has_dtb = true;
         if (!(rec->dtb_path = strdup(e->dtb)))
-                return -1;
+                return -ENOMEM;
         dtb = new_text_el(root->doc, "dtb", e->dtb);
         ref = last_of(os, after);
         /* <os> has <type> or a boot method (checked) */
         if (!dtb || !ref || insert_after(ref, dtb) < 0) {
                 xmlFreeNode(dtb);
-                return -1;
+                return -ENOMEM;
         }
         return apply_no_acpi(root, rec);
 }
@@ -1400,29 +1403,29 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                 meta = xmlNewDocNode(doc, NULL, (const xmlChar *)"metadata", NULL);
                 if (!meta || (ref ? insert_after(ref, meta) : (xmlAddChild(root, meta) ? 0 : -1)) < 0) {
                         xmlFreeNode(meta);
-                        return -1;
+                        return -ENOMEM;
                 }
                 rec->created_metadata = true;
         }
         top = xmlNewDocNode(doc, NULL, (const xmlChar *)"domain", NULL);
         if (!top)
-                return -1;
+                return -ENOMEM;
         /* libvirt keeps each metadata element with its own namespace declaration */
         ns = xmlNewNs(top, (const xmlChar *)TV_DOMAIN_NS, (const xmlChar *)TV_DOMAIN_NS_PREFIX);
         if (!ns || append_indented(meta, top) < 0) {
                 xmlFreeNode(top);
-                return -1;
+                return -ENOMEM;
         }
         xmlSetNs(top, ns);
         rec->node = top;
         if (set_attr(top, "version", META_VERSION) < 0 ||
             (rec->created_metadata && set_attr(top, "created-metadata", "yes") < 0))
-                return -1;
+                return -ENOMEM;
         for (size_t i = 0; devices && devices[i]; i++) {
                 n = new_our_el(doc, ns, "device");
                 if (!n || set_attr(n, "name", devices[i]) < 0 || append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         if (rec->has_qemu) {
@@ -1433,10 +1436,10 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                     (rec->declared_ns && set_attr(n, "declared-namespace", "yes") < 0) ||
                     append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
                 if (add_arg_els(n, ns, rec->qemu_args.v, rec->qemu_args.n) < 0)
-                        return -1;
+                        return -ENOMEM;
         }
         if (rec->has_dtb) {
                 n = new_our_el(doc, ns, "dtb");
@@ -1444,7 +1447,7 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                     (rec->dtb_previous && set_attr(n, "previous", rec->dtb_previous) < 0) ||
                     append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         if (rec->has_acpi) {
@@ -1452,7 +1455,7 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                 n = new_our_el(doc, ns, "acpi");
                 if (!n || set_attr(n, "position", pos) < 0 || append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         if (rec->has_cmdline) {
@@ -1460,10 +1463,10 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                 if (!n || (rec->created_cmdline && set_attr(n, "created-element", "yes") < 0) ||
                     append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
                 if (add_arg_els(n, ns, rec->kernel_args.v, rec->kernel_args.n) < 0)
-                        return -1;
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -1475,7 +1478,7 @@ static int dump_doc(xmlDocPtr doc, char **out)
         int r = -1;
 
         if (!buf)
-                return -1;
+                return -ENOMEM;
         save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_NO_DECL);
         if (save) {
                 long w = xmlSaveDoc(save, doc);
