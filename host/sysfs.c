@@ -189,14 +189,16 @@ void tv_host_close(TvHost *h)
         h->sysfs_root = h->dev_root = NULL;
 }
 
-/* Writes one sysfs attribute in a single write(2), as the kernel expects. */
-/* Writes value to fd (closed here) in one write(2). */
+/* Writes value to fd (closed here) in one write(2), as the kernel expects. A negative
+ * fd is the error of the open before, returned as it is. */
 static int fd_write_attr(int fd, const char *value)
 {
         size_t len = strlen(value);
         ssize_t n;
         int r = 0;
 
+        if (fd < 0)
+                return fd;
         do {
                 n = write(fd, value, len);
         } while (n < 0 && errno == EINTR);
@@ -211,18 +213,20 @@ static int fd_write_attr(int fd, const char *value)
 
 static int attr_write(int rootfd, const char *path, const char *value)
 {
-        int fd = open_in_root(rootfd, path, O_WRONLY);
-
-        return fd < 0 ? fd : fd_write_attr(fd, value);
+        return fd_write_attr(open_in_root(rootfd, path, O_WRONLY), value);
 }
 
-/* Reads an attribute from fd (closed here); trailing newline stripped. */
+/* Reads an attribute from fd (closed here); trailing newline stripped. A negative fd
+ * is the error of the open before, returned as it is. */
 static int fd_read_attr(int fd_in, char **out)
 {
         _cleanup_close_ int fd = fd_in;
-        _cleanup_free_ char *buf = malloc(ATTR_MAX + 1);
+        _cleanup_free_ char *buf = NULL;
         ssize_t n;
 
+        if (fd < 0)
+                return fd;
+        buf = malloc(ATTR_MAX + 1);
         if (!buf)
                 return -ENOMEM;
         do {
@@ -537,16 +541,12 @@ int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int fla
 
 int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value)
 {
-        int fd = tv_sysfs_dev_attr_open(h, pid, attr, O_RDONLY);
-
-        return fd < 0 ? fd : fd_read_attr(fd, value);
+        return fd_read_attr(tv_sysfs_dev_attr_open(h, pid, attr, O_RDONLY), value);
 }
 
 int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value)
 {
-        int fd = tv_sysfs_dev_attr_open(h, pid, attr, O_WRONLY);
-
-        return fd < 0 ? fd : fd_write_attr(fd, value);
+        return fd_write_attr(tv_sysfs_dev_attr_open(h, pid, attr, O_WRONLY), value);
 }
 
 static int param_open(TvHost *h, const char *mod, const char *param, int flags)
@@ -562,17 +562,13 @@ static int param_open(TvHost *h, const char *mod, const char *param, int flags)
 
 int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value)
 {
-        int fd = param_open(h, mod, param, O_RDONLY);
-
         *value = NULL;
-        return fd < 0 ? fd : fd_read_attr(fd, value);
+        return fd_read_attr(param_open(h, mod, param, O_RDONLY), value);
 }
 
 int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value)
 {
-        int fd = param_open(h, mod, param, O_WRONLY);
-
-        return fd < 0 ? fd : fd_write_attr(fd, value);
+        return fd_write_attr(param_open(h, mod, param, O_WRONLY), value);
 }
 
 bool tv_dev_vfio_group_exists(TvHost *h, int group)
