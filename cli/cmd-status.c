@@ -177,9 +177,9 @@ static int status_manager(Ctl *ctl)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ StateCount *counts = NULL;
-        ManagerProps p = {};
-        CtlDeviceList devices = {};
-        CtlAssignmentList assignments = {};
+        _cleanup_(manager_props_clear) ManagerProps p = {};
+        _cleanup_(ctl_device_list_clear) CtlDeviceList devices = {};
+        _cleanup_(ctl_assignment_list_clear) CtlAssignmentList assignments = {};
         char bad[128];
         size_t ncounts = 0;
         int r;
@@ -188,21 +188,17 @@ static int status_manager(Ctl *ctl)
         if (r != CTL_EXIT_OK)
                 return r;
         r = parse_get_all(reply, manager_prop, &p, bad, sizeof(bad));
-        if (r < 0) {
-                r = get_all_error(TV_MANAGER_IFACE, bad, r);
-                goto out;
-        }
+        if (r < 0)
+                return get_all_error(TV_MANAGER_IFACE, bad, r);
         r = ctl_fetch_devices(ctl, &devices);
         if (r != CTL_EXIT_OK)
-                goto out;
+                return r;
         r = ctl_fetch_assignments(ctl, &assignments);
         if (r != CTL_EXIT_OK)
-                goto out;
+                return r;
         counts = count_states(&devices, &ncounts);
-        if (!counts) {
-                r = ctl_oom();
-                goto out;
-        }
+        if (!counts)
+                return ctl_oom();
 
         if (ctl->json) {
                 CtlJson j;
@@ -281,18 +277,14 @@ static int status_manager(Ctl *ctl)
                         if (seen)
                                 continue;
                         f = open_memstream(&line, &len);
-                        if (!f) {
-                                r = ctl_oom();
-                                goto out;
-                        }
+                        if (!f)
+                                return ctl_oom();
                         fprintf(f, "%s:", assignments.items[i].domain);
                         for (size_t k = i; k < assignments.n; k++)
                                 if (strcmp(assignments.items[k].domain, assignments.items[i].domain) == 0)
                                         fprintf(f, " %s", assignments.items[k].device);
-                        if (fclose(f) != 0 || !line) {
-                                r = ctl_oom();
-                                goto out;
-                        }
+                        if (fclose(f) != 0 || !line)
+                                return ctl_oom();
                         if (first)
                                 field(w, "Assignments", line, NULL);
                         else
@@ -302,12 +294,7 @@ static int status_manager(Ctl *ctl)
                 if (first)
                         field(w, "Assignments", NULL, "none");
         }
-        r = CTL_EXIT_OK;
-out:
-        manager_props_clear(&p);
-        ctl_device_list_clear(&devices);
-        ctl_assignment_list_clear(&assignments);
-        return r;
+        return CTL_EXIT_OK;
 }
 
 /* ---- one device ---- */
@@ -558,8 +545,8 @@ static int status_device(Ctl *ctl, const char *token)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
-        CtlDeviceList devices = {};
-        DeviceProps p = { .iommu_group = -1 };
+        _cleanup_(ctl_device_list_clear) CtlDeviceList devices = {};
+        _cleanup_(device_props_clear) DeviceProps p = { .iommu_group = -1 };
         const char *name = NULL;
         char bad[128];
         int r;
@@ -574,30 +561,20 @@ static int status_device(Ctl *ctl, const char *token)
         for (size_t i = 0; i < devices.n && !name; i++)
                 if (strcmp(devices.items[i].platform_id, token) == 0)
                         name = devices.items[i].name;
-        if (!name) {
-                r = ctl_fail("no device '%s' in the catalog; 'tegravirtctl list' shows the known "
-                             "devices (%s)", token, TV_ERR_NO_SUCH_DEVICE);
-                goto out;
-        }
+        if (!name)
+                return ctl_fail("no device '%s' in the catalog; 'tegravirtctl list' shows the known "
+                                "devices (%s)", token, TV_ERR_NO_SUCH_DEVICE);
         r = sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, name, &path);
-        if (r < 0) {
-                r = ctl_oom();
-                goto out;
-        }
+        if (r < 0)
+                return ctl_oom();
         r = ctl_get_all(ctl, path, TV_DEVICE_IFACE, &reply);
         if (r != CTL_EXIT_OK)
-                goto out;
+                return r;
         r = parse_get_all(reply, device_prop, &p, bad, sizeof(bad));
-        if (r < 0) {
-                r = get_all_error(TV_DEVICE_IFACE, bad, r);
-                goto out;
-        }
+        if (r < 0)
+                return get_all_error(TV_DEVICE_IFACE, bad, r);
         print_device(ctl, &p);
-        r = CTL_EXIT_OK;
-out:
-        device_props_clear(&p);
-        ctl_device_list_clear(&devices);
-        return r;
+        return CTL_EXIT_OK;
 }
 
 int cmd_status(Ctl *ctl, int argc, char **argv)
