@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-quote.h"
 
@@ -242,14 +243,10 @@ const char *tv_bpmp_flavour_name(TvBpmpFlavour f)
 
 /* ---- running the binary ---- */
 
-/* Printable prefix of the first line, for messages about unexpected output. */
+/* Printable prefix of the first non-blank line, for messages about unexpected output. */
 static void snippet(const char *s, size_t len, char *buf, size_t size)
 {
-        size_t n = 0;
-
-        for (size_t i = 0; i < len && s[i] != '\n' && n + 1 < size && n < 60; i++)
-                buf[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        buf[n] = 0;
+        tv_quote(buf, size, s, len, 60, TV_QUOTE_LINE | TV_QUOTE_ASCII | TV_QUOTE_NO_ELLIPSIS);
 }
 
 /* A probe's stdout as text: 0 and *out (taken from res), or -1 naming what went wrong. */
@@ -376,7 +373,8 @@ static int probe_result(Probe *p, TvChildResult *res, TvError *err)
         TvQemuCaps *caps = p->caps;
         const char *path = p->path;
         TvError qerr = { 0 };
-        char *text, snip[64];
+        _cleanup_free_ char *text = NULL;
+        char snip[64];
         bool builtin = false;
         size_t len;
 
@@ -386,25 +384,21 @@ static int probe_result(Probe *p, TvChildResult *res, TvError *err)
                         return -1;
                 if (tv_qemu_parse_version(text, &caps->major, &caps->minor, &caps->micro) < 0) {
                         snippet(text, len, snip, sizeof(snip));
-                        free(text);
                         return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                             "%s --version did not print \"QEMU emulator version X.Y.Z\" (it printed \"%s\"); "
                                             "is it a QEMU system emulator?", path, snip);
                 }
-                free(text);
                 return 0;
         case 1:
                 if (capture_text(res, path, "-device help", p->timeout_ms, &text, &len, err) < 0)
                         return -1;
                 if (strncmp(text, "name \"", 6) != 0 && !strstr(text, "\nname \"")) {
                         snippet(text, len, snip, sizeof(snip));
-                        free(text);
                         return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                             "%s -device help listed no devices (it printed \"%s\")", path, snip);
                 }
                 caps->has_vfio_platform = tv_qemu_device_help_has(text, TV_VFIO_DRIVER);
                 caps->bpmp = tv_qemu_device_help_has(text, BPMP_DEVICE) ? TV_BPMP_DEVICE : TV_BPMP_NONE;
-                free(text);
                 return 0;
         }
         /* The built-in bridge has no -device entry; its QOM type shows in qom-list-types. */
@@ -427,7 +421,6 @@ static int probe_result(Probe *p, TvChildResult *res, TvError *err)
                         snprintf(caps->bpmp_unknown_why, sizeof(caps->bpmp_unknown_why),
                                  "QMP probe (-machine virt,accel=tcg -qmp stdio): %.200s", qmp.message);
                 }
-                free(text);
         }
         /* A built-in bridge exists in every virt VM whatever the command line says, so it wins. */
         if (builtin) {
