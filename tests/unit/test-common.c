@@ -4,6 +4,7 @@
  * any of the ownership paths fails the test. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,6 +165,13 @@ static void test_limits(void)
 {
         CHECK(TV_DOMAIN_XML_MAX_BYTES == 4 * 1024 * 1024 && strcmp(TV_DOMAIN_XML_MAX_TEXT, "4 MiB") == 0,
               "the domain XML cap and its text agree");
+        {
+                char path[128];
+
+                snprintf(path, sizeof(path), TV_DOMAIN_DTB_PATH_FMT, "/var/lib/tegravirt", "vm1");
+                CHECK(strcmp(path, "/var/lib/tegravirt/domains/vm1.dtb") == 0,
+                      "the domain DTB path is the one tegravirtd(8) documents");
+        }
 }
 
 int main(void)
