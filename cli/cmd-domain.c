@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tv-fileio.h"
 #include "tv-validate.h"
 
 /* The one line printed after a successful change. */
@@ -56,72 +57,27 @@ int cmd_unassign(Ctl *ctl, int argc, char **argv)
         return CTL_EXIT_OK;
 }
 
-/* Reads all of fd, at most max bytes, into a NUL-terminated buffer. */
-static int read_fd_capped(int fd, size_t max, char **ret, size_t *ret_len)
-{
-        size_t cap = 64 * 1024, len = 0;
-        char *buf = malloc(cap + 1);
-
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len == cap) {
-                        char *nb;
-
-                        if (cap > max) {
-                                free(buf);
-                                return -EFBIG;
-                        }
-                        cap *= 2;
-                        nb = realloc(buf, cap + 1);
-                        if (!nb) {
-                                free(buf);
-                                return -ENOMEM;
-                        }
-                        buf = nb;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        free(buf);
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        if (len > max) {
-                free(buf);
-                return -EFBIG;
-        }
-        buf[len] = '\0';
-        *ret = buf;
-        *ret_len = len;
-        return 0;
-}
-
 /* Loads the --xml argument ("-" is stdin). Returns an exit status. */
 static int load_xml(const char *path, char **ret)
 {
-        _cleanup_(freep_) char *shown = NULL;
+        _cleanup_free_ char *shown = NULL;
         bool is_stdin = strcmp(path, "-") == 0;
         size_t len = 0;
-        int fd, r;
+        _cleanup_close_ int fd = -1;    /* stdin is not ours to close */
+        int r;
 
         shown = is_stdin ? strdup("standard input") : ctl_escape(path, true, 256);
         if (!shown)
-                return ctl_fail("out of memory");
-        fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return ctl_fail("cannot open %s: %s", shown, strerror(errno));
-        r = read_fd_capped(fd, CTL_XML_MAX, ret, &len);
-        if (!is_stdin)
-                close(fd);
+                return ctl_oom();
+        if (!is_stdin) {
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return ctl_fail("cannot open %s: %s", shown, strerror(errno));
+        }
+        r = tv_read_fd(is_stdin ? STDIN_FILENO : fd, TV_DOMAIN_XML_MAX_BYTES, ret, &len);
         if (r == -EFBIG)
-                return ctl_fail("domain XML from %s is larger than %u bytes", shown, CTL_XML_MAX);
+                return ctl_fail("domain XML from %s is larger than %u bytes (" TV_DOMAIN_XML_MAX_TEXT ")", shown,
+                                (unsigned)TV_DOMAIN_XML_MAX_BYTES);
         if (r < 0)
                 return ctl_fail("cannot read %s: %s", shown, strerror(-r));
         if (!tv_utf8_valid(*ret, len)) {
@@ -134,7 +90,7 @@ static int load_xml(const char *path, char **ret)
 
 int cmd_prepare(Ctl *ctl, int argc, char **argv)
 {
-        _cleanup_(freep_) char *xml = NULL;
+        _cleanup_free_ char *xml = NULL;
         const char *domain = argv[0];
         int r;
 

@@ -3,220 +3,169 @@
 #include "tegravirtctl.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tv-names.h"
 
+/* Lists of structs whose members are all strings, read from an a(s...s) reply: each
+ * struct is described by the offsets of its string members, in the reply's order. */
+typedef struct RowShape {
+        const char *member;             /* the Manager1 method */
+        const char *contents;           /* "(sssss)" */
+        const char *fields;             /* "sssss" */
+        const size_t *offsets;
+        size_t nfields, item_size;
+} RowShape;
+
+static const size_t device_offsets[] = { offsetof(CtlDevice, name), offsetof(CtlDevice, platform_id),
+                                         offsetof(CtlDevice, kind), offsetof(CtlDevice, state),
+                                         offsetof(CtlDevice, domain) };
+static const RowShape device_shape = { "ListDevices", "(sssss)", "sssss", device_offsets, 5, sizeof(CtlDevice) };
+static const size_t assignment_offsets[] = { offsetof(CtlAssignment, domain), offsetof(CtlAssignment, device) };
+static const RowShape assignment_shape = { "ListAssignments", "(ss)", "ss", assignment_offsets, 2, sizeof(CtlAssignment) };
+
+static char **row_field(const RowShape *sh, void *items, size_t i, size_t f)
+{
+        return (char **)((char *)items + i * sh->item_size + sh->offsets[f]);
+}
+
+static void rows_clear(const RowShape *sh, void **items, size_t *n)
+{
+        for (size_t i = 0; i < *n; i++)
+                for (size_t f = 0; f < sh->nfields; f++)
+                        free(*row_field(sh, *items, i, f));
+        free(*items);
+        *items = NULL;
+        *n = 0;
+}
+
+static int fetch_rows(Ctl *ctl, const RowShape *sh, void **items, size_t *n)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = ctl_call_manager(ctl, sh->member, &reply, "");
+        if (r != CTL_EXIT_OK)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', sh->contents);
+        if (r < 0)
+                return ctl_reply_error(sh->member, r);
+        while ((r = sd_bus_message_enter_container(reply, 'r', sh->fields)) > 0) {
+                void *grown = reallocarray(*items, *n + 1, sh->item_size);
+
+                if (!grown) {
+                        rows_clear(sh, items, n);
+                        return ctl_oom();
+                }
+                *items = grown;
+                memset((char *)grown + *n * sh->item_size, 0, sh->item_size);
+                (*n)++;
+                for (size_t f = 0; f < sh->nfields && r > 0; f++) {
+                        const char *v;
+
+                        r = sd_bus_message_read_basic(reply, 's', &v);
+                        if (r == 0)
+                                r = -EBADMSG;   /* the struct ended early */
+                        if (r < 0)
+                                break;
+                        *row_field(sh, grown, *n - 1, f) = strdup(v);
+                        if (!*row_field(sh, grown, *n - 1, f)) {
+                                rows_clear(sh, items, n);
+                                return ctl_oom();
+                        }
+                }
+                if (r > 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        break;
+        }
+        if (r == 0)     /* the end of the array */
+                r = sd_bus_message_exit_container(reply);
+        if (r < 0) {
+                rows_clear(sh, items, n);
+                return ctl_reply_error(sh->member, r);
+        }
+        return CTL_EXIT_OK;
+}
+
 void ctl_device_list_clear(CtlDeviceList *l)
 {
-        for (size_t i = 0; i < l->n; i++) {
-                free(l->items[i].name);
-                free(l->items[i].platform_id);
-                free(l->items[i].kind);
-                free(l->items[i].state);
-                free(l->items[i].domain);
-        }
-        free(l->items);
-        l->items = NULL;
-        l->n = 0;
+        void *items = l->items;
+
+        rows_clear(&device_shape, &items, &l->n);
+        l->items = items;
 }
 
 void ctl_assignment_list_clear(CtlAssignmentList *l)
 {
-        for (size_t i = 0; i < l->n; i++) {
-                free(l->items[i].domain);
-                free(l->items[i].device);
-        }
-        free(l->items);
-        l->items = NULL;
-        l->n = 0;
+        void *items = l->items;
+
+        rows_clear(&assignment_shape, &items, &l->n);
+        l->items = items;
 }
 
 int ctl_fetch_devices(Ctl *ctl, CtlDeviceList *out)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *name, *pid, *kind, *state, *domain;
-        int r;
+        void *items = out->items;
+        int r = fetch_rows(ctl, &device_shape, &items, &out->n);
 
-        r = ctl_call_manager(ctl, "ListDevices", &reply, "");
-        if (r != CTL_EXIT_OK)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sssss)");
-        if (r < 0)
-                return ctl_reply_error("ListDevices", r);
-        while ((r = sd_bus_message_read(reply, "(sssss)", &name, &pid, &kind, &state, &domain)) > 0) {
-                CtlDevice *items = reallocarray(out->items, out->n + 1, sizeof(*items)), *d;
-
-                if (!items)
-                        goto oom;
-                out->items = items;
-                d = &items[out->n++];
-                memset(d, 0, sizeof(*d));
-                d->name = strdup(name);
-                d->platform_id = strdup(pid);
-                d->kind = strdup(kind);
-                d->state = strdup(state);
-                d->domain = strdup(domain);
-                if (!d->name || !d->platform_id || !d->kind || !d->state || !d->domain)
-                        goto oom;
-        }
-        if (r < 0)
-                goto bad;
-        r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                goto bad;
-        return CTL_EXIT_OK;
-bad:
-        ctl_device_list_clear(out);
-        return ctl_reply_error("ListDevices", r);
-oom:
-        ctl_device_list_clear(out);
-        return ctl_fail("out of memory");
+        out->items = items;
+        return r;
 }
 
 int ctl_fetch_assignments(Ctl *ctl, CtlAssignmentList *out)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *domain, *device;
-        int r;
+        void *items = out->items;
+        int r = fetch_rows(ctl, &assignment_shape, &items, &out->n);
 
-        r = ctl_call_manager(ctl, "ListAssignments", &reply, "");
-        if (r != CTL_EXIT_OK)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
-        if (r < 0)
-                return ctl_reply_error("ListAssignments", r);
-        while ((r = sd_bus_message_read(reply, "(ss)", &domain, &device)) > 0) {
-                CtlAssignment *items = reallocarray(out->items, out->n + 1, sizeof(*items)), *a;
+        out->items = items;
+        return r;
+}
 
-                if (!items)
-                        goto oom;
-                out->items = items;
-                a = &items[out->n++];
-                memset(a, 0, sizeof(*a));
-                a->domain = strdup(domain);
-                a->device = strdup(device);
-                if (!a->domain || !a->device)
-                        goto oom;
-        }
-        if (r < 0)
-                goto bad;
-        r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                goto bad;
-        return CTL_EXIT_OK;
-bad:
-        ctl_assignment_list_clear(out);
-        return ctl_reply_error("ListAssignments", r);
-oom:
-        ctl_assignment_list_clear(out);
-        return ctl_fail("out of memory");
+static void device_row(const void *items, size_t i, const char **cells)
+{
+        const CtlDevice *d = (const CtlDevice *)items + i;
+
+        cells[0] = d->name;
+        cells[1] = d->platform_id;
+        cells[2] = d->kind;
+        cells[3] = d->state;
+        cells[4] = d->domain;
 }
 
 int cmd_list(Ctl *ctl, int argc, char **argv)
 {
         static const char *const headers[] = { "NAME", "PLATFORM-ID", "KIND", "STATE", "DOMAIN" };
-        _cleanup_(ctl_table_freep_) CtlTable *t = NULL;
-        CtlDeviceList l = {};
+        static const char *const keys[] = { "name", "platform_id", "kind", "state", "domain" };
+        _cleanup_(ctl_device_list_clear) CtlDeviceList l = {};
         int r;
 
         r = ctl_fetch_devices(ctl, &l);
         if (r != CTL_EXIT_OK)
                 return r;
+        /* an unassigned device's domain is null in JSON */
+        return ctl_print_rows(ctl, "devices", 5, headers, keys, 1u << 4, l.items, l.n, device_row);
+}
 
-        if (ctl->json) {
-                CtlJson j;
+static void assignment_row(const void *items, size_t i, const char **cells)
+{
+        const CtlAssignment *a = (const CtlAssignment *)items + i;
 
-                ctl_json_init(&j, stdout);
-                ctl_json_begin_object(&j);
-                ctl_json_key(&j, "devices");
-                ctl_json_begin_array(&j);
-                for (size_t i = 0; i < l.n; i++) {
-                        ctl_json_begin_object(&j);
-                        ctl_json_key(&j, "name");
-                        ctl_json_string(&j, l.items[i].name);
-                        ctl_json_key(&j, "platform_id");
-                        ctl_json_string(&j, l.items[i].platform_id);
-                        ctl_json_key(&j, "kind");
-                        ctl_json_string(&j, l.items[i].kind);
-                        ctl_json_key(&j, "state");
-                        ctl_json_string(&j, l.items[i].state);
-                        ctl_json_key(&j, "domain");
-                        ctl_json_string_or_null(&j, l.items[i].domain);
-                        ctl_json_end_object(&j);
-                }
-                ctl_json_end_array(&j);
-                ctl_json_end_object(&j);
-                ctl_json_finish(&j);
-                ctl_device_list_clear(&l);
-                return CTL_EXIT_OK;
-        }
-
-        t = ctl_table_new(5, headers);
-        if (!t)
-                goto oom;
-        for (size_t i = 0; i < l.n; i++) {
-                const char *row[] = { l.items[i].name, l.items[i].platform_id, l.items[i].kind,
-                                      l.items[i].state, l.items[i].domain };
-
-                if (ctl_table_add(t, row) < 0)
-                        goto oom;
-        }
-        ctl_table_print(t, stdout, ctl->legend);
-        ctl_device_list_clear(&l);
-        return CTL_EXIT_OK;
-oom:
-        ctl_device_list_clear(&l);
-        return ctl_fail("out of memory");
+        cells[0] = a->domain;
+        cells[1] = a->device;
 }
 
 int cmd_assignments(Ctl *ctl, int argc, char **argv)
 {
         static const char *const headers[] = { "DOMAIN", "DEVICE" };
-        _cleanup_(ctl_table_freep_) CtlTable *t = NULL;
-        CtlAssignmentList l = {};
+        static const char *const keys[] = { "domain", "device" };
+        _cleanup_(ctl_assignment_list_clear) CtlAssignmentList l = {};
         int r;
 
         r = ctl_fetch_assignments(ctl, &l);
         if (r != CTL_EXIT_OK)
                 return r;
-
-        if (ctl->json) {
-                CtlJson j;
-
-                ctl_json_init(&j, stdout);
-                ctl_json_begin_object(&j);
-                ctl_json_key(&j, "assignments");
-                ctl_json_begin_array(&j);
-                for (size_t i = 0; i < l.n; i++) {
-                        ctl_json_begin_object(&j);
-                        ctl_json_key(&j, "domain");
-                        ctl_json_string(&j, l.items[i].domain);
-                        ctl_json_key(&j, "device");
-                        ctl_json_string(&j, l.items[i].device);
-                        ctl_json_end_object(&j);
-                }
-                ctl_json_end_array(&j);
-                ctl_json_end_object(&j);
-                ctl_json_finish(&j);
-                ctl_assignment_list_clear(&l);
-                return CTL_EXIT_OK;
-        }
-
-        t = ctl_table_new(2, headers);
-        if (!t)
-                goto oom;
-        for (size_t i = 0; i < l.n; i++) {
-                const char *row[] = { l.items[i].domain, l.items[i].device };
-
-                if (ctl_table_add(t, row) < 0)
-                        goto oom;
-        }
-        ctl_table_print(t, stdout, ctl->legend);
-        ctl_assignment_list_clear(&l);
-        return CTL_EXIT_OK;
-oom:
-        ctl_assignment_list_clear(&l);
-        return ctl_fail("out of memory");
+        return ctl_print_rows(ctl, "assignments", 2, headers, keys, 0, l.items, l.n, assignment_row);
 }

@@ -14,7 +14,7 @@
  * NULL or "" is shown as dflt. */
 static void field(int width, const char *label, const char *value, const char *dflt)
 {
-        _cleanup_(freep_) char *e = NULL;
+        _cleanup_free_ char *e = NULL;
 
         if (!value || !value[0])
                 value = dflt;
@@ -25,7 +25,7 @@ static void field(int width, const char *label, const char *value, const char *d
 /* Continuation line under a field. */
 static void field_more(int width, const char *value)
 {
-        _cleanup_(freep_) char *e = ctl_escape(value, false, 0);
+        _cleanup_free_ char *e = ctl_escape(value, false, 0);
 
         printf("%*s  %s\n", width, "", e ? e : "?");
 }
@@ -105,14 +105,14 @@ static int get_all_error(const char *iface, const char *bad_property, int r)
         char what[160];
 
         if (bad_property[0]) {
-                _cleanup_(freep_) char *e = ctl_escape(bad_property, false, 64);
+                _cleanup_free_ char *e = ctl_escape(bad_property, false, 64);
 
                 snprintf(what, sizeof(what), "GetAll(%s), property %s", iface, e ? e : "?");
         } else {
                 snprintf(what, sizeof(what), "GetAll(%s)", iface);
         }
         if (r == -ENOMEM)
-                return ctl_fail("out of memory");
+                return ctl_oom();
         return ctl_reply_error(what, r);
 }
 
@@ -176,10 +176,10 @@ static StateCount *count_states(const CtlDeviceList *l, size_t *ret_n)
 static int status_manager(Ctl *ctl)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(freep_) StateCount *counts = NULL;
-        ManagerProps p = {};
-        CtlDeviceList devices = {};
-        CtlAssignmentList assignments = {};
+        _cleanup_free_ StateCount *counts = NULL;
+        _cleanup_(manager_props_clear) ManagerProps p = {};
+        _cleanup_(ctl_device_list_clear) CtlDeviceList devices = {};
+        _cleanup_(ctl_assignment_list_clear) CtlAssignmentList assignments = {};
         char bad[128];
         size_t ncounts = 0;
         int r;
@@ -188,21 +188,17 @@ static int status_manager(Ctl *ctl)
         if (r != CTL_EXIT_OK)
                 return r;
         r = parse_get_all(reply, manager_prop, &p, bad, sizeof(bad));
-        if (r < 0) {
-                r = get_all_error(TV_MANAGER_IFACE, bad, r);
-                goto out;
-        }
+        if (r < 0)
+                return get_all_error(TV_MANAGER_IFACE, bad, r);
         r = ctl_fetch_devices(ctl, &devices);
         if (r != CTL_EXIT_OK)
-                goto out;
+                return r;
         r = ctl_fetch_assignments(ctl, &assignments);
         if (r != CTL_EXIT_OK)
-                goto out;
+                return r;
         counts = count_states(&devices, &ncounts);
-        if (!counts) {
-                r = ctl_fail("out of memory");
-                goto out;
-        }
+        if (!counts)
+                return ctl_oom();
 
         if (ctl->json) {
                 CtlJson j;
@@ -257,7 +253,7 @@ static int status_manager(Ctl *ctl)
                 printf("%*s: %zu", w, "Devices", devices.n);
                 first = true;
                 for (size_t i = 0; i < ncounts; i++) {
-                        _cleanup_(freep_) char *e = NULL;
+                        _cleanup_free_ char *e = NULL;
 
                         if (counts[i].count == 0)
                                 continue;
@@ -270,7 +266,7 @@ static int status_manager(Ctl *ctl)
                 /* one line per domain, in order of first appearance */
                 first = true;
                 for (size_t i = 0; i < assignments.n; i++) {
-                        _cleanup_(freep_) char *line = NULL;
+                        _cleanup_free_ char *line = NULL;
                         size_t len = 0;
                         FILE *f;
                         bool seen = false;
@@ -281,18 +277,14 @@ static int status_manager(Ctl *ctl)
                         if (seen)
                                 continue;
                         f = open_memstream(&line, &len);
-                        if (!f) {
-                                r = ctl_fail("out of memory");
-                                goto out;
-                        }
+                        if (!f)
+                                return ctl_oom();
                         fprintf(f, "%s:", assignments.items[i].domain);
                         for (size_t k = i; k < assignments.n; k++)
                                 if (strcmp(assignments.items[k].domain, assignments.items[i].domain) == 0)
                                         fprintf(f, " %s", assignments.items[k].device);
-                        if (fclose(f) != 0 || !line) {
-                                r = ctl_fail("out of memory");
-                                goto out;
-                        }
+                        if (fclose(f) != 0 || !line)
+                                return ctl_oom();
                         if (first)
                                 field(w, "Assignments", line, NULL);
                         else
@@ -302,12 +294,7 @@ static int status_manager(Ctl *ctl)
                 if (first)
                         field(w, "Assignments", NULL, "none");
         }
-        r = CTL_EXIT_OK;
-out:
-        manager_props_clear(&p);
-        ctl_device_list_clear(&devices);
-        ctl_assignment_list_clear(&assignments);
-        return r;
+        return CTL_EXIT_OK;
 }
 
 /* ---- one device ---- */
@@ -478,7 +465,7 @@ static void human_pairs(int w, const char *label, const PairList *l)
                 return;
         }
         for (size_t i = 0; i < l->n; i++) {
-                _cleanup_(freep_) char *e = ctl_escape(l->items[i].name, false, 0);
+                _cleanup_free_ char *e = ctl_escape(l->items[i].name, false, 0);
 
                 if (i == 0)
                         printf("%*s: %s (%u)\n", w, label, e ? e : "?", (unsigned)l->items[i].id);
@@ -557,9 +544,9 @@ static void print_device(Ctl *ctl, const DeviceProps *p)
 static int status_device(Ctl *ctl, const char *token)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(freep_) char *path = NULL;
-        CtlDeviceList devices = {};
-        DeviceProps p = { .iommu_group = -1 };
+        _cleanup_free_ char *path = NULL;
+        _cleanup_(ctl_device_list_clear) CtlDeviceList devices = {};
+        _cleanup_(device_props_clear) DeviceProps p = { .iommu_group = -1 };
         const char *name = NULL;
         char bad[128];
         int r;
@@ -574,30 +561,20 @@ static int status_device(Ctl *ctl, const char *token)
         for (size_t i = 0; i < devices.n && !name; i++)
                 if (strcmp(devices.items[i].platform_id, token) == 0)
                         name = devices.items[i].name;
-        if (!name) {
-                r = ctl_fail("no device '%s' in the catalog; 'tegravirtctl list' shows the known "
-                             "devices (%s)", token, TV_ERR_NO_SUCH_DEVICE);
-                goto out;
-        }
+        if (!name)
+                return ctl_fail("no device '%s' in the catalog; 'tegravirtctl list' shows the known "
+                                "devices (%s)", token, TV_ERR_NO_SUCH_DEVICE);
         r = sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, name, &path);
-        if (r < 0) {
-                r = ctl_fail("out of memory");
-                goto out;
-        }
+        if (r < 0)
+                return ctl_oom();
         r = ctl_get_all(ctl, path, TV_DEVICE_IFACE, &reply);
         if (r != CTL_EXIT_OK)
-                goto out;
+                return r;
         r = parse_get_all(reply, device_prop, &p, bad, sizeof(bad));
-        if (r < 0) {
-                r = get_all_error(TV_DEVICE_IFACE, bad, r);
-                goto out;
-        }
+        if (r < 0)
+                return get_all_error(TV_DEVICE_IFACE, bad, r);
         print_device(ctl, &p);
-        r = CTL_EXIT_OK;
-out:
-        device_props_clear(&p);
-        ctl_device_list_clear(&devices);
-        return r;
+        return CTL_EXIT_OK;
 }
 
 int cmd_status(Ctl *ctl, int argc, char **argv)

@@ -356,3 +356,47 @@ void ctl_json_ok(FILE *f)
         ctl_json_end_object(&j);
         ctl_json_finish(&j);
 }
+
+int ctl_print_rows(Ctl *ctl, const char *json_key, size_t ncols, const char *const *headers,
+                   const char *const *keys, unsigned null_if_empty, const void *items, size_t n, CtlRowFn row)
+{
+        _cleanup_(ctl_table_freep_) CtlTable *t = NULL;
+        const char *cells[CTL_ROW_MAX];
+
+        if (ncols > CTL_ROW_MAX)
+                return ctl_fail("internal error: %zu columns", ncols);
+        if (ctl->json) {
+                CtlJson j;
+
+                ctl_json_init(&j, stdout);
+                ctl_json_begin_object(&j);
+                ctl_json_key(&j, json_key);
+                ctl_json_begin_array(&j);
+                for (size_t i = 0; i < n; i++) {
+                        row(items, i, cells);
+                        ctl_json_begin_object(&j);
+                        for (size_t c = 0; c < ncols; c++) {
+                                ctl_json_key(&j, keys[c]);
+                                if (null_if_empty & (1u << c))
+                                        ctl_json_string_or_null(&j, cells[c]);
+                                else
+                                        ctl_json_string(&j, cells[c]);
+                        }
+                        ctl_json_end_object(&j);
+                }
+                ctl_json_end_array(&j);
+                ctl_json_end_object(&j);
+                ctl_json_finish(&j);
+                return CTL_EXIT_OK;
+        }
+        t = ctl_table_new(ncols, headers);
+        if (!t)
+                return ctl_oom();
+        for (size_t i = 0; i < n; i++) {
+                row(items, i, cells);
+                if (ctl_table_add(t, cells) < 0)
+                        return ctl_oom();
+        }
+        ctl_table_print(t, stdout, ctl->legend);
+        return CTL_EXIT_OK;
+}

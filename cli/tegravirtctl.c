@@ -22,13 +22,6 @@
 
 #define PROG "tegravirtctl"
 
-/* ---- cleanup helpers ---- */
-
-void freep_(void *p)
-{
-        free(*(void **)p);
-}
-
 /* ---- diagnostics ---- */
 
 static void vmessage(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
@@ -61,10 +54,15 @@ int ctl_fail(const char *fmt, ...)
         return CTL_EXIT_FAIL;
 }
 
+int ctl_oom(void)
+{
+        return ctl_fail("out of memory");
+}
+
 int ctl_bus_error(const sd_bus_error *error, int r)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error fallback = SD_BUS_ERROR_NULL;
-        _cleanup_(freep_) char *msg = NULL;
+        _cleanup_free_ char *msg = NULL;
         const char *name;
 
         if (!sd_bus_error_is_set(error)) {
@@ -96,7 +94,7 @@ int ctl_bus_error(const sd_bus_error *error, int r)
 int ctl_reply_error(const char *what, int r)
 {
         if (r == -ENOMEM)
-                return ctl_fail("out of memory");
+                return ctl_oom();
         return ctl_fail("unexpected reply from tegravirtd to %s: %s", what,
                         r == -ENXIO ? "wrong D-Bus type (is tegravirtd speaking another API version?)"
                                     : strerror(r < 0 ? -r : EIO));
@@ -104,7 +102,7 @@ int ctl_reply_error(const char *what, int r)
 
 bool ctl_check_domain(const char *s)
 {
-        _cleanup_(freep_) char *e = NULL;
+        _cleanup_free_ char *e = NULL;
 
         if (tv_domain_name_valid(s))
                 return true;
@@ -116,13 +114,13 @@ bool ctl_check_domain(const char *s)
 
 bool ctl_check_device(char *s)
 {
-        _cleanup_(freep_) char *e = NULL;
+        _cleanup_free_ char *e = NULL;
 
         /* the object path busctl shows (/org/tegravirt/device/gpio_2dmain), or the name
          * under that prefix as people type it (/org/tegravirt/device/gpio-main) */
         if (strncmp(s, TV_DEVICE_PATH_PREFIX "/", strlen(TV_DEVICE_PATH_PREFIX) + 1) == 0) {
                 const char *rest = s + strlen(TV_DEVICE_PATH_PREFIX) + 1;
-                _cleanup_(freep_) char *name = NULL;
+                _cleanup_free_ char *name = NULL;
 
                 /* decoded first: '_' is valid in a name, but on the bus it is "_5f" */
                 if (sd_bus_path_decode(s, TV_DEVICE_PATH_PREFIX, &name) <= 0 || !tv_device_token_valid(name)) {
@@ -156,7 +154,7 @@ int ctl_bus(Ctl *ctl, sd_bus **ret)
                 r = sd_bus_open_system(&bus);
                 if (r < 0) {
                         const char *addr = getenv("DBUS_SYSTEM_BUS_ADDRESS");
-                        _cleanup_(freep_) char *e = addr ? ctl_escape(addr, true, 200) : NULL;
+                        _cleanup_free_ char *e = addr ? ctl_escape(addr, true, 200) : NULL;
 
                         if (e)
                                 return ctl_fail("cannot connect to the system bus at %s "
@@ -362,7 +360,7 @@ static int parse_argv(Ctl *ctl, int argc, char **argv)
                         break;
                 case 't':
                         if (parse_timeout(optarg, &ctl->timeout_usec) < 0) {
-                                _cleanup_(freep_) char *e = ctl_escape(optarg, true, 32);
+                                _cleanup_free_ char *e = ctl_escape(optarg, true, 32);
 
                                 return ctl_usage_error("invalid --timeout '%s': expected a positive "
                                                        "number of seconds", e ? e : "?");
@@ -376,7 +374,7 @@ static int parse_argv(Ctl *ctl, int argc, char **argv)
                 case ':':
                 case '?': {
                         const char *arg = argv[optind - 1];
-                        _cleanup_(freep_) char *e = NULL;
+                        _cleanup_free_ char *e = NULL;
                         char shortopt[] = { '-', (char)optopt, '\0' };
 
                         /* a long option is named by its argv element, a short one by optopt */
@@ -411,7 +409,7 @@ int main(int argc, char **argv)
                         break;
                 }
         if (!cmd) {
-                _cleanup_(freep_) char *e = ctl_escape(argv[optind], true, 32);
+                _cleanup_free_ char *e = ctl_escape(argv[optind], true, 32);
 
                 return ctl_usage_error("unknown command '%s'", e ? e : "?");
         }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* tegravirtctl: shared declarations of the command-line client. */
 #pragma once
+#include "tv-limits.h"
+#include "tv-macros.h"
 #include "tv-strv.h"
 #include <stdarg.h>
 #include <stdbool.h>
@@ -9,15 +11,10 @@
 #include <stdio.h>
 #include <systemd/sd-bus.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
 /* Exit status of the program (see tegravirtctl(1), EXIT STATUS). */
 #define CTL_EXIT_OK     0
 #define CTL_EXIT_FAIL   1       /* refused or failed: any D-Bus error, no bus, bad reply, I/O */
 #define CTL_EXIT_USAGE  2       /* bad command line; the bus was not contacted */
-
-/* Largest domain XML that `prepare --xml` reads. */
-#define CTL_XML_MAX     (1024u * 1024u)
 
 typedef struct Ctl {
         bool json;              /* --json */
@@ -43,6 +40,8 @@ int ctl_get_all(Ctl *ctl, const char *path, const char *interface, sd_bus_messag
 /* Print "tegravirtctl: ..." on stderr and return the matching exit status. */
 int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ctl_fail("out of memory"). */
+int ctl_oom(void);
 int ctl_bus_error(const sd_bus_error *error, int r);
 /* A reply that does not have the shape of API v1. */
 int ctl_reply_error(const char *what, int r);
@@ -52,9 +51,8 @@ bool ctl_check_domain(const char *s);
 /* Also accepts a device's object path (escaped or not) and rewrites s to the name. */
 bool ctl_check_device(char *s);
 
-/* Cleanup helpers; sd-bus.h provides sd_bus_message_unrefp() and friends,
+/* Cleanup: tv-macros.h; sd-bus.h provides sd_bus_message_unrefp() and friends,
  * and sd_bus_error_free() works with _cleanup_ as it is. */
-void freep_(void *p);
 
 /* ---- output.c: escaping, tables, JSON ---- */
 
@@ -71,6 +69,14 @@ size_t ctl_table_rows(const CtlTable *t);
 void ctl_table_print(const CtlTable *t, FILE *f, bool legend);
 void ctl_table_free(CtlTable *t);
 void ctl_table_freep_(CtlTable **t);
+
+/* A list as a table, or with --json as {"<json_key>":[{keys[0]:cell,...},...]}: row()
+ * fills the ncols (at most CTL_ROW_MAX) cells of item i; a column whose bit is set in
+ * null_if_empty shows "" as null in JSON. Returns an exit status. */
+#define CTL_ROW_MAX 8
+typedef void (*CtlRowFn)(const void *items, size_t i, const char **cells);
+int ctl_print_rows(Ctl *ctl, const char *json_key, size_t ncols, const char *const *headers,
+                   const char *const *keys, unsigned null_if_empty, const void *items, size_t n, CtlRowFn row);
 
 /* Minimal streaming JSON writer (compact, one document per line). */
 #define CTL_JSON_DEPTH 16

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "tv-error.h"
+#include "tv-names.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,4 +32,9 @@ void tv_error_prefix(TvError *e, const char *fmt, ...)
         /* an over-long chain is cut at the end: the outer context matters most */
         if (snprintf(e->message, sizeof(e->message), "%s: %s", head, old) >= (int)sizeof(e->message))
                 e->message[sizeof(e->message) - 1] = 0;
+}
+
+int tv_error_oom(TvError *e)
+{
+        return tv_error_set(e, TV_ERR_FAILED, "out of memory");
 }

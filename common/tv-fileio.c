@@ -8,67 +8,62 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int tv_read_file_at(int dirfd, const char *path, size_t max_bytes, char **out, size_t *out_len)
-{
-        struct stat st;
-        size_t cap = 4096, len = 0;
-        char *buf;
-        int fd, r = 0;
+#include "tv-macros.h"
 
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-                close(fd);
-                return r;
-        }
+int tv_read_fd(int fd, size_t max_bytes, char **out, size_t *out_len)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t cap = 4096, len = 0;
+
         buf = malloc(cap + 1);
-        if (!buf) {
-                close(fd);
+        if (!buf)
                 return -ENOMEM;
-        }
         for (;;) {
                 ssize_t n;
 
                 if (len == cap) {
                         char *nb;
 
-                        if (cap > max_bytes) {
-                                r = -EFBIG;
-                                break;
-                        }
+                        if (cap > max_bytes)
+                                return -EFBIG;
                         cap *= 2;
                         nb = realloc(buf, cap + 1);
-                        if (!nb) {
-                                r = -ENOMEM;
-                                break;
-                        }
+                        if (!nb)
+                                return -ENOMEM;
                         buf = nb;
                 }
                 n = read(fd, buf + len, cap - len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        r = -errno;
-                        break;
+                        return -errno;
                 }
                 if (n == 0)
                         break;
                 len += (size_t)n;
         }
-        close(fd);
-        if (r == 0 && len > max_bytes)
-                r = -EFBIG;
-        if (r < 0) {
-                free(buf);
-                return r;
-        }
+        if (len > max_bytes)
+                return -EFBIG;
         buf[len] = 0;
-        *out = buf;
+        *out = TAKE_PTR(buf);
         if (out_len)
                 *out_len = len;
         return 0;
+}
+
+int tv_read_file_at(int dirfd, const char *path, size_t max_bytes, char **out, size_t *out_len)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        return tv_read_fd(fd, max_bytes, out, out_len);
 }
 
 static int write_replace(int dirfd, const char *name, const void *data, size_t len, int mode, bool durable)
@@ -120,4 +115,17 @@ int tv_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
 int tv_write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, int mode)
 {
         return write_replace(dirfd, name, data, len, mode, false);
+}
+
+char *tv_memstream_close(FILE *f, char **buf)
+{
+        bool failed = fclose(f) != 0;
+        char *text = *buf;
+
+        *buf = NULL;
+        if (failed) {
+                free(text);
+                return NULL;
+        }
+        return text;
 }

@@ -26,4 +26,8 @@
 #define TV_STATE_FOREIGN        "foreign"     /* bound to vfio-platform by someone else */
 #define TV_STATE_MISSING        "missing"     /* in the catalog, absent from sysfs */
 
+/* XML namespace of tegravirt's elements in a libvirt domain definition
+ * (tegravirt-domain-metadata(5)); the hook looks for it, the daemon writes it. */
+#define TV_DOMAIN_NS            "https://tegravirt.org/ns/domain/1"
+
 #define TV_VFIO_DRIVER          "vfio-platform"

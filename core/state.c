@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "state.h"
 #include "tv-fileio.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -101,11 +102,7 @@ char *tv_state_format(const TvState *s)
                         tv_phase_to_string(b->phase), !none && b->orig_driver ? b->orig_driver : "-",
                         !none && b->orig_override ? b->orig_override : "-");
         }
-        if (fclose(f) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
+        return tv_memstream_close(f, &buf);
 }
 
 static int bad(TvError *err, unsigned line, const char *what)
@@ -176,7 +173,7 @@ static int parse_line(char *line, unsigned no, TvState *s, TvError *err)
 
                 if (!ne) {
                         entry_free(&e);
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        return tv_error_oom(err);
                 }
                 s->entries = ne;
                 ne[s->n_entries++] = e;
@@ -187,7 +184,8 @@ static int parse_line(char *line, unsigned no, TvState *s, TvError *err)
 int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
 {
         TvState tmp = { .dir_fd = -1 };
-        char *copy, *line, *save = NULL;
+        _cleanup_free_ char *copy = NULL;
+        char *line, *save = NULL;
         unsigned no = 0;
         int r = 0;
 
@@ -197,7 +195,7 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "state file is not UTF-8 text");
         copy = strndup(buf, len);
         if (!copy)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 no++;
                 if (no == 1) {
@@ -218,7 +216,6 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
                 r = bad(err, 1, "the file is empty (truncated by hand or by a file system crash); restore it "
                                 "from a backup, or remove it to start with no assignments (devices still on "
                                 "vfio-platform are then reported as foreign and left alone)");
-        free(copy);
         if (r < 0) {
                 tv_state_free(&tmp);
                 return -1;
@@ -230,7 +227,7 @@ int tv_state_parse_buffer(const char *buf, size_t len, TvState *s, TvError *err)
 
 int tv_state_open(TvState *s, const char *dir, TvError *err)
 {
-        char *buf = NULL;
+        _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r;
 
@@ -251,7 +248,6 @@ int tv_state_open(TvState *s, const char *dir, TvError *err)
                 return tv_error_set(err, TV_ERR_FAILED, "cannot read %s/%s: %s", dir, TV_STATE_FILE,
                                     strerror(-r));
         r = tv_state_parse_buffer(buf, len, s, err);
-        free(buf);
         if (r < 0)
                 tv_error_prefix(err, "%s/%s", dir, TV_STATE_FILE);
         return r;
@@ -259,14 +255,13 @@ int tv_state_open(TvState *s, const char *dir, TvError *err)
 
 static int save(TvState *s, bool durable, TvError *err)
 {
-        char *text = tv_state_format(s);
+        _cleanup_free_ char *text = tv_state_format(s);
         int r;
 
         if (!text)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         r = (durable ? tv_write_file_atomic_at : tv_write_file_replace_at)(s->dir_fd, TV_STATE_FILE, text,
                                                                            strlen(text), 0600);
-        free(text);
         if (r < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "cannot write the state file: %s", strerror(-r));
         return 0;

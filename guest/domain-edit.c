@@ -29,7 +29,9 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
 
+#include "tv-limits.h"
 #include "tv-names.h"
+#include "tv-quote.h"
 #include "tv-validate.h"
 
 #if LIBXML_VERSION >= 21200
@@ -41,47 +43,14 @@
 #define META_VERSION    "1"
 #define MAX_POSITION    1000000L        /* more qemu:arg elements than fit in 4 MiB */
 #define QUOTE_MAX       160     /* bytes of a value quoted in a drift sentence */
+#define QUOTE_BUF       (QUOTE_MAX + 4)
 #define MAX_CMDLINE     65536   /* the kernel takes 2048 (arm64): this only bounds our work */
 
 /* ------------------------------------------------------------------------- */
 /* Small helpers                                                             */
-
-static int oom(TvError *err)
-{
-        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-}
-
-typedef struct StrV {
-        char **v;       /* NULL-terminated once anything was pushed */
-        size_t n;
-} StrV;
-
-static int strv_push(StrV *s, const char *str)
-{
-        char **nv;
-        char *copy = strdup(str);
-
-        if (!copy)
-                return -1;
-        nv = realloc(s->v, (s->n + 2) * sizeof(*nv));
-        if (!nv) {
-                free(copy);
-                return -1;
-        }
-        nv[s->n++] = copy;
-        nv[s->n] = NULL;
-        s->v = nv;
-        return 0;
-}
-
-static size_t strv_len(char *const *v)
-{
-        size_t n = 0;
-
-        while (v && v[n])
-                n++;
-        return n;
-}
+/* The DOM helpers below (insert_*, apply_*, revert_*, record_write, ...) fail only
+ * when libxml2 cannot allocate: they return 0 or -ENOMEM (common/README.md), and the
+ * functions with a TvError turn that into tv_error_oom(). */
 
 static bool is_ws(char c)
 {
@@ -132,20 +101,17 @@ static void buf_add(Buf *b, const char *fmt, ...)
 }
 
 /* A value for quoting in a sentence: control characters shown as '?', long ones cut. */
-static void quote_value(char out[QUOTE_MAX + 4], const char *v)
+static const char *quote_value(char out[QUOTE_BUF], const char *v)
 {
-        size_t i = 0;
+        return tv_quote(out, QUOTE_BUF, v, (size_t)-1, QUOTE_MAX, 0);
+}
 
-        for (; v[i] && i < QUOTE_MAX; i++)
-                out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-        if (v[i]) {
-                /* do not cut a UTF-8 sequence in half */
-                while (i > 0 && ((unsigned char)out[i] & 0xc0) == 0x80)
-                        i--;
-                memcpy(out + i, "...", 3);
-                i += 3;
-        }
-        out[i] = 0;
+/* What the record accepts as uuid=: 32 hex digits, with or without dashes. */
+static bool uuid_valid(const char *v)
+{
+        size_t len = strlen(v);
+
+        return len >= 32 && len <= 36 && strspn(v, "0123456789abcdefABCDEF-") == len;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -257,14 +223,14 @@ static int read_doc(const char *xml, size_t len, xmlDocPtr *out, char **name_out
         if (!xml)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "no domain XML given");
         if (len > TV_DOMAIN_XML_MAX_BYTES)
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML larger than 4 MiB");
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML larger than " TV_DOMAIN_XML_MAX_TEXT);
         if (!tv_utf8_valid(xml, len))
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML is not UTF-8 (or contains NUL bytes)");
 
         p = xmlNewParserCtxt();
         if (!p || !p->sax) {
                 xmlFreeParserCtxt(p);
-                return oom(err);
+                return tv_error_oom(err);
         }
         p->_private = &c;
         p->sax->internalSubset = on_doctype;    /* stop at "<!DOCTYPE", before any declaration */
@@ -310,7 +276,7 @@ static int read_doc(const char *xml, size_t len, xmlDocPtr *out, char **name_out
         text = content_trimmed(name);
         if (!text) {
                 xmlFreeDoc(doc);
-                return oom(err);
+                return tv_error_oom(err);
         }
         if (!tv_domain_name_valid(text)) {
                 free(text);
@@ -365,17 +331,17 @@ static int insert_after(xmlNodePtr ref, xmlNodePtr node)
         xmlNodePtr ws = NULL;
 
         if (is_ws_text(ref->prev) && !(ws = ws_copy(ref->prev)))
-                return -1;
+                return -ENOMEM;
         /* element first: a text node added next to text would be merged */
         if (!xmlAddNextSibling(ref, node)) {
                 xmlFreeNode(ws);
-                return -1;
+                return -ENOMEM;
         }
         if (ws && !xmlAddPrevSibling(node, ws)) {
                 /* the caller frees node: it must not stay linked */
                 xmlUnlinkNode(node);
                 xmlFreeNode(ws);
-                return -1;
+                return -ENOMEM;
         }
         return 0;
 }
@@ -386,15 +352,15 @@ static int insert_before(xmlNodePtr ref, xmlNodePtr node)
         xmlNodePtr ws = NULL;
 
         if (is_ws_text(ref->prev) && !(ws = ws_copy(ref->prev)))
-                return -1;
+                return -ENOMEM;
         if (!xmlAddPrevSibling(ref, node)) {
                 xmlFreeNode(ws);
-                return -1;
+                return -ENOMEM;
         }
         if (ws && !xmlAddPrevSibling(ref, ws)) {
                 xmlUnlinkNode(node);
                 xmlFreeNode(ws);
-                return -1;
+                return -ENOMEM;
         }
         return 0;
 }
@@ -431,14 +397,14 @@ static int append_indented(xmlNodePtr parent, xmlNodePtr node)
             !(nl = strrchr((const char *)parent->prev->content, '\n')))
                 return xmlAddChild(parent, node) ? 0 : -1;
         if (asprintf(&text, "%s  ", nl) < 0)
-                return -1;
+                return -ENOMEM;
         open = xmlNewDocText(parent->doc, (const xmlChar *)text);
         close = xmlNewDocText(parent->doc, (const xmlChar *)nl);
         free(text);
         if (!open || !close) {
                 xmlFreeNode(open);
                 xmlFreeNode(close);
-                return -1;
+                return -ENOMEM;
         }
         xmlAddChild(parent, open);
         xmlAddChild(parent, node);
@@ -609,7 +575,7 @@ static char *cmdline_text(xmlNodePtr cmd, TvError *err)
         if (raw && strlen((const char *)raw) > MAX_CMDLINE)
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "<os><cmdline> is longer than %d bytes", MAX_CMDLINE);
         else if (!(text = strdup(raw ? (const char *)raw : "")))
-                oom(err);
+                tv_error_oom(err);
         xmlFree(raw);
         return text;
 }
@@ -622,12 +588,12 @@ typedef struct Record {
         bool created_metadata;
         char *owner_name;               /* name= and uuid= of the domain the record was written for */
         char *owner_uuid;
-        StrV devices;
+        TvStrv devices;
         bool has_qemu;
         long position;
         bool created_commandline;
         bool declared_ns;
-        StrV qemu_args;
+        TvStrv qemu_args;
         bool has_dtb;
         char *dtb_path;
         char *dtb_previous;             /* NULL: there was no <dtb> before */
@@ -635,7 +601,7 @@ typedef struct Record {
         long acpi_position;             /* ... which was the n-th element of <features> */
         bool has_cmdline;
         bool created_cmdline;
-        StrV kernel_args;
+        TvStrv kernel_args;
 } Record;
 
 static void record_clear(Record *r)
@@ -711,7 +677,7 @@ static bool only_our_elements(xmlNodePtr parent, const char *name)
 }
 
 /* <tegravirt:arg value=".."/>* into v */
-static int read_args(xmlNodePtr parent, StrV *v, const char *dom, const char *what, TvError *err)
+static int read_args(xmlNodePtr parent, TvStrv *v, const char *dom, const char *what, TvError *err)
 {
         static const char *const arg_attrs[] = { "value", NULL };
 
@@ -732,10 +698,10 @@ static int read_args(xmlNodePtr parent, StrV *v, const char *dom, const char *wh
                         xmlFree(val);
                         return meta_fail(err, dom, "more than %d values in <%s>", TV_DOMAIN_EDIT_MAX_TOKENS, what);
                 }
-                r = strv_push(v, (const char *)val);
+                r = tv_strv_push(v, (const char *)val);
                 xmlFree(val);
                 if (r < 0)
-                        return oom(err);
+                        return tv_error_oom(err);
         }
         if (v->n == 0)
                 return meta_fail(err, dom, "empty <%s>", what);
@@ -748,13 +714,6 @@ static xmlNodePtr find_metadata(xmlNodePtr root)
 }
 
 
-/* A UUID as libvirt writes it (36 characters) or without dashes (32), hex digits. */
-static bool uuid_text_valid(const char *v)
-{
-        size_t n = strlen(v);
-
-        return n >= 32 && n <= 36 && strspn(v, "0123456789abcdefABCDEF-") == n;
-}
 static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err)
 {
         static const char *const top_attrs[] = { "version", "created-metadata", "name", "uuid", NULL };
@@ -797,7 +756,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
         r->owner_name = v ? strdup((const char *)v) : NULL;
         xmlFree(v);
         v = xmlGetNoNsProp(node, (const xmlChar *)"uuid");
-        if (v && !uuid_text_valid((const char *)v)) {
+        if (v && !uuid_valid((const char *)v)) {
                 xmlFree(v);
                 return meta_fail(err, dom, "invalid uuid= on <tegravirt:domain>");
         }
@@ -830,10 +789,10 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                                 xmlFree(v);
                                 return meta_fail(err, dom, "too many devices");
                         }
-                        rr = strv_push(&r->devices, (const char *)v);
+                        rr = tv_strv_push(&r->devices, (const char *)v);
                         xmlFree(v);
                         if (rr < 0)
-                                return oom(err);
+                                return tv_error_oom(err);
                 } else if (is_el(n, "qemu-args", TV_DOMAIN_NS)) {
                         char *end;
 
@@ -869,7 +828,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                         xmlFree(v);
                         if (!r->dtb_path || (prev && !r->dtb_previous)) {
                                 xmlFree(prev);
-                                return r->dtb_path ? oom(err) : meta_fail(err, dom, "<dtb> without path");
+                                return r->dtb_path ? tv_error_oom(err) : meta_fail(err, dom, "<dtb> without path");
                         }
                         xmlFree(prev);
                 } else if (is_el(n, "acpi", TV_DOMAIN_NS)) {
@@ -961,10 +920,10 @@ static int args_collect(xmlNodePtr cl, Args *a)
         return 0;
 fail:
         args_free(a);
-        return -1;
+        return -ENOMEM;
 }
 
-static bool run_at(const Args *a, size_t start, const StrV *rec)
+static bool run_at(const Args *a, size_t start, const TvStrv *rec)
 {
         if (start > a->n || rec->n > a->n - start)
                 return false;
@@ -1037,7 +996,7 @@ static int revert_qemu(xmlNodePtr root, const Record *r)
                 return 0;
         if (cl) {
                 if (args_collect(cl, &a) < 0)
-                        return -1;
+                        return -ENOMEM;
                 at = run_find(&a, r);
                 for (size_t i = 0; at >= 0 && i < r->qemu_args.n; i++)
                         remove_node(a.node[(size_t)at + i]);
@@ -1065,7 +1024,7 @@ static int revert_dtb(xmlNodePtr root, const Record *r)
         /* exactly what we wrote (libvirt keeps the text as it is) */
         cur = content_raw(dtb);
         if (!cur)
-                return -1;
+                return -ENOMEM;
         /* a <dtb> someone changed since is theirs now */
         if (strcmp(cur, r->dtb_path) == 0) {
                 if (r->dtb_previous)
@@ -1092,12 +1051,12 @@ static int revert_acpi(xmlNodePtr root, const Record *r)
                 features = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"features", NULL);
                 if (!features || (ref ? insert_after(ref, features) : append_indented(root, features)) < 0) {
                         xmlFreeNode(features);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         acpi = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"acpi", NULL);
         if (!acpi)
-                return -1;
+                return -ENOMEM;
         for (ref = first_el(features); ref && i < r->acpi_position; ref = ref->next)
                 if (ref->type == XML_ELEMENT_NODE)
                         i++;
@@ -1105,7 +1064,7 @@ static int revert_acpi(xmlNodePtr root, const Record *r)
                 ref = ref->next;
         if ((ref ? insert_before(ref, acpi) : append_indented(features, acpi)) < 0) {
                 xmlFreeNode(acpi);
-                return -1;
+                return -ENOMEM;
         }
         return 0;
 }
@@ -1178,7 +1137,7 @@ static const char *token_problem(const char *s, bool spaces_ok)
 
 static int check_list(char *const *v, const char *what, bool spaces_ok, TvError *err)
 {
-        size_t n = strv_len(v);
+        size_t n = tv_strv_length(v);
 
         if (n > TV_DOMAIN_EDIT_MAX_TOKENS)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "more than %d %ss", TV_DOMAIN_EDIT_MAX_TOKENS, what);
@@ -1193,7 +1152,7 @@ static int check_list(char *const *v, const char *what, bool spaces_ok, TvError 
 
 static int check_edit(const TvDomainEdit *e, TvError *err)
 {
-        size_t nd = strv_len(e->devices);
+        size_t nd = tv_strv_length(e->devices);
         const char *why;
 
         if (nd > TV_DOMAIN_EDIT_MAX_TOKENS)
@@ -1207,7 +1166,7 @@ static int check_edit(const TvDomainEdit *e, TvError *err)
                                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "device %s is listed twice",
                                                     e->devices[i]);
         }
-        if (nd == 0 && (strv_len(e->qemu_args) || e->dtb || strv_len(e->kernel_args)))
+        if (nd == 0 && (tv_strv_length(e->qemu_args) || e->dtb || tv_strv_length(e->kernel_args)))
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                                     "qemu args, a dtb or kernel args were given without any device");
         if (check_list(e->qemu_args, "qemu arg", true, err) < 0 ||
@@ -1258,7 +1217,7 @@ static int add_arg_els(xmlNodePtr parent, xmlNsPtr ns, char *const *v, size_t n)
                 if (!a || !xmlNewProp(a, (const xmlChar *)"value", (const xmlChar *)v[i]) ||
                     append_indented(parent, a) < 0) {
                         xmlFreeNode(a);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         return 0;
@@ -1266,7 +1225,7 @@ static int add_arg_els(xmlNodePtr parent, xmlNsPtr ns, char *const *v, size_t n)
 
 static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 {
-        size_t n = strv_len(e->qemu_args);
+        size_t n = tv_strv_length(e->qemu_args);
         xmlNodePtr cl, prev = NULL, first;
         Args a;
 
@@ -1280,18 +1239,18 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 
                 if (!ns) {
                         if (!(ns = declare_qemu_ns(root)))
-                                return -1;
+                                return -ENOMEM;
                         rec->declared_ns = true;
                 }
                 cl = xmlNewDocNode(root->doc, ns, (const xmlChar *)"commandline", NULL);
                 if (!cl || (last ? insert_after(last, cl) : (xmlAddChild(root, cl) ? 0 : -1)) < 0) {
                         xmlFreeNode(cl);
-                        return -1;
+                        return -ENOMEM;
                 }
                 rec->created_commandline = true;
         }
         if (args_collect(cl, &a) < 0)
-                return -1;
+                return -ENOMEM;
         rec->position = (long)a.n;
         prev = a.n ? a.node[a.n - 1] : NULL;
         args_free(&a);
@@ -1303,7 +1262,7 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 
                 if (!arg || !xmlNewProp(arg, (const xmlChar *)"value", (const xmlChar *)e->qemu_args[i])) {
                         xmlFreeNode(arg);
-                        return -1;
+                        return -ENOMEM;
                 }
                 /* after the last arg, i.e. before any <qemu:env>, as libvirt orders them */
                 if (prev)
@@ -1314,11 +1273,11 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
                         r = append_indented(cl, arg);
                 if (r < 0) {
                         xmlFreeNode(arg);
-                        return -1;
+                        return -ENOMEM;
                 }
                 prev = arg;
-                if (strv_push(&rec->qemu_args, e->qemu_args[i]) < 0)
-                        return -1;
+                if (tv_strv_push(&rec->qemu_args, e->qemu_args[i]) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -1353,13 +1312,13 @@ static int apply_dtb(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
                 return 0;
         rec->has_dtb = true;
         if (!(rec->dtb_path = strdup(e->dtb)))
-                return -1;
+                return -ENOMEM;
         dtb = new_text_el(root->doc, "dtb", e->dtb);
         ref = last_of(os, after);
         /* <os> has <type> or a boot method (checked) */
         if (!dtb || !ref || insert_after(ref, dtb) < 0) {
                 xmlFreeNode(dtb);
-                return -1;
+                return -ENOMEM;
         }
         return apply_no_acpi(root, rec);
 }
@@ -1367,7 +1326,7 @@ static int apply_dtb(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
 static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, TvError *err)
 {
         static const char *const after[] = { "kernel", "initrd", NULL };
-        size_t n = strv_len(e->kernel_args), len;
+        size_t n = tv_strv_length(e->kernel_args), len;
         xmlNodePtr os = child_el(root, "os", NULL), cmd;
         char *text;
         bool created = false;
@@ -1399,7 +1358,7 @@ static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, Tv
                         text[len++] = ' ';
                 memcpy(text + len, e->kernel_args[i], tl + 1);
                 len += tl;
-                if (strv_push(&rec->kernel_args, e->kernel_args[i]) < 0)
+                if (tv_strv_push(&rec->kernel_args, e->kernel_args[i]) < 0)
                         goto out;
         }
         if (!rec->kernel_args.n) {
@@ -1444,29 +1403,29 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                 meta = xmlNewDocNode(doc, NULL, (const xmlChar *)"metadata", NULL);
                 if (!meta || (ref ? insert_after(ref, meta) : (xmlAddChild(root, meta) ? 0 : -1)) < 0) {
                         xmlFreeNode(meta);
-                        return -1;
+                        return -ENOMEM;
                 }
                 rec->created_metadata = true;
         }
         top = xmlNewDocNode(doc, NULL, (const xmlChar *)"domain", NULL);
         if (!top)
-                return -1;
+                return -ENOMEM;
         /* libvirt keeps each metadata element with its own namespace declaration */
         ns = xmlNewNs(top, (const xmlChar *)TV_DOMAIN_NS, (const xmlChar *)TV_DOMAIN_NS_PREFIX);
         if (!ns || append_indented(meta, top) < 0) {
                 xmlFreeNode(top);
-                return -1;
+                return -ENOMEM;
         }
         xmlSetNs(top, ns);
         rec->node = top;
         if (set_attr(top, "version", META_VERSION) < 0 ||
             (rec->created_metadata && set_attr(top, "created-metadata", "yes") < 0))
-                return -1;
+                return -ENOMEM;
         for (size_t i = 0; devices && devices[i]; i++) {
                 n = new_our_el(doc, ns, "device");
                 if (!n || set_attr(n, "name", devices[i]) < 0 || append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         if (rec->has_qemu) {
@@ -1477,10 +1436,10 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                     (rec->declared_ns && set_attr(n, "declared-namespace", "yes") < 0) ||
                     append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
                 if (add_arg_els(n, ns, rec->qemu_args.v, rec->qemu_args.n) < 0)
-                        return -1;
+                        return -ENOMEM;
         }
         if (rec->has_dtb) {
                 n = new_our_el(doc, ns, "dtb");
@@ -1488,7 +1447,7 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                     (rec->dtb_previous && set_attr(n, "previous", rec->dtb_previous) < 0) ||
                     append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         if (rec->has_acpi) {
@@ -1496,7 +1455,7 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                 n = new_our_el(doc, ns, "acpi");
                 if (!n || set_attr(n, "position", pos) < 0 || append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
         }
         if (rec->has_cmdline) {
@@ -1504,10 +1463,10 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                 if (!n || (rec->created_cmdline && set_attr(n, "created-element", "yes") < 0) ||
                     append_indented(top, n) < 0) {
                         xmlFreeNode(n);
-                        return -1;
+                        return -ENOMEM;
                 }
                 if (add_arg_els(n, ns, rec->kernel_args.v, rec->kernel_args.n) < 0)
-                        return -1;
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -1519,7 +1478,7 @@ static int dump_doc(xmlDocPtr doc, char **out)
         int r = -1;
 
         if (!buf)
-                return -1;
+                return -ENOMEM;
         save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_NO_DECL);
         if (save) {
                 long w = xmlSaveDoc(save, doc);
@@ -1547,11 +1506,11 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
         }
         if (revert_qemu(root, &old) < 0 || revert_dtb(root, &old) < 0 || revert_acpi(root, &old) < 0 ||
             revert_cmdline(root, &old, err) < 0) {
-                oom(err);
+                tv_error_oom(err);
                 goto out;
         }
         revert_record(root, &old);
-        if (!strv_len(e->devices)) {
+        if (!tv_strv_length(e->devices)) {
                 r = 0;
                 goto out;
         }
@@ -1562,10 +1521,10 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 goto out;
         }
         if (e->dtb && (dtb = child_el(child_el(root, "os", NULL), "dtb", NULL))) {
-                char q[QUOTE_MAX + 4], *cur = content_raw(dtb);
+                char q[QUOTE_BUF], *cur = content_raw(dtb);
 
                 if (!cur) {
-                        oom(err);
+                        tv_error_oom(err);
                         goto out;
                 }
                 quote_value(q, cur);
@@ -1584,7 +1543,7 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
         rec.created_cmdline = old.created_cmdline && child_el(child_el(root, "os", NULL), "cmdline", NULL);
         if (apply_qemu(root, e, &rec) < 0 || apply_dtb(root, e, &rec) < 0 || apply_cmdline(root, e, &rec, err) < 0 ||
             record_write(root, e->devices, &rec) < 0) {
-                oom(err);
+                tv_error_oom(err);
                 goto out;
         }
         /* the record names its domain, so a copy (virt-clone, a rename) is recognised */
@@ -1592,17 +1551,20 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 bool failed = false;
                 char *uuid = child_text(root, "uuid", &failed);
 
-                if (!failed && uuid && !uuid_text_valid(uuid)) {
+                if (uuid && !uuid_valid(uuid)) {
+                        /* libvirt never hands one out; recorded, it would make the record unreadable */
+                        char q[QUOTE_BUF];
+
+                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain %s: <uuid> '%s' is not a UUID", name,
+                                     quote_value(q, uuid));
                         free(uuid);
-                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain %s: its <uuid> is not a UUID", name);
-                        r = -1;
                         goto out;
                 }
                 r = failed || set_attr(rec.node, "name", name) < 0 || (uuid && set_attr(rec.node, "uuid", uuid) < 0)
                             ? -1 : 0;
                 free(uuid);
                 if (r < 0) {
-                        oom(err);
+                        tv_error_oom(err);
                         goto out;
                 }
         }
@@ -1632,7 +1594,7 @@ int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, 
         if (edit_doc(doc, name, edit, err) < 0)
                 goto out;
         if (dump_doc(doc, out) < 0) {
-                oom(err);
+                tv_error_oom(err);
                 goto out;
         }
         r = 0;
@@ -1649,7 +1611,7 @@ out:
 static void drift_qemu(xmlNodePtr root, const Record *r, Buf *b)
 {
         xmlNodePtr cl = find_commandline(root);
-        char q[QUOTE_MAX + 4];
+        char q[QUOTE_BUF];
         size_t best = 0;
         Args a;
 
@@ -1692,7 +1654,7 @@ static void drift_qemu(xmlNodePtr root, const Record *r, Buf *b)
 static void drift_dtb(xmlNodePtr root, const Record *r, Buf *b)
 {
         xmlNodePtr dtb = child_el(child_el(root, "os", NULL), "dtb", NULL);
-        char q1[QUOTE_MAX + 4], q2[QUOTE_MAX + 4];
+        char q1[QUOTE_BUF], q2[QUOTE_BUF];
         char *cur;
 
         if (!r->has_dtb)
@@ -1723,7 +1685,7 @@ static void drift_acpi(xmlNodePtr root, const Record *r, Buf *b)
 static void drift_cmdline(xmlNodePtr root, const Record *r, Buf *b)
 {
         xmlNodePtr cmd = child_el(child_el(root, "os", NULL), "cmdline", NULL);
-        char q[QUOTE_MAX + 4];
+        char q[QUOTE_BUF];
         xmlChar *text;
 
         if (!r->has_cmdline)
@@ -1776,7 +1738,7 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
         info->owner_uuid = rec.owner_uuid;
         rec.owner_name = rec.owner_uuid = NULL;
         info->devices = rec.devices.v;
-        rec.devices = (StrV){ 0 };
+        rec.devices = (TvStrv){ 0 };
         if (!info->devices && !(info->devices = calloc(1, sizeof(char *))))
                 failed = true;
         drift_qemu(root, &rec, &b);
@@ -1786,7 +1748,7 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
         info->drift = b.s;
         record_clear(&rec);
         if (failed || b.failed)
-                return oom(err);
+                return tv_error_oom(err);
         return 0;
 }
 

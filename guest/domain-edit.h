@@ -10,13 +10,13 @@
 #include <stddef.h>
 #include <libxml/tree.h>
 #include "tv-error.h"
+#include "tv-limits.h"        /* TV_DOMAIN_XML_MAX_BYTES */
+#include "tv-names.h"         /* TV_DOMAIN_NS */
 
-#define TV_DOMAIN_NS            "https://tegravirt.org/ns/domain/1"
 #define TV_DOMAIN_NS_PREFIX     "tegravirt"
 #define TV_QEMU_NS              "http://libvirt.org/schemas/domain/qemu/1.0"
 
 /* The largest domain XML document the parser takes. */
-#define TV_DOMAIN_XML_MAX_BYTES (4 * 1024 * 1024)
 /* Input limits, on top of TV_DOMAIN_XML_MAX_BYTES for the document. */
 #define TV_DOMAIN_EDIT_MAX_TOKENS     1024      /* per list (devices, qemu args, kernel args) */
 #define TV_DOMAIN_EDIT_MAX_TOKEN_LEN  4096      /* bytes per token or path */

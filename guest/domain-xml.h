@@ -3,7 +3,7 @@
 #pragma once
 #include <stddef.h>
 #include "tv-error.h"
+#include "tv-limits.h"        /* TV_DOMAIN_XML_MAX_BYTES */
 
-/* Extracts /domain/name; refuses DOCTYPEs, entities and input over TV_DOMAIN_XML_MAX_BYTES
- * (domain-edit.h: its parser does the reading). */
+/* Extracts /domain/name; refuses DOCTYPEs, entities and oversized input. */
 int tv_domain_xml_name(const char *buf, size_t len, char **name, TvError *err);

@@ -68,10 +68,10 @@ int tv_guest_place(const TvCatalogDevice *const *devs, size_t n, TvGuestPlacemen
                 memset(p, 0, sizeof(*p));
                 if (!d || !d->name)
                         return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "guest placement: device %zu is missing", i);
-                if (d->n_regions == 0 || d->n_regions > 8)
+                if (d->n_regions == 0 || d->n_regions > TV_DEVICE_MAX_REGIONS)
                         return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                            "device '%s' has %zu register windows; a guest node takes 1 to 8",
-                                            d->name, d->n_regions);
+                                            "device '%s' has %zu register windows; a guest node takes 1 to %d",
+                                            d->name, d->n_regions, TV_DEVICE_MAX_REGIONS);
                 if (d->n_irqs > TV_PLATFORM_BUS_IRQS)
                         return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                             "device '%s' needs %zu interrupts; the guest platform bus has only %d",
@@ -548,7 +548,7 @@ int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice 
         if (n) {
                 pl = calloc(n, sizeof(*pl));
                 if (!pl)
-                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "guest DTB: out of memory");
+                        return tv_error_oom(err);
         }
         if (tv_guest_place(devs, n, pl, err) < 0) {
                 free(pl);
@@ -572,7 +572,7 @@ int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice 
                 c.fdt = malloc(sz);
                 if (!c.fdt) {
                         free(pl);
-                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "guest DTB: out of memory");
+                        return tv_error_oom(err);
                 }
                 memcpy(c.fdt, base, used);
                 fdt_set_totalsize(c.fdt, used);

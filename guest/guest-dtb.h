@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "catalog.h"
 #include "tv-error.h"
+#include "tv-limits.h"
 
 #define TV_PLATFORM_BUS_BASE 0x0c000000ULL
 #define TV_PLATFORM_BUS_SIZE 0x02000000ULL
@@ -21,16 +22,18 @@
  * device's region order; irq[i] is the GIC SPI number as written in the DT
  * interrupts cell (112 for the first line; GIC INTID = irq + 32). */
 typedef struct TvGuestPlacement {
-        uint64_t reg[8][2];
+        uint64_t reg[TV_DEVICE_MAX_REGIONS][2];
         size_t n_reg;
-        unsigned irq[64];
+        unsigned irq[TV_PLATFORM_BUS_IRQS];
         size_t n_irq;
 } TvGuestPlacement;
+/* whatever the catalog accepts, the placement takes */
+_Static_assert(TV_DEVICE_MAX_IRQS <= TV_PLATFORM_BUS_IRQS, "catalog interrupts beyond the platform bus");
 
 /* QEMU's platform_bus_link_device placement for devs in -device order; out has
  * n entries. Refuses (TV_ERR_HOST_NOT_READY, naming the device and what it
  * needs) a device that does not fit the 32 MiB bus or the 64 IRQs, and
- * (TV_ERR_INVALID_ARGUMENT) a device with no or more than 8 windows. */
+ * (TV_ERR_INVALID_ARGUMENT) a device with no or more than TV_DEVICE_MAX_REGIONS windows. */
 int tv_guest_place(const TvCatalogDevice *const *devs, size_t n, TvGuestPlacement *out, TvError *err);
 
 /* Patches base (a QEMU dumpdtb) into a new, packed blob (*out, malloc'd, *out_len):

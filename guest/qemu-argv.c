@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "qemu-argv.h"
 #include "tv-names.h"
+#include "tv-quote.h"
 #include "tv-strv.h"
 
 #include <stdbool.h>
@@ -10,30 +11,18 @@
 
 #define TOKEN_MAX       1024    /* bytes of one kept option value */
 
+/* A vector whose first allocation failure sticks: callers add freely and look once. */
 typedef struct Vec {
-        char **v;
-        size_t n;
+        TvStrv s;
         bool oom;
 } Vec;
 
 static void vec_take(Vec *s, char *str)
 {
-        char **nv;
-
-        if (!str || s->oom) {
+        if (s->oom)
                 free(str);
+        else if (tv_strv_consume(&s->s, str) < 0)
                 s->oom = true;
-                return;
-        }
-        nv = realloc(s->v, (s->n + 2) * sizeof(*nv));
-        if (!nv) {
-                free(str);
-                s->oom = true;
-                return;
-        }
-        nv[s->n++] = str;
-        nv[s->n] = NULL;
-        s->v = nv;
 }
 
 static void vec_add(Vec *s, const char *str)
@@ -44,16 +33,7 @@ static void vec_add(Vec *s, const char *str)
 /* A word for a message: printable ASCII, cut at 60 bytes. */
 static const char *shown(const char *s, char buf[72])
 {
-        size_t i = 0;
-
-        for (; s[i] && i < 60; i++)
-                buf[i] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
-        if (s[i]) {
-                memcpy(buf + i, "...", 3);
-                i += 3;
-        }
-        buf[i] = 0;
-        return buf;
+        return tv_quote(buf, 72, s, (size_t)-1, 60, TV_QUOTE_ASCII);
 }
 
 /* ---- splitting ---- */
@@ -84,14 +64,14 @@ int tv_qemu_argv_split(const char *text, char ***words, size_t *n_out, TvError *
         /* a word is never longer than the text */
         cur = malloc(tl + 1);
         if (!cur)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         for (size_t i = 0; i <= tl; i++) {
                 char c = text[i];
 
                 if (c == 0 || c == ' ' || c == '\t' || c == '\n') {
                         if (in_word) {
                                 cur[len] = 0;
-                                if (w.n >= TV_QEMU_ARGV_MAX_WORDS) {
+                                if (w.s.n >= TV_QEMU_ARGV_MAX_WORDS) {
                                         tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                                                      "the QEMU command line has more than %d words",
                                                      TV_QEMU_ARGV_MAX_WORDS);
@@ -138,21 +118,19 @@ int tv_qemu_argv_split(const char *text, char ***words, size_t *n_out, TvError *
                 }
         }
         if (w.oom) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 goto out;
         }
-        if (!w.v && !(w.v = calloc(1, sizeof(char *)))) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        if (!(*words = tv_strv_steal(&w.s))) {
+                tv_error_oom(err);
                 goto out;
         }
-        *words = w.v;
         if (n_out)
-                *n_out = w.n;
-        w.v = NULL;
+                *n_out = tv_strv_length(*words);
         r = 0;
 out:
         free(cur);
-        tv_strv_free(w.v);
+        tv_strv_clear(&w.s);
         return r;
 }
 
@@ -592,16 +570,17 @@ int tv_qemu_dump_args(const char *native, TvDumpArgs *out, TvError *err)
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain's QEMU command line has no -machine type");
                 goto out;
         }
-        out->args = v.v;
-        out->n = v.n;
-        v.v = NULL;
+        out->n = v.s.n;
+        out->args = tv_strv_steal(&v.s);
+        if (!out->args)
+                goto oom;
         r = 0;
         goto out;
 oom:
-        tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        tv_error_oom(err);
 out:
         tv_strv_free(w);
-        tv_strv_free(v.v);
+        tv_strv_clear(&v.s);
         if (r < 0)
                 tv_dump_args_clear(out);
         return r;

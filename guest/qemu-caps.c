@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "tv-macros.h"
 #include "tv-names.h"
+#include "tv-quote.h"
 
 #define PATH_MAX_BYTES  4096
 #define OUTPUT_CAP      (1024 * 1024)
@@ -136,24 +138,26 @@ static int classify_key(const char *k, size_t len)
         return MSG_OTHER;       /* events ("timestamp"/"event") and anything unknown */
 }
 
+static int qmp_bad(TvError *err, const char *why)
+{
+        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s", why);
+}
+
 /*
  * Not a JSON parser: it splits the stream into top-level objects by bracket depth (outside
  * strings), takes each object's first key as its kind, and compares string tokens of the
  * second reply with the type name. Enough for QEMU's one-object-per-line QMP output, and it
  * does not care about line breaks or spacing.
  */
-int tv_qemu_qmp_types_has(const char *t, const char *type_name, bool *has, const char **why)
+int tv_qemu_qmp_types_has(const char *t, const char *type_name, bool *has, TvError *err)
 {
         bool greeting = false, found = false;
         unsigned replies = 0;
         size_t i = 0, nlen;
 
         *has = false;
-        *why = NULL;
-        if (!t || !name_token_ok(type_name)) {
-                *why = "bad arguments";
-                return -EPROTO;
-        }
+        if (!t || !name_token_ok(type_name))
+                return qmp_bad(err, "bad arguments");
         nlen = strlen(type_name);
         for (;;) {
                 size_t depth = 0, str_start = 0;
@@ -204,13 +208,11 @@ int tv_qemu_qmp_types_has(const char *t, const char *type_name, bool *has, const
                 if (kind != MSG_RETURN && kind != MSG_ERROR)
                         continue;
                 if (!greeting) {
-                        *why = "QMP reply before the QMP greeting";
-                        return -EPROTO;
+                        return qmp_bad(err, "QMP reply before the QMP greeting");
                 }
                 replies++;
                 if (kind == MSG_ERROR) {
-                        *why = replies == 1 ? "QMP refused qmp_capabilities" : "QMP qom-list-types failed";
-                        return -EPROTO;
+                        return qmp_bad(err, replies == 1 ? "QMP refused qmp_capabilities" : "QMP qom-list-types failed");
                 }
                 if (replies == 2) {
                         *has = found;
@@ -218,12 +220,10 @@ int tv_qemu_qmp_types_has(const char *t, const char *type_name, bool *has, const
                 }
         }
         if (!greeting)
-                *why = "no QMP greeting (QEMU did not start the virt machine with TCG)";
-        else if (replies == 0)
-                *why = "no reply to qmp_capabilities";
-        else
-                *why = "no reply to qom-list-types";
-        return -EPROTO;
+                return qmp_bad(err, "no QMP greeting (QEMU did not start the virt machine with TCG)");
+        if (replies == 0)
+                return qmp_bad(err, "no reply to qmp_capabilities");
+        return qmp_bad(err, "no reply to qom-list-types");
 }
 
 const char *tv_bpmp_flavour_name(TvBpmpFlavour f)
@@ -243,14 +243,10 @@ const char *tv_bpmp_flavour_name(TvBpmpFlavour f)
 
 /* ---- running the binary ---- */
 
-/* Printable prefix of the first line, for messages about unexpected output. */
+/* Printable prefix of the first non-blank line, for messages about unexpected output. */
 static void snippet(const char *s, size_t len, char *buf, size_t size)
 {
-        size_t n = 0;
-
-        for (size_t i = 0; i < len && s[i] != '\n' && n + 1 < size && n < 60; i++)
-                buf[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        buf[n] = 0;
+        tv_quote(buf, size, s, len, 60, TV_QUOTE_LINE | TV_QUOTE_ASCII | TV_QUOTE_NO_ELLIPSIS);
 }
 
 /* A probe's stdout as text: 0 and *out (taken from res), or -1 naming what went wrong. */
@@ -375,9 +371,10 @@ static void probe_free(void *data)
 static int probe_result(Probe *p, TvChildResult *res, TvError *err)
 {
         TvQemuCaps *caps = p->caps;
-        const char *path = p->path, *why;
+        const char *path = p->path;
         TvError qerr = { 0 };
-        char *text, snip[64];
+        _cleanup_free_ char *text = NULL;
+        char snip[64];
         bool builtin = false;
         size_t len;
 
@@ -387,25 +384,21 @@ static int probe_result(Probe *p, TvChildResult *res, TvError *err)
                         return -1;
                 if (tv_qemu_parse_version(text, &caps->major, &caps->minor, &caps->micro) < 0) {
                         snippet(text, len, snip, sizeof(snip));
-                        free(text);
                         return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                             "%s --version did not print \"QEMU emulator version X.Y.Z\" (it printed \"%s\"); "
                                             "is it a QEMU system emulator?", path, snip);
                 }
-                free(text);
                 return 0;
         case 1:
                 if (capture_text(res, path, "-device help", p->timeout_ms, &text, &len, err) < 0)
                         return -1;
                 if (strncmp(text, "name \"", 6) != 0 && !strstr(text, "\nname \"")) {
                         snippet(text, len, snip, sizeof(snip));
-                        free(text);
                         return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                             "%s -device help listed no devices (it printed \"%s\")", path, snip);
                 }
                 caps->has_vfio_platform = tv_qemu_device_help_has(text, TV_VFIO_DRIVER);
                 caps->bpmp = tv_qemu_device_help_has(text, BPMP_DEVICE) ? TV_BPMP_DEVICE : TV_BPMP_NONE;
-                free(text);
                 return 0;
         }
         /* The built-in bridge has no -device entry; its QOM type shows in qom-list-types. */
@@ -421,12 +414,13 @@ static int probe_result(Probe *p, TvChildResult *res, TvError *err)
                 caps->bpmp_unknown_why[n] = 0;
                 caps->bpmp_unknown = true;
         } else {
-                if (tv_qemu_qmp_types_has(text, BPMP_QOM_TYPE, &builtin, &why) < 0) {
+                TvError qmp = { 0 };
+
+                if (tv_qemu_qmp_types_has(text, BPMP_QOM_TYPE, &builtin, &qmp) < 0) {
                         caps->bpmp_unknown = true;
                         snprintf(caps->bpmp_unknown_why, sizeof(caps->bpmp_unknown_why),
-                                 "QMP probe (-machine virt,accel=tcg -qmp stdio): %s", why);
+                                 "QMP probe (-machine virt,accel=tcg -qmp stdio): %.200s", qmp.message);
                 }
-                free(text);
         }
         /* A built-in bridge exists in every virt VM whatever the command line says, so it wins. */
         if (builtin) {
@@ -446,7 +440,7 @@ static int probe_begin(TvJob *j, Probe *p, TvError *err)
         caps_free(p->caps);
         p->caps = calloc(1, sizeof(*p->caps));
         if (!p->caps || !(p->caps->path = strdup(p->path)))
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         p->step = 0;
         p->cache->probes++;
         return 0;
@@ -570,16 +564,16 @@ int tv_qemu_caps_probe(TvQemuCapsCache *c, TvJobSet *jobs, const char *emulator,
         /* one probe per binary: later callers wait for the running one */
         j = tv_job_find(jobs, key);
         if (j)
-                return tv_job_wait(j, done, userdata) < 0 ? tv_error_set(err, TV_ERR_FAILED, "out of memory") : 0;
+                return tv_job_wait(j, done, userdata) < 0 ? tv_error_oom(err) : 0;
         p = calloc(1, sizeof(*p));
         if (!p)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         p->cache = c;
         p->timeout_ms = timeout_ms;
         p->path = strdup(emulator ? emulator : "");
         if (!p->path) {
                 probe_free(p);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         if (path_check(emulator, &p->st, err) < 0) {
                 probe_free(p);
@@ -589,7 +583,7 @@ int tv_qemu_caps_probe(TvQemuCapsCache *c, TvJobSet *jobs, const char *emulator,
         if (!j)
                 return -1;
         if (probe_begin(j, p, err) < 0 || probe_run_step(j, p, err) < 0 || tv_job_wait(j, done, userdata) < 0) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 tv_job_finish(j, err);
                 return -1;
         }
@@ -627,7 +621,7 @@ int tv_qemu_caps_get_timeout(TvQemuCapsCache *c, const char *emulator, unsigned 
         sigaddset(&chld, SIGCHLD);
         pthread_sigmask(SIG_BLOCK, &chld, &old);
         if (sd_event_new(&e) < 0 || !(jobs = tv_jobset_new(e)))
-                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                r = tv_error_oom(err);
         else
                 r = tv_qemu_caps_probe(c, jobs, emulator, timeout_ms, sync_done, &w, err);
         while (r == 0 && !w.done)
@@ -690,7 +684,6 @@ int tv_qemu_caps_check(const TvQemuCaps *caps, bool needs_bpmp, TvError *err)
 static void qemu_reason(const char *raw, size_t len, char *buf, size_t size)
 {
         const char *line = raw, *end = raw + len, *p;
-        size_t k = 0;
 
         buf[0] = 0;
         if (!raw || !len)
@@ -703,9 +696,7 @@ static void qemu_reason(const char *raw, size_t len, char *buf, size_t size)
         p = memmem(line, (size_t)(end - line), ": ", 2);
         if (p && !memchr(line, ' ', (size_t)(p - line)) && memmem(line, (size_t)(p - line), "qemu", 4))
                 line = p + 2;
-        for (; line < end && k + 1 < size; line++)
-                buf[k++] = (*line >= 0x20 && *line < 0x7f) ? *line : '?';
-        buf[k] = 0;
+        tv_quote(buf, size, line, (size_t)(end - line), size, TV_QUOTE_ASCII | TV_QUOTE_NO_ELLIPSIS);
 }
 
 int tv_qemu_result_check(const TvChildResult *res, const char *emulator, const char *what, unsigned timeout_ms,
@@ -758,7 +749,7 @@ int tv_qemu_run(const char *emulator, const char *const *args, const char *what,
         sigaddset(&chld, SIGCHLD);
         pthread_sigmask(SIG_BLOCK, &chld, &old);
         if (sd_event_new(&e) < 0)
-                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                r = tv_error_oom(err);
         else if ((r = tv_child_start(e, &spec, sync_run_done, &s, &child)) < 0)
                 r = tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot run %s: %s", emulator, strerror(-r));
         while (r == 0 && !s.done)

@@ -85,8 +85,8 @@ int tv_qemu_parse_version(const char *text, unsigned *maj, unsigned *min, unsign
 bool tv_qemu_device_help_has(const char *device_help_output, const char *device_name);
 /* Scans the QMP transcript of the probe (greeting, reply to qmp_capabilities, reply to
  * qom-list-types, ...; events are skipped) and tells whether the qom-list-types reply holds
- * the quoted type name. 0, or -EPROTO with *why set to a static explanation. */
-int tv_qemu_qmp_types_has(const char *transcript, const char *type_name, bool *has, const char **why);
+ * the quoted type name. 0, or -1 with err (HostNotReady) saying what is wrong. */
+int tv_qemu_qmp_types_has(const char *transcript, const char *type_name, bool *has, TvError *err);
 
 /* Internal, for tests: tv_qemu_caps_get() with another per-command timeout than
  * TV_QEMU_PROBE_TIMEOUT_MS, and the number of probes a cache has run. */

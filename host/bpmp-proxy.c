@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bpmp-proxy.h"
+#include "tv-fileio.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -82,11 +84,9 @@ static bool modalias_is_proxy(const char *modalias)
 
 static bool is_proxy(TvHost *h, const char *pid)
 {
-        char *m = NULL;
-        bool yes = tv_sysfs_dev_attr_read(h, pid, "modalias", &m) == 0 && modalias_is_proxy(m);
+        _cleanup_free_ char *m = NULL;
 
-        free(m);
-        return yes;
+        return tv_sysfs_dev_attr_read(h, pid, "modalias", &m) == 0 && modalias_is_proxy(m);
 }
 
 static int read_ceiling(TvHost *h, TvBpmpProxy *p, TvError *err)
@@ -146,7 +146,7 @@ int tv_bpmp_proxy_probe(TvHost *h, const char *hint, TvBpmpProxy *p, TvError *er
                         return 0;
         }
         if (!p->pid)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         if (read_ceiling(h, p, err) < 0) {
                 tv_bpmp_proxy_clear(p);
                 return -1;
@@ -174,17 +174,13 @@ char *tv_id_set_format(const TvIdSet *s)
                 return NULL;
         for (size_t i = 0; i < s->n; i++)
                 fprintf(f, "%s%u", i ? " " : "", s->ids[i]);
-        if (fclose(f) != 0) {
-                free(text);
-                return NULL;
-        }
-        return text;
+        return tv_memstream_close(f, &text);
 }
 
 /* One read(2) at offset 0: sysfs shows the attribute afresh. */
 static int fd_read(int fd, char **out)
 {
-        char *buf = malloc(TV_BPMP_ATTR_MAX + 1);
+        _cleanup_free_ char *buf = malloc(TV_BPMP_ATTR_MAX + 1);
         ssize_t n;
 
         if (!buf)
@@ -192,65 +188,50 @@ static int fd_read(int fd, char **out)
         do {
                 n = pread(fd, buf, TV_BPMP_ATTR_MAX, 0);
         } while (n < 0 && errno == EINTR);
-        if (n < 0) {
-                int r = -errno;
-
-                free(buf);
-                return r;
-        }
+        if (n < 0)
+                return -errno;
         buf[n] = 0;
         if (n > 0 && buf[n - 1] == '\n')
                 buf[n - 1] = 0;
-        *out = buf;
+        *out = TAKE_PTR(buf);
         return 0;
 }
 
 bool tv_bpmp_proxy_alive(const TvBpmpProxy *p)
 {
-        char *v = NULL;
-        bool yes = p->fds_open && p->allowed_fd >= 0 && fd_read(p->allowed_fd, &v) == 0;
+        _cleanup_free_ char *v = NULL;
 
-        free(v);
-        return yes;
+        return p->fds_open && p->allowed_fd >= 0 && fd_read(p->allowed_fd, &v) == 0;
 }
 
 int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want)
 {
-        char *cur = NULL, *text;
-        TvIdSet *have = malloc(sizeof(*have));
+        _cleanup_free_ char *cur = NULL, *text = NULL;
+        _cleanup_free_ TvIdSet *have = malloc(sizeof(*have));
         ssize_t n;
         int r;
 
         if (!have)
                 return -ENOMEM;
-        if (!p->narrowing || p->active_fd[k] < 0) {
-                free(have);
+        if (!p->narrowing || p->active_fd[k] < 0)
                 return -ENODEV;
-        }
         /* read back every time: a rebound driver starts again from its DT ceiling */
         r = fd_read(p->active_fd[k], &cur);
-        if (r == 0 && tv_id_set_parse(cur, have) == 0 && same_set(have, want)) {
-                free(cur);
-                free(have);
+        if (r == 0 && tv_id_set_parse(cur, have) == 0 && same_set(have, want))
                 return 0;
-        }
-        free(cur);
-        free(have);
         if (r < 0)
                 return r;
+        free(cur);
         cur = tv_id_set_format(want);
         if (!cur || asprintf(&text, "%s\n", cur) < 0) {
-                free(cur);
+                text = NULL;    /* asprintf leaves it undefined on failure */
                 return -ENOMEM;
         }
-        free(cur);
         /* one write(2), as sysfs wants */
         do {
                 n = pwrite(p->active_fd[k], text, strlen(text), 0);
         } while (n < 0 && errno == EINTR);
-        r = n < 0 ? -errno : (size_t)n == strlen(text) ? 1 : -EIO;
-        free(text);
-        return r;
+        return n < 0 ? -errno : (size_t)n == strlen(text) ? 1 : -EIO;
 }
 
 void tv_bpmp_proxy_clear(TvBpmpProxy *p)

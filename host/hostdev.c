@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "hostdev.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 
 #include <errno.h>
@@ -60,11 +61,9 @@ static int current_driver(TvHostdev *hd, const char *pid, char **drv)
 
 static bool driver_is(TvHostdev *hd, const char *pid, const char *want)
 {
-        char *drv = NULL;
-        bool ok = current_driver(hd, pid, &drv) == 0 && streq_null(drv, want);
+        _cleanup_free_ char *drv = NULL;
 
-        free(drv);
-        return ok;
+        return current_driver(hd, pid, &drv) == 0 && streq_null(drv, want);
 }
 
 /*
@@ -168,13 +167,12 @@ static int bind_vfio(TvHostdev *hd, const char *pid, const char *cur, const char
 static void rebind_after_failed_reattach(TvHostdev *hd, TvHostdevItem *it)
 {
         const char *step;
-        char *cur = NULL;
+        _cleanup_free_ char *cur = NULL;
 
         if (current_driver(hd, it->platform_id, &cur) < 0)
                 return;
         if (bind_vfio(hd, it->platform_id, cur, &step) == 0)
                 it->binding->phase = TV_PHASE_BOUND;
-        free(cur);
 }
 
 static bool in_batch(const TvHostdevItem *items, size_t n, const char *pid)
@@ -189,7 +187,7 @@ static bool in_batch(const TvHostdevItem *items, size_t n, const char *pid)
 static int check_group(TvHostdev *hd, const TvHostdevItem *items, size_t n, const char *pid, int group,
                        TvError *err)
 {
-        char **members = NULL;
+        _cleanup_strv_ char **members = NULL;
         int r;
 
         if (group < 0)
@@ -200,23 +198,17 @@ static int check_group(TvHostdev *hd, const TvHostdevItem *items, size_t n, cons
         if (r < 0)
                 return step_error(err, pid, "list IOMMU group", r);
         for (char **m = members; *m; m++) {
-                char *drv = NULL;
+                _cleanup_free_ char *drv = NULL;
 
                 if (in_batch(items, n, *m))
                         continue;
                 r = current_driver(hd, *m, &drv);
-                if (r == 0 && drv && strcmp(drv, VFIO) != 0) {
-                        tv_error_set(err, TV_ERR_HOST_NOT_READY,
-                                     "IOMMU group %d of %s also holds %s, which is bound to host driver %s; "
-                                     "assign %s to the same domain or unbind it from %s",
-                                     group, pid, *m, drv, *m, drv);
-                        free(drv);
-                        tv_strv_free(members);
-                        return -1;
-                }
-                free(drv);
+                if (r == 0 && drv && strcmp(drv, VFIO) != 0)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                            "IOMMU group %d of %s also holds %s, which is bound to host driver %s; "
+                                            "assign %s to the same domain or unbind it from %s",
+                                            group, pid, *m, drv, *m, drv);
         }
-        tv_strv_free(members);
         return 0;
 }
 
@@ -241,7 +233,7 @@ static int resolve_qemu_ids(const TvHostdevConfig *c, uid_t *uid, gid_t *gid, Tv
 int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, TvError *err)
 {
         bool need_unsafe = false;
-        char *v = NULL;
+        _cleanup_free_ char *v = NULL;
         int r;
 
         if (!tv_sysfs_driver_loaded(hd->host, VFIO))
@@ -251,14 +243,11 @@ int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, T
         if (r < 0)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "cannot read vfio_platform.reset_required: %s", strerror(-r));
-        if (strcmp(v, "N") != 0) {
-                tv_error_set(err, TV_ERR_HOST_NOT_READY,
-                             "vfio_platform.reset_required is %s but Tegra devices have no vfio reset handler; "
-                             "add vfio_platform.reset_required=0 to the kernel command line (it is read-only at runtime) and reboot",
-                             v);
-                free(v);
-                return -1;
-        }
+        if (strcmp(v, "N") != 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "vfio_platform.reset_required is %s but Tegra devices have no vfio reset handler; "
+                                    "add vfio_platform.reset_required=0 to the kernel command line (it is read-only at runtime) and reboot",
+                                    v);
         free(v);
         v = NULL;
         for (size_t i = 0; i < n; i++)
@@ -270,11 +259,8 @@ int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, T
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "cannot read vfio_iommu_type1.allow_unsafe_interrupts: %s (is vfio_iommu_type1 loaded?)",
                                     strerror(-r));
-        if (strcmp(v, "Y") == 0) {
-                free(v);
+        if (strcmp(v, "Y") == 0)
                 return 0;
-        }
-        free(v);
         if (!hd->config->allow_unsafe_interrupts)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "vfio_iommu_type1.allow_unsafe_interrupts is off and Orin's SMMU has no MSI isolation; "
@@ -391,7 +377,7 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
         if (!groups || !info) {
                 free(groups);
                 free(info);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         /* one walk to each device's directory: presence, driver, override, group */
         for (size_t i = 0; i < n; i++) {

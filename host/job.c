@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "job.h"
 #include "tv-names.h"
+#include "tv-quote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -349,13 +350,7 @@ void tv_child_kill(TvChild *c)
 /* First line of captured stderr, printable, for messages. */
 static void first_line(const char *s, size_t len, char *buf, size_t size)
 {
-        size_t n = 0, i = 0;
-
-        while (i < len && (s[i] == '\n' || s[i] == ' '))
-                i++;
-        for (; i < len && s[i] != '\n' && n + 1 < size && n < 200; i++)
-                buf[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        buf[n] = 0;
+        tv_quote(buf, size, s, len, 200, TV_QUOTE_LINE | TV_QUOTE_ASCII | TV_QUOTE_NO_ELLIPSIS);
 }
 
 int tv_child_result_check(const TvChildResult *res, const char *path, const char *what, unsigned timeout_ms,
@@ -474,7 +469,7 @@ TvJob *tv_job_new(TvJobSet *s, const char *key, void *data, void (*free_data)(vo
         j = calloc(1, sizeof(*j));
         if (!j || !(j->key = strdup(key))) {
                 free(j);
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 goto fail;
         }
         j->set = s;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "qemu-conf.h"
-#include "tv-strv.h"
 #include "tv-fileio.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -54,8 +54,7 @@ static int read_string(Lexer *lx, char **out)
 /* [ "a", "b", ] ; also accepts a bare scalar so we can skip any value */
 static int read_value(Lexer *lx, char ***list, bool *is_list)
 {
-        char **v = NULL;
-        size_t n = 0;
+        _cleanup_(tv_strv_clear) TvStrv v = { 0 };
 
         skip_space(lx);
         *is_list = lx->p < lx->end && *lx->p == '[';
@@ -73,7 +72,7 @@ static int read_value(Lexer *lx, char ***list, bool *is_list)
         }
         lx->p++;
         for (;;) {
-                char *s = NULL, **nv;
+                char *s = NULL;
                 int r;
 
                 skip_space(lx);
@@ -82,28 +81,18 @@ static int read_value(Lexer *lx, char ***list, bool *is_list)
                         break;
                 }
                 r = read_string(lx, &s);
-                if (r < 0 || n >= 4096) {
+                if (r < 0 || v.n >= 4096) {
                         free(s);
-                        tv_strv_free(v);
                         return r < 0 ? r : -E2BIG;
                 }
-                nv = realloc(v, (n + 2) * sizeof(char *));
-                if (!nv) {
-                        free(s);
-                        tv_strv_free(v);
+                if (tv_strv_consume(&v, s) < 0)
                         return -ENOMEM;
-                }
-                v = nv;
-                v[n++] = s;
-                v[n] = NULL;
                 skip_space(lx);
                 if (lx->p < lx->end && *lx->p == ',')
                         lx->p++;
         }
-        if (!v)
-                v = calloc(1, sizeof(char *));
-        *list = v;
-        return v ? 0 : -ENOMEM;
+        *list = tv_strv_steal(&v);
+        return *list ? 0 : -ENOMEM;
 }
 
 int tv_qemu_conf_parse(const char *buf, size_t len, TvQemuConf *out, TvError *err)
@@ -158,7 +147,7 @@ int tv_qemu_conf_parse(const char *buf, size_t len, TvQemuConf *out, TvError *er
 
 int tv_qemu_conf_load(const char *path, TvQemuConf *out, TvError *err)
 {
-        char *buf = NULL;
+        _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r = tv_read_file_at(AT_FDCWD, path, TV_QEMU_CONF_MAX_BYTES, &buf, &len);
 
@@ -168,7 +157,6 @@ int tv_qemu_conf_load(const char *path, TvQemuConf *out, TvError *err)
         if (r < 0)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot read %s: %s", path, strerror(-r));
         r = tv_qemu_conf_parse(buf, len, out, err);
-        free(buf);
         if (r < 0)
                 tv_error_prefix(err, "%s", path);
         return r;
@@ -176,10 +164,7 @@ int tv_qemu_conf_load(const char *path, TvQemuConf *out, TvError *err)
 
 bool tv_qemu_conf_allows(const TvQemuConf *c, const char *dev_path)
 {
-        for (char **p = c->acl; c->has_acl && p && *p; p++)
-                if (strcmp(*p, dev_path) == 0)
-                        return true;
-        return false;
+        return c->has_acl && tv_strv_contains(c->acl, dev_path);
 }
 
 void tv_qemu_conf_clear(TvQemuConf *c)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "sysfs.h"
+#include "tv-macros.h"
 #include "tv-validate.h"
 
 #include <dirent.h>
@@ -124,16 +125,14 @@ static int open_in_root(int rootfd, const char *path, int flags)
 
 static int open_root(const char *path, char **copy)
 {
-        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
         if (fd < 0)
                 return -errno;
         *copy = strdup(path);
-        if (!*copy) {
-                close(fd);
+        if (!*copy)
                 return -ENOMEM;
-        }
-        return fd;
+        return TAKE_FD(fd);
 }
 
 int tv_host_open(TvHost *h, const char *sysfs_root, const char *dev_root)
@@ -190,14 +189,16 @@ void tv_host_close(TvHost *h)
         h->sysfs_root = h->dev_root = NULL;
 }
 
-/* Writes one sysfs attribute in a single write(2), as the kernel expects. */
-/* Writes value to fd (closed here) in one write(2). */
+/* Writes value to fd (closed here) in one write(2), as the kernel expects. A negative
+ * fd is the error of the open before, returned as it is. */
 static int fd_write_attr(int fd, const char *value)
 {
         size_t len = strlen(value);
         ssize_t n;
         int r = 0;
 
+        if (fd < 0)
+                return fd;
         do {
                 n = write(fd, value, len);
         } while (n < 0 && errno == EINTR);
@@ -212,48 +213,34 @@ static int fd_write_attr(int fd, const char *value)
 
 static int attr_write(int rootfd, const char *path, const char *value)
 {
-        int fd = open_in_root(rootfd, path, O_WRONLY);
-
-        return fd < 0 ? fd : fd_write_attr(fd, value);
+        return fd_write_attr(open_in_root(rootfd, path, O_WRONLY), value);
 }
 
-/* Reads an attribute from fd (closed here); trailing newline stripped. */
-static int fd_read_attr(int fd, char **out)
+/* Reads an attribute from fd (closed here); trailing newline stripped. A negative fd
+ * is the error of the open before, returned as it is. */
+static int fd_read_attr(int fd_in, char **out)
 {
-        char *buf;
+        _cleanup_close_ int fd = fd_in;
+        _cleanup_free_ char *buf = NULL;
         ssize_t n;
 
+        if (fd < 0)
+                return fd;
         buf = malloc(ATTR_MAX + 1);
-        if (!buf) {
-                close(fd);
+        if (!buf)
                 return -ENOMEM;
-        }
         do {
                 n = read(fd, buf, ATTR_MAX);
         } while (n < 0 && errno == EINTR);
-        close(fd);
-        if (n < 0) {
-                int r = -errno;
-
-                free(buf);
-                return r;
-        }
-        if (memchr(buf, 0, (size_t)n)) {
-                free(buf);
+        if (n < 0)
+                return -errno;
+        if (memchr(buf, 0, (size_t)n))
                 return -EBADMSG; /* embedded NUL: not an attribute we understand */
-        }
         buf[n] = 0;
         if (n > 0 && buf[n - 1] == '\n')
                 buf[n - 1] = 0;
-        *out = buf;
+        *out = TAKE_PTR(buf);
         return 0;
-}
-
-static int attr_read(int rootfd, const char *path, char **out)
-{
-        int fd = open_in_root(rootfd, path, O_RDONLY);
-
-        return fd < 0 ? fd : fd_read_attr(fd, out);
 }
 
 static int dev_path(char *buf, size_t size, const char *pid, const char *attr)
@@ -277,7 +264,8 @@ static int dev_dir(TvHost *h, const char *pid, bool fresh)
 {
         struct TvDevDir *x;
         char p[PATH_MAX];
-        int fd, r;
+        _cleanup_close_ int fd = -1;
+        int r;
 
         for (x = h->dev_dirs; x; x = x->next)
                 if (strcmp(x->pid, pid) == 0)
@@ -297,14 +285,13 @@ static int dev_dir(TvHost *h, const char *pid, bool fresh)
         x = calloc(1, sizeof(*x));
         if (!x || !(x->pid = strdup(pid))) {
                 free(x);
-                close(fd);
                 return -ENOMEM;
         }
-        x->fd = fd;
+        x->fd = TAKE_FD(fd);
         x->next = h->dev_dirs;
         h->dev_dirs = x;
         h->n_dev_dirs++;
-        return fd;
+        return x->fd;
 }
 
 /* A removed kernfs directory has no children left: uevent is in every live one. */
@@ -412,7 +399,7 @@ int tv_sysfs_device_info(TvHost *h, const char *pid, TvDeviceInfo *info)
 
 int tv_sysfs_get_override(TvHost *h, const char *pid, char **override)
 {
-        char *v = NULL;
+        _cleanup_free_ char *v = NULL;
         int fd = dev_attr_fd(h, pid, "driver_override", O_RDONLY), r;
 
         *override = NULL;
@@ -422,15 +409,11 @@ int tv_sysfs_get_override(TvHost *h, const char *pid, char **override)
         if (r < 0)
                 return r;
         /* kernels print "(null)" or nothing for an unset override */
-        if (!*v || strcmp(v, "(null)") == 0) {
-                free(v);
+        if (!*v || strcmp(v, "(null)") == 0)
                 return 0;
-        }
-        if (!tv_driver_name_valid(v)) {
-                free(v);
+        if (!tv_driver_name_valid(v))
                 return -EBADMSG;
-        }
-        *override = v;
+        *override = TAKE_PTR(v);
         return 0;
 }
 
@@ -477,21 +460,19 @@ int tv_sysfs_drivers_probe(TvHost *h, const char *pid)
 bool tv_sysfs_driver_loaded(TvHost *h, const char *driver)
 {
         char p[PATH_MAX];
-        int fd;
+        _cleanup_close_ int fd = -1;
 
         if (!tv_driver_name_valid(driver))
                 return false;
         snprintf(p, sizeof(p), "bus/platform/drivers/%s", driver);
         fd = open_in_root(h->sysfs_fd, p, O_PATH | O_DIRECTORY);
-        if (fd < 0)
-                return false;
-        close(fd);
-        return true;
+        return fd >= 0;
 }
 
 int tv_sysfs_iommu_group(TvHost *h, const char *pid, int *group)
 {
-        char *base = NULL, *end;
+        _cleanup_free_ char *base = NULL;
+        char *end;
         long v;
         int r = dev_link(h, pid, "iommu_group", &base);
 
@@ -501,20 +482,17 @@ int tv_sysfs_iommu_group(TvHost *h, const char *pid, int *group)
         errno = 0;
         v = strtol(base, &end, 10);
         if (errno || *end || end == base || v < 0 || v > 1000000)
-                r = -EBADMSG;
-        else
-                *group = (int)v;
-        free(base);
-        return r;
+                return -EBADMSG;
+        *group = (int)v;
+        return 0;
 }
 
 /* The platform-device names in a sysfs directory, skipping names we could not act on. */
 static int list_devices(TvHost *h, const char *dir, char ***pids)
 {
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_(tv_strv_clear) TvStrv v = { 0 };
         struct dirent *de;
-        size_t n = 0, cap = 8;
-        char **v;
-        DIR *d;
         int fd;
 
         *pids = NULL;
@@ -523,39 +501,21 @@ static int list_devices(TvHost *h, const char *dir, char ***pids)
                 return fd;
         d = fdopendir(fd);
         if (!d) {
+                int r = -errno;
+
                 close(fd);
-                return -errno;
-        }
-        v = calloc(cap + 1, sizeof(char *));
-        if (!v) {
-                closedir(d);
-                return -ENOMEM;
+                return r;
         }
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.')
                         continue;
                 if (!tv_device_token_valid(de->d_name))
                         continue; /* not a platform device name we could act on */
-                if (n == cap) {
-                        char **nv = realloc(v, (cap * 2 + 1) * sizeof(char *));
-
-                        if (!nv)
-                                goto oom;
-                        v = nv;
-                        cap *= 2;
-                }
-                v[n] = strdup(de->d_name);
-                if (!v[n])
-                        goto oom;
-                v[++n] = NULL;
+                if (tv_strv_push(&v, de->d_name) < 0)
+                        return -ENOMEM;
         }
-        closedir(d);
-        *pids = v;
-        return 0;
-oom:
-        closedir(d);
-        tv_strv_free(v);
-        return -ENOMEM;
+        *pids = tv_strv_steal(&v);
+        return *pids ? 0 : -ENOMEM;
 }
 
 int tv_sysfs_group_devices(TvHost *h, int group, char ***pids)
@@ -571,22 +531,6 @@ int tv_sysfs_platform_devices(TvHost *h, char ***pids)
         return list_devices(h, "bus/platform/devices", pids);
 }
 
-int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value)
-{
-        char p[PATH_MAX];
-        int r = dev_path(p, sizeof(p), pid, attr);
-
-        return r < 0 ? r : attr_read(h->sysfs_fd, p, value);
-}
-
-int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value)
-{
-        char p[PATH_MAX];
-        int r = dev_path(p, sizeof(p), pid, attr);
-
-        return r < 0 ? r : attr_write(h->sysfs_fd, p, value);
-}
-
 int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags)
 {
         char p[PATH_MAX];
@@ -595,30 +539,36 @@ int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int fla
         return r < 0 ? r : open_in_root(h->sysfs_fd, p, flags);
 }
 
-static int param_path(char *p, size_t size, const char *mod, const char *param)
+int tv_sysfs_dev_attr_read(TvHost *h, const char *pid, const char *attr, char **value)
 {
+        return fd_read_attr(tv_sysfs_dev_attr_open(h, pid, attr, O_RDONLY), value);
+}
+
+int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const char *value)
+{
+        return fd_write_attr(tv_sysfs_dev_attr_open(h, pid, attr, O_WRONLY), value);
+}
+
+static int param_open(TvHost *h, const char *mod, const char *param, int flags)
+{
+        char p[PATH_MAX];
+
         if (!tv_driver_name_valid(mod) || !tv_driver_name_valid(param))
                 return -EINVAL;
-        if (snprintf(p, size, "module/%s/parameters/%s", mod, param) >= (int)size)
+        if (snprintf(p, sizeof(p), "module/%s/parameters/%s", mod, param) >= (int)sizeof(p))
                 return -ENAMETOOLONG;
-        return 0;
+        return open_in_root(h->sysfs_fd, p, flags);
 }
 
 int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value)
 {
-        char p[PATH_MAX];
-        int r = param_path(p, sizeof(p), mod, param);
-
         *value = NULL;
-        return r < 0 ? r : attr_read(h->sysfs_fd, p, value);
+        return fd_read_attr(param_open(h, mod, param, O_RDONLY), value);
 }
 
 int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value)
 {
-        char p[PATH_MAX];
-        int r = param_path(p, sizeof(p), mod, param);
-
-        return r < 0 ? r : attr_write(h->sysfs_fd, p, value);
+        return fd_write_attr(param_open(h, mod, param, O_WRONLY), value);
 }
 
 bool tv_dev_vfio_group_exists(TvHost *h, int group)

@@ -33,14 +33,18 @@
 #include <systemd/sd-bus.h>
 
 #include "config.h"
+#include "tv-limits.h"
+#include "tv-macros.h"
 #include "tv-names.h"
+#include "tv-quote.h"
 #include "tv-validate.h"
 
 #define PROG                    "tegravirt"
 /* The metadata namespace tegravirtd writes into the definition of every domain it
- * manages; its absence means "not ours". Kept in step with TV_DOMAIN_NS. */
-#define HOOK_DOMAIN_NS          "https://tegravirt.org/ns/domain/1"
-#define HOOK_XML_MAX            ((size_t)8 << 20)
+ * manages; its absence means "not ours". */
+#define HOOK_DOMAIN_NS          TV_DOMAIN_NS
+/* The daemon refuses a larger document in PrepareDomain: refuse it here, before the bus. */
+#define HOOK_XML_MAX            ((size_t)TV_DOMAIN_XML_MAX_BYTES)
 /* Past the cap we keep reading (and discarding) this much more so that libvirt's
  * writer sees the whole document consumed instead of EPIPE. */
 #define HOOK_DRAIN_MAX          ((size_t)64 << 20)
@@ -66,6 +70,12 @@ typedef struct Input {
         int error;              /* errno of a failed read, 0 otherwise */
 } Input;
 
+static void input_clear(Input *in)
+{
+        free(in->buf);
+        in->buf = NULL;
+}
+
 typedef struct Hook {
         const char *domain;
         const char *op_name;
@@ -76,18 +86,6 @@ typedef struct Hook {
 } Hook;
 
 /* ---- messages ---- */
-
-/* Copies s for a one-line message: control bytes become '?', at most max bytes. */
-static void sanitize(char *dst, size_t size, const char *s, size_t max)
-{
-        size_t i = 0;
-
-        for (; s && *s && i + 1 < size && i < max; s++)
-                dst[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-        dst[i] = '\0';
-        if (s && *s && i >= max && i + 4 < size)
-                memcpy(dst + i, "...", 4);
-}
 
 /* Prints "tegravirt: MESSAGE\n" with a single write, so concurrent hooks never interleave. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -113,7 +111,7 @@ static const char *shown_domain(const Hook *h)
 {
         static char buf[3 * TV_NAME_MAX];
 
-        sanitize(buf, sizeof(buf), h->domain, 2 * TV_NAME_MAX);
+        tv_quote(buf, sizeof(buf), h->domain, (size_t)-1, 2 * TV_NAME_MAX, 0);
         return buf;
 }
 
@@ -173,7 +171,7 @@ static unsigned parse_timeout(void)
         if (errno == 0 && end != s && *end == '\0' && s[0] >= '0' && s[0] <= '9' &&
             v >= 1 && v <= HOOK_TIMEOUT_MAX)
                 return (unsigned)v;
-        sanitize(shown, sizeof(shown), s, 32);
+        tv_quote(shown, sizeof(shown), s, (size_t)-1, 32, 0);
         say("ignoring TEGRAVIRT_HOOK_TIMEOUT='%s': expected 1-%u seconds; using %u",
             shown, HOOK_TIMEOUT_MAX, HOOK_TIMEOUT_DEFAULT);
         return HOOK_TIMEOUT_DEFAULT;
@@ -265,7 +263,7 @@ static const char *input_problem(const Input *in)
                 return buf;
         }
         if (in->too_big)
-                return "the domain XML on standard input is larger than 8 MiB";
+                return "the domain XML on standard input is larger than " TV_DOMAIN_XML_MAX_TEXT;
         if (in->len == 0)
                 return "no domain XML on standard input (libvirt always passes it)";
         return NULL;
@@ -336,7 +334,8 @@ static void report_call_error(const Hook *h, const char *member, const sd_bus_er
                 say(HOOK_NOT_RUNNING " (%s)", e->name);
                 return;
         }
-        sanitize(msg, sizeof(msg), e->message && e->message[0] ? e->message : strerror(r < 0 ? -r : EIO), 900);
+        tv_quote(msg, sizeof(msg), e->message && e->message[0] ? e->message : strerror(r < 0 ? -r : EIO),
+                 (size_t)-1, 900, 0);
         say("%s (%s)", msg, e->name ? e->name : "unknown error");
 }
 
@@ -389,9 +388,8 @@ out:
 /* prepare begin: the last point where the start can be refused. */
 static int op_prepare(const Hook *h)
 {
+        _cleanup_(input_clear) Input in = { 0 };
         const char *problem;
-        Input in;
-        int ret = 1;
 
         read_input(&in, true);
         /* Without the XML we cannot tell whether the domain is ours; libvirt always
@@ -399,59 +397,52 @@ static int op_prepare(const Hook *h)
         problem = input_problem(&in);
         if (problem) {
                 say("refusing to prepare domain '%s': %s", shown_domain(h), problem);
-                goto out;
+                return 1;
         }
-        if (!mentions_tegravirt(&in)) {
-                ret = 0;
-                goto out;
-        }
+        if (!mentions_tegravirt(&in))
+                return 0;
         if (strcmp(h->subop, "begin") != 0) {
                 say("refusing to prepare domain '%s': unexpected sub-operation for prepare (expected 'begin')",
                     shown_domain(h));
-                goto out;
+                return 1;
         }
         if (!tv_domain_name_valid(h->domain)) {
                 say("refusing to prepare domain '%s': tegravirt domain names are 1-%d characters of "
                     "[A-Za-z0-9_.+-], not starting with '.' or '-'", shown_domain(h), TV_NAME_MAX);
-                goto out;
+                return 1;
         }
         if (!tv_utf8_valid(in.buf, in.len)) {
                 say("refusing to prepare domain '%s': the domain XML is not UTF-8 text", shown_domain(h));
-                goto out;
+                return 1;
         }
-        ret = call_manager(h, "PrepareDomain", in.buf) < 0 ? 1 : 0;
-out:
-        free(in.buf);
-        return ret;
+        return call_manager(h, "PrepareDomain", in.buf) < 0 ? 1 : 0;
 }
 
 /* release end: libvirt ignores the result, and also runs it after a failed start. */
 static int op_release(const Hook *h)
 {
+        _cleanup_(input_clear) Input in = { 0 };
         const char *problem;
-        Input in;
 
         read_input(&in, true);
         if (strcmp(h->subop, "end") != 0) {
                 char shown[80];
 
-                sanitize(shown, sizeof(shown), h->subop, 40);
+                tv_quote(shown, sizeof(shown), h->subop, (size_t)-1, 40, 0);
                 say("ignoring 'release %s' of domain '%s' (libvirt sends 'release end')", shown, shown_domain(h));
-                goto out;
+                return 0;
         }
         /* When the XML cannot be read we release anyway: it is idempotent, and a device
          * left on vfio-platform after its guest stopped is the worse outcome. */
         problem = input_problem(&in);
         if (!problem && !mentions_tegravirt(&in))
-                goto out;
+                return 0;
         if (!tv_domain_name_valid(h->domain)) {
                 if (!problem)
                         say("cannot release domain '%s': not a valid tegravirt domain name", shown_domain(h));
-                goto out;
+                return 0;
         }
         call_manager(h, "ReleaseDomain", NULL);
-out:
-        free(in.buf);
         return 0;
 }
 
@@ -472,8 +463,8 @@ static void check_running_domain(const Hook *h, const Input *in)
 
 static int op_reconnect(const Hook *h)
 {
+        _cleanup_(input_clear) Input in = { 0 };
         const char *problem;
-        Input in;
 
         read_input(&in, true);
         problem = input_problem(&in);
@@ -481,7 +472,6 @@ static int op_reconnect(const Hook *h)
                 say("reconnect of domain '%s': %s; leaving it alone", shown_domain(h), problem);
         else if (mentions_tegravirt(&in))
                 check_running_domain(h, &in);
-        free(in.buf);
         return 0;
 }
 
@@ -581,7 +571,7 @@ int main(int argc, char **argv)
         case OP_UNKNOWN: {
                 char shown[80];
 
-                sanitize(shown, sizeof(shown), h.op_name, 40);
+                tv_quote(shown, sizeof(shown), h.op_name, (size_t)-1, 40, 0);
                 say("ignoring unknown operation '%s' (see tegravirt-hook(8))", shown);
                 break;
         }

@@ -11,7 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        const char *name = NULL, *text, *why;
+        const char *name = NULL, *text;
+        TvError why = { 0 };
         unsigned a, b, c;
         bool has;
         char *buf;
@@ -35,9 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (name && tv_qemu_device_help_has(text, name) && !strstr(text, name))
                 __builtin_trap();
         if (tv_qemu_qmp_types_has(text, name ? name : "nvidia_bpmp_guest", &has, &why) == 0) {
-                if (why || (has && !strstr(text, name ? name : "nvidia_bpmp_guest")))
+                if (tv_error_is_set(&why) || (has && !strstr(text, name ? name : "nvidia_bpmp_guest")))
                         __builtin_trap();
-        } else if (!why || has) {
+        } else if (!tv_error_is_set(&why) || has) {
                 __builtin_trap();
         }
         free(buf);

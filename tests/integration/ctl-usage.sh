@@ -160,5 +160,21 @@ else
         not_ok_run "no-bus message names the system bus"
 fi
 expect_rc "prepare with an unreadable --xml file" 1 prepare vm1 --xml /nonexistent/domain.xml
+# --xml is capped at the daemon's limit for a domain XML (4 MiB, common/tv-limits.h):
+# exactly that much is read and sent (here: to no bus), one byte more is refused first
+head -c 4194304 /dev/zero | tr '\0' ' ' >"$tmp/cap.xml"
+run prepare vm1 --xml "$tmp/cap.xml"
+if [[ $rc == 1 ]] && grep -q 'system bus' "$tmp/err" && ! grep -q 'larger than' "$tmp/err"; then
+        ok "prepare --xml of exactly 4 MiB is read and sent"
+else
+        not_ok "prepare --xml of exactly 4 MiB is read and sent" "exit $rc"
+fi
+printf ' ' >>"$tmp/cap.xml"
+run prepare vm1 --xml "$tmp/cap.xml"
+if [[ $rc == 1 ]] && grep -q 'cap.xml is larger than 4194304 bytes (4 MiB)' "$tmp/err"; then
+        ok "prepare --xml of 4 MiB and one byte is refused before the bus"
+else
+        not_ok "prepare --xml of 4 MiB and one byte is refused before the bus" "exit $rc"
+fi
 
 tap_finish

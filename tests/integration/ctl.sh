@@ -21,6 +21,26 @@ import json, subprocess, sys
 d = json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'list']))
 u = [x for x in d['devices'] if x['name'] == 'uarta'][0]
 sys.exit(0 if u['state'] == 'active' and u['domain'] == 'vm1' else 1)"
+check "--json list: an unassigned device's domain is null, the exact keys" python3 -c "
+import json, subprocess, sys
+d = json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'list']))
+g = [x for x in d['devices'] if x['name'] == 'gpio-main'][0]
+sys.exit(0 if list(g) == ['name', 'platform_id', 'kind', 'state', 'domain'] and g['domain'] is None else 1)"
+check "--json assignments is exactly the pairs" python3 -c "
+import json, subprocess, sys
+out = subprocess.check_output(['$TV_CTL_BIN', '--json', 'assignments']).decode()
+sys.exit(0 if out == '{\"assignments\":[{\"domain\":\"vm1\",\"device\":\"uarta\"}]}\n' else 1)"
+check "assignments table: header and the pair" bash -c "'$TV_CTL_BIN' assignments | head -1 | grep -q '^DOMAIN *DEVICE' && '$TV_CTL_BIN' assignments | grep -q '^vm1 *uarta'"
+check "status (the manager): API version, device count by state, assignments per domain" bash -c "
+out=\$('$TV_CTL_BIN' status) &&
+grep -q '^ *API version: 1\$' <<<\"\$out\" && grep -q '^ *Devices: [0-9]* (.*1 active' <<<\"\$out\" &&
+grep -q '^ *Assignments: vm1: uarta\$' <<<\"\$out\""
+check "--json status (the manager) parses and has the counts and pairs" python3 -c "
+import json, subprocess, sys
+d = json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'status']))
+sys.exit(0 if d['version'] == 1 and d['states'].get('active') == 1 and d['device_count'] == len(
+    json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'list']))['devices']) and
+    d['assignments'] == [{'domain': 'vm1', 'device': 'uarta'}] else 1)"
 check "--json status uarta parses" python3 -c "
 import json, subprocess
 json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'status', 'uarta']))"

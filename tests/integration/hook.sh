@@ -152,11 +152,23 @@ hook "$T/empty" vm1 prepare begin -
 check "empty stdin on prepare: exit 1, one line" result 1 1 "no domain XML"
 { printf '%s' "$NS"; head -c 10485760 /dev/zero; } >"$T/big"
 hook <(cat "$T/big"; echo "$?" >"$T/writer.rc") vm1 prepare begin -
-check "10 MiB on stdin: exit 1, one line about the 8 MiB limit" result 1 1 "larger than 8 MiB"
+check "10 MiB on stdin: exit 1, one line about the 4 MiB limit" result 1 1 "standard input is larger than 4 MiB"
 check "  ... in bounded time" within 5
 check "  ... the writer saw all of it consumed (no EPIPE)" test "$(cat "$T/writer.rc")" = 0
 hook <(head -c 10485760 /dev/zero) plain prepare begin -
-check "10 MiB without our namespace on prepare: refused as well" result 1 1 "larger than 8 MiB"
+check "10 MiB without our namespace on prepare: refused as well" result 1 1 "larger than 4 MiB"
+# the hook's cap is the daemon's (common/tv-limits.h): 4 MiB goes to the daemon, one byte more does not
+pad_to() { # pad_to BYTES: garbage naming our namespace, exactly BYTES long
+        { printf '%s <<<not xml ' "$NS"; head -c "$1" /dev/zero | tr '\0' ' '; } | head -c "$1"
+}
+pad_to 4194304 >"$T/cap"
+hook "$T/cap" vm1 prepare begin -
+check "exactly 4 MiB naming our namespace: passed to the daemon (which refuses the garbage)" \
+        result 1 1 "InvalidArgument"
+pad_to 4194305 >"$T/cap1"
+hook "$T/cap1" vm1 prepare begin -
+check "4 MiB and one byte: refused by the hook before D-Bus, naming the limit" \
+        result 1 1 "standard input is larger than 4 MiB"
 hook <(head -c 10485760 /dev/zero; echo "$?" >"$T/writer.rc") vm1 started begin -
 check "10 MiB on an operation we ignore: exit 0" result 0 0
 check "  ... drained to the end" test "$(cat "$T/writer.rc")" = 0

@@ -526,6 +526,27 @@ static void test_refused(void)
                       "refused by inspect: %s", bad[i].what);
         }
 
+        /* a <uuid> the record could not be read back with (found by fuzz-domain-edit) */
+        {
+                const char *bad_uuid = "<domain><name>vm1</name><uuid>1d8e3a52-7c0f-4b19-h6e4-5f2b9c7d0e31</uuid>"
+                                       "<os><type>hvm</type><kernel>/k</kernel></os>"
+                                       "</domain>";
+                const char *good_uuid = "<domain><name>vm1</name><uuid>1d8e3a52-7c0f-4b19-a6e4-5f2b9c7d0e31</uuid>"
+                                        "<os><type>hvm</type><kernel>/k</kernel></os>"
+                                        "</domain>";
+
+                tv_error_clear(&err);
+                CHECK(tv_domain_edit_apply(bad_uuid, strlen(bad_uuid), &edit2, &out, &err) < 0 && !out && err.name &&
+                              !strcmp(err.name, TV_ERR_INVALID_ARGUMENT) && strstr(err.message, "h6e4"),
+                      "refused by apply: a <uuid> that is not a UUID (%s)", err.message);
+                tv_error_clear(&err);
+                CHECK(tv_domain_edit_apply(good_uuid, strlen(good_uuid), &edit2, &out, &err) == 0 && out &&
+                              strstr(out, "uuid=\"1d8e3a52"),
+                      "  ... a valid one is recorded");
+                free(out);
+                out = NULL;
+        }
+
         /* 4 MiB + 1: a valid document padded with a comment */
         big = malloc(blen + 1);
         if (big) {

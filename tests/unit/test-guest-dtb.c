@@ -121,6 +121,80 @@ static void test_place(void)
         printf("# %s\n", err.message);
         tv_error_clear(&err);
         CHECK(tv_guest_place(devs, 0, p, &err) == 0, "no devices is fine");
+
+        /* As many windows as the catalog accepts (TV_DEVICE_MAX_REGIONS), not one more. */
+        {
+                TvCatalogDevice many = *dev("uarta");
+                TvRegion regs[TV_DEVICE_MAX_REGIONS + 1];
+
+                for (size_t r = 0; r < TV_DEVICE_MAX_REGIONS + 1; r++)
+                        regs[r] = (TvRegion){ .base = 0x3100000 + r * 0x1000, .size = 0x1000 };
+                many.regions = regs;
+                many.n_regions = TV_DEVICE_MAX_REGIONS;
+                devs[0] = &many;
+                tv_error_clear(&err);
+                CHECK(tv_guest_place(devs, 1, p, &err) == 0 && p[0].n_reg == TV_DEVICE_MAX_REGIONS &&
+                      p[0].reg[TV_DEVICE_MAX_REGIONS - 1][0] == 0x0c000000 + (TV_DEVICE_MAX_REGIONS - 1) * 0x1000,
+                      "a device with the catalog's 16 windows is placed");
+                many.n_regions = TV_DEVICE_MAX_REGIONS + 1;
+                tv_error_clear(&err);
+                CHECK(tv_guest_place(devs, 1, p, &err) < 0 && strcmp(err.name, TV_ERR_INVALID_ARGUMENT) == 0 &&
+                      strstr(err.message, "1 to 16"), "17 windows are refused");
+        }
+}
+
+/* A catalog document with one device of nreg 4 KiB windows and nirq interrupts. */
+static char *limits_doc(size_t nreg, size_t nirq)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        if (!f)
+                exit(2);
+        fprintf(f, "<?xml version=\"1.0\"?>\n<catalog xmlns=\"https://tegravirt.org/ns/catalog/1\" soc=\"tegra234\">\n"
+                   "<device name=\"many\" platform-id=\"3100000.serial\" kind=\"serial\">\n");
+        for (size_t r = 0; r < nreg; r++)
+                fprintf(f, "<reg base=\"0x%zx\" size=\"0x1000\"/>\n", (size_t)0x3100000 + r * 0x1000);
+        for (size_t q = 0; q < nirq; q++)
+                fprintf(f, "<interrupt spi=\"%zu\"/>\n", 100 + q);
+        fprintf(f, "<guest><compatible>x</compatible></guest>\n</device>\n</catalog>\n");
+        if (fclose(f) != 0)
+                exit(2);
+        return buf;
+}
+
+/* The catalog accepts exactly what tv-limits.h says, and the placement takes all of it:
+ * the two were once 16 and 8 windows. */
+static void test_limits_agree(void)
+{
+        TvCatalog *c = NULL;
+        TvError err = { 0 };
+        char *doc = limits_doc(TV_DEVICE_MAX_REGIONS, TV_DEVICE_MAX_IRQS);
+
+        if (tv_catalog_parse_buffer(doc, strlen(doc), "limits.xml", &c, &err) == 0) {
+                const TvCatalogDevice *devs[1] = { tv_catalog_find(c, "many") };
+                TvGuestPlacement p[1];
+
+                CHECK(devs[0] && tv_guest_place(devs, 1, p, &err) == 0 && p[0].n_reg == TV_DEVICE_MAX_REGIONS &&
+                              p[0].n_irq == TV_DEVICE_MAX_IRQS,
+                      "a device at the catalog's limits (16 windows, 64 interrupts) is placed whole");
+                tv_catalog_free(c);
+        } else {
+                CHECK(false, "the catalog accepts 16 windows and 64 interrupts");
+                printf("# %s\n", err.message);
+        }
+        free(doc);
+        doc = limits_doc(TV_DEVICE_MAX_REGIONS + 1, 1);
+        tv_error_clear(&err);
+        c = NULL;
+        CHECK(tv_catalog_parse_buffer(doc, strlen(doc), "limits.xml", &c, &err) < 0, "the catalog refuses 17 windows");
+        free(doc);
+        doc = limits_doc(1, TV_DEVICE_MAX_IRQS + 1);
+        tv_error_clear(&err);
+        CHECK(tv_catalog_parse_buffer(doc, strlen(doc), "limits.xml", &c, &err) < 0,
+              "the catalog refuses 65 interrupts");
+        free(doc);
 }
 
 static const void *prop(const void *fdt, const char *path, const char *name, int *len)
@@ -397,6 +471,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         test_place();
+        test_limits_agree();
         test_build_uarta();
         test_build_more();
         test_refusals();
