@@ -158,8 +158,10 @@ check "  ... the writer saw all of it consumed (no EPIPE)" test "$(cat "$T/write
 hook <(head -c 10485760 /dev/zero) plain prepare begin -
 check "10 MiB without our namespace on prepare: refused as well" result 1 1 "larger than 4 MiB"
 # the hook's cap is the daemon's (common/tv-limits.h): 4 MiB goes to the daemon, one byte more does not
-pad_to() { # pad_to BYTES: garbage naming our namespace, exactly BYTES long
-        { printf '%s <<<not xml ' "$NS"; head -c "$1" /dev/zero | tr '\0' ' '; } | head -c "$1"
+pad_to() { # pad_to BYTES: garbage naming our namespace, exactly BYTES long (no cut pipe: no SIGPIPE under pipefail)
+        local p; p=$(printf '%s <<<not xml ' "$NS")
+        printf '%s' "$p"
+        head -c $(($1 - ${#p})) /dev/zero | tr '\0' ' '
 }
 pad_to 4194304 >"$T/cap"
 hook "$T/cap" vm1 prepare begin -
