@@ -12,7 +12,9 @@
 #pragma once
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +182,15 @@ static void fake_sysfs_new(const char *name)
         act_log[0] = 0;
         fail_act = NULL;
         fail_errno = 0;
+}
+
+/* Skips the test where the tree cannot work: /dev/vfio/<group> is chowned to nobody:nogroup. */
+static void fake_sysfs_require(void)
+{
+        if (!getpwnam("nobody") || !getgrnam("nogroup"))
+                tap_skip_all("needs the user nobody and the group nogroup");
+        if (geteuid() != 0)
+                tap_skip_all("needs root (chown of /dev/vfio/<group>)");
 }
 
 /* Removes the tree at the end of the test. */

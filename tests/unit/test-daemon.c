@@ -70,19 +70,33 @@ static void make_tree(void)
 
 static sd_event *event;
 
-/* A daemon on the tree; false (with a diagnostic) when it does not start. */
+/* A daemon on the tree (its paths set, not started). */
+static void daemon_on_tree(TvDaemon *d)
+{
+        *d = (TvDaemon){ .sysfs_root = sys_path, .dev_root = dev_path, .state_dir = state_path,
+                         .catalog_path = catalog_path, .catalog_dir = catalog_dir, .config_path = config_path,
+                         .event = event };
+}
+
+/* A daemon started on the tree; false (a failed check) when it does not start. */
 static bool start(TvDaemon *d)
 {
         TvError err = { 0 };
 
-        *d = (TvDaemon){ .sysfs_root = sys_path, .dev_root = dev_path, .state_dir = state_path,
-                         .catalog_path = catalog_path, .catalog_dir = catalog_dir, .config_path = config_path,
-                         .event = event };
+        daemon_on_tree(d);
         if (tv_daemon_init(d, &err) == 0)
                 return true;
-        tap_diag("tv_daemon_init: %s", err.message);
+        CHECK(false, "the daemon starts on the tree: %s", err.message);
         tv_error_clear(&err);
+        tv_daemon_free(d);
         return false;
+}
+
+/* A new tree and a daemon started on it. */
+static bool start_fresh(TvDaemon *d)
+{
+        make_tree();
+        return start(d);
 }
 
 /* Nothing waits for a job with libvirt off: every call must answer at once. */
@@ -114,6 +128,20 @@ static TvPhase phase_of(TvDaemon *d, const char *name)
         return e ? e->binding.phase : TV_PHASE_NONE;
 }
 
+/* Stops d and starts a new daemon on the same tree: the persisted phase of name, -1
+ * when the daemon does not start. */
+static int phase_after_restart(TvDaemon *d, const char *name)
+{
+        int phase = -1;
+
+        tv_daemon_free(d);
+        if (start(d)) {
+                phase = (int)phase_of(d, name);
+                tv_daemon_free(d);
+        }
+        return phase;
+}
+
 /* r is 0; else the error is shown (and cleared) */
 static bool ok(int r, TvError *err)
 {
@@ -131,11 +159,8 @@ static void test_assign_unassign(void)
         TvDaemon d;
         TvError err = { 0 };
 
-        make_tree();
-        if (!start(&d)) {
-                CHECK(false, "the daemon starts on the tree");
+        if (!start_fresh(&d))
                 return;
-        }
         CHECK(d.catalog->n_devices == 4 && !tv_libvirt_enabled(d.libvirt), "started: 4 devices, libvirt off");
         CHECK(strcmp(state_of(&d, "uarta"), TV_STATE_AVAILABLE) == 0 && strcmp(state_of(&d, "uartd"), TV_STATE_MISSING) == 0,
               "uarta is available, uartd (not on the bus) missing");
@@ -180,10 +205,8 @@ static void test_assign_unassign(void)
         tv_daemon_free(&d);
 
         /* the record survives a restart */
-        if (!start(&d)) {
-                CHECK(false, "the daemon restarts on the same state dir");
+        if (!start(&d))
                 return;
-        }
         CHECK(strcmp(domain_of(&d, "uarta"), "vm1") == 0, "after a restart uarta is still assigned to vm1");
         CHECK(tv_daemon_unassign(&d, "vm1", "uarta", never_done, NULL, &err) == 0 && strcmp(domain_of(&d, "uarta"), "-") == 0 &&
                       strcmp(state_of(&d, "uarta"), TV_STATE_AVAILABLE) == 0,
@@ -205,11 +228,8 @@ static void test_prepare_release(void)
         TvDaemon d;
         TvError err = { 0 };
 
-        make_tree();
-        if (!start(&d)) {
-                CHECK(false, "the daemon starts on the tree");
+        if (!start_fresh(&d))
                 return;
-        }
         CHECK(tv_daemon_prepare(&d, "vm1", NULL, &err) == 0 && act_log[0] == 0,
               "prepare a domain without devices: nothing to do");
         CHECK(tv_daemon_assign(&d, "vm1", "uarta", never_done, NULL, &err) == 0, "assign uarta to vm1");
@@ -228,10 +248,8 @@ static void test_prepare_release(void)
         tv_daemon_free(&d);
 
         /* the binding survives a restart, and reconcile adopts it as it is */
-        if (!start(&d)) {
-                CHECK(false, "the daemon restarts on the same state dir");
+        if (!start(&d))
                 return;
-        }
         act_log[0] = 0;
         tv_daemon_reconcile(&d);
         CHECK(phase_of(&d, "uarta") == TV_PHASE_BOUND && strcmp(driver_of(A), TV_VFIO_DRIVER) == 0 && act_log[0] == 0,
@@ -262,11 +280,7 @@ static void test_prepare_release(void)
         CHECK(strcmp(driver_of(A), HOST_DRV) == 0 && phase_of(&d, "uarta") == TV_PHASE_NONE &&
                       strcmp(domain_of(&d, "uarta"), "vm1") == 0,
               "  ... uarta rolled back to serial-tegra, still assigned, not bound");
-        tv_daemon_free(&d);
-        if (start(&d)) {
-                CHECK(phase_of(&d, "uarta") == TV_PHASE_NONE, "after a restart the record shows no binding");
-                tv_daemon_free(&d);
-        }
+        CHECK(phase_after_restart(&d, "uarta") == (int)TV_PHASE_NONE, "after a restart the record shows no binding");
 }
 
 /* A crash left a record in the middle of a step: a restart's reconcile finishes it. */
@@ -276,11 +290,8 @@ static void test_reconcile(void)
         TvError err = { 0 };
         TvStateEntry *e;
 
-        make_tree();
-        if (!start(&d)) {
-                CHECK(false, "the daemon starts on the tree");
+        if (!start_fresh(&d))
                 return;
-        }
         CHECK(tv_daemon_assign(&d, "vm1", "uarta", never_done, NULL, &err) == 0 &&
                       tv_daemon_prepare(&d, "vm1", NULL, &err) == 0,
               "uarta assigned to vm1 and prepared");
@@ -290,33 +301,23 @@ static void test_reconcile(void)
                 e->binding.phase = TV_PHASE_DETACHING;
         CHECK(e && tv_state_save(&d.state, &err) == 0, "record uarta as detaching");
         tv_daemon_free(&d);
-        if (!start(&d)) {
-                CHECK(false, "the daemon restarts");
+        if (!start(&d))
                 return;
-        }
         CHECK(strcmp(state_of(&d, "uarta"), TV_STATE_TRANSITION) == 0, "before reconcile uarta shows transition");
         tv_daemon_reconcile(&d);
         CHECK(strcmp(driver_of(A), HOST_DRV) == 0 && phase_of(&d, "uarta") == TV_PHASE_NONE &&
                       strcmp(domain_of(&d, "uarta"), "vm1") == 0,
               "reconcile rolls the interrupted detach back: serial-tegra, not bound, still assigned");
-        tv_daemon_free(&d);
-        if (start(&d)) {
-                CHECK(phase_of(&d, "uarta") == TV_PHASE_NONE, "  ... and the record says so after a restart");
-                tv_daemon_free(&d);
-        }
+        CHECK(phase_after_restart(&d, "uarta") == (int)TV_PHASE_NONE, "  ... and the record says so after a restart");
 
         /* recorded as bound, but someone put it back on its host driver */
-        if (!start(&d)) {
-                CHECK(false, "the daemon restarts");
+        if (!start(&d))
                 return;
-        }
         CHECK(tv_daemon_prepare(&d, "vm1", NULL, &err) == 0 && phase_of(&d, "uarta") == TV_PHASE_BOUND, "prepare vm1 again");
         tv_daemon_free(&d);
         bind_link(A, HOST_DRV);
-        if (!start(&d)) {
-                CHECK(false, "the daemon restarts");
+        if (!start(&d))
                 return;
-        }
         tv_daemon_reconcile(&d);
         CHECK(phase_of(&d, "uarta") == TV_PHASE_NONE && strcmp(state_of(&d, "uarta"), TV_STATE_ASSIGNED) == 0,
               "a bound record that the host contradicts is cleared by reconcile (the host is the truth)");
@@ -330,11 +331,8 @@ static void test_catalog_moved(void)
         TvError err = { 0 };
         char *moved, *at;
 
-        make_tree();
-        if (!start(&d)) {
-                CHECK(false, "the daemon starts on the tree");
+        if (!start_fresh(&d))
                 return;
-        }
         CHECK(tv_daemon_assign(&d, "vm1", "uarta", never_done, NULL, &err) == 0, "assign uarta to vm1");
         tv_daemon_free(&d);
         moved = strdup(catalog_xml);
@@ -343,9 +341,7 @@ static void test_catalog_moved(void)
                 memcpy(at, "name=\"uartq\"", 12);
         put("catalog.xml", moved ? moved : "");
         free(moved);
-        d = (TvDaemon){ .sysfs_root = sys_path, .dev_root = dev_path, .state_dir = state_path,
-                        .catalog_path = catalog_path, .catalog_dir = catalog_dir, .config_path = config_path,
-                        .event = event };
+        daemon_on_tree(&d);
         CHECK(tv_daemon_init(&d, &err) == -1 &&
                       err_is(&err, TV_ERR_INVALID_ARGUMENT, "the catalog gives " A ", which the state file records as uarta"),
               "a catalog that renames an assigned device is refused at start, naming both");
@@ -355,10 +351,7 @@ static void test_catalog_moved(void)
 
 int main(void)
 {
-        if (!getpwnam("nobody") || !getgrnam("nogroup"))
-                tap_skip_all("needs the user nobody and the group nogroup");
-        if (geteuid() != 0)
-                tap_skip_all("needs root (chown of /dev/vfio/<group>)");
+        fake_sysfs_require();
         if (sd_event_new(&event) < 0)
                 tap_skip_all("cannot create an event loop");
         test_assign_unassign();

@@ -324,10 +324,7 @@ static void test_check_host(void)
 
 int main(void)
 {
-        if (!getpwnam("nobody") || !getgrnam("nogroup"))
-                tap_skip_all("needs the user nobody and the group nogroup");
-        if (geteuid() != 0)
-                tap_skip_all("needs root (chown of /dev/vfio/<group>)");
+        fake_sysfs_require();
         test_prepare_release();
         test_rollback();
         test_release_failure();
