@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,10 +83,113 @@ static bool account_name_valid(const char *s)
         return true;
 }
 
+/* A key's parser: 0 and the value stored in n, -EINVAL for a value the key does not take
+ * (the caller reports the key's `invalid` text), -ENOMEM. */
+typedef int (*KeyParseFn)(TvConfig *n, char **field, const char *val);
+
+static int set_string(char **field, const char *val)
+{
+        char *copy = strdup(val);
+
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static int parse_account(TvConfig *n, char **field, const char *val)
+{
+        return account_name_valid(val) ? set_string(field, val) : -EINVAL;
+}
+
+/* a URI is printable ASCII without spaces; empty turns libvirt off */
+static int parse_uri(TvConfig *n, char **field, const char *val)
+{
+        bool ok = strlen(val) < 1024;
+
+        for (const char *p = val; ok && *p; p++)
+                ok = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
+        return ok ? set_string(field, val) : -EINVAL;
+}
+
+/* auto: probe the emulator; none; or the built-in bridge's guest address */
+static int parse_bpmp_bridge(TvConfig *n, char **field, const char *val)
+{
+        char *end = NULL;
+        unsigned long long base;
+
+        if (strcmp(val, "auto") == 0) {
+                n->bpmp_bridge = -1;
+                return 0;
+        }
+        if (strcmp(val, "none") == 0) {
+                n->bpmp_bridge = 0;
+                return 0;
+        }
+        errno = 0;
+        base = strtoull(val, &end, 16);
+        if (strncmp(val, "0x", 2) != 0 || errno || !end || *end || base == 0 || base > 0xffffffffffULL ||
+            (base & 0xfff))
+                return -EINVAL;
+        n->bpmp_bridge = 1;
+        n->bpmp_base = base;
+        return 0;
+}
+
+/* empty: nobody */
+static int parse_group_or_empty(TvConfig *n, char **field, const char *val)
+{
+        if (!*val) {
+                free(*field);
+                *field = NULL;
+                return 0;
+        }
+        return parse_account(n, field, val);
+}
+
+static int parse_path_or_empty(TvConfig *n, char **field, const char *val)
+{
+        if (*val && (val[0] != '/' || strlen(val) >= 4096 || strstr(val, "/../")))
+                return -EINVAL;
+        return set_string(field, val);
+}
+
+static int parse_unsafe_interrupts(TvConfig *n, char **field, const char *val)
+{
+        return parse_bool(val, &n->allow_unsafe_interrupts);
+}
+
+/* The keys of [Daemon]: the one list the parser, the docs' contract test
+ * (tests/contracts.sh through tv_config_key_name) and the line bookkeeping use.
+ * QemuUser and QemuGroup stay first: their lines are kept for error messages. */
+static const struct ConfigKey {
+        const char *name;
+        KeyParseFn parse;
+        size_t field;           /* offset of the char * it sets, or SIZE_MAX */
+        const char *invalid;    /* the error after "ORIGIN line N: " */
+} config_keys[] = {
+        { "QemuUser", parse_account, offsetof(TvConfig, qemu_user), "QemuUser must be a user/group name" },
+        { "QemuGroup", parse_account, offsetof(TvConfig, qemu_group), "QemuGroup must be a user/group name" },
+        { "LibvirtUri", parse_uri, offsetof(TvConfig, libvirt_uri), "LibvirtUri must be a libvirt URI or empty" },
+        { "BpmpBridge", parse_bpmp_bridge, SIZE_MAX,
+          "BpmpBridge takes auto, none or a page-aligned guest address like 0x090d0000" },
+        { "PrivilegedGroup", parse_group_or_empty, offsetof(TvConfig, privileged_group),
+          "PrivilegedGroup must be a group name or empty" },
+        { "QemuConf", parse_path_or_empty, offsetof(TvConfig, qemu_conf), "QemuConf must be an absolute path or empty" },
+        { "AllowUnsafeInterrupts", parse_unsafe_interrupts, SIZE_MAX, "AllowUnsafeInterrupts takes yes or no" },
+};
+#define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+const char *tv_config_key_name(size_t i)
+{
+        return i < N_CONFIG_KEYS ? config_keys[i].name : NULL;
+}
+
 int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char *origin, TvError *err)
 {
         TvConfig n = { 0 };
-        unsigned seen[7] = { 0 };
+        unsigned seen[N_CONFIG_KEYS] = { 0 };
         char *copy, *line, *save = NULL;
         bool in_daemon = false;
         unsigned no = 0;
@@ -111,9 +216,7 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         /* strsep keeps empty lines so line numbers stay right */
         save = copy;
         while ((line = strsep(&save, "\n"))) {
-                static const char *const keys[] = { "QemuUser", "QemuGroup", "LibvirtUri", "BpmpBridge",
-                                                    "PrivilegedGroup", "QemuConf", "AllowUnsafeInterrupts" };
-                unsigned *first = NULL;
+                const struct ConfigKey *k = NULL;
                 char *key, *val, *eq;
 
                 no++;
@@ -138,104 +241,29 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
                 *eq = 0;
                 key = strip(line);
                 val = strip(eq + 1);
-                /* a second value would silently win: refuse it and name both lines */
-                for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-                        if (strcmp(key, keys[k]) == 0)
-                                first = &seen[k];
-                if (first && *first) {
-                        r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                         "%s line %u: %s is set again (first on line %u); keep one", origin, no, key,
-                                         *first);
-                        break;
-                }
-                if (first)
-                        *first = no;
-                if (strcmp(key, "QemuUser") == 0 || strcmp(key, "QemuGroup") == 0) {
-                        char **dst = key[4] == 'U' ? &n.qemu_user : &n.qemu_group;
-
-                        if (!account_name_valid(val)) {
-                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                                 "%s line %u: %s must be a user/group name", origin, no, key);
-                                break;
-                        }
-                        free(*dst);
-                        *dst = strdup(val);
-                        if (!*dst) {
-                                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                                break;
-                        }
-                } else if (strcmp(key, "LibvirtUri") == 0) {
-                        /* a URI is printable ASCII without spaces; empty turns libvirt off */
-                        bool ok = strlen(val) < 1024;
-
-                        for (const char *p = val; ok && *p; p++)
-                                ok = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
-                        if (!ok) {
-                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                                 "%s line %u: LibvirtUri must be a libvirt URI or empty", origin, no);
-                                break;
-                        }
-                        free(n.libvirt_uri);
-                        n.libvirt_uri = strdup(val);
-                        if (!n.libvirt_uri) {
-                                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                                break;
-                        }
-                } else if (strcmp(key, "BpmpBridge") == 0) {
-                        /* auto: probe the emulator; none; or the built-in bridge's guest address */
-                        char *end = NULL;
-                        unsigned long long base;
-
-                        if (strcmp(val, "auto") == 0) {
-                                n.bpmp_bridge = -1;
-                        } else if (strcmp(val, "none") == 0) {
-                                n.bpmp_bridge = 0;
-                        } else {
-                                errno = 0;
-                                base = strtoull(val, &end, 16);
-                                if (strncmp(val, "0x", 2) != 0 || errno || !end || *end || base == 0 ||
-                                    base > 0xffffffffffULL || (base & 0xfff)) {
-                                        r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                                         "%s line %u: BpmpBridge takes auto, none or a page-aligned guest address like 0x090d0000",
-                                                         origin, no);
-                                        break;
-                                }
-                                n.bpmp_bridge = 1;
-                                n.bpmp_base = base;
-                        }
-                } else if (strcmp(key, "PrivilegedGroup") == 0) {
-                        if (*val && !account_name_valid(val)) {
-                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                                 "%s line %u: PrivilegedGroup must be a group name or empty", origin, no);
-                                break;
-                        }
-                        free(n.privileged_group);
-                        n.privileged_group = *val ? strdup(val) : NULL;
-                        if (*val && !n.privileged_group) {
-                                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                                break;
-                        }
-                } else if (strcmp(key, "QemuConf") == 0) {
-                        if (*val && (val[0] != '/' || strlen(val) >= 4096 || strstr(val, "/../"))) {
-                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                                 "%s line %u: QemuConf must be an absolute path or empty", origin, no);
-                                break;
-                        }
-                        free(n.qemu_conf);
-                        n.qemu_conf = strdup(val);
-                        if (!n.qemu_conf) {
-                                r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                                break;
-                        }
-                } else if (strcmp(key, "AllowUnsafeInterrupts") == 0) {
-                        if (parse_bool(val, &n.allow_unsafe_interrupts) < 0) {
-                                r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                                 "%s line %u: AllowUnsafeInterrupts takes yes or no", origin, no);
-                                break;
-                        }
-                } else {
+                for (size_t i = 0; i < N_CONFIG_KEYS && !k; i++)
+                        if (strcmp(key, config_keys[i].name) == 0)
+                                k = &config_keys[i];
+                if (!k) {
                         r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s line %u: unknown key '%.64s'", origin,
                                          no, key);
+                        break;
+                }
+                /* a second value would silently win: refuse it and name both lines */
+                if (seen[k - config_keys]) {
+                        r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                         "%s line %u: %s is set again (first on line %u); keep one", origin, no, key,
+                                         seen[k - config_keys]);
+                        break;
+                }
+                seen[k - config_keys] = no;
+                r = k->parse(&n, k->field == SIZE_MAX ? NULL : (char **)((char *)&n + k->field), val);
+                if (r == -EINVAL) {
+                        r = tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s line %u: %s", origin, no, k->invalid);
+                        break;
+                }
+                if (r < 0) {
+                        r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
                         break;
                 }
         }

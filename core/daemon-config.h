@@ -21,6 +21,9 @@ typedef struct TvConfig {
 } TvConfig;
 
 int tv_config_defaults(TvConfig *c);
+/* The i-th key tv_config_parse_buffer accepts, NULL past the last (tests/contracts.sh
+ * compares them with tegravirtd.conf(5)). */
+const char *tv_config_key_name(size_t i);
 /* Parses a config document over the current values; on error c is unchanged. */
 int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char *origin, TvError *err);
 /* QemuUser and QemuGroup name an existing user and group; the error names the file and line. */

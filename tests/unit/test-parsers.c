@@ -169,6 +169,49 @@ static void test_config(void)
         tv_config_free(&c);
 }
 
+/* Each key's refusal, word for word (the parser is a table of keys; its messages are a contract),
+ * and the empty values that switch a feature off. */
+static void test_config_messages(void)
+{
+        static const struct {
+                const char *doc, *message;
+        } cases[] = {
+                { "[Daemon]\nQemuUser=a b\n", "t line 2: QemuUser must be a user/group name" },
+                { "[Daemon]\nQemuGroup=../etc\n", "t line 2: QemuGroup must be a user/group name" },
+                { "[Daemon]\nLibvirtUri=qemu:///sys tem\n", "t line 2: LibvirtUri must be a libvirt URI or empty" },
+                { "[Daemon]\nBpmpBridge=0x1\n",
+                  "t line 2: BpmpBridge takes auto, none or a page-aligned guest address like 0x090d0000" },
+                { "[Daemon]\nPrivilegedGroup=a b\n", "t line 2: PrivilegedGroup must be a group name or empty" },
+                { "[Daemon]\nQemuConf=etc/qemu.conf\n", "t line 2: QemuConf must be an absolute path or empty" },
+                { "[Daemon]\nAllowUnsafeInterrupts=maybe\n", "t line 2: AllowUnsafeInterrupts takes yes or no" },
+                { "[Daemon]\nNoSuchKey=1\n", "t line 2: unknown key 'NoSuchKey'" },
+                { "[Daemon]\nQemuConf=/a\n\nQemuConf=/b\n", "t line 4: QemuConf is set again (first on line 2); keep one" },
+                { "[Other]\n", "t line 1: unknown section [Other] (only [Daemon])" },
+                { "x=1\n", "t line 1: expected Key=Value inside [Daemon]" },
+        };
+        const char *off = "[Daemon]\nLibvirtUri=\nQemuConf=\nPrivilegedGroup=\n";
+        TvConfig c = { 0 };
+        TvError err = { 0 };
+
+        CHECK(tv_config_defaults(&c) == 0, "defaults");
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                bool same;
+
+                tv_error_clear(&err);
+                same = tv_config_parse_buffer(&c, cases[i].doc, strlen(cases[i].doc), "t", &err) < 0 && err.name &&
+                       strcmp(err.name, TV_ERR_INVALID_ARGUMENT) == 0 && strcmp(err.message, cases[i].message) == 0;
+                if (!same)
+                        tap_diag("got %s: %s", err.name ? err.name : "(none)", err.message);
+                CHECK(same, "config refusal %zu: InvalidArgument '%s'", i, cases[i].message);
+        }
+        tv_error_clear(&err);
+        c.privileged_group = strdup("tegravirt");
+        CHECK(tv_config_parse_buffer(&c, off, strlen(off), "t", &err) == 0 && strcmp(c.libvirt_uri, "") == 0 &&
+                      strcmp(c.qemu_conf, "") == 0 && !c.privileged_group,
+              "empty LibvirtUri=, QemuConf=, PrivilegedGroup= switch their feature off");
+        tv_config_free(&c);
+}
+
 /* A second value for a key, or an account that does not exist, is refused with file and line. */
 static void test_config_refusals(void)
 {
@@ -229,5 +272,6 @@ int main(void)
         test_state_dir();
         test_config();
         test_config_refusals();
+        test_config_messages();
         return tap_finish();
 }
