@@ -8,13 +8,8 @@
 # and SIGTERM kills and reaps the running child.
 source "$(dirname "$0")/../lib/integration.sh"
 source "$(dirname "$0")/../lib/libvirt.sh"
-tv_enter_namespace "$@"
-TV_LIBVIRT_URI=qemu:///system
-TV_QEMU_CONF=/etc/libvirt/qemu.conf
-tv_setup
-trap 'tv_stop_libvirt; tv_cleanup' EXIT
-tv_start_libvirt
-sed -i 's|"/dev/vfio/vfio",|"/dev/vfio/vfio", "/dev/vfio/3",|' /etc/libvirt/qemu.conf
+tv_libvirt_test "$@"
+tv_qemu_acl_add /dev/vfio/3
 tv_start_daemon
 
 # A functional bound, not a benchmark: a daemon that waits for the child takes 10 s.

@@ -7,14 +7,9 @@
 # catalog cannot move an assigned device under the record; reconcile says what it did.
 source "$(dirname "$0")/../lib/integration.sh"
 source "$(dirname "$0")/../lib/libvirt.sh"
-tv_enter_namespace "$@"
-TV_LIBVIRT_URI=qemu:///system
-TV_QEMU_CONF=/etc/libvirt/qemu.conf
-tv_setup
-trap 'tv_stop_libvirt; tv_cleanup' EXIT
-tv_start_libvirt
+tv_libvirt_test "$@"
 # QEMU may open uarti's group: a start that is not refused would really bind and run
-sed -i 's|"/dev/vfio/vfio",|"/dev/vfio/vfio", "/dev/vfio/3",|' /etc/libvirt/qemu.conf
+tv_qemu_acl_add /dev/vfio/3
 tv_libvirtd_down
 tv_libvirtd_up
 tv_start_daemon

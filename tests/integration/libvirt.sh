@@ -5,12 +5,7 @@
 # libvirt's release hook gives the device back. Plain domains are untouched.
 source "$(dirname "$0")/../lib/integration.sh"
 source "$(dirname "$0")/../lib/libvirt.sh"
-tv_enter_namespace "$@"
-TV_LIBVIRT_URI=qemu:///system
-TV_QEMU_CONF=/etc/libvirt/qemu.conf
-tv_setup
-trap 'tv_stop_libvirt; tv_cleanup' EXIT
-tv_start_libvirt
+tv_libvirt_test "$@"
 tv_start_daemon
 canon() { xmllint --c14n - | xmllint --format -; }
 
@@ -52,7 +47,7 @@ rc=0; "$TV_CTL_BIN" check vm1 >"$T/check0.out" 2>&1 || rc=$?
 check "tegravirtctl check vm1 exits 1 while the ACL entry is missing" test "$rc" = 1
 check "  ... and prints the exact cgroup_device_acl line as the fix" grep -q 'fix: cgroup_device_acl = \[ .*"/dev/vfio/3", \]' "$T/check0.out"
 check "  ... and sees the installed hook" grep -q '^ok .*hook' "$T/check0.out"
-sed -i 's|"/dev/vfio/vfio",|"/dev/vfio/vfio", "/dev/vfio/3",|' /etc/libvirt/qemu.conf
+tv_qemu_acl_add /dev/vfio/3
 check "tegravirtctl check vm1 is satisfied once qemu.conf lists /dev/vfio/3" "$TV_CTL_BIN" check vm1
 tv_libvirtd_down
 tv_libvirtd_up

@@ -122,6 +122,23 @@ for src, dst in json.load(sys.stdin).items():
         done
 }
 
+# tv_libvirt_test "$@": how a test with a real libvirtd starts: its own mount namespace,
+# the simulated Orin, tegravirtd configured for qemu:///system (unless the test set
+# TV_LIBVIRT_URI, empty included, before), and libvirtd with our hook; all undone at exit.
+tv_libvirt_test() {
+        tv_enter_namespace "$@"
+        TV_LIBVIRT_URI=${TV_LIBVIRT_URI-qemu:///system}
+        TV_QEMU_CONF=/etc/libvirt/qemu.conf
+        tv_setup
+        trap 'tv_stop_libvirt; tv_cleanup' EXIT
+        tv_start_libvirt
+}
+
+# tv_qemu_acl_add NODE: QEMU may open NODE too (cgroup_device_acl of the test's qemu.conf)
+tv_qemu_acl_add() {
+        sed -i "s|\"/dev/vfio/vfio\",|\"/dev/vfio/vfio\", \"$1\",|" /etc/libvirt/qemu.conf
+}
+
 LIBVIRTD_PID=""
 VIRTLOGD_PID=""
 
