@@ -85,6 +85,22 @@ typedef int (*TwoArgOp)(TvDaemon *d, const char *a, const char *b, TvError *err)
 typedef int (*TwoArgJobOp)(TvDaemon *d, const char *a, const char *b, TvDaemonDoneFn done, void *userdata,
                            TvError *err);
 
+/* The end of a changing method: the caller is no longer the one acting, changes are
+ * announced, and the call is answered now, or (r == 1) by on_op_done when its job ends
+ * (it holds the reference a job operation took; otherwise that is dropped here). */
+static int answer(TvBusService *svc, sd_bus_message *m, int r, bool took_ref, TvError *err)
+{
+        svc->d->caller = TV_CALLER_DAEMON;
+        tv_bus_emit_changes(svc);
+        if (r == 1)
+                return 1; /* the loop serves others meanwhile */
+        if (took_ref)
+                sd_bus_message_unref(m);
+        if (r < 0)
+                return reply_error(m, err);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
 /* op answers now; jop may return 1 and answer through on_op_done when its job ends. */
 static int run_two_arg(sd_bus_message *m, TvBusService *svc, TwoArgOp op, TwoArgJobOp jop, TvAuthLevel level,
                        sd_bus_message_handler_t self, sd_bus_error *e)
@@ -100,21 +116,8 @@ static int run_two_arg(sd_bus_message *m, TvBusService *svc, TwoArgOp op, TwoArg
         if (r < 0)
                 return r;
         d->caller = tv_authorize_caller(&svc->authz);
-        if (jop) {
-                r = jop(d, a, b, on_op_done, sd_bus_message_ref(m), &err);
-                if (r == 1) {
-                        tv_bus_emit_changes(svc);
-                        return 1; /* answered when the job ends; the loop serves others meanwhile */
-                }
-                sd_bus_message_unref(m);
-        } else {
-                r = op(d, a, b, &err);
-        }
-        d->caller = TV_CALLER_DAEMON;
-        tv_bus_emit_changes(svc);
-        if (r < 0)
-                return reply_error(m, &err);
-        return sd_bus_reply_method_return(m, NULL);
+        r = jop ? jop(d, a, b, on_op_done, sd_bus_message_ref(m), &err) : op(d, a, b, &err);
+        return answer(svc, m, r, jop != NULL, &err);
 }
 
 static int method_assign(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -151,21 +154,8 @@ static int run_one_arg(sd_bus_message *m, TvBusService *svc, OneArgOp op, OneArg
         if (r < 0)
                 return r;
         d->caller = tv_authorize_caller(&svc->authz);
-        if (jop) {
-                r = jop(d, domain, on_op_done, sd_bus_message_ref(m), &err);
-                if (r == 1) {
-                        tv_bus_emit_changes(svc);
-                        return 1;
-                }
-                sd_bus_message_unref(m);
-        } else {
-                r = op(d, domain, &err);
-        }
-        d->caller = TV_CALLER_DAEMON;
-        tv_bus_emit_changes(svc);
-        if (r < 0)
-                return reply_error(m, &err);
-        return sd_bus_reply_method_return(m, NULL);
+        r = jop ? jop(d, domain, on_op_done, sd_bus_message_ref(m), &err) : op(d, domain, &err);
+        return answer(svc, m, r, jop != NULL, &err);
 }
 
 static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
