@@ -156,21 +156,30 @@ static int connect_lv(TvLibvirt *lv, TvError *err)
         return 0;
 }
 
+/* The domain by name, on a connection opened again once if libvirtd dropped it: 0 with
+ * *dom (NULL when the lookup failed: virGetLastError() says why), -1 when not connected. */
+static int lookup(TvLibvirt *lv, const char *domain, virDomainPtr *dom, TvError *err)
+{
+        if (connect_lv(lv, err) < 0)
+                return -1;
+        *dom = virDomainLookupByName(lv->conn, domain);
+        if (!*dom && connection_broken()) {
+                drop_connection(lv);
+                if (connect_lv(lv, err) < 0)
+                        return -1;
+                *dom = virDomainLookupByName(lv->conn, domain);
+        }
+        return 0;
+}
+
 int tv_libvirt_get_xml(TvLibvirt *lv, const char *domain, char **xml, bool *running, TvError *err)
 {
         virDomainPtr dom;
         char *x;
 
         *xml = NULL;
-        if (connect_lv(lv, err) < 0)
+        if (lookup(lv, domain, &dom, err) < 0)
                 return -1;
-        dom = virDomainLookupByName(lv->conn, domain);
-        if (!dom && connection_broken()) {
-                drop_connection(lv);
-                if (connect_lv(lv, err) < 0)
-                        return -1;
-                dom = virDomainLookupByName(lv->conn, domain);
-        }
         if (!dom) {
                 virErrorPtr e = virGetLastError();
 
@@ -214,15 +223,8 @@ int tv_libvirt_domain_exists(TvLibvirt *lv, const char *domain, TvError *err)
 
         if (!tv_libvirt_enabled(lv))
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the libvirt integration is off (LibvirtUri= is empty)");
-        if (connect_lv(lv, err) < 0)
+        if (lookup(lv, domain, &dom, err) < 0)
                 return -1;
-        dom = virDomainLookupByName(lv->conn, domain);
-        if (!dom && connection_broken()) {
-                drop_connection(lv);
-                if (connect_lv(lv, err) < 0)
-                        return -1;
-                dom = virDomainLookupByName(lv->conn, domain);
-        }
         if (dom) {
                 virDomainFree(dom);
                 return 1;
