@@ -11,6 +11,7 @@
 #include "qemu-access.h"
 #include "qemu-caps.h"
 #include "tv-names.h"
+#include "tv-strv.h"
 #include "tv-validate.h"
 
 #include <errno.h>
@@ -594,8 +595,19 @@ static void on_domain_event(void *userdata, const char *domain, TvDomainEvent ev
 
 void tv_daemon_watch_domains(TvDaemon *d)
 {
+        TvStrv domains = { 0 };
+
         d->watching = true;
         tv_libvirt_watch_domains(d->libvirt, on_domain_event, d);
+        /* What changed while nobody watched (an edit while tegravirtd was down, an upgrade
+         * that made a DTB's fingerprint stale) is looked at as if libvirt had just reported
+         * each domain with assignments: drift shows, a stale DTB is made again. */
+        for (size_t i = 0; i < d->state.n_entries; i++)
+                if (d->state.entries[i].domain && tv_strv_push_unique(&domains, d->state.entries[i].domain) < 0)
+                        break;
+        for (size_t i = 0; i < domains.n; i++)
+                on_domain_event(d, domains.v[i], TV_DOMAIN_DEFINED);
+        tv_strv_clear(&domains);
 }
 
 int tv_daemon_reload(TvDaemon *d, TvError *err)

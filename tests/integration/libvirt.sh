@@ -79,6 +79,15 @@ check "  ... for 2 CPUs" bash -c "dtc -I dtb -O dts '$T/state/domains/vm1.dtb' 2
 sed "s|<vcpu placement='static'>2</vcpu>|<vcpu placement='static'>3</vcpu>|" "$T/vm1.2cpu.xml" >"$T/vm1.3cpu.xml"
 check "PrepareDomain with the XML of another machine refuses the stale DTB" expect_error HostNotReady PrepareDomain string:vm1 "string:$(cat "$T/vm1.3cpu.xml")"
 check "  ... saying what changed and what to do" grep -q "made for another machine.*RepairDomain" <<<"$LAST_ERROR"
+# --- what changed while tegravirtd was down is looked at when it starts ---
+check "tegravirtd stops" tv_stop_daemon
+virsh_ dumpxml --inactive vm1 | sed "s|<vcpu placement='static'>2</vcpu>|<vcpu placement='static'>1</vcpu>|" >"$T/vm1.1cpu.xml"
+fp_before=$(cat "$T/state/domains/vm1.fingerprint")
+virsh_ define "$T/vm1.1cpu.xml" >/dev/null || not_ok "redefine vm1 with 1 vCPU while tegravirtd is down"
+tv_start_daemon
+check "a <vcpu> change made while tegravirtd was down: the DTB is made again at its start" \
+        wait_for 15 bash -c "[ \"\$(cat '$T/state/domains/vm1.fingerprint')\" != '$fp_before' ]"
+check "  ... for 1 CPU" bash -c "! dtc -I dtb -O dts '$T/state/domains/vm1.dtb' 2>/dev/null | grep -q 'cpu@1'"
 
 # --- a domain without tegravirt devices is untouched by the hook ---
 log_before=$(wc -l <"$T/mnt/log")
