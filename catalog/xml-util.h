@@ -28,7 +28,9 @@ typedef struct TvXmlDiag {
 /* Keeps the first error (level >= XML_ERR_ERROR) in the TvXmlDiag `diag`, or a
  * later one that has a line when the first had none. Has the signature of an
  * xmlStructuredErrorFunc, for tv_xml_errors_push() and the RelaxNG/XSD
- * SetStructuredErrors calls. */
+ * SetStructuredErrors calls. With diag NULL it drops the error (a span where
+ * libxml2 must stay silent: tv_xml_errors_push(&q, NULL, tv_xml_diag_note,
+ * tv_xml_diag_ignore)). */
 void tv_xml_diag_note(void *diag, TV_XML_ERROR_CONST xmlError *e);
 /* Drops unstructured messages (libxml2 sends them in fragments). */
 void tv_xml_diag_ignore(void *diag, const char *msg, ...);

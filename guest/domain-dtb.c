@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "domain-dtb.h"
-#include "domain-edit.h"
+#include "domain-xml-internal.h"
 #include "guest-dtb.h"
 #include "qemu-argv.h"
 #include "qemu-caps.h"
 #include "tv-fileio.h"
+#include "tv-limits.h"
 #include "tv-names.h"
 #include "tv-validate.h"
+#include "xml-util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,31 +24,13 @@
 
 #define DUMPDTB_TIMEOUT_MS 30000
 #define DTB_MAX_BYTES (2 * 1024 * 1024)
+/* beside the DTB (TV_DOMAIN_DTB_PATH_FMT): printf(fmt, state_dir, domain) */
+#define FINGERPRINT_PATH_FMT "%s/" TV_DOMAIN_DTB_DIR "/%s.fingerprint"
 
-static xmlNodePtr child(xmlNodePtr n, const char *name)
-{
-        for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-                        return c;
-        return NULL;
-}
-
+/* The text of element n, as written (NULL when n is absent or out of memory). */
 static char *text_of(xmlNodePtr n)
 {
-        xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
-        char *s = t ? strdup((const char *)t) : NULL;
-
-        xmlFree(t);
-        return s;
-}
-
-static char *attr_of(xmlNodePtr n, const char *name)
-{
-        xmlChar *t = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
-        char *s = t ? strdup((const char *)t) : NULL;
-
-        xmlFree(t);
-        return s;
+        return n ? tv_xml_content(n, false) : NULL;
 }
 
 /* A token we pass to QEMU: no commas (QEMU option syntax), no spaces or control chars. */
@@ -64,7 +47,7 @@ static bool qemu_token_ok(const char *s)
 
 static int memory_mib(xmlNodePtr mem, unsigned long long *mib)
 {
-        char *text = text_of(mem), *unit = attr_of(mem, "unit"), *end = NULL;
+        char *text = text_of(mem), *unit = tv_xml_attr(mem, "unit"), *end = NULL;
         unsigned long long v, scale_kib = 1;
         int r = -EINVAL;
 
@@ -98,7 +81,7 @@ static bool shape_add(char **s, const char *key, xmlNodePtr n, const char *const
         char *ns = NULL;
 
         for (const char *const *a = attrs; *a; a++) {
-                char *v = attr_of(n, *a);
+                char *v = tv_xml_attr(n, *a);
                 int r = asprintf(&ns, "%s %s.%s=%s", *s, key, *a, v ? v : "-");
 
                 free(v);
@@ -117,14 +100,16 @@ static char *machine_shape(xmlNodePtr root, xmlNodePtr cpu, xmlNodePtr vcpu)
         static const char *const current[] = { "current", NULL };
         static const char *const model[] = { "model", NULL };
         static const char *const cell[] = { "id", "cpus", "memory", "unit", NULL };
-        char *s = strdup(child(child(root, "features"), "acpi") ? "acpi" : "no-acpi");
-        bool ok = s && shape_add(&s, "topology", child(cpu, "topology"), topo) && shape_add(&s, "vcpu", vcpu, current);
+        xmlNodePtr devices = tv_xml_child(root, "devices", NULL), numa = tv_xml_child(cpu, "numa", NULL);
+        char *s = strdup(tv_xml_child(tv_xml_child(root, "features", NULL), "acpi", NULL) ? "acpi" : "no-acpi");
+        bool ok = s && shape_add(&s, "topology", tv_xml_child(cpu, "topology", NULL), topo) &&
+                  shape_add(&s, "vcpu", vcpu, current);
 
-        for (xmlNodePtr n = child(root, "devices") ? child(root, "devices")->children : NULL; ok && n; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "iommu") == 0)
+        for (xmlNodePtr n = devices ? devices->children : NULL; ok && n; n = n->next)
+                if (tv_xml_is_el(n, "iommu", NULL))
                         ok = shape_add(&s, "iommu", n, model);
-        for (xmlNodePtr n = child(cpu, "numa") ? child(cpu, "numa")->children : NULL; ok && n; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "cell") == 0)
+        for (xmlNodePtr n = numa ? numa->children : NULL; ok && n; n = n->next)
+                if (tv_xml_is_el(n, "cell", NULL))
                         ok = shape_add(&s, "cell", n, cell);
         if (!ok) {
                 free(s);
@@ -136,7 +121,7 @@ static char *machine_shape(xmlNodePtr root, xmlNodePtr cpu, xmlNodePtr vcpu)
 int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
 {
         xmlDocPtr doc = NULL;
-        xmlNodePtr root, os, type, cpu, vcpu, gic;
+        xmlNodePtr root, os, type, cpu, vcpu, gic, devices;
         char *mode = NULL, *vtext = NULL, *dtype = NULL, *arch = NULL;
         int r = -1;
 
@@ -144,24 +129,25 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         if (tv_domain_xml_read(xml, len, &doc, NULL, err) < 0)
                 return -1;
         root = xmlDocGetRootElement(doc);
-        os = child(root, "os");
-        type = child(os, "type");
-        cpu = child(root, "cpu");
-        vcpu = child(root, "vcpu");
-        gic = child(child(root, "features"), "gic");
-        m->emulator = text_of(child(child(root, "devices"), "emulator"));
-        m->machine = attr_of(type, "machine");
-        arch = attr_of(type, "arch");
-        dtype = attr_of(root, "type");
+        os = tv_xml_child(root, "os", NULL);
+        type = tv_xml_child(os, "type", NULL);
+        cpu = tv_xml_child(root, "cpu", NULL);
+        vcpu = tv_xml_child(root, "vcpu", NULL);
+        gic = tv_xml_child(tv_xml_child(root, "features", NULL), "gic", NULL);
+        devices = tv_xml_child(root, "devices", NULL);
+        m->emulator = text_of(tv_xml_child(devices, "emulator", NULL));
+        m->machine = tv_xml_attr(type, "machine");
+        arch = tv_xml_attr(type, "arch");
+        dtype = tv_xml_attr(root, "type");
         m->accel = strdup(dtype && strcmp(dtype, "kvm") == 0 ? "kvm" : "tcg");
-        mode = attr_of(cpu, "mode");
+        mode = tv_xml_attr(cpu, "mode");
         if (mode && (strcmp(mode, "host-passthrough") == 0 || strcmp(mode, "host-model") == 0))
                 m->cpu = strdup("host");
         else
-                m->cpu = text_of(child(cpu, "model"));
+                m->cpu = text_of(tv_xml_child(cpu, "model", NULL));
         if (!m->cpu)
                 m->cpu = strdup(strcmp(m->accel, "kvm") == 0 ? "host" : "max");
-        m->gic = attr_of(gic, "version");
+        m->gic = tv_xml_attr(gic, "version");
         m->shape = machine_shape(root, cpu, vcpu);
         vtext = text_of(vcpu);
         m->vcpus = vtext ? (unsigned)strtoul(vtext, NULL, 10) : 1;
@@ -183,7 +169,7 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
                              "the domain XML's machine type, CPU model or GIC version is not one tegravirt can pass to QEMU");
         else if (m->vcpus == 0 || m->vcpus > 512)
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML's <vcpu> is not 1..512");
-        else if (memory_mib(child(root, "memory"), &m->mem_mib) < 0)
+        else if (memory_mib(tv_xml_child(root, "memory", NULL), &m->mem_mib) < 0)
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML's <memory> is not a size tegravirt understands");
         else
                 r = 0;
@@ -248,7 +234,7 @@ char *tv_domain_dtb_path(const char *state_dir, const char *domain)
 {
         char *p = NULL;
 
-        if (asprintf(&p, "%s/domains/%s.dtb", state_dir, domain) < 0)
+        if (asprintf(&p, TV_DOMAIN_DTB_PATH_FMT, state_dir, domain) < 0)
                 return NULL;
         return p;
 }
@@ -478,7 +464,7 @@ static int write_at_domains(const TvDtbStore *s, const char *name, const void *d
         char dir[4096];
         int dfd, r;
 
-        snprintf(dir, sizeof(dir), "%s/domains", s->state_dir);
+        snprintf(dir, sizeof(dir), "%s/" TV_DOMAIN_DTB_DIR, s->state_dir);
         if (ensure_dir(dir, err) < 0)
                 return -1;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -504,9 +490,9 @@ int tv_domain_dtb_update(const TvDtbStore *s, const char *domain, const char *xm
         if (n == 0) {
                 char path[4200];
 
-                snprintf(path, sizeof(path), "%s/domains/%s.fingerprint", s->state_dir, domain);
+                snprintf(path, sizeof(path), FINGERPRINT_PATH_FMT, s->state_dir, domain);
                 unlink(path);
-                snprintf(path, sizeof(path), "%s/domains/%s.dtb", s->state_dir, domain);
+                snprintf(path, sizeof(path), TV_DOMAIN_DTB_PATH_FMT, s->state_dir, domain);
                 unlink(path);
                 return 0;
         }
@@ -546,7 +532,7 @@ int tv_domain_dtb_check(const TvDtbStore *s, const char *domain, const char *xml
         if (r < 0)
                 return -1;
         snprintf(want, sizeof(want), "%016" PRIx64 "\n", fp);
-        snprintf(path, sizeof(path), "%s/domains/%s.fingerprint", s->state_dir, domain);
+        snprintf(path, sizeof(path), FINGERPRINT_PATH_FMT, s->state_dir, domain);
         r = tv_read_file_at(AT_FDCWD, path, 64, &stored, NULL);
         if (r < 0 || strcmp(stored, want) != 0) {
                 free(stored);
@@ -568,7 +554,7 @@ void tv_domain_dtb_prune(const TvDtbStore *s, bool (*keep)(void *userdata, const
         DIR *dp;
         int dfd;
 
-        if (snprintf(dir, sizeof(dir), "%s/domains", s->state_dir) >= (int)sizeof(dir) ||
+        if (snprintf(dir, sizeof(dir), "%s/" TV_DOMAIN_DTB_DIR, s->state_dir) >= (int)sizeof(dir) ||
             !(dp = opendir(dir)))
                 return;
         dfd = dirfd(dp);

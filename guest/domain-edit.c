@@ -16,8 +16,9 @@
  * thread-local fallbacks are swapped for silent ones while we work.
  */
 #include "domain-edit.h"
+#include "domain-xml-internal.h"
 #include "tv-strv.h"
-#include "xml-errors.h"
+#include "xml-util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -33,12 +34,6 @@
 #include "tv-names.h"
 #include "tv-quote.h"
 #include "tv-validate.h"
-
-#if LIBXML_VERSION >= 21200
-#define TV_XML_ERROR_CONST const
-#else
-#define TV_XML_ERROR_CONST
-#endif
 
 #define META_VERSION    "1"
 #define MAX_POSITION    1000000L        /* more qemu:arg elements than fit in 4 MiB */
@@ -112,199 +107,6 @@ static bool uuid_valid(const char *v)
         size_t len = strlen(v);
 
         return len >= 32 && len <= 36 && strspn(v, "0123456789abcdefABCDEF-") == len;
-}
-
-/* ------------------------------------------------------------------------- */
-/* libxml2 error routing                                                     */
-
-static void swallow_structured(void *data, TV_XML_ERROR_CONST xmlError *e)
-{
-}
-
-static void swallow_generic(void *data, const char *msg, ...)
-{
-}
-
-/* ------------------------------------------------------------------------- */
-/* Parsing                                                                   */
-
-typedef struct ParseCtx {
-        bool doctype;
-        bool have_msg;
-        int line;
-        char msg[200];
-} ParseCtx;
-
-static void on_doctype(void *data, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
-{
-        xmlParserCtxtPtr p = data;
-        ParseCtx *c = p->_private;
-
-        c->doctype = true;
-        xmlStopParser(p);
-}
-
-static void on_parser_error(void *data, TV_XML_ERROR_CONST xmlError *e)
-{
-        xmlParserCtxtPtr p = data;
-        ParseCtx *c = p ? p->_private : NULL;
-        size_t l;
-
-        if (!c || !e || e->level < XML_ERR_ERROR || c->have_msg)
-                return;
-        snprintf(c->msg, sizeof(c->msg), "%s", e->message ? e->message : "unknown error");
-        l = strlen(c->msg);
-        while (l > 0 && is_ws(c->msg[l - 1]))
-                c->msg[--l] = 0;
-        /* messages may quote document content */
-        for (size_t i = 0; i < l; i++)
-                if ((unsigned char)c->msg[i] < 0x20)
-                        c->msg[i] = ' ';
-        c->line = e->line;
-        c->have_msg = true;
-}
-
-static bool is_el(xmlNodePtr n, const char *name, const char *href)
-{
-        if (!n || n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
-                return false;
-        if (!href)
-                return n->ns == NULL;
-        return n->ns && n->ns->href && strcmp((const char *)n->ns->href, href) == 0;
-}
-
-static xmlNodePtr child_el(xmlNodePtr parent, const char *name, const char *href)
-{
-        for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
-                if (is_el(n, name, href))
-                        return n;
-        return NULL;
-}
-
-/* Text content with surrounding whitespace removed, malloc'ed; NULL on OOM. */
-static char *content_raw(xmlNodePtr n)
-{
-        xmlChar *t = xmlNodeGetContent(n);
-        char *r = strdup(t ? (const char *)t : "");
-
-        xmlFree(t);
-        return r;
-}
-
-static char *content_trimmed(xmlNodePtr n)
-{
-        xmlChar *t = xmlNodeGetContent(n);
-        const char *s = t ? (const char *)t : "";
-        size_t len;
-        char *r;
-
-        while (is_ws(*s))
-                s++;
-        len = strlen(s);
-        while (len > 0 && is_ws(s[len - 1]))
-                len--;
-        r = strndup(s, len);
-        xmlFree(t);
-        return r;
-}
-
-static int read_doc(const char *xml, size_t len, xmlDocPtr *out, char **name_out, TvError *err)
-{
-        ParseCtx c = { 0 };
-        xmlParserCtxtPtr p;
-        xmlDocPtr doc;
-        xmlNodePtr root, name = NULL;
-        char *text;
-        bool ok;
-
-        *out = NULL;
-        if (name_out)
-                *name_out = NULL;
-        if (!xml)
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "no domain XML given");
-        if (len > TV_DOMAIN_XML_MAX_BYTES)
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML larger than " TV_DOMAIN_XML_MAX_TEXT);
-        if (!tv_utf8_valid(xml, len))
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML is not UTF-8 (or contains NUL bytes)");
-
-        p = xmlNewParserCtxt();
-        if (!p || !p->sax) {
-                xmlFreeParserCtxt(p);
-                return tv_error_oom(err);
-        }
-        p->_private = &c;
-        p->sax->internalSubset = on_doctype;    /* stop at "<!DOCTYPE", before any declaration */
-        p->sax->externalSubset = on_doctype;
-        p->sax->serror = on_parser_error;
-        p->sax->initialized = XML_SAX2_MAGIC;
-        /* No NOENT (never substitute entities), no DTD loading, no HUGE (keep libxml2's
-         * depth limits); the input is UTF-8, so an encoding declaration is ignored. */
-        doc = xmlCtxtReadMemory(p, xml, (int)len, "domain.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC);
-        ok = doc && p->wellFormed && p->errNo == XML_ERR_OK;
-        xmlFreeParserCtxt(p);
-        if (c.doctype) {
-                xmlFreeDoc(doc);
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                    "domain XML must not carry a DOCTYPE (DTDs and entities are refused)");
-        }
-        if (!ok) {
-                xmlFreeDoc(doc);
-                if (c.have_msg)
-                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML is not well-formed: line %d: %s",
-                                            c.line, c.msg);
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML is not well-formed");
-        }
-        root = xmlDocGetRootElement(doc);
-        if (!is_el(root, "domain", NULL)) {
-                xmlFreeDoc(doc);
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML has no <domain> root");
-        }
-        for (xmlNodePtr n = root->children; n; n = n->next) {
-                if (!is_el(n, "name", NULL))
-                        continue;
-                if (name) {
-                        xmlFreeDoc(doc);
-                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML has more than one <name>");
-                }
-                name = n;
-        }
-        if (!name) {
-                xmlFreeDoc(doc);
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML has no <name>");
-        }
-        text = content_trimmed(name);
-        if (!text) {
-                xmlFreeDoc(doc);
-                return tv_error_oom(err);
-        }
-        if (!tv_domain_name_valid(text)) {
-                free(text);
-                xmlFreeDoc(doc);
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "domain XML <name> is not a valid domain name");
-        }
-        if (name_out)
-                *name_out = text;
-        else
-                free(text);
-        *out = doc;
-        return 0;
-}
-
-int tv_domain_xml_read(const char *xml, size_t len, xmlDocPtr *doc, char **name, TvError *err)
-{
-        TvXmlErrorScope q;
-        int r;
-
-        tv_xml_errors_push(&q, NULL, swallow_structured, swallow_generic);
-        r = read_doc(xml, len, doc, name, err);
-        tv_xml_errors_pop(&q);
-        return r;
-}
-
-bool tv_domain_xml_mentions_tegravirt(const char *xml, size_t len)
-{
-        return xml && memmem(xml, len, TV_DOMAIN_NS, strlen(TV_DOMAIN_NS)) != NULL;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -470,7 +272,7 @@ static xmlNodePtr last_of(xmlNodePtr parent, const char *const *names)
 
         for (xmlNodePtr n = parent->children; n; n = n->next)
                 for (const char *const *nm = names; *nm; nm++)
-                        if (is_el(n, *nm, NULL))
+                        if (tv_xml_is_el(n, *nm, NULL))
                                 found = n;
         return found;
 }
@@ -670,7 +472,7 @@ static bool only_our_elements(xmlNodePtr parent, const char *name)
         for (xmlNodePtr n = parent->children; n; n = n->next) {
                 if (n->type == XML_COMMENT_NODE || is_ws_text(n))
                         continue;
-                if (n->type != XML_ELEMENT_NODE || (name && !is_el(n, name, TV_DOMAIN_NS)))
+                if (n->type != XML_ELEMENT_NODE || (name && !tv_xml_is_el(n, name, TV_DOMAIN_NS)))
                         return false;
         }
         return true;
@@ -710,7 +512,7 @@ static int read_args(xmlNodePtr parent, TvStrv *v, const char *dom, const char *
 
 static xmlNodePtr find_metadata(xmlNodePtr root)
 {
-        return child_el(root, "metadata", NULL);
+        return tv_xml_child(root, "metadata", NULL);
 }
 
 
@@ -731,7 +533,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                 if (n->type != XML_ELEMENT_NODE || !n->ns || !n->ns->href ||
                     strcmp((const char *)n->ns->href, TV_DOMAIN_NS) != 0)
                         continue;
-                if (!is_el(n, "domain", TV_DOMAIN_NS))
+                if (!tv_xml_is_el(n, "domain", TV_DOMAIN_NS))
                         return meta_fail(err, dom, "unknown element <%s> in <metadata>", (const char *)n->name);
                 if (node)
                         return meta_fail(err, dom, "more than one <tegravirt:domain> in <metadata>");
@@ -770,7 +572,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                         continue;
                 if (!n->ns || !n->ns->href || strcmp((const char *)n->ns->href, TV_DOMAIN_NS) != 0)
                         return meta_fail(err, dom, "foreign element <%s>", (const char *)n->name);
-                if (is_el(n, "device", TV_DOMAIN_NS)) {
+                if (tv_xml_is_el(n, "device", TV_DOMAIN_NS)) {
                         int rr;
 
                         if (!attrs_known(n, dev_attrs) || n->children)
@@ -793,7 +595,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                         xmlFree(v);
                         if (rr < 0)
                                 return tv_error_oom(err);
-                } else if (is_el(n, "qemu-args", TV_DOMAIN_NS)) {
+                } else if (tv_xml_is_el(n, "qemu-args", TV_DOMAIN_NS)) {
                         char *end;
 
                         if (r->has_qemu)
@@ -813,7 +615,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                         xmlFree(v);
                         if (read_args(n, &r->qemu_args, dom, "qemu-args", err) < 0)
                                 return -1;
-                } else if (is_el(n, "dtb", TV_DOMAIN_NS)) {
+                } else if (tv_xml_is_el(n, "dtb", TV_DOMAIN_NS)) {
                         xmlChar *prev;
 
                         if (r->has_dtb)
@@ -831,7 +633,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                                 return r->dtb_path ? tv_error_oom(err) : meta_fail(err, dom, "<dtb> without path");
                         }
                         xmlFree(prev);
-                } else if (is_el(n, "acpi", TV_DOMAIN_NS)) {
+                } else if (tv_xml_is_el(n, "acpi", TV_DOMAIN_NS)) {
                         char *end;
 
                         if (r->has_acpi)
@@ -847,7 +649,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                                 return meta_fail(err, dom, "<acpi> without a valid position");
                         }
                         xmlFree(v);
-                } else if (is_el(n, "cmdline", TV_DOMAIN_NS)) {
+                } else if (tv_xml_is_el(n, "cmdline", TV_DOMAIN_NS)) {
                         if (r->has_cmdline)
                                 return meta_fail(err, dom, "more than one <cmdline>");
                         r->has_cmdline = true;
@@ -867,7 +669,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
 
 static xmlNodePtr find_commandline(xmlNodePtr root)
 {
-        return child_el(root, "commandline", TV_QEMU_NS);
+        return tv_xml_child(root, "commandline", TV_QEMU_NS);
 }
 
 /* The <qemu:arg> children of cl and their values; both arrays freed by the caller. */
@@ -894,7 +696,7 @@ static int args_collect(xmlNodePtr cl, Args *a)
         for (xmlNodePtr n = cl ? cl->children : NULL; n; n = n->next) {
                 xmlChar *v;
 
-                if (!is_el(n, "arg", TV_QEMU_NS))
+                if (!tv_xml_is_el(n, "arg", TV_QEMU_NS))
                         continue;
                 if (a->n == cap) {
                         size_t nc = cap ? cap * 2 : 16;
@@ -1015,14 +817,14 @@ static int revert_qemu(xmlNodePtr root, const Record *r)
 
 static int revert_dtb(xmlNodePtr root, const Record *r)
 {
-        xmlNodePtr dtb = child_el(child_el(root, "os", NULL), "dtb", NULL);
+        xmlNodePtr dtb = tv_xml_child(tv_xml_child(root, "os", NULL), "dtb", NULL);
         char *cur;
         int ret = 0;
 
         if (!r->has_dtb || !dtb)
                 return 0;
         /* exactly what we wrote (libvirt keeps the text as it is) */
-        cur = content_raw(dtb);
+        cur = tv_xml_content(dtb, false);
         if (!cur)
                 return -ENOMEM;
         /* a <dtb> someone changed since is theirs now */
@@ -1040,10 +842,10 @@ static int revert_dtb(xmlNodePtr root, const Record *r)
 static int revert_acpi(xmlNodePtr root, const Record *r)
 {
         static const char *const features_after[] = { "os", "idmap", NULL };
-        xmlNodePtr features = child_el(root, "features", NULL), acpi, ref;
+        xmlNodePtr features = tv_xml_child(root, "features", NULL), acpi, ref;
         long i = 0;
 
-        if (!r->has_acpi || child_el(features, "acpi", NULL))
+        if (!r->has_acpi || tv_xml_child(features, "acpi", NULL))
                 return 0;
         if (!features) {
                 /* libvirt drops a <features> left empty; it comes back after <os> */
@@ -1071,7 +873,7 @@ static int revert_acpi(xmlNodePtr root, const Record *r)
 
 static int revert_cmdline(xmlNodePtr root, const Record *r, TvError *err)
 {
-        xmlNodePtr cmd = child_el(child_el(root, "os", NULL), "cmdline", NULL);
+        xmlNodePtr cmd = tv_xml_child(tv_xml_child(root, "os", NULL), "cmdline", NULL);
         char *text;
         bool changed = false;
         int ret = 0;
@@ -1181,13 +983,13 @@ static int check_edit(const TvDomainEdit *e, TvError *err)
 
 static bool has_kernel(xmlNodePtr root)
 {
-        xmlNodePtr k = child_el(child_el(root, "os", NULL), "kernel", NULL);
+        xmlNodePtr k = tv_xml_child(tv_xml_child(root, "os", NULL), "kernel", NULL);
         char *t;
         bool r;
 
         if (!k)
                 return false;
-        t = content_trimmed(k);
+        t = tv_xml_content(k, true);
         r = t && *t;
         free(t);
         return r;
@@ -1196,9 +998,9 @@ static bool has_kernel(xmlNodePtr root)
 /* UEFI: <os firmware='efi'> (libvirt picks the firmware) or an explicit <loader> */
 static bool has_firmware(xmlNodePtr root)
 {
-        xmlNodePtr os = child_el(root, "os", NULL);
+        xmlNodePtr os = tv_xml_child(root, "os", NULL);
         xmlChar *fw = os ? xmlGetNoNsProp(os, (const xmlChar *)"firmware") : NULL;
-        bool r = (fw && strcmp((const char *)fw, "efi") == 0) || child_el(os, "loader", NULL);
+        bool r = (fw && strcmp((const char *)fw, "efi") == 0) || tv_xml_child(os, "loader", NULL);
 
         xmlFree(fw);
         return r;
@@ -1286,7 +1088,7 @@ static int apply_qemu(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
  * <features><acpi/> goes while ours is set (libvirt then runs QEMU with -no-acpi). */
 static int apply_no_acpi(xmlNodePtr root, Record *rec)
 {
-        xmlNodePtr features = child_el(root, "features", NULL), acpi = child_el(features, "acpi", NULL);
+        xmlNodePtr features = tv_xml_child(root, "features", NULL), acpi = tv_xml_child(features, "acpi", NULL);
         long pos = 0;
 
         if (!acpi)
@@ -1294,7 +1096,7 @@ static int apply_no_acpi(xmlNodePtr root, Record *rec)
         for (xmlNodePtr n = first_el(features); n != acpi; n = n->next)
                 pos += n->type == XML_ELEMENT_NODE;
         /* all of them (libvirt allows one; a second would keep ACPI on) */
-        for (; acpi; acpi = child_el(features, "acpi", NULL))
+        for (; acpi; acpi = tv_xml_child(features, "acpi", NULL))
                 remove_node(acpi);
         rec->has_acpi = true;
         rec->acpi_position = pos;
@@ -1306,7 +1108,7 @@ static int apply_dtb(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
         /* libvirt's order: kernel, initrd, cmdline, dtb; after the loader and nvram without a kernel */
         static const char *const after[] = { "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline",
                                              NULL };
-        xmlNodePtr os = child_el(root, "os", NULL), dtb, ref;
+        xmlNodePtr os = tv_xml_child(root, "os", NULL), dtb, ref;
 
         if (!e->dtb)
                 return 0;
@@ -1327,7 +1129,7 @@ static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, Tv
 {
         static const char *const after[] = { "kernel", "initrd", NULL };
         size_t n = tv_strv_length(e->kernel_args), len;
-        xmlNodePtr os = child_el(root, "os", NULL), cmd;
+        xmlNodePtr os = tv_xml_child(root, "os", NULL), cmd;
         char *text;
         bool created = false;
         int r = -1;
@@ -1335,7 +1137,7 @@ static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, Tv
         /* a disk-booting guest takes them from its boot loader: reported, not written */
         if (!n || !has_kernel(root))
                 return 0;
-        cmd = child_el(os, "cmdline", NULL);
+        cmd = tv_xml_child(os, "cmdline", NULL);
         if (!(text = cmdline_text(cmd, err)))
                 return -1;
         len = strlen(text);
@@ -1520,8 +1322,8 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                              "its guest could not get the device tree tegravirt makes", name);
                 goto out;
         }
-        if (e->dtb && (dtb = child_el(child_el(root, "os", NULL), "dtb", NULL))) {
-                char q[QUOTE_BUF], *cur = content_raw(dtb);
+        if (e->dtb && (dtb = tv_xml_child(tv_xml_child(root, "os", NULL), "dtb", NULL))) {
+                char q[QUOTE_BUF], *cur = tv_xml_content(dtb, false);
 
                 if (!cur) {
                         tv_error_oom(err);
@@ -1540,7 +1342,7 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
         rec.created_metadata = old.created_metadata && find_metadata(root);
         rec.created_commandline = old.created_commandline && find_commandline(root);
         rec.declared_ns = old.declared_ns && root_qemu_ns(root);
-        rec.created_cmdline = old.created_cmdline && child_el(child_el(root, "os", NULL), "cmdline", NULL);
+        rec.created_cmdline = old.created_cmdline && tv_xml_child(tv_xml_child(root, "os", NULL), "cmdline", NULL);
         if (apply_qemu(root, e, &rec) < 0 || apply_dtb(root, e, &rec) < 0 || apply_cmdline(root, e, &rec, err) < 0 ||
             record_write(root, e->devices, &rec) < 0) {
                 tv_error_oom(err);
@@ -1588,8 +1390,8 @@ int tv_domain_edit_apply(const char *xml, size_t len, const TvDomainEdit *edit, 
                 edit = &none;
         if (check_edit(edit, err) < 0)
                 return -1;
-        tv_xml_errors_push(&q, NULL, swallow_structured, swallow_generic);
-        if (read_doc(xml, len, &doc, &name, err) < 0)
+        tv_xml_errors_push(&q, NULL, tv_xml_diag_note, tv_xml_diag_ignore);
+        if (tv_domain_xml_read(xml, len, &doc, &name, err) < 0)
                 goto out;
         if (edit_doc(doc, name, edit, err) < 0)
                 goto out;
@@ -1653,7 +1455,7 @@ static void drift_qemu(xmlNodePtr root, const Record *r, Buf *b)
 
 static void drift_dtb(xmlNodePtr root, const Record *r, Buf *b)
 {
-        xmlNodePtr dtb = child_el(child_el(root, "os", NULL), "dtb", NULL);
+        xmlNodePtr dtb = tv_xml_child(tv_xml_child(root, "os", NULL), "dtb", NULL);
         char q1[QUOTE_BUF], q2[QUOTE_BUF];
         char *cur;
 
@@ -1664,7 +1466,7 @@ static void drift_dtb(xmlNodePtr root, const Record *r, Buf *b)
                 buf_add(b, "<os><dtb> '%s' was removed", q1);
                 return;
         }
-        cur = content_raw(dtb);
+        cur = tv_xml_content(dtb, false);
         if (!cur) {
                 b->failed = true;
                 return;
@@ -1678,13 +1480,13 @@ static void drift_dtb(xmlNodePtr root, const Record *r, Buf *b)
 
 static void drift_acpi(xmlNodePtr root, const Record *r, Buf *b)
 {
-        if (r->has_acpi && r->has_dtb && child_el(child_el(root, "features", NULL), "acpi", NULL))
+        if (r->has_acpi && r->has_dtb && tv_xml_child(tv_xml_child(root, "features", NULL), "acpi", NULL))
                 buf_add(b, "<features><acpi/> is back: with ACPI the guest ignores tegravirt's device tree");
 }
 
 static void drift_cmdline(xmlNodePtr root, const Record *r, Buf *b)
 {
-        xmlNodePtr cmd = child_el(child_el(root, "os", NULL), "cmdline", NULL);
+        xmlNodePtr cmd = tv_xml_child(tv_xml_child(root, "os", NULL), "cmdline", NULL);
         char q[QUOTE_BUF];
         xmlChar *text;
 
@@ -1707,12 +1509,12 @@ static void drift_cmdline(xmlNodePtr root, const Record *r, Buf *b)
 
 static char *child_text(xmlNodePtr parent, const char *name, bool *failed)
 {
-        xmlNodePtr n = child_el(parent, name, NULL);
+        xmlNodePtr n = tv_xml_child(parent, name, NULL);
         char *t;
 
         if (!n)
                 return NULL;
-        t = content_trimmed(n);
+        t = tv_xml_content(n, true);
         if (!t)
                 *failed = true;
         return t;
@@ -1730,7 +1532,7 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
                 return -1;
         }
         info->uuid = child_text(root, "uuid", &failed);
-        info->emulator = child_text(child_el(root, "devices", NULL), "emulator", &failed);
+        info->emulator = child_text(tv_xml_child(root, "devices", NULL), "emulator", &failed);
         info->has_kernel = has_kernel(root);
         info->has_firmware = has_firmware(root);
         info->has_tegravirt = rec.node != NULL;
@@ -1759,8 +1561,8 @@ int tv_domain_inspect(const char *xml, size_t len, TvDomainInfo *info, TvError *
         int r = -1;
 
         *info = (TvDomainInfo){ 0 };
-        tv_xml_errors_push(&q, NULL, swallow_structured, swallow_generic);
-        if (read_doc(xml, len, &doc, &info->name, err) == 0)
+        tv_xml_errors_push(&q, NULL, tv_xml_diag_note, tv_xml_diag_ignore);
+        if (tv_domain_xml_read(xml, len, &doc, &info->name, err) == 0)
                 r = inspect_doc(doc, info->name, info, err);
         xmlFreeDoc(doc);
         tv_xml_errors_pop(&q);

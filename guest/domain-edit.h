@@ -8,7 +8,6 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
-#include <libxml/tree.h>
 #include "tv-error.h"
 #include "tv-limits.h"        /* TV_DOMAIN_XML_MAX_BYTES */
 #include "tv-names.h"         /* TV_DOMAIN_NS */
@@ -56,12 +55,3 @@ typedef struct TvDomainInfo {
 
 int tv_domain_inspect(const char *xml, size_t len, TvDomainInfo *info, TvError *err);
 void tv_domain_info_clear(TvDomainInfo *info);
-
-/* Fast check used by the libvirt hook before parsing: does the text mention our namespace? */
-bool tv_domain_xml_mentions_tegravirt(const char *xml, size_t len);
-
-/* The safe parse shared by everything that reads domain XML: size cap, UTF-8 without
- * NUL, no network, no DOCTYPE (the parser stops at it), no entity substitution,
- * a <domain> root without namespace and exactly one valid <name>. Both outputs are
- * owned by the caller (xmlFreeDoc, free); name may be NULL if not wanted. */
-int tv_domain_xml_read(const char *xml, size_t len, xmlDocPtr *doc, char **name, TvError *err);

@@ -5,7 +5,9 @@
 Every `#include "..."` in a layer folder names a header of its own layer or of a layer
 below; clients (cli/, libvirt-hooks/) include only common/; no two modules (x.c + x.h)
 include each other, directly or around a loop; sd-bus is known only to service/ and
-tegravirtd/, libvirt only from core/ up. Prints TAP; exits 1 on any violation.
+tegravirtd/, libvirt only from core/ up; libxml2 only inside catalog/ and guest/ (their .c
+files, *-internal.h headers and catalog's libxml2 wrappers xml-*.h), and no file elsewhere
+includes a header that brings libxml2 in. Prints TAP; exits 1 on any violation.
 
   check-layers.py SOURCE_ROOT     check the tree
   check-layers.py --self-test     check the checker on small trees with known violations
@@ -22,6 +24,18 @@ CLIENTS = ['cli', 'libvirt-hooks']
 GENERATED_OUTPUT = re.compile(r"output\s*:\s*\[?\s*'([^']+\.h)'")
 # system headers only a layer this high (or higher) may include
 SYSTEM_FLOOR = {'systemd/sd-bus.h': 'service', 'libvirt/': 'core'}
+
+# libxml2 is known only to the layers that parse XML, and there only to .c files, private
+# headers (x-internal.h) and the wrappers named for it (catalog/xml-*.h); the public headers
+# the layers above include stay free of its types
+LIBXML_HOME = ('catalog', 'guest')
+
+
+def libxml_allowed(folder, path):
+    base = os.path.basename(path)
+    return folder in LIBXML_HOME and (base.endswith('.c') or base.endswith('-internal.h') or
+                                      (folder == 'catalog' and base.startswith('xml-')))
+
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]', re.M)
 
@@ -86,12 +100,20 @@ def check(root):
         return base[:-len('-internal')] if base.endswith('-internal') else base
 
     edges = {}
+    libxml = set()      # files that include <libxml/...> directly
+    includes = {}       # file -> headers (paths) it includes from the layer folders
     for folder in folders:
         for src in sources(root, folder):
             text = open(src, encoding='utf-8', errors='replace').read()
             rel = os.path.relpath(src, root)
+            includes[os.path.normpath(src)] = []
             for kind, name in INCLUDE.findall(text):
                 if kind == '<':
+                    if name.startswith('libxml/'):
+                        libxml.add(os.path.normpath(src))
+                        if not libxml_allowed(folder, src):
+                            problems.append('%s includes <%s>: libxml2 stays in the .c files and *-internal.h '
+                                            'headers of catalog/ and guest/' % (rel, name))
                     for prefix, floor in SYSTEM_FLOOR.items():
                         if name.startswith(prefix) and folder in LAYERS and rank(folder) < rank(floor):
                             problems.append('%s includes <%s>: only %s/ and above may' % (rel, name, floor))
@@ -110,9 +132,28 @@ def check(root):
                     problems.append('%s (layer %s) includes "%s" from the layer above, %s/' %
                                     (rel, folder, name, target))
                 if name not in generated and os.path.isfile(where):
+                    includes[os.path.normpath(src)].append(os.path.normpath(where))
                     a, b = module(src), module(where)
                     if a != b:
                         edges.setdefault(a, set()).add(b)
+
+    # headers that bring libxml2 in, directly or through other headers
+    brings = set(libxml)
+    grew = True
+    while grew:
+        grew = False
+        for f, hs in includes.items():
+            if f not in brings and any(h in brings for h in hs):
+                brings.add(f)
+                grew = True
+    for f, hs in sorted(includes.items()):
+        folder = os.path.relpath(f, root).split(os.sep)[0]
+        if folder in LIBXML_HOME:
+            continue
+        for h in hs:
+            if h in brings:
+                problems.append('%s includes %s, which brings libxml2 in: keep its types behind an opaque '
+                                'type or in a *-internal.h header' % (os.path.relpath(f, root), os.path.relpath(h, root)))
 
     # module cycles: x.c/x.h including y.h while y.c/y.h includes x.h (or around a longer loop)
     state, stack, seen_cycles = {}, [], set()
@@ -157,7 +198,12 @@ def self_test():
         'host/sysfs.c': '#include "sysfs.h"\n#include "catalog.h"\n#include "config.h"\n',
         'core/daemon.h': '#include "sysfs.h"\n#include <systemd/sd-event.h>\n#include <libvirt/libvirt.h>\n',
         'core/daemon.c': '#include "daemon.h"\n#include "core-gen.h"\n',
-        'catalog/catalog.c': '#include "catalog.h"\n#include "catalog-rng.h"\n',
+        'catalog/catalog.c': '#include "catalog.h"\n#include "catalog-rng.h"\n#include <libxml/parser.h>\n',
+        'catalog/xml-util.h': '#include <libxml/tree.h>\n',
+        'guest/dom.h': '#include "tv-error.h"\n',
+        'guest/dom-internal.h': '#include "dom.h"\n#include "xml-util.h"\n#include <libxml/tree.h>\n',
+        'guest/dom.c': '#include "dom-internal.h"\n#include <libxml/xmlsave.h>\n',
+        'core/sync.c': '#include "dom.h"\n',
         'service/bus.c': '#include "daemon.h"\n#include <systemd/sd-bus.h>\n',
         'cli/ctl.c': '#include "tv-error.h"\n#include "ctl.h"\n',
         'cli/ctl.h': '#pragma once\n',
@@ -179,6 +225,15 @@ def self_test():
          'only service/ and above'),
         ('guest calling libvirt fails', {'guest/x.c': '#include <libvirt/libvirt.h>\n'},
          'only core/ and above'),
+        ('libxml2 in a public guest header fails', {'guest/dom.h': '#include <libxml/tree.h>\n'},
+         'libxml2 stays in'),
+        ('libxml2 in core fails', {'core/daemon.c': '#include "daemon.h"\n#include <libxml/tree.h>\n'},
+         'libxml2 stays in'),
+        ('core including a header that brings libxml2 in fails',
+         {'guest/dom.h': '#include "dom-internal.h"\n', 'guest/dom-internal.h': '#include <libxml/tree.h>\n'},
+         'brings libxml2 in'),
+        ('core including a private guest header fails', {'core/sync.c': '#include "dom-internal.h"\n'},
+         'brings libxml2 in'),
         ('a module cycle inside a layer fails',
          {'core/a.h': '#pragma once\n', 'core/a.c': '#include "a.h"\n#include "b.h"\n',
           'core/b.h': '#pragma once\n', 'core/b.c': '#include "b.h"\n#include "a.h"\n'},

@@ -526,6 +526,11 @@ static void test_refused(void)
                       "refused by inspect: %s", bad[i].what);
         }
 
+        /* the parser's complaint, with its line, reaches the caller (catalog/xml-util's diag) */
+        tv_error_clear(&err);
+        CHECK(tv_domain_inspect("<domain>\n<name>vm1</name>\n</dom>", 32, &info, &err) < 0 &&
+                      !strncmp(err.message, "domain XML is not well-formed: line 3: ", 39) && !strchr(err.message, '\n'),
+              "not well-formed: the line and libxml2's message (%s)", err.message);
         /* a <uuid> the record could not be read back with (found by fuzz-domain-edit) */
         {
                 const char *bad_uuid = "<domain><name>vm1</name><uuid>1d8e3a52-7c0f-4b19-h6e4-5f2b9c7d0e31</uuid>"

@@ -211,6 +211,15 @@ static void test_machine(void)
         x = domain("aarch64", "virt-7.2", "<acpi/>", "", "<serial type='pty'/>");
         CHECK(x && fingerprint(x, &fp) == 0 && fp == fp0, "a serial port does not");
         free(x);
+        /* like libvirt, only elements and attributes in no namespace count (catalog/xml-util) */
+        x = domain("aarch64", "virt-7.2", "<acpi/>", "", "<x:iommu xmlns:x='urn:x' model='smmuv3'/>");
+        CHECK(x && fingerprint(x, &fp) == 0 && fp == fp0, "an IOMMU element in another namespace does not");
+        free(x);
+        x = domain("aarch64", "virt-7.2", "<acpi/>", "<cpu xmlns:x='urn:x' x:mode='host-passthrough'/>", "");
+        CHECK(x && tv_machine_from_xml(x, strlen(x), &m, &err) == 0 && !strcmp(m.cpu, "max"),
+              "a cpu mode= attribute in another namespace is not the CPU mode");
+        tv_machine_clear(&m);
+        free(x);
         free(base);
 }
 

@@ -66,6 +66,17 @@ static void test_read(void)
         CHECK(!doc && count_errors == 0, "libxml2's errors go to the diag, not to the global handler");
         xmlFreeDoc(xmlReadMemory("<a>", 3, NULL, NULL, 0));
         CHECK(count_errors > 0, "the caller's handler is restored");
+
+        /* a silent span (domain-edit.c while it edits): a NULL diag drops every error */
+        {
+                TvXmlErrorScope q;
+                int before = count_errors;
+
+                tv_xml_errors_push(&q, NULL, tv_xml_diag_note, tv_xml_diag_ignore);
+                xmlFreeDoc(xmlReadMemory("<a>", 3, NULL, NULL, 0));
+                tv_xml_errors_pop(&q);
+                CHECK(count_errors == before, "tv_xml_diag_note with no diag drops the error");
+        }
         xmlSetStructuredErrorFunc(NULL, NULL);
 }
 
