@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 
 static int record_state(void *userdata, bool durable, TvError *err)
@@ -301,9 +300,9 @@ static void on_refreshed(TvDomainSync *s, int r, bool running, TvError *err, voi
         char *domain = userdata;
 
         if (r < 0)
-                fprintf(stderr, SD_WARNING "domain %s redefined: %s\n", domain ? domain : "?", err->message);
+                tv_log(LOG_WARNING, "domain %s redefined: %s", domain ? domain : "?", err->message);
         else
-                fprintf(stderr, SD_INFO "domain %s redefined: guest device tree regenerated\n", domain);
+                tv_log(LOG_INFO, "domain %s redefined: guest device tree regenerated", domain);
         free(domain);
 }
 
@@ -320,7 +319,7 @@ static void on_rename_synced(TvDomainSync *s, int r, bool running, TvError *err,
 
         (void)running;
         if (r < 0 && domain) {
-                fprintf(stderr, SD_WARNING "domain %s renamed: %s\n", domain, err->message);
+                tv_log(LOG_WARNING, "domain %s renamed: %s", domain, err->message);
                 set_drift(d, domain, "renamed: the definition still names the old domain's guest device tree; call "
                                      "RepairDomain (tegravirtctl repair) to rewrite it");
         }
@@ -351,14 +350,14 @@ static bool adopt_rename(TvDaemon *d, const char *domain, const TvDomainInfo *in
                 moved = true;
         }
         if (moved && tv_state_save(&d->state, &err) < 0) {
-                fprintf(stderr, SD_ERR "domain %s renamed to %s: %s\n", old, domain, err.message);
+                tv_log(LOG_ERR, "domain %s renamed to %s: %s", old, domain, err.message);
                 return false;
         }
         tv_error_clear(&err);
         tv_domain_dtb_update(&d->sync.dtb, old, NULL, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
         set_drift(d, old, NULL);
         forget_own_defines(d, old);
-        fprintf(stderr, SD_NOTICE "domain %s was renamed to %s: its device assignments follow it\n", old, domain);
+        tv_log(LOG_NOTICE, "domain %s was renamed to %s: its device assignments follow it", old, domain);
         return moved;
 }
 
@@ -428,9 +427,9 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                         changed = true;
                 }
                 if (changed && tv_state_save(&d->state, &err) < 0)
-                        fprintf(stderr, SD_ERR "domain %s undefined: %s\n", domain, err.message);
+                        tv_log(LOG_ERR, "domain %s undefined: %s", domain, err.message);
                 else if (changed)
-                        fprintf(stderr, SD_NOTICE "domain %s undefined: its device assignments were released\n", domain);
+                        tv_log(LOG_NOTICE, "domain %s undefined: its device assignments were released", domain);
                 tv_state_compact(&d->state);
                 prune_dtbs(d);
                 return;
@@ -443,7 +442,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
         if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, &err) < 0 ||
             tv_domain_inspect(xml, strlen(xml), &info, &err) < 0) {
                 if (domain_has_assignments(d, domain))
-                        fprintf(stderr, SD_WARNING "domain %s redefined, cannot check it: %s\n", domain, err.message);
+                        tv_log(LOG_WARNING, "domain %s redefined, cannot check it: %s", domain, err.message);
         } else if (!domain_has_assignments(d, domain)) {
                 char *why;
 
@@ -456,7 +455,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                         if (r != 1)
                                 on_rename_synced(&d->sync, r, running, &err, name);
                 } else if ((why = foreign_record(d, domain, &info, false))) {
-                        fprintf(stderr, SD_WARNING "domain %s: %s\n", domain, why);
+                        tv_log(LOG_WARNING, "domain %s: %s", domain, why);
                         free(why);
                 }
         } else if (!info.has_tegravirt) {
@@ -485,7 +484,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 }
         }
         if (*tv_daemon_domain_drift(d, domain))
-                fprintf(stderr, SD_WARNING "drift: domain %s: %s\n", domain, tv_daemon_domain_drift(d, domain));
+                tv_log(LOG_WARNING, "drift: domain %s: %s", domain, tv_daemon_domain_drift(d, domain));
         tv_domain_info_clear(&info);
         free(xml);
 }
@@ -649,7 +648,7 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
                 forget_all_own_defines(d); /* their DEFINED events were the old connection's */
                 if (d->watching)
                         tv_libvirt_watch_domains(lv, on_domain_event, d);
-                fprintf(stderr, SD_NOTICE "libvirt integration %s%s\n", tv_libvirt_enabled(lv) ? "now through " : "off",
+                tv_log(LOG_NOTICE, "libvirt integration %s%s", tv_libvirt_enabled(lv) ? "now through " : "off",
                         tv_libvirt_uri(lv));
         }
         if (d->hooks.reloaded)
@@ -825,7 +824,7 @@ static int unassign_end(TvDaemon *d, const char *domain, const char *device, con
                         e->domain = strdup(domain);
                         tv_state_save(&d->state, &ignored);
                 } else if (e && strcmp(e->domain, domain) != 0) {
-                        fprintf(stderr, SD_WARNING "%s: unassign from %s failed after it went to %s\n", device,
+                        tv_log(LOG_WARNING, "%s: unassign from %s failed after it went to %s", device,
                                 domain, e->domain);
                 }
                 if (tv_libvirt_ping(d->libvirt, &lerr) < 0) {
@@ -1119,10 +1118,10 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
 
                 r = -1;
                 if (tv_hostdev_release(&d->hostdev, items, n, &undo) < 0)
-                        fprintf(stderr, SD_ERR "cannot undo the prepare of %s: %s\n", domain, undo.message);
+                        tv_log(LOG_ERR, "cannot undo the prepare of %s: %s", domain, undo.message);
                 tv_error_clear(&undo);
                 if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &undo) < 0)
-                        fprintf(stderr, SD_ERR "%s\n", undo.message);
+                        tv_log(LOG_ERR, "%s", undo.message);
                 tv_error_clear(&undo);
                 tv_state_compact(&d->state);
         }
@@ -1180,7 +1179,7 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
                 TvError e2 = { 0 };
 
                 if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &e2) < 0)
-                        fprintf(stderr, SD_ERR "%s\n", e2.message);
+                        tv_log(LOG_ERR, "%s", e2.message);
                 tv_error_clear(&e2);
         }
         if (r < 0)
@@ -1215,16 +1214,16 @@ void tv_daemon_reconcile(TvDaemon *d)
                 bool untouched;
 
                 if (!tv_catalog_find(d->catalog, e->device))
-                        fprintf(stderr, SD_WARNING "state: %s (%s) is no longer in the catalog; its record is kept\n",
+                        tv_log(LOG_WARNING, "state: %s (%s) is no longer in the catalog; its record is kept",
                                 e->device, e->platform_id);
                 if (was == TV_PHASE_NONE)
                         continue;
                 untouched = was != TV_PHASE_BOUND && still_as_found(d, e);
                 if (tv_hostdev_recover(&d->hostdev, &it, &drift, &err) < 0)
-                        fprintf(stderr, SD_ERR "reconcile: %s: %s\n", e->device, err.message);
+                        tv_log(LOG_ERR, "reconcile: %s: %s", e->device, err.message);
                 else if (untouched)
-                        fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step: the device was still (or "
-                                "again) as recorded before it, nothing to roll back; record cleared\n",
+                        tv_log(LOG_NOTICE, "reconcile: %s: interrupted %s step: the device was still (or "
+                                "again) as recorded before it, nothing to roll back; record cleared",
                                 e->device, tv_phase_to_string(was));
                 else if (was != TV_PHASE_BOUND)
                         tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
@@ -1233,10 +1232,10 @@ void tv_daemon_reconcile(TvDaemon *d)
                         tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
                                  "not on vfio-platform as recorded: recorded host driver restored");
                 else if (!drift)
-                        fprintf(stderr, SD_INFO "reconcile: %s: adopted, still bound to vfio-platform for %s\n",
+                        tv_log(LOG_INFO, "reconcile: %s: adopted, still bound to vfio-platform for %s",
                                 e->device, e->domain ? e->domain : "(no domain)");
                 if (drift)
-                        fprintf(stderr, SD_WARNING "drift: %s\n", drift);
+                        tv_log(LOG_WARNING, "drift: %s", drift);
                 free(drift);
         }
         tv_state_compact(&d->state);
@@ -1247,7 +1246,7 @@ void tv_daemon_reconcile(TvDaemon *d)
 
                 if (tv_sysfs_get_driver(&d->host, dev->platform_id, &drv) == 0 && drv &&
                     strcmp(drv, TV_VFIO_DRIVER) == 0 && (!e || e->binding.phase == TV_PHASE_NONE))
-                        fprintf(stderr, SD_NOTICE "%s (%s) is bound to vfio-platform by someone else; left alone\n",
+                        tv_log(LOG_NOTICE, "%s (%s) is bound to vfio-platform by someone else; left alone",
                                 dev->name, dev->platform_id);
                 free(drv);
         }
@@ -1255,7 +1254,7 @@ void tv_daemon_reconcile(TvDaemon *d)
                 TvError err = { 0 };
 
                 if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &err) < 0)
-                        fprintf(stderr, SD_ERR "reconcile: %s\n", err.message);
+                        tv_log(LOG_ERR, "reconcile: %s", err.message);
                 tv_error_clear(&err);
         }
         prune_dtbs(d);

@@ -5,6 +5,7 @@
 #include "guest-dtb.h"
 #include "libvirt-conn.h"
 #include "qemu-caps.h"
+#include "tv-log.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 /* A NULL-terminated vector we grow as we go; on OOM the caller sees -ENOMEM. */
@@ -278,8 +278,8 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         }
         /* <cmdline> needs <kernel>: a disk-booting guest's boot loader must pass them */
         if (kargs.n && !info.has_kernel)
-                fprintf(stderr, SD_NOTICE "domain %s boots from its disk: its boot loader must add the kernel "
-                        "arguments %s needs (tegravirtctl check %s)\n", domain, n > 1 ? "its devices" : devs[0]->name,
+                tv_log(LOG_NOTICE, "domain %s boots from its disk: its boot loader must add the kernel "
+                        "arguments %s needs (tegravirtctl check %s)", domain, n > 1 ? "its devices" : devs[0]->name,
                         domain);
         r = 0;
         goto out;

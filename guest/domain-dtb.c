@@ -5,6 +5,7 @@
 #include "qemu-argv.h"
 #include "qemu-caps.h"
 #include "tv-fileio.h"
+#include "tv-log.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #define DUMPDTB_TIMEOUT_MS 30000
@@ -585,7 +585,7 @@ void tv_domain_dtb_prune(const TvDtbStore *s, bool (*keep)(void *userdata, const
                 if (!tv_domain_name_valid(name) || keep(userdata, name))
                         continue;
                 if (unlinkat(dfd, de->d_name, 0) == 0)
-                        fprintf(stderr, SD_INFO "removed %s/%s: no device is assigned to domain %s\n", dir, de->d_name,
+                        tv_log(LOG_INFO, "removed %s/%s: no device is assigned to domain %s", dir, de->d_name,
                                 name);
         }
         closedir(dp);
