@@ -89,7 +89,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         d->caller = TV_CALLER_DAEMON;
         d->host.sysfs_fd = d->host.dev_fd = -1;
         if (tv_config_defaults(&d->config) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         if (tv_config_load(&d->config, d->config_path, err) < 0)
                 return -1;
         d->hostdev_config = (TvHostdevConfig){
@@ -112,7 +112,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         d->qemu_caps = tv_qemu_caps_cache_new();
         d->jobs = tv_jobset_new(d->event);
         if (!d->state_dir_abs || !d->libvirt || !d->qemu_caps || !d->jobs)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         d->sync = (TvDomainSync){
                 .libvirt = d->libvirt,
                 .qemu_caps = d->qemu_caps,
@@ -131,7 +131,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         };
         d->view = alloc_views(d->catalog);
         if (!d->view)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         return 0;
 }
 
@@ -450,7 +450,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                         char *name = strdup(domain);
                         bool running = false;
                         int r = name ? tv_domain_sync(&d->sync, domain, on_rename_synced, name, &running, &err)
-                                     : tv_error_set(&err, TV_ERR_FAILED, "out of memory");
+                                     : tv_error_oom(&err);
 
                         if (r != 1)
                                 on_rename_synced(&d->sync, r, running, &err, name);
@@ -477,7 +477,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                         TvError gerr = { 0 };
                         char *name = strdup(domain);
                         int r = name ? tv_domain_refresh_dtb(&d->sync, domain, on_refreshed, name, &gerr)
-                                     : tv_error_set(&gerr, TV_ERR_FAILED, "out of memory");
+                                     : tv_error_oom(&gerr);
 
                         if (r != 1)
                                 on_refreshed(&d->sync, r, false, &gerr, name);
@@ -569,7 +569,7 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
         }
         c = op_call_new(d, domain, NULL, done, userdata);
         if (!c)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         /* with no assignment this removes every element tegravirt added (a clone's copies) */
         r = tv_domain_sync(&d->sync, domain, on_repaired, c, &running, err);
         if (r == 1)
@@ -605,7 +605,7 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
         TvConfig cfg = { 0 };
 
         if (tv_config_defaults(&cfg) < 0) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 goto fail;
         }
         if (tv_config_load(&cfg, d->config_path, err) < 0 ||
@@ -625,11 +625,11 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
         /* a changed LibvirtUri= gets a new connection; an unchanged one keeps its events and state */
         if (!view || (strcmp(cfg.libvirt_uri ? cfg.libvirt_uri : "", tv_libvirt_uri(d->libvirt)) != 0 &&
                       !(lv = tv_libvirt_new(cfg.libvirt_uri)))) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 goto fail;
         }
         if (d->hooks.catalog_prepare && d->hooks.catalog_prepare(d->hooks.userdata, fresh) < 0) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 goto fail;
         }
         /* nothing fails from here on */
@@ -773,11 +773,11 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
                                     dev->name, dev->platform_id);
         c = op_call_new(d, domain, dev, done, userdata);
         if (!c)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         e = tv_state_ensure(&d->state, dev->name, dev->platform_id);
         if (!e) {
                 op_call_free(c);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         e->domain = strdup(domain);
         if (!e->domain || tv_state_save(&d->state, err) < 0) {
@@ -785,7 +785,7 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
                 e->domain = NULL;
                 tv_state_compact(&d->state);
                 op_call_free(c);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         /* recorded first: a crash before the redefine shows up as drift, never as a lost device;
          * meanwhile the device is taken, so nobody else can assign it */
@@ -878,7 +878,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
                                     dev->name, domain);
         c = op_call_new(d, domain, dev, done, userdata);
         if (!c)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         old = e->domain;
         e->domain = NULL;
         if (tv_state_save(&d->state, err) < 0) {
@@ -941,7 +941,7 @@ static int bpmp_check(TvDaemon *d, const char *domain, TvError *err)
         int r;
 
         if (!devs)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         r = tv_bpmp_active_check(&d->bpmp, devs, n, err);
         free(devs);
         return r;
@@ -955,7 +955,7 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
         int r;
 
         if (!pids)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         /* items come from domain_items, in the same catalog order as the devices */
         for (size_t i = 0; i < n; i++) {
                 const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
@@ -1102,7 +1102,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 return -1;
         }
         if (domain_items(d, domain, &items, &n) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         r = n ? check_qemu_access(d, domain, items, n, err) : 0;
         /* the hook hands us the live XML: its machine must be the one the DTB was made for */
         if (r == 0 && n && domain_xml && *domain_xml && tv_libvirt_enabled(d->libvirt))
@@ -1148,7 +1148,7 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         if (check_domain(domain, err) < 0)
                 return -1;
         if (domain_items(d, domain, &items, &n) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         was = phases_of(items, n);
         orig = calloc(n ? n : 1, sizeof(*orig));
         for (size_t i = 0; orig && i < n; i++)

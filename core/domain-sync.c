@@ -61,7 +61,7 @@ static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemu
                 int r;
 
                 if (asprintf(&hostarg, "vfio-platform,host=%s", devs[i]->platform_id) < 0)
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        return tv_error_oom(err);
                 r = strv_push(names, devs[i]->name, false);
                 if (r == 0)
                         r = strv_push(args, "-device", false);
@@ -71,13 +71,13 @@ static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemu
                 for (char **k = devs[i]->kernel_args; r == 0 && k && *k; k++)
                         r = strv_push(kargs, *k, true);
                 if (r < 0)
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        return tv_error_oom(err);
                 bpmp |= devs[i]->needs_bpmp;
         }
         /* our own bridge is a -device; the built-in ones of patched builds need no argument */
         if (bpmp && caps->bpmp == TV_BPMP_DEVICE &&
             (strv_push(args, "-device", false) < 0 || strv_push(args, "tegravirt-bpmp", false) < 0))
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         return 0;
 }
 
@@ -128,7 +128,7 @@ static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogD
                 free(op->probed);
                 op->probed = strdup(emulator);
                 if (!op->probed)
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        return tv_error_oom(err);
                 if (round_check(op, err) < 0 ||
                     tv_qemu_caps_probe(s->qemu_caps, s->dtb.jobs, emulator, TV_QEMU_PROBE_TIMEOUT_MS, on_job, op, err) < 0)
                         return -1;
@@ -178,7 +178,7 @@ static int fetch_base(TvDomainOp *op, const char *xml, char **native, TvError *e
 static int check_placement(const TvCatalogDevice *const *devs, size_t n, TvError *err)
 {
         TvGuestPlacement *place = calloc(n ? n : 1, sizeof(*place));
-        int r = place ? tv_guest_place(devs, n, place, err) : tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        int r = place ? tv_guest_place(devs, n, place, err) : tv_error_oom(err);
 
         free(place);
         return r;
@@ -195,7 +195,7 @@ static int refresh_step(TvDomainOp *op, TvError *err)
         int r = -1;
 
         if (s->domain_devices(s->userdata, op->domain, &devs, &n) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         if (n == 0)
                 r = tv_domain_dtb_update(&s->dtb, op->domain, NULL, NULL, devs, 0, 0, err);
         else if (tv_libvirt_get_xml(s->libvirt, op->domain, &xml, NULL, err) == 0 &&
@@ -228,7 +228,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
 
         *running = false;
         if (s->domain_devices(s->userdata, domain, &devs, &n) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         if (tv_libvirt_get_xml(s->libvirt, domain, &xml, running, err) < 0)
                 goto out;
         if (tv_domain_inspect(xml, strlen(xml), &info, err) < 0)
@@ -284,7 +284,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         r = 0;
         goto out;
 oom:
-        r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        r = tv_error_oom(err);
 out:
         strv_clear(&names);
         strv_clear(&args);
@@ -353,7 +353,7 @@ static int op_start(TvDomainSync *s, const char *domain, bool refresh, TvSyncDon
 
         if (!op || !(op->domain = strdup(domain))) {
                 free(op);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         op->s = s;
         op->refresh = refresh;

@@ -166,7 +166,7 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         vtext = text_of(vcpu);
         m->vcpus = vtext ? (unsigned)strtoul(vtext, NULL, 10) : 1;
         if (!m->shape)
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
         else if (!arch || strcmp(arch, "aarch64") != 0)
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                              "the domain's architecture is '%.32s'; tegravirt passes devices to aarch64 guests only",
@@ -273,7 +273,7 @@ static int dump_args(const TvDtbStore *s, const char *domain, const TvMachine *m
         ours = tv_domain_dtb_path(s->state_dir, domain);
         if (!ours) {
                 tv_dump_args_clear(da);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         if (da->dtb && strcmp(da->dtb, ours) != 0) {
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
@@ -427,7 +427,7 @@ int tv_domain_dtb_fetch_base(const TvDtbStore *s, const char *domain, const char
         snprintf(key, sizeof(key), "dumpdtb:%s", path);
         j = tv_job_find(s->jobs, key);
         if (j) {
-                r = tv_job_wait(j, done, userdata) < 0 ? tv_error_set(err, TV_ERR_FAILED, "out of memory") : 0;
+                r = tv_job_wait(j, done, userdata) < 0 ? tv_error_oom(err) : 0;
                 goto out;
         }
         if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
@@ -448,7 +448,7 @@ int tv_domain_dtb_fetch_base(const TvDtbStore *s, const char *domain, const char
             !(x->dir = strdup(dir)) || !(x->path = strdup(path)) || !(x->tmp = strdup(tmp))) {
                 if (x)
                         dump_free(x);
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 goto out;
         }
         j = tv_job_new(s->jobs, key, x, dump_free, err);
@@ -460,7 +460,7 @@ int tv_domain_dtb_fetch_base(const TvDtbStore *s, const char *domain, const char
                                      .err_cap = 4096 };
 
                 if (tv_job_run(j, &spec, on_dump_child, err) < 0 || tv_job_wait(j, done, userdata) < 0) {
-                        tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        tv_error_oom(err);
                         tv_error_prefix(err, "cannot dump the base device tree of machine %s", m.machine);
                         tv_job_finish(j, err);
                         goto out;
