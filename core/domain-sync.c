@@ -6,6 +6,7 @@
 #include "libvirt-conn.h"
 #include "qemu-caps.h"
 #include "tv-log.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -16,43 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A NULL-terminated vector we grow as we go; on OOM the caller sees -ENOMEM. */
-typedef struct StrV {
-        char **v;
-        size_t n;
-} StrV;
-
-static int strv_push(StrV *s, const char *x, bool unique)
-{
-        char **nv;
-
-        if (unique)
-                for (size_t i = 0; i < s->n; i++)
-                        if (strcmp(s->v[i], x) == 0)
-                                return 0;
-        nv = realloc(s->v, (s->n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        s->v = nv;
-        s->v[s->n] = strdup(x);
-        if (!s->v[s->n])
-                return -ENOMEM;
-        s->v[++s->n] = NULL;
-        return 0;
-}
-
-static void strv_clear(StrV *s)
-{
-        for (size_t i = 0; i < s->n; i++)
-                free(s->v[i]);
-        free(s->v);
-        s->v = NULL;
-        s->n = 0;
-}
-
 /* The edit for devs, in catalog order (guest addresses follow it). */
-static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemuCaps *caps, StrV *names,
-                      StrV *args, StrV *kargs, TvError *err)
+static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemuCaps *caps, TvStrv *names,
+                      TvStrv *args, TvStrv *kargs, TvError *err)
 {
         bool bpmp = false;
 
@@ -62,21 +29,22 @@ static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemu
 
                 if (asprintf(&hostarg, "vfio-platform,host=%s", devs[i]->platform_id) < 0)
                         return tv_error_oom(err);
-                r = strv_push(names, devs[i]->name, false);
+                r = tv_strv_push(names, devs[i]->name);
                 if (r == 0)
-                        r = strv_push(args, "-device", false);
+                        r = tv_strv_push(args, "-device");
                 if (r == 0)
-                        r = strv_push(args, hostarg, false);
-                free(hostarg);
+                        r = tv_strv_consume(args, hostarg);
+                else
+                        free(hostarg);
                 for (char **k = devs[i]->kernel_args; r == 0 && k && *k; k++)
-                        r = strv_push(kargs, *k, true);
+                        r = tv_strv_push_unique(kargs, *k);
                 if (r < 0)
                         return tv_error_oom(err);
                 bpmp |= devs[i]->needs_bpmp;
         }
         /* our own bridge is a -device; the built-in ones of patched builds need no argument */
         if (bpmp && caps->bpmp == TV_BPMP_DEVICE &&
-            (strv_push(args, "-device", false) < 0 || strv_push(args, "tegravirt-bpmp", false) < 0))
+            (tv_strv_push(args, "-device") < 0 || tv_strv_push(args, "tegravirt-bpmp") < 0))
                 return tv_error_oom(err);
         return 0;
 }
@@ -220,7 +188,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         const TvCatalogDevice **devs = NULL;
         TvDomainInfo info = { 0 };
         TvDomainEdit edit = { 0 };
-        StrV names = { 0 }, args = { 0 }, kargs = { 0 };
+        _cleanup_(tv_strv_clear) TvStrv names = { 0 }, args = { 0 }, kargs = { 0 };
         TvQemuCaps caps = { 0 };
         char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL, *stored = NULL, *native = NULL;
         size_t n = 0;
@@ -286,9 +254,6 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
 oom:
         r = tv_error_oom(err);
 out:
-        strv_clear(&names);
-        strv_clear(&args);
-        strv_clear(&kargs);
         tv_domain_info_clear(&info);
         free(devs);
         free(emulator);
