@@ -132,6 +132,11 @@ void cat_free(Cat *cat)
         free(cat);
 }
 
+void tv_catalog_freep(TvCatalog **c)
+{
+        tv_catalog_free(*c);
+}
+
 void tv_catalog_free(TvCatalog *c)
 {
         if (!c)

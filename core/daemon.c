@@ -10,6 +10,7 @@
 #include "log.h"
 #include "qemu-access.h"
 #include "qemu-caps.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -599,69 +600,57 @@ void tv_daemon_watch_domains(TvDaemon *d)
 
 int tv_daemon_reload(TvDaemon *d, TvError *err)
 {
-        TvCatalog *fresh = NULL, *old = d->catalog;
-        TvHostView *view = NULL;
-        TvLibvirt *lv = NULL;
-        TvConfig cfg = { 0 };
+        _cleanup_(tv_catalog_freep) TvCatalog *fresh = NULL;
+        _cleanup_free_ TvHostView *view = NULL;
+        _cleanup_(tv_libvirt_freep) TvLibvirt *lv = NULL;
+        _cleanup_(tv_config_free) TvConfig cfg = { 0 };
+        TvCatalog *old = d->catalog;
 
-        if (tv_config_defaults(&cfg) < 0) {
-                tv_error_oom(err);
-                goto fail;
-        }
+        if (tv_config_defaults(&cfg) < 0)
+                return tv_error_oom(err);
         if (tv_config_load(&cfg, d->config_path, err) < 0 ||
             tv_catalog_load(d->catalog_path, d->catalog_dir, &fresh, err) < 0)
-                goto fail;
+                return -1;
         for (size_t i = 0; i < d->state.n_entries; i++) {
                 const TvStateEntry *s = &d->state.entries[i];
                 const TvCatalogDevice *nd = tv_catalog_find(fresh, s->device);
 
-                if (!nd || strcmp(nd->platform_id, s->platform_id) != 0) {
-                        tv_error_set(err, TV_ERR_DEVICE_BUSY,
-                                     "the new catalog drops or moves %s, which is assigned; unassign it first", s->device);
-                        goto fail;
-                }
+                if (!nd || strcmp(nd->platform_id, s->platform_id) != 0)
+                        return tv_error_set(err, TV_ERR_DEVICE_BUSY,
+                                            "the new catalog drops or moves %s, which is assigned; unassign it first",
+                                            s->device);
         }
         view = alloc_views(fresh);
         /* a changed LibvirtUri= gets a new connection; an unchanged one keeps its events and state */
         if (!view || (strcmp(cfg.libvirt_uri ? cfg.libvirt_uri : "", tv_libvirt_uri(d->libvirt)) != 0 &&
-                      !(lv = tv_libvirt_new(cfg.libvirt_uri)))) {
-                tv_error_oom(err);
-                goto fail;
-        }
-        if (d->hooks.catalog_prepare && d->hooks.catalog_prepare(d->hooks.userdata, fresh) < 0) {
-                tv_error_oom(err);
-                goto fail;
-        }
+                      !(lv = tv_libvirt_new(cfg.libvirt_uri))))
+                return tv_error_oom(err);
+        if (d->hooks.catalog_prepare && d->hooks.catalog_prepare(d->hooks.userdata, fresh) < 0)
+                return tv_error_oom(err);
         /* nothing fails from here on */
         free_views(d->view, old);
-        d->view = view;
-        d->catalog = fresh;
+        d->view = TAKE_PTR(view);
+        d->catalog = TAKE_PTR(fresh);
         tv_config_free(&d->config);
         d->config = cfg;
+        cfg = (TvConfig){ 0 };
         d->hostdev_config.qemu_user = d->config.qemu_user;
         d->hostdev_config.qemu_group = d->config.qemu_group;
         d->hostdev_config.allow_unsafe_interrupts = d->config.allow_unsafe_interrupts;
         if (lv) {
                 /* operations waiting for a job go on with the new connection at their next step */
                 tv_libvirt_free(d->libvirt);
-                d->libvirt = d->sync.libvirt = lv;
+                d->libvirt = d->sync.libvirt = TAKE_PTR(lv);
                 forget_all_own_defines(d); /* their DEFINED events were the old connection's */
                 if (d->watching)
-                        tv_libvirt_watch_domains(lv, on_domain_event, d);
-                tv_log(LOG_NOTICE, "libvirt integration %s%s", tv_libvirt_enabled(lv) ? "now through " : "off",
-                        tv_libvirt_uri(lv));
+                        tv_libvirt_watch_domains(d->libvirt, on_domain_event, d);
+                tv_log(LOG_NOTICE, "libvirt integration %s%s",
+                       tv_libvirt_enabled(d->libvirt) ? "now through " : "off", tv_libvirt_uri(d->libvirt));
         }
         if (d->hooks.reloaded)
                 d->hooks.reloaded(d->hooks.userdata, old);
         tv_catalog_free(old);
         return 0;
-fail:
-        free(view);
-        tv_libvirt_free(lv);
-        if (fresh)
-                tv_catalog_free(fresh);
-        tv_config_free(&cfg);
-        return -1;
 }
 
 void tv_daemon_stop(TvDaemon *d)
@@ -936,23 +925,19 @@ static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, si
 /* The proxy must let the domain's devices have their BPMP resources. */
 static int bpmp_check(TvDaemon *d, const char *domain, TvError *err)
 {
-        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        _cleanup_free_ const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
         size_t n = devs ? tv_daemon_domain_devices(d, domain, devs) : 0;
-        int r;
 
         if (!devs)
                 return tv_error_oom(err);
-        r = tv_bpmp_active_check(&d->bpmp, devs, n, err);
-        free(devs);
-        return r;
+        return tv_bpmp_active_check(&d->bpmp, devs, n, err);
 }
 
 /* QEMU must be allowed to open what we hand it, or it fails at start with an obscure EPERM. */
 static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevItem *items, size_t n, TvError *err)
 {
-        const char **pids = calloc(n, sizeof(char *));
+        _cleanup_free_ const char **pids = calloc(n, sizeof(char *));
         bool bpmp = false;
-        int r;
 
         if (!pids)
                 return tv_error_oom(err);
@@ -963,15 +948,13 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
                 pids[i] = items[i].platform_id;
                 bpmp |= dev && dev->needs_bpmp;
         }
-        r = tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
-        free(pids);
-        return r;
+        return tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
 }
 
 /* The record in the definition lists exactly the devices assigned to domain. */
 static bool same_devices(TvDaemon *d, const char *domain, char **listed)
 {
-        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        _cleanup_free_ const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
         size_t n, m = 0;
         bool same = true;
 
@@ -985,7 +968,6 @@ static bool same_devices(TvDaemon *d, const char *domain, char **listed)
                         found = strcmp(devs[i]->name, listed[m]) == 0;
                 same &= found;
         }
-        free(devs);
         return same && m == n;
 }
 
@@ -997,7 +979,7 @@ static int check_definition(TvDaemon *d, const char *domain, const char *xml, Tv
         TvDomainInfo info = { 0 };
         bool assigned = domain_has_assignments(d, domain);
         const char *drift = tv_daemon_domain_drift(d, domain);
-        char *why = NULL;
+        _cleanup_free_ char *why = NULL;
         int r = 0;
 
         if (!tv_libvirt_enabled(d->libvirt))
@@ -1026,7 +1008,6 @@ static int check_definition(TvDaemon *d, const char *domain, const char *xml, Tv
                                  "its definition is not what tegravirt wrote (%s), so QEMU would start without the "
                                  "devices bound for it; run 'tegravirtctl repair %s' (RepairDomain) to restore them",
                                  drift, domain);
-        free(why);
         tv_domain_info_clear(&info);
         return r;
 }
@@ -1078,8 +1059,8 @@ static void audit_items(TvDaemon *d, const char *action, const char *domain, con
 
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
-        TvPhase *was = NULL;
-        TvHostdevItem *items;
+        _cleanup_free_ TvPhase *was = NULL;
+        _cleanup_free_ TvHostdevItem *items = NULL;
         size_t n;
         int r;
 
@@ -1087,13 +1068,11 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         if (check_domain(domain, err) < 0 || check_not_busy(d, domain, true, err) < 0)
                 return -1;
         if (domain_xml && *domain_xml) {
-                char *name = NULL;
+                _cleanup_free_ char *name = NULL;
 
                 if (tv_domain_xml_name(domain_xml, strlen(domain_xml), &name, err) < 0)
                         return -1;
-                r = strcmp(name, domain);
-                free(name);
-                if (r != 0)
+                if (strcmp(name, domain) != 0)
                         return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                                             "the domain XML describes another domain than %s", domain);
         }
@@ -1129,8 +1108,6 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 audit_items(d, "prepare", domain, items, n, was, TV_PHASE_BOUND, "bound to vfio-platform");
         for (size_t i = 0; i < n; i++)
                 view_set(d, items[i].platform_id, TV_VFIO_DRIVER, r == 0 ? items[i].group : -1);
-        free(was);
-        free(items);
         if (r < 0)
                 tv_error_prefix(err, "cannot prepare domain %s", domain);
         return r;
@@ -1140,8 +1117,8 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 {
         bool known = true;
         char **orig;
-        TvPhase *was;
-        TvHostdevItem *items;
+        _cleanup_free_ TvPhase *was = NULL;
+        _cleanup_free_ TvHostdevItem *items = NULL;
         size_t n;
         int r;
 
@@ -1170,8 +1147,6 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         for (size_t i = 0; orig && i < n; i++)
                 free(orig[i]);
         free(orig);
-        free(was);
-        free(items);
         /* narrow the proxy to what is still running, even after a failed release */
         if (r == 0)
                 r = tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err);
@@ -1191,16 +1166,12 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 /* The device is on the driver and override the record says it had before the step began. */
 static bool still_as_found(TvDaemon *d, const TvStateEntry *e)
 {
-        char *drv = NULL, *ovr = NULL;
-        bool same;
+        _cleanup_free_ char *drv = NULL, *ovr = NULL;
 
-        same = tv_sysfs_get_driver(&d->host, e->platform_id, &drv) == 0 &&
+        return tv_sysfs_get_driver(&d->host, e->platform_id, &drv) == 0 &&
                tv_sysfs_get_override(&d->host, e->platform_id, &ovr) == 0 &&
                !drv == !e->binding.orig_driver && (!drv || strcmp(drv, e->binding.orig_driver) == 0) &&
                !ovr == !e->binding.orig_override && (!ovr || strcmp(ovr, e->binding.orig_override) == 0);
-        free(drv);
-        free(ovr);
-        return same;
 }
 
 void tv_daemon_reconcile(TvDaemon *d)
