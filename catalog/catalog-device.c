@@ -127,11 +127,6 @@ static int parse_property(Ctx *c, xmlNodePtr n, DevDraft *d)
                 }
         } else if (strcmp(type, "string") == 0) {
                 p.type = TV_PROP_STRING;
-                p.strings = cat_calloc(1, sizeof(char *));
-                if (!p.strings) {
-                        tv_error_oom(c->err);
-                        goto fail;
-                }
                 for (xmlNodePtr k = n->children; k; k = k->next) {
                         char *v;
 
