@@ -39,19 +39,17 @@ int cat_parse_bpmp(Ctx *c, xmlNodePtr bpmp, Cat *cat)
                                 free(arg);
                                 return -1;
                         }
-                        if (cat_strv_contains(cat->bpmp_args, cat->n_bpmp_args, arg)) {
+                        if (tv_strv_contains(cat->bpmp_args.v, arg)) {
                                 cat_fail(c, n, "<bpmp>: kernel argument '%s' is listed twice", Q(arg));
                                 free(arg);
                                 return -1;
                         }
-                        if (cat->n_bpmp_args >= MAX_BPMP_ARGS) {
+                        if (cat->bpmp_args.n >= MAX_BPMP_ARGS) {
                                 free(arg);
                                 return cat_fail(c, n, "<bpmp>: more than %d kernel arguments", MAX_BPMP_ARGS);
                         }
-                        if (cat_strv_push(&cat->bpmp_args, &cat->n_bpmp_args, arg) < 0) {
-                                free(arg);
-                                return cat_oom(c->err, c->origin);
-                        }
+                        if (tv_strv_consume(&cat->bpmp_args, arg) < 0)
+                                return tv_error_oom(c->err);
                         continue;
                 }
                 if (cat_is_el(n, "clock"))
@@ -105,14 +103,14 @@ int cat_parse_bpmp(Ctx *c, xmlNodePtr bpmp, Cat *cat)
                 }
                 r.origin = strdup(c->origin);
                 if (!r.origin) {
-                        cat_oom(c->err, c->origin);
+                        tv_error_oom(c->err);
                         goto fail;
                 }
                 {
                         Resource *nr = realloc(cat->res, (cat->n_res + 1) * sizeof(*nr));
 
                         if (!nr) {
-                                cat_oom(c->err, c->origin);
+                                tv_error_oom(c->err);
                                 goto fail;
                         }
                         cat->res = nr;
@@ -185,11 +183,11 @@ int cat_check_resources_unique(Ctx *c, Cat *cat)
         size_t n_dups = 0;
 
         if (!v)
-                return cat_oom(c->err, c->origin);
+                return tv_error_oom(c->err);
         dups = cat_calloc(cat->n_res, sizeof(Resource *));
         if (!dups) {
                 free(v);
-                return cat_oom(c->err, c->origin);
+                return tv_error_oom(c->err);
         }
         /* report the duplicate that comes first in the document */
         for (size_t i = 0; i < cat->n_res; i++)
@@ -249,7 +247,7 @@ static int refs_resolve(DevDraft *d, ResKind kind, const ResIndex *ix, TvBpmpRef
                 return 0;
         v = cat_calloc(n, sizeof(*v));
         if (!v)
-                return cat_oom(err, dev->origin);
+                return tv_error_oom(err);
         *out = v;
         for (size_t i = 0; i < d->n_refs; i++) {
                 RefDraft *r = &d->refs[i];
@@ -276,11 +274,11 @@ static int refs_resolve(DevDraft *d, ResKind kind, const ResIndex *ix, TvBpmpRef
                 v[k].id = res->id;
                 v[k].name = strdup(res->name);
                 if (!v[k].name)
-                        return cat_oom(err, dev->origin);
+                        return tv_error_oom(err);
                 if (r->role) {
                         v[k].role = strdup(r->role);
                         if (!v[k].role)
-                                return cat_oom(err, dev->origin);
+                                return tv_error_oom(err);
                         with_role++;
                 }
                 (*n_out)++;
@@ -296,7 +294,7 @@ static int refs_resolve(DevDraft *d, ResKind kind, const ResIndex *ix, TvBpmpRef
 int cat_resolve_device(DevDraft *d, const ResIndex *ix, Cat *cat, TvError *err)
 {
         TvCatalogDevice *dev = &d->dev;
-        size_t n_args = 0;
+        _cleanup_(tv_strv_clear) TvStrv kargs = { 0 };
 
         if (refs_resolve(d, RK_CLOCK, ix, &dev->clocks, &dev->n_clocks, err) < 0 ||
             refs_resolve(d, RK_RESET, ix, &dev->resets, &dev->n_resets, err) < 0 ||
@@ -334,29 +332,16 @@ int cat_resolve_device(DevDraft *d, const ResIndex *ix, Cat *cat, TvError *err)
         }
 
         dev->needs_bpmp = dev->n_clocks + dev->n_resets + dev->n_power_domains > 0;
-        dev->kernel_args = cat_calloc(1, sizeof(char *));
-        if (!dev->kernel_args)
-                return cat_oom(err, dev->origin);
         if (dev->needs_bpmp)
-                for (size_t i = 0; i < cat->n_bpmp_args; i++) {
-                        char *s = strdup(cat->bpmp_args[i]);
-
-                        if (!s || cat_strv_push(&dev->kernel_args, &n_args, s) < 0) {
-                                free(s);
-                                return cat_oom(err, dev->origin);
-                        }
-                }
-        for (size_t i = 0; i < d->n_args; i++) {
-                char *s;
-
-                if (cat_strv_contains(dev->kernel_args, n_args, d->args[i]))
-                        continue;
-                s = strdup(d->args[i]);
-                if (!s || cat_strv_push(&dev->kernel_args, &n_args, s) < 0) {
-                        free(s);
-                        return cat_oom(err, dev->origin);
-                }
-        }
+                for (size_t i = 0; i < cat->bpmp_args.n; i++)
+                        if (tv_strv_push(&kargs, cat->bpmp_args.v[i]) < 0)
+                                return tv_error_oom(err);
+        for (size_t i = 0; i < d->args.n; i++)
+                if (tv_strv_push_unique(&kargs, d->args.v[i]) < 0)
+                        return tv_error_oom(err);
+        dev->kernel_args = tv_strv_steal(&kargs);
+        if (!dev->kernel_args)
+                return tv_error_oom(err);
         return 0;
 }
 

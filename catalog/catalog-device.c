@@ -44,7 +44,7 @@ static int push_ref(Ctx *c, xmlNodePtr n, DevDraft *d, ResKind kind)
         }
         nr = realloc(d->refs, (d->n_refs + 1) * sizeof(*nr));
         if (!nr) {
-                cat_oom(c->err, c->origin);
+                tv_error_oom(c->err);
                 goto fail;
         }
         d->refs = nr;
@@ -62,7 +62,7 @@ static int parse_property(Ctx *c, xmlNodePtr n, DevDraft *d)
         TvCatalogDevice *dev = &d->dev;
         TvGuestProp p = { 0 };
         char *type = NULL, *text = NULL;
-        size_t n_strings = 0;
+        _cleanup_(tv_strv_clear) TvStrv strings = { 0 };
 
         if (cat_check_attrs(c, n, attrs) < 0)
                 return -1;
@@ -105,7 +105,7 @@ static int parse_property(Ctx *c, xmlNodePtr n, DevDraft *d)
                         goto fail;
                 p.cells = cat_calloc(MAX_CELLS, sizeof(uint32_t));
                 if (!p.cells) {
-                        cat_oom(c->err, c->origin);
+                        tv_error_oom(c->err);
                         goto fail;
                 }
                 for (s = strtok_r(text, " \t\r\n", &save); s; s = strtok_r(NULL, " \t\r\n", &save)) {
@@ -127,11 +127,6 @@ static int parse_property(Ctx *c, xmlNodePtr n, DevDraft *d)
                 }
         } else if (strcmp(type, "string") == 0) {
                 p.type = TV_PROP_STRING;
-                p.strings = cat_calloc(1, sizeof(char *));
-                if (!p.strings) {
-                        cat_oom(c->err, c->origin);
-                        goto fail;
-                }
                 for (xmlNodePtr k = n->children; k; k = k->next) {
                         char *v;
 
@@ -151,7 +146,7 @@ static int parse_property(Ctx *c, xmlNodePtr n, DevDraft *d)
                                          Q((const char *)k->name), p.name);
                                 goto fail;
                         }
-                        if (n_strings >= MAX_STRINGS) {
+                        if (strings.n >= MAX_STRINGS) {
                                 cat_fail(c, k, "device '%s': property '%s' has more than %d strings", dev->name, p.name,
                                          MAX_STRINGS);
                                 goto fail;
@@ -164,16 +159,16 @@ static int parse_property(Ctx *c, xmlNodePtr n, DevDraft *d)
                                 free(v);
                                 goto fail;
                         }
-                        if (cat_strv_push(&p.strings, &n_strings, v) < 0) {
-                                free(v);
-                                cat_oom(c->err, c->origin);
+                        if (tv_strv_consume(&strings, v) < 0) {
+                                tv_error_oom(c->err);
                                 goto fail;
                         }
                 }
-                if (n_strings == 0) {
+                if (strings.n == 0) {
                         cat_fail(c, n, "device '%s': property '%s' has type 'string' but no <value>", dev->name, p.name);
                         goto fail;
                 }
+                p.strings = TAKE_PTR(strings.v);
         } else {
                 cat_fail(c, n, "device '%s': property '%s': type '%s' is not one of empty, u32, string", dev->name,
                          p.name, Q(type));
@@ -183,7 +178,7 @@ static int parse_property(Ctx *c, xmlNodePtr n, DevDraft *d)
                 TvGuestProp *np = realloc(dev->guest_props, (dev->n_guest_props + 1) * sizeof(*np));
 
                 if (!np) {
-                        cat_oom(c->err, c->origin);
+                        tv_error_oom(c->err);
                         goto fail;
                 }
                 dev->guest_props = np;
@@ -205,13 +200,10 @@ static int parse_guest(Ctx *c, xmlNodePtr g, DevDraft *d)
 {
         static const char *const no_attrs[] = { NULL };
         TvCatalogDevice *dev = &d->dev;
-        size_t n_compat = 0;
+        _cleanup_(tv_strv_clear) TvStrv compat = { 0 };
 
         if (cat_check_attrs(c, g, no_attrs) < 0)
                 return -1;
-        dev->guest_compatible = cat_calloc(1, sizeof(char *));
-        if (!dev->guest_compatible)
-                return cat_oom(c->err, c->origin);
         for (xmlNodePtr n = g->children; n; n = n->next) {
                 if (n->type != XML_ELEMENT_NODE)
                         continue;
@@ -226,20 +218,18 @@ static int parse_guest(Ctx *c, xmlNodePtr g, DevDraft *d)
                                 free(s);
                                 return -1;
                         }
-                        if (cat_strv_contains(dev->guest_compatible, n_compat, s)) {
+                        if (tv_strv_contains(compat.v, s)) {
                                 cat_fail(c, n, "device '%s': compatible '%s' is listed twice", dev->name, s);
                                 free(s);
                                 return -1;
                         }
-                        if (n_compat >= MAX_COMPATIBLE) {
+                        if (compat.n >= MAX_COMPATIBLE) {
                                 free(s);
                                 return cat_fail(c, n, "device '%s': more than %d compatible strings", dev->name,
                                                 MAX_COMPATIBLE);
                         }
-                        if (cat_strv_push(&dev->guest_compatible, &n_compat, s) < 0) {
-                                free(s);
-                                return cat_oom(c->err, c->origin);
-                        }
+                        if (tv_strv_consume(&compat, s) < 0)
+                                return tv_error_oom(c->err);
                 } else if (cat_is_el(n, "property")) {
                         if (parse_property(c, n, d) < 0)
                                 return -1;
@@ -248,8 +238,9 @@ static int parse_guest(Ctx *c, xmlNodePtr g, DevDraft *d)
                                         Q((const char *)n->name));
                 }
         }
-        if (n_compat == 0)
+        if (compat.n == 0)
                 return cat_fail(c, g, "device '%s': <guest> has no <compatible>", dev->name);
+        dev->guest_compatible = TAKE_PTR(compat.v);
         return 0;
 }
 
@@ -262,8 +253,9 @@ static int parse_reg(Ctx *c, xmlNodePtr n, DevDraft *d)
 
         if (cat_check_attrs(c, n, attrs) < 0)
                 return -1;
-        if (dev->n_regions >= MAX_REGIONS)
-                return cat_fail(c, n, "device '%s': more than %d <reg> windows", dev->name, MAX_REGIONS);
+        if (dev->n_regions >= TV_DEVICE_MAX_REGIONS)
+                return cat_fail(c, n, "device '%s': more than %d <reg> windows", dev->name,
+                                TV_DEVICE_MAX_REGIONS);
         if (cat_get_attr(c, n, "base", true, "", &base) < 0 || cat_get_attr(c, n, "size", true, "", &size) < 0)
                 goto fail;
         if (!cat_parse_hex(base, 16, &r.base)) {
@@ -304,7 +296,7 @@ static int parse_reg(Ctx *c, xmlNodePtr n, DevDraft *d)
                 if (nl)
                         d->region_lines = nl;
                 if (!nr || !nl) {
-                        cat_oom(c->err, c->origin);
+                        tv_error_oom(c->err);
                         goto fail;
                 }
         }
@@ -373,7 +365,7 @@ int cat_parse_device(Ctx *c, xmlNodePtr n, DevDraft *d)
         static const char *const dev_attrs[] = { "name", "platform-id", "kind", "unsafe-interrupts", NULL };
         static const char *const no_attrs[] = { NULL };
         TvCatalogDevice *dev = &d->dev;
-        size_t n_hazards = 0;
+        _cleanup_(tv_strv_clear) TvStrv hazards = { 0 };
         char *unsafe = NULL;
         const char *why;
         bool have_guest = false;
@@ -381,9 +373,8 @@ int cat_parse_device(Ctx *c, xmlNodePtr n, DevDraft *d)
 
         d->line = tv_xml_line(n);
         dev->origin = strdup(c->origin);
-        dev->hazards = cat_calloc(1, sizeof(char *));
-        if (!dev->origin || !dev->hazards)
-                return cat_oom(c->err, c->origin);
+        if (!dev->origin)
+                return tv_error_oom(c->err);
         if (cat_check_attrs(c, n, dev_attrs) < 0)
                 return -1;
         if (cat_get_attr(c, n, "name", true, "", &dev->name) < 0)
@@ -449,13 +440,14 @@ int cat_parse_device(Ctx *c, xmlNodePtr n, DevDraft *d)
                                 if (dev->host_irqs[i] == v)
                                         return cat_fail(c, k, "device '%s': interrupt spi %" PRIu32 " is listed twice",
                                                         dev->name, v);
-                        if (dev->n_irqs >= MAX_IRQS)
-                                return cat_fail(c, k, "device '%s': more than %d interrupts", dev->name, MAX_IRQS);
+                        if (dev->n_irqs >= TV_DEVICE_MAX_IRQS)
+                                return cat_fail(c, k, "device '%s': more than %d interrupts", dev->name,
+                                                TV_DEVICE_MAX_IRQS);
                         {
                                 uint32_t *ni = realloc(dev->host_irqs, (dev->n_irqs + 1) * sizeof(*ni));
 
                                 if (!ni)
-                                        return cat_oom(c->err, c->origin);
+                                        return tv_error_oom(c->err);
                                 dev->host_irqs = ni;
                                 dev->host_irqs[dev->n_irqs++] = v;
                         }
@@ -489,36 +481,35 @@ int cat_parse_device(Ctx *c, xmlNodePtr n, DevDraft *d)
                                 free(arg);
                                 return -1;
                         }
-                        if (cat_strv_contains(d->args, d->n_args, arg)) {
+                        if (tv_strv_contains(d->args.v, arg)) {
                                 cat_fail(c, k, "device '%s': kernel argument '%s' is listed twice", dev->name, Q(arg));
                                 free(arg);
                                 return -1;
                         }
-                        if (d->n_args >= MAX_DEV_ARGS) {
+                        if (d->args.n >= MAX_DEV_ARGS) {
                                 free(arg);
                                 return cat_fail(c, k, "device '%s': more than %d kernel arguments", dev->name,
                                                 MAX_DEV_ARGS);
                         }
-                        if (cat_strv_push(&d->args, &d->n_args, arg) < 0) {
-                                free(arg);
-                                return cat_oom(c->err, c->origin);
-                        }
+                        if (tv_strv_consume(&d->args, arg) < 0)
+                                return tv_error_oom(c->err);
                 } else if (cat_is_el(k, "hazard")) {
                         char *h;
 
-                        if (n_hazards >= MAX_HAZARDS)
+                        if (hazards.n >= MAX_HAZARDS)
                                 return cat_fail(c, k, "device '%s': more than %d hazards", dev->name, MAX_HAZARDS);
                         if (cat_check_attrs(c, k, no_attrs) < 0 || cat_get_prose(c, k, pfx, &h) < 0)
                                 return -1;
-                        if (cat_strv_push(&dev->hazards, &n_hazards, h) < 0) {
-                                free(h);
-                                return cat_oom(c->err, c->origin);
-                        }
+                        if (tv_strv_consume(&hazards, h) < 0)
+                                return tv_error_oom(c->err);
                 } else {
                         return cat_fail(c, k, "device '%s': unexpected element <%s>", dev->name,
                                         Q((const char *)k->name));
                 }
         }
+        dev->hazards = tv_strv_steal(&hazards);
+        if (!dev->hazards)
+                return tv_error_oom(c->err);
 
         if (dev->n_regions == 0)
                 return cat_fail(c, n, "device '%s' has no <reg> window", dev->name);

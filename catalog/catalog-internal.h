@@ -21,15 +21,17 @@
 
 #include "catalog.h"
 #include "xml-util.h"
+#include "tv-limits.h"
+#include "tv-macros.h"
 #include "tv-names.h"
+#include "tv-strv.h"
 
 #define CAT_NS "https://tegravirt.org/ns/catalog/1"
 
-/* Per-document and per-device limits, beyond the ones in catalog.h. */
+/* Per-document and per-device limits, beyond the ones in catalog.h and tv-limits.h
+ * (TV_DEVICE_MAX_REGIONS, TV_DEVICE_MAX_IRQS). */
 #define MAX_RESOURCES    2048   /* BPMP resources (all kinds, after merging) */
 #define MAX_BPMP_ARGS    32
-#define MAX_REGIONS      16
-#define MAX_IRQS         64     /* QEMU's platform bus has 64 IRQs in total */
 #define MAX_REFS         32     /* per kind and device */
 #define MAX_COMPATIBLE   8
 #define MAX_PROPS        64
@@ -68,8 +70,7 @@ typedef struct DevDraft {
         TvCatalogDevice dev;    /* everything but the BPMP refs and kernel_args */
         RefDraft *refs;         /* in document order */
         size_t n_refs;
-        char **args;            /* per-device <kernel-arg> */
-        size_t n_args;
+        TvStrv args;            /* per-device <kernel-arg> */
         long line;
         long *region_lines;     /* per region, for error messages */
 } DevDraft;
@@ -80,8 +81,7 @@ typedef struct Cat {
         long line;              /* of <catalog> */
         Resource *res;
         size_t n_res;
-        char **bpmp_args;
-        size_t n_bpmp_args;
+        TvStrv bpmp_args;
         DevDraft *devs;
         size_t n_devs;
 } Cat;
@@ -109,19 +109,15 @@ static inline bool cat_is_space(char ch)
 }
 
 /* catalog.c: errors and small helpers */
-void cat_strn_free(char **v, size_t n);
-/* Appends s (taking ownership) to a counted array that is kept NULL-terminated. */
-int cat_strv_push(char ***v, size_t *n, char *s);
-bool cat_strv_contains(char *const *v, size_t n, const char *s);
-/* Quotes a value from the document for an error message: at most 48 bytes,
- * non-printable bytes as '?', so a hostile value cannot forge log lines. */
+/* Quotes a value from the document for an error message (tv_quote): at most 48 bytes,
+ * bytes outside printable ASCII as '?', so a hostile value cannot forge log lines;
+ * NULL is "(none)". */
 const char *cat_quote(char *buf, size_t size, const char *s);
 #define Q(s) cat_quote((char[64]){ 0 }, 64, (s))
 /* All return -1 after setting err (TV_ERR_INVALID_ARGUMENT, "catalog ORIGIN line N: ..."). */
 int cat_fail_at(TvError *err, const char *origin, long line, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 int cat_fail(Ctx *c, xmlNodePtr n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int cat_oom(TvError *err, const char *origin);
 
 /* catalog.c: the model */
 void cat_dev_clear(TvCatalogDevice *d);

@@ -6,6 +6,7 @@
  */
 #include "catalog-internal.h"
 #include "tv-fileio.h"
+#include "tv-macros.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -87,17 +88,16 @@ static int merge(Cat *base, Cat *ov, TvError *err)
                         return cat_fail_at(err, ov->origin, -1, "more than %d BPMP resources after merging",
                                            MAX_RESOURCES);
                 if (m < 0)
-                        return cat_oom(err, ov->origin);
+                        return tv_error_oom(err);
         }
-        for (size_t i = 0; i < ov->n_bpmp_args; i++) {
-                if (cat_strv_contains(base->bpmp_args, base->n_bpmp_args, ov->bpmp_args[i]))
+        for (size_t i = 0; i < ov->bpmp_args.n; i++) {
+                if (tv_strv_contains(base->bpmp_args.v, ov->bpmp_args.v[i]))
                         continue;
-                if (base->n_bpmp_args >= MAX_BPMP_ARGS)
+                if (base->bpmp_args.n >= MAX_BPMP_ARGS)
                         return cat_fail_at(err, ov->origin, -1, "more than %d BPMP kernel arguments after merging",
                                            MAX_BPMP_ARGS);
-                if (cat_strv_push(&base->bpmp_args, &base->n_bpmp_args, ov->bpmp_args[i]) < 0)
-                        return cat_oom(err, ov->origin);
-                ov->bpmp_args[i] = NULL;        /* moved */
+                if (tv_strv_push(&base->bpmp_args, ov->bpmp_args.v[i]) < 0)
+                        return tv_error_oom(err);
         }
 
         /* devices: same name replaces, new name is added */
@@ -120,7 +120,7 @@ static int merge(Cat *base, Cat *ov, TvError *err)
                                                    TV_CATALOG_MAX_DEVICES);
                         nd = realloc(base->devs, (base->n_devs + 1) * sizeof(*nd));
                         if (!nd)
-                                return cat_oom(err, ov->origin);
+                                return tv_error_oom(err);
                         base->devs = nd;
                         base->devs[base->n_devs++] = *d;
                 }
@@ -160,11 +160,10 @@ static int name_cmp(const void *a, const void *b)
 /* The sorted *.xml names in dir (no dot files, regular files checked on read). */
 static int list_overrides(const char *dir, int *dirfd_out, char ***names_out, size_t *n_out, TvError *err)
 {
-        DIR *d;
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_close_ int fd = -1;
+        _cleanup_(tv_strv_clear) TvStrv names = { 0 };
         struct dirent *de;
-        char **names = NULL;
-        size_t n = 0;
-        int fd;
 
         *dirfd_out = -1;
         *names_out = NULL;
@@ -177,44 +176,27 @@ static int list_overrides(const char *dir, int *dirfd_out, char ***names_out, si
                                     strerror(errno));
         }
         d = fdopendir(dup(fd));
-        if (!d) {
-                int e = errno;
-
-                close(fd);
+        if (!d)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "catalog override directory %s: %s", dir,
-                                    strerror(e));
-        }
+                                    strerror(errno));
         while ((de = readdir(d))) {
                 size_t l = strlen(de->d_name);
-                char *s;
 
                 if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".xml") != 0)
                         continue;
-                if (n >= MAX_OVERRIDES) {
-                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                     "catalog override directory %s: more than %d *.xml files", dir, MAX_OVERRIDES);
-                        goto fail;
-                }
-                s = strdup(de->d_name);
-                if (!s || cat_strv_push(&names, &n, s) < 0) {
-                        free(s);
-                        tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "catalog override directory %s: out of memory",
-                                     dir);
-                        goto fail;
-                }
+                if (names.n >= MAX_OVERRIDES)
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                            "catalog override directory %s: more than %d *.xml files", dir,
+                                            MAX_OVERRIDES);
+                if (tv_strv_push(&names, de->d_name) < 0)
+                        return tv_error_oom(err);
         }
-        closedir(d);
-        if (n)
-                qsort(names, n, sizeof(char *), name_cmp);
-        *dirfd_out = fd;
-        *names_out = names;
-        *n_out = n;
+        if (names.n)
+                qsort(names.v, names.n, sizeof(char *), name_cmp);
+        *n_out = names.n;
+        *names_out = TAKE_PTR(names.v);
+        *dirfd_out = TAKE_FD(fd);
         return 0;
-fail:
-        closedir(d);
-        close(fd);
-        cat_strn_free(names, n);
-        return -1;
 }
 
 int tv_catalog_load(const char *shipped_path, const char *override_dir, TvCatalog **out, TvError *err)
@@ -248,7 +230,7 @@ int tv_catalog_load(const char *shipped_path, const char *override_dir, TvCatalo
                 char *origin = malloc(plen);
 
                 if (!origin) {
-                        cat_oom(err, override_dir);
+                        tv_error_oom(err);
                         goto out;
                 }
                 snprintf(origin, plen, "%s%s%s", override_dir,
@@ -266,7 +248,7 @@ int tv_catalog_load(const char *shipped_path, const char *override_dir, TvCatalo
 out:
         if (dirfd >= 0)
                 close(dirfd);
-        cat_strn_free(names, n_names);
+        tv_strv_free(names);
         cat_free(ov);
         cat_free(base);
         return r;

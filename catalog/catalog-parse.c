@@ -65,7 +65,7 @@ int cat_get_attr(Ctx *c, xmlNodePtr n, const char *name, bool required, const ch
         *out = strdup((const char *)v);
         xmlFree(v);
         if (!*out)
-                return cat_oom(c->err, c->origin);
+                return tv_error_oom(c->err);
         return 0;
 }
 
@@ -91,7 +91,7 @@ int cat_get_text(Ctx *c, xmlNodePtr n, const char *what, char **out)
         }
         s = malloc(len + 1);
         if (!s)
-                return cat_oom(c->err, c->origin);
+                return tv_error_oom(c->err);
         s[0] = 0;
         len = 0;
         for (xmlNodePtr k = n->children; k; k = k->next)
@@ -220,7 +220,7 @@ static xmlDocPtr parse_xml(Ctx *c, const char *buf, size_t len)
         if (doc)
                 return doc;
         if (c->xml.oom)
-                return cat_oom(c->err, c->origin), NULL;
+                return tv_error_oom(c->err), NULL;
         if (c->xml.doctype)
                 return cat_fail_at(c->err, c->origin, c->xml.line,
                                    "documents with a DOCTYPE (DTDs, entity declarations) are refused"),
@@ -283,7 +283,7 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
                 int vr;
 
                 if (!v) {
-                        cat_oom(err, c.origin);
+                        tv_error_oom(err);
                         goto out;
                 }
                 xmlRelaxNGSetValidStructuredErrors(v, tv_xml_diag_note, &c.xml);
@@ -299,13 +299,13 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
 
         cat = cat_calloc(1, sizeof(*cat));
         if (!cat) {
-                cat_oom(err, c.origin);
+                tv_error_oom(err);
                 goto out;
         }
         cat->line = tv_xml_line(root);
         cat->origin = strdup(c.origin);
         if (!cat->origin) {
-                cat_oom(err, c.origin);
+                tv_error_oom(err);
                 goto out;
         }
         {
@@ -349,7 +349,7 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
                                 }
                                 nd = realloc(cat->devs, (cat->n_devs + 1) * sizeof(*nd));
                                 if (!nd) {
-                                        cat_oom(err, c.origin);
+                                        tv_error_oom(err);
                                         goto out;
                                 }
                                 cat->devs = nd;

@@ -6,6 +6,7 @@
  * The file list of the layer is in catalog-internal.h.
  */
 #include "catalog-internal.h"
+#include "tv-quote.h"
 #include "tv-strv.h"
 
 #include <inttypes.h>
@@ -17,56 +18,9 @@
 /* ------------------------------------------------------------------------- */
 /* Small helpers                                                             */
 
-void cat_strn_free(char **v, size_t n)
-{
-        if (!v)
-                return;
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
-/* Appends s (taking ownership) to a counted array that is kept NULL-terminated. */
-int cat_strv_push(char ***v, size_t *n, char *s)
-{
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-
-        if (!nv)
-                return -1;
-        nv[*n] = s;
-        nv[*n + 1] = NULL;
-        *v = nv;
-        (*n)++;
-        return 0;
-}
-
-bool cat_strv_contains(char *const *v, size_t n, const char *s)
-{
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(v[i], s) == 0)
-                        return true;
-        return false;
-}
-
-/* Quotes a value from the document for an error message: at most 48 bytes,
- * non-printable bytes as '?', so a hostile value cannot forge log lines. */
 const char *cat_quote(char *buf, size_t size, const char *s)
 {
-        size_t j = 0, i;
-
-        if (!s)
-                return "(none)";
-        for (i = 0; s[i] && j + 4 < size && i < 48; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                buf[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-        }
-        if (s[i] && j + 4 < size) {
-                memcpy(buf + j, "...", 3);
-                j += 3;
-        }
-        buf[j] = 0;
-        return buf;
+        return s ? tv_quote(buf, size, s, (size_t)-1, 48, TV_QUOTE_ASCII) : "(none)";
 }
 
 static int vfail_at(TvError *err, const char *origin, long line, const char *fmt, va_list ap)
@@ -101,11 +55,6 @@ int cat_fail(Ctx *c, xmlNodePtr n, const char *fmt, ...)
         r = vfail_at(c->err, c->origin, tv_xml_line(n), fmt, ap);
         va_end(ap);
         return r;
-}
-
-int cat_oom(TvError *err, const char *origin)
-{
-        return cat_fail_at(err, origin, -1, "out of memory");
 }
 
 /* "(line 12)" for the same document, "(catalog /x.xml line 12)" otherwise. */
@@ -155,7 +104,7 @@ void cat_draft_clear(DevDraft *d)
                 free(d->refs[i].role);
         }
         free(d->refs);
-        cat_strn_free(d->args, d->n_args);
+        tv_strv_clear(&d->args);
         free(d->region_lines);
         memset(d, 0, sizeof(*d));
 }
@@ -176,11 +125,16 @@ void cat_free(Cat *cat)
         for (size_t i = 0; i < cat->n_res; i++)
                 cat_res_clear(&cat->res[i]);
         free(cat->res);
-        cat_strn_free(cat->bpmp_args, cat->n_bpmp_args);
+        tv_strv_clear(&cat->bpmp_args);
         for (size_t i = 0; i < cat->n_devs; i++)
                 cat_draft_clear(&cat->devs[i]);
         free(cat->devs);
         free(cat);
+}
+
+void tv_catalog_freep(TvCatalog **c)
+{
+        tv_catalog_free(*c);
 }
 
 void tv_catalog_free(TvCatalog *c)
@@ -242,7 +196,7 @@ static int check_global(Cat *cat, TvError *err)
                 n_win += cat->devs[i].dev.n_regions;
         w = cat_calloc(n_win, sizeof(*w));
         if (!w)
-                return cat_oom(err, cat->origin);
+                return tv_error_oom(err);
         for (size_t i = 0; i < cat->n_devs; i++)
                 for (size_t j = 0; j < cat->devs[i].dev.n_regions; j++) {
                         const TvRegion *rg = &cat->devs[i].dev.regions[j];
@@ -284,7 +238,7 @@ int cat_validate(Cat *cat, TvError *err)
         for (size_t i = 0; i < cat->n_devs; i++)
                 cat_unresolve_device(&cat->devs[i].dev);
         if (cat_index_build(&ix, cat) < 0) {
-                cat_oom(err, cat->origin);
+                tv_error_oom(err);
                 goto out;
         }
         if (cat_check_parents(cat, &ix, err) < 0)
@@ -310,7 +264,7 @@ int cat_finalize(Cat *cat, TvCatalog **out, TvError *err)
                 goto out;
         res = cat_calloc(1, sizeof(*res));
         if (!res || !(res->devices = cat_calloc(cat->n_devs, sizeof(TvCatalogDevice)))) {
-                cat_oom(err, cat->origin);
+                tv_error_oom(err);
                 goto out;
         }
         res->soc = cat->soc;

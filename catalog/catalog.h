@@ -99,3 +99,5 @@ int tv_catalog_load(const char *shipped_path, const char *override_dir,
 const TvCatalogDevice *tv_catalog_find(const TvCatalog *c, const char *name_or_platform_id);
 
 void tv_catalog_free(TvCatalog *c);
+/* For _cleanup_(tv_catalog_freep). */
+void tv_catalog_freep(TvCatalog **c);

@@ -21,7 +21,7 @@ static TvBpmpProxy *find_proxy(TvBpmpActive *b, TvError *err)
         TvBpmpProxy *p = calloc(1, sizeof(*p));
 
         if (!p) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 return NULL;
         }
         if (tv_bpmp_proxy_probe(b->host, b->pid, p, err) < 0) {
@@ -139,7 +139,7 @@ static int sync_once(const TvState *state, const TvCatalog *catalog, TvBpmpProxy
         }
         want = calloc(TV_BPMP_KINDS, sizeof(*want));
         if (!want)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         for (size_t i = 0; i < state->n_entries; i++) {
                 const TvStateEntry *e = &state->entries[i];
                 const TvCatalogDevice *dev = tv_catalog_find(catalog, e->device);

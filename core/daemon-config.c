@@ -211,7 +211,7 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri || !n.qemu_conf) {
                 free(copy);
                 tv_config_free(&n);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         /* strsep keeps empty lines so line numbers stay right */
         save = copy;
@@ -263,7 +263,7 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
                         break;
                 }
                 if (r < 0) {
-                        r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        r = tv_error_oom(err);
                         break;
                 }
         }

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "qemu-access.h"
 #include "qemu-caps.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-strv.h"
 #include "tv-validate.h"
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 
 static int record_state(void *userdata, bool durable, TvError *err)
@@ -91,7 +91,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         d->caller = TV_CALLER_DAEMON;
         d->host.sysfs_fd = d->host.dev_fd = -1;
         if (tv_config_defaults(&d->config) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         if (tv_config_load(&d->config, d->config_path, err) < 0)
                 return -1;
         d->hostdev_config = (TvHostdevConfig){
@@ -114,7 +114,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         d->qemu_caps = tv_qemu_caps_cache_new();
         d->jobs = tv_jobset_new(d->event);
         if (!d->state_dir_abs || !d->libvirt || !d->qemu_caps || !d->jobs)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         d->sync = (TvDomainSync){
                 .libvirt = d->libvirt,
                 .qemu_caps = d->qemu_caps,
@@ -133,7 +133,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
         };
         d->view = alloc_views(d->catalog);
         if (!d->view)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         return 0;
 }
 
@@ -302,9 +302,9 @@ static void on_refreshed(TvDomainSync *s, int r, bool running, TvError *err, voi
         char *domain = userdata;
 
         if (r < 0)
-                fprintf(stderr, SD_WARNING "domain %s redefined: %s\n", domain ? domain : "?", err->message);
+                tv_log(LOG_WARNING, "domain %s redefined: %s", domain ? domain : "?", err->message);
         else
-                fprintf(stderr, SD_INFO "domain %s redefined: guest device tree regenerated\n", domain);
+                tv_log(LOG_INFO, "domain %s redefined: guest device tree regenerated", domain);
         free(domain);
 }
 
@@ -321,7 +321,7 @@ static void on_rename_synced(TvDomainSync *s, int r, bool running, TvError *err,
 
         (void)running;
         if (r < 0 && domain) {
-                fprintf(stderr, SD_WARNING "domain %s renamed: %s\n", domain, err->message);
+                tv_log(LOG_WARNING, "domain %s renamed: %s", domain, err->message);
                 set_drift(d, domain, "renamed: the definition still names the old domain's guest device tree; call "
                                      "RepairDomain (tegravirtctl repair) to rewrite it");
         }
@@ -352,14 +352,14 @@ static bool adopt_rename(TvDaemon *d, const char *domain, const TvDomainInfo *in
                 moved = true;
         }
         if (moved && tv_state_save(&d->state, &err) < 0) {
-                fprintf(stderr, SD_ERR "domain %s renamed to %s: %s\n", old, domain, err.message);
+                tv_log(LOG_ERR, "domain %s renamed to %s: %s", old, domain, err.message);
                 return false;
         }
         tv_error_clear(&err);
         tv_domain_dtb_update(&d->sync.dtb, old, NULL, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
         set_drift(d, old, NULL);
         forget_own_defines(d, old);
-        fprintf(stderr, SD_NOTICE "domain %s was renamed to %s: its device assignments follow it\n", old, domain);
+        tv_log(LOG_NOTICE, "domain %s was renamed to %s: its device assignments follow it", old, domain);
         return moved;
 }
 
@@ -429,9 +429,9 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                         changed = true;
                 }
                 if (changed && tv_state_save(&d->state, &err) < 0)
-                        fprintf(stderr, SD_ERR "domain %s undefined: %s\n", domain, err.message);
+                        tv_log(LOG_ERR, "domain %s undefined: %s", domain, err.message);
                 else if (changed)
-                        fprintf(stderr, SD_NOTICE "domain %s undefined: its device assignments were released\n", domain);
+                        tv_log(LOG_NOTICE, "domain %s undefined: its device assignments were released", domain);
                 tv_state_compact(&d->state);
                 prune_dtbs(d);
                 return;
@@ -444,7 +444,7 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
         if (tv_libvirt_get_xml(d->libvirt, domain, &xml, NULL, &err) < 0 ||
             tv_domain_inspect(xml, strlen(xml), &info, &err) < 0) {
                 if (domain_has_assignments(d, domain))
-                        fprintf(stderr, SD_WARNING "domain %s redefined, cannot check it: %s\n", domain, err.message);
+                        tv_log(LOG_WARNING, "domain %s redefined, cannot check it: %s", domain, err.message);
         } else if (!domain_has_assignments(d, domain)) {
                 char *why;
 
@@ -452,12 +452,12 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                         char *name = strdup(domain);
                         bool running = false;
                         int r = name ? tv_domain_sync(&d->sync, domain, on_rename_synced, name, &running, &err)
-                                     : tv_error_set(&err, TV_ERR_FAILED, "out of memory");
+                                     : tv_error_oom(&err);
 
                         if (r != 1)
                                 on_rename_synced(&d->sync, r, running, &err, name);
                 } else if ((why = foreign_record(d, domain, &info, false))) {
-                        fprintf(stderr, SD_WARNING "domain %s: %s\n", domain, why);
+                        tv_log(LOG_WARNING, "domain %s: %s", domain, why);
                         free(why);
                 }
         } else if (!info.has_tegravirt) {
@@ -479,14 +479,14 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                         TvError gerr = { 0 };
                         char *name = strdup(domain);
                         int r = name ? tv_domain_refresh_dtb(&d->sync, domain, on_refreshed, name, &gerr)
-                                     : tv_error_set(&gerr, TV_ERR_FAILED, "out of memory");
+                                     : tv_error_oom(&gerr);
 
                         if (r != 1)
                                 on_refreshed(&d->sync, r, false, &gerr, name);
                 }
         }
         if (*tv_daemon_domain_drift(d, domain))
-                fprintf(stderr, SD_WARNING "drift: domain %s: %s\n", domain, tv_daemon_domain_drift(d, domain));
+                tv_log(LOG_WARNING, "drift: domain %s: %s", domain, tv_daemon_domain_drift(d, domain));
         tv_domain_info_clear(&info);
         free(xml);
 }
@@ -571,7 +571,7 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
         }
         c = op_call_new(d, domain, NULL, done, userdata);
         if (!c)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         /* with no assignment this removes every element tegravirt added (a clone's copies) */
         r = tv_domain_sync(&d->sync, domain, on_repaired, c, &running, err);
         if (r == 1)
@@ -612,69 +612,57 @@ void tv_daemon_watch_domains(TvDaemon *d)
 
 int tv_daemon_reload(TvDaemon *d, TvError *err)
 {
-        TvCatalog *fresh = NULL, *old = d->catalog;
-        TvHostView *view = NULL;
-        TvLibvirt *lv = NULL;
-        TvConfig cfg = { 0 };
+        _cleanup_(tv_catalog_freep) TvCatalog *fresh = NULL;
+        _cleanup_free_ TvHostView *view = NULL;
+        _cleanup_(tv_libvirt_freep) TvLibvirt *lv = NULL;
+        _cleanup_(tv_config_free) TvConfig cfg = { 0 };
+        TvCatalog *old = d->catalog;
 
-        if (tv_config_defaults(&cfg) < 0) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                goto fail;
-        }
+        if (tv_config_defaults(&cfg) < 0)
+                return tv_error_oom(err);
         if (tv_config_load(&cfg, d->config_path, err) < 0 ||
             tv_catalog_load(d->catalog_path, d->catalog_dir, &fresh, err) < 0)
-                goto fail;
+                return -1;
         for (size_t i = 0; i < d->state.n_entries; i++) {
                 const TvStateEntry *s = &d->state.entries[i];
                 const TvCatalogDevice *nd = tv_catalog_find(fresh, s->device);
 
-                if (!nd || strcmp(nd->platform_id, s->platform_id) != 0) {
-                        tv_error_set(err, TV_ERR_DEVICE_BUSY,
-                                     "the new catalog drops or moves %s, which is assigned; unassign it first", s->device);
-                        goto fail;
-                }
+                if (!nd || strcmp(nd->platform_id, s->platform_id) != 0)
+                        return tv_error_set(err, TV_ERR_DEVICE_BUSY,
+                                            "the new catalog drops or moves %s, which is assigned; unassign it first",
+                                            s->device);
         }
         view = alloc_views(fresh);
         /* a changed LibvirtUri= gets a new connection; an unchanged one keeps its events and state */
         if (!view || (strcmp(cfg.libvirt_uri ? cfg.libvirt_uri : "", tv_libvirt_uri(d->libvirt)) != 0 &&
-                      !(lv = tv_libvirt_new(cfg.libvirt_uri)))) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                goto fail;
-        }
-        if (d->hooks.catalog_prepare && d->hooks.catalog_prepare(d->hooks.userdata, fresh) < 0) {
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                goto fail;
-        }
+                      !(lv = tv_libvirt_new(cfg.libvirt_uri))))
+                return tv_error_oom(err);
+        if (d->hooks.catalog_prepare && d->hooks.catalog_prepare(d->hooks.userdata, fresh) < 0)
+                return tv_error_oom(err);
         /* nothing fails from here on */
         free_views(d->view, old);
-        d->view = view;
-        d->catalog = fresh;
+        d->view = TAKE_PTR(view);
+        d->catalog = TAKE_PTR(fresh);
         tv_config_free(&d->config);
         d->config = cfg;
+        cfg = (TvConfig){ 0 };
         d->hostdev_config.qemu_user = d->config.qemu_user;
         d->hostdev_config.qemu_group = d->config.qemu_group;
         d->hostdev_config.allow_unsafe_interrupts = d->config.allow_unsafe_interrupts;
         if (lv) {
                 /* operations waiting for a job go on with the new connection at their next step */
                 tv_libvirt_free(d->libvirt);
-                d->libvirt = d->sync.libvirt = lv;
+                d->libvirt = d->sync.libvirt = TAKE_PTR(lv);
                 forget_all_own_defines(d); /* their DEFINED events were the old connection's */
                 if (d->watching)
-                        tv_libvirt_watch_domains(lv, on_domain_event, d);
-                fprintf(stderr, SD_NOTICE "libvirt integration %s%s\n", tv_libvirt_enabled(lv) ? "now through " : "off",
-                        tv_libvirt_uri(lv));
+                        tv_libvirt_watch_domains(d->libvirt, on_domain_event, d);
+                tv_log(LOG_NOTICE, "libvirt integration %s%s",
+                       tv_libvirt_enabled(d->libvirt) ? "now through " : "off", tv_libvirt_uri(d->libvirt));
         }
         if (d->hooks.reloaded)
                 d->hooks.reloaded(d->hooks.userdata, old);
         tv_catalog_free(old);
         return 0;
-fail:
-        free(view);
-        tv_libvirt_free(lv);
-        if (fresh)
-                tv_catalog_free(fresh);
-        tv_config_free(&cfg);
-        return -1;
 }
 
 void tv_daemon_stop(TvDaemon *d)
@@ -786,11 +774,11 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
                                     dev->name, dev->platform_id);
         c = op_call_new(d, domain, dev, done, userdata);
         if (!c)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         e = tv_state_ensure(&d->state, dev->name, dev->platform_id);
         if (!e) {
                 op_call_free(c);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         e->domain = strdup(domain);
         if (!e->domain || tv_state_save(&d->state, err) < 0) {
@@ -798,7 +786,7 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
                 e->domain = NULL;
                 tv_state_compact(&d->state);
                 op_call_free(c);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         /* recorded first: a crash before the redefine shows up as drift, never as a lost device;
          * meanwhile the device is taken, so nobody else can assign it */
@@ -837,7 +825,7 @@ static int unassign_end(TvDaemon *d, const char *domain, const char *device, con
                         e->domain = strdup(domain);
                         tv_state_save(&d->state, &ignored);
                 } else if (e && strcmp(e->domain, domain) != 0) {
-                        fprintf(stderr, SD_WARNING "%s: unassign from %s failed after it went to %s\n", device,
+                        tv_log(LOG_WARNING, "%s: unassign from %s failed after it went to %s", device,
                                 domain, e->domain);
                 }
                 if (tv_libvirt_ping(d->libvirt, &lerr) < 0) {
@@ -891,7 +879,7 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
                                     dev->name, domain);
         c = op_call_new(d, domain, dev, done, userdata);
         if (!c)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         old = e->domain;
         e->domain = NULL;
         if (tv_state_save(&d->state, err) < 0) {
@@ -949,26 +937,22 @@ static int domain_items(TvDaemon *d, const char *domain, TvHostdevItem **out, si
 /* The proxy must let the domain's devices have their BPMP resources. */
 static int bpmp_check(TvDaemon *d, const char *domain, TvError *err)
 {
-        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        _cleanup_free_ const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
         size_t n = devs ? tv_daemon_domain_devices(d, domain, devs) : 0;
-        int r;
 
         if (!devs)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-        r = tv_bpmp_active_check(&d->bpmp, devs, n, err);
-        free(devs);
-        return r;
+                return tv_error_oom(err);
+        return tv_bpmp_active_check(&d->bpmp, devs, n, err);
 }
 
 /* QEMU must be allowed to open what we hand it, or it fails at start with an obscure EPERM. */
 static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevItem *items, size_t n, TvError *err)
 {
-        const char **pids = calloc(n, sizeof(char *));
+        _cleanup_free_ const char **pids = calloc(n, sizeof(char *));
         bool bpmp = false;
-        int r;
 
         if (!pids)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         /* items come from domain_items, in the same catalog order as the devices */
         for (size_t i = 0; i < n; i++) {
                 const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
@@ -976,15 +960,13 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
                 pids[i] = items[i].platform_id;
                 bpmp |= dev && dev->needs_bpmp;
         }
-        r = tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
-        free(pids);
-        return r;
+        return tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
 }
 
 /* The record in the definition lists exactly the devices assigned to domain. */
 static bool same_devices(TvDaemon *d, const char *domain, char **listed)
 {
-        const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        _cleanup_free_ const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
         size_t n, m = 0;
         bool same = true;
 
@@ -998,7 +980,6 @@ static bool same_devices(TvDaemon *d, const char *domain, char **listed)
                         found = strcmp(devs[i]->name, listed[m]) == 0;
                 same &= found;
         }
-        free(devs);
         return same && m == n;
 }
 
@@ -1010,7 +991,7 @@ static int check_definition(TvDaemon *d, const char *domain, const char *xml, Tv
         TvDomainInfo info = { 0 };
         bool assigned = domain_has_assignments(d, domain);
         const char *drift = tv_daemon_domain_drift(d, domain);
-        char *why = NULL;
+        _cleanup_free_ char *why = NULL;
         int r = 0;
 
         if (!tv_libvirt_enabled(d->libvirt))
@@ -1039,7 +1020,6 @@ static int check_definition(TvDaemon *d, const char *domain, const char *xml, Tv
                                  "its definition is not what tegravirt wrote (%s), so QEMU would start without the "
                                  "devices bound for it; run 'tegravirtctl repair %s' (RepairDomain) to restore them",
                                  drift, domain);
-        free(why);
         tv_domain_info_clear(&info);
         return r;
 }
@@ -1091,8 +1071,8 @@ static void audit_items(TvDaemon *d, const char *action, const char *domain, con
 
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
-        TvPhase *was = NULL;
-        TvHostdevItem *items;
+        _cleanup_free_ TvPhase *was = NULL;
+        _cleanup_free_ TvHostdevItem *items = NULL;
         size_t n;
         int r;
 
@@ -1100,13 +1080,11 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         if (check_domain(domain, err) < 0 || check_not_busy(d, domain, true, err) < 0)
                 return -1;
         if (domain_xml && *domain_xml) {
-                char *name = NULL;
+                _cleanup_free_ char *name = NULL;
 
                 if (tv_domain_xml_name(domain_xml, strlen(domain_xml), &name, err) < 0)
                         return -1;
-                r = strcmp(name, domain);
-                free(name);
-                if (r != 0)
+                if (strcmp(name, domain) != 0)
                         return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                                             "the domain XML describes another domain than %s", domain);
         }
@@ -1115,7 +1093,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 return -1;
         }
         if (domain_items(d, domain, &items, &n) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         r = n ? check_qemu_access(d, domain, items, n, err) : 0;
         /* the hook hands us the live XML: its machine must be the one the DTB was made for */
         if (r == 0 && n && domain_xml && *domain_xml && tv_libvirt_enabled(d->libvirt))
@@ -1131,10 +1109,10 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
 
                 r = -1;
                 if (tv_hostdev_release(&d->hostdev, items, n, &undo) < 0)
-                        fprintf(stderr, SD_ERR "cannot undo the prepare of %s: %s\n", domain, undo.message);
+                        tv_log(LOG_ERR, "cannot undo the prepare of %s: %s", domain, undo.message);
                 tv_error_clear(&undo);
                 if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &undo) < 0)
-                        fprintf(stderr, SD_ERR "%s\n", undo.message);
+                        tv_log(LOG_ERR, "%s", undo.message);
                 tv_error_clear(&undo);
                 tv_state_compact(&d->state);
         }
@@ -1142,8 +1120,6 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 audit_items(d, "prepare", domain, items, n, was, TV_PHASE_BOUND, "bound to vfio-platform");
         for (size_t i = 0; i < n; i++)
                 view_set(d, items[i].platform_id, TV_VFIO_DRIVER, r == 0 ? items[i].group : -1);
-        free(was);
-        free(items);
         if (r < 0)
                 tv_error_prefix(err, "cannot prepare domain %s", domain);
         return r;
@@ -1153,15 +1129,15 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 {
         bool known = true;
         char **orig;
-        TvPhase *was;
-        TvHostdevItem *items;
+        _cleanup_free_ TvPhase *was = NULL;
+        _cleanup_free_ TvHostdevItem *items = NULL;
         size_t n;
         int r;
 
         if (check_domain(domain, err) < 0)
                 return -1;
         if (domain_items(d, domain, &items, &n) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         was = phases_of(items, n);
         orig = calloc(n ? n : 1, sizeof(*orig));
         for (size_t i = 0; orig && i < n; i++)
@@ -1183,8 +1159,6 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         for (size_t i = 0; orig && i < n; i++)
                 free(orig[i]);
         free(orig);
-        free(was);
-        free(items);
         /* narrow the proxy to what is still running, even after a failed release */
         if (r == 0)
                 r = tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err);
@@ -1192,7 +1166,7 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
                 TvError e2 = { 0 };
 
                 if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &e2) < 0)
-                        fprintf(stderr, SD_ERR "%s\n", e2.message);
+                        tv_log(LOG_ERR, "%s", e2.message);
                 tv_error_clear(&e2);
         }
         if (r < 0)
@@ -1204,16 +1178,12 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 /* The device is on the driver and override the record says it had before the step began. */
 static bool still_as_found(TvDaemon *d, const TvStateEntry *e)
 {
-        char *drv = NULL, *ovr = NULL;
-        bool same;
+        _cleanup_free_ char *drv = NULL, *ovr = NULL;
 
-        same = tv_sysfs_get_driver(&d->host, e->platform_id, &drv) == 0 &&
+        return tv_sysfs_get_driver(&d->host, e->platform_id, &drv) == 0 &&
                tv_sysfs_get_override(&d->host, e->platform_id, &ovr) == 0 &&
                !drv == !e->binding.orig_driver && (!drv || strcmp(drv, e->binding.orig_driver) == 0) &&
                !ovr == !e->binding.orig_override && (!ovr || strcmp(ovr, e->binding.orig_override) == 0);
-        free(drv);
-        free(ovr);
-        return same;
 }
 
 void tv_daemon_reconcile(TvDaemon *d)
@@ -1227,16 +1197,16 @@ void tv_daemon_reconcile(TvDaemon *d)
                 bool untouched;
 
                 if (!tv_catalog_find(d->catalog, e->device))
-                        fprintf(stderr, SD_WARNING "state: %s (%s) is no longer in the catalog; its record is kept\n",
+                        tv_log(LOG_WARNING, "state: %s (%s) is no longer in the catalog; its record is kept",
                                 e->device, e->platform_id);
                 if (was == TV_PHASE_NONE)
                         continue;
                 untouched = was != TV_PHASE_BOUND && still_as_found(d, e);
                 if (tv_hostdev_recover(&d->hostdev, &it, &drift, &err) < 0)
-                        fprintf(stderr, SD_ERR "reconcile: %s: %s\n", e->device, err.message);
+                        tv_log(LOG_ERR, "reconcile: %s: %s", e->device, err.message);
                 else if (untouched)
-                        fprintf(stderr, SD_NOTICE "reconcile: %s: interrupted %s step: the device was still (or "
-                                "again) as recorded before it, nothing to roll back; record cleared\n",
+                        tv_log(LOG_NOTICE, "reconcile: %s: interrupted %s step: the device was still (or "
+                                "again) as recorded before it, nothing to roll back; record cleared",
                                 e->device, tv_phase_to_string(was));
                 else if (was != TV_PHASE_BOUND)
                         tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
@@ -1245,10 +1215,10 @@ void tv_daemon_reconcile(TvDaemon *d)
                         tv_audit(&(TvAudit){ "reconcile", e->domain, e->device, e->platform_id, TV_CALLER_DAEMON },
                                  "not on vfio-platform as recorded: recorded host driver restored");
                 else if (!drift)
-                        fprintf(stderr, SD_INFO "reconcile: %s: adopted, still bound to vfio-platform for %s\n",
+                        tv_log(LOG_INFO, "reconcile: %s: adopted, still bound to vfio-platform for %s",
                                 e->device, e->domain ? e->domain : "(no domain)");
                 if (drift)
-                        fprintf(stderr, SD_WARNING "drift: %s\n", drift);
+                        tv_log(LOG_WARNING, "drift: %s", drift);
                 free(drift);
         }
         tv_state_compact(&d->state);
@@ -1259,7 +1229,7 @@ void tv_daemon_reconcile(TvDaemon *d)
 
                 if (tv_sysfs_get_driver(&d->host, dev->platform_id, &drv) == 0 && drv &&
                     strcmp(drv, TV_VFIO_DRIVER) == 0 && (!e || e->binding.phase == TV_PHASE_NONE))
-                        fprintf(stderr, SD_NOTICE "%s (%s) is bound to vfio-platform by someone else; left alone\n",
+                        tv_log(LOG_NOTICE, "%s (%s) is bound to vfio-platform by someone else; left alone",
                                 dev->name, dev->platform_id);
                 free(drv);
         }
@@ -1267,7 +1237,7 @@ void tv_daemon_reconcile(TvDaemon *d)
                 TvError err = { 0 };
 
                 if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &err) < 0)
-                        fprintf(stderr, SD_ERR "reconcile: %s\n", err.message);
+                        tv_log(LOG_ERR, "reconcile: %s", err.message);
                 tv_error_clear(&err);
         }
         prune_dtbs(d);

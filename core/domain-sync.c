@@ -5,6 +5,8 @@
 #include "guest-dtb.h"
 #include "libvirt-conn.h"
 #include "qemu-caps.h"
+#include "tv-log.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 
@@ -13,46 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-/* A NULL-terminated vector we grow as we go; on OOM the caller sees -ENOMEM. */
-typedef struct StrV {
-        char **v;
-        size_t n;
-} StrV;
-
-static int strv_push(StrV *s, const char *x, bool unique)
-{
-        char **nv;
-
-        if (unique)
-                for (size_t i = 0; i < s->n; i++)
-                        if (strcmp(s->v[i], x) == 0)
-                                return 0;
-        nv = realloc(s->v, (s->n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        s->v = nv;
-        s->v[s->n] = strdup(x);
-        if (!s->v[s->n])
-                return -ENOMEM;
-        s->v[++s->n] = NULL;
-        return 0;
-}
-
-static void strv_clear(StrV *s)
-{
-        for (size_t i = 0; i < s->n; i++)
-                free(s->v[i]);
-        free(s->v);
-        s->v = NULL;
-        s->n = 0;
-}
-
 /* The edit for devs, in catalog order (guest addresses follow it). */
-static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemuCaps *caps, StrV *names,
-                      StrV *args, StrV *kargs, TvError *err)
+static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemuCaps *caps, TvStrv *names,
+                      TvStrv *args, TvStrv *kargs, TvError *err)
 {
         bool bpmp = false;
 
@@ -61,23 +28,24 @@ static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemu
                 int r;
 
                 if (asprintf(&hostarg, "vfio-platform,host=%s", devs[i]->platform_id) < 0)
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
-                r = strv_push(names, devs[i]->name, false);
+                        return tv_error_oom(err);
+                r = tv_strv_push(names, devs[i]->name);
                 if (r == 0)
-                        r = strv_push(args, "-device", false);
+                        r = tv_strv_push(args, "-device");
                 if (r == 0)
-                        r = strv_push(args, hostarg, false);
-                free(hostarg);
+                        r = tv_strv_consume(args, hostarg);
+                else
+                        free(hostarg);
                 for (char **k = devs[i]->kernel_args; r == 0 && k && *k; k++)
-                        r = strv_push(kargs, *k, true);
+                        r = tv_strv_push_unique(kargs, *k);
                 if (r < 0)
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        return tv_error_oom(err);
                 bpmp |= devs[i]->needs_bpmp;
         }
         /* our own bridge is a -device; the built-in ones of patched builds need no argument */
         if (bpmp && caps->bpmp == TV_BPMP_DEVICE &&
-            (strv_push(args, "-device", false) < 0 || strv_push(args, "tegravirt-bpmp", false) < 0))
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+            (tv_strv_push(args, "-device") < 0 || tv_strv_push(args, "tegravirt-bpmp") < 0))
+                return tv_error_oom(err);
         return 0;
 }
 
@@ -128,7 +96,7 @@ static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogD
                 free(op->probed);
                 op->probed = strdup(emulator);
                 if (!op->probed)
-                        return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        return tv_error_oom(err);
                 if (round_check(op, err) < 0 ||
                     tv_qemu_caps_probe(s->qemu_caps, s->dtb.jobs, emulator, TV_QEMU_PROBE_TIMEOUT_MS, on_job, op, err) < 0)
                         return -1;
@@ -178,7 +146,7 @@ static int fetch_base(TvDomainOp *op, const char *xml, char **native, TvError *e
 static int check_placement(const TvCatalogDevice *const *devs, size_t n, TvError *err)
 {
         TvGuestPlacement *place = calloc(n ? n : 1, sizeof(*place));
-        int r = place ? tv_guest_place(devs, n, place, err) : tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        int r = place ? tv_guest_place(devs, n, place, err) : tv_error_oom(err);
 
         free(place);
         return r;
@@ -195,7 +163,7 @@ static int refresh_step(TvDomainOp *op, TvError *err)
         int r = -1;
 
         if (s->domain_devices(s->userdata, op->domain, &devs, &n) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         if (n == 0)
                 r = tv_domain_dtb_update(&s->dtb, op->domain, NULL, NULL, devs, 0, 0, err);
         else if (tv_libvirt_get_xml(s->libvirt, op->domain, &xml, NULL, err) == 0 &&
@@ -220,7 +188,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         const TvCatalogDevice **devs = NULL;
         TvDomainInfo info = { 0 };
         TvDomainEdit edit = { 0 };
-        StrV names = { 0 }, args = { 0 }, kargs = { 0 };
+        _cleanup_(tv_strv_clear) TvStrv names = { 0 }, args = { 0 }, kargs = { 0 };
         TvQemuCaps caps = { 0 };
         char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL, *stored = NULL, *native = NULL;
         size_t n = 0;
@@ -228,7 +196,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
 
         *running = false;
         if (s->domain_devices(s->userdata, domain, &devs, &n) < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         if (tv_libvirt_get_xml(s->libvirt, domain, &xml, running, err) < 0)
                 goto out;
         if (tv_domain_inspect(xml, strlen(xml), &info, err) < 0)
@@ -278,17 +246,14 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         }
         /* <cmdline> needs <kernel>: a disk-booting guest's boot loader must pass them */
         if (kargs.n && !info.has_kernel)
-                fprintf(stderr, SD_NOTICE "domain %s boots from its disk: its boot loader must add the kernel "
-                        "arguments %s needs (tegravirtctl check %s)\n", domain, n > 1 ? "its devices" : devs[0]->name,
+                tv_log(LOG_NOTICE, "domain %s boots from its disk: its boot loader must add the kernel "
+                        "arguments %s needs (tegravirtctl check %s)", domain, n > 1 ? "its devices" : devs[0]->name,
                         domain);
         r = 0;
         goto out;
 oom:
-        r = tv_error_set(err, TV_ERR_FAILED, "out of memory");
+        r = tv_error_oom(err);
 out:
-        strv_clear(&names);
-        strv_clear(&args);
-        strv_clear(&kargs);
         tv_domain_info_clear(&info);
         free(devs);
         free(emulator);
@@ -353,7 +318,7 @@ static int op_start(TvDomainSync *s, const char *domain, bool refresh, TvSyncDon
 
         if (!op || !(op->domain = strdup(domain))) {
                 free(op);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         op->s = s;
         op->refresh = refresh;

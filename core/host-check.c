@@ -298,7 +298,7 @@ int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvE
         check_libvirt(d, &c);
         if (c.oom) {
                 tv_checks_free(c.v, c.n);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         *out = c.v;
         *n = c.n;

@@ -42,6 +42,11 @@ TvLibvirt *tv_libvirt_new(const char *uri)
 
 static void drop_connection(TvLibvirt *lv);
 
+void tv_libvirt_freep(TvLibvirt **lv)
+{
+        tv_libvirt_free(*lv);
+}
+
 void tv_libvirt_free(TvLibvirt *lv)
 {
         if (!lv)

@@ -20,6 +20,8 @@ typedef void (*TvDomainEventFn)(void *userdata, const char *domain, TvDomainEven
 /* uri NULL or "" disables libvirt integration (assignments are only recorded). */
 TvLibvirt *tv_libvirt_new(const char *uri);
 void tv_libvirt_free(TvLibvirt *lv);
+/* For _cleanup_(tv_libvirt_freep). */
+void tv_libvirt_freep(TvLibvirt **lv);
 bool tv_libvirt_enabled(const TvLibvirt *lv);
 const char *tv_libvirt_uri(const TvLibvirt *lv);
 

@@ -1,30 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The daemon's log and audit trail (tegravirtd(8), LOGGING).
- * Under systemd, when stderr is the stream JOURNAL_STREAM names, messages keep
- * their <N> priority prefix for journald and every audit record goes to the
- * journal with structured TEGRAVIRT_* fields. Otherwise everything is plain text
- * on stderr: the <N> prefix of fprintf(stderr, SD_ERR ...) is dropped at the start
- * of each line, wherever in the daemon the line comes from.
+ * The daemon's audit trail (tegravirtd(8), LOGGING), on top of its log lines
+ * (common/tv-log.h). Under systemd, when stderr is the stream JOURNAL_STREAM names,
+ * every audit record goes to the journal with structured TEGRAVIRT_* fields.
+ * Otherwise it is a plain-text line on stderr like every other log line.
  */
 #pragma once
 #include <stdbool.h>
 #include <sys/types.h>
 #include <syslog.h>
 
+#include "tv-log.h"
+
 /* MESSAGE_ID of every audit record: journalctl MESSAGE_ID=... lists the trail. */
 #define TV_AUDIT_MESSAGE_ID "e7506b69223e495c93f113592f4f53d1"
 /* No D-Bus caller: start-up reconciliation, domain events, BPMP set changes. */
 #define TV_CALLER_DAEMON ((uid_t)-1)
-
-/* Decides journal or plain text; call before anything is logged. The plain-text
- * filter is removed at exit. */
-void tv_log_init(void);
-/* Flushes and puts the original stderr back. */
-void tv_log_finish(void);
-
-/* One message at a syslog priority (LOG_ERR ... LOG_DEBUG); a trailing newline is added. */
-void tv_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* One change to the host or the record. NULL fields are left out. */
 typedef struct TvAudit {

@@ -6,6 +6,7 @@
 #include "qemu-caps.h"
 #include "tv-fileio.h"
 #include "tv-limits.h"
+#include "tv-log.h"
 #include "tv-names.h"
 #include "tv-validate.h"
 #include "xml-util.h"
@@ -19,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #define DUMPDTB_TIMEOUT_MS 30000
@@ -152,7 +152,7 @@ int tv_machine_from_xml(const char *xml, size_t len, TvMachine *m, TvError *err)
         vtext = text_of(vcpu);
         m->vcpus = vtext ? (unsigned)strtoul(vtext, NULL, 10) : 1;
         if (!m->shape)
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
         else if (!arch || strcmp(arch, "aarch64") != 0)
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
                              "the domain's architecture is '%.32s'; tegravirt passes devices to aarch64 guests only",
@@ -259,7 +259,7 @@ static int dump_args(const TvDtbStore *s, const char *domain, const TvMachine *m
         ours = tv_domain_dtb_path(s->state_dir, domain);
         if (!ours) {
                 tv_dump_args_clear(da);
-                return tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                return tv_error_oom(err);
         }
         if (da->dtb && strcmp(da->dtb, ours) != 0) {
                 tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
@@ -413,7 +413,7 @@ int tv_domain_dtb_fetch_base(const TvDtbStore *s, const char *domain, const char
         snprintf(key, sizeof(key), "dumpdtb:%s", path);
         j = tv_job_find(s->jobs, key);
         if (j) {
-                r = tv_job_wait(j, done, userdata) < 0 ? tv_error_set(err, TV_ERR_FAILED, "out of memory") : 0;
+                r = tv_job_wait(j, done, userdata) < 0 ? tv_error_oom(err) : 0;
                 goto out;
         }
         if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
@@ -434,7 +434,7 @@ int tv_domain_dtb_fetch_base(const TvDtbStore *s, const char *domain, const char
             !(x->dir = strdup(dir)) || !(x->path = strdup(path)) || !(x->tmp = strdup(tmp))) {
                 if (x)
                         dump_free(x);
-                tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                tv_error_oom(err);
                 goto out;
         }
         j = tv_job_new(s->jobs, key, x, dump_free, err);
@@ -446,7 +446,7 @@ int tv_domain_dtb_fetch_base(const TvDtbStore *s, const char *domain, const char
                                      .err_cap = 4096 };
 
                 if (tv_job_run(j, &spec, on_dump_child, err) < 0 || tv_job_wait(j, done, userdata) < 0) {
-                        tv_error_set(err, TV_ERR_FAILED, "out of memory");
+                        tv_error_oom(err);
                         tv_error_prefix(err, "cannot dump the base device tree of machine %s", m.machine);
                         tv_job_finish(j, err);
                         goto out;
@@ -571,7 +571,7 @@ void tv_domain_dtb_prune(const TvDtbStore *s, bool (*keep)(void *userdata, const
                 if (!tv_domain_name_valid(name) || keep(userdata, name))
                         continue;
                 if (unlinkat(dfd, de->d_name, 0) == 0)
-                        fprintf(stderr, SD_INFO "removed %s/%s: no device is assigned to domain %s\n", dir, de->d_name,
+                        tv_log(LOG_INFO, "removed %s/%s: no device is assigned to domain %s", dir, de->d_name,
                                 name);
         }
         closedir(dp);

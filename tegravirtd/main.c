@@ -36,16 +36,16 @@ static void usage(FILE *f)
 static void name_hint(int r)
 {
         if (r == -EEXIST) {
-                fprintf(stderr, SD_ERR "tegravirtd: another process owns org.tegravirt (is tegravirtd already running?)\n");
+                tv_log(LOG_ERR, "tegravirtd: another process owns org.tegravirt (is tegravirtd already running?)");
         } else if (r == -EACCES && access(TV_DBUS_POLICY_FILE, R_OK) != 0) {
-                fprintf(stderr, SD_ERR "tegravirtd: the bus policy " TV_DBUS_POLICY_FILE " is missing (%s): install it "
-                        "(meson install, or copy data/org.tegravirt.conf there), then 'systemctl reload dbus'\n",
+                tv_log(LOG_ERR, "tegravirtd: the bus policy " TV_DBUS_POLICY_FILE " is missing (%s): install it "
+                        "(meson install, or copy data/org.tegravirt.conf there), then 'systemctl reload dbus'",
                         strerror(errno));
         } else if (r == -EACCES) {
-                fprintf(stderr, SD_ERR "tegravirtd: the bus policy " TV_DBUS_POLICY_FILE " exists but the bus did not "
+                tv_log(LOG_ERR, "tegravirtd: the bus policy " TV_DBUS_POLICY_FILE " exists but the bus did not "
                         "grant the name to uid %u: 'systemctl reload dbus' after installing it; it lets only root own "
                         "org.tegravirt; a bus reading other directories (e.g. a /usr/local dbus) needs "
-                        "meson -Ddbus_policy_dir=\n", (unsigned)geteuid());
+                        "meson -Ddbus_policy_dir=", (unsigned)geteuid());
         }
 }
 
@@ -55,9 +55,9 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         TvError err = { 0 };
 
         if (tv_daemon_reload(d, &err) < 0)
-                fprintf(stderr, SD_ERR "reload refused, keeping the old catalog and config: %s\n", err.message);
+                tv_log(LOG_ERR, "reload refused, keeping the old catalog and config: %s", err.message);
         else
-                fprintf(stderr, SD_INFO "reloaded catalog and config\n");
+                tv_log(LOG_INFO, "reloaded catalog and config");
         return 0;
 }
 
@@ -124,12 +124,12 @@ int main(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         r = sd_event_default(&d.event);
         if (r < 0) {
-                fprintf(stderr, SD_ERR "tegravirtd: cannot create the event loop: %s\n", strerror(-r));
+                tv_log(LOG_ERR, "tegravirtd: cannot create the event loop: %s", strerror(-r));
                 return 1;
         }
         tv_libvirt_loop_register(d.event);
         if (tv_daemon_init(&d, &err) < 0) {
-                fprintf(stderr, SD_ERR "tegravirtd: %s\n", err.message);
+                tv_log(LOG_ERR, "tegravirtd: %s", err.message);
                 tv_daemon_free(&d);
                 sd_event_unref(d.event);
                 return 1;
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
         if (r >= 0)
                 r = sd_bus_open_system(&bus);
         if (r < 0) {
-                fprintf(stderr, SD_ERR "tegravirtd: cannot connect to the system bus: %s\n", strerror(-r));
+                tv_log(LOG_ERR, "tegravirtd: cannot connect to the system bus: %s", strerror(-r));
                 goto out;
         }
         r = sd_bus_attach_event(bus, d.event, SD_EVENT_PRIORITY_NORMAL);
@@ -174,13 +174,13 @@ int main(int argc, char **argv)
         if (r >= 0)
                 tv_daemon_watch_domains(&d);
         if (r < 0) {
-                fprintf(stderr, SD_ERR "tegravirtd: cannot register %s on the bus: %s\n", "org.tegravirt",
+                tv_log(LOG_ERR, "tegravirtd: cannot register %s on the bus: %s", "org.tegravirt",
                         strerror(-r));
                 name_hint(r);
                 goto out;
         }
         sd_notify(0, "READY=1\nSTATUS=Serving org.tegravirt");
-        fprintf(stderr, SD_INFO "tegravirtd %s ready: %zu catalog devices, %zu state records\n", PACKAGE_VERSION,
+        tv_log(LOG_INFO, "tegravirtd %s ready: %zu catalog devices, %zu state records", PACKAGE_VERSION,
                 d.catalog->n_devices, d.state.n_entries);
         r = sd_event_loop(d.event);
         sd_notify(0, "STOPPING=1");

@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* common/: string vectors (one ownership rule), quoting of untrusted text, the OOM
- * error, the cleanup attributes and the capped fd read. Run under valgrind, a leak in
+ * error, the cleanup attributes, the capped fd read and the daemon's log lines. Run under valgrind, a leak in
  * any of the ownership paths fails the test. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tv-tap.h"
 #include "tv-error.h"
 #include "tv-fileio.h"
 #include "tv-limits.h"
+#include "tv-log.h"
 #include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-quote.h"
@@ -174,6 +176,56 @@ static void test_limits(void)
         }
 }
 
+/* What tv_log writes to stderr (a temporary file here) with JOURNAL_STREAM as given. */
+static char *log_line(const char *journal_stream, bool name_the_file, int priority, const char *text)
+{
+        char tmpl[] = "/tmp/tv-test-log-XXXXXX", env[64];
+        int fd = mkstemp(tmpl), saved = dup(STDERR_FILENO);
+        struct stat st;
+        char *out = NULL;
+        size_t len = 0;
+
+        if (fd < 0 || saved < 0 || fstat(fd, &st) < 0)
+                return NULL;
+        unlink(tmpl);
+        if (name_the_file) {
+                snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+                         (unsigned long long)st.st_ino);
+                journal_stream = env;
+        }
+        if (journal_stream)
+                setenv("JOURNAL_STREAM", journal_stream, 1);
+        else
+                unsetenv("JOURNAL_STREAM");
+        fflush(stderr);
+        dup2(fd, STDERR_FILENO);
+        tv_log_init();
+        tv_log(priority, "%s %d", text, 42);
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        unsetenv("JOURNAL_STREAM");
+        tv_log_init();
+        lseek(fd, 0, SEEK_SET);
+        if (tv_read_fd(fd, 4096, &out, &len) < 0)
+                out = NULL;
+        close(fd);
+        return out;
+}
+
+static void test_log(void)
+{
+        _cleanup_free_ char *plain = log_line(NULL, false, LOG_ERR, "plain");
+        _cleanup_free_ char *journal = log_line(NULL, true, LOG_INFO, "journal");
+        _cleanup_free_ char *other = log_line("1:2", false, LOG_WARNING, "elsewhere");
+
+        CHECK(plain && strcmp(plain, "plain 42\n") == 0, "tv_log: plain text without <N> when not under journald");
+        CHECK(journal && strcmp(journal, "<6>journal 42\n") == 0,
+              "  ... \"<6>\" prefix when stderr is the stream JOURNAL_STREAM names");
+        CHECK(other && strcmp(other, "elsewhere 42\n") == 0,
+              "  ... plain again when JOURNAL_STREAM names another stream (stderr redirected)");
+}
+
 int main(void)
 {
         test_strv();
@@ -183,5 +235,6 @@ int main(void)
         test_read_fd();
         test_memstream();
         test_limits();
+        test_log();
         return tap_finish();
 }
