@@ -7,6 +7,8 @@
 #include "qemu-access.h"
 #include "tv-names.h"
 #include "tv-validate.h"
+#include "vfio-diag.h"
+#include "tv-macros.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -77,6 +79,45 @@ static void check_params(TvDaemon *d, Checks *c)
                     "set AllowUnsafeInterrupts=yes in tegravirtd.conf or add vfio_iommu_type1.allow_unsafe_interrupts=1 to the kernel command line",
                     "vfio_iommu_type1.allow_unsafe_interrupts is off; Orin's SMMU has no MSI isolation");
         free(v);
+}
+
+#define TV_VFIO_RESET_FIX "apply kernel/patches/0004-vfio-platform-do-not-fail-probe-without-an-optional-reset.patch " \
+        "to this kernel, or boot a kernel >= 6.3 or a JetPack 5.x/6.x kernel"
+
+static bool any_device_on_vfio(TvDaemon *d)
+{
+        for (size_t i = 0; i < d->catalog->n_devices; i++) {
+                const TvHostView *v = tv_daemon_host_view(d, &d->catalog->devices[i]);
+
+                if (v->present && v->driver && strcmp(v->driver, TV_VFIO_DRIVER) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* What the kernel's vfio-platform itself needs: the probe failures of 6.1 (see vfio-diag.h),
+ * from the last failed bind, else from the release alone. */
+static void check_vfio_kernel(TvDaemon *d, Checks *c)
+{
+        int e = d->hostdev.vfio_bind_errno;
+        _cleanup_free_ char *hint = e ? tv_vfio_bind_hint(&d->host, -e) : NULL, *param = NULL, *release = NULL;
+
+        if (e == ENOENT && hint && tv_sysfs_param_read(&d->host, "vfio_platform", "reset_required", &param) == 0 &&
+            strcmp(param, "N") != 0)
+                return;         /* the reset_required item says what to do */
+        if (e == ENOENT && hint) {
+                add(c, "vfio-reset-fix", "missing", TV_VFIO_RESET_FIX, "binding %s to vfio-platform failed (ENOENT): %s",
+                    d->hostdev.vfio_bind_device, hint);
+        } else if (e == EINVAL && hint) {
+                add(c, "cache-coherency", "missing",
+                    "add dma-coherent to the SMMU node and the device node in the host device tree and reboot",
+                    "binding %s to vfio-platform failed (EINVAL): %s", d->hostdev.vfio_bind_device, hint);
+        } else if (tv_host_kernel_release(&d->host, &release) == 0 && tv_kernel_release_lacks_reset_fix(release) &&
+                   !any_device_on_vfio(d)) {
+                add(c, "vfio-reset-fix", "warning", TV_VFIO_RESET_FIX,
+                    "kernel %s: unless it carries the reset-optional fix (upstream v6.3, commit 168a9c91fe0a), "
+                    "its vfio-platform fails every Tegra device with ENOENT; known after the first bind", release);
+        }
 }
 
 static void check_devices(TvDaemon *d, const char *domain, Checks *c)
@@ -289,6 +330,7 @@ int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvE
         if (*domain && !tv_domain_name_valid(domain))
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "'%.64s' is not a domain name tegravirt accepts", domain);
         check_params(d, &c);
+        check_vfio_kernel(d, &c);
         check_devices(d, domain, &c);
         check_hook(d, &c);
         check_installed(&c);

@@ -2,6 +2,7 @@
 #include "hostdev.h"
 #include "tv-macros.h"
 #include "tv-names.h"
+#include "vfio-diag.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -136,6 +137,19 @@ fail:
         free(drv);
         *failed_errno = r;
         return r;
+}
+
+/* A probe failure the kernel reports only by its errno: say what it means and keep
+ * it for tegravirtctl check. */
+static void explain_vfio_bind(TvHostdev *hd, TvError *err, const char *pid, int r)
+{
+        _cleanup_free_ char *hint = tv_vfio_bind_hint(hd->host, r);
+        size_t len = strlen(err->message);
+
+        hd->vfio_bind_errno = -r;
+        snprintf(hd->vfio_bind_device, sizeof(hd->vfio_bind_device), "%s", pid);
+        if (hint)
+                snprintf(err->message + len, sizeof(err->message) - len, "; %s", hint);
 }
 
 /* vfio-platform owns the device when the driver link says so. */
@@ -416,6 +430,8 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                 r = bind_vfio(hd, items[i].platform_id, items[i].binding->orig_driver, &step);
                 if (r < 0) {
                         step_error(err, items[i].platform_id, step, r);
+                        if (strcmp(step, "bind") == 0)
+                                explain_vfio_bind(hd, err, items[i].platform_id, r);
                         goto rollback;
                 }
         }
@@ -445,6 +461,7 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                                 items[i].binding->phase = TV_PHASE_DETACHING;
                 goto rollback;
         }
+        hd->vfio_bind_errno = 0;
         free(groups);
         free_info(info, n);
         return 0;

@@ -43,6 +43,9 @@ typedef struct TvHostdev {
         const TvHostdevConfig *config;
         TvRecordFn record;
         void *userdata;
+        /* the last failed bind to vfio-platform in a prepare (errno, 0 if none) */
+        int vfio_bind_errno;
+        char vfio_bind_device[64];
 } TvHostdev;
 
 /* One device of a prepare/release batch. */

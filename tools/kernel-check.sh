@@ -3,8 +3,9 @@
 # CI check of kernel/ against Debian's linux-source-6.1, for arm64:
 #   extract the tarball, link the two BPMP proxies into drivers/firmware/tegra
 #   as kernel/README.md says, git apply kernel/patches/*.patch, defconfig with
-#   both proxies enabled, build drivers/firmware/tegra/ with W=1 (and again
-#   with the guest proxy disabled, for its stubs), sparse on the proxies,
+#   both proxies and vfio-platform enabled, build drivers/firmware/tegra/
+#   with W=1 (and again with the guest proxy disabled, for its stubs) and
+#   drivers/vfio/platform/ (patch 0004) with W=1, sparse on the proxies,
 #   build the host proxy as an out-of-tree module, run checkpatch --strict on
 #   our sources and patches, and validate the device tree bindings
 #   (dt_binding_check when dt-schema is installed, else a YAML parse).
@@ -94,14 +95,16 @@ fi
 # 4. configuration
 cfg=$KOUT/.config
 if { kmake defconfig &&
-        "$KSRC"/scripts/config --file "$cfg" -e TEGRA_BPMP_HOST_PROXY -e TEGRA_BPMP_GUEST_PROXY &&
+        "$KSRC"/scripts/config --file "$cfg" -e TEGRA_BPMP_HOST_PROXY -e TEGRA_BPMP_GUEST_PROXY \
+                -e VFIO -e VFIO_PLATFORM &&
         kmake olddefconfig; } >"$LOG/config.log" 2>&1 &&
         grep -Eq '^CONFIG_TEGRA_BPMP_HOST_PROXY=(y|m)$' "$cfg" &&
-        grep -q '^CONFIG_TEGRA_BPMP_GUEST_PROXY=y$' "$cfg"; then
-        ok "defconfig with $(grep -E '^CONFIG_TEGRA_BPMP_(HOST|GUEST)_PROXY=' "$cfg" | tr '\n' ' ')"
+        grep -q '^CONFIG_TEGRA_BPMP_GUEST_PROXY=y$' "$cfg" &&
+        grep -q '^CONFIG_VFIO_PLATFORM=y$' "$cfg"; then
+        ok "defconfig with $(grep -E '^CONFIG_(TEGRA_BPMP_(HOST|GUEST)_PROXY|VFIO_PLATFORM)=' "$cfg" | tr '\n' ' ')"
 else
-        grep -E 'CONFIG_TEGRA_BPMP' "$cfg" >>"$LOG/config.log" 2>/dev/null
-        not_ok "defconfig with both proxies enabled" "$LOG/config.log"
+        grep -E 'CONFIG_TEGRA_BPMP|CONFIG_VFIO' "$cfg" >>"$LOG/config.log" 2>/dev/null
+        not_ok "defconfig with both proxies and vfio-platform enabled" "$LOG/config.log"
         finish
 fi
 
@@ -112,10 +115,10 @@ if ! kmake prepare >"$LOG/prepare.log" 2>&1; then
         not_ok "make prepare" "$LOG/prepare.log"
         finish
 fi
-w1_build() { # w1_build NAME LOG OBJECTS...
+w1_build() { # w1_build NAME LOG OBJECTS... (DIR=directory, default drivers/firmware/tegra/)
         local name=$1 log=$2 o missing=""
         shift 2
-        if ! kmake W=1 drivers/firmware/tegra/ >"$log" 2>&1; then
+        if ! kmake W=1 "${DIR:-drivers/firmware/tegra/}" >"$log" 2>&1; then
                 not_ok "$name: build failed" "$log"; return
         fi
         if diagnostics "$log" >/dev/null; then
@@ -132,6 +135,10 @@ w1_build "make W=1 drivers/firmware/tegra/ (patched bpmp core, host and guest pr
         drivers/firmware/tegra/bpmp.o \
         drivers/firmware/tegra/bpmp-host-proxy/built-in.a \
         drivers/firmware/tegra/bpmp-guest-proxy/bpmp-guest-proxy.o
+# patch 0004's vfio-platform fix (upstream's drivers/vfio/platform/ has no W=1
+# warnings with gcc 12 either)
+DIR=drivers/vfio/platform/ w1_build "make W=1 drivers/vfio/platform/ (patched vfio-platform)" \
+        "$LOG/build-vfio-platform.log" drivers/vfio/platform/vfio_platform_common.o
 # (nm's output is kept whole: grep -q would close the pipe early, and pipefail
 # would then report nm's SIGPIPE)
 symbols() { nm "$KOUT/drivers/firmware/tegra/$1" 2>/dev/null; }

@@ -37,4 +37,36 @@ sim "vanish 3140000.serial"
 check "a catalog device absent from the host cannot be assigned" expect_error HostNotReady AssignDevice string:vm1 string:uarte
 check "its State is missing (within the 250 ms view age)" wait_for 2 bash -c "busctl --system get-property org.tegravirt /org/tegravirt/device/uarte org.tegravirt.Device1 State | grep -q missing"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
+
+# A 6.1 kernel's vfio-platform (probe fails with ENOENT although reset_required=N) and
+# vfio's cache-coherency refusal (EINVAL). The release is read beside the sysfs root
+# (<root>/../proc/sys/kernel/osrelease), so the daemon gets a root of its own.
+mkdir -p "$T/host/proc/sys/kernel"
+ln -s "$T/mnt/sys" "$T/host/sys"
+echo 6.1.0-31-arm64 >"$T/host/proc/sys/kernel/osrelease"
+tv_start_daemon --sysfs-root "$T/host/sys"
+ctl_check() { "$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1; grep -q "$@" "$T/chk.out"; }
+check "tegravirtctl check on 6.1 before any bind: vfio-reset-fix warning" ctl_check '^warning .*vfio-reset-fix.*6\.1\.0-31-arm64'
+sim "probe-fail vfio-platform 3100000.serial ENOENT"
+check "6.1 vfio-platform without the fix (probe ENOENT) -> HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
+check "  ... keeps the step and errno" grep -q "3100000.serial: step bind failed: No such file or directory" <<<"$LAST_ERROR"
+check "  ... names the upstream fix and the kernel release" grep -q "kernel 6.1.0-31-arm64: this kernel's vfio-platform lacks the reset-optional fix (upstream v6.3, commit 168a9c91fe0a)" <<<"$LAST_ERROR"
+check "  ... and says what to do" grep -q "kernel/patches/0004-vfio-platform-do-not-fail-probe-without-an-optional-reset.patch or boot a kernel >= 6.3 or a JetPack 5.x/6.x kernel" <<<"$LAST_ERROR"
+check "  ... the host driver is back" test "$(dev_driver 3100000.serial)" = serial-tegra
+check "tegravirtctl check: vfio-reset-fix missing, with the patch to apply" ctl_check '^missing .*vfio-reset-fix.*3100000.serial.*ENOENT'
+check "  ... and the fix line names kernel/patches/0004" grep -q 'kernel/patches/0004-vfio-platform' "$T/chk.out"
+sim "probe-fail vfio-platform 3100000.serial EINVAL"
+check "vfio's cache-coherency refusal (probe EINVAL) -> Failed" expect_error Failed PrepareDomain string:vm1 string:
+check "  ... explains it and names dma-coherent" grep -q "3100000.serial: step bind failed: Invalid argument; vfio refuses a device whose IOMMU is not cache coherent.*dma-coherent" <<<"$LAST_ERROR"
+check "tegravirtctl check: cache-coherency missing, naming dma-coherent" ctl_check '^missing .*cache-coherency.*dma-coherent'
+echo 6.3.0 >"$T/host/proc/sys/kernel/osrelease"
+sim "probe-fail vfio-platform 3100000.serial ENOENT"
+check "on 6.3 an ENOENT probe is not blamed on the 6.1 regression" expect_error HostNotReady PrepareDomain string:vm1 string:
+no_upstream_fix() { ! grep -q 168a9c91fe0a <<<"$LAST_ERROR"; }
+check "  ... (no mention of 168a9c91fe0a)" no_upstream_fix
+echo 6.1.0-31-arm64 >"$T/host/proc/sys/kernel/osrelease"
+check "a kernel with the fix binds" expect_ok PrepareDomain string:vm1 string:
+check "tegravirtctl check: no vfio-reset-fix item once a device is on vfio-platform" bash -c "'$TV_CTL_BIN' check vm1 >'$T/chk.out' 2>&1; ! grep -q vfio-reset-fix '$T/chk.out'"
+expect_ok ReleaseDomain string:vm1 || not_ok "release"
+check "daemon exits 0 on SIGTERM (own root)" tv_stop_daemon
 tap_finish

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hostdev.h"
+#include "vfio-diag.h"
 #include "tv-tap.h"
 #include "tv-fake-sysfs.h"
 
@@ -322,6 +323,21 @@ static void test_check_host(void)
         tv_binding_reset(&b);
 }
 
+/* The releases whose vfio-platform fails without a reset module (6.1, 6.2; fixed in 6.3). */
+static void test_release_lacks_reset_fix(void)
+{
+        static const struct { const char *release; bool lacks; } cases[] = {
+                { "6.1.0-31-arm64", true }, { "6.1", true }, { "6.2.16", true },
+                { "6.3.0", false }, { "6.10.2", false }, { "6.12.9-tegra", false },
+                { "5.15.136-tegra", false }, { "6.0.12", false }, { "7.1", false }, { "", false }, { "6", false },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                CHECK(tv_kernel_release_lacks_reset_fix(cases[i].release) == cases[i].lacks,
+                      "release '%s' %s the vfio-platform reset fix", cases[i].release,
+                      cases[i].lacks ? "lacks" : "does not lack");
+}
+
 int main(void)
 {
         fake_sysfs_require();
@@ -330,6 +346,7 @@ int main(void)
         test_release_failure();
         test_recover();
         test_check_host();
+        test_release_lacks_reset_fix();
         CHECK(fake_sysfs_remove(), "remove the fake tree");
         return tap_finish();
 }
