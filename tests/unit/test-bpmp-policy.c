@@ -49,11 +49,14 @@ static const u32 ceil_pds[] = { 3 };
 static const u32 narrow_clocks[] = { 102 };
 static const u32 wide_resets[] = { 100, 0xffffffff };
 static const u32 roots[] = { 14, 91, 102, 103, 288, 292, 327 };
+/* Parents listed for clk_prepare() (catalog role="parent"): 319 and 366, not protected roots. */
+static const u32 dev_clocks[] = { 155 };
+static const u32 parents[] = { 319, 366, 155 };
 
 #define SET(a) { (a), sizeof(a) / sizeof((a)[0]) }
 #define NONE { NULL, 0 }
 
-enum { P_CEIL, P_NARROW, P_EMPTY, P_WIDE_RESET, P_ROOTS, P_COUNT };
+enum { P_CEIL, P_NARROW, P_EMPTY, P_WIDE_RESET, P_ROOTS, P_PARENT, P_COUNT };
 static const struct bpmp_policy policies[P_COUNT] = {
         [P_CEIL] = { SET(ceil_clocks), SET(ceil_resets), SET(ceil_pds) },
         /* the daemon narrowed the active sets: 155, reset 100 and PD 3 stay in the ceiling only */
@@ -61,6 +64,7 @@ static const struct bpmp_policy policies[P_COUNT] = {
         [P_EMPTY] = { NONE, NONE, NONE },
         [P_WIDE_RESET] = { SET(ceil_clocks), SET(wide_resets), NONE },
         [P_ROOTS] = { SET(roots), NONE, NONE },
+        [P_PARENT] = { SET(dev_clocks), NONE, NONE, SET(parents) },
 };
 
 struct policy_case {
@@ -218,6 +222,23 @@ static const struct policy_case cases[] = {
         { "narrowed: PG SET_STATE 3 denied", P_NARROW, MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, D },
         { "empty: ENABLE 102 denied", P_EMPTY, MRQ_CLK, { CLK(ENABLE, 102) }, 4, D },
         { "empty: ENABLE 0 denied", P_EMPTY, MRQ_CLK, { CLK(ENABLE, 0) }, 4, D },
+
+        /* parent class: enable and query only */
+        { "parent: ENABLE 319", P_PARENT, MRQ_CLK, { CLK(ENABLE, 319) }, 4, A },
+        { "parent: IS_ENABLED 319", P_PARENT, MRQ_CLK, { CLK(IS_ENABLED, 319) }, 4, A },
+        { "parent: GET_RATE 366", P_PARENT, MRQ_CLK, { CLK(GET_RATE, 366) }, 4, A },
+        { "parent: ROUND_RATE 366", P_PARENT, MRQ_CLK, { CLK(ROUND_RATE, 366) }, 16, A },
+        { "parent: GET_FMAX_AT_VMIN 319", P_PARENT, MRQ_CLK, { CLK(GET_FMAX_AT_VMIN, 319) }, 4, A },
+        { "parent: GET_PARENT 319", P_PARENT, MRQ_CLK, { CLK(GET_PARENT, 319) }, 4, A },
+        { "parent: DISABLE 319 denied", P_PARENT, MRQ_CLK, { CLK(DISABLE, 319) }, 4, D },
+        { "parent: DISABLE 366 denied", P_PARENT, MRQ_CLK, { CLK(DISABLE, 366) }, 4, D },
+        { "parent: SET_RATE 319 denied", P_PARENT, MRQ_CLK, { CLK(SET_RATE, 319), 0, 0, 0 }, 16, D },
+        { "parent: SET_PARENT of 366 denied", P_PARENT, MRQ_CLK, { CLK(SET_PARENT, 366), 319 }, 8, D },
+        { "parent: device clock re-parented onto parent 319", P_PARENT, MRQ_CLK, { CLK(SET_PARENT, 155), 319 }, 8, A },
+        { "parent: device clock re-parented onto unlisted 367", P_PARENT, MRQ_CLK, { CLK(SET_PARENT, 155), 367 }, 8, D },
+        { "parent: device clock also listed as parent stays controllable", P_PARENT, MRQ_CLK, { CLK(DISABLE, 155) }, 4, A },
+        { "parent: ENABLE unlisted 0 denied", P_PARENT, MRQ_CLK, { CLK(ENABLE, 0) }, 4, D },
+        { "parent: RESET ASSERT 319 denied", P_PARENT, MRQ_RESET, { R_ASSERT, 319 }, 8, D },
 };
 
 static const char *verdict_name(int r)

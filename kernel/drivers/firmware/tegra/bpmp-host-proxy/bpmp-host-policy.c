@@ -96,12 +96,17 @@ static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 	case BPMP_POLICY_CLK_IS_ENABLED:
 	case BPMP_POLICY_CLK_ENABLE:
 	case BPMP_POLICY_CLK_GET_FMAX_AT_VMIN:
-		if (!bpmp_policy_set_contains(&p->clocks, v->id))
-			return bpmp_policy_deny(v, "clock not allowed");
-		return bpmp_policy_allow(v, "allowed clock");
+		if (bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_allow(v, "allowed clock");
+		if (bpmp_policy_set_contains(&p->parent_clocks, v->id))
+			return bpmp_policy_allow(v, "parent clock: enable or query");
+		return bpmp_policy_deny(v, "clock not allowed");
 
 	case BPMP_POLICY_CLK_SET_RATE:
 	case BPMP_POLICY_CLK_DISABLE:
+		if (bpmp_policy_set_contains(&p->parent_clocks, v->id) &&
+		    !bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_deny(v, "parent clock: enable and query only");
 		if (!bpmp_policy_set_contains(&p->clocks, v->id))
 			return bpmp_policy_deny(v, "clock not allowed");
 		if (bpmp_policy_clk_is_protected(v->id))
@@ -112,12 +117,16 @@ static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 		/* struct cmd_clk_set_parent_request { u32 parent_id; } */
 		if (tx_size < 2 * sizeof(u32))
 			return bpmp_policy_malformed(v, "CMD_CLK_SET_PARENT request too short");
+		if (bpmp_policy_set_contains(&p->parent_clocks, v->id) &&
+		    !bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_deny(v, "parent clock: enable and query only");
 		if (!bpmp_policy_set_contains(&p->clocks, v->id))
 			return bpmp_policy_deny(v, "clock not allowed");
 		if (bpmp_policy_clk_is_protected(v->id))
 			return bpmp_policy_deny(v, "protected clock root");
 		parent = bpmp_policy_word(tx, 1);
-		if (!bpmp_policy_set_contains(&p->clocks, parent))
+		if (!bpmp_policy_set_contains(&p->clocks, parent) &&
+		    !bpmp_policy_set_contains(&p->parent_clocks, parent))
 			return bpmp_policy_deny(v, "new parent clock not allowed");
 		return bpmp_policy_allow(v, "allowed clock and parent");
 

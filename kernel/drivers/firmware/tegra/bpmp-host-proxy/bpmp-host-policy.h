@@ -109,11 +109,17 @@ struct bpmp_policy_set {
 	unsigned int n;
 };
 
-/* The sets enforced for one request. */
+/*
+ * The sets enforced for one request. @parent_clocks are the parents the
+ * guest's clk_prepare() walks: it may enable and query them, never
+ * disable, re-rate or re-parent them (other devices run from them). A
+ * clock in @clocks is fully controllable even when also in @parent_clocks.
+ */
 struct bpmp_policy {
 	struct bpmp_policy_set clocks;
 	struct bpmp_policy_set resets;
 	struct bpmp_policy_set power_domains;
+	struct bpmp_policy_set parent_clocks;
 };
 
 /* What a decision was about, for the log. */

@@ -126,6 +126,7 @@ enum bpmp_host_kind {
 	BPMP_HOST_CLOCKS,
 	BPMP_HOST_RESETS,
 	BPMP_HOST_POWER_DOMAINS,
+	BPMP_HOST_PARENT_CLOCKS,
 	BPMP_HOST_NR_KINDS,
 };
 
@@ -133,6 +134,7 @@ static const char * const bpmp_host_dt_props[BPMP_HOST_NR_KINDS] = {
 	[BPMP_HOST_CLOCKS] = "allowed-clocks",
 	[BPMP_HOST_RESETS] = "allowed-resets",
 	[BPMP_HOST_POWER_DOMAINS] = "allowed-power-domains",
+	[BPMP_HOST_PARENT_CLOCKS] = "allowed-parent-clocks",
 };
 
 /* The active sets; replaced as a whole (RCU), never modified in place. */
@@ -189,6 +191,8 @@ static int bpmp_host_check(struct bpmp_host_proxy *proxy, u32 mrq,
 	policy.resets.n = active->n[BPMP_HOST_RESETS];
 	policy.power_domains.ids = active->ids[BPMP_HOST_POWER_DOMAINS];
 	policy.power_domains.n = active->n[BPMP_HOST_POWER_DOMAINS];
+	policy.parent_clocks.ids = active->ids[BPMP_HOST_PARENT_CLOCKS];
+	policy.parent_clocks.n = active->n[BPMP_HOST_PARENT_CLOCKS];
 	err = bpmp_policy_check(&policy, mrq, tx, tx_size, verdict);
 	rcu_read_unlock();
 
@@ -402,20 +406,26 @@ BPMP_HOST_ATTR(allowed_resets, 0444, bpmp_host_allowed_show, NULL,
 	       BPMP_HOST_RESETS);
 BPMP_HOST_ATTR(allowed_power_domains, 0444, bpmp_host_allowed_show, NULL,
 	       BPMP_HOST_POWER_DOMAINS);
+BPMP_HOST_ATTR(allowed_parent_clocks, 0444, bpmp_host_allowed_show, NULL,
+	       BPMP_HOST_PARENT_CLOCKS);
 BPMP_HOST_ATTR(active_clocks, 0644, bpmp_host_active_show,
 	       bpmp_host_active_store, BPMP_HOST_CLOCKS);
 BPMP_HOST_ATTR(active_resets, 0644, bpmp_host_active_show,
 	       bpmp_host_active_store, BPMP_HOST_RESETS);
 BPMP_HOST_ATTR(active_power_domains, 0644, bpmp_host_active_show,
 	       bpmp_host_active_store, BPMP_HOST_POWER_DOMAINS);
+BPMP_HOST_ATTR(active_parent_clocks, 0644, bpmp_host_active_show,
+	       bpmp_host_active_store, BPMP_HOST_PARENT_CLOCKS);
 
 static struct attribute *bpmp_host_attrs[] = {
 	&bpmp_host_attr_allowed_clocks.attr.attr,
 	&bpmp_host_attr_allowed_resets.attr.attr,
 	&bpmp_host_attr_allowed_power_domains.attr.attr,
+	&bpmp_host_attr_allowed_parent_clocks.attr.attr,
 	&bpmp_host_attr_active_clocks.attr.attr,
 	&bpmp_host_attr_active_resets.attr.attr,
 	&bpmp_host_attr_active_power_domains.attr.attr,
+	&bpmp_host_attr_active_parent_clocks.attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(bpmp_host);
@@ -562,6 +572,9 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	if (err)
 		return err;
 	err = bpmp_host_read_ceiling(proxy, BPMP_HOST_POWER_DOMAINS, true);
+	if (err)
+		return err;
+	err = bpmp_host_read_ceiling(proxy, BPMP_HOST_PARENT_CLOCKS, true);
 	if (err)
 		return err;
 
