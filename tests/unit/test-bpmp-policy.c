@@ -448,9 +448,32 @@ static void run_wire_layout(void)
               "payload bound is the BPMP's 120 bytes");
 }
 
+/* Which BPMP the proxy serves: its "compatible" property must list nvidia,tegra234-bpmp. */
+static void run_soc_table(void)
+{
+#define C(lit) lit, sizeof(lit) /* a DT string list: the literal with its final NUL */
+        static const struct { const char *name; const char *compat; size_t len; bool expect; } socs[] = {
+                { "Tegra234 BPMP", C("nvidia,tegra234-bpmp\0nvidia,tegra186-bpmp"), true },
+                { "Tegra234 alone", C("nvidia,tegra234-bpmp"), true },
+                { "Tegra234 second", C("vendor,x\0nvidia,tegra234-bpmp"), true },
+                { "Tegra186 BPMP (102/103 are other clocks there)", C("nvidia,tegra186-bpmp"), false },
+                { "Tegra194 BPMP", C("nvidia,tegra194-bpmp\0nvidia,tegra186-bpmp"), false },
+                { "prefix of the name", C("nvidia,tegra234-bpm"), false },
+                { "name with a suffix", C("nvidia,tegra234-bpmpx"), false },
+                { "Tegra234 without its NUL", "nvidia,tegra234-bpmp", 20, false },
+                { "empty property", "", 0, false },
+                { "NULL property", NULL, 0, false },
+        };
+#undef C
+        for (size_t i = 0; i < sizeof(socs) / sizeof(socs[0]); i++)
+                CHECK(bpmp_policy_bpmp_supported(socs[i].compat, socs[i].len) == socs[i].expect, "BPMP %s -> %s",
+                      socs[i].name, socs[i].expect ? "served" : "refused");
+}
+
 int main(void)
 {
         run_policy_table();
+        run_soc_table();
         run_roots();
         run_verdicts();
         run_parse_table();

@@ -16,6 +16,27 @@ static const u32 bpmp_policy_protected_clks[] = {
 	BPMP_POLICY_CLK_PLLREFE_VCOOUT_GATED,
 };
 
+bool bpmp_policy_bpmp_supported(const char *compat, size_t len)
+{
+	static const char want[] = BPMP_POLICY_BPMP_COMPATIBLE;
+	size_t pos = 0;
+
+	if (!compat)
+		return false;
+
+	while (pos < len) {
+		size_t n = strnlen(compat + pos, len - pos);
+
+		/* A last string without its NUL is not a match. */
+		if (pos + n < len && n == sizeof(want) - 1 &&
+		    !memcmp(compat + pos, want, n))
+			return true;
+		pos += n + 1;
+	}
+
+	return false;
+}
+
 bool bpmp_policy_set_contains(const struct bpmp_policy_set *set, u32 id)
 {
 	unsigned int i;

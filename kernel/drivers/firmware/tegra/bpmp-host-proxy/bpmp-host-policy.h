@@ -131,6 +131,19 @@ struct bpmp_policy_verdict {
 	const char *reason;
 };
 
+/*
+ * The protected roots and the clock IDs above are Tegra234's: on Tegra186
+ * the roots are other IDs and 102/103 name other clocks. The proxy serves
+ * only a BPMP whose compatible lists this one.
+ */
+#define BPMP_POLICY_BPMP_COMPATIBLE		"nvidia,tegra234-bpmp"
+
+/*
+ * Whether @compat, a "compatible" property (@len bytes of NUL-terminated
+ * strings), lists BPMP_POLICY_BPMP_COMPATIBLE. NULL is false.
+ */
+bool bpmp_policy_bpmp_supported(const char *compat, size_t len);
+
 bool bpmp_policy_set_contains(const struct bpmp_policy_set *set, u32 id);
 bool bpmp_policy_clk_is_protected(u32 id);
 

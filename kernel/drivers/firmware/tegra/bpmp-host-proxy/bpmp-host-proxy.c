@@ -484,7 +484,7 @@ static int bpmp_host_read_ceiling(struct bpmp_host_proxy *proxy,
 
 /*
  * The BPMP named by "nvidia,bpmp", or else the first available
- * "nvidia,tegra186-bpmp" node (compatible with every Tegra186+ BPMP).
+ * "nvidia,tegra234-bpmp" node (probe then checks the former too).
  */
 static struct tegra_bpmp *bpmp_host_get_bpmp(struct device *dev)
 {
@@ -495,7 +495,7 @@ static struct tegra_bpmp *bpmp_host_get_bpmp(struct device *dev)
 	if (of_find_property(dev->of_node, "nvidia,bpmp", NULL))
 		return tegra_bpmp_get(dev);
 
-	for_each_compatible_node(np, NULL, "nvidia,tegra186-bpmp")
+	for_each_compatible_node(np, NULL, BPMP_POLICY_BPMP_COMPATIBLE)
 		if (of_device_is_available(np))
 			break;
 	if (!np)
@@ -548,8 +548,9 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	struct bpmp_host_active *active;
 	struct bpmp_host_proxy *proxy;
 	struct tegra_bpmp *bpmp;
+	const char *compat;
 	unsigned int kind;
-	int err;
+	int err, len;
 
 	proxy = kzalloc(sizeof(*proxy), GFP_KERNEL);
 	if (!proxy)
@@ -593,6 +594,15 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	if (IS_ERR(bpmp))
 		return dev_err_probe(dev, PTR_ERR(bpmp),
 				     "cannot get the BPMP\n");
+
+	/* The policy's clock IDs are Tegra234's: refuse any other BPMP. */
+	compat = of_get_property(bpmp->dev->of_node, "compatible", &len);
+	if (!bpmp_policy_bpmp_supported(compat, len > 0 ? len : 0)) {
+		dev_err(dev, "%pOF is not a %s: the policy knows only Tegra234 IDs\n",
+			bpmp->dev->of_node, BPMP_POLICY_BPMP_COMPATIBLE);
+		tegra_bpmp_put(bpmp);
+		return -ENODEV;
+	}
 	proxy->bpmp = bpmp;
 
 	err = devm_add_action_or_reset(dev, bpmp_host_put_bpmp, proxy);
