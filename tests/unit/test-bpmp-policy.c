@@ -448,6 +448,54 @@ static void run_wire_layout(void)
               "payload bound is the BPMP's 120 bytes");
 }
 
+/*
+ * The reply size of every allowed request (the sizes of <soc/tegra/bpmp-abi.h>'s packed
+ * responses, written out): the driver copies no more, so a PING with rx.size = 120 gets
+ * 4 bytes, not 116 stale bytes of the shared frame. Denied requests get 0.
+ */
+static void run_reply_sizes(void)
+{
+        static const struct { const char *name; u32 mrq; u32 w[4]; size_t size; u32 rx; } rs[] = {
+                { "PING", MRQ_PING, { 1 }, 4, 4 },
+                { "THREADED_PING", MRQ_THREADED_PING, { 1 }, 4, 4 },
+                { "QUERY_ABI", MRQ_QUERY_ABI, { MRQ_CLK }, 4, 4 },
+                { "QUERY_FW_TAG", MRQ_QUERY_FW_TAG, { 0 }, 0, 32 },
+                { "EMC_DVFS_LATENCY", 31, { 0 }, 0, 116 },
+                { "EMC_DVFS_EMCHUB", 76, { 0 }, 0, 116 },
+                { "CLK GET_RATE", MRQ_CLK, { CLK(GET_RATE, 155) }, 16, 8 },
+                { "CLK SET_RATE", MRQ_CLK, { CLK(SET_RATE, 155) }, 16, 8 },
+                { "CLK ROUND_RATE", MRQ_CLK, { CLK(ROUND_RATE, 155) }, 16, 8 },
+                { "CLK GET_PARENT", MRQ_CLK, { CLK(GET_PARENT, 155) }, 16, 4 },
+                { "CLK SET_PARENT", MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 16, 4 },
+                { "CLK IS_ENABLED", MRQ_CLK, { CLK(IS_ENABLED, 155) }, 16, 4 },
+                { "CLK ENABLE", MRQ_CLK, { CLK(ENABLE, 155) }, 16, 0 },
+                { "CLK DISABLE", MRQ_CLK, { CLK(DISABLE, 155) }, 16, 0 },
+                { "CLK GET_ALL_INFO (packed 4+4+64+1+40)", MRQ_CLK, { CLK(GET_ALL_INFO, 155) }, 16, 113 },
+                { "CLK GET_MAX_CLK_ID", MRQ_CLK, { CLK(GET_MAX_CLK_ID, 0) }, 16, 4 },
+                { "CLK GET_FMAX_AT_VMIN", MRQ_CLK, { CLK(GET_FMAX_AT_VMIN, 155) }, 16, 8 },
+                { "RESET ASSERT", MRQ_RESET, { R_ASSERT, 100 }, 8, 0 },
+                { "RESET DEASSERT", MRQ_RESET, { R_DEASSERT, 100 }, 8, 0 },
+                { "RESET MODULE", MRQ_RESET, { R_MODULE, 100 }, 8, 0 },
+                { "RESET GET_MAX_ID", MRQ_RESET, { R_GET_MAX_ID, 0 }, 8, 4 },
+                { "PG QUERY_ABI", MRQ_PG, { PG_QUERY_ABI, 0, PG_SET_STATE }, 12, 0 },
+                { "PG SET_STATE", MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, 0 },
+                { "PG GET_STATE", MRQ_PG, { PG_GET_STATE, 3 }, 12, 4 },
+                { "PG GET_NAME", MRQ_PG, { PG_GET_NAME, 3 }, 12, 40 },
+                { "PG GET_MAX_ID", MRQ_PG, { PG_GET_MAX_ID, 0 }, 12, 4 },
+                { "denied CLK ENABLE 156", MRQ_CLK, { CLK(ENABLE, 156) }, 16, 0 },
+                { "denied CLK GET_RATE 156", MRQ_CLK, { CLK(GET_RATE, 156) }, 16, 0 },
+                { "denied I2C", MRQ_I2C, { 1 }, 8, 0 },
+        };
+
+        for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+                struct bpmp_policy_verdict v;
+                int r = bpmp_policy_check(&policies[P_CEIL], rs[i].mrq, rs[i].w, rs[i].size, &v);
+
+                CHECK(v.rx_size == rs[i].rx && (r == 0) == (rs[i].rx != 0 || strstr(rs[i].name, "denied") == NULL),
+                      "reply of %s is at most %u bytes (got %u, %s)", rs[i].name, rs[i].rx, v.rx_size, v.reason);
+        }
+}
+
 /* Which BPMP the proxy serves: its "compatible" property must list nvidia,tegra234-bpmp. */
 static void run_soc_table(void)
 {
@@ -474,6 +522,7 @@ int main(void)
 {
         run_policy_table();
         run_soc_table();
+        run_reply_sizes();
         run_roots();
         run_verdicts();
         run_parse_table();

@@ -6,6 +6,24 @@
  */
 #include "bpmp-host-policy.h"
 
+/*
+ * Reply sizes of <soc/tegra/bpmp-abi.h> (packed structures): struct
+ * cmd_clk_*_response, cmd_reset_get_max_id_response, cmd_pg_*_response,
+ * mrq_{ping,query_abi,query_fw_tag,emc_dvfs_latency}_response; an empty
+ * response is 0. EMC_DVFS_EMCHUB's is EMC_DVFS_LATENCY's layout.
+ */
+static const u8 bpmp_policy_clk_rx[BPMP_POLICY_CLK_CMD_END] = {
+	[BPMP_POLICY_CLK_GET_RATE] = 8,
+	[BPMP_POLICY_CLK_SET_RATE] = 8,
+	[BPMP_POLICY_CLK_ROUND_RATE] = 8,
+	[BPMP_POLICY_CLK_GET_PARENT] = 4,
+	[BPMP_POLICY_CLK_SET_PARENT] = 4,
+	[BPMP_POLICY_CLK_IS_ENABLED] = 4,
+	[BPMP_POLICY_CLK_GET_ALL_INFO] = 113,
+	[BPMP_POLICY_CLK_GET_MAX_CLK_ID] = 4,
+	[BPMP_POLICY_CLK_GET_FMAX_AT_VMIN] = 8,
+};
+
 static const u32 bpmp_policy_protected_clks[] = {
 	BPMP_POLICY_CLK_CLK_M,
 	BPMP_POLICY_CLK_OSC,
@@ -92,6 +110,14 @@ static int bpmp_policy_allow(struct bpmp_policy_verdict *v, const char *why)
 	return 0;
 }
 
+static int bpmp_policy_allow_rx(struct bpmp_policy_verdict *v, u32 rx_size,
+				const char *why)
+{
+	v->rx_size = rx_size;
+
+	return bpmp_policy_allow(v, why);
+}
+
 static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 				 size_t tx_size, struct bpmp_policy_verdict *v)
 {
@@ -105,6 +131,8 @@ static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 	v->id = word & BPMP_POLICY_CLK_ID_MASK;
 	v->has_cmd = true;
 	v->has_id = true;
+	if (v->cmd < BPMP_POLICY_CLK_CMD_END)
+		v->rx_size = bpmp_policy_clk_rx[v->cmd];
 
 	switch (v->cmd) {
 	case BPMP_POLICY_CLK_GET_PARENT:
@@ -170,7 +198,7 @@ static int bpmp_policy_check_reset(const struct bpmp_policy *p,
 
 	switch (v->cmd) {
 	case BPMP_POLICY_RESET_GET_MAX_ID:
-		return bpmp_policy_allow(v, "read-only reset query");
+		return bpmp_policy_allow_rx(v, 4, "read-only reset query");
 
 	case BPMP_POLICY_RESET_ASSERT:
 	case BPMP_POLICY_RESET_DEASSERT:
@@ -197,10 +225,12 @@ static int bpmp_policy_check_pg(const struct bpmp_policy *p, const void *tx,
 
 	switch (v->cmd) {
 	case BPMP_POLICY_PG_QUERY_ABI:
-	case BPMP_POLICY_PG_GET_STATE:
-	case BPMP_POLICY_PG_GET_NAME:
-	case BPMP_POLICY_PG_GET_MAX_ID:
 		return bpmp_policy_allow(v, "read-only power domain query");
+	case BPMP_POLICY_PG_GET_STATE:
+	case BPMP_POLICY_PG_GET_MAX_ID:
+		return bpmp_policy_allow_rx(v, 4, "read-only power domain query");
+	case BPMP_POLICY_PG_GET_NAME:
+		return bpmp_policy_allow_rx(v, 40, "read-only power domain query");
 
 	case BPMP_POLICY_PG_SET_STATE:
 		if (!bpmp_policy_set_contains(&p->power_domains, v->id))
@@ -231,10 +261,17 @@ int bpmp_policy_check(const struct bpmp_policy *p, u32 mrq, const void *tx,
 	case BPMP_POLICY_MRQ_PING:
 	case BPMP_POLICY_MRQ_THREADED_PING:
 	case BPMP_POLICY_MRQ_QUERY_ABI:
+		ret = bpmp_policy_allow_rx(&v, 4, "read-only MRQ");
+		break;
+
 	case BPMP_POLICY_MRQ_QUERY_FW_TAG:
+		ret = bpmp_policy_allow_rx(&v, 32, "read-only MRQ");
+		break;
+
 	case BPMP_POLICY_MRQ_EMC_DVFS_LATENCY:
 	case BPMP_POLICY_MRQ_EMC_DVFS_EMCHUB:
-		ret = bpmp_policy_allow(&v, "read-only MRQ");
+		/* u32 num_pairs; struct { u32, u32 } pairs[14]; */
+		ret = bpmp_policy_allow_rx(&v, 116, "read-only MRQ");
 		break;
 
 	case BPMP_POLICY_MRQ_QUERY_TAG:
@@ -259,6 +296,8 @@ int bpmp_policy_check(const struct bpmp_policy *p, u32 mrq, const void *tx,
 	}
 
 done:
+	if (ret)
+		v.rx_size = 0;
 	if (out)
 		*out = v;
 

@@ -128,6 +128,12 @@ struct bpmp_policy_verdict {
 	bool has_id;
 	u32 cmd;
 	u32 id;
+	/*
+	 * Of an allowed request: the size of the firmware's reply. The
+	 * BPMP does not say how much it wrote, so the driver copies no more
+	 * than this: the rest of the frame holds stale bytes.
+	 */
+	u32 rx_size;
 	const char *reason;
 };
 

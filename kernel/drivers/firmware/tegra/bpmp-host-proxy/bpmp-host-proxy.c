@@ -246,7 +246,8 @@ static ssize_t bpmp_host_write(struct file *file, const char __user *buf,
 	msg.tx.data = tx;
 	msg.tx.size = hdr.tx.size;
 	msg.rx.data = rx;
-	msg.rx.size = hdr.rx.size;
+	/* The BPMP copies rx.size bytes of its frame: no more than the reply. */
+	msg.rx.size = min_t(size_t, hdr.rx.size, verdict.rx_size);
 
 	down_read(&proxy->unbind_lock);
 	if (proxy->gone)
