@@ -79,14 +79,14 @@ struct policy_case {
 static const struct policy_case cases[] = {
         /* MRQs answered whatever the sets */
         { "PING", P_EMPTY, MRQ_PING, { 1 }, 4, A },
-        { "PING without payload", P_EMPTY, MRQ_PING, { 0 }, 0, A },
+        { "PING without payload (not struct mrq_ping_request)", P_EMPTY, MRQ_PING, { 0 }, 0, M },
         { "THREADED_PING", P_EMPTY, MRQ_THREADED_PING, { 1 }, 4, A },
         { "QUERY_ABI of MRQ_CLK", P_EMPTY, MRQ_QUERY_ABI, { MRQ_CLK }, 4, A },
         { "QUERY_ABI of QUERY_TAG only asks", P_EMPTY, MRQ_QUERY_ABI, { MRQ_QUERY_TAG }, 4, A },
         { "QUERY_FW_TAG", P_EMPTY, MRQ_QUERY_FW_TAG, { 0 }, 0, A },
         { "EMC_DVFS_LATENCY (read-only table)", P_EMPTY, 31, { 0 }, 0, A },
         { "EMC_DVFS_EMCHUB (read-only table)", P_EMPTY, 76, { 0 }, 0, A },
-        { "PING of the largest size", P_EMPTY, MRQ_PING, { 1 }, 120, A },
+        { "PING of the largest size (116 bytes nobody parses)", P_EMPTY, MRQ_PING, { 1 }, 120, M },
 
         /* MRQs denied to guests */
         { "QUERY_TAG (BPMP writes host PA)", P_CEIL, MRQ_QUERY_TAG, { 0x80000000 }, 4, D },
@@ -113,7 +113,39 @@ static const struct policy_case cases[] = {
         { "CLK without payload", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 0, M },
         { "CLK of 3 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 3, M },
         { "CLK of 4 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 4, A },
-        { "CLK of 120 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 120, A },
+        { "CLK of 120 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 120, M },
+
+        /* exact sizes: the command's structure, or Linux's whole zero-padded request */
+        { "PING of 8 bytes", P_EMPTY, MRQ_PING, { 1, 0 }, 8, M },
+        { "PING of 3 bytes", P_EMPTY, MRQ_PING, { 1 }, 3, M },
+        { "THREADED_PING of 0 bytes", P_EMPTY, MRQ_THREADED_PING, { 0 }, 0, M },
+        { "QUERY_ABI of 8 bytes", P_EMPTY, MRQ_QUERY_ABI, { MRQ_CLK, 0 }, 8, M },
+        { "QUERY_FW_TAG of 4 bytes", P_EMPTY, MRQ_QUERY_FW_TAG, { 0 }, 4, M },
+        { "EMC_DVFS_LATENCY of 4 bytes", P_EMPTY, 31, { 0 }, 4, M },
+        { "EMC_DVFS_EMCHUB of 4 bytes", P_EMPTY, 76, { 0 }, 4, M },
+        { "CLK ENABLE of 16 zero-padded bytes (Linux clk-bpmp)", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 16, A },
+        { "CLK ENABLE of 16 bytes, byte 4 set", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155), 1 }, 16, M },
+        { "CLK ENABLE of 16 bytes, last word set", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155), 0, 0, 0x01000000 }, 16, M },
+        { "CLK ENABLE of 8 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 8, M },
+        { "CLK ENABLE of 20 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 20, M },
+        { "CLK GET_ALL_INFO of 16 zero-padded bytes", P_CEIL, MRQ_CLK, { CLK(GET_ALL_INFO, 155) }, 16, A },
+        { "CLK GET_ALL_INFO of 12 bytes", P_CEIL, MRQ_CLK, { CLK(GET_ALL_INFO, 155) }, 12, M },
+        { "CLK SET_RATE of 4 bytes (no rate)", P_CEIL, MRQ_CLK, { CLK(SET_RATE, 155) }, 4, M },
+        { "CLK SET_RATE of 12 bytes", P_CEIL, MRQ_CLK, { CLK(SET_RATE, 155) }, 12, M },
+        { "CLK SET_PARENT of 16 zero-padded bytes", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 16, A },
+        { "CLK SET_PARENT of 16 bytes, word 2 set", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102, 7 }, 16, M },
+        { "CLK SET_PARENT of 12 bytes", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 12, M },
+        { "CLK unknown command 9 of 16 bytes is denied, not malformed", P_CEIL, MRQ_CLK, { CLK(9, 155), 1 }, 16, D },
+        { "RESET of 12 bytes", P_CEIL, MRQ_RESET, { R_ASSERT, 100, 0 }, 12, M },
+        { "RESET GET_MAX_ID of 12 bytes", P_CEIL, MRQ_RESET, { R_GET_MAX_ID, 0 }, 12, M },
+        { "PG SET_STATE of 8 bytes (no state)", P_CEIL, MRQ_PG, { PG_SET_STATE, 3 }, 8, M },
+        { "PG SET_STATE of 16 bytes", P_CEIL, MRQ_PG, { PG_SET_STATE, 3, 1 }, 16, M },
+        { "PG GET_STATE of 8 bytes", P_CEIL, MRQ_PG, { PG_GET_STATE, 3 }, 8, A },
+        { "PG GET_STATE of 12 zero-padded bytes (Linux powergate-bpmp)", P_CEIL, MRQ_PG, { PG_GET_STATE, 3 }, 12, A },
+        { "PG GET_STATE of 12 bytes, word 2 set", P_CEIL, MRQ_PG, { PG_GET_STATE, 3, 1 }, 12, M },
+        { "PG GET_NAME of 16 bytes", P_CEIL, MRQ_PG, { PG_GET_NAME, 3 }, 16, M },
+        { "PG QUERY_ABI of 8 bytes", P_CEIL, MRQ_PG, { PG_QUERY_ABI, 0 }, 8, M },
+        { "PG unknown command 5 of 16 bytes is denied", P_CEIL, MRQ_PG, { 5, 3 }, 16, D },
         { "CLK SET_PARENT of 4 bytes (no parent)", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 4, M },
         { "CLK SET_PARENT of 7 bytes", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 7, M },
         { "RESET without payload", P_CEIL, MRQ_RESET, { R_ASSERT, 100 }, 0, M },
@@ -272,7 +304,9 @@ static void run_roots(void)
                         { DISABLE, D }, { SET_RATE, D }, { SET_PARENT, D },
                 };
                 for (size_t j = 0; j < sizeof(ops) / sizeof(ops[0]); j++) {
-                        u32 tx[4] = { CLK(ops[j].cmd, roots[i]), roots[(i + 1) % 7], 0, 0 };
+                        /* the whole 16-byte request, zero past the command's fields */
+                        u32 tx[4] = { CLK(ops[j].cmd, roots[i]), ops[j].cmd == SET_PARENT ? roots[(i + 1) % 7] : 0,
+                                      0, 0 };
                         char what[120];
                         int r = bpmp_policy_check(&policies[P_ROOTS], MRQ_CLK, tx, sizeof(tx), NULL);
 
@@ -301,8 +335,8 @@ static void run_verdicts(void)
         CHECK(r == D && !v.has_cmd && !v.has_id, "verdict of an unpoliced MRQ has no cmd/ID");
         r = bpmp_policy_check(&policies[P_CEIL], MRQ_PING, NULL, 4, &v);
         CHECK(r == M, "TX size without TX data is malformed");
-        r = bpmp_policy_check(&policies[P_CEIL], MRQ_PING, NULL, 0, NULL);
-        CHECK(r == A, "PING with no data and no verdict");
+        r = bpmp_policy_check(&policies[P_CEIL], MRQ_QUERY_FW_TAG, NULL, 0, NULL);
+        CHECK(r == A, "QUERY_FW_TAG with no data and no verdict");
         /* unaligned payload */
         {
                 u8 buf[12] = { 0 };

@@ -24,6 +24,30 @@ static const u8 bpmp_policy_clk_rx[BPMP_POLICY_CLK_CMD_END] = {
 	[BPMP_POLICY_CLK_GET_FMAX_AT_VMIN] = 8,
 };
 
+/*
+ * Request sizes: struct mrq_clk_request is cmd_and_id and a union of
+ * cmd_clk_*_request (SET_RATE and ROUND_RATE 12 bytes, SET_PARENT 4, the
+ * others empty): 4 + the command's member, 0 for an unknown command.
+ * Linux's clk, reset and powergate drivers send the whole structure.
+ */
+#define BPMP_POLICY_CLK_REQ_SIZE	16U
+#define BPMP_POLICY_RESET_REQ_SIZE	8U
+#define BPMP_POLICY_PG_REQ_SIZE		12U
+
+static const u8 bpmp_policy_clk_tx[BPMP_POLICY_CLK_CMD_END] = {
+	[BPMP_POLICY_CLK_GET_RATE] = 4,
+	[BPMP_POLICY_CLK_SET_RATE] = 16,
+	[BPMP_POLICY_CLK_ROUND_RATE] = 16,
+	[BPMP_POLICY_CLK_GET_PARENT] = 4,
+	[BPMP_POLICY_CLK_SET_PARENT] = 8,
+	[BPMP_POLICY_CLK_IS_ENABLED] = 4,
+	[BPMP_POLICY_CLK_ENABLE] = 4,
+	[BPMP_POLICY_CLK_DISABLE] = 4,
+	[BPMP_POLICY_CLK_GET_ALL_INFO] = 4,
+	[BPMP_POLICY_CLK_GET_MAX_CLK_ID] = 4,
+	[BPMP_POLICY_CLK_GET_FMAX_AT_VMIN] = 4,
+};
+
 static const u32 bpmp_policy_protected_clks[] = {
 	BPMP_POLICY_CLK_CLK_M,
 	BPMP_POLICY_CLK_OSC,
@@ -76,6 +100,27 @@ bool bpmp_policy_clk_is_protected(u32 id)
 			return true;
 
 	return false;
+}
+
+/*
+ * Whether a request of @tx_size bytes is exactly @exact bytes long, or is
+ * the whole request structure of @full bytes with nothing but zeros past
+ * @exact: no byte the firmware's parser does not expect gets through.
+ */
+static bool bpmp_policy_exact(const void *tx, size_t tx_size, size_t exact,
+			      size_t full)
+{
+	size_t i;
+
+	if (tx_size == exact)
+		return true;
+	if (tx_size != full || full < exact)
+		return false;
+	for (i = exact; i < full; i++)
+		if (((const u8 *)tx)[i])
+			return false;
+
+	return true;
 }
 
 /* Word @index of the request, in the byte order of the BPMP ABI (CPU). */
@@ -131,8 +176,12 @@ static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 	v->id = word & BPMP_POLICY_CLK_ID_MASK;
 	v->has_cmd = true;
 	v->has_id = true;
-	if (v->cmd < BPMP_POLICY_CLK_CMD_END)
+	if (v->cmd < BPMP_POLICY_CLK_CMD_END && bpmp_policy_clk_tx[v->cmd]) {
+		if (!bpmp_policy_exact(tx, tx_size, bpmp_policy_clk_tx[v->cmd],
+				       BPMP_POLICY_CLK_REQ_SIZE))
+			return bpmp_policy_malformed(v, "MRQ_CLK request not of its command's size");
 		v->rx_size = bpmp_policy_clk_rx[v->cmd];
+	}
 
 	switch (v->cmd) {
 	case BPMP_POLICY_CLK_GET_PARENT:
@@ -188,8 +237,8 @@ static int bpmp_policy_check_reset(const struct bpmp_policy *p,
 				   const void *tx, size_t tx_size,
 				   struct bpmp_policy_verdict *v)
 {
-	if (tx_size < 2 * sizeof(u32))
-		return bpmp_policy_malformed(v, "MRQ_RESET request too short");
+	if (tx_size != BPMP_POLICY_RESET_REQ_SIZE)
+		return bpmp_policy_malformed(v, "MRQ_RESET request not 8 bytes");
 
 	v->cmd = bpmp_policy_word(tx, 0);
 	v->id = bpmp_policy_word(tx, 1);
@@ -222,6 +271,15 @@ static int bpmp_policy_check_pg(const struct bpmp_policy *p, const void *tx,
 	v->id = bpmp_policy_word(tx, 1);
 	v->has_cmd = true;
 	v->has_id = true;
+
+	/* QUERY_ABI and SET_STATE carry a u32 after cmd and id. */
+	if (v->cmd <= BPMP_POLICY_PG_GET_MAX_ID &&
+	    !bpmp_policy_exact(tx, tx_size,
+			       v->cmd == BPMP_POLICY_PG_QUERY_ABI ||
+			       v->cmd == BPMP_POLICY_PG_SET_STATE ?
+			       BPMP_POLICY_PG_REQ_SIZE : 2 * sizeof(u32),
+			       BPMP_POLICY_PG_REQ_SIZE))
+		return bpmp_policy_malformed(v, "MRQ_PG request not of its command's size");
 
 	switch (v->cmd) {
 	case BPMP_POLICY_PG_QUERY_ABI:
@@ -261,17 +319,27 @@ int bpmp_policy_check(const struct bpmp_policy *p, u32 mrq, const void *tx,
 	case BPMP_POLICY_MRQ_PING:
 	case BPMP_POLICY_MRQ_THREADED_PING:
 	case BPMP_POLICY_MRQ_QUERY_ABI:
-		ret = bpmp_policy_allow_rx(&v, 4, "read-only MRQ");
+		/* u32 challenge, or u32 mrq */
+		if (tx_size != sizeof(u32))
+			ret = bpmp_policy_malformed(&v, "request not 4 bytes");
+		else
+			ret = bpmp_policy_allow_rx(&v, 4, "read-only MRQ");
 		break;
 
 	case BPMP_POLICY_MRQ_QUERY_FW_TAG:
-		ret = bpmp_policy_allow_rx(&v, 32, "read-only MRQ");
+		if (tx_size)
+			ret = bpmp_policy_malformed(&v, "request not empty");
+		else
+			ret = bpmp_policy_allow_rx(&v, 32, "read-only MRQ");
 		break;
 
 	case BPMP_POLICY_MRQ_EMC_DVFS_LATENCY:
 	case BPMP_POLICY_MRQ_EMC_DVFS_EMCHUB:
 		/* u32 num_pairs; struct { u32, u32 } pairs[14]; */
-		ret = bpmp_policy_allow_rx(&v, 116, "read-only MRQ");
+		if (tx_size)
+			ret = bpmp_policy_malformed(&v, "request not empty");
+		else
+			ret = bpmp_policy_allow_rx(&v, 116, "read-only MRQ");
 		break;
 
 	case BPMP_POLICY_MRQ_QUERY_TAG:
