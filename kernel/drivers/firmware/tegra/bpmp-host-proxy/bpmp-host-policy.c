@@ -179,7 +179,7 @@ static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 	if (v->cmd < BPMP_POLICY_CLK_CMD_END && bpmp_policy_clk_tx[v->cmd]) {
 		if (!bpmp_policy_exact(tx, tx_size, bpmp_policy_clk_tx[v->cmd],
 				       BPMP_POLICY_CLK_REQ_SIZE))
-			return bpmp_policy_malformed(v, "MRQ_CLK request not of its command's size");
+			return bpmp_policy_malformed(v, "MRQ_CLK request size");
 		v->rx_size = bpmp_policy_clk_rx[v->cmd];
 	}
 
@@ -279,7 +279,7 @@ static int bpmp_policy_check_pg(const struct bpmp_policy *p, const void *tx,
 			       v->cmd == BPMP_POLICY_PG_SET_STATE ?
 			       BPMP_POLICY_PG_REQ_SIZE : 2 * sizeof(u32),
 			       BPMP_POLICY_PG_REQ_SIZE))
-		return bpmp_policy_malformed(v, "MRQ_PG request not of its command's size");
+		return bpmp_policy_malformed(v, "MRQ_PG request size");
 
 	switch (v->cmd) {
 	case BPMP_POLICY_PG_QUERY_ABI:
