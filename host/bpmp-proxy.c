@@ -215,7 +215,7 @@ int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *
                 return -ENOMEM;
         if (!p->narrowing || p->active_fd[k] < 0)
                 return -ENODEV;
-        /* read back every time: a rebound driver starts again from its DT ceiling */
+        /* read back every time: a rebound driver starts again empty */
         r = fd_read(p->active_fd[k], &cur);
         if (r == 0 && tv_id_set_parse(cur, have) == 0 && same_set(have, want))
                 return 0;

@@ -33,6 +33,7 @@ restart_with_topo() {
 check "allowed_clocks shows the DT ceiling" test "$(cat "$P/allowed_clocks")" = "155 102 159 304 41 236"
 check "at start-up the daemon narrows the proxy to nothing (no domain runs)" expect_sets "||"
 check "  ... the fixture holds it as narrowed, not the DT default" bash -c "grep -q '^bpmp bpmp_host_proxy clocks=- resets=- power_domains=-$' '$T/mnt/status'"
+check "  ... the proxy started empty (the driver's rule), so the daemon wrote nothing" test "$(proxy_writes)" = 0
 
 # --- prepare/release follow the union of the running domains' devices
 check "assign vm1 uarta, vm2 gpu, vm3 uarti" bash -c "'$TV_CTL_BIN' assign vm1 uarta && '$TV_CTL_BIN' assign vm2 gpu && '$TV_CTL_BIN' assign vm3 uarti"

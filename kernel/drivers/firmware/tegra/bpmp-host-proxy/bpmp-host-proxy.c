@@ -550,7 +550,6 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	struct bpmp_host_proxy *proxy;
 	struct tegra_bpmp *bpmp;
 	const char *compat;
-	unsigned int kind;
 	int err, len;
 
 	proxy = kzalloc(sizeof(*proxy), GFP_KERNEL);
@@ -580,15 +579,13 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	if (err)
 		return err;
 
-	/* Until user space narrows it, the active set is the ceiling. */
+	/*
+	 * Closed until user space (tegravirtd, at start) writes the active
+	 * sets: a guest started before that gets nothing, not the ceiling.
+	 */
 	active = kzalloc(sizeof(*active), GFP_KERNEL);
 	if (!active)
 		return -ENOMEM;
-	for (kind = 0; kind < BPMP_HOST_NR_KINDS; kind++) {
-		active->n[kind] = proxy->n_ceiling[kind];
-		memcpy(active->ids[kind], proxy->ceiling[kind],
-		       sizeof(active->ids[kind]));
-	}
 	RCU_INIT_POINTER(proxy->active, active);
 
 	bpmp = bpmp_host_get_bpmp(dev);
