@@ -150,8 +150,8 @@ static inline int tegra_bpmp_window_xfer(void __iomem *win, u32 mrq,
  * on it, and atomic transfers are rare (interrupts-off suspend/resume).
  */
 struct tegra_bpmp_window_locks {
-	struct mutex threaded;
-	raw_spinlock_t window;
+	struct mutex threaded;	/* queues threaded transfers */
+	raw_spinlock_t window;	/* held across every transfer */
 };
 
 /*
