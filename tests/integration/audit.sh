@@ -53,13 +53,13 @@ check "assigning again changes nothing" expect_ok AssignDevice string:vm1 string
 check "  ... and logs nothing" test "$(audit_lines)" = "$n"
 check "PrepareDomain vm1" expect_ok PrepareDomain string:vm1 string:
 check "  ... one line for the BPMP set it widened, one for the device" expect_lines "$n" \
-        "$PROXY \[155 102\] resets \[100\] power domains \[\]" "audit: prepare $UARTA uid=0: bound to vfio-platform"
+        "$PROXY \[155\] resets \[100\] power domains \[\] parent clocks \[102\]" "audit: prepare $UARTA uid=0: bound to vfio-platform"
 n=$(audit_lines)
 check "PrepareDomain again changes nothing" expect_ok PrepareDomain string:vm1 string:
 check "  ... and logs nothing" test "$(audit_lines)" = "$n"
 check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
 check "  ... one line for the device, one for the narrowed set" expect_lines "$n" \
-        "audit: release $UARTA uid=0: back on its host driver" "$PROXY \[\] resets \[\] power domains \[\]"
+        "audit: release $UARTA uid=0: back on its host driver" "$PROXY \[\] resets \[\] power domains \[\] parent clocks \[\]"
 n=$(audit_lines)
 check "UnassignDevice by a PrivilegedGroup member (nobody)" bash -c "$(declare -f as_nobody); as_nobody busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 UnassignDevice ss vm1 uarta"
 check "  ... logged with the caller's uid, not root's" expect_one "$n" "audit: unassign $UARTA uid=65534: unassigned"
