@@ -9,10 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The refs of the array kind k draws from; in_kind() picks its members. */
 static void device_refs(const TvCatalogDevice *dev, TvBpmpKind k, const TvBpmpRef **refs, size_t *n)
 {
-        *refs = k == TV_BPMP_CLOCKS ? dev->clocks : k == TV_BPMP_RESETS ? dev->resets : dev->power_domains;
-        *n = k == TV_BPMP_CLOCKS ? dev->n_clocks : k == TV_BPMP_RESETS ? dev->n_resets : dev->n_power_domains;
+        bool clk = k == TV_BPMP_CLOCKS || k == TV_BPMP_PARENT_CLOCKS;
+
+        *refs = clk ? dev->clocks : k == TV_BPMP_RESETS ? dev->resets : dev->power_domains;
+        *n = clk ? dev->n_clocks : k == TV_BPMP_RESETS ? dev->n_resets : dev->n_power_domains;
+}
+
+/* A clock of role "parent" is a parent clock (enable and query only) on a proxy that
+ * has that class; on an older one it stays in clocks, as before. */
+static bool in_kind(const TvBpmpProxy *p, TvBpmpKind k, const TvBpmpRef *r)
+{
+        bool parent = p->parent_class && r->role && strcmp(r->role, TV_BPMP_PARENT_ROLE) == 0;
+
+        if (k == TV_BPMP_CLOCKS)
+                return !parent;
+        if (k == TV_BPMP_PARENT_CLOCKS)
+                return parent;
+        return true;
 }
 
 /* Looks for the proxy; the last platform id found is tried first. */
@@ -84,6 +100,8 @@ int tv_bpmp_active_check_devices(TvBpmpActive *b, const TvCatalogDevice *const *
                         size_t nr;
 
                         device_refs(devs[i], k, &refs, &nr);
+                        if (k == TV_BPMP_PARENT_CLOCKS && !p->pid)
+                                continue;       /* the clocks pass reported them */
                         if (nr && !p->pid)
                                 r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                                  "%s needs the BPMP host proxy (%s, /dev/bpmp-host) for %s %u (%s), "
@@ -93,14 +111,14 @@ int tv_bpmp_active_check_devices(TvBpmpActive *b, const TvCatalogDevice *const *
                                                  refs[0].id, refs[0].name, devs[i]->name);
                         /* an older proxy shows no ceiling: its DT list applies unchecked */
                         for (size_t j = 0; r == 0 && p->narrowing && j < nr; j++)
-                                if (!tv_id_set_has(&p->ceiling[k], refs[j].id))
+                                if (in_kind(p, k, &refs[j]) && !tv_id_set_has(&p->ceiling[k], refs[j].id))
                                         r = tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                                          "%s needs BPMP %s %u (%s), which the host device tree does not "
                                                          "allow (allowed-%s of %s): regenerate the host overlay "
                                                          "(tegravirtctl host-overlay) and reboot",
                                                          devs[i]->name, tv_bpmp_kind_noun(k), refs[j].id, refs[j].name,
                                                          k == TV_BPMP_CLOCKS ? "clocks" : k == TV_BPMP_RESETS ? "resets"
-                                                                                                            : "power-domains",
+                                                         : k == TV_BPMP_POWER_DOMAINS ? "power-domains" : "parent-clocks",
                                                          p->pid);
                 }
         }
@@ -153,12 +171,16 @@ static int sync_once(const TvState *state, const TvCatalog *catalog, TvBpmpProxy
                         device_refs(dev, k, &refs, &nr);
                         /* outside the ceiling the driver would refuse the whole list */
                         for (size_t j = 0; j < nr; j++)
-                                if (tv_id_set_has(&p->ceiling[k], refs[j].id))
+                                if (in_kind(p, k, &refs[j]) && tv_id_set_has(&p->ceiling[k], refs[j].id))
                                         tv_id_set_add(&want[k], refs[j].id);
                 }
         }
         for (TvBpmpKind k = 0; r == 0 && k < TV_BPMP_KINDS; k++) {
-                int e = tv_bpmp_proxy_set_active(p, k, &want[k]);
+                int e;
+
+                if (k == TV_BPMP_PARENT_CLOCKS && !p->parent_class)
+                        continue;
+                e = tv_bpmp_proxy_set_active(p, k, &want[k]);
 
                 if (e == -ENODEV || e == -ENOENT)
                         *stale = true;
@@ -173,8 +195,9 @@ static int sync_once(const TvState *state, const TvCatalog *catalog, TvBpmpProxy
                 for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++)
                         ids[k] = tv_id_set_format(&want[k]);
                 tv_audit(&(TvAudit){ "bpmp-active", NULL, NULL, p->pid, TV_CALLER_DAEMON },
-                         "active clocks [%s] resets [%s] power domains [%s]%s", ids[0] ? ids[0] : "?",
-                         ids[1] ? ids[1] : "?", ids[2] ? ids[2] : "?", r < 0 ? " (partly: a write failed)" : "");
+                         "active clocks [%s] resets [%s] power domains [%s] parent clocks [%s]%s",
+                         ids[0] ? ids[0] : "?", ids[1] ? ids[1] : "?", ids[2] ? ids[2] : "?", ids[3] ? ids[3] : "?",
+                         r < 0 ? " (partly: a write failed)" : "");
                 for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++)
                         free(ids[k]);
         }

@@ -16,18 +16,25 @@ static bool seen(const uint32_t *ids, size_t n, uint32_t id)
         return false;
 }
 
-/* One allowed-* property: the union of the devices' IDs of one kind, names as comments. */
+static bool is_parent(const TvBpmpRef *r)
+{
+        return r->role && strcmp(r->role, "parent") == 0;
+}
+
+/* One allowed-* property: the union of the devices' IDs of one kind (which: 0 clocks,
+ * 1 resets, 2 power domains, 3 parent clocks, i.e. clocks of role "parent"). */
 static size_t emit_list(FILE *f, const char *prop, const TvCatalogDevice *const *devs, size_t n, size_t which)
 {
         uint32_t ids[1024];
         size_t count = 0;
 
         for (size_t d = 0; d < n; d++) {
-                const TvBpmpRef *refs = which == 0 ? devs[d]->clocks : which == 1 ? devs[d]->resets : devs[d]->power_domains;
-                size_t nr = which == 0 ? devs[d]->n_clocks : which == 1 ? devs[d]->n_resets : devs[d]->n_power_domains;
+                bool clk = which == 0 || which == 3;
+                const TvBpmpRef *refs = clk ? devs[d]->clocks : which == 1 ? devs[d]->resets : devs[d]->power_domains;
+                size_t nr = clk ? devs[d]->n_clocks : which == 1 ? devs[d]->n_resets : devs[d]->n_power_domains;
 
                 for (size_t i = 0; i < nr && count < sizeof(ids) / sizeof(ids[0]); i++)
-                        if (!seen(ids, count, refs[i].id))
+                        if ((!clk || is_parent(&refs[i]) == (which == 3)) && !seen(ids, count, refs[i].id))
                                 ids[count++] = refs[i].id;
         }
         if (count == 0)
@@ -117,6 +124,8 @@ int tv_host_overlay_dts(const TvCatalogDevice *const *in, size_t n_in, char **dt
                 listed += emit_list(f, "allowed-clocks", devs, n, 0);
                 listed += emit_list(f, "allowed-resets", devs, n, 1);
                 listed += emit_list(f, "allowed-power-domains", devs, n, 2);
+                /* parents the guest's clk_prepare() enables: never disabled, re-rated, re-parented */
+                listed += emit_list(f, "allowed-parent-clocks", devs, n, 3);
                 fprintf(f, "\t\t\t\tstatus = \"okay\";\n\t\t\t};\n\t\t};\n\t};\n");
                 if (listed == 0)
                         frags = -1;

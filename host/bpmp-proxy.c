@@ -12,13 +12,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-static const char *const kind_attr[TV_BPMP_KINDS] = { "clocks", "resets", "power_domains" };
+static const char *const kind_attr[TV_BPMP_KINDS] = { "clocks", "resets", "power_domains", "parent_clocks" };
 
 #define TV_BPMP_ATTR_MAX 4096  /* a sysfs page */
 
 const char *tv_bpmp_kind_noun(TvBpmpKind k)
 {
-        static const char *const nouns[TV_BPMP_KINDS] = { "clock", "reset", "power domain" };
+        static const char *const nouns[TV_BPMP_KINDS] = { "clock", "reset", "power domain", "parent clock" };
 
         return k < TV_BPMP_KINDS ? nouns[k] : "resource";
 }
@@ -102,6 +102,13 @@ static int read_ceiling(TvHost *h, TvBpmpProxy *p, TvError *err)
                         p->narrowing = false;
                         return 0;
                 }
+                if (r == -ENOENT && k == TV_BPMP_PARENT_CLOCKS) {
+                        /* an older proxy: parent clocks are in allowed-clocks, fully controllable */
+                        p->ceiling[k].n = 0;
+                        continue;
+                }
+                if (k == TV_BPMP_PARENT_CLOCKS)
+                        p->parent_class = r == 0;
                 if (r == 0)
                         r = tv_id_set_parse(v, &p->ceiling[k]);
                 free(v);
@@ -115,10 +122,14 @@ static int read_ceiling(TvHost *h, TvBpmpProxy *p, TvError *err)
         p->allowed_fd = tv_sysfs_dev_attr_open(h, p->pid, "allowed_clocks", O_RDONLY);
         for (int k = 0; k < TV_BPMP_KINDS; k++) {
                 snprintf(attr, sizeof(attr), "active_%s", kind_attr[k]);
-                p->active_fd[k] = tv_sysfs_dev_attr_open(h, p->pid, attr, O_RDWR);
+                p->active_fd[k] = k == TV_BPMP_PARENT_CLOCKS && !p->parent_class
+                                          ? -ENOENT : tv_sysfs_dev_attr_open(h, p->pid, attr, O_RDWR);
         }
         /* all three or none: a proxy without runtime narrowing has none */
         p->narrowing = p->active_fd[0] >= 0 && p->active_fd[1] >= 0 && p->active_fd[2] >= 0;
+        if (p->narrowing && p->parent_class && p->active_fd[TV_BPMP_PARENT_CLOCKS] < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the BPMP host proxy %s: cannot open active_parent_clocks: %s",
+                                    p->pid, strerror(-p->active_fd[TV_BPMP_PARENT_CLOCKS]));
         if (p->allowed_fd < 0 || (!p->narrowing && p->active_fd[0] != -ENOENT))
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the BPMP host proxy %s: cannot open its attributes: %s",
                                     p->pid, strerror(-(p->allowed_fd < 0 ? p->allowed_fd : p->active_fd[0])));
@@ -215,7 +226,7 @@ int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *
                 return -ENOMEM;
         if (!p->narrowing || p->active_fd[k] < 0)
                 return -ENODEV;
-        /* read back every time: a rebound driver starts again from its DT ceiling */
+        /* read back every time: a rebound driver starts again empty */
         r = fd_read(p->active_fd[k], &cur);
         if (r == 0 && tv_id_set_parse(cur, have) == 0 && same_set(have, want))
                 return 0;

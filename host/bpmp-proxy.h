@@ -13,11 +13,14 @@
 
 #define TV_BPMP_PROXY_COMPATIBLE "nvidia,bpmp-host-proxy"
 #define TV_BPMP_MAX_IDS 1024    /* per list; the driver's own bound is lower */
+/* The catalog role of a clock the guest only enables as a parent (<clock role="parent">). */
+#define TV_BPMP_PARENT_ROLE "parent"
 
 typedef enum TvBpmpKind {
         TV_BPMP_CLOCKS,
         TV_BPMP_RESETS,
         TV_BPMP_POWER_DOMAINS,
+        TV_BPMP_PARENT_CLOCKS,  /* catalog role="parent": enable and query only */
         TV_BPMP_KINDS
 } TvBpmpKind;
 
@@ -29,6 +32,7 @@ typedef struct TvIdSet {
 typedef struct TvBpmpProxy {
         char *pid;              /* its platform device; NULL when the host has no proxy */
         bool narrowing;         /* it has the active_* attributes (older proxies do not) */
+        bool parent_class;      /* it has allowed_parent_clocks; else parents go in clocks */
         TvIdSet ceiling[TV_BPMP_KINDS];
         /* kept open, so a sync costs one read (and a write when it changes) per list,
          * and a removed attribute (driver unbound or rebound) shows as ENODEV */
@@ -37,7 +41,7 @@ typedef struct TvBpmpProxy {
         int active_fd[TV_BPMP_KINDS];   /* -1 unless narrowing */
 } TvBpmpProxy;
 
-/* "clock", "reset", "power domain": for messages. */
+/* "clock", "reset", "power domain", "parent clock": for messages. */
 const char *tv_bpmp_kind_noun(TvBpmpKind k);
 
 bool tv_id_set_has(const TvIdSet *s, uint32_t id);

@@ -53,7 +53,7 @@ K="$S/kernel/drivers/firmware/tegra/bpmp-host-proxy/bpmp-host-proxy.c"
 need "$K" '.compatible = "nvidia,bpmp-host-proxy"' "proxy compatible in the driver"
 need "$S/host/bpmp-proxy.h" '"nvidia,bpmp-host-proxy"' "proxy compatible in tegravirtd"
 need "$S/guest/host-overlay.c" 'compatible = "nvidia,bpmp-host-proxy"' "proxy compatible in the host overlay"
-for kind in clocks resets power_domains; do
+for kind in clocks resets power_domains parent_clocks; do
         need "$S/host/bpmp-proxy.c" "\"$kind\"" "proxy attribute kind in tegravirtd"
         for a in allowed active; do
                 need "$K" "BPMP_HOST_ATTR(${a}_$kind," "proxy attribute in the driver"
@@ -62,7 +62,7 @@ for kind in clocks resets power_domains; do
         done
         need "$man8" "active_$kind" "proxy attribute in tegravirtd(8)"
 done
-for p in allowed-clocks allowed-resets allowed-power-domains; do
+for p in allowed-clocks allowed-resets allowed-power-domains allowed-parent-clocks; do
         need "$S/kernel/Documentation/devicetree/bindings/firmware/nvidia,bpmp-host-proxy.yaml" "$p" "proxy DT property in the binding"
         need "$S/guest/host-overlay.c" "\"$p\"" "proxy DT property in the host overlay"
 done

@@ -26,9 +26,10 @@ ctl host-overlay uarta gpio-main gpio-aon >"$T/ov.dts"
 check "host-overlay uarta gpio-main gpio-aon" test -s "$T/ov.dts"
 check "  ... compiles with dtc -@ without a warning" bash -c "dtc -@ -I dts -O dtb -o '$T/ov.dtbo' '$T/ov.dts' 2>'$T/dtc.err' && [ ! -s '$T/dtc.err' ]"
 check "  ... applies to the mainline AGX Orin DTB with fdtoverlay" fdtoverlay -i "$T/agx.dtb" -o "$T/merged.dtb" "$T/ov.dtbo"
-check "  ... /bpmp_host_proxy allows UARTA's clock, its parent and reset" bash -c "
+check "  ... /bpmp_host_proxy allows UARTA's clock and reset, its parent as a parent clock" bash -c "
         [ \"\$(fdtget '$T/merged.dtb' /bpmp_host_proxy compatible)\" = nvidia,bpmp-host-proxy ] &&
-        [ \"\$(fdtget '$T/merged.dtb' /bpmp_host_proxy allowed-clocks)\" = '155 102' ] &&
+        [ \"\$(fdtget '$T/merged.dtb' /bpmp_host_proxy allowed-clocks)\" = '155' ] &&
+        [ \"\$(fdtget '$T/merged.dtb' /bpmp_host_proxy allowed-parent-clocks)\" = '102' ] &&
         [ \"\$(fdtget '$T/merged.dtb' /bpmp_host_proxy allowed-resets)\" = '100' ]"
 check "  ... and points at the host's BPMP (nvidia,bpmp = <&bpmp>)" bash -c "
         [ \"\$(fdtget -t x '$T/merged.dtb' /bpmp_host_proxy nvidia,bpmp)\" = \"\$(fdtget -t x '$T/agx.dtb' /bpmp phandle)\" ]"
@@ -47,7 +48,7 @@ check "  ... the rest of the host tree is untouched (GPCDMA keeps its stream)" b
 ctl host-overlay uarti gpu uarte >"$T/ov2.dts"
 check "host-overlay uarti gpu uarte compiles with dtc -@ without a warning" bash -c "dtc -@ -I dts -O dtb -o '$T/ov2.dtbo' '$T/ov2.dts' 2>'$T/dtc2.err' && [ ! -s '$T/dtc2.err' ]"
 check "  ... GPU resources and each device's own stream" bash -c "
-        grep -q 'allowed-clocks = <304 41 236 159 102>;' '$T/ov2.dts' && grep -q 'allowed-power-domains = <35>;' '$T/ov2.dts' &&
+        grep -q 'allowed-clocks = <304 41 236 159>;' '$T/ov2.dts' && grep -q 'allowed-parent-clocks = <102>;' '$T/ov2.dts' && grep -q 'allowed-power-domains = <35>;' '$T/ov2.dts' &&
         grep -q 'iommus = <&smmu_niso0 0x7e>;' '$T/ov2.dts' && grep -q 'iommus = <&smmu_niso0 0x7f>;' '$T/ov2.dts' &&
         grep -q 'target-path = \"/bus@0/gpu@17000000\";' '$T/ov2.dts'"
 ctl host-overlay uarti >"$T/ov3.dts"
@@ -55,7 +56,7 @@ check "host-overlay uarti (no BPMP) has no bpmp_host_proxy node but its own stre
         ! grep -q bpmp_host_proxy '$T/ov3.dts' && grep -q 'iommus = <&smmu_niso0 0x7e>;' '$T/ov3.dts' &&
         dtc -@ -I dts -O dtb -o /dev/null '$T/ov3.dts' 2>&1 | { ! grep -q .; }"
 ctl host-overlay uarta 3100000.serial >"$T/ov4.dts"
-check "a device named twice counts once" bash -c "[ \$(grep -c 'target-path = \"/bus@0/serial@3100000\"' '$T/ov4.dts') = 1 ] && grep -q 'allowed-clocks = <155 102>;' '$T/ov4.dts'"
+check "a device named twice counts once" bash -c "[ \$(grep -c 'target-path = \"/bus@0/serial@3100000\"' '$T/ov4.dts') = 1 ] && grep -q 'allowed-clocks = <155>;' '$T/ov4.dts' && grep -q 'allowed-parent-clocks = <102>;' '$T/ov4.dts'"
 
 # --- refusals: a shared stream, nothing to change
 cat >"$T/catalog.d/50-shared.xml" <<'XML'

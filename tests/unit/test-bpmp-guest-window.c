@@ -44,9 +44,28 @@ static size_t offset_of(const volatile void *addr, int width)
         return off;
 }
 
+/* lock trace: mutex and raw spinlock state, and what was held when the doorbell rang */
+struct mutex { int held; };
+typedef struct { int held; } raw_spinlock_t;
+static char lock_trace[64];
+static bool irqs_off, doorbell_under_mutex, doorbell_under_spin, doorbell_irqs_off;
+
+static void trace(const char *what)
+{
+        strncat(lock_trace, what, sizeof(lock_trace) - strlen(lock_trace) - 1);
+}
+
+static struct mutex *cur_mutex;
+static raw_spinlock_t *cur_spin;
+
 static void bridge_doorbell(u32 mrq)
 {
         u64 rx_size;
+
+        trace("D");
+        doorbell_under_mutex = cur_mutex && cur_mutex->held;
+        doorbell_under_spin = cur_spin && cur_spin->held;
+        doorbell_irqs_off = irqs_off;
 
         memcpy(&seen_tx_size, window + 0x400, 8);
         memcpy(&seen_rx_size, window + 0x408, 8);
@@ -104,6 +123,10 @@ static u32 __raw_readl(const volatile void *a) { return (u32)dev_read(a, 4); }
 #define writel(v, a) __raw_writel(v, a)
 #define readq(a) __raw_readq(a)
 #define readl(a) __raw_readl(a)
+static __attribute__((unused)) void mutex_lock(struct mutex *m) { if (irqs_off) bad_accesses++; m->held++; cur_mutex = m; trace("M"); }
+static __attribute__((unused)) void mutex_unlock(struct mutex *m) { m->held--; trace("m"); }
+#define raw_spin_lock_irqsave(l, f) do { (f) = irqs_off; irqs_off = true; (l)->held++; cur_spin = (l); trace("S"); } while (0)
+#define raw_spin_unlock_irqrestore(l, f) do { (l)->held--; irqs_off = (f); trace("s"); } while (0)
 #define get_unaligned(p) ({ __typeof__(*(p) + 0) v_; memcpy(&v_, (p), sizeof(v_)); v_; })
 #define put_unaligned(v, p) do { __typeof__(*(p)) v_ = (v); memcpy((p), &v_, sizeof(v_)); } while (0)
 
@@ -225,8 +248,44 @@ static void test_bad_bridges(void)
               "a reply longer than the caller's buffer is clamped to it");
 }
 
+/*
+ * The threaded path queues on a mutex (other threaded callers sleep while one waits
+ * for the host); the atomic path (interrupts off) never touches the mutex. Both hold
+ * the raw spinlock that excludes each other around the doorbell.
+ */
+static void test_locks(void)
+{
+        struct tegra_bpmp_window_locks locks = { { 0 }, { 0 } };
+        u8 tx[4] = { 1, 2, 3, 4 }, rx[4];
+        int ret, err;
+
+        mode = BRIDGE_OK;
+        lock_trace[0] = 0;
+        cur_mutex = NULL;
+        cur_spin = NULL;
+        irqs_off = false;
+        doorbell_rung = false;
+        err = tegra_bpmp_window_xfer_locked(&locks, false, window, 0, tx, 4, rx, 4, &ret);
+        CHECK(err == 0 && !strcmp(lock_trace, "MSDsm"), "threaded: mutex, then the spinlock, doorbell, released in order (%s)",
+              lock_trace);
+        CHECK(doorbell_under_mutex && doorbell_under_spin, "threaded: the doorbell rings under both locks");
+        CHECK(!locks.threaded.held && !locks.window.held && !irqs_off, "threaded: both released, interrupts back on");
+
+        lock_trace[0] = 0;
+        cur_mutex = NULL;
+        irqs_off = true; /* tegra_bpmp_transfer_atomic() */
+        doorbell_rung = false;
+        err = tegra_bpmp_window_xfer_locked(&locks, true, window, 0, tx, 4, rx, 4, &ret);
+        CHECK(err == 0 && !strcmp(lock_trace, "SDs"), "atomic: the spinlock only, never the mutex (%s)", lock_trace);
+        CHECK(!doorbell_under_mutex && doorbell_under_spin && doorbell_irqs_off,
+              "atomic: the doorbell rings under the spinlock with interrupts off");
+        CHECK(irqs_off && !locks.window.held, "atomic: interrupts stay off for the caller, spinlock released");
+        irqs_off = false;
+}
+
 int main(void)
 {
+        test_locks();
         test_ping();
         test_sizes();
         test_bad_bridges();

@@ -49,11 +49,14 @@ static const u32 ceil_pds[] = { 3 };
 static const u32 narrow_clocks[] = { 102 };
 static const u32 wide_resets[] = { 100, 0xffffffff };
 static const u32 roots[] = { 14, 91, 102, 103, 288, 292, 327 };
+/* Parents listed for clk_prepare() (catalog role="parent"): 319 and 366, not protected roots. */
+static const u32 dev_clocks[] = { 155 };
+static const u32 parents[] = { 319, 366, 155 };
 
 #define SET(a) { (a), sizeof(a) / sizeof((a)[0]) }
 #define NONE { NULL, 0 }
 
-enum { P_CEIL, P_NARROW, P_EMPTY, P_WIDE_RESET, P_ROOTS, P_COUNT };
+enum { P_CEIL, P_NARROW, P_EMPTY, P_WIDE_RESET, P_ROOTS, P_PARENT, P_COUNT };
 static const struct bpmp_policy policies[P_COUNT] = {
         [P_CEIL] = { SET(ceil_clocks), SET(ceil_resets), SET(ceil_pds) },
         /* the daemon narrowed the active sets: 155, reset 100 and PD 3 stay in the ceiling only */
@@ -61,6 +64,7 @@ static const struct bpmp_policy policies[P_COUNT] = {
         [P_EMPTY] = { NONE, NONE, NONE },
         [P_WIDE_RESET] = { SET(ceil_clocks), SET(wide_resets), NONE },
         [P_ROOTS] = { SET(roots), NONE, NONE },
+        [P_PARENT] = { SET(dev_clocks), NONE, NONE, SET(parents) },
 };
 
 struct policy_case {
@@ -75,14 +79,14 @@ struct policy_case {
 static const struct policy_case cases[] = {
         /* MRQs answered whatever the sets */
         { "PING", P_EMPTY, MRQ_PING, { 1 }, 4, A },
-        { "PING without payload", P_EMPTY, MRQ_PING, { 0 }, 0, A },
+        { "PING without payload (not struct mrq_ping_request)", P_EMPTY, MRQ_PING, { 0 }, 0, M },
         { "THREADED_PING", P_EMPTY, MRQ_THREADED_PING, { 1 }, 4, A },
         { "QUERY_ABI of MRQ_CLK", P_EMPTY, MRQ_QUERY_ABI, { MRQ_CLK }, 4, A },
         { "QUERY_ABI of QUERY_TAG only asks", P_EMPTY, MRQ_QUERY_ABI, { MRQ_QUERY_TAG }, 4, A },
         { "QUERY_FW_TAG", P_EMPTY, MRQ_QUERY_FW_TAG, { 0 }, 0, A },
         { "EMC_DVFS_LATENCY (read-only table)", P_EMPTY, 31, { 0 }, 0, A },
         { "EMC_DVFS_EMCHUB (read-only table)", P_EMPTY, 76, { 0 }, 0, A },
-        { "PING of the largest size", P_EMPTY, MRQ_PING, { 1 }, 120, A },
+        { "PING of the largest size (116 bytes nobody parses)", P_EMPTY, MRQ_PING, { 1 }, 120, M },
 
         /* MRQs denied to guests */
         { "QUERY_TAG (BPMP writes host PA)", P_CEIL, MRQ_QUERY_TAG, { 0x80000000 }, 4, D },
@@ -109,7 +113,39 @@ static const struct policy_case cases[] = {
         { "CLK without payload", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 0, M },
         { "CLK of 3 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 3, M },
         { "CLK of 4 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 4, A },
-        { "CLK of 120 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 120, A },
+        { "CLK of 120 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 120, M },
+
+        /* exact sizes: the command's structure, or Linux's whole zero-padded request */
+        { "PING of 8 bytes", P_EMPTY, MRQ_PING, { 1, 0 }, 8, M },
+        { "PING of 3 bytes", P_EMPTY, MRQ_PING, { 1 }, 3, M },
+        { "THREADED_PING of 0 bytes", P_EMPTY, MRQ_THREADED_PING, { 0 }, 0, M },
+        { "QUERY_ABI of 8 bytes", P_EMPTY, MRQ_QUERY_ABI, { MRQ_CLK, 0 }, 8, M },
+        { "QUERY_FW_TAG of 4 bytes", P_EMPTY, MRQ_QUERY_FW_TAG, { 0 }, 4, M },
+        { "EMC_DVFS_LATENCY of 4 bytes", P_EMPTY, 31, { 0 }, 4, M },
+        { "EMC_DVFS_EMCHUB of 4 bytes", P_EMPTY, 76, { 0 }, 4, M },
+        { "CLK ENABLE of 16 zero-padded bytes (Linux clk-bpmp)", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 16, A },
+        { "CLK ENABLE of 16 bytes, byte 4 set", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155), 1 }, 16, M },
+        { "CLK ENABLE of 16 bytes, last word set", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155), 0, 0, 0x01000000 }, 16, M },
+        { "CLK ENABLE of 8 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 8, M },
+        { "CLK ENABLE of 20 bytes", P_CEIL, MRQ_CLK, { CLK(ENABLE, 155) }, 20, M },
+        { "CLK GET_ALL_INFO of 16 zero-padded bytes", P_CEIL, MRQ_CLK, { CLK(GET_ALL_INFO, 155) }, 16, A },
+        { "CLK GET_ALL_INFO of 12 bytes", P_CEIL, MRQ_CLK, { CLK(GET_ALL_INFO, 155) }, 12, M },
+        { "CLK SET_RATE of 4 bytes (no rate)", P_CEIL, MRQ_CLK, { CLK(SET_RATE, 155) }, 4, M },
+        { "CLK SET_RATE of 12 bytes", P_CEIL, MRQ_CLK, { CLK(SET_RATE, 155) }, 12, M },
+        { "CLK SET_PARENT of 16 zero-padded bytes", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 16, A },
+        { "CLK SET_PARENT of 16 bytes, word 2 set", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102, 7 }, 16, M },
+        { "CLK SET_PARENT of 12 bytes", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 12, M },
+        { "CLK unknown command 9 of 16 bytes is denied, not malformed", P_CEIL, MRQ_CLK, { CLK(9, 155), 1 }, 16, D },
+        { "RESET of 12 bytes", P_CEIL, MRQ_RESET, { R_ASSERT, 100, 0 }, 12, M },
+        { "RESET GET_MAX_ID of 12 bytes", P_CEIL, MRQ_RESET, { R_GET_MAX_ID, 0 }, 12, M },
+        { "PG SET_STATE of 8 bytes (no state)", P_CEIL, MRQ_PG, { PG_SET_STATE, 3 }, 8, M },
+        { "PG SET_STATE of 16 bytes", P_CEIL, MRQ_PG, { PG_SET_STATE, 3, 1 }, 16, M },
+        { "PG GET_STATE of 8 bytes", P_CEIL, MRQ_PG, { PG_GET_STATE, 3 }, 8, A },
+        { "PG GET_STATE of 12 zero-padded bytes (Linux powergate-bpmp)", P_CEIL, MRQ_PG, { PG_GET_STATE, 3 }, 12, A },
+        { "PG GET_STATE of 12 bytes, word 2 set", P_CEIL, MRQ_PG, { PG_GET_STATE, 3, 1 }, 12, M },
+        { "PG GET_NAME of 16 bytes", P_CEIL, MRQ_PG, { PG_GET_NAME, 3 }, 16, M },
+        { "PG QUERY_ABI of 8 bytes", P_CEIL, MRQ_PG, { PG_QUERY_ABI, 0 }, 8, M },
+        { "PG unknown command 5 of 16 bytes is denied", P_CEIL, MRQ_PG, { 5, 3 }, 16, D },
         { "CLK SET_PARENT of 4 bytes (no parent)", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 4, M },
         { "CLK SET_PARENT of 7 bytes", P_CEIL, MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 7, M },
         { "RESET without payload", P_CEIL, MRQ_RESET, { R_ASSERT, 100 }, 0, M },
@@ -218,6 +254,23 @@ static const struct policy_case cases[] = {
         { "narrowed: PG SET_STATE 3 denied", P_NARROW, MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, D },
         { "empty: ENABLE 102 denied", P_EMPTY, MRQ_CLK, { CLK(ENABLE, 102) }, 4, D },
         { "empty: ENABLE 0 denied", P_EMPTY, MRQ_CLK, { CLK(ENABLE, 0) }, 4, D },
+
+        /* parent class: enable and query only */
+        { "parent: ENABLE 319", P_PARENT, MRQ_CLK, { CLK(ENABLE, 319) }, 4, A },
+        { "parent: IS_ENABLED 319", P_PARENT, MRQ_CLK, { CLK(IS_ENABLED, 319) }, 4, A },
+        { "parent: GET_RATE 366", P_PARENT, MRQ_CLK, { CLK(GET_RATE, 366) }, 4, A },
+        { "parent: ROUND_RATE 366", P_PARENT, MRQ_CLK, { CLK(ROUND_RATE, 366) }, 16, A },
+        { "parent: GET_FMAX_AT_VMIN 319", P_PARENT, MRQ_CLK, { CLK(GET_FMAX_AT_VMIN, 319) }, 4, A },
+        { "parent: GET_PARENT 319", P_PARENT, MRQ_CLK, { CLK(GET_PARENT, 319) }, 4, A },
+        { "parent: DISABLE 319 denied", P_PARENT, MRQ_CLK, { CLK(DISABLE, 319) }, 4, D },
+        { "parent: DISABLE 366 denied", P_PARENT, MRQ_CLK, { CLK(DISABLE, 366) }, 4, D },
+        { "parent: SET_RATE 319 denied", P_PARENT, MRQ_CLK, { CLK(SET_RATE, 319), 0, 0, 0 }, 16, D },
+        { "parent: SET_PARENT of 366 denied", P_PARENT, MRQ_CLK, { CLK(SET_PARENT, 366), 319 }, 8, D },
+        { "parent: device clock re-parented onto parent 319", P_PARENT, MRQ_CLK, { CLK(SET_PARENT, 155), 319 }, 8, A },
+        { "parent: device clock re-parented onto unlisted 367", P_PARENT, MRQ_CLK, { CLK(SET_PARENT, 155), 367 }, 8, D },
+        { "parent: device clock also listed as parent stays controllable", P_PARENT, MRQ_CLK, { CLK(DISABLE, 155) }, 4, A },
+        { "parent: ENABLE unlisted 0 denied", P_PARENT, MRQ_CLK, { CLK(ENABLE, 0) }, 4, D },
+        { "parent: RESET ASSERT 319 denied", P_PARENT, MRQ_RESET, { R_ASSERT, 319 }, 8, D },
 };
 
 static const char *verdict_name(int r)
@@ -251,7 +304,9 @@ static void run_roots(void)
                         { DISABLE, D }, { SET_RATE, D }, { SET_PARENT, D },
                 };
                 for (size_t j = 0; j < sizeof(ops) / sizeof(ops[0]); j++) {
-                        u32 tx[4] = { CLK(ops[j].cmd, roots[i]), roots[(i + 1) % 7], 0, 0 };
+                        /* the whole 16-byte request, zero past the command's fields */
+                        u32 tx[4] = { CLK(ops[j].cmd, roots[i]), ops[j].cmd == SET_PARENT ? roots[(i + 1) % 7] : 0,
+                                      0, 0 };
                         char what[120];
                         int r = bpmp_policy_check(&policies[P_ROOTS], MRQ_CLK, tx, sizeof(tx), NULL);
 
@@ -280,8 +335,8 @@ static void run_verdicts(void)
         CHECK(r == D && !v.has_cmd && !v.has_id, "verdict of an unpoliced MRQ has no cmd/ID");
         r = bpmp_policy_check(&policies[P_CEIL], MRQ_PING, NULL, 4, &v);
         CHECK(r == M, "TX size without TX data is malformed");
-        r = bpmp_policy_check(&policies[P_CEIL], MRQ_PING, NULL, 0, NULL);
-        CHECK(r == A, "PING with no data and no verdict");
+        r = bpmp_policy_check(&policies[P_CEIL], MRQ_QUERY_FW_TAG, NULL, 0, NULL);
+        CHECK(r == A, "QUERY_FW_TAG with no data and no verdict");
         /* unaligned payload */
         {
                 u8 buf[12] = { 0 };
@@ -427,9 +482,81 @@ static void run_wire_layout(void)
               "payload bound is the BPMP's 120 bytes");
 }
 
+/*
+ * The reply size of every allowed request (the sizes of <soc/tegra/bpmp-abi.h>'s packed
+ * responses, written out): the driver copies no more, so a PING with rx.size = 120 gets
+ * 4 bytes, not 116 stale bytes of the shared frame. Denied requests get 0.
+ */
+static void run_reply_sizes(void)
+{
+        static const struct { const char *name; u32 mrq; u32 w[4]; size_t size; u32 rx; } rs[] = {
+                { "PING", MRQ_PING, { 1 }, 4, 4 },
+                { "THREADED_PING", MRQ_THREADED_PING, { 1 }, 4, 4 },
+                { "QUERY_ABI", MRQ_QUERY_ABI, { MRQ_CLK }, 4, 4 },
+                { "QUERY_FW_TAG", MRQ_QUERY_FW_TAG, { 0 }, 0, 32 },
+                { "EMC_DVFS_LATENCY", 31, { 0 }, 0, 116 },
+                { "EMC_DVFS_EMCHUB", 76, { 0 }, 0, 116 },
+                { "CLK GET_RATE", MRQ_CLK, { CLK(GET_RATE, 155) }, 16, 8 },
+                { "CLK SET_RATE", MRQ_CLK, { CLK(SET_RATE, 155) }, 16, 8 },
+                { "CLK ROUND_RATE", MRQ_CLK, { CLK(ROUND_RATE, 155) }, 16, 8 },
+                { "CLK GET_PARENT", MRQ_CLK, { CLK(GET_PARENT, 155) }, 16, 4 },
+                { "CLK SET_PARENT", MRQ_CLK, { CLK(SET_PARENT, 155), 102 }, 16, 4 },
+                { "CLK IS_ENABLED", MRQ_CLK, { CLK(IS_ENABLED, 155) }, 16, 4 },
+                { "CLK ENABLE", MRQ_CLK, { CLK(ENABLE, 155) }, 16, 0 },
+                { "CLK DISABLE", MRQ_CLK, { CLK(DISABLE, 155) }, 16, 0 },
+                { "CLK GET_ALL_INFO (packed 4+4+64+1+40)", MRQ_CLK, { CLK(GET_ALL_INFO, 155) }, 16, 113 },
+                { "CLK GET_MAX_CLK_ID", MRQ_CLK, { CLK(GET_MAX_CLK_ID, 0) }, 16, 4 },
+                { "CLK GET_FMAX_AT_VMIN", MRQ_CLK, { CLK(GET_FMAX_AT_VMIN, 155) }, 16, 8 },
+                { "RESET ASSERT", MRQ_RESET, { R_ASSERT, 100 }, 8, 0 },
+                { "RESET DEASSERT", MRQ_RESET, { R_DEASSERT, 100 }, 8, 0 },
+                { "RESET MODULE", MRQ_RESET, { R_MODULE, 100 }, 8, 0 },
+                { "RESET GET_MAX_ID", MRQ_RESET, { R_GET_MAX_ID, 0 }, 8, 4 },
+                { "PG QUERY_ABI", MRQ_PG, { PG_QUERY_ABI, 0, PG_SET_STATE }, 12, 0 },
+                { "PG SET_STATE", MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, 0 },
+                { "PG GET_STATE", MRQ_PG, { PG_GET_STATE, 3 }, 12, 4 },
+                { "PG GET_NAME", MRQ_PG, { PG_GET_NAME, 3 }, 12, 40 },
+                { "PG GET_MAX_ID", MRQ_PG, { PG_GET_MAX_ID, 0 }, 12, 4 },
+                { "denied CLK ENABLE 156", MRQ_CLK, { CLK(ENABLE, 156) }, 16, 0 },
+                { "denied CLK GET_RATE 156", MRQ_CLK, { CLK(GET_RATE, 156) }, 16, 0 },
+                { "denied I2C", MRQ_I2C, { 1 }, 8, 0 },
+        };
+
+        for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+                struct bpmp_policy_verdict v;
+                int r = bpmp_policy_check(&policies[P_CEIL], rs[i].mrq, rs[i].w, rs[i].size, &v);
+
+                CHECK(v.rx_size == rs[i].rx && (r == 0) == (rs[i].rx != 0 || strstr(rs[i].name, "denied") == NULL),
+                      "reply of %s is at most %u bytes (got %u, %s)", rs[i].name, rs[i].rx, v.rx_size, v.reason);
+        }
+}
+
+/* Which BPMP the proxy serves: its "compatible" property must list nvidia,tegra234-bpmp. */
+static void run_soc_table(void)
+{
+#define C(lit) lit, sizeof(lit) /* a DT string list: the literal with its final NUL */
+        static const struct { const char *name; const char *compat; size_t len; bool expect; } socs[] = {
+                { "Tegra234 BPMP", C("nvidia,tegra234-bpmp\0nvidia,tegra186-bpmp"), true },
+                { "Tegra234 alone", C("nvidia,tegra234-bpmp"), true },
+                { "Tegra234 second", C("vendor,x\0nvidia,tegra234-bpmp"), true },
+                { "Tegra186 BPMP (102/103 are other clocks there)", C("nvidia,tegra186-bpmp"), false },
+                { "Tegra194 BPMP", C("nvidia,tegra194-bpmp\0nvidia,tegra186-bpmp"), false },
+                { "prefix of the name", C("nvidia,tegra234-bpm"), false },
+                { "name with a suffix", C("nvidia,tegra234-bpmpx"), false },
+                { "Tegra234 without its NUL", "nvidia,tegra234-bpmp", 20, false },
+                { "empty property", "", 0, false },
+                { "NULL property", NULL, 0, false },
+        };
+#undef C
+        for (size_t i = 0; i < sizeof(socs) / sizeof(socs[0]); i++)
+                CHECK(bpmp_policy_bpmp_supported(socs[i].compat, socs[i].len) == socs[i].expect, "BPMP %s -> %s",
+                      socs[i].name, socs[i].expect ? "served" : "refused");
+}
+
 int main(void)
 {
         run_policy_table();
+        run_soc_table();
+        run_reply_sizes();
         run_roots();
         run_verdicts();
         run_parse_table();

@@ -39,7 +39,7 @@
  *
  *   active_clocks, active_resets, active_power_domains        (0644)
  *       The set enforced by write(); same read format, listed in ceiling
- *       order. Equal to the ceiling until first written. A write needs
+ *       order. Empty (deny all) from probe until first written. A write needs
  *       CAP_SYS_ADMIN (else EPERM) and holds decimal IDs separated by
  *       spaces, tabs, newlines or commas; nothing but separators sets the
  *       empty set (deny all); the single word "all" restores the

@@ -15,7 +15,9 @@
 
 #include <linux/device.h>
 #include <linux/io.h>
+#include <linux/irqflags.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/of.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -31,12 +33,8 @@
 
 struct tegra_bpmp_guest {
 	void __iomem *window;
-	/*
-	 * One transfer at a time in the window. Raw, because the atomic
-	 * transfer path runs with interrupts hard-disabled, also on
-	 * PREEMPT_RT.
-	 */
-	raw_spinlock_t lock;
+	/* One transfer at a time in the window (see the header). */
+	struct tegra_bpmp_window_locks locks;
 };
 
 int tegra_bpmp_guest_init(struct tegra_bpmp *bpmp)
@@ -62,7 +60,8 @@ int tegra_bpmp_guest_init(struct tegra_bpmp *bpmp)
 	if (!guest)
 		return -ENOMEM;
 
-	raw_spin_lock_init(&guest->lock);
+	mutex_init(&guest->locks.threaded);
+	raw_spin_lock_init(&guest->locks.window);
 
 	guest->window = devm_ioremap(bpmp->dev, pa, BPMP_WIN_SIZE);
 	if (!guest->window) {
@@ -92,7 +91,6 @@ int tegra_bpmp_guest_transfer(struct tegra_bpmp *bpmp,
 			      struct tegra_bpmp_message *msg)
 {
 	struct tegra_bpmp_guest *guest = bpmp->guest;
-	unsigned long flags;
 	int err;
 
 	if (msg->tx.size > BPMP_WIN_BUF_SIZE ||
@@ -107,11 +105,15 @@ int tegra_bpmp_guest_transfer(struct tegra_bpmp *bpmp,
 	if (msg->mrq == MRQ_QUERY_TAG || msg->mrq == MRQ_DEBUGFS)
 		return -EOPNOTSUPP;
 
-	raw_spin_lock_irqsave(&guest->lock, flags);
-	err = tegra_bpmp_window_xfer(guest->window, msg->mrq,
-				     msg->tx.data, msg->tx.size,
-				     msg->rx.data, msg->rx.size, &msg->rx.ret);
-	raw_spin_unlock_irqrestore(&guest->lock, flags);
+	/*
+	 * tegra_bpmp_transfer_atomic() insists on interrupts disabled and
+	 * tegra_bpmp_transfer() on enabled: that tells the two paths apart.
+	 */
+	err = tegra_bpmp_window_xfer_locked(&guest->locks, irqs_disabled(),
+					    guest->window, msg->mrq,
+					    msg->tx.data, msg->tx.size,
+					    msg->rx.data, msg->rx.size,
+					    &msg->rx.ret);
 
 	if (err < 0)
 		dev_err_ratelimited(bpmp->dev,

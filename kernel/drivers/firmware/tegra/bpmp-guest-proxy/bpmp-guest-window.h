@@ -3,9 +3,10 @@
  * Register layout of the hypervisor's BPMP bridge window and the one
  * transfer through it.
  *
- * This header only uses the MMIO accessors, get/put_unaligned(), memcpy()
- * and memset(), so that a user-space test can run tegra_bpmp_window_xfer()
- * against a simulated bridge and count its MMIO accesses
+ * This header only uses the MMIO accessors, get/put_unaligned(), memcpy(),
+ * memset() and the mutex and raw spinlock calls, so that a user-space test
+ * can run tegra_bpmp_window_xfer() and tegra_bpmp_window_xfer_locked()
+ * against a simulated bridge, count its MMIO accesses and trace the locks
  * (tests/unit/test-bpmp-guest-window.c in the tegravirt tree).
  *
  * Copyright (C) 2025 tegravirt developers
@@ -138,6 +139,43 @@ static inline int tegra_bpmp_window_xfer(void __iomem *win, u32 mrq,
 	*ret = status;
 
 	return 0;
+}
+
+/*
+ * What serialises the window. A transfer traps to the VMM, which forwards
+ * it to the host and may wait there up to the firmware timeout: threaded
+ * callers queue on @threaded and sleep meanwhile. @window, a raw spinlock
+ * because the atomic path runs with interrupts hard-disabled (also on
+ * PREEMPT_RT), excludes the atomic path; only an atomic caller ever spins
+ * on it, and atomic transfers are rare (interrupts-off suspend/resume).
+ */
+struct tegra_bpmp_window_locks {
+	struct mutex threaded;	/* queues threaded transfers */
+	raw_spinlock_t window;	/* held across every transfer */
+};
+
+/*
+ * tegra_bpmp_window_xfer() under @locks. @atomic: called from
+ * tegra_bpmp_transfer_atomic() (interrupts disabled, must not sleep).
+ */
+static inline int tegra_bpmp_window_xfer_locked(struct tegra_bpmp_window_locks *locks,
+						bool atomic, void __iomem *win,
+						u32 mrq, const void *tx,
+						size_t tx_size, void *rx,
+						size_t rx_size, int *ret)
+{
+	unsigned long flags;
+	int err;
+
+	if (!atomic)
+		mutex_lock(&locks->threaded);
+	raw_spin_lock_irqsave(&locks->window, flags);
+	err = tegra_bpmp_window_xfer(win, mrq, tx, tx_size, rx, rx_size, ret);
+	raw_spin_unlock_irqrestore(&locks->window, flags);
+	if (!atomic)
+		mutex_unlock(&locks->threaded);
+
+	return err;
 }
 
 #endif

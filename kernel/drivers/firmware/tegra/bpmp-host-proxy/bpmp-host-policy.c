@@ -6,6 +6,48 @@
  */
 #include "bpmp-host-policy.h"
 
+/*
+ * Reply sizes of <soc/tegra/bpmp-abi.h> (packed structures): struct
+ * cmd_clk_*_response, cmd_reset_get_max_id_response, cmd_pg_*_response,
+ * mrq_{ping,query_abi,query_fw_tag,emc_dvfs_latency}_response; an empty
+ * response is 0. EMC_DVFS_EMCHUB's is EMC_DVFS_LATENCY's layout.
+ */
+static const u8 bpmp_policy_clk_rx[BPMP_POLICY_CLK_CMD_END] = {
+	[BPMP_POLICY_CLK_GET_RATE] = 8,
+	[BPMP_POLICY_CLK_SET_RATE] = 8,
+	[BPMP_POLICY_CLK_ROUND_RATE] = 8,
+	[BPMP_POLICY_CLK_GET_PARENT] = 4,
+	[BPMP_POLICY_CLK_SET_PARENT] = 4,
+	[BPMP_POLICY_CLK_IS_ENABLED] = 4,
+	[BPMP_POLICY_CLK_GET_ALL_INFO] = 113,
+	[BPMP_POLICY_CLK_GET_MAX_CLK_ID] = 4,
+	[BPMP_POLICY_CLK_GET_FMAX_AT_VMIN] = 8,
+};
+
+/*
+ * Request sizes: struct mrq_clk_request is cmd_and_id and a union of
+ * cmd_clk_*_request (SET_RATE and ROUND_RATE 12 bytes, SET_PARENT 4, the
+ * others empty): 4 + the command's member, 0 for an unknown command.
+ * Linux's clk, reset and powergate drivers send the whole structure.
+ */
+#define BPMP_POLICY_CLK_REQ_SIZE	16U
+#define BPMP_POLICY_RESET_REQ_SIZE	8U
+#define BPMP_POLICY_PG_REQ_SIZE		12U
+
+static const u8 bpmp_policy_clk_tx[BPMP_POLICY_CLK_CMD_END] = {
+	[BPMP_POLICY_CLK_GET_RATE] = 4,
+	[BPMP_POLICY_CLK_SET_RATE] = 16,
+	[BPMP_POLICY_CLK_ROUND_RATE] = 16,
+	[BPMP_POLICY_CLK_GET_PARENT] = 4,
+	[BPMP_POLICY_CLK_SET_PARENT] = 8,
+	[BPMP_POLICY_CLK_IS_ENABLED] = 4,
+	[BPMP_POLICY_CLK_ENABLE] = 4,
+	[BPMP_POLICY_CLK_DISABLE] = 4,
+	[BPMP_POLICY_CLK_GET_ALL_INFO] = 4,
+	[BPMP_POLICY_CLK_GET_MAX_CLK_ID] = 4,
+	[BPMP_POLICY_CLK_GET_FMAX_AT_VMIN] = 4,
+};
+
 static const u32 bpmp_policy_protected_clks[] = {
 	BPMP_POLICY_CLK_CLK_M,
 	BPMP_POLICY_CLK_OSC,
@@ -15,6 +57,27 @@ static const u32 bpmp_policy_protected_clks[] = {
 	BPMP_POLICY_CLK_UTMIPLL_CLKOUT480,
 	BPMP_POLICY_CLK_PLLREFE_VCOOUT_GATED,
 };
+
+bool bpmp_policy_bpmp_supported(const char *compat, size_t len)
+{
+	static const char want[] = BPMP_POLICY_BPMP_COMPATIBLE;
+	size_t pos = 0;
+
+	if (!compat)
+		return false;
+
+	while (pos < len) {
+		size_t n = strnlen(compat + pos, len - pos);
+
+		/* A last string without its NUL is not a match. */
+		if (pos + n < len && n == sizeof(want) - 1 &&
+		    !memcmp(compat + pos, want, n))
+			return true;
+		pos += n + 1;
+	}
+
+	return false;
+}
 
 bool bpmp_policy_set_contains(const struct bpmp_policy_set *set, u32 id)
 {
@@ -37,6 +100,27 @@ bool bpmp_policy_clk_is_protected(u32 id)
 			return true;
 
 	return false;
+}
+
+/*
+ * Whether a request of @tx_size bytes is exactly @exact bytes long, or is
+ * the whole request structure of @full bytes with nothing but zeros past
+ * @exact: no byte the firmware's parser does not expect gets through.
+ */
+static bool bpmp_policy_exact(const void *tx, size_t tx_size, size_t exact,
+			      size_t full)
+{
+	size_t i;
+
+	if (tx_size == exact)
+		return true;
+	if (tx_size != full || full < exact)
+		return false;
+	for (i = exact; i < full; i++)
+		if (((const u8 *)tx)[i])
+			return false;
+
+	return true;
 }
 
 /* Word @index of the request, in the byte order of the BPMP ABI (CPU). */
@@ -71,6 +155,14 @@ static int bpmp_policy_allow(struct bpmp_policy_verdict *v, const char *why)
 	return 0;
 }
 
+static int bpmp_policy_allow_rx(struct bpmp_policy_verdict *v, u32 rx_size,
+				const char *why)
+{
+	v->rx_size = rx_size;
+
+	return bpmp_policy_allow(v, why);
+}
+
 static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 				 size_t tx_size, struct bpmp_policy_verdict *v)
 {
@@ -84,6 +176,12 @@ static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 	v->id = word & BPMP_POLICY_CLK_ID_MASK;
 	v->has_cmd = true;
 	v->has_id = true;
+	if (v->cmd < BPMP_POLICY_CLK_CMD_END && bpmp_policy_clk_tx[v->cmd]) {
+		if (!bpmp_policy_exact(tx, tx_size, bpmp_policy_clk_tx[v->cmd],
+				       BPMP_POLICY_CLK_REQ_SIZE))
+			return bpmp_policy_malformed(v, "MRQ_CLK request size");
+		v->rx_size = bpmp_policy_clk_rx[v->cmd];
+	}
 
 	switch (v->cmd) {
 	case BPMP_POLICY_CLK_GET_PARENT:
@@ -96,12 +194,17 @@ static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 	case BPMP_POLICY_CLK_IS_ENABLED:
 	case BPMP_POLICY_CLK_ENABLE:
 	case BPMP_POLICY_CLK_GET_FMAX_AT_VMIN:
-		if (!bpmp_policy_set_contains(&p->clocks, v->id))
-			return bpmp_policy_deny(v, "clock not allowed");
-		return bpmp_policy_allow(v, "allowed clock");
+		if (bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_allow(v, "allowed clock");
+		if (bpmp_policy_set_contains(&p->parent_clocks, v->id))
+			return bpmp_policy_allow(v, "parent clock: enable or query");
+		return bpmp_policy_deny(v, "clock not allowed");
 
 	case BPMP_POLICY_CLK_SET_RATE:
 	case BPMP_POLICY_CLK_DISABLE:
+		if (bpmp_policy_set_contains(&p->parent_clocks, v->id) &&
+		    !bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_deny(v, "parent clock: enable and query only");
 		if (!bpmp_policy_set_contains(&p->clocks, v->id))
 			return bpmp_policy_deny(v, "clock not allowed");
 		if (bpmp_policy_clk_is_protected(v->id))
@@ -112,12 +215,16 @@ static int bpmp_policy_check_clk(const struct bpmp_policy *p, const void *tx,
 		/* struct cmd_clk_set_parent_request { u32 parent_id; } */
 		if (tx_size < 2 * sizeof(u32))
 			return bpmp_policy_malformed(v, "CMD_CLK_SET_PARENT request too short");
+		if (bpmp_policy_set_contains(&p->parent_clocks, v->id) &&
+		    !bpmp_policy_set_contains(&p->clocks, v->id))
+			return bpmp_policy_deny(v, "parent clock: enable and query only");
 		if (!bpmp_policy_set_contains(&p->clocks, v->id))
 			return bpmp_policy_deny(v, "clock not allowed");
 		if (bpmp_policy_clk_is_protected(v->id))
 			return bpmp_policy_deny(v, "protected clock root");
 		parent = bpmp_policy_word(tx, 1);
-		if (!bpmp_policy_set_contains(&p->clocks, parent))
+		if (!bpmp_policy_set_contains(&p->clocks, parent) &&
+		    !bpmp_policy_set_contains(&p->parent_clocks, parent))
 			return bpmp_policy_deny(v, "new parent clock not allowed");
 		return bpmp_policy_allow(v, "allowed clock and parent");
 
@@ -130,8 +237,8 @@ static int bpmp_policy_check_reset(const struct bpmp_policy *p,
 				   const void *tx, size_t tx_size,
 				   struct bpmp_policy_verdict *v)
 {
-	if (tx_size < 2 * sizeof(u32))
-		return bpmp_policy_malformed(v, "MRQ_RESET request too short");
+	if (tx_size != BPMP_POLICY_RESET_REQ_SIZE)
+		return bpmp_policy_malformed(v, "MRQ_RESET request not 8 bytes");
 
 	v->cmd = bpmp_policy_word(tx, 0);
 	v->id = bpmp_policy_word(tx, 1);
@@ -140,7 +247,7 @@ static int bpmp_policy_check_reset(const struct bpmp_policy *p,
 
 	switch (v->cmd) {
 	case BPMP_POLICY_RESET_GET_MAX_ID:
-		return bpmp_policy_allow(v, "read-only reset query");
+		return bpmp_policy_allow_rx(v, 4, "read-only reset query");
 
 	case BPMP_POLICY_RESET_ASSERT:
 	case BPMP_POLICY_RESET_DEASSERT:
@@ -165,12 +272,23 @@ static int bpmp_policy_check_pg(const struct bpmp_policy *p, const void *tx,
 	v->has_cmd = true;
 	v->has_id = true;
 
+	/* QUERY_ABI and SET_STATE carry a u32 after cmd and id. */
+	if (v->cmd <= BPMP_POLICY_PG_GET_MAX_ID &&
+	    !bpmp_policy_exact(tx, tx_size,
+			       v->cmd == BPMP_POLICY_PG_QUERY_ABI ||
+			       v->cmd == BPMP_POLICY_PG_SET_STATE ?
+			       BPMP_POLICY_PG_REQ_SIZE : 2 * sizeof(u32),
+			       BPMP_POLICY_PG_REQ_SIZE))
+		return bpmp_policy_malformed(v, "MRQ_PG request size");
+
 	switch (v->cmd) {
 	case BPMP_POLICY_PG_QUERY_ABI:
-	case BPMP_POLICY_PG_GET_STATE:
-	case BPMP_POLICY_PG_GET_NAME:
-	case BPMP_POLICY_PG_GET_MAX_ID:
 		return bpmp_policy_allow(v, "read-only power domain query");
+	case BPMP_POLICY_PG_GET_STATE:
+	case BPMP_POLICY_PG_GET_MAX_ID:
+		return bpmp_policy_allow_rx(v, 4, "read-only power domain query");
+	case BPMP_POLICY_PG_GET_NAME:
+		return bpmp_policy_allow_rx(v, 40, "read-only power domain query");
 
 	case BPMP_POLICY_PG_SET_STATE:
 		if (!bpmp_policy_set_contains(&p->power_domains, v->id))
@@ -201,10 +319,27 @@ int bpmp_policy_check(const struct bpmp_policy *p, u32 mrq, const void *tx,
 	case BPMP_POLICY_MRQ_PING:
 	case BPMP_POLICY_MRQ_THREADED_PING:
 	case BPMP_POLICY_MRQ_QUERY_ABI:
+		/* u32 challenge, or u32 mrq */
+		if (tx_size != sizeof(u32))
+			ret = bpmp_policy_malformed(&v, "request not 4 bytes");
+		else
+			ret = bpmp_policy_allow_rx(&v, 4, "read-only MRQ");
+		break;
+
 	case BPMP_POLICY_MRQ_QUERY_FW_TAG:
+		if (tx_size)
+			ret = bpmp_policy_malformed(&v, "request not empty");
+		else
+			ret = bpmp_policy_allow_rx(&v, 32, "read-only MRQ");
+		break;
+
 	case BPMP_POLICY_MRQ_EMC_DVFS_LATENCY:
 	case BPMP_POLICY_MRQ_EMC_DVFS_EMCHUB:
-		ret = bpmp_policy_allow(&v, "read-only MRQ");
+		/* u32 num_pairs; struct { u32, u32 } pairs[14]; */
+		if (tx_size)
+			ret = bpmp_policy_malformed(&v, "request not empty");
+		else
+			ret = bpmp_policy_allow_rx(&v, 116, "read-only MRQ");
 		break;
 
 	case BPMP_POLICY_MRQ_QUERY_TAG:
@@ -229,6 +364,8 @@ int bpmp_policy_check(const struct bpmp_policy *p, u32 mrq, const void *tx,
 	}
 
 done:
+	if (ret)
+		v.rx_size = 0;
 	if (out)
 		*out = v;
 

@@ -109,11 +109,17 @@ struct bpmp_policy_set {
 	unsigned int n;
 };
 
-/* The sets enforced for one request. */
+/*
+ * The sets enforced for one request. @parent_clocks are the parents the
+ * guest's clk_prepare() walks: it may enable and query them, never
+ * disable, re-rate or re-parent them (other devices run from them). A
+ * clock in @clocks is fully controllable even when also in @parent_clocks.
+ */
 struct bpmp_policy {
 	struct bpmp_policy_set clocks;
 	struct bpmp_policy_set resets;
 	struct bpmp_policy_set power_domains;
+	struct bpmp_policy_set parent_clocks;
 };
 
 /* What a decision was about, for the log. */
@@ -122,8 +128,27 @@ struct bpmp_policy_verdict {
 	bool has_id;
 	u32 cmd;
 	u32 id;
+	/*
+	 * Of an allowed request: the size of the firmware's reply. The
+	 * BPMP does not say how much it wrote, so the driver copies no more
+	 * than this: the rest of the frame holds stale bytes.
+	 */
+	u32 rx_size;
 	const char *reason;
 };
+
+/*
+ * The protected roots and the clock IDs above are Tegra234's: on Tegra186
+ * the roots are other IDs and 102/103 name other clocks. The proxy serves
+ * only a BPMP whose compatible lists this one.
+ */
+#define BPMP_POLICY_BPMP_COMPATIBLE		"nvidia,tegra234-bpmp"
+
+/*
+ * Whether @compat, a "compatible" property (@len bytes of NUL-terminated
+ * strings), lists BPMP_POLICY_BPMP_COMPATIBLE. NULL is false.
+ */
+bool bpmp_policy_bpmp_supported(const char *compat, size_t len);
 
 bool bpmp_policy_set_contains(const struct bpmp_policy_set *set, u32 id);
 bool bpmp_policy_clk_is_protected(u32 id);

@@ -126,6 +126,7 @@ enum bpmp_host_kind {
 	BPMP_HOST_CLOCKS,
 	BPMP_HOST_RESETS,
 	BPMP_HOST_POWER_DOMAINS,
+	BPMP_HOST_PARENT_CLOCKS,
 	BPMP_HOST_NR_KINDS,
 };
 
@@ -133,6 +134,7 @@ static const char * const bpmp_host_dt_props[BPMP_HOST_NR_KINDS] = {
 	[BPMP_HOST_CLOCKS] = "allowed-clocks",
 	[BPMP_HOST_RESETS] = "allowed-resets",
 	[BPMP_HOST_POWER_DOMAINS] = "allowed-power-domains",
+	[BPMP_HOST_PARENT_CLOCKS] = "allowed-parent-clocks",
 };
 
 /* The active sets; replaced as a whole (RCU), never modified in place. */
@@ -189,6 +191,8 @@ static int bpmp_host_check(struct bpmp_host_proxy *proxy, u32 mrq,
 	policy.resets.n = active->n[BPMP_HOST_RESETS];
 	policy.power_domains.ids = active->ids[BPMP_HOST_POWER_DOMAINS];
 	policy.power_domains.n = active->n[BPMP_HOST_POWER_DOMAINS];
+	policy.parent_clocks.ids = active->ids[BPMP_HOST_PARENT_CLOCKS];
+	policy.parent_clocks.n = active->n[BPMP_HOST_PARENT_CLOCKS];
 	err = bpmp_policy_check(&policy, mrq, tx, tx_size, verdict);
 	rcu_read_unlock();
 
@@ -242,7 +246,8 @@ static ssize_t bpmp_host_write(struct file *file, const char __user *buf,
 	msg.tx.data = tx;
 	msg.tx.size = hdr.tx.size;
 	msg.rx.data = rx;
-	msg.rx.size = hdr.rx.size;
+	/* The BPMP copies rx.size bytes of its frame: no more than the reply. */
+	msg.rx.size = min_t(size_t, hdr.rx.size, verdict.rx_size);
 
 	down_read(&proxy->unbind_lock);
 	if (proxy->gone)
@@ -402,20 +407,26 @@ BPMP_HOST_ATTR(allowed_resets, 0444, bpmp_host_allowed_show, NULL,
 	       BPMP_HOST_RESETS);
 BPMP_HOST_ATTR(allowed_power_domains, 0444, bpmp_host_allowed_show, NULL,
 	       BPMP_HOST_POWER_DOMAINS);
+BPMP_HOST_ATTR(allowed_parent_clocks, 0444, bpmp_host_allowed_show, NULL,
+	       BPMP_HOST_PARENT_CLOCKS);
 BPMP_HOST_ATTR(active_clocks, 0644, bpmp_host_active_show,
 	       bpmp_host_active_store, BPMP_HOST_CLOCKS);
 BPMP_HOST_ATTR(active_resets, 0644, bpmp_host_active_show,
 	       bpmp_host_active_store, BPMP_HOST_RESETS);
 BPMP_HOST_ATTR(active_power_domains, 0644, bpmp_host_active_show,
 	       bpmp_host_active_store, BPMP_HOST_POWER_DOMAINS);
+BPMP_HOST_ATTR(active_parent_clocks, 0644, bpmp_host_active_show,
+	       bpmp_host_active_store, BPMP_HOST_PARENT_CLOCKS);
 
 static struct attribute *bpmp_host_attrs[] = {
 	&bpmp_host_attr_allowed_clocks.attr.attr,
 	&bpmp_host_attr_allowed_resets.attr.attr,
 	&bpmp_host_attr_allowed_power_domains.attr.attr,
+	&bpmp_host_attr_allowed_parent_clocks.attr.attr,
 	&bpmp_host_attr_active_clocks.attr.attr,
 	&bpmp_host_attr_active_resets.attr.attr,
 	&bpmp_host_attr_active_power_domains.attr.attr,
+	&bpmp_host_attr_active_parent_clocks.attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(bpmp_host);
@@ -474,7 +485,7 @@ static int bpmp_host_read_ceiling(struct bpmp_host_proxy *proxy,
 
 /*
  * The BPMP named by "nvidia,bpmp", or else the first available
- * "nvidia,tegra186-bpmp" node (compatible with every Tegra186+ BPMP).
+ * "nvidia,tegra234-bpmp" node (probe then checks the former too).
  */
 static struct tegra_bpmp *bpmp_host_get_bpmp(struct device *dev)
 {
@@ -485,7 +496,7 @@ static struct tegra_bpmp *bpmp_host_get_bpmp(struct device *dev)
 	if (of_find_property(dev->of_node, "nvidia,bpmp", NULL))
 		return tegra_bpmp_get(dev);
 
-	for_each_compatible_node(np, NULL, "nvidia,tegra186-bpmp")
+	for_each_compatible_node(np, NULL, BPMP_POLICY_BPMP_COMPATIBLE)
 		if (of_device_is_available(np))
 			break;
 	if (!np)
@@ -538,8 +549,8 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	struct bpmp_host_active *active;
 	struct bpmp_host_proxy *proxy;
 	struct tegra_bpmp *bpmp;
-	unsigned int kind;
-	int err;
+	const char *compat;
+	int err, len;
 
 	proxy = kzalloc(sizeof(*proxy), GFP_KERNEL);
 	if (!proxy)
@@ -564,22 +575,32 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	err = bpmp_host_read_ceiling(proxy, BPMP_HOST_POWER_DOMAINS, true);
 	if (err)
 		return err;
+	err = bpmp_host_read_ceiling(proxy, BPMP_HOST_PARENT_CLOCKS, true);
+	if (err)
+		return err;
 
-	/* Until user space narrows it, the active set is the ceiling. */
+	/*
+	 * Closed until user space (tegravirtd, at start) writes the active
+	 * sets: a guest started before that gets nothing, not the ceiling.
+	 */
 	active = kzalloc(sizeof(*active), GFP_KERNEL);
 	if (!active)
 		return -ENOMEM;
-	for (kind = 0; kind < BPMP_HOST_NR_KINDS; kind++) {
-		active->n[kind] = proxy->n_ceiling[kind];
-		memcpy(active->ids[kind], proxy->ceiling[kind],
-		       sizeof(active->ids[kind]));
-	}
 	RCU_INIT_POINTER(proxy->active, active);
 
 	bpmp = bpmp_host_get_bpmp(dev);
 	if (IS_ERR(bpmp))
 		return dev_err_probe(dev, PTR_ERR(bpmp),
 				     "cannot get the BPMP\n");
+
+	/* The policy's clock IDs are Tegra234's: refuse any other BPMP. */
+	compat = of_get_property(bpmp->dev->of_node, "compatible", &len);
+	if (!bpmp_policy_bpmp_supported(compat, len > 0 ? len : 0)) {
+		dev_err(dev, "%pOF is not a %s: the policy knows only Tegra234 IDs\n",
+			bpmp->dev->of_node, BPMP_POLICY_BPMP_COMPATIBLE);
+		tegra_bpmp_put(bpmp);
+		return -ENODEV;
+	}
 	proxy->bpmp = bpmp;
 
 	err = devm_add_action_or_reset(dev, bpmp_host_put_bpmp, proxy);
