@@ -58,12 +58,12 @@ static const u32 parents[] = { 319, 366, 155 };
 
 enum { P_CEIL, P_NARROW, P_EMPTY, P_WIDE_RESET, P_ROOTS, P_PARENT, P_COUNT };
 static const struct bpmp_policy policies[P_COUNT] = {
-        [P_CEIL] = { SET(ceil_clocks), SET(ceil_resets), SET(ceil_pds) },
+        [P_CEIL] = { SET(ceil_clocks), SET(ceil_resets), SET(ceil_pds), NONE },
         /* the daemon narrowed the active sets: 155, reset 100 and PD 3 stay in the ceiling only */
-        [P_NARROW] = { SET(narrow_clocks), NONE, NONE },
-        [P_EMPTY] = { NONE, NONE, NONE },
-        [P_WIDE_RESET] = { SET(ceil_clocks), SET(wide_resets), NONE },
-        [P_ROOTS] = { SET(roots), NONE, NONE },
+        [P_NARROW] = { SET(narrow_clocks), NONE, NONE, NONE },
+        [P_EMPTY] = { NONE, NONE, NONE, NONE },
+        [P_WIDE_RESET] = { SET(ceil_clocks), SET(wide_resets), NONE, NONE },
+        [P_ROOTS] = { SET(roots), NONE, NONE, NONE },
         [P_PARENT] = { SET(dev_clocks), NONE, NONE, SET(parents) },
 };
 
