@@ -24,6 +24,13 @@ for e in $(grep -o 'org\.tegravirt\.Error\.[A-Za-z]*' "$S/common/tv-names.h" | s
         need "$api5" "$e" "error name"
         need "$S/dbus/org.tegravirt.Manager1.xml" "$e" "error name"
 done
+# CheckHost items: the first argument of each add() in core/host-check.c; the count guards
+# against a pattern that stopped matching
+items=$(grep -o 'add(&\{0,1\}c, "[a-z.-]*"' "$S/core/host-check.c" | cut -d'"' -f2 | sort -u)
+check "CheckHost items found in core/host-check.c" test "$(wc -w <<<"$items")" -ge 10
+for i in $items; do
+        need "$api5" "$i" "CheckHost item"
+done
 for o in $("$D" --help | grep -o '^ *--[a-z-]*' | tr -d ' '); do
         need "$man8" "$o" "daemon option"
 done
