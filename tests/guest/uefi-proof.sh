@@ -45,48 +45,11 @@ check "build the ESP (mkfs.vfat -C, mcopy: no root mounts)" bash -c "
         mcopy -i '$T/esp.img' '$CACHE/initramfs.cpio.gz' ::/initrd.img &&
         mcopy -i '$T/esp.img' '$T/startup.nsh' ::/startup.nsh"
 
-cat >"$T/guest.xml" <<XML
-<domain type='qemu'>
-  <name>uefi-guest</name>
-  <memory unit='KiB'>524288</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os firmware='efi'>
-    <type arch='aarch64' machine='virt'>hvm</type>
-    <firmware>
-      <feature enabled='no' name='enrolled-keys'/>
-      <feature enabled='no' name='secure-boot'/>
-    </firmware>
-    <boot dev='hd'/>
-  </os>
-  <features>
-    <acpi/>
-    <gic version='2'/>
-  </features>
-  <cpu mode='custom' match='exact' check='none'>
-    <model fallback='forbid'>cortex-a57</model>
-  </cpu>
-  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>$FAKE_QEMU</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$T/esp.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <serial type='pty'>
-      <target type='system-serial' port='0'/>
-    </serial>
-    <console type='pty'>
-      <target type='serial' port='0'/>
-    </console>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-XML
+# non-Secure-Boot AAVMF: the EFI shell (and its startup.nsh) is left out of the Secure Boot build
+tv_uefi_domain_xml uefi-guest "$FAKE_QEMU" 524288 \
+        "<firmware><feature enabled='no' name='enrolled-keys'/><feature enabled='no' name='secure-boot'/></firmware>" \
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/esp.img'/><target dev='vda' bus='virtio'/></disk>" \
+        >"$T/guest.xml"
 virsh_ define "$T/guest.xml" >/dev/null || not_ok "define uefi-guest"
 check "AssignDevice uefi-guest uarta" expect_ok AssignDevice string:uefi-guest string:uarta
 virsh_ dumpxml --inactive uefi-guest >"$T/assigned.xml"

@@ -130,35 +130,7 @@ tv_start_daemon
 FAKE_QEMU="$TV_SOURCE_DIR/tests/integration/fake-bpmp-qemu"
 
 # uefi_xml NAME EMULATOR EXTRA-DEVICES: what virt-install 4.1 writes for an aarch64 disk image
-uefi_xml() {
-        cat <<XML
-<domain type='qemu'>
-  <name>$1</name>
-  <memory unit='KiB'>262144</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os firmware='efi'>
-    <type arch='aarch64' machine='virt'>hvm</type>
-    <boot dev='hd'/>
-  </os>
-  <features>
-    <acpi/>
-    <gic version='2'/>
-  </features>
-  <cpu mode='custom' match='exact' check='none'>
-    <model fallback='forbid'>cortex-a57</model>
-  </cpu>
-  <clock offset='utc'/>
-  <devices>
-    <emulator>$2</emulator>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <serial type='pty'><target type='system-serial' port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-    $3
-    <memballoon model='none'/>
-  </devices>
-</domain>
-XML
-}
+uefi_xml() { tv_uefi_domain_xml "$1" "$2" 262144 "" "$3"; }
 
 # qemu_tree DOMAIN OUT.dtb: the tree QEMU itself builds when libvirt starts DOMAIN as defined
 # now (a copy without our -device/-dtb, plus -machine dumpdtb=; QEMU dumps and exits)

@@ -185,6 +185,42 @@ tv_stop_libvirt() {
 
 virsh_() { virsh -q -c qemu:///system "$@"; }
 
+# tv_uefi_domain_xml NAME EMULATOR MEMORY-KIB OS-EXTRA DEVICES-EXTRA: what virt-install 4.1
+# writes for an aarch64 disk image (firmware='efi', ACPI, GICv2, disk boot, no <kernel>)
+tv_uefi_domain_xml() {
+        cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='KiB'>$3</memory>
+  <vcpu placement='static'>2</vcpu>
+  <os firmware='efi'>
+    <type arch='aarch64' machine='virt'>hvm</type>
+    $4
+    <boot dev='hd'/>
+  </os>
+  <features>
+    <acpi/>
+    <gic version='2'/>
+  </features>
+  <cpu mode='custom' match='exact' check='none'>
+    <model fallback='forbid'>cortex-a57</model>
+  </cpu>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>$2</emulator>
+    $5
+    <controller type='pci' index='0' model='pcie-root'/>
+    <serial type='pty'><target type='system-serial' port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
 # tv_domain_xml NAME [EMULATOR]: an aarch64 TCG domain with direct kernel boot, the
 # shape virt-install --boot kernel=... writes (console, NIC, RNG), minus disks.
 tv_domain_xml() {
