@@ -40,11 +40,6 @@
 #include "tv-validate.h"
 
 #define PROG                    "tegravirt"
-/* The metadata namespace tegravirtd writes into the definition of every domain it
- * manages; its absence means "not ours". */
-#define HOOK_DOMAIN_NS          TV_DOMAIN_NS
-/* The daemon refuses a larger document in PrepareDomain: refuse it here, before the bus. */
-#define HOOK_XML_MAX            ((size_t)TV_DOMAIN_XML_MAX_BYTES)
 /* Past the cap we keep reading (and discarding) this much more so that libvirt's
  * writer sees the whole document consumed instead of EPIPE. */
 #define HOOK_DRAIN_MAX          ((size_t)64 << 20)
@@ -63,9 +58,9 @@ typedef enum HookOp {
 } HookOp;
 
 typedef struct Input {
-        char *buf;              /* the first HOOK_XML_MAX bytes, NUL-terminated (NULL when not kept) */
+        char *buf;              /* the first TV_DOMAIN_XML_MAX_BYTES bytes, NUL-terminated (NULL when not kept) */
         size_t len;
-        bool too_big;           /* more than HOOK_XML_MAX bytes arrived */
+        bool too_big;           /* more than TV_DOMAIN_XML_MAX_BYTES bytes arrived */
         bool tty;               /* stdin is a terminal: a person, not libvirt; never read it */
         int error;              /* errno of a failed read, 0 otherwise */
 } Input;
@@ -179,7 +174,7 @@ static unsigned parse_timeout(void)
 
 /* ---- stdin ---- */
 
-/* Reads stdin to the end: the first HOOK_XML_MAX bytes are kept when keep is set,
+/* Reads stdin to the end: the first TV_DOMAIN_XML_MAX_BYTES bytes are kept when keep is set,
  * the rest (up to HOOK_DRAIN_MAX) is discarded. Never reads a terminal. */
 static void read_input(Input *in, bool keep)
 {
@@ -204,9 +199,9 @@ static void read_input(Input *in, bool keep)
                 size_t room = sizeof(scratch);
                 ssize_t n;
 
-                if (keep && in->len < HOOK_XML_MAX) {
+                if (keep && in->len < (size_t)TV_DOMAIN_XML_MAX_BYTES) {
                         if (in->len == cap) {
-                                size_t ncap = cap * 2 > HOOK_XML_MAX ? HOOK_XML_MAX : cap * 2;
+                                size_t max = TV_DOMAIN_XML_MAX_BYTES, ncap = cap * 2 > max ? max : cap * 2;
                                 char *nb = realloc(in->buf, ncap + 1);
 
                                 if (!nb) {
@@ -247,7 +242,7 @@ static void read_input(Input *in, bool keep)
  * because the hook must not parse XML for domains that are not ours. */
 static bool mentions_tegravirt(const Input *in)
 {
-        return in->buf && memmem(in->buf, in->len, HOOK_DOMAIN_NS, sizeof(HOOK_DOMAIN_NS) - 1);
+        return in->buf && memmem(in->buf, in->len, TV_DOMAIN_NS, sizeof(TV_DOMAIN_NS) - 1);
 }
 
 /* Why the XML cannot be used, or NULL. */
