@@ -31,13 +31,16 @@
  * -------------------------
  * The proxy's platform device, /sys/bus/platform/devices/<node>/, has:
  *
- *   allowed_clocks, allowed_resets, allowed_power_domains     (0444)
+ *   allowed_clocks, allowed_resets, allowed_power_domains,
+ *   allowed_parent_clocks                                      (0444)
  *       The ceiling from the device tree properties allowed-clocks,
- *       allowed-resets and allowed-power-domains: decimal IDs in DT order
- *       (repeats dropped) separated by one space, then "\n"; an empty
- *       list reads as "\n".
+ *       allowed-resets, allowed-power-domains and allowed-parent-clocks:
+ *       decimal IDs in DT order (repeats dropped) separated by one space,
+ *       then "\n"; an empty list reads as "\n". A parent clock may only be
+ *       enabled and queried (and named as an allowed clock's new parent).
  *
- *   active_clocks, active_resets, active_power_domains        (0644)
+ *   active_clocks, active_resets, active_power_domains,
+ *   active_parent_clocks                                       (0644)
  *       The set enforced by write(); same read format, listed in ceiling
  *       order. Empty (deny all) from probe until first written. A write needs
  *       CAP_SYS_ADMIN (else EPERM) and holds decimal IDs separated by
