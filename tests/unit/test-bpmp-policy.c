@@ -469,17 +469,34 @@ static void run_dedup(void)
 
 static void run_wire_layout(void)
 {
-        struct tegra_bpmp_host_message m;
-
-        CHECK(sizeof(m) == 48 && TEGRA_BPMP_HOST_MESSAGE_SIZE == 48, "wire message is 48 bytes");
-        CHECK(offsetof(struct tegra_bpmp_host_message, mrq) == 0 && offsetof(struct tegra_bpmp_host_message, tx.data) == 8 &&
-                      offsetof(struct tegra_bpmp_host_message, tx.size) == 16 &&
-                      offsetof(struct tegra_bpmp_host_message, rx.data) == 24 &&
-                      offsetof(struct tegra_bpmp_host_message, rx.size) == 32 &&
-                      offsetof(struct tegra_bpmp_host_message, rx.ret) == 40,
-              "wire message offsets 0/8/16/24/32/40");
+        /* Offsets written out: the ABI is these numbers on every architecture. */
+        CHECK(sizeof(struct tegra_bpmp_host_version) == 32 && offsetof(struct tegra_bpmp_host_version, reserved) == 16,
+              "version struct is 32 bytes");
+        CHECK(sizeof(struct tegra_bpmp_host_xfer) == 272 && offsetof(struct tegra_bpmp_host_xfer, mrq) == 0 &&
+                      offsetof(struct tegra_bpmp_host_xfer, flags) == 4 &&
+                      offsetof(struct tegra_bpmp_host_xfer, tx_size) == 8 &&
+                      offsetof(struct tegra_bpmp_host_xfer, rx_size) == 12 &&
+                      offsetof(struct tegra_bpmp_host_xfer, ret) == 16 &&
+                      offsetof(struct tegra_bpmp_host_xfer, reserved0) == 20 &&
+                      offsetof(struct tegra_bpmp_host_xfer, reserved1) == 24 &&
+                      offsetof(struct tegra_bpmp_host_xfer, tx) == 32 && offsetof(struct tegra_bpmp_host_xfer, rx) == 152,
+              "xfer struct is 272 bytes, offsets 0/4/8/12/16/20/24/32/152");
+        CHECK(sizeof(struct tegra_bpmp_host_ids) == 1040 && offsetof(struct tegra_bpmp_host_ids, kind) == 0 &&
+                      offsetof(struct tegra_bpmp_host_ids, count) == 4 &&
+                      offsetof(struct tegra_bpmp_host_ids, flags) == 8 &&
+                      offsetof(struct tegra_bpmp_host_ids, reserved) == 12 &&
+                      offsetof(struct tegra_bpmp_host_ids, ids) == 16,
+              "ids struct is 1040 bytes, offsets 0/4/8/12/16");
+        CHECK(TEGRA_BPMP_HOST_IOC_VERSION == 0x8020b700UL && TEGRA_BPMP_HOST_IOC_XFER == 0xc110b701UL &&
+                      TEGRA_BPMP_HOST_IOC_RESTRICT == 0x4410b702UL && TEGRA_BPMP_HOST_IOC_GET_IDS == 0xc410b703UL,
+              "ioctl numbers (magic 0xB7, nr 0..3, direction and size)");
+        CHECK(TEGRA_BPMP_HOST_ABI_VERSION == 1 && TEGRA_BPMP_HOST_NR_KINDS == 4 && TEGRA_BPMP_HOST_CLOCKS == 0 &&
+                      TEGRA_BPMP_HOST_RESETS == 1 && TEGRA_BPMP_HOST_POWER_DOMAINS == 2 &&
+                      TEGRA_BPMP_HOST_PARENT_CLOCKS == 3,
+              "ABI version 1 and the four kinds in sysfs order");
         CHECK(TEGRA_BPMP_HOST_MAX_DATA == BPMP_POLICY_MAX_DATA && BPMP_POLICY_MAX_DATA == 120,
               "payload bound is the BPMP's 120 bytes");
+        CHECK(TEGRA_BPMP_HOST_MAX_IDS == BPMP_POLICY_MAX_IDS && BPMP_POLICY_MAX_IDS == 256, "set bound is 256 IDs");
 }
 
 /*
