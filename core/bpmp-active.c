@@ -2,12 +2,15 @@
 #include "bpmp-active.h"
 #include "bpmp-proxy.h"
 #include "log.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The refs of the array kind k draws from; in_kind() picks its members. */
 static void device_refs(const TvCatalogDevice *dev, TvBpmpKind k, const TvBpmpRef **refs, size_t *n)
@@ -59,11 +62,29 @@ void tv_bpmp_active_forget(TvBpmpActive *b)
         b->proxy = NULL;
 }
 
+static void domain_free(TvBpmpDomain *r)
+{
+        if (r->fd >= 0)
+                close(r->fd);
+        free(r->domain);
+        free(r);
+}
+
 void tv_bpmp_active_free(TvBpmpActive *b)
 {
         tv_bpmp_active_forget(b);
+        while (b->domains) {
+                TvBpmpDomain *r = b->domains;
+
+                b->domains = r->next;
+                domain_free(r);
+        }
         free(b->pid);
+        free(b->synced);
+        free(b->resync_text);
         b->pid = NULL;
+        b->synced = NULL;
+        b->resync_text = NULL;
 }
 
 /*
@@ -141,10 +162,78 @@ int tv_bpmp_active_check(TvBpmpActive *b, const TvCatalogDevice *const *devs, si
         return r;
 }
 
-/* One pass; *stale when the proxy stopped answering (find it again and retry). */
-static int sync_once(const TvState *state, const TvCatalog *catalog, TvBpmpProxy *p, bool *stale, TvError *err)
+/* A device that counts for the active sets: bound or being bound for a domain, not one
+ * whose release began (the host driver gets it back once the sets no longer allow it). */
+static bool entry_counts(const TvStateEntry *e)
 {
-        TvIdSet *want = NULL;
+        return e->binding.phase == TV_PHASE_BOUND || e->binding.phase == TV_PHASE_DETACHING;
+}
+
+/* Adds what dev needs, within the ceiling (outside it the driver would refuse the whole list). */
+static void add_device(const TvBpmpProxy *p, const TvCatalogDevice *dev, TvIdSet *want)
+{
+        for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++) {
+                const TvBpmpRef *refs;
+                size_t nr;
+
+                device_refs(dev, k, &refs, &nr);
+                for (size_t j = 0; j < nr; j++)
+                        if (in_kind(p, k, &refs[j]) && tv_id_set_has(&p->ceiling[k], refs[j].id))
+                                tv_id_set_add(&want[k], refs[j].id);
+        }
+}
+
+static void union_of_running(const TvBpmpProxy *p, const TvState *state, const TvCatalog *catalog, TvIdSet *want)
+{
+        for (size_t i = 0; i < state->n_entries; i++) {
+                const TvStateEntry *e = &state->entries[i];
+                const TvCatalogDevice *dev = tv_catalog_find(catalog, e->device);
+
+                if (entry_counts(e) && dev)
+                        add_device(p, dev, want);
+        }
+}
+
+static char *sets_text(const TvIdSet *s)
+{
+        char *ids[TV_BPMP_KINDS], *text = NULL;
+
+        for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++)
+                ids[k] = tv_id_set_format(&s[k]);
+        if (asprintf(&text, "clocks [%s] resets [%s] power domains [%s] parent clocks [%s]", ids[0] ? ids[0] : "?",
+                     ids[1] ? ids[1] : "?", ids[2] ? ids[2] : "?", ids[3] ? ids[3] : "?") < 0)
+                text = NULL;
+        for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++)
+                free(ids[k]);
+        return text;
+}
+
+/* The proxy held something else than our last sync left: re-bound (or written by hand). */
+static void note_resync(TvBpmpActive *b, const TvBpmpProxy *p, const TvIdSet *had)
+{
+        _cleanup_free_ char *was = sets_text(had), *want = sets_text(b->synced);
+        char when[32] = "?";
+        time_t now = time(NULL);
+        struct tm tm;
+
+        if (localtime_r(&now, &tm))
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+        b->resyncs++;
+        free(b->resync_text);
+        if (asprintf(&b->resync_text, "at %s the BPMP host proxy %s held %s instead of %s (re-bound? a fresh probe "
+                     "starts empty): tegravirtd rewrote its active sets and reopened the running domains' "
+                     "/dev/bpmp-host files", when, p->pid, was ? was : "?", want ? want : "?") < 0)
+                b->resync_text = NULL;
+        tv_audit(&(TvAudit){ "bpmp-active", NULL, NULL, p->pid, TV_CALLER_DAEMON }, "%s",
+                 b->resync_text ? b->resync_text : "the proxy lost its active sets: rewritten");
+}
+
+/* One pass; *stale when the proxy stopped answering (find it again and retry), *lost when
+ * it held other sets than our last sync left. */
+static int sync_once(TvBpmpActive *b, const TvState *state, const TvCatalog *catalog, TvBpmpProxy *p, bool *stale,
+                     bool *lost, TvError *err)
+{
+        _cleanup_free_ TvIdSet *want = NULL, *had = NULL;
         bool written = false;
         int r = 0;
 
@@ -156,57 +245,55 @@ static int sync_once(const TvState *state, const TvCatalog *catalog, TvBpmpProxy
                 return 0;
         }
         want = calloc(TV_BPMP_KINDS, sizeof(*want));
-        if (!want)
+        had = calloc(TV_BPMP_KINDS, sizeof(*had));
+        if (!want || !had)
                 return tv_error_oom(err);
-        for (size_t i = 0; i < state->n_entries; i++) {
-                const TvStateEntry *e = &state->entries[i];
-                const TvCatalogDevice *dev = tv_catalog_find(catalog, e->device);
-
-                if (e->binding.phase == TV_PHASE_NONE || !dev)
-                        continue;
-                for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++) {
-                        const TvBpmpRef *refs;
-                        size_t nr;
-
-                        device_refs(dev, k, &refs, &nr);
-                        /* outside the ceiling the driver would refuse the whole list */
-                        for (size_t j = 0; j < nr; j++)
-                                if (in_kind(p, k, &refs[j]) && tv_id_set_has(&p->ceiling[k], refs[j].id))
-                                        tv_id_set_add(&want[k], refs[j].id);
-                }
-        }
+        union_of_running(p, state, catalog, want);
         for (TvBpmpKind k = 0; r == 0 && k < TV_BPMP_KINDS; k++) {
                 int e;
 
                 if (k == TV_BPMP_PARENT_CLOCKS && !p->parent_class)
                         continue;
-                e = tv_bpmp_proxy_set_active(p, k, &want[k]);
+                e = tv_bpmp_proxy_set_active(p, k, &want[k], &had[k]);
 
                 if (e == -ENODEV || e == -ENOENT)
                         *stale = true;
                 if (e < 0)
                         r = tv_error_set(err, TV_ERR_FAILED, "cannot set the BPMP host proxy's active %ss on %s: %s",
                                          tv_bpmp_kind_noun(k), p->pid, strerror(-e));
+                else if (b->synced && !tv_id_set_equal(&had[k], &b->synced[k]))
+                        *lost = true;
                 written |= e > 0;
         }
         if (written) {
-                char *ids[TV_BPMP_KINDS];
+                _cleanup_free_ char *ids = sets_text(want);
 
-                for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++)
-                        ids[k] = tv_id_set_format(&want[k]);
-                tv_audit(&(TvAudit){ "bpmp-active", NULL, NULL, p->pid, TV_CALLER_DAEMON },
-                         "active clocks [%s] resets [%s] power domains [%s] parent clocks [%s]%s",
-                         ids[0] ? ids[0] : "?", ids[1] ? ids[1] : "?", ids[2] ? ids[2] : "?", ids[3] ? ids[3] : "?",
-                         r < 0 ? " (partly: a write failed)" : "");
-                for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++)
-                        free(ids[k]);
+                tv_audit(&(TvAudit){ "bpmp-active", NULL, NULL, p->pid, TV_CALLER_DAEMON }, "active %s%s",
+                         ids ? ids : "?", r < 0 ? " (partly: a write failed)" : "");
         }
-        free(want);
+        if (*lost && r == 0)
+                note_resync(b, p, had);
+        free(b->synced);
+        b->synced = NULL;
+        if (r == 0)
+                b->synced = TAKE_PTR(want);
         return r;
+}
+
+static void close_all(TvBpmpActive *b)
+{
+        while (b->domains) {
+                TvBpmpDomain *r = b->domains;
+
+                b->domains = r->next;
+                domain_free(r);
+        }
 }
 
 int tv_bpmp_active_sync(TvBpmpActive *b, const TvState *state, const TvCatalog *catalog, TvError *err)
 {
+        bool lost = false;
+
         for (int attempt = 0;; attempt++) {
                 TvBpmpProxy *p = proxy(b, false, false, err);
                 bool stale;
@@ -214,11 +301,183 @@ int tv_bpmp_active_sync(TvBpmpActive *b, const TvState *state, const TvCatalog *
 
                 if (!p)
                         return -1;
-                r = sync_once(state, catalog, p, &stale, err);
-                if (!stale || attempt > 0)
+                r = sync_once(b, state, catalog, p, &stale, &lost, err);
+                if (!stale || attempt > 0) {
+                        /* the old files of a re-bound proxy give ENODEV: every running domain gets a new one */
+                        if (r == 0 && lost) {
+                                close_all(b);
+                                tv_bpmp_active_open_running(b, state, catalog);
+                        }
                         return r;
+                }
                 /* unbound or rebound since it was found: find it again, once */
                 tv_error_clear(err);
                 tv_bpmp_active_forget(b);
         }
+}
+
+static TvBpmpDomain *find_domain(const TvBpmpActive *b, const char *domain)
+{
+        for (TvBpmpDomain *r = b->domains; r; r = r->next)
+                if (strcmp(r->domain, domain) == 0)
+                        return r;
+        return NULL;
+}
+
+bool tv_bpmp_active_close_domain(TvBpmpActive *b, const char *domain)
+{
+        for (TvBpmpDomain **pp = &b->domains; *pp; pp = &(*pp)->next) {
+                TvBpmpDomain *r = *pp;
+
+                if (strcmp(r->domain, domain) != 0)
+                        continue;
+                *pp = r->next;
+                domain_free(r);
+                return true;
+        }
+        return false;
+}
+
+int tv_bpmp_active_domain_fd(const TvBpmpActive *b, const char *domain)
+{
+        const TvBpmpDomain *r = find_domain(b, domain);
+
+        return r ? r->fd : -1;
+}
+
+int tv_bpmp_active_open_domain(TvBpmpActive *b, const char *domain, const TvCatalogDevice *const *devs, size_t n,
+                               TvError *err)
+{
+        _cleanup_free_ TvIdSet *want = NULL;
+        TvBpmpProxy *p;
+        TvBpmpDomain *r;
+        bool needs = false;
+        int fd;
+
+        for (size_t i = 0; i < n; i++)
+                needs |= devs[i]->needs_bpmp;
+        if (!needs)
+                return 0;
+        p = proxy(b, true, false, err);
+        if (!p)
+                return -1;
+        if (!p->pid || !p->narrowing)
+                return 0;       /* no proxy (refused before) or one without runtime narrowing (warned) */
+        want = calloc(TV_BPMP_KINDS, sizeof(*want));
+        if (!want)
+                return tv_error_oom(err);
+        for (size_t i = 0; i < n; i++)
+                add_device(p, devs[i], want);
+        fd = tv_bpmp_dev_open(b->host, err);
+        if (fd < 0)
+                return -1;
+        if (tv_bpmp_dev_restrict(fd, want, err) < 0) {
+                close(fd);
+                return -1;
+        }
+        r = find_domain(b, domain);
+        if (r) {
+                close(r->fd);   /* the older file: the kernel undoes what it did */
+        } else {
+                r = calloc(1, sizeof(*r));
+                if (!r || !(r->domain = strdup(domain))) {
+                        free(r);
+                        close(fd);
+                        return tv_error_oom(err);
+                }
+                r->next = b->domains;
+                b->domains = r;
+        }
+        r->fd = fd;
+        return 0;
+}
+
+void tv_bpmp_active_open_running(TvBpmpActive *b, const TvState *state, const TvCatalog *catalog)
+{
+        const TvCatalogDevice **devs = calloc(state->n_entries + 1, sizeof(*devs));
+
+        if (!devs)
+                return;
+        for (size_t i = 0; i < state->n_entries; i++) {
+                const char *domain = state->entries[i].domain;
+                TvError err = { 0 };
+                size_t n = 0;
+                bool first = true;
+
+                if (!domain || !entry_counts(&state->entries[i]) || find_domain(b, domain))
+                        continue;
+                for (size_t j = 0; j < state->n_entries; j++) {
+                        const TvStateEntry *e = &state->entries[j];
+                        const TvCatalogDevice *dev;
+
+                        if (!e->domain || strcmp(e->domain, domain) != 0 || !entry_counts(e))
+                                continue;
+                        first &= j >= i;
+                        if ((dev = tv_catalog_find(catalog, e->device)))
+                                devs[n++] = dev;
+                }
+                if (first && tv_bpmp_active_open_domain(b, domain, devs, n, &err) < 0)
+                        tv_log(LOG_ERR, "domain %s runs without its own narrowed /dev/" TV_BPMP_DEV_NODE ": %s", domain,
+                               err.message);
+                tv_error_clear(&err);
+        }
+        free(devs);
+}
+
+int tv_bpmp_active_verify(TvBpmpActive *b, const TvState *state, const TvCatalog *catalog, TvError *err)
+{
+        _cleanup_free_ TvIdSet *want = NULL, *have = NULL;
+        TvBpmpProxy *p = proxy(b, false, true, err);
+
+        if (!p)
+                return -1;
+        if (!p->pid || !p->narrowing)
+                return 0;       /* the bpmp-proxy item says so */
+        want = calloc(TV_BPMP_KINDS, sizeof(*want));
+        have = calloc(TV_BPMP_KINDS, sizeof(*have));
+        if (!want || !have)
+                return tv_error_oom(err);
+        union_of_running(p, state, catalog, want);
+        for (TvBpmpKind k = 0; k < TV_BPMP_KINDS; k++) {
+                int r;
+
+                if (k == TV_BPMP_PARENT_CLOCKS && !p->parent_class)
+                        continue;
+                r = tv_bpmp_proxy_get_active(p, k, &have[k]);
+                if (r < 0)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot read the BPMP host proxy's active %ss "
+                                            "on %s: %s", tv_bpmp_kind_noun(k), p->pid, strerror(-r));
+                if (!tv_id_set_equal(&have[k], &want[k])) {
+                        _cleanup_free_ char *h = sets_text(have), *w = sets_text(want);
+
+                        /* the rest of have is read for the message */
+                        for (TvBpmpKind j = k + 1; j < TV_BPMP_KINDS; j++)
+                                if (j != TV_BPMP_PARENT_CLOCKS || p->parent_class)
+                                        (void)tv_bpmp_proxy_get_active(p, j, &have[j]);
+                        free(h);
+                        h = sets_text(have);
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                            "the BPMP host proxy %s enforces %s, but the running domains need %s "
+                                            "(re-bound? a fresh probe starts empty): their guests' BPMP requests fail "
+                                            "until tegravirtd rewrites them at its next PrepareDomain or ReleaseDomain",
+                                            p->pid, h ? h : "?", w ? w : "?");
+                }
+        }
+        for (size_t i = 0; i < state->n_entries; i++) {
+                const TvStateEntry *e = &state->entries[i];
+                const TvCatalogDevice *dev = tv_catalog_find(catalog, e->device);
+                const TvBpmpDomain *r;
+
+                if (!e->domain || !entry_counts(e) || !dev || !dev->needs_bpmp)
+                        continue;
+                r = find_domain(b, e->domain);
+                if (!r)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "domain %s runs without its own narrowed "
+                                            "/dev/" TV_BPMP_DEV_NODE " (see the daemon's log)", e->domain);
+                if (!tv_bpmp_dev_alive(r->fd))
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the narrowed /dev/" TV_BPMP_DEV_NODE " of "
+                                            "domain %s no longer answers (the proxy was re-bound): tegravirtd opens "
+                                            "a new one at its next PrepareDomain or ReleaseDomain", e->domain);
+        }
+        return 0;
 }

@@ -1069,6 +1069,66 @@ static void audit_items(TvDaemon *d, const char *action, const char *domain, con
         }
 }
 
+/* The domain's runtime record: its own /dev/bpmp-host narrowed to its devices (bpmp-active.h). */
+static int open_domain_bpmp(TvDaemon *d, const char *domain, TvError *err)
+{
+        _cleanup_free_ const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
+        size_t n;
+
+        if (!devs)
+                return tv_error_oom(err);
+        n = tv_daemon_domain_devices(d, domain, devs);
+        return tv_bpmp_active_open_domain(&d->bpmp, domain, devs, n, err);
+}
+
+/*
+ * Gives the domain's devices back to their host drivers in the order the BPMP needs: the
+ * domain's narrowed /dev/bpmp-host is closed first (the proxy undoes what it enabled or
+ * asserted), then the release is recorded (REATTACHING) and the proxy's active sets are
+ * narrowed to what still runs (the kernel's write waits for transfers in flight), and only
+ * then do the host drivers get the devices. When the narrowing fails, the record is rolled
+ * back and the devices stay on vfio-platform for a retry.
+ */
+static int release_items(TvDaemon *d, const char *domain, TvHostdevItem *items, size_t n, TvError *err)
+{
+        _cleanup_free_ TvPhase *was = phases_of(items, n);
+        bool any = false;
+        TvError e2 = { 0 };
+        int r;
+
+        if (!was)
+                return tv_error_oom(err);
+        tv_bpmp_active_close_domain(&d->bpmp, domain);
+        for (size_t i = 0; i < n; i++) {
+                if (items[i].binding->phase == TV_PHASE_NONE)
+                        continue;
+                items[i].binding->phase = TV_PHASE_REATTACHING;
+                any = true;
+        }
+        r = any ? record_state(d, true, err) : 0;
+        if (r == 0)
+                r = tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        items[i].binding->phase = was[i];
+                if (any && record_state(d, true, &e2) < 0)
+                        tv_log(LOG_ERR, "%s", e2.message); /* the next start rolls the release forward */
+                tv_error_clear(&e2);
+                if (open_domain_bpmp(d, domain, &e2) < 0)
+                        tv_log(LOG_ERR, "%s", e2.message);
+                tv_error_clear(&e2);
+                tv_error_prefix(err, "the BPMP host proxy was not narrowed, so the devices stay on vfio-platform "
+                                "(release again to retry)");
+                return -1;
+        }
+        r = tv_hostdev_release(&d->hostdev, items, n, err);
+        /* a device that could not be reattached is back on vfio-platform for the domain: widen again */
+        if (r < 0 && tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &e2) < 0)
+                tv_log(LOG_ERR, "%s", e2.message);
+        tv_error_clear(&e2);
+        return r;
+}
+
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
         _cleanup_free_ TvPhase *was = NULL;
@@ -1103,16 +1163,15 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         was = r == 0 && n ? phases_of(items, n) : NULL;
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
-        /* the proxy's active set follows the record: widen it now, or undo the prepare */
-        if (r == 0 && n && tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err) < 0) {
+        /* the proxy's active set follows the record: widen it now, then open the domain's own
+         * narrowed file; or undo the prepare */
+        if (r == 0 && n && (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err) < 0 ||
+                            open_domain_bpmp(d, domain, err) < 0)) {
                 TvError undo = { 0 };
 
                 r = -1;
-                if (tv_hostdev_release(&d->hostdev, items, n, &undo) < 0)
+                if (release_items(d, domain, items, n, &undo) < 0)
                         tv_log(LOG_ERR, "cannot undo the prepare of %s: %s", domain, undo.message);
-                tv_error_clear(&undo);
-                if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &undo) < 0)
-                        tv_log(LOG_ERR, "%s", undo.message);
                 tv_error_clear(&undo);
                 tv_state_compact(&d->state);
         }
@@ -1144,7 +1203,7 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
                 if (items[i].binding->orig_driver && !(orig[i] = strdup(items[i].binding->orig_driver)))
                         known = false;
         known = was && orig && known;
-        r = tv_hostdev_release(&d->hostdev, items, n, err);
+        r = release_items(d, domain, items, n, err);
         audit_items(d, "release", domain, items, n, was, TV_PHASE_NONE, "back on its host driver");
         /* a released device was verified back on its original driver; the group stays */
         for (size_t i = 0; i < n; i++) {
@@ -1159,16 +1218,6 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         for (size_t i = 0; orig && i < n; i++)
                 free(orig[i]);
         free(orig);
-        /* narrow the proxy to what is still running, even after a failed release */
-        if (r == 0)
-                r = tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err);
-        else {
-                TvError e2 = { 0 };
-
-                if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &e2) < 0)
-                        tv_log(LOG_ERR, "%s", e2.message);
-                tv_error_clear(&e2);
-        }
         if (r < 0)
                 tv_error_prefix(err, "cannot release domain %s", domain);
         tv_state_compact(&d->state);
@@ -1188,6 +1237,13 @@ static bool still_as_found(TvDaemon *d, const TvStateEntry *e)
 
 void tv_daemon_reconcile(TvDaemon *d)
 {
+        TvError serr = { 0 };
+
+        /* an interrupted release (REATTACHING) is rolled forward below: the proxy must stop
+         * allowing its resources before the host driver gets the device */
+        if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &serr) < 0)
+                tv_log(LOG_ERR, "reconcile: %s", serr.message);
+        tv_error_clear(&serr);
         for (size_t i = 0; i < d->state.n_entries; i++) {
                 TvStateEntry *e = &d->state.entries[i];
                 TvHostdevItem it = { .platform_id = e->platform_id, .binding = &e->binding };
@@ -1239,6 +1295,8 @@ void tv_daemon_reconcile(TvDaemon *d)
                 if (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, &err) < 0)
                         tv_log(LOG_ERR, "reconcile: %s", err.message);
                 tv_error_clear(&err);
+                /* the domains still running get their own narrowed files again */
+                tv_bpmp_active_open_running(&d->bpmp, &d->state, d->catalog);
         }
         prune_dtbs(d);
 }

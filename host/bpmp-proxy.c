@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/tegra-bpmp-host-proxy.h>
 
 static const char *const kind_attr[TV_BPMP_KINDS] = { "clocks", "resets", "power_domains", "parent_clocks" };
 
@@ -215,7 +217,23 @@ bool tv_bpmp_proxy_alive(const TvBpmpProxy *p)
         return p->fds_open && p->allowed_fd >= 0 && fd_read(p->allowed_fd, &v) == 0;
 }
 
-int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want)
+int tv_bpmp_proxy_get_active(const TvBpmpProxy *p, TvBpmpKind k, TvIdSet *out)
+{
+        _cleanup_free_ char *cur = NULL;
+        int r;
+
+        if (!p->narrowing || p->active_fd[k] < 0)
+                return -ENODEV;
+        r = fd_read(p->active_fd[k], &cur);
+        return r < 0 ? r : tv_id_set_parse(cur, out);
+}
+
+bool tv_id_set_equal(const TvIdSet *a, const TvIdSet *b)
+{
+        return same_set(a, b);
+}
+
+int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want, TvIdSet *had)
 {
         _cleanup_free_ char *cur = NULL, *text = NULL;
         _cleanup_free_ TvIdSet *have = malloc(sizeof(*have));
@@ -224,15 +242,16 @@ int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *
 
         if (!have)
                 return -ENOMEM;
-        if (!p->narrowing || p->active_fd[k] < 0)
-                return -ENODEV;
         /* read back every time: a rebound driver starts again empty */
-        r = fd_read(p->active_fd[k], &cur);
-        if (r == 0 && tv_id_set_parse(cur, have) == 0 && same_set(have, want))
-                return 0;
-        if (r < 0)
+        r = tv_bpmp_proxy_get_active(p, k, have);
+        if (r < 0 && r != -EBADMSG && r != -E2BIG)
                 return r;
-        free(cur);
+        if (r < 0)
+                have->n = 0;    /* unreadable: rewritten */
+        if (had)
+                *had = *have;
+        if (r == 0 && same_set(have, want))
+                return 0;
         cur = tv_id_set_format(want);
         if (!cur || asprintf(&text, "%s\n", cur) < 0) {
                 text = NULL;    /* asprintf leaves it undefined on failure */
@@ -256,4 +275,103 @@ void tv_bpmp_proxy_clear(TvBpmpProxy *p)
         }
         free(p->pid);
         memset(p, 0, sizeof(*p));
+}
+
+int tv_bpmp_dev_open(TvHost *h, TvError *err)
+{
+        struct tegra_bpmp_host_version v = { 0 };
+        int fd = tv_dev_open(h, TV_BPMP_DEV_NODE, O_RDWR), r;
+
+        if (fd == -ENOENT)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "%s/" TV_BPMP_DEV_NODE " is missing: the BPMP host proxy is not bound (load "
+                                    "tegra-bpmp-host-proxy from tegravirt's kernel/)", h->dev_root);
+        if (fd < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot open %s/" TV_BPMP_DEV_NODE ": %s",
+                                    h->dev_root, strerror(-fd));
+        do {
+                r = ioctl(fd, TEGRA_BPMP_HOST_IOC_VERSION, &v);
+        } while (r < 0 && errno == EINTR);
+        r = r < 0 ? -errno : 0;
+        if (r == 0 && v.version == TEGRA_BPMP_HOST_ABI_VERSION && v.nr_kinds >= TEGRA_BPMP_HOST_NR_KINDS)
+                return fd;
+        close(fd);
+        if (r == -ENOTTY || r == -EINVAL)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "the BPMP host proxy behind %s/" TV_BPMP_DEV_NODE " is older than this tegravirtd "
+                                    "(the write() ABI, no ioctls), so a domain cannot get a file narrowed to its own "
+                                    "clocks, resets and power domains: install the proxy from this release's kernel/",
+                                    h->dev_root);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the BPMP host proxy's VERSION ioctl on %s/"
+                                    TV_BPMP_DEV_NODE " failed: %s", h->dev_root, strerror(-r));
+        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                            "the BPMP host proxy behind %s/" TV_BPMP_DEV_NODE " speaks ABI version %u with %u resource "
+                            "kinds; this tegravirtd needs version %u with %u: install matching versions",
+                            h->dev_root, v.version, v.nr_kinds, TEGRA_BPMP_HOST_ABI_VERSION, TEGRA_BPMP_HOST_NR_KINDS);
+}
+
+static int ids_ioctl(int fd, unsigned long req, struct tegra_bpmp_host_ids *ids)
+{
+        int r;
+
+        do {
+                r = ioctl(fd, req, ids);
+        } while (r < 0 && errno == EINTR);
+        return r < 0 ? -errno : 0;
+}
+
+int tv_bpmp_dev_restrict(int fd, const TvIdSet *want, TvError *err)
+{
+        _cleanup_free_ struct tegra_bpmp_host_ids *ids = malloc(sizeof(*ids));
+        _cleanup_free_ TvIdSet *got = malloc(sizeof(*got));
+
+        _Static_assert(TV_BPMP_KINDS == TEGRA_BPMP_HOST_NR_KINDS, "one RESTRICT per kind");
+        if (!ids || !got)
+                return tv_error_oom(err);
+        for (int k = 0; k < TV_BPMP_KINDS; k++) {
+                int r;
+
+                if (want[k].n > TEGRA_BPMP_HOST_MAX_IDS)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%zu BPMP %ss, the proxy takes at most %u",
+                                            want[k].n, tv_bpmp_kind_noun(k), TEGRA_BPMP_HOST_MAX_IDS);
+                memset(ids, 0, sizeof(*ids));
+                ids->kind = (uint32_t)k;
+                ids->count = (uint32_t)want[k].n;
+                memcpy(ids->ids, want[k].ids, want[k].n * sizeof(ids->ids[0]));
+                r = ids_ioctl(fd, TEGRA_BPMP_HOST_IOC_RESTRICT, ids);
+                if (r == -EPERM)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the BPMP host proxy refused to narrow a fresh "
+                                            "/dev/" TV_BPMP_DEV_NODE " file to these %ss (outside its device-tree "
+                                            "ceiling)", tv_bpmp_kind_noun(k));
+                if (r < 0)
+                        return tv_error_set(err, TV_ERR_FAILED, "cannot narrow /dev/" TV_BPMP_DEV_NODE " to its %ss: %s",
+                                            tv_bpmp_kind_noun(k), strerror(-r));
+                memset(ids, 0, sizeof(*ids));
+                ids->kind = (uint32_t)k;
+                r = ids_ioctl(fd, TEGRA_BPMP_HOST_IOC_GET_IDS, ids);
+                got->n = 0;
+                for (uint32_t i = 0; r == 0 && i < ids->count && i < TEGRA_BPMP_HOST_MAX_IDS; i++)
+                        tv_id_set_add(got, ids->ids[i]);
+                if (r < 0)
+                        return tv_error_set(err, TV_ERR_FAILED, "cannot read back the %ss of /dev/" TV_BPMP_DEV_NODE
+                                            ": %s", tv_bpmp_kind_noun(k), strerror(-r));
+                /* the proxy says what the file may use now: exactly what was asked, or it is not ours */
+                if (ids->count != got->n || !same_set(got, &want[k]))
+                        return tv_error_set(err, TV_ERR_FAILED, "/dev/" TV_BPMP_DEV_NODE " was narrowed to other %ss "
+                                            "than asked (%u instead of %zu)", tv_bpmp_kind_noun(k), ids->count,
+                                            want[k].n);
+        }
+        return 0;
+}
+
+bool tv_bpmp_dev_alive(int fd)
+{
+        struct tegra_bpmp_host_version v;
+        int r;
+
+        do {
+                r = ioctl(fd, TEGRA_BPMP_HOST_IOC_VERSION, &v);
+        } while (r < 0 && errno == EINTR);
+        return r == 0;
 }

@@ -54,11 +54,34 @@ int tv_id_set_parse(const char *text, TvIdSet *out);
  * when not NULL, is tried first) and reads its ceiling. p->pid stays NULL when there
  * is none. -1 with err set when its attributes cannot be read or make no sense. */
 int tv_bpmp_proxy_probe(TvHost *h, const char *hint, TvBpmpProxy *p, TvError *err);
+/* Reads active_<kind>: 0 or -errno (-ENODEV: the attribute is gone, probe again). */
+int tv_bpmp_proxy_get_active(const TvBpmpProxy *p, TvBpmpKind k, TvIdSet *out);
 /* Writes active_<kind> unless it already holds exactly these IDs: 1 written, 0 already
- * so, or -errno (-ENODEV: the attribute is gone, probe again). */
-int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want);
+ * so, or -errno (-ENODEV: the attribute is gone, probe again). had (may be NULL) gets
+ * what the attribute held before. */
+int tv_bpmp_proxy_set_active(const TvBpmpProxy *p, TvBpmpKind k, const TvIdSet *want, TvIdSet *had);
+/* Same IDs, in any order. */
+bool tv_id_set_equal(const TvIdSet *a, const TvIdSet *b);
 /* Whether the proxy found by the last probe is still bound (its attributes still there). */
 bool tv_bpmp_proxy_alive(const TvBpmpProxy *p);
 /* The IDs as the attribute takes them: "155 102", "" for none. */
 char *tv_id_set_format(const TvIdSet *s);
 void tv_bpmp_proxy_clear(TvBpmpProxy *p);
+
+/*
+ * /dev/bpmp-host, the ioctl ABI v1 (kernel/include/uapi/linux/tegra-bpmp-host-proxy.h): a
+ * file's own sets start at the DT ceiling and can only narrow, so a file narrowed to one
+ * domain's resources is that domain's capability (the global active sets still bound it).
+ */
+#define TV_BPMP_DEV_NODE "bpmp-host"    /* under the /dev root */
+
+/* Opens <dev-root>/bpmp-host read-write (close-on-exec) and checks it speaks ABI v1: the
+ * fd, or -1 with HostNotReady naming what is wrong (no node, an older proxy with the
+ * write() ABI, another version). */
+int tv_bpmp_dev_open(TvHost *h, TvError *err);
+/* Narrows fd to exactly want[kind] for every kind (RESTRICT), then reads the sets back
+ * (GET_IDS) and fails unless they are exactly that. -1 with err (HostNotReady when the
+ * proxy refuses, Failed otherwise). */
+int tv_bpmp_dev_restrict(int fd, const TvIdSet *want, TvError *err);
+/* Whether the file still answers (VERSION): a proxy re-bound since the open gives ENODEV. */
+bool tv_bpmp_dev_alive(int fd);

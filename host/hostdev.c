@@ -475,18 +475,20 @@ fail:
 
 int tv_hostdev_release(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err)
 {
-        bool any = false;
+        bool any = false, changed = false;
         int ret = 0;
 
         for (size_t i = 0; i < n; i++) {
                 if (items[i].binding->phase == TV_PHASE_NONE)
                         continue;
+                /* the caller may have recorded the release already (it narrowed the BPMP first) */
+                changed |= items[i].binding->phase != TV_PHASE_REATTACHING;
                 items[i].binding->phase = TV_PHASE_REATTACHING;
                 any = true;
         }
         if (!any)
                 return 0;
-        if (record(hd, true, err) < 0) {
+        if (changed && record(hd, true, err) < 0) {
                 for (size_t i = 0; i < n; i++)
                         if (items[i].binding->phase == TV_PHASE_REATTACHING)
                                 items[i].binding->phase = TV_PHASE_BOUND;

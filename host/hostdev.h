@@ -69,7 +69,8 @@ int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, T
  * fixes /dev/vfio/<group> ownership. All or nothing. */
 int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err);
 
-/* Reattaches every item that we bound. Continues past failures (a failed
+/* Reattaches every item that we bound (REATTACHING items: the caller recorded that step
+ * already). Continues past failures (a failed
  * item is left bound to vfio-platform, never half-bound) and reports the first. */
 int tv_hostdev_release(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err);
 

@@ -571,6 +571,11 @@ int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const ch
         return fd_write_attr(param_open(h, mod, param, O_WRONLY), value);
 }
 
+int tv_dev_open(TvHost *h, const char *name, int flags)
+{
+        return open_in_root(h->dev_fd, name, flags);
+}
+
 bool tv_dev_vfio_group_exists(TvHost *h, int group)
 {
         char p[64];

@@ -58,6 +58,9 @@ int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int fla
 /* Reads /sys/module/<mod>/parameters/<param> (trailing newline stripped). */
 int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value);
 int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value);
+/* A node under the /dev root (a plain name from our own code, e.g. "bpmp-host"), opened with
+ * flags | O_CLOEXEC | O_NOCTTY; fd or -errno. */
+int tv_dev_open(TvHost *h, const char *name, int flags);
 /* /dev/vfio/<group>: exists? chown/chmod. */
 bool tv_dev_vfio_group_exists(TvHost *h, int group);
 int tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode);
