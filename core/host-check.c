@@ -120,6 +120,35 @@ static void check_vfio_kernel(TvDaemon *d, Checks *c)
         }
 }
 
+/* With a proxy that narrows: each domain's own /dev/bpmp-host (the ioctl ABI), and the active
+ * sets still what the running domains need (a re-bound proxy starts empty). */
+static void check_bpmp_files(TvDaemon *d, Checks *c)
+{
+        TvError err = { 0 };
+        int fd = tv_bpmp_dev_open(&d->host, &err);
+
+        if (fd >= 0) {
+                close(fd);
+                add(c, "bpmp-ioctl", "ok", "", "/dev/" TV_BPMP_DEV_NODE " speaks the ioctl ABI: each running domain gets "
+                    "its own file, narrowed to its devices' clocks, resets and power domains");
+        } else {
+                add(c, "bpmp-ioctl", "missing", "install and load the BPMP host proxy of this release's kernel/ "
+                    "(kernel/README.md)", "%s", err.message);
+        }
+        tv_error_clear(&err);
+        if (tv_bpmp_active_verify(&d->bpmp, &d->state, d->catalog, &err) < 0)
+                add(c, "bpmp-active", "missing", "systemctl restart tegravirtd (or prepare or release any domain): it "
+                    "rewrites the active sets and reopens the domains' files", "%s", err.message);
+        else if (d->bpmp.resyncs)
+                add(c, "bpmp-active", "warning", "journalctl -k: find what re-bound the proxy; a running guest's BPMP "
+                    "requests failed until then", "re-synced %u time%s since start-up, last %s", d->bpmp.resyncs,
+                    d->bpmp.resyncs == 1 ? "" : "s", d->bpmp.resync_text ? d->bpmp.resync_text : "");
+        else
+                add(c, "bpmp-active", "ok", "", "the BPMP host proxy's active sets are what the running domains need, "
+                    "and each of them holds its own narrowed /dev/" TV_BPMP_DEV_NODE);
+        tv_error_clear(&err);
+}
+
 static void check_devices(TvDaemon *d, const char *domain, Checks *c)
 {
         const char **pids = calloc(d->catalog->n_devices + 1, sizeof(char *));
@@ -177,6 +206,8 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
         else if (n_bpmp)
                 add(c, "bpmp-proxy", "missing", "tegravirtctl host-overlay DEVICE..., apply it to the host device tree and reboot",
                     "%s", err.message);
+        if (n_bpmp && !err.name)
+                check_bpmp_files(d, c);
         tv_error_clear(&err);
         free(bpmp_devs);
         free(pids);
