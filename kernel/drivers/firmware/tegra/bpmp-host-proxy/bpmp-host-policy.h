@@ -185,4 +185,124 @@ int bpmp_policy_parse_ids(const char *buf, size_t len, const u32 *ceiling,
  */
 unsigned int bpmp_policy_dedup(u32 *ids, unsigned int n);
 
+/*
+ * Resource kinds, the values of TEGRA_BPMP_HOST_CLOCKS .. _PARENT_CLOCKS
+ * of the uapi header (the driver checks them at build time). The first
+ * BPMP_POLICY_NR_MARK_KINDS are the ones a file's accounting marks.
+ */
+#define BPMP_POLICY_CLOCKS		0U
+#define BPMP_POLICY_RESETS		1U
+#define BPMP_POLICY_POWER_DOMAINS	2U
+#define BPMP_POLICY_PARENT_CLOCKS	3U
+#define BPMP_POLICY_NR_KINDS		4U
+#define BPMP_POLICY_NR_MARK_KINDS	3U
+
+/* MRQ_PG SET_STATE states (enum pg_states of the BPMP ABI). */
+#define BPMP_POLICY_PG_STATE_OFF		0U
+#define BPMP_POLICY_PG_STATE_ON			1U
+#define BPMP_POLICY_PG_STATE_RUNNING		2U
+
+/* Storage for one set per kind (a ceiling, an active set, a file's sets). */
+struct bpmp_policy_sets {
+	unsigned int n[BPMP_POLICY_NR_KINDS];
+	u32 ids[BPMP_POLICY_NR_KINDS][BPMP_POLICY_MAX_IDS];
+};
+
+/* Point @p at the sets of @s (no copy: @p is valid while @s is). */
+void bpmp_policy_of_sets(const struct bpmp_policy_sets *s,
+			 struct bpmp_policy *p);
+
+/*
+ * Narrow a set (a file's RESTRICT): the result is the IDs of @req
+ * (@n_req of them, repeats collapse) in the order of @cur. Every ID of
+ * @req must be in @cur (@n_cur IDs), else -EPERM; @n_req or @n_cur above
+ * BPMP_POLICY_MAX_IDS gives -EINVAL. On error @out and @n_out are left
+ * untouched. @out has room for @n_cur IDs and may be @cur itself.
+ */
+int bpmp_policy_narrow(const u32 *cur, unsigned int n_cur, const u32 *req,
+		       unsigned int n_req, u32 *out, unsigned int *n_out);
+
+/* What an allowed request does to a file's accounting. */
+#define BPMP_POLICY_EFFECT_NONE		0
+#define BPMP_POLICY_EFFECT_MARK		1
+#define BPMP_POLICY_EFFECT_UNMARK	2
+
+struct bpmp_policy_effect {
+	int op;			/* BPMP_POLICY_EFFECT_* */
+	unsigned int kind;	/* BPMP_POLICY_CLOCKS, _RESETS, _POWER_DOMAINS */
+	u32 id;
+};
+
+/*
+ * The effect of a request that bpmp_policy_check() allowed and the
+ * firmware carried out (ret 0), with @p the file's own sets: CLK ENABLE
+ * of a clock in @p->clocks that is not a protected root marks it and CLK
+ * DISABLE of such a clock unmarks it (a parent-only clock or a root is
+ * shared with the host: never marked); RESET ASSERT of a reset in
+ * @p->resets marks it, DEASSERT unmarks it (MODULE leaves it as it is);
+ * PG SET_STATE of a power domain in @p->power_domains to ON or RUNNING
+ * marks it, to OFF unmarks it. Anything else is BPMP_POLICY_EFFECT_NONE.
+ */
+void bpmp_policy_effect(const struct bpmp_policy *p, u32 mrq, const void *tx,
+			size_t tx_size, struct bpmp_policy_effect *out);
+
+/*
+ * A file's marks: what it enabled, asserted or powered on, in the order
+ * it did so, without repeats.
+ */
+struct bpmp_policy_marks {
+	unsigned int n[BPMP_POLICY_NR_MARK_KINDS];
+	u32 ids[BPMP_POLICY_NR_MARK_KINDS][BPMP_POLICY_MAX_IDS];
+};
+
+/*
+ * Apply @e to @m: a mark adds the ID unless present, an unmark removes
+ * it if present (keeping the order of the others). Returns 0, or
+ * -ENOSPC when a kind already holds BPMP_POLICY_MAX_IDS marks (cannot
+ * happen for marks of IDs from a ceiling) and -EINVAL for a bad kind.
+ */
+int bpmp_policy_marks_apply(struct bpmp_policy_marks *m,
+			    const struct bpmp_policy_effect *e);
+
+/*
+ * Remove the next mark to undo at release from @m and store it in @kind
+ * and @id: the clocks first, then the resets, then the power domains,
+ * each kind's latest mark first. Returns false when no mark is left.
+ */
+bool bpmp_policy_marks_pop(struct bpmp_policy_marks *m, unsigned int *kind,
+			   u32 *id);
+
+/* Largest request bpmp_policy_undo_request() builds. */
+#define BPMP_POLICY_UNDO_MAX		12U
+
+/*
+ * The request that undoes mark @id of @kind: MRQ_CLK CLK DISABLE (4
+ * bytes), MRQ_RESET DEASSERT (8 bytes) or MRQ_PG SET_STATE OFF (12
+ * bytes), the exact sizes bpmp_policy_check() accepts. Stores the MRQ in
+ * @mrq and the request in @tx (room for BPMP_POLICY_UNDO_MAX bytes).
+ * Returns the request size, or 0 (nothing stored) for a kind that is not
+ * marked or a clock ID that does not fit in cmd_and_id.
+ */
+size_t bpmp_policy_undo_request(unsigned int kind, u32 id, u32 *mrq,
+				u8 *tx);
+
+/*
+ * Per-file rate limit: a token bucket of @burst transfers refilled at
+ * @rate per second, with the time passed in (@now_ns, a monotonic clock
+ * in nanoseconds). All zero (as allocated) is a valid bucket: it starts
+ * full at its first use.
+ */
+struct bpmp_policy_bucket {
+	u64 credit;		/* tokens times 10^9 */
+	u64 last_ns;
+	bool primed;
+};
+
+/*
+ * Take one token. Returns true when the transfer may go, false when the
+ * bucket is empty. @rate or @burst 0 means unlimited (always true).
+ */
+bool bpmp_policy_bucket_take(struct bpmp_policy_bucket *b, u64 now_ns,
+			     u32 rate, u32 burst);
+
 #endif /* BPMP_HOST_POLICY_H */
