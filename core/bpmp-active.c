@@ -162,11 +162,13 @@ int tv_bpmp_active_check(TvBpmpActive *b, const TvCatalogDevice *const *devs, si
         return r;
 }
 
-/* A device that counts for the active sets: bound or being bound for a domain, not one
- * whose release began (the host driver gets it back once the sets no longer allow it). */
+/* A device that counts for the active sets: bound for a domain. Not one whose release began
+ * (REATTACHING: the host driver gets it back once the sets no longer allow it), nor one of an
+ * interrupted prepare (DETACHING: the sync comes after the bind; at start-up it goes back to
+ * its host driver). */
 static bool entry_counts(const TvStateEntry *e)
 {
-        return e->binding.phase == TV_PHASE_BOUND || e->binding.phase == TV_PHASE_DETACHING;
+        return e->binding.phase == TV_PHASE_BOUND;
 }
 
 /* Adds what dev needs, within the ceiling (outside it the driver would refuse the whole list). */
@@ -428,6 +430,7 @@ int tv_bpmp_active_verify(TvBpmpActive *b, const TvState *state, const TvCatalog
 {
         _cleanup_free_ TvIdSet *want = NULL, *have = NULL;
         TvBpmpProxy *p = proxy(b, false, true, err);
+        bool same = true;
 
         if (!p)
                 return -1;
@@ -447,21 +450,16 @@ int tv_bpmp_active_verify(TvBpmpActive *b, const TvState *state, const TvCatalog
                 if (r < 0)
                         return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot read the BPMP host proxy's active %ss "
                                             "on %s: %s", tv_bpmp_kind_noun(k), p->pid, strerror(-r));
-                if (!tv_id_set_equal(&have[k], &want[k])) {
-                        _cleanup_free_ char *h = sets_text(have), *w = sets_text(want);
+                same &= tv_id_set_equal(&have[k], &want[k]);
+        }
+        if (!same) {
+                _cleanup_free_ char *h = sets_text(have), *w = sets_text(want);
 
-                        /* the rest of have is read for the message */
-                        for (TvBpmpKind j = k + 1; j < TV_BPMP_KINDS; j++)
-                                if (j != TV_BPMP_PARENT_CLOCKS || p->parent_class)
-                                        (void)tv_bpmp_proxy_get_active(p, j, &have[j]);
-                        free(h);
-                        h = sets_text(have);
-                        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
-                                            "the BPMP host proxy %s enforces %s, but the running domains need %s "
-                                            "(re-bound? a fresh probe starts empty): their guests' BPMP requests fail "
-                                            "until tegravirtd rewrites them at its next PrepareDomain or ReleaseDomain",
-                                            p->pid, h ? h : "?", w ? w : "?");
-                }
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "the BPMP host proxy %s enforces %s, but the running domains need %s (re-bound? a "
+                                    "fresh probe starts empty): their guests' BPMP requests fail until tegravirtd "
+                                    "rewrites them at its next PrepareDomain or ReleaseDomain",
+                                    p->pid, h ? h : "?", w ? w : "?");
         }
         for (size_t i = 0; i < state->n_entries; i++) {
                 const TvStateEntry *e = &state->entries[i];

@@ -64,7 +64,7 @@ if [ -x "$OUT/gcc/tegravirtd/tegravirtd" ]; then
         rm -f "$OUT/gcc/meson-logs/testlog-full.json"
         TV_DAEMON_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
                 meson test -C "$OUT/gcc" --setup full --print-errorlogs --num-processes 2 --suite integration --no-rebuild \
-                integration-roundtrip integration-hostile integration-host-checks integration-concurrency integration-bpmp-proxy integration-jobs integration-audit integration-hotplug integration-libvirt-drift integration-reload
+                integration-roundtrip integration-hostile integration-host-checks integration-concurrency integration-bpmp-proxy integration-bpmp-isolation integration-jobs integration-audit integration-hotplug integration-libvirt-drift integration-reload
         count_meson "$OUT/gcc" "valgrind"
 fi
 

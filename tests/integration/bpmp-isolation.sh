@@ -131,6 +131,23 @@ check "after a daemon restart both running domains hold their narrowed files aga
 check "release vm1 and vm2" bash -c "'$TV_CTL_BIN' release vm1 && '$TV_CTL_BIN' release vm2"
 check "  ... no file is left open" test -z "$(grep '^bpmp-file ' "$T/mnt/status" || true)"
 
+# --- a crash between the release's record and its narrowing: the restart narrows, then rolls forward
+"$TV_CTL_BIN" prepare vm1 >/dev/null; "$TV_CTL_BIN" prepare vm2 >/dev/null
+sim "crash-before $LOGP/bpmp_host_proxy/active_clocks *"
+mgr ReleaseDomain string:vm1 >/dev/null 2>&1 || true
+tv_reap_daemon; sim clear
+check "killed at the release's narrowing: uarta still on vfio-platform, recorded reattaching" bash -c "
+        [ '$(dev_driver 3100000.serial)' = vfio-platform ] && grep -q '^device uarta .* phase=reattaching ' '$T/state/state'"
+mark=$(tail -n 1 "$T/mnt/log" | cut -d' ' -f1)
+tv_start_daemon
+nar=$(seq_of " write $LOGP/bpmp_host_proxy/active_clocks 304\\x2041" "$mark")
+bnd=$(seq_of " write sys/" "$mark" 3100000.serial)
+check "  ... the restart narrows the active sets ($nar) before uarta's host driver gets it back ($bnd)" \
+        bash -c "[ -n '$nar' ] && [ -n '$bnd' ] && [ '$nar' -lt '$bnd' ]"
+check "  ... uarta is back on serial-tegra" test "$(dev_driver 3100000.serial)" = serial-tegra
+check "  ... vm2 runs with its narrowed file, vm1 has none" expect_files "$B_SETS"
+check "release vm2" expect_ok ReleaseDomain string:vm2
+
 # --- an older proxy (write() ABI, no ioctls): refused with a named error, nothing changed
 tv_stop_daemon
 fusermount3 -u "$T/mnt"; wait "$SIM_PID" 2>/dev/null || true
