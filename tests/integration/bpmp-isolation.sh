@@ -149,17 +149,27 @@ check "  ... vm2 runs with its narrowed file, vm1 has none" expect_files "$B_SET
 check "release vm2" expect_ok ReleaseDomain string:vm2
 
 # --- an older proxy (write() ABI, no ioctls): refused with a named error, nothing changed
-tv_stop_daemon
-fusermount3 -u "$T/mnt"; wait "$SIM_PID" 2>/dev/null || true
+restart_with_topo() { # a fresh fixture with another topology, the same state
+        tv_stop_daemon
+        fusermount3 -u "$T/mnt"; wait "$SIM_PID" 2>/dev/null || true
+        "$TV_SIM_BIN" --topology "$1" --foreground "$T/mnt" 2>>"$T/sim.log" &
+        SIM_PID=$!
+        wait_for 10 test -e "$T/mnt/control" || { echo "fixture did not mount"; exit 1; }
+        tv_start_daemon
+}
 sed 's/^bpmp-proxy .*/& abi=write/' "$TV_TOPO" >"$T/old.topo"
-"$TV_SIM_BIN" --topology "$T/old.topo" --foreground "$T/mnt" 2>>"$T/sim.log" &
-SIM_PID=$!
-wait_for 10 test -e "$T/mnt/control" || { echo "fixture did not mount"; exit 1; }
-tv_start_daemon
+restart_with_topo "$T/old.topo"
 check "an older proxy (write() ABI): prepare vm1 is HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
 check "  ... saying the proxy is older and what to install" grep -q "is older than this tegravirtd (the write() ABI, no ioctls).*install the proxy from this release's kernel/" <<<"$LAST_ERROR"
 check "  ... uarta is back on serial-tegra, whole" dev_whole 3100000.serial serial-tegra
 check "  ... the proxy allows nothing" test "$(active clocks)|$(active resets)" = "|"
 check "tegravirtctl check vm1: bpmp-ioctl missing" bash -c "'$TV_CTL_BIN' check vm1 | grep -q '^missing .*bpmp-ioctl.*write() ABI'"
+
+# --- a proxy in sysfs without its /dev node: refused, naming the node
+grep -v '^chardev bpmp-host' "$TV_TOPO" >"$T/nonode.topo"
+restart_with_topo "$T/nonode.topo"
+check "no /dev/bpmp-host: prepare vm1 is HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
+check "  ... naming the missing node" grep -q "/bpmp-host is missing: the BPMP host proxy is not bound" <<<"$LAST_ERROR"
+check "  ... uarta is back on serial-tegra, whole" dev_whole 3100000.serial serial-tegra
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tap_finish
