@@ -7,6 +7,8 @@
 #   vfio-platform(-base)     with kernel/patches/0004 (Debian: off; stock 6.1 cannot bind
 #                            a device without a reset module)
 #   gpio-sim                 with kernel/irq/irq_sim.c linked in (Debian: off)
+# and, not printed, RIG_MODDIR/stock/vfio-platform-base.ko: 6.1's own, without patch 0004
+# (its probe fails with ENOENT: the rig's real bind failure).
 # plus every MODDIR given, each built with `make M=` on a copy (the source is not written).
 # Usage: rig-kbuild.sh CACHE [MODDIR...]
 # Prints the .ko paths, one a line (the rig's first, then each MODDIR's), on stdout;
@@ -157,6 +159,11 @@ if [ ! -e "$mdir/.done" ]; then
         rm -rf "$cache/mod"   # older keys: the inputs changed
         mkdir -p "$mdir/tree"
         (cd "$KSRC" && cp -r --parents drivers/vfio drivers/gpio kernel/irq "$mdir/tree/") || die "copying the sources failed"
+        # stock vfio-platform-base, without patch 0004: the rig's real bind failure (ENOENT)
+        mkdir -p "$mdir/stock/platform"
+        cp "$mdir"/tree/drivers/vfio/platform/*.[ch] "$mdir/stock/platform/"
+        printf '%s\n' 'obj-m := vfio-platform-base.o' \
+                'vfio-platform-base-y := platform/vfio_platform_common.o platform/vfio_platform_irq.o' >"$mdir/stock/Kbuild"
         # git apply, as tools/kernel-check.sh: kept from taking paths relative to a repository around the cache
         (cd "$mdir/tree" && GIT_CEILING_DIRECTORIES="$mdir" git apply "$PATCH") >&2 ||
                 die "$(basename "$PATCH") does not apply to $debver"
@@ -188,10 +195,13 @@ obj-m := gpio-sim.o
 gpio-sim-y := gpio-sim-main.o irq_sim.o
 EOF
         rm -rf "$mdir/tree"
-        for d in vfio gpio; do
-                kmake M="$mdir/$d" modules >"$mdir/$d.log" 2>&1 || { tail -n 40 "$mdir/$d.log" >&2; die "building $d failed (log: $mdir/$d.log)"; }
+        for d in vfio gpio stock; do
+                extra=()   # the stock base links against our vfio, built first
+                [ "$d" = stock ] && extra=(KBUILD_EXTRA_SYMBOLS="$mdir/vfio/Module.symvers")
+                kmake M="$mdir/$d" "${extra[@]}" modules >"$mdir/$d.log" 2>&1 ||
+                        { tail -n 40 "$mdir/$d.log" >&2; die "building $d failed (log: $mdir/$d.log)"; }
         done
-        for k in $RIG_KOS; do
+        for k in $RIG_KOS stock/vfio-platform-base.ko; do
                 [ -f "$mdir/$k" ] || die "$k was not built"
                 modinfo -F vermagic "$mdir/$k" | grep -q "^$kver SMP " || die "$k: vermagic is not $kver"
         done
