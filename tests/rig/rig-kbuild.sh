@@ -44,6 +44,13 @@ flock 8 || die "cannot lock $cache/.kbuild-lock"
 # --- which kernel --------------------------------------------------------------------------
 kver=${TV_RIG_KVER:-}
 debver=""
+# the arm64 package lists, as tests/guest/fetch-guest.sh gets them (nothing to do once cached)
+if [ -z "$kver" ] && command -v apt-get >/dev/null && ! ls "$cache"/kernel/*/.done >/dev/null 2>&1 &&
+        ! apt-cache show linux-image-arm64:arm64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64 ||
+                die "dpkg --add-architecture arm64 failed"
+        apt-get update -q >&2 || die "apt-get update failed"
+fi
 if [ -z "$kver" ]; then
         kver=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null |
                 sed -n 's/^ *Depends: linux-image-\([0-9][^ :]*-arm64\)\(:arm64\)\{0,1\}$/\1/p' | head -n1) || kver=""
@@ -56,8 +63,12 @@ if [ -z "$kver" ]; then
 fi
 [[ $kver =~ ^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-arm64$ ]] || die "unexpected kernel name $kver"
 abi=${kver%-arm64}
+done_files=("$cache"/kernel/"$kver"_*/.done)
+# a pinned kernel already cached: no apt query (rig-run.sh pins the one rig-kbuild.sh chose)
+if [ -z "$debver" ] && [ -n "${TV_RIG_KVER:-}" ] && [ ${#done_files[@]} -eq 1 ] && [ -e "${done_files[0]}" ]; then
+        read -r _ debver <"${done_files[0]}"
+fi
 if [ -z "$debver" ]; then
-        done_files=("$cache"/kernel/"$kver"_*/.done)
         debver=$(apt-cache policy "linux-image-$kver:arm64" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1) || debver=""
         if [ -z "$debver" ] || [ "$debver" = "(none)" ]; then
                 [ -e "${done_files[0]}" ] || die "apt-cache has no linux-image-$kver:arm64 (apt-get update?)"

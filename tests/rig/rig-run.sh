@@ -28,6 +28,7 @@ for c in "$qemu" cpio gzip timeout; do command -v "$c" >/dev/null || die "$c not
 limit=${TV_RIG_TIMEOUT:-300}
 
 mapfile -t kos < <("$HERE/rig-kbuild.sh" "$cache") || die "rig-kbuild.sh failed"
+# rig-kbuild.sh ended with "$cache/rig.env"; a failure shows as no module below
 [ "${#kos[@]}" -gt 0 ] || die "rig-kbuild.sh printed no module"
 cache=$(cd "$cache" && pwd)
 # shellcheck source=/dev/null

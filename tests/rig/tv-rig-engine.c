@@ -9,6 +9,9 @@
  *   tv-rig-engine ... release PID...
  *   tv-rig-engine ... recover          reconcile every record, as tegravirtd does at start
  *   tv-rig-engine ... status           the state file as it is
+ *   tv-rig-engine ... cycle N PID...   N prepare+release cycles in this one process (a resident
+ *                                      daemon's cost, for bench/bench-rig.sh): prints the time
+ *                                      per cycle and where it went
  *
  * prepare prints "group PID N" per device; errors go to stderr as "NAME: message".
  * Fault injection counts the engine's host steps: each sysfs write, vfio node chown and
@@ -33,7 +36,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* where a cycle's time goes: the wrapped host steps, by kind (ns) */
+enum { T_OVERRIDE, T_UNBIND, T_BIND, T_PROBE, T_CHOWN, T_RECORD, T_N };
+static const char *const t_names[T_N] = { "driver_override", "unbind", "bind", "drivers_probe", "chown", "record" };
+static unsigned long long t_spent[T_N];
+
+static unsigned long long now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+#define TIMED(kind, call)                                        \
+        ({                                                       \
+                unsigned long long _t0 = now_ns();               \
+                int _r = (call);                                 \
+                t_spent[kind] += now_ns() - _t0;                 \
+                _r;                                              \
+        })
 
 static unsigned step_no;
 static unsigned kill_at, fail_at;
@@ -76,32 +101,33 @@ struct group *__wrap_getgrnam(const char *name);
 int __wrap_tv_sysfs_set_override(TvHost *h, const char *pid, const char *override)
 {
         return step(override ? "driver_override" : "clear driver_override", pid) ?:
-               __real_tv_sysfs_set_override(h, pid, override);
+               TIMED(T_OVERRIDE, __real_tv_sysfs_set_override(h, pid, override));
 }
 
 int __wrap_tv_sysfs_bind(TvHost *h, const char *pid, const char *driver)
 {
-        return step("bind", pid) ?: __real_tv_sysfs_bind(h, pid, driver);
+        return step("bind", pid) ?: TIMED(T_BIND, __real_tv_sysfs_bind(h, pid, driver));
 }
 
 int __wrap_tv_sysfs_unbind(TvHost *h, const char *pid, const char *driver)
 {
-        return step("unbind", pid) ?: __real_tv_sysfs_unbind(h, pid, driver);
+        return step("unbind", pid) ?: TIMED(T_UNBIND, __real_tv_sysfs_unbind(h, pid, driver));
 }
 
 int __wrap_tv_sysfs_drivers_probe(TvHost *h, const char *pid)
 {
-        return step("drivers_probe", pid) ?: __real_tv_sysfs_drivers_probe(h, pid);
+        return step("drivers_probe", pid) ?: TIMED(T_PROBE, __real_tv_sysfs_drivers_probe(h, pid));
 }
 
 int __wrap_tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode)
 {
-        return step("chown vfio group", NULL) ?: __real_tv_dev_vfio_group_chown(h, group, uid, gid, mode);
+        return step("chown vfio group", NULL) ?: TIMED(T_CHOWN, __real_tv_dev_vfio_group_chown(h, group, uid, gid, mode));
 }
 
 int __wrap_tv_dev_vfio_noiommu_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode)
 {
-        return step("chown vfio noiommu group", NULL) ?: __real_tv_dev_vfio_noiommu_chown(h, group, uid, gid, mode);
+        return step("chown vfio noiommu group", NULL) ?:
+               TIMED(T_CHOWN, __real_tv_dev_vfio_noiommu_chown(h, group, uid, gid, mode));
 }
 
 struct passwd *__wrap_getpwnam(const char *name)
@@ -124,8 +150,9 @@ static int record(void *userdata, bool durable, TvError *err)
 
         if (step(durable ? "record (durable)" : "record", NULL) < 0)
                 return tv_error_set(err, TV_ERR_FAILED, "cannot write the state file: %s", strerror(EIO));
-        return durable ? tv_state_save(s, err) : tv_state_save_nosync(s, err);
+        return TIMED(T_RECORD, durable ? tv_state_save(s, err) : tv_state_save_nosync(s, err));
 }
+
 
 static int fail(const TvError *err)
 {
@@ -136,7 +163,7 @@ static int fail(const TvError *err)
 static int usage(void)
 {
         fprintf(stderr, "usage: tv-rig-engine [--noiommu] [--state DIR] [--sysfs ROOT] [--dev ROOT] "
-                        "prepare|release PID... | recover | status\n");
+                        "prepare|release PID... | recover | status | cycle N PID...\n");
         return 2;
 }
 
@@ -156,6 +183,28 @@ static int items_for(TvState *s, char **pids, size_t n, bool create, TvHostdevIt
                         return tv_error_oom(err);
                 items[i] = (TvHostdevItem){ .platform_id = e->platform_id, .binding = &e->binding, .group = -1 };
         }
+        return 0;
+}
+
+/* N prepare+release cycles of the same batch; prints the time per cycle and its parts. */
+static int cycle(TvHostdev *hd, TvState *s, char **pids, size_t n, unsigned long iters, TvHostdevItem *items,
+                 TvError *err)
+{
+        unsigned long long t0, total, steps = 0;
+
+        if (items_for(s, pids, n, true, items, err) < 0)
+                return -1;
+        t0 = now_ns();
+        for (unsigned long i = 0; i < iters; i++)
+                if (tv_hostdev_prepare(hd, items, n, err) < 0 || tv_hostdev_release(hd, items, n, err) < 0)
+                        return -1;
+        total = now_ns() - t0;
+        printf("cycle %lu %.3f ms\n", iters, (double)total / 1e6 / (double)iters);
+        for (int k = 0; k < T_N; k++) {
+                printf("part %s %.3f ms\n", t_names[k], (double)t_spent[k] / 1e6 / (double)iters);
+                steps += t_spent[k];
+        }
+        printf("part other %.3f ms\n", (double)(total - steps) / 1e6 / (double)iters);
         return 0;
 }
 
@@ -238,6 +287,12 @@ int main(int argc, char **argv)
                 tv_state_compact(&state);
                 if (tv_state_save(&state, &err) < 0)
                         rc = fail(&err);
+        } else if (strcmp(cmd, "cycle") == 0 && n >= 2) {
+                unsigned long iters = strtoul(argv[i], NULL, 10);
+
+                if (!iters || cycle(&hd, &state, argv + i + 1, n - 1, iters, items, &err) < 0)
+                        rc = err.name ? fail(&err) : usage();
+                tv_state_compact(&state);
         } else if (strcmp(cmd, "status") == 0 && !n) {
                 char *text = tv_state_format(&state);
 
