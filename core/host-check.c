@@ -100,7 +100,7 @@ static bool any_device_on_vfio(TvDaemon *d)
 static void check_vfio_kernel(TvDaemon *d, Checks *c)
 {
         int e = d->hostdev.vfio_bind_errno;
-        _cleanup_free_ char *hint = e ? tv_vfio_bind_hint(&d->host, -e) : NULL, *param = NULL, *release = NULL;
+        _cleanup_free_ char *hint = e ? tv_vfio_bind_hint(&d->host, d->hostdev.vfio_bind_device, -e) : NULL, *param = NULL, *release = NULL;
 
         if (e == ENOENT && hint && tv_sysfs_param_read(&d->host, "vfio_platform", "reset_required", &param) == 0 &&
             strcmp(param, "N") != 0)
@@ -108,6 +108,9 @@ static void check_vfio_kernel(TvDaemon *d, Checks *c)
         if (e == ENOENT && hint) {
                 add(c, "vfio-reset-fix", "missing", TV_VFIO_RESET_FIX, "binding %s to vfio-platform failed (ENOENT): %s",
                     d->hostdev.vfio_bind_device, hint);
+        } else if (e == EINVAL && hint && tv_vfio_device_lacks_compatible(&d->host, d->hostdev.vfio_bind_device)) {
+                add(c, "vfio-compatible", "missing", "assign only devices that have a device-tree node",
+                    "binding %s to vfio-platform failed (EINVAL): %s", d->hostdev.vfio_bind_device, hint);
         } else if (e == EINVAL && hint) {
                 add(c, "cache-coherency", "missing",
                     "add dma-coherent to the SMMU node and the device node in the host device tree and reboot",

@@ -143,7 +143,7 @@ fail:
  * it for tegravirtctl check. */
 static void explain_vfio_bind(TvHostdev *hd, TvError *err, const char *pid, int r)
 {
-        _cleanup_free_ char *hint = tv_vfio_bind_hint(hd->host, r);
+        _cleanup_free_ char *hint = tv_vfio_bind_hint(hd->host, pid, r);
         size_t len = strlen(err->message);
 
         hd->vfio_bind_errno = -r;

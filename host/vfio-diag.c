@@ -60,10 +60,29 @@ static char *reset_hint(TvHost *h)
         return r < 0 ? NULL : s;
 }
 
-char *tv_vfio_bind_hint(TvHost *h, int r)
+/* 6.1's vfio-platform reads the device's "compatible" to look its reset up and fails a device
+ * without one with EINVAL, like the coherency check; an OF device's modalias lists it as C<compat>. */
+bool tv_vfio_device_lacks_compatible(TvHost *h, const char *pid)
 {
+        _cleanup_free_ char *modalias = NULL;
+        const char *c;
+
+        if (tv_sysfs_dev_attr_read(h, pid, "modalias", &modalias) < 0)
+                return false;   /* unknown: do not guess */
+        c = strncmp(modalias, "of:", 3) == 0 ? strchr(modalias + 3, 'C') : NULL;
+        return !c || c[1] == 0 || c[1] == '\n';
+}
+
+char *tv_vfio_bind_hint(TvHost *h, const char *pid, int r)
+{
+        char *s = NULL;
+
         if (r == -ENOENT)
                 return reset_hint(h);
+        if (r == -EINVAL && pid && tv_vfio_device_lacks_compatible(h, pid))
+                return asprintf(&s, "%s has no compatible property (no device-tree node), which vfio-platform "
+                                "needs to look a reset function up (Linux 6.1); only devices with a device-tree "
+                                "node can be passed through", pid) < 0 ? NULL : s;
         if (r == -EINVAL)
                 return strdup("vfio refuses a device whose IOMMU is not cache coherent (Linux >= 6.1); "
                               "on arm-smmu that follows the dma-coherent property: add dma-coherent to the SMMU "

@@ -16,4 +16,6 @@ int tv_host_kernel_release(TvHost *h, char **release);
 bool tv_kernel_release_lacks_reset_fix(const char *release);
 /* An explanation of a failed bind to vfio-platform (r: -errno), or NULL when there is
  * none to give or no memory. */
-char *tv_vfio_bind_hint(TvHost *h, int r);
+char *tv_vfio_bind_hint(TvHost *h, const char *pid, int r);
+/* Whether PID's modalias shows no device-tree compatible (vfio-platform's other EINVAL). */
+bool tv_vfio_device_lacks_compatible(TvHost *h, const char *pid);

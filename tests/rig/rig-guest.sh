@@ -92,7 +92,7 @@ S=$(cat /sys/kernel/config/gpio-sim/rig/dev_name)
 rig_check "a gpio-sim chip ($S) on gpio-sim" native "$S" gpio-sim
 # 6.1's vfio-platform takes only devices with a compatible property; gpio-sim's has none
 rig_check "prepare $A $S: $S cannot be taken by vfio-platform (probe EINVAL, for real)" \
-        eval "! $E prepare $A $S 2>/tmp/err; cat /tmp/err; grep -q '$S: step bind failed: Invalid argument' /tmp/err"
+        eval "! $E prepare $A $S 2>/tmp/err; cat /tmp/err; grep -q '$S: step bind failed: Invalid argument; $S has no compatible property' /tmp/err"
 rig_check "  ... rolled back: $A (already bound) back on virtio-mmio" native $A virtio-mmio
 rig_check "  ... $S back on gpio-sim, override cleared" native "$S" gpio-sim
 rig_check "  ... no record left" eval "[ \"\$(phase $A)\" = none ] && [ \"\$(phase $S)\" = none ]"
