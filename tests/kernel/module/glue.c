@@ -285,7 +285,8 @@ static void glue_bpmp_put(struct tegra_bpmp *bpmp)
 #undef module_platform_driver
 #define module_platform_driver(drv) \
 	static struct platform_driver *const glue_proxy_driver = &(drv)
-#include "../../../kernel/drivers/firmware/tegra/bpmp-host-proxy/bpmp-host-proxy.c"
+/* laid out by kernel-glue.sh: src/ holds the tree's kernel/ sources */
+#include "src/kernel/drivers/firmware/tegra/bpmp-host-proxy/bpmp-host-proxy.c"
 #undef tegra_bpmp_transfer
 #undef tegra_bpmp_get
 #undef tegra_bpmp_put
