@@ -3,7 +3,10 @@
  * The BPMP host proxy's policy (kernel/drivers/firmware/tegra/bpmp-host-proxy/
  * bpmp-host-policy.c, built here unchanged) against a table of requests with the
  * expected decision, and the parser of the active_* sysfs attributes against a
- * table of inputs. Every case asserts its result; any mismatch fails the test.
+ * table of inputs; the per-file helpers of /dev/bpmp-host (sealed narrowing, two files
+ * isolated under one global set, accounting marks and the undo requests of release,
+ * the token bucket) and the ioctl ABI's layout. Every case asserts its result; any
+ * mismatch fails the test.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,6 +572,399 @@ static void run_soc_table(void)
                       socs[i].name, socs[i].expect ? "served" : "refused");
 }
 
+/* RESTRICT: a set only narrows (sealed), repeats collapse, the order stays the ceiling's. */
+static void run_narrow(void)
+{
+        static const u32 ceil[] = { 155, 102, 14, 0, 0xffffffff };
+        u32 cur[5], out[5] = { 7, 7, 7, 7, 7 };
+        unsigned int n = 99, n_cur;
+        u32 req[BPMP_POLICY_MAX_IDS + 1] = { 0 };
+
+        CHECK(bpmp_policy_narrow(ceil, 5, (const u32[]){ 14, 155, 14, 155 }, 4, out, &n) == 0 && n == 2 &&
+                      out[0] == 155 && out[1] == 14,
+              "narrow to {14,155,14,155} gives 155 14 (ceiling order, repeats collapse)");
+        CHECK(bpmp_policy_narrow(ceil, 5, (const u32[]){ 0xffffffff, 0 }, 2, out, &n) == 0 && n == 2 && out[0] == 0 &&
+                      out[1] == 0xffffffff,
+              "narrow keeps ID 0 and 0xffffffff");
+        CHECK(bpmp_policy_narrow(ceil, 5, ceil, 5, out, &n) == 0 && n == 5 && !memcmp(out, ceil, sizeof(ceil)),
+              "narrow to the whole set is the set");
+
+        memcpy(cur, ceil, sizeof(ceil));
+        n_cur = 5;
+        CHECK(bpmp_policy_narrow(cur, n_cur, (const u32[]){ 14, 155 }, 2, cur, &n_cur) == 0 && n_cur == 2 &&
+                      cur[0] == 155 && cur[1] == 14,
+              "narrow in place (out is cur)");
+        out[0] = 7;
+        n = 99;
+        CHECK(bpmp_policy_narrow(cur, n_cur, (const u32[]){ 155, 102 }, 2, out, &n) == -EPERM && n == 99 &&
+                      out[0] == 7,
+              "sealed: 102, dropped before, cannot come back (EPERM, nothing written)");
+        CHECK(bpmp_policy_narrow(cur, n_cur, (const u32[]){ 156 }, 1, out, &n) == -EPERM && n == 99,
+              "an ID never in the set is EPERM");
+        CHECK(bpmp_policy_narrow(cur, n_cur, NULL, 0, cur, &n_cur) == 0 && n_cur == 0, "count 0 empties the set");
+        CHECK(bpmp_policy_narrow(cur, n_cur, (const u32[]){ 155 }, 1, out, &n) == -EPERM && n == 99,
+              "an empty set stays empty");
+        CHECK(bpmp_policy_narrow(cur, n_cur, NULL, 0, out, &n) == 0 && n == 0, "empty to empty is allowed");
+        CHECK(bpmp_policy_narrow(ceil, 5, req, BPMP_POLICY_MAX_IDS + 1, out, &n) == -EINVAL && n == 0,
+              "more than 256 requested IDs is EINVAL");
+}
+
+/* One file's request passes only if the global active set AND the file's own sets allow it. */
+static int xfer_check(const struct bpmp_policy *global, const struct bpmp_policy *file, u32 mrq, const u32 *w,
+                      size_t size)
+{
+        int r = bpmp_policy_check(global, mrq, w, size, NULL);
+
+        return r ? r : bpmp_policy_check(file, mrq, w, size, NULL);
+}
+
+static void narrow_sets(struct bpmp_policy_sets *file, const struct bpmp_policy_sets *ceil, const u32 *clk,
+                        const u32 *rst, const u32 *pd)
+{
+        *file = *ceil;
+        CHECK(bpmp_policy_narrow(file->ids[BPMP_POLICY_CLOCKS], file->n[BPMP_POLICY_CLOCKS], clk, 1,
+                                 file->ids[BPMP_POLICY_CLOCKS], &file->n[BPMP_POLICY_CLOCKS]) == 0 &&
+                      bpmp_policy_narrow(file->ids[BPMP_POLICY_RESETS], file->n[BPMP_POLICY_RESETS], rst, 1,
+                                         file->ids[BPMP_POLICY_RESETS], &file->n[BPMP_POLICY_RESETS]) == 0 &&
+                      bpmp_policy_narrow(file->ids[BPMP_POLICY_POWER_DOMAINS], file->n[BPMP_POLICY_POWER_DOMAINS],
+                                         pd, 1, file->ids[BPMP_POLICY_POWER_DOMAINS],
+                                         &file->n[BPMP_POLICY_POWER_DOMAINS]) == 0 &&
+                      bpmp_policy_narrow(file->ids[BPMP_POLICY_PARENT_CLOCKS], file->n[BPMP_POLICY_PARENT_CLOCKS],
+                                         NULL, 0, file->ids[BPMP_POLICY_PARENT_CLOCKS],
+                                         &file->n[BPMP_POLICY_PARENT_CLOCKS]) == 0,
+              "file narrowed to clock %u, reset %u, power domain %u", clk[0], rst[0], pd[0]);
+}
+
+/*
+ * Two domains behind one global active set (their union, as tegravirtd writes it): file A, narrowed to
+ * domain A's clock 155, reset 100 and power domain 3, cannot touch domain B's 156, 101 and 4, and the
+ * other way round, while the global set alone allows all of them.
+ */
+static void run_isolation(void)
+{
+        static struct bpmp_policy_sets ceil, sa, sb;
+        struct bpmp_policy global, fa, fb;
+        static const struct { u32 clk, rst, pd; } dom[2] = { { 155, 100, 3 }, { 156, 101, 4 } };
+
+        memset(&ceil, 0, sizeof(ceil));
+        ceil.n[BPMP_POLICY_CLOCKS] = 2;
+        ceil.ids[BPMP_POLICY_CLOCKS][0] = 155;
+        ceil.ids[BPMP_POLICY_CLOCKS][1] = 156;
+        ceil.n[BPMP_POLICY_RESETS] = 2;
+        ceil.ids[BPMP_POLICY_RESETS][0] = 100;
+        ceil.ids[BPMP_POLICY_RESETS][1] = 101;
+        ceil.n[BPMP_POLICY_POWER_DOMAINS] = 2;
+        ceil.ids[BPMP_POLICY_POWER_DOMAINS][0] = 3;
+        ceil.ids[BPMP_POLICY_POWER_DOMAINS][1] = 4;
+        ceil.n[BPMP_POLICY_PARENT_CLOCKS] = 1;
+        ceil.ids[BPMP_POLICY_PARENT_CLOCKS][0] = 319;
+        bpmp_policy_of_sets(&ceil, &global);
+
+        narrow_sets(&sa, &ceil, &dom[0].clk, &dom[0].rst, &dom[0].pd);
+        narrow_sets(&sb, &ceil, &dom[1].clk, &dom[1].rst, &dom[1].pd);
+        bpmp_policy_of_sets(&sa, &fa);
+        bpmp_policy_of_sets(&sb, &fb);
+
+        for (int d = 0; d < 2; d++) {
+                const struct bpmp_policy *own = d ? &fb : &fa, *other = d ? &fa : &fb;
+                const char *me = d ? "B" : "A", *them = d ? "A" : "B";
+                const struct {
+                        const char *what;
+                        u32 mrq;
+                        u32 w[3];
+                        size_t size;
+                } reqs[] = {
+                        { "CLK ENABLE", MRQ_CLK, { CLK(ENABLE, dom[d].clk) }, 4 },
+                        { "CLK DISABLE", MRQ_CLK, { CLK(DISABLE, dom[d].clk) }, 4 },
+                        { "CLK SET_RATE", MRQ_CLK, { CLK(SET_RATE, dom[d].clk) }, 16 },
+                        { "CLK GET_RATE", MRQ_CLK, { CLK(GET_RATE, dom[d].clk) }, 4 },
+                        { "RESET ASSERT", MRQ_RESET, { R_ASSERT, dom[d].rst }, 8 },
+                        { "RESET DEASSERT", MRQ_RESET, { R_DEASSERT, dom[d].rst }, 8 },
+                        { "RESET MODULE", MRQ_RESET, { R_MODULE, dom[d].rst }, 8 },
+                        { "PG SET_STATE ON", MRQ_PG, { PG_SET_STATE, dom[d].pd, 1 }, 12 },
+                        { "PG SET_STATE OFF", MRQ_PG, { PG_SET_STATE, dom[d].pd, 0 }, 12 },
+                };
+
+                for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+                        CHECK(bpmp_policy_check(&global, reqs[i].mrq, reqs[i].w, reqs[i].size, NULL) == 0,
+                              "global set allows %s of domain %s", reqs[i].what, me);
+                        CHECK(xfer_check(&global, own, reqs[i].mrq, reqs[i].w, reqs[i].size) == 0,
+                              "file %s may %s its own resource", me, reqs[i].what);
+                        CHECK(xfer_check(&global, other, reqs[i].mrq, reqs[i].w, reqs[i].size) == -EPERM,
+                              "file %s may not %s domain %s's resource", them, reqs[i].what, me);
+                }
+        }
+        /* The global set stays a ceiling: narrowed to domain A, file B gets nothing. */
+        {
+                static struct bpmp_policy_sets ga;
+                struct bpmp_policy g;
+                u32 w[2] = { R_ASSERT, 101 };
+
+                narrow_sets(&ga, &ceil, &dom[0].clk, &dom[0].rst, &dom[0].pd);
+                bpmp_policy_of_sets(&ga, &g);
+                CHECK(xfer_check(&g, &fb, MRQ_RESET, w, 8) == -EPERM,
+                      "global set without domain B denies file B its own reset");
+        }
+}
+
+/* What an allowed request does to the file's accounting. */
+static void run_effects(void)
+{
+        enum { NO = BPMP_POLICY_EFFECT_NONE, MK = BPMP_POLICY_EFFECT_MARK, UN = BPMP_POLICY_EFFECT_UNMARK };
+        enum { KC = 0, KR = 1, KP = 2 };
+        /* The file's sets: clocks 155 and root 102, resets 100, PD 3, parent-only clocks 319 and 366. */
+        static const u32 fclk[] = { 155, 102 }, frst[] = { 100 }, fpd[] = { 3 }, fpar[] = { 319, 366 };
+        static const struct bpmp_policy file = { SET(fclk), SET(frst), SET(fpd), SET(fpar) };
+        static const struct {
+                const char *name;
+                u32 mrq;
+                u32 w[4];
+                size_t size;
+                int op;
+                unsigned int kind;
+                u32 id;
+        } ec[] = {
+                { "CLK ENABLE 155 marks it", MRQ_CLK, { CLK(ENABLE, 155) }, 4, MK, KC, 155 },
+                { "CLK ENABLE 155 (16-byte request) marks it", MRQ_CLK, { CLK(ENABLE, 155) }, 16, MK, KC, 155 },
+                { "CLK DISABLE 155 unmarks it", MRQ_CLK, { CLK(DISABLE, 155) }, 4, UN, KC, 155 },
+                { "CLK ENABLE of parent-only 319: no mark", MRQ_CLK, { CLK(ENABLE, 319) }, 4, NO, 0, 0 },
+                { "CLK ENABLE of parent-only 366: no mark", MRQ_CLK, { CLK(ENABLE, 366) }, 4, NO, 0, 0 },
+                { "CLK ENABLE of protected root 102: no mark", MRQ_CLK, { CLK(ENABLE, 102) }, 4, NO, 0, 0 },
+                { "CLK DISABLE of protected root 102: no unmark", MRQ_CLK, { CLK(DISABLE, 102) }, 4, NO, 0, 0 },
+                { "CLK ENABLE of a clock not in the file: no mark", MRQ_CLK, { CLK(ENABLE, 156) }, 4, NO, 0, 0 },
+                { "CLK SET_RATE 155: no mark", MRQ_CLK, { CLK(SET_RATE, 155) }, 16, NO, 0, 0 },
+                { "CLK IS_ENABLED 155: no mark", MRQ_CLK, { CLK(IS_ENABLED, 155) }, 4, NO, 0, 0 },
+                { "CLK too short: no mark", MRQ_CLK, { CLK(ENABLE, 155) }, 3, NO, 0, 0 },
+                { "RESET ASSERT 100 marks it", MRQ_RESET, { R_ASSERT, 100 }, 8, MK, KR, 100 },
+                { "RESET DEASSERT 100 unmarks it", MRQ_RESET, { R_DEASSERT, 100 }, 8, UN, KR, 100 },
+                { "RESET MODULE 100: no mark", MRQ_RESET, { R_MODULE, 100 }, 8, NO, 0, 0 },
+                { "RESET ASSERT 101 (not the file's): no mark", MRQ_RESET, { R_ASSERT, 101 }, 8, NO, 0, 0 },
+                { "RESET GET_MAX_ID: no mark", MRQ_RESET, { R_GET_MAX_ID, 100 }, 8, NO, 0, 0 },
+                { "PG SET_STATE 3 ON marks it", MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, MK, KP, 3 },
+                { "PG SET_STATE 3 RUNNING marks it", MRQ_PG, { PG_SET_STATE, 3, 2 }, 12, MK, KP, 3 },
+                { "PG SET_STATE 3 OFF unmarks it", MRQ_PG, { PG_SET_STATE, 3, 0 }, 12, UN, KP, 3 },
+                { "PG SET_STATE 3 state 3: nothing", MRQ_PG, { PG_SET_STATE, 3, 3 }, 12, NO, 0, 0 },
+                { "PG SET_STATE 4 (not the file's): nothing", MRQ_PG, { PG_SET_STATE, 4, 1 }, 12, NO, 0, 0 },
+                { "PG GET_STATE 3: nothing", MRQ_PG, { PG_GET_STATE, 3, 1 }, 12, NO, 0, 0 },
+                { "PG SET_STATE without state: nothing", MRQ_PG, { PG_SET_STATE, 3, 1 }, 8, NO, 0, 0 },
+                { "PING: nothing", MRQ_PING, { 1 }, 4, NO, 0, 0 },
+                { "I2C: nothing", MRQ_I2C, { 1, 100 }, 8, NO, 0, 0 },
+        };
+
+        for (size_t i = 0; i < sizeof(ec) / sizeof(ec[0]); i++) {
+                struct bpmp_policy_effect e = { 42, 42, 42 };
+
+                bpmp_policy_effect(&file, ec[i].mrq, ec[i].w, ec[i].size, &e);
+                CHECK(e.op == ec[i].op && (e.op == NO || (e.kind == ec[i].kind && e.id == ec[i].id)),
+                      "effect: %s (got op %d kind %u id %u)", ec[i].name, e.op, e.kind, e.id);
+        }
+}
+
+static void apply(struct bpmp_policy_marks *m, int op, unsigned int kind, u32 id)
+{
+        struct bpmp_policy_effect e = { op, kind, id };
+
+        CHECK(bpmp_policy_marks_apply(m, &e) == 0, "apply op %d kind %u id %u", op, kind, id);
+}
+
+/* Marks: no repeats, unmark keeps the others' order, release pops clocks, resets, PDs, latest first. */
+static void run_marks(void)
+{
+        static struct bpmp_policy_marks m;
+        struct bpmp_policy_effect e;
+        unsigned int kind, got = 0;
+        u32 id;
+        static const struct { unsigned int kind; u32 id; } want[] = {
+                { BPMP_POLICY_CLOCKS, 157 }, { BPMP_POLICY_CLOCKS, 155 }, { BPMP_POLICY_RESETS, 101 },
+                { BPMP_POLICY_RESETS, 100 }, { BPMP_POLICY_POWER_DOMAINS, 3 },
+        };
+        bool order_ok = true;
+
+        memset(&m, 0, sizeof(m));
+        CHECK(!bpmp_policy_marks_pop(&m, &kind, &id), "no marks: nothing to undo");
+        /* reversed kinds on purpose: the undo order does not depend on the order of marking */
+        apply(&m, BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_POWER_DOMAINS, 3);
+        apply(&m, BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_RESETS, 100);
+        apply(&m, BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_RESETS, 101);
+        apply(&m, BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_CLOCKS, 155);
+        apply(&m, BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_CLOCKS, 156);
+        apply(&m, BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_CLOCKS, 155);
+        apply(&m, BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_CLOCKS, 157);
+        CHECK(m.n[BPMP_POLICY_CLOCKS] == 3, "marking 155 twice keeps one mark");
+        apply(&m, BPMP_POLICY_EFFECT_UNMARK, BPMP_POLICY_CLOCKS, 156);
+        apply(&m, BPMP_POLICY_EFFECT_UNMARK, BPMP_POLICY_CLOCKS, 999);
+        apply(&m, BPMP_POLICY_EFFECT_NONE, BPMP_POLICY_CLOCKS, 155);
+        CHECK(m.n[BPMP_POLICY_CLOCKS] == 2 && m.ids[BPMP_POLICY_CLOCKS][0] == 155 &&
+                      m.ids[BPMP_POLICY_CLOCKS][1] == 157,
+              "unmark 156 leaves 155 157 in order; unmark of an unmarked ID and NONE change nothing");
+        apply(&m, BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_POWER_DOMAINS, 4);
+        apply(&m, BPMP_POLICY_EFFECT_UNMARK, BPMP_POLICY_POWER_DOMAINS, 4);
+
+        e = (struct bpmp_policy_effect){ BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_PARENT_CLOCKS, 319 };
+        CHECK(bpmp_policy_marks_apply(&m, &e) == -EINVAL, "parent clocks cannot be marked (EINVAL)");
+        e = (struct bpmp_policy_effect){ 7, BPMP_POLICY_CLOCKS, 155 };
+        CHECK(bpmp_policy_marks_apply(&m, &e) == -EINVAL && m.n[BPMP_POLICY_CLOCKS] == 2, "unknown op is EINVAL");
+
+        while (bpmp_policy_marks_pop(&m, &kind, &id)) {
+                if (got >= 5 || want[got].kind != kind || want[got].id != id)
+                        order_ok = false;
+                got++;
+        }
+        CHECK(order_ok && got == 5, "release undoes clocks 157 155, resets 101 100, power domain 3 (got %u)", got);
+        CHECK(m.n[0] == 0 && m.n[1] == 0 && m.n[2] == 0, "no mark left after release");
+
+        for (u32 i = 0; i < BPMP_POLICY_MAX_IDS; i++) {
+                e = (struct bpmp_policy_effect){ BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_RESETS, i };
+                if (bpmp_policy_marks_apply(&m, &e))
+                        break;
+        }
+        e = (struct bpmp_policy_effect){ BPMP_POLICY_EFFECT_MARK, BPMP_POLICY_RESETS, 1000 };
+        CHECK(m.n[BPMP_POLICY_RESETS] == BPMP_POLICY_MAX_IDS && bpmp_policy_marks_apply(&m, &e) == -ENOSPC,
+              "256 marks fit, the 257th is ENOSPC");
+}
+
+/* The undo requests: exact bytes, accepted by the policy, and themselves unmarking what they undo. */
+static void run_undo(void)
+{
+        static const u32 fclk[] = { 155 }, frst[] = { 100 }, fpd[] = { 3 };
+        static const struct bpmp_policy file = { SET(fclk), SET(frst), SET(fpd), NONE };
+        static const struct {
+                unsigned int kind;
+                u32 id;
+                u32 mrq;
+                size_t size;
+                u32 w[3];
+        } uc[] = {
+                { BPMP_POLICY_CLOCKS, 155, MRQ_CLK, 4, { CLK(DISABLE, 155) } },
+                { BPMP_POLICY_RESETS, 100, MRQ_RESET, 8, { R_DEASSERT, 100 } },
+                { BPMP_POLICY_POWER_DOMAINS, 3, MRQ_PG, 12, { PG_SET_STATE, 3, 0 } },
+        };
+
+        for (size_t i = 0; i < sizeof(uc) / sizeof(uc[0]); i++) {
+                u8 tx[BPMP_POLICY_UNDO_MAX + 4];
+                struct bpmp_policy_verdict v;
+                struct bpmp_policy_effect e;
+                u32 mrq = 0xdead;
+                size_t n;
+                int r;
+
+                memset(tx, 0xa5, sizeof(tx));
+                n = bpmp_policy_undo_request(uc[i].kind, uc[i].id, &mrq, tx);
+                CHECK(n == uc[i].size && mrq == uc[i].mrq && !memcmp(tx, uc[i].w, n) && tx[BPMP_POLICY_UNDO_MAX] == 0xa5,
+                      "undo of kind %u ID %u is MRQ %u, %zu bytes (got %u, %zu)", uc[i].kind, uc[i].id, uc[i].mrq,
+                      uc[i].size, mrq, n);
+                r = bpmp_policy_check(&file, mrq, tx, n, &v);
+                CHECK(r == 0, "undo request of kind %u is allowed (%s)", uc[i].kind, v.reason);
+                bpmp_policy_effect(&file, mrq, tx, n, &e);
+                CHECK(e.op == BPMP_POLICY_EFFECT_UNMARK && e.kind == uc[i].kind && e.id == uc[i].id,
+                      "undo request of kind %u unmarks ID %u", uc[i].kind, uc[i].id);
+        }
+        {
+                u8 tx[BPMP_POLICY_UNDO_MAX] = { 0 };
+                u32 mrq = 0xdead;
+
+                CHECK(bpmp_policy_undo_request(BPMP_POLICY_PARENT_CLOCKS, 319, &mrq, tx) == 0 && mrq == 0xdead,
+                      "no undo for a parent clock");
+                CHECK(bpmp_policy_undo_request(BPMP_POLICY_CLOCKS, 0x1000000, &mrq, tx) == 0 && mrq == 0xdead,
+                      "no undo for a clock ID that does not fit cmd_and_id");
+                CHECK(bpmp_policy_undo_request(9, 1, &mrq, tx) == 0 && mrq == 0xdead, "no undo for kind 9");
+        }
+}
+
+/*
+ * A file's session end to end through the helpers the driver chains: check, transfer (firmware ret
+ * given), effect, mark; at release the undo list. Protected root 102 and parent 319 are enabled but
+ * never undone; a failed ENABLE (ret -1) marks nothing.
+ */
+static void run_session(void)
+{
+        static const u32 fclk[] = { 155, 102 }, frst[] = { 100 }, fpd[] = { 3 }, fpar[] = { 319 };
+        static const struct bpmp_policy file = { SET(fclk), SET(frst), SET(fpd), SET(fpar) };
+        static const struct { u32 mrq; u32 w[3]; size_t size; int fw_ret; } seq[] = {
+                { MRQ_PG, { PG_SET_STATE, 3, 1 }, 12, 0 },   { MRQ_CLK, { CLK(ENABLE, 319) }, 4, 0 },
+                { MRQ_CLK, { CLK(ENABLE, 102) }, 4, 0 },     { MRQ_CLK, { CLK(ENABLE, 155) }, 4, 0 },
+                { MRQ_RESET, { R_ASSERT, 100 }, 8, 0 },      { MRQ_RESET, { R_DEASSERT, 100 }, 8, 0 },
+                { MRQ_RESET, { R_ASSERT, 100 }, 8, -1 },     { MRQ_CLK, { CLK(ENABLE, 156) }, 4, 0 },
+        };
+        static struct bpmp_policy_marks m;
+        unsigned int kind, n = 0;
+        u32 undo[4][4];
+        u32 id;
+
+        memset(&m, 0, sizeof(m));
+        for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+                struct bpmp_policy_effect e;
+
+                if (bpmp_policy_check(&file, seq[i].mrq, seq[i].w, seq[i].size, NULL) || seq[i].fw_ret)
+                        continue;
+                bpmp_policy_effect(&file, seq[i].mrq, seq[i].w, seq[i].size, &e);
+                CHECK(bpmp_policy_marks_apply(&m, &e) == 0, "session step %zu accounted", i);
+        }
+        while (n < 4 && bpmp_policy_marks_pop(&m, &kind, &id)) {
+                u8 tx[BPMP_POLICY_UNDO_MAX] = { 0 };
+                u32 mrq = 0;
+                size_t sz = bpmp_policy_undo_request(kind, id, &mrq, tx);
+
+                undo[n][0] = mrq;
+                undo[n][1] = (u32)sz;
+                memcpy(&undo[n][2], tx, 8);
+                n++;
+        }
+        CHECK(n == 2 && undo[0][0] == MRQ_CLK && undo[0][1] == 4 && undo[0][2] == CLK(DISABLE, 155) &&
+                      undo[1][0] == MRQ_PG && undo[1][1] == 12 && undo[1][2] == PG_SET_STATE && undo[1][3] == 3,
+              "release sends CLK DISABLE 155 then PG 3 OFF only (not 102, 319, reset 100 or 156)");
+}
+
+/* The per-file token bucket, time passed in. */
+static void run_bucket(void)
+{
+        const u64 S = 1000000000ULL;
+        struct bpmp_policy_bucket b = { 0 };
+        int ok = 0;
+
+        for (int i = 0; i < 10; i++)
+                ok += bpmp_policy_bucket_take(&b, 5 * S, 2, 3);
+        CHECK(ok == 3, "burst 3: three transfers pass at once, then none (%d)", ok);
+        CHECK(!bpmp_policy_bucket_take(&b, 5 * S + S * 4 / 10, 2, 3), "0.4 s at 2/s refills 0.8 token: still empty");
+        CHECK(bpmp_policy_bucket_take(&b, 5 * S + S / 2, 2, 3) && !bpmp_policy_bucket_take(&b, 5 * S + S / 2, 2, 3),
+              "0.5 s at 2/s refills exactly one token");
+        ok = 0;
+        for (int i = 0; i < 10; i++)
+                ok += bpmp_policy_bucket_take(&b, 1000 * S, 2, 3);
+        CHECK(ok == 3, "a long pause refills to the burst, no more (%d)", ok);
+        CHECK(!bpmp_policy_bucket_take(&b, 999 * S, 2, 3), "a clock going back refills nothing");
+        CHECK(!bpmp_policy_bucket_take(&b, 999 * S + S / 4, 2, 3) && bpmp_policy_bucket_take(&b, 999 * S + S / 2, 2, 3),
+              "after going back, time counts from the new origin");
+        ok = 0;
+        for (int i = 0; i < 10; i++)
+                ok += bpmp_policy_bucket_take(&b, 0xffffffffffffffffULL, 0xffffffff, 0xffffffff) ? 1 : 0;
+        CHECK(ok == 10, "largest rate, burst and time: no overflow (%d)", ok);
+
+        b = (struct bpmp_policy_bucket){ 0 };
+        ok = 0;
+        for (int i = 0; i < 10; i++)
+                ok += bpmp_policy_bucket_take(&b, 0, 1, 5);
+        CHECK(ok == 5, "burst 5 at time 0 (%d)", ok);
+        ok = bpmp_policy_bucket_take(&b, 10 * S, 1, 5); /* 10 s refill to 5, 4 left */
+        for (int i = 0; i < 10; i++)
+                ok += bpmp_policy_bucket_take(&b, 10 * S, 1, 2);
+        CHECK(ok == 3, "a burst lowered at run time (5 -> 2) drops the excess credit (%d)", ok);
+        ok = 0;
+        for (int i = 0; i < 10000; i++)
+                ok += bpmp_policy_bucket_take(&b, 10 * S, 0, 5) + bpmp_policy_bucket_take(&b, 10 * S, 5, 0);
+        CHECK(ok == 20000, "rate 0 or burst 0 is unlimited");
+        b = (struct bpmp_policy_bucket){ 0 };
+        ok = 0;
+        for (u64 t = 0; t < S; t += S / 1000)
+                ok += bpmp_policy_bucket_take(&b, S + t, 2000, 4096) ? 1 : 0;
+        CHECK(ok == 1000, "defaults (2000/s, burst 4096) let a 1000/s guest through (%d)", ok);
+        ok = 0;
+        b = (struct bpmp_policy_bucket){ 0 };
+        for (u64 t = 0; t < 2 * S; t += S / 10000)
+                ok += bpmp_policy_bucket_take(&b, S + t, 2000, 4096) ? 1 : 0;
+        CHECK(ok >= 4096 + 3999 && ok <= 4096 + 4001, "defaults hold a 10000/s flood to burst + 2000/s (%d in 2 s)", ok);
+}
+
 int main(void)
 {
         run_policy_table();
@@ -580,5 +976,12 @@ int main(void)
         run_parse_limits();
         run_dedup();
         run_wire_layout();
+        run_narrow();
+        run_isolation();
+        run_effects();
+        run_marks();
+        run_undo();
+        run_session();
+        run_bucket();
         return tap_finish();
 }

@@ -468,3 +468,239 @@ unsigned int bpmp_policy_dedup(u32 *ids, unsigned int n)
 
 	return kept;
 }
+
+void bpmp_policy_of_sets(const struct bpmp_policy_sets *s,
+			 struct bpmp_policy *p)
+{
+	p->clocks.ids = s->ids[BPMP_POLICY_CLOCKS];
+	p->clocks.n = s->n[BPMP_POLICY_CLOCKS];
+	p->resets.ids = s->ids[BPMP_POLICY_RESETS];
+	p->resets.n = s->n[BPMP_POLICY_RESETS];
+	p->power_domains.ids = s->ids[BPMP_POLICY_POWER_DOMAINS];
+	p->power_domains.n = s->n[BPMP_POLICY_POWER_DOMAINS];
+	p->parent_clocks.ids = s->ids[BPMP_POLICY_PARENT_CLOCKS];
+	p->parent_clocks.n = s->n[BPMP_POLICY_PARENT_CLOCKS];
+}
+
+int bpmp_policy_narrow(const u32 *cur, unsigned int n_cur, const u32 *req,
+		       unsigned int n_req, u32 *out, unsigned int *n_out)
+{
+	bool keep[BPMP_POLICY_MAX_IDS] = { false };
+	unsigned int i, j, n;
+
+	if (n_cur > BPMP_POLICY_MAX_IDS || n_req > BPMP_POLICY_MAX_IDS)
+		return -EINVAL;
+
+	for (i = 0; i < n_req; i++) {
+		for (j = 0; j < n_cur; j++)
+			if (cur[j] == req[i])
+				break;
+		if (j == n_cur)
+			return -EPERM;
+		keep[j] = true;
+	}
+
+	/* n <= i: safe when @out is @cur. */
+	for (i = 0, n = 0; i < n_cur; i++)
+		if (keep[i])
+			out[n++] = cur[i];
+	*n_out = n;
+
+	return 0;
+}
+
+static void bpmp_policy_set_effect(struct bpmp_policy_effect *e, int op,
+				   unsigned int kind, u32 id)
+{
+	e->op = op;
+	e->kind = kind;
+	e->id = id;
+}
+
+void bpmp_policy_effect(const struct bpmp_policy *p, u32 mrq, const void *tx,
+			size_t tx_size, struct bpmp_policy_effect *out)
+{
+	u32 cmd, id, state;
+
+	bpmp_policy_set_effect(out, BPMP_POLICY_EFFECT_NONE, 0, 0);
+	if (!tx || tx_size > BPMP_POLICY_MAX_DATA)
+		return;
+
+	switch (mrq) {
+	case BPMP_POLICY_MRQ_CLK:
+		if (tx_size < sizeof(u32))
+			return;
+		cmd = bpmp_policy_word(tx, 0) >> BPMP_POLICY_CLK_CMD_SHIFT;
+		id = bpmp_policy_word(tx, 0) & BPMP_POLICY_CLK_ID_MASK;
+		/* Parent-only clocks and roots are the host's too. */
+		if (!bpmp_policy_set_contains(&p->clocks, id) ||
+		    bpmp_policy_clk_is_protected(id))
+			return;
+		if (cmd == BPMP_POLICY_CLK_ENABLE)
+			bpmp_policy_set_effect(out, BPMP_POLICY_EFFECT_MARK,
+					       BPMP_POLICY_CLOCKS, id);
+		else if (cmd == BPMP_POLICY_CLK_DISABLE)
+			bpmp_policy_set_effect(out, BPMP_POLICY_EFFECT_UNMARK,
+					       BPMP_POLICY_CLOCKS, id);
+		return;
+
+	case BPMP_POLICY_MRQ_RESET:
+		if (tx_size < 2 * sizeof(u32))
+			return;
+		cmd = bpmp_policy_word(tx, 0);
+		id = bpmp_policy_word(tx, 1);
+		if (!bpmp_policy_set_contains(&p->resets, id))
+			return;
+		if (cmd == BPMP_POLICY_RESET_ASSERT)
+			bpmp_policy_set_effect(out, BPMP_POLICY_EFFECT_MARK,
+					       BPMP_POLICY_RESETS, id);
+		else if (cmd == BPMP_POLICY_RESET_DEASSERT)
+			bpmp_policy_set_effect(out, BPMP_POLICY_EFFECT_UNMARK,
+					       BPMP_POLICY_RESETS, id);
+		return;
+
+	case BPMP_POLICY_MRQ_PG:
+		if (tx_size < 3 * sizeof(u32))
+			return;
+		cmd = bpmp_policy_word(tx, 0);
+		id = bpmp_policy_word(tx, 1);
+		state = bpmp_policy_word(tx, 2);
+		if (cmd != BPMP_POLICY_PG_SET_STATE ||
+		    !bpmp_policy_set_contains(&p->power_domains, id))
+			return;
+		if (state == BPMP_POLICY_PG_STATE_ON ||
+		    state == BPMP_POLICY_PG_STATE_RUNNING)
+			bpmp_policy_set_effect(out, BPMP_POLICY_EFFECT_MARK,
+					       BPMP_POLICY_POWER_DOMAINS, id);
+		else if (state == BPMP_POLICY_PG_STATE_OFF)
+			bpmp_policy_set_effect(out, BPMP_POLICY_EFFECT_UNMARK,
+					       BPMP_POLICY_POWER_DOMAINS, id);
+		return;
+
+	default:
+		return;
+	}
+}
+
+int bpmp_policy_marks_apply(struct bpmp_policy_marks *m,
+			    const struct bpmp_policy_effect *e)
+{
+	unsigned int i, *n;
+	u32 *ids;
+
+	if (e->op == BPMP_POLICY_EFFECT_NONE)
+		return 0;
+	if (e->kind >= BPMP_POLICY_NR_MARK_KINDS)
+		return -EINVAL;
+
+	ids = m->ids[e->kind];
+	n = &m->n[e->kind];
+	for (i = 0; i < *n; i++)
+		if (ids[i] == e->id)
+			break;
+
+	if (e->op == BPMP_POLICY_EFFECT_MARK) {
+		if (i < *n)
+			return 0;
+		if (*n >= BPMP_POLICY_MAX_IDS)
+			return -ENOSPC;
+		ids[(*n)++] = e->id;
+		return 0;
+	}
+
+	if (e->op != BPMP_POLICY_EFFECT_UNMARK)
+		return -EINVAL;
+	if (i == *n)
+		return 0;
+	memmove(&ids[i], &ids[i + 1], (*n - i - 1) * sizeof(ids[0]));
+	(*n)--;
+
+	return 0;
+}
+
+bool bpmp_policy_marks_pop(struct bpmp_policy_marks *m, unsigned int *kind,
+			   u32 *id)
+{
+	unsigned int k;
+
+	for (k = 0; k < BPMP_POLICY_NR_MARK_KINDS; k++) {
+		if (!m->n[k])
+			continue;
+		*kind = k;
+		*id = m->ids[k][--m->n[k]];
+		return true;
+	}
+
+	return false;
+}
+
+static void bpmp_policy_put_word(u8 *tx, unsigned int index, u32 word)
+{
+	memcpy(tx + index * sizeof(word), &word, sizeof(word));
+}
+
+size_t bpmp_policy_undo_request(unsigned int kind, u32 id, u32 *mrq, u8 *tx)
+{
+	switch (kind) {
+	case BPMP_POLICY_CLOCKS:
+		if (id > BPMP_POLICY_CLK_ID_MASK)
+			return 0;
+		*mrq = BPMP_POLICY_MRQ_CLK;
+		bpmp_policy_put_word(tx, 0, BPMP_POLICY_CLK_DISABLE <<
+				     BPMP_POLICY_CLK_CMD_SHIFT | id);
+		return sizeof(u32);
+
+	case BPMP_POLICY_RESETS:
+		*mrq = BPMP_POLICY_MRQ_RESET;
+		bpmp_policy_put_word(tx, 0, BPMP_POLICY_RESET_DEASSERT);
+		bpmp_policy_put_word(tx, 1, id);
+		return BPMP_POLICY_RESET_REQ_SIZE;
+
+	case BPMP_POLICY_POWER_DOMAINS:
+		*mrq = BPMP_POLICY_MRQ_PG;
+		bpmp_policy_put_word(tx, 0, BPMP_POLICY_PG_SET_STATE);
+		bpmp_policy_put_word(tx, 1, id);
+		bpmp_policy_put_word(tx, 2, BPMP_POLICY_PG_STATE_OFF);
+		return BPMP_POLICY_PG_REQ_SIZE;
+
+	default:
+		return 0;
+	}
+}
+
+#define BPMP_POLICY_NSEC_PER_SEC	1000000000ULL
+
+bool bpmp_policy_bucket_take(struct bpmp_policy_bucket *b, u64 now_ns,
+			     u32 rate, u32 burst)
+{
+	/* At most 2^32 * 10^9 < 2^63: no overflow. */
+	u64 cap = (u64)burst * BPMP_POLICY_NSEC_PER_SEC;
+	u64 elapsed, add;
+
+	if (!rate || !burst)
+		return true;
+
+	/* Parameters lowered at run time: drop the excess. */
+	if (b->credit > cap)
+		b->credit = cap;
+
+	if (!b->primed) {
+		b->primed = true;
+		b->credit = cap;
+	} else if (now_ns > b->last_ns) {
+		elapsed = now_ns - b->last_ns;
+		if (__builtin_mul_overflow(elapsed, (u64)rate, &add) ||
+		    add >= cap - b->credit)
+			b->credit = cap;
+		else
+			b->credit += add;
+	}
+	/* A clock that went back refills nothing but moves the origin. */
+	b->last_ns = now_ns;
+
+	if (b->credit < BPMP_POLICY_NSEC_PER_SEC)
+		return false;
+	b->credit -= BPMP_POLICY_NSEC_PER_SEC;
+
+	return true;
+}

@@ -264,6 +264,14 @@ struct bpmp_policy_marks {
 int bpmp_policy_marks_apply(struct bpmp_policy_marks *m,
 			    const struct bpmp_policy_effect *e);
 
+/*
+ * Remove the next mark to undo at release from @m and store it in @kind
+ * and @id: the clocks first, then the resets, then the power domains,
+ * each kind's latest mark first. Returns false when no mark is left.
+ */
+bool bpmp_policy_marks_pop(struct bpmp_policy_marks *m, unsigned int *kind,
+			   u32 *id);
+
 /* Largest request bpmp_policy_undo_request() builds. */
 #define BPMP_POLICY_UNDO_MAX		12U
 

@@ -5,8 +5,13 @@
  * /dev/bpmp-host, checked against a deny-by-default policy whose ceiling
  * comes from the device tree and which user space may narrow at run time.
  *
- * The wire message and the sysfs interface are documented in
- * include/uapi/linux/tegra-bpmp-host-proxy.h.
+ * Each open file is a capability: it starts with the device-tree ceiling,
+ * can only narrow its own sets (TEGRA_BPMP_HOST_IOC_RESTRICT), and what it
+ * enabled, asserted or powered on is undone when it is released. The
+ * global active set (sysfs active_*) bounds every file.
+ *
+ * The ioctl ABI and the sysfs interface are documented in
+ * include/uapi/linux/tegra-bpmp-host-proxy.h and Documentation/ABI/.
  */
 
 #include <linux/build_bug.h>
@@ -15,6 +20,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/kref.h>
+#include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -23,7 +29,9 @@
 #include <linux/platform_device.h>
 #include <linux/rcupdate.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/stddef.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
@@ -37,14 +45,21 @@
 
 #include "bpmp-host-policy.h"
 
-/* The policy's copies of the ABI numbers must match the ABI header. */
-static_assert(sizeof(struct tegra_bpmp_host_message) ==
-	      TEGRA_BPMP_HOST_MESSAGE_SIZE);
-static_assert(offsetof(struct tegra_bpmp_host_message, tx.data) == 8);
-static_assert(offsetof(struct tegra_bpmp_host_message, rx.data) == 24);
-static_assert(offsetof(struct tegra_bpmp_host_message, rx.ret) == 40);
+/* The policy's copies of the ABI numbers must match the ABI headers. */
+static_assert(sizeof(struct tegra_bpmp_host_version) == 32);
+static_assert(sizeof(struct tegra_bpmp_host_xfer) == 272);
+static_assert(offsetof(struct tegra_bpmp_host_xfer, tx) == 32);
+static_assert(offsetof(struct tegra_bpmp_host_xfer, rx) == 152);
+static_assert(sizeof(struct tegra_bpmp_host_ids) == 1040);
+static_assert(offsetof(struct tegra_bpmp_host_ids, ids) == 16);
 static_assert(BPMP_POLICY_MAX_DATA == MSG_DATA_MIN_SZ);
 static_assert(BPMP_POLICY_MAX_DATA == TEGRA_BPMP_HOST_MAX_DATA);
+static_assert(BPMP_POLICY_MAX_IDS == TEGRA_BPMP_HOST_MAX_IDS);
+static_assert(BPMP_POLICY_CLOCKS == TEGRA_BPMP_HOST_CLOCKS);
+static_assert(BPMP_POLICY_RESETS == TEGRA_BPMP_HOST_RESETS);
+static_assert(BPMP_POLICY_POWER_DOMAINS == TEGRA_BPMP_HOST_POWER_DOMAINS);
+static_assert(BPMP_POLICY_PARENT_CLOCKS == TEGRA_BPMP_HOST_PARENT_CLOCKS);
+static_assert(BPMP_POLICY_NR_KINDS == TEGRA_BPMP_HOST_NR_KINDS);
 static_assert(BPMP_POLICY_MAX_DATA <= 512);	/* the VMM's windows */
 
 static_assert(BPMP_POLICY_MRQ_PING == MRQ_PING);
@@ -99,6 +114,9 @@ static_assert(BPMP_POLICY_PG_GET_STATE == CMD_PG_GET_STATE);
 static_assert(BPMP_POLICY_PG_GET_NAME == CMD_PG_GET_NAME);
 static_assert(BPMP_POLICY_PG_GET_MAX_ID == CMD_PG_GET_MAX_ID);
 static_assert(offsetof(struct mrq_pg_request, id) == sizeof(u32));
+static_assert(BPMP_POLICY_PG_STATE_OFF == PG_STATE_OFF);
+static_assert(BPMP_POLICY_PG_STATE_ON == PG_STATE_ON);
+static_assert(BPMP_POLICY_PG_STATE_RUNNING == PG_STATE_RUNNING);
 
 static_assert(BPMP_POLICY_CLK_PLLP_OUT0 == TEGRA234_CLK_PLLP_OUT0);
 #ifdef TEGRA234_CLK_CLK_M
@@ -130,6 +148,23 @@ enum bpmp_host_kind {
 	BPMP_HOST_NR_KINDS,
 };
 
+static_assert(BPMP_HOST_CLOCKS == BPMP_POLICY_CLOCKS);
+static_assert(BPMP_HOST_RESETS == BPMP_POLICY_RESETS);
+static_assert(BPMP_HOST_POWER_DOMAINS == BPMP_POLICY_POWER_DOMAINS);
+static_assert(BPMP_HOST_PARENT_CLOCKS == BPMP_POLICY_PARENT_CLOCKS);
+static_assert(BPMP_HOST_NR_KINDS == BPMP_POLICY_NR_KINDS);
+
+/* Per open file; 0 disables the limit. Read at each transfer. */
+static unsigned int rate_limit = 2000;
+module_param(rate_limit, uint, 0644);
+MODULE_PARM_DESC(rate_limit,
+		 "BPMP transfers per second per open /dev/bpmp-host (0: no limit)");
+
+static unsigned int rate_burst = 4096;
+module_param(rate_burst, uint, 0644);
+MODULE_PARM_DESC(rate_burst,
+		 "Transfers an open /dev/bpmp-host may send at once (0: no limit)");
+
 static const char * const bpmp_host_dt_props[BPMP_HOST_NR_KINDS] = {
 	[BPMP_HOST_CLOCKS] = "allowed-clocks",
 	[BPMP_HOST_RESETS] = "allowed-resets",
@@ -137,9 +172,8 @@ static const char * const bpmp_host_dt_props[BPMP_HOST_NR_KINDS] = {
 	[BPMP_HOST_PARENT_CLOCKS] = "allowed-parent-clocks",
 };
 
-/* The active sets; replaced as a whole (RCU), never modified in place. */
+/* The active sets; replaced as a whole (SRCU), never modified in place. */
 struct bpmp_host_active {
-	struct rcu_head rcu;
 	unsigned int n[BPMP_HOST_NR_KINDS];
 	u32 ids[BPMP_HOST_NR_KINDS][BPMP_POLICY_MAX_IDS];
 };
@@ -157,11 +191,29 @@ struct bpmp_host_proxy {
 
 	/* Serializes writers of @active. */
 	struct mutex update_lock;
+	/*
+	 * Held for reading from the check of a transfer against @active to
+	 * its end, so that a writer waits (synchronize_srcu()) until no
+	 * transfer checked against the old sets still runs.
+	 */
+	struct srcu_struct srcu;
 	struct bpmp_host_active __rcu *active;
 
 	/* The DT ceiling, fixed after probe. */
 	unsigned int n_ceiling[BPMP_HOST_NR_KINDS];
 	u32 ceiling[BPMP_HOST_NR_KINDS][BPMP_POLICY_MAX_IDS];
+};
+
+/* One open /dev/bpmp-host. */
+struct bpmp_host_file {
+	struct bpmp_host_proxy *proxy;
+	/* Serializes the ioctls of this file (RESTRICT with transfers). */
+	struct mutex lock;
+	/* What this file may do; starts as the DT ceiling, only narrows. */
+	struct bpmp_policy_sets sets;
+	/* What it enabled, asserted or powered on: undone at release. */
+	struct bpmp_policy_marks marks;
+	struct bpmp_policy_bucket bucket;
 };
 
 static void bpmp_host_release(struct kref *ref)
@@ -171,103 +223,290 @@ static void bpmp_host_release(struct kref *ref)
 
 	/* No reader left: no open file, sysfs attributes removed. */
 	kfree(rcu_dereference_protected(proxy->active, true));
+	cleanup_srcu_struct(&proxy->srcu);
 	mutex_destroy(&proxy->update_lock);
+	put_device(proxy->dev);
 	kfree(proxy);
 }
 
-static int bpmp_host_check(struct bpmp_host_proxy *proxy, u32 mrq,
-			   const void *tx, size_t tx_size,
-			   struct bpmp_policy_verdict *verdict)
+/* Point @p at the sets @n and @ids (the active sets or the ceiling). */
+static void bpmp_host_policy(struct bpmp_policy *p, const unsigned int *n,
+			     const u32 (*ids)[BPMP_POLICY_MAX_IDS])
 {
-	const struct bpmp_host_active *active;
-	struct bpmp_policy policy;
-	int err;
-
-	rcu_read_lock();
-	active = rcu_dereference(proxy->active);
-	policy.clocks.ids = active->ids[BPMP_HOST_CLOCKS];
-	policy.clocks.n = active->n[BPMP_HOST_CLOCKS];
-	policy.resets.ids = active->ids[BPMP_HOST_RESETS];
-	policy.resets.n = active->n[BPMP_HOST_RESETS];
-	policy.power_domains.ids = active->ids[BPMP_HOST_POWER_DOMAINS];
-	policy.power_domains.n = active->n[BPMP_HOST_POWER_DOMAINS];
-	policy.parent_clocks.ids = active->ids[BPMP_HOST_PARENT_CLOCKS];
-	policy.parent_clocks.n = active->n[BPMP_HOST_PARENT_CLOCKS];
-	err = bpmp_policy_check(&policy, mrq, tx, tx_size, verdict);
-	rcu_read_unlock();
-
-	return err;
+	p->clocks.ids = ids[BPMP_HOST_CLOCKS];
+	p->clocks.n = n[BPMP_HOST_CLOCKS];
+	p->resets.ids = ids[BPMP_HOST_RESETS];
+	p->resets.n = n[BPMP_HOST_RESETS];
+	p->power_domains.ids = ids[BPMP_HOST_POWER_DOMAINS];
+	p->power_domains.n = n[BPMP_HOST_POWER_DOMAINS];
+	p->parent_clocks.ids = ids[BPMP_HOST_PARENT_CLOCKS];
+	p->parent_clocks.n = n[BPMP_HOST_PARENT_CLOCKS];
 }
 
 static void bpmp_host_log_refusal(struct bpmp_host_proxy *proxy, int err,
-				  u32 mrq, const struct bpmp_policy_verdict *v)
+				  const char *set, u32 mrq,
+				  const struct bpmp_policy_verdict *v)
 {
 	const char *what = err == -EPERM ? "denied" : "malformed";
 
 	if (v->has_cmd)
 		dev_warn_ratelimited(proxy->dev,
-				     "%s: MRQ %u command %u ID %u: %s\n",
-				     what, mrq, v->cmd, v->id, v->reason);
+				     "%s by the %s set: MRQ %u command %u ID %u: %s\n",
+				     what, set, mrq, v->cmd, v->id, v->reason);
 	else
-		dev_warn_ratelimited(proxy->dev, "%s: MRQ %u: %s\n",
-				     what, mrq, v->reason);
+		dev_warn_ratelimited(proxy->dev, "%s by the %s set: MRQ %u: %s\n",
+				     what, set, mrq, v->reason);
 }
 
-static ssize_t bpmp_host_write(struct file *file, const char __user *buf,
-			       size_t len, loff_t *ppos)
+/* One BPMP transfer, unless the proxy is unbinding (then -ENODEV). */
+static int bpmp_host_transfer(struct bpmp_host_proxy *proxy,
+			      struct tegra_bpmp_message *msg)
 {
-	struct bpmp_host_proxy *proxy = file->private_data;
-	struct tegra_bpmp_host_message __user *umsg = (void __user *)buf;
-	struct tegra_bpmp_host_message hdr;
-	struct bpmp_policy_verdict verdict;
-	struct tegra_bpmp_message msg;
-	u8 tx[BPMP_POLICY_MAX_DATA];
-	u8 rx[BPMP_POLICY_MAX_DATA];
 	int err;
 
-	if (len != sizeof(hdr))
-		return -EINVAL;
-	if (copy_from_user(&hdr, buf, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.tx.size > sizeof(tx) || hdr.rx.size > sizeof(rx))
-		return -EINVAL;
-	if (copy_from_user(tx, u64_to_user_ptr(hdr.tx.data), hdr.tx.size))
-		return -EFAULT;
-
-	err = bpmp_host_check(proxy, hdr.mrq, tx, hdr.tx.size, &verdict);
-	if (err) {
-		bpmp_host_log_refusal(proxy, err, hdr.mrq, &verdict);
-		return err;
-	}
-
-	memset(rx, 0, sizeof(rx));
-	memset(&msg, 0, sizeof(msg));
-	msg.mrq = hdr.mrq;
-	msg.tx.data = tx;
-	msg.tx.size = hdr.tx.size;
-	msg.rx.data = rx;
-	/* The BPMP copies rx.size bytes of its frame: no more than the reply. */
-	msg.rx.size = min_t(size_t, hdr.rx.size, verdict.rx_size);
-
+	/* Unbinding waits for this; later transfers see @gone. */
 	down_read(&proxy->unbind_lock);
 	if (proxy->gone)
 		err = -ENODEV;
 	else
-		err = tegra_bpmp_transfer(proxy->bpmp, &msg);
+		err = tegra_bpmp_transfer(proxy->bpmp, msg);
 	up_read(&proxy->unbind_lock);
+
+	return err;
+}
+
+static bool bpmp_host_gone(struct bpmp_host_proxy *proxy)
+{
+	bool gone;
+
+	down_read(&proxy->unbind_lock);
+	gone = proxy->gone;
+	up_read(&proxy->unbind_lock);
+
+	return gone;
+}
+
+/*
+ * Check @x against the global active sets and the file's own sets, and
+ * send it. SRCU is held from the check to the end of the transfer: a
+ * narrowing of the active sets returns only once this is over.
+ */
+static int bpmp_host_checked_transfer(struct bpmp_host_file *f,
+				      struct tegra_bpmp_host_xfer *x,
+				      struct tegra_bpmp_message *msg)
+{
+	struct bpmp_host_proxy *proxy = f->proxy;
+	struct bpmp_policy_verdict verdict, own_verdict;
+	const struct bpmp_host_active *active;
+	struct bpmp_policy global, own;
+	int err, idx;
+
+	idx = srcu_read_lock(&proxy->srcu);
+	active = srcu_dereference(proxy->active, &proxy->srcu);
+	bpmp_host_policy(&global, active->n, active->ids);
+	err = bpmp_policy_check(&global, x->mrq, x->tx, x->tx_size, &verdict);
+	if (err) {
+		bpmp_host_log_refusal(proxy, err, "global", x->mrq, &verdict);
+		goto unlock;
+	}
+
+	bpmp_policy_of_sets(&f->sets, &own);
+	err = bpmp_policy_check(&own, x->mrq, x->tx, x->tx_size, &own_verdict);
+	if (err) {
+		bpmp_host_log_refusal(proxy, err, "file's", x->mrq,
+				      &own_verdict);
+		goto unlock;
+	}
+
+	/*
+	 * The kernel's copy of rx[] is the bounce buffer: zero, so that no
+	 * byte past the reply leaves. The BPMP copies rx.size bytes of its
+	 * frame: no more than the reply of this MRQ/command.
+	 */
+	memset(x->rx, 0, sizeof(x->rx));
+	memset(msg, 0, sizeof(*msg));
+	msg->mrq = x->mrq;
+	msg->tx.data = x->tx;
+	msg->tx.size = x->tx_size;
+	msg->rx.data = x->rx;
+	msg->rx.size = min3(x->rx_size, verdict.rx_size, own_verdict.rx_size);
+
+	err = bpmp_host_transfer(proxy, msg);
+unlock:
+	srcu_read_unlock(&proxy->srcu, idx);
+
+	return err;
+}
+
+static int bpmp_host_ioctl_xfer(struct bpmp_host_file *f,
+				struct tegra_bpmp_host_xfer __user *arg)
+{
+	struct bpmp_host_proxy *proxy = f->proxy;
+	struct bpmp_policy_effect effect;
+	struct tegra_bpmp_host_xfer x;
+	struct tegra_bpmp_message msg;
+	struct bpmp_policy own;
+	int err;
+
+	/* One copy: the policy checks exactly what is sent. */
+	if (copy_from_user(&x, arg, sizeof(x)))
+		return -EFAULT;
+	if (x.flags || x.reserved0 || x.reserved1)
+		return -EINVAL;
+	if (x.tx_size > sizeof(x.tx) || x.rx_size > sizeof(x.rx))
+		return -EINVAL;
+
+	mutex_lock(&f->lock);
+	if (!bpmp_policy_bucket_take(&f->bucket, ktime_get_ns(),
+				     READ_ONCE(rate_limit),
+				     READ_ONCE(rate_burst))) {
+		dev_warn_ratelimited(proxy->dev,
+				     "%s[%d]: over %u transfers/s (burst %u): EAGAIN\n",
+				     current->comm, task_pid_nr(current),
+				     READ_ONCE(rate_limit), READ_ONCE(rate_burst));
+		err = -EAGAIN;
+		goto unlock;
+	}
+
+	err = bpmp_host_checked_transfer(f, &x, &msg);
 	if (err)
-		return err;
+		goto unlock;
 
 	/* The BPMP driver never grows the reply; do not trust that. */
-	if (msg.rx.size > hdr.rx.size)
-		return -EIO;
-	if (copy_to_user(u64_to_user_ptr(hdr.rx.data), rx, msg.rx.size))
-		return -EFAULT;
-	if (put_user((__u64)msg.rx.size, &umsg->rx.size) ||
-	    put_user((__s32)msg.rx.ret, &umsg->rx.ret))
-		return -EFAULT;
+	if (msg.rx.size > x.rx_size) {
+		err = -EIO;
+		goto unlock;
+	}
 
-	return len;
+	/* What the firmware did on this file's behalf: undone at release. */
+	if (msg.rx.ret == 0) {
+		bpmp_policy_of_sets(&f->sets, &own);
+		bpmp_policy_effect(&own, x.mrq, x.tx, x.tx_size, &effect);
+		if (bpmp_policy_marks_apply(&f->marks, &effect))
+			dev_warn(proxy->dev, "cannot account kind %u ID %u\n",
+				 effect.kind, effect.id);
+	}
+
+	x.rx_size = msg.rx.size;
+	x.ret = msg.rx.ret;
+	if (copy_to_user(arg, &x, sizeof(x)))
+		err = -EFAULT;
+unlock:
+	mutex_unlock(&f->lock);
+
+	return err;
+}
+
+static int bpmp_host_ioctl_restrict(struct bpmp_host_file *f,
+				    struct tegra_bpmp_host_ids __user *arg)
+{
+	struct tegra_bpmp_host_ids *req;
+	int err;
+
+	req = memdup_user(arg, sizeof(*req));
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+
+	if (req->flags || req->reserved || req->kind >= BPMP_HOST_NR_KINDS ||
+	    req->count > TEGRA_BPMP_HOST_MAX_IDS) {
+		err = -EINVAL;
+		goto out;
+	}
+
+	mutex_lock(&f->lock);
+	err = bpmp_policy_narrow(f->sets.ids[req->kind], f->sets.n[req->kind],
+				 req->ids, req->count, f->sets.ids[req->kind],
+				 &f->sets.n[req->kind]);
+	mutex_unlock(&f->lock);
+out:
+	kfree(req);
+
+	return err;
+}
+
+static int bpmp_host_ioctl_get_ids(struct bpmp_host_file *f,
+				   struct tegra_bpmp_host_ids __user *arg)
+{
+	struct tegra_bpmp_host_ids *ids;
+	u32 kind, flags, reserved;
+	int err = 0;
+
+	if (get_user(kind, &arg->kind) || get_user(flags, &arg->flags) ||
+	    get_user(reserved, &arg->reserved))
+		return -EFAULT;
+	if (flags || reserved || kind >= BPMP_HOST_NR_KINDS)
+		return -EINVAL;
+
+	ids = kzalloc(sizeof(*ids), GFP_KERNEL);
+	if (!ids)
+		return -ENOMEM;
+
+	ids->kind = kind;
+	mutex_lock(&f->lock);
+	ids->count = f->sets.n[kind];
+	memcpy(ids->ids, f->sets.ids[kind], ids->count * sizeof(ids->ids[0]));
+	mutex_unlock(&f->lock);
+
+	if (copy_to_user(arg, ids, sizeof(*ids)))
+		err = -EFAULT;
+	kfree(ids);
+
+	return err;
+}
+
+static int bpmp_host_ioctl_version(struct tegra_bpmp_host_version __user *arg)
+{
+	struct tegra_bpmp_host_version v = {
+		.version = TEGRA_BPMP_HOST_ABI_VERSION,
+		.max_data = TEGRA_BPMP_HOST_MAX_DATA,
+		.max_ids = TEGRA_BPMP_HOST_MAX_IDS,
+		.nr_kinds = TEGRA_BPMP_HOST_NR_KINDS,
+	};
+
+	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+static long bpmp_host_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct bpmp_host_file *f = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case TEGRA_BPMP_HOST_IOC_VERSION:
+	case TEGRA_BPMP_HOST_IOC_XFER:
+	case TEGRA_BPMP_HOST_IOC_RESTRICT:
+	case TEGRA_BPMP_HOST_IOC_GET_IDS:
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	/* XFER checks again when it sends: unbinding may start meanwhile. */
+	if (bpmp_host_gone(f->proxy))
+		return -ENODEV;
+
+	switch (cmd) {
+	case TEGRA_BPMP_HOST_IOC_VERSION:
+		return bpmp_host_ioctl_version(argp);
+	case TEGRA_BPMP_HOST_IOC_XFER:
+		return bpmp_host_ioctl_xfer(f, argp);
+	case TEGRA_BPMP_HOST_IOC_RESTRICT:
+		return bpmp_host_ioctl_restrict(f, argp);
+	default:
+		return bpmp_host_ioctl_get_ids(f, argp);
+	}
+}
+
+/*
+ * The write() ABI of the first version (a message with user pointers) is
+ * gone: fail it explicitly rather than leave the VFS default, so that an
+ * old VMM gets a clear EINVAL.
+ */
+static ssize_t bpmp_host_write(struct file *file, const char __user *buf,
+			       size_t len, loff_t *ppos)
+{
+	return -EINVAL;
 }
 
 static ssize_t bpmp_host_read(struct file *file, char __user *buf,
@@ -281,17 +520,69 @@ static int bpmp_host_open(struct inode *inode, struct file *file)
 	/* misc_open() holds misc_mtx: the device cannot be deregistered. */
 	struct bpmp_host_proxy *proxy =
 		container_of(file->private_data, struct bpmp_host_proxy, misc);
+	struct bpmp_host_file *f;
+	unsigned int kind;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+
+	mutex_init(&f->lock);
+	/* A fresh file may do what the ceiling allows; it only narrows. */
+	for (kind = 0; kind < BPMP_HOST_NR_KINDS; kind++) {
+		f->sets.n[kind] = proxy->n_ceiling[kind];
+		memcpy(f->sets.ids[kind], proxy->ceiling[kind],
+		       proxy->n_ceiling[kind] * sizeof(u32));
+	}
 
 	kref_get(&proxy->ref);
-	file->private_data = proxy;
+	f->proxy = proxy;
+	file->private_data = f;
 
 	return stream_open(inode, file);
 }
 
+/*
+ * Undo what the file enabled, asserted or powered on: clocks, then
+ * resets, then power domains. The active sets are not consulted (they
+ * may be narrowed already); a failure is logged and the rest still sent.
+ */
+static void bpmp_host_undo_marks(struct bpmp_host_file *f)
+{
+	struct bpmp_host_proxy *proxy = f->proxy;
+	struct tegra_bpmp_message msg;
+	u8 tx[BPMP_POLICY_UNDO_MAX];
+	unsigned int kind;
+	size_t size;
+	u32 id, mrq;
+	int err;
+
+	while (bpmp_policy_marks_pop(&f->marks, &kind, &id)) {
+		size = bpmp_policy_undo_request(kind, id, &mrq, tx);
+		if (!size)
+			continue;
+
+		memset(&msg, 0, sizeof(msg));
+		msg.mrq = mrq;
+		msg.tx.data = tx;
+		msg.tx.size = size;
+		err = bpmp_host_transfer(proxy, &msg);
+		if (err || msg.rx.ret)
+			dev_warn_ratelimited(proxy->dev,
+					     "release: cannot undo kind %u ID %u (MRQ %u): error %d, firmware %d\n",
+					     kind, id, mrq, err, msg.rx.ret);
+	}
+}
+
 static int bpmp_host_release_file(struct inode *inode, struct file *file)
 {
-	struct bpmp_host_proxy *proxy = file->private_data;
+	struct bpmp_host_file *f = file->private_data;
+	struct bpmp_host_proxy *proxy = f->proxy;
 
+	/* The last reference to @file: no ioctl of it runs. */
+	bpmp_host_undo_marks(f);
+	mutex_destroy(&f->lock);
+	kfree(f);
 	kref_put(&proxy->ref, bpmp_host_release);
 
 	return 0;
@@ -303,9 +594,12 @@ static const struct file_operations bpmp_host_fops = {
 	.release = bpmp_host_release_file,
 	.read = bpmp_host_read,
 	.write = bpmp_host_write,
+	.unlocked_ioctl = bpmp_host_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
 };
 
-/* sysfs: allowed_* (the DT ceiling) and active_* (what write() enforces) */
+/* sysfs: allowed_* (the DT ceiling) and active_* (bounding every file) */
 
 struct bpmp_host_attribute {
 	struct device_attribute attr;
@@ -346,12 +640,13 @@ static ssize_t bpmp_host_active_show(struct device *dev,
 	enum bpmp_host_kind kind = bpmp_host_attr_kind(attr);
 	const struct bpmp_host_active *active;
 	ssize_t ret;
+	int idx;
 
-	mutex_lock(&proxy->update_lock);
-	active = rcu_dereference_protected(proxy->active,
-					   lockdep_is_held(&proxy->update_lock));
+	/* Not update_lock: a writer holds it while transfers drain. */
+	idx = srcu_read_lock(&proxy->srcu);
+	active = srcu_dereference(proxy->active, &proxy->srcu);
 	ret = bpmp_host_show_ids(buf, active->ids[kind], active->n[kind]);
-	mutex_unlock(&proxy->update_lock);
+	srcu_read_unlock(&proxy->srcu, idx);
 
 	return ret;
 }
@@ -386,7 +681,13 @@ static ssize_t bpmp_host_active_store(struct device *dev,
 	}
 
 	rcu_assign_pointer(proxy->active, new);
-	kfree_rcu(old, rcu);
+	/*
+	 * Wait for every transfer checked against @old: when this write
+	 * returns (say, before the host driver gets the device back), none
+	 * of them still runs.
+	 */
+	synchronize_srcu(&proxy->srcu);
+	kfree(old);
 	dev_info(dev, "%s: %u of %u IDs active\n", attr->attr.name,
 		 new->n[kind], proxy->n_ceiling[kind]);
 unlock:
@@ -556,7 +857,14 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	if (!proxy)
 		return -ENOMEM;
 
-	proxy->dev = dev;
+	err = init_srcu_struct(&proxy->srcu);
+	if (err) {
+		kfree(proxy);
+		return err;
+	}
+
+	/* Open files may outlive the binding: they log with @dev. */
+	proxy->dev = get_device(dev);
 	kref_init(&proxy->ref);
 	init_rwsem(&proxy->unbind_lock);
 	mutex_init(&proxy->update_lock);
