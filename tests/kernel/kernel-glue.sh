@@ -39,12 +39,14 @@ fi
 
 # the module's directory: module/ plus the driver's sources under src/, laid out as in the
 # tree so that its relative includes work (rig-kbuild.sh builds a copy of the directory)
-stage=$WORK/glue-$(basename "$WORK")
+# (named after WORK, without "-": rig-kbuild.sh removes older builds named NAME-*)
+stage=$WORK/glue_$(basename "$WORK" | tr -c 'A-Za-z0-9\n' _)
 rm -rf "$stage"
 mkdir -p "$stage/src/$DRV" "$stage/src/$(dirname "$UAPI")" || exit 1
-cp "$HERE"/module/Makefile "$HERE"/module/*.c "$stage/" &&
-        cp "$TREE/$DRV"/*.[ch] "$stage/src/$DRV/" &&
-        cp "$TREE/$UAPI" "$stage/src/$UAPI" || fail "copy the driver's sources from $TREE"
+if ! cp "$HERE"/module/Makefile "$HERE"/module/*.c "$stage/" ||
+        ! cp "$TREE/$DRV"/*.[ch] "$stage/src/$DRV/" || ! cp "$TREE/$UAPI" "$stage/src/$UAPI"; then
+        fail "copy the driver's sources from $TREE"
+fi
 if ! ko=$("$SRC/tests/rig/rig-kbuild.sh" "$CACHE" "$stage" 2>"$WORK/module-build.log" | grep '/bpmp-host-glue\.ko$'); then
         fail "build the test module against Debian's arm64 kbuild tree" "$WORK/module-build.log"
 fi
