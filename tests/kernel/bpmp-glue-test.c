@@ -835,6 +835,8 @@ static void test_unbind(void)
 	ok(err == ENODEV, "XFER after unbind: ENODEV (%s)", strerror(err));
 	ok(stat(DEV, &st) != 0, DEV " is gone");
 	close(fd);
+	diag("after unbind and close, clock 12 (enabled by that file) is %s in the firmware",
+	     state_has("clocks_on", 12) ? "still on" : "off");
 	ok(on && log_count() == 0, "nothing reached the BPMP after unbind, not even the release's undo");
 	ok(write_str(DRIVER "bind", "bpmp-host-proxy") == 0 && bound() &&
 	   !strcmp(read_str(PROXY "active_clocks"), "\n"),

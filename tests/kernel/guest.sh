@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
 # kernel-glue's guest side (busybox sh, run by tests/rig/rig-run.sh): load the test module
 # (the host proxy's own sources with a simulated BPMP), run bpmp-glue-test against it,
 # unload it, and check the kernel log. Prints TAP with the plan; status 1 on a failure.

@@ -534,11 +534,11 @@ static ssize_t glue_fail_write(struct file *file, const char __user *ubuf,
 /* Leaves 0xa5 in the stack below this frame: the next syscall's frames. */
 static noinline void glue_paint_stack(void)
 {
-	volatile u8 area[6144];
-	unsigned int i;
+	u8 area[6144];
 
-	for (i = 0; i < sizeof(area); i++)
-		area[i] = 0xa5;
+	memset(area, 0xa5, sizeof(area));
+	/* not a dead store: the point is what stays behind */
+	barrier_data(area);
 }
 
 static ssize_t glue_paint_write(struct file *file, const char __user *ubuf,
