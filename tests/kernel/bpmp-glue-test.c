@@ -20,9 +20,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include "../../kernel/include/uapi/linux/tegra-bpmp-host-proxy.h"
 
@@ -156,7 +159,7 @@ static int log_count(void)
 
 struct record {
 	unsigned int mrq, tx_size, rx_size;
-	int rx_zero, err, ret;
+	int rx_zero, err, ret, after_put;
 	char tx[256];
 };
 
@@ -174,9 +177,9 @@ static bool log_record(int i, struct record *r)
 		if (k != i)
 			continue;
 		r->tx[0] = 0;
-		return sscanf(line, "mrq=%u tx_size=%u rx_size=%u rx_zero=%d err=%d ret=%d tx=%255s",
+		return sscanf(line, "mrq=%u tx_size=%u rx_size=%u rx_zero=%d err=%d ret=%d after_put=%d tx=%255s",
 			      &r->mrq, &r->tx_size, &r->rx_size, &r->rx_zero,
-			      &r->err, &r->ret, r->tx) >= 6;
+			      &r->err, &r->ret, &r->after_put, r->tx) >= 7;
 	}
 	return false;
 }
@@ -463,6 +466,34 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Fork a child that sends CLK GET_RATE of @clock on @fd, which the
+ * simulated BPMP holds for 800 ms; returns once it is in flight (or
+ * after 2 s), with *@inflight telling which.
+ */
+static pid_t slow_transfer(int fd, uint32_t clock, bool *inflight)
+{
+	pid_t pid;
+	int i;
+
+	must(write_str(GLUE "fail", "delay 800 1"), "delay");
+	pid = fork();
+	if (pid == 0)
+		_exit(clk(fd, CLK_GET_RATE, clock) ? 1 : 0);
+	for (i = 0; i < 200 && state_num("inflight") != 1; i++)
+		usleep(10000);
+	*inflight = state_num("inflight") == 1;
+	return pid;
+}
+
+static bool child_ok(pid_t pid)
+{
+	int status = -1;
+
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /* the cases */
@@ -767,28 +798,70 @@ static void test_global_ceiling(void)
 
 static void test_narrow_waits(void)
 {
-	int fd = open_dev(), status = -1, i;
+	const uint32_t ten = 10;
 	bool inflight;
 	double t0, t;
+	int fd = open_dev();
 	pid_t pid;
 
-	must(write_str(GLUE "fail", "delay 800 1"), "delay");
-	pid = fork();
-	if (pid == 0)
-		_exit(clk(fd, CLK_GET_RATE, 11) ? 1 : 0);
-	for (i = 0; i < 200 && state_num("inflight") != 1; i++)
-		usleep(10000);
-	inflight = state_num("inflight") == 1;
+	pid = slow_transfer(fd, 11, &inflight);
 	ok(inflight, "a slow transfer is in flight");
 	t0 = now();
 	must(write_str(PROXY "active_clocks", "10"), "active_clocks 10");
 	t = now() - t0;
 	ok(inflight && state_num("inflight") == 0,
 	   "narrowing the global set returned only after it finished (%.2f s)", t);
-	waitpid(pid, &status, 0);
-	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "the transfer checked against the old set succeeded");
+	ok(child_ok(pid), "the transfer checked against the old set succeeded");
 	set_active_all();
+
+	/* a file's RESTRICT and its transfers are serialized */
+	pid = slow_transfer(fd, 11, &inflight);
+	ok(inflight && restrict_ids(fd, TEGRA_BPMP_HOST_CLOCKS, &ten, 1) == 0 &&
+	   state_num("inflight") == 0,
+	   "RESTRICT on a file returned only after the file's transfer in flight finished");
+	ok(child_ok(pid), "that transfer (checked before the RESTRICT) succeeded");
+	ok(clk(fd, CLK_GET_RATE, 11) == EPERM, "the next one sees the narrowed set");
+	close(fd);
+}
+
+static void test_no_capability(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	const uint32_t ten = 10;
+	int fd = open_dev(), err = 0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		/* uid 0 still opens the 0644 attribute; the driver checks the capability */
+		if (syscall(SYS_capget, &h, d) ||
+		    (d[0].effective = d[1].effective = 0, syscall(SYS_capset, &h, d)))
+			_exit(1);
+		if (write_str(PROXY "active_clocks", "10") != -EPERM)
+			_exit(2);
+		if (restrict_ids(fd, TEGRA_BPMP_HOST_CLOCKS, &ten, 1) ||
+		    clk(fd, CLK_GET_RATE, 10) || clk(fd, CLK_GET_RATE, 11) != EPERM)
+			_exit(3);
+		_exit(0);
+	}
+	waitpid(pid, &err, 0);
+	ok(WIFEXITED(err) && WEXITSTATUS(err) == 0,
+	   "without CAP_SYS_ADMIN: active_* writes fail EPERM, RESTRICT and XFER work (status %d)",
+	   WIFEXITED(err) ? WEXITSTATUS(err) : -1);
+	ok(!strcmp(read_str(PROXY "active_clocks"), "10 11 12 20 21 102\n"),
+	   "the refused write changed nothing");
+	close(fd);
+}
+
+static void test_efault(void)
+{
+	int fd = open_dev();
+
+	ok(ioctl(fd, TEGRA_BPMP_HOST_IOC_VERSION, NULL) < 0 && errno == EFAULT &&
+	   ioctl(fd, TEGRA_BPMP_HOST_IOC_RESTRICT, NULL) < 0 && errno == EFAULT &&
+	   ioctl(fd, TEGRA_BPMP_HOST_IOC_GET_IDS, NULL) < 0 && errno == EFAULT,
+	   "VERSION, RESTRICT and GET_IDS with a NULL argument: EFAULT");
 	close(fd);
 }
 
@@ -821,14 +894,26 @@ static void test_rate_limit(void)
 
 static void test_unbind(void)
 {
-	int fd = open_dev(), err;
+	int fd = open_dev(), slow = open_dev(), err, i, n;
+	bool on, inflight, late = false;
+	struct record r;
 	struct stat st;
-	bool on;
+	pid_t pid;
 
 	on = clk(fd, CLK_ENABLE, 12) == 0;
 	ok(on, "an open file enables 12");
-	ok(write_str(DRIVER "unbind", "bpmp-host-proxy") == 0 && !bound(),
-	   "unbind the proxy with the file open");
+	clear_log();
+	pid = slow_transfer(slow, 10, &inflight);
+	ok(inflight && write_str(DRIVER "unbind", "bpmp-host-proxy") == 0 && !bound(),
+	   "unbind the proxy with files open and a transfer in flight");
+	ok(inflight && state_num("inflight") == 0,
+	   "unbinding returned only after the transfer in flight finished");
+	ok(child_ok(pid), "that transfer succeeded");
+	n = log_count();
+	for (i = 0; i < n; i++)
+		late = late || (log_record(i, &r) && r.after_put);
+	ok(n == 1 && !late, "no transfer ran after the BPMP reference was dropped");
+	close(slow);
 	ok(state_num("refs") == 0, "the proxy dropped its BPMP reference");
 	clear_log();
 	err = xfer(fd, MRQ_PING, 1, 1, 0, 0, 4, NULL);
@@ -880,6 +965,8 @@ int main(void)
 	test_isolation();
 	test_global_ceiling();
 	test_narrow_waits();
+	test_no_capability();
+	test_efault();
 	test_rate_limit();
 	test_unbind();
 	test_probe_failures();

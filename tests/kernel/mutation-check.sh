@@ -5,7 +5,7 @@
 # and must fail, at the named bpmp-glue-test case. The first two are the mutations of issue
 # 12 part 3 (the reply-size bound and the zeroing of the reply buffer), restated for the
 # ioctl ABI; the others delete the per-MRQ reply cap, the file's own set check, the release
-# undo and the wait for transfers in flight on narrowing. The unmutated tree must pass first.
+# undo, and the waits for transfers in flight on narrowing and on unbinding. The unmutated tree must pass first.
 # A mutation that no longer applies (the driver changed) fails: update it here.
 # Usage: mutation-check.sh [NUMBER...]   (default: all). Env as kernel-glue.sh.
 set -uo pipefail
@@ -38,6 +38,9 @@ mutant "no undo at release" \
 mutant "no wait for transfers in flight when narrowing" \
         '/synchronize_srcu(&proxy->srcu);/d' \
         "narrowing the global set returned only after it finished"
+mutant "unbinding does not wait for transfers in flight" \
+        '/down_write(&proxy->unbind_lock);/d; /up_write(&proxy->unbind_lock);/d' \
+        "unbinding returned only after the transfer in flight finished"
 
 tap_require_cmd qemu-system-aarch64 aarch64-linux-gnu-gcc
 selected=("$@")

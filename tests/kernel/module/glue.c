@@ -53,6 +53,7 @@ struct glue_record {
 	u32 tx_size;
 	u32 rx_size;		/* rx.size the driver handed us */
 	bool rx_zero;		/* that rx buffer was all zero */
+	bool after_put;		/* ran while the driver held no BPMP reference */
 	int err;		/* what tegra_bpmp_transfer() returned */
 	int ret;		/* the firmware status */
 	u8 tx[MSG_DATA_MIN_SZ];
@@ -203,6 +204,7 @@ static int glue_bpmp_transfer(struct tegra_bpmp *bpmp,
 		r->tx_size = msg->tx.size;
 		r->rx_size = msg->rx.size;
 		r->rx_zero = true;
+		r->after_put = atomic_read(&glue.refs) <= 0;
 		/* the real driver's tegra_bpmp_message_valid() bounds these */
 		if (msg->tx.data)
 			memcpy(r->tx, msg->tx.data,
@@ -240,6 +242,8 @@ static int glue_bpmp_transfer(struct tegra_bpmp *bpmp,
 			rx[i] = i < n ? reply[i] : GLUE_STALE;
 	}
 	if (r) {
+		if (atomic_read(&glue.refs) <= 0)
+			r->after_put = true;
 		r->err = err;
 		r->ret = err ? 0 : msg->rx.ret;
 	}
@@ -436,9 +440,9 @@ static int glue_log_show(struct seq_file *s, void *unused)
 	for (i = 0; i < glue.n_log; i++) {
 		const struct glue_record *r = &glue.log[i];
 
-		seq_printf(s, "mrq=%u tx_size=%u rx_size=%u rx_zero=%d err=%d ret=%d tx=",
+		seq_printf(s, "mrq=%u tx_size=%u rx_size=%u rx_zero=%d err=%d ret=%d after_put=%d tx=",
 			   r->mrq, r->tx_size, r->rx_size, r->rx_zero, r->err,
-			   r->ret);
+			   r->ret, r->after_put);
 		for (j = 0; j < min_t(u32, r->tx_size, MSG_DATA_MIN_SZ); j++)
 			seq_printf(s, "%02x", r->tx[j]);
 		seq_puts(s, "\n");
