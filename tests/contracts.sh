@@ -69,6 +69,25 @@ for kind in clocks resets power_domains parent_clocks; do
         done
         need "$man8" "active_$kind" "proxy attribute in tegravirtd(8)"
 done
+# /dev/bpmp-host's ioctls and attributes: every one the uapi header defines is handled by the
+# driver and documented in Documentation/ABI and kernel/README.md
+U="$S/kernel/include/uapi/linux/tegra-bpmp-host-proxy.h"
+for ioc in $(grep -o '^#define TEGRA_BPMP_HOST_IOC_[A-Z_]*' "$U" | cut -d' ' -f2 | grep -v '_MAGIC$'); do
+        need "$K" "case $ioc:" "proxy ioctl in the driver"
+        need "$S/kernel/Documentation/ABI/testing/dev-bpmp-host" "$ioc" "proxy ioctl in Documentation/ABI"
+        need "$S/kernel/README.md" "$ioc" "proxy ioctl in kernel/README.md"
+done
+for kind in clocks resets power_domains parent_clocks; do
+        for a in allowed active; do
+                need "$S/kernel/Documentation/ABI/testing/sysfs-driver-tegra-bpmp-host-proxy" "/${a}_$kind" \
+                        "proxy attribute in Documentation/ABI"
+        done
+done
+for prm in rate_limit rate_burst; do
+        need "$K" "module_param($prm," "proxy module parameter in the driver"
+        need "$S/kernel/Documentation/ABI/testing/dev-bpmp-host" "$prm" "proxy module parameter in Documentation/ABI"
+        need "$S/kernel/README.md" "$prm" "proxy module parameter in kernel/README.md"
+done
 for p in allowed-clocks allowed-resets allowed-power-domains allowed-parent-clocks; do
         need "$S/kernel/Documentation/devicetree/bindings/firmware/nvidia,bpmp-host-proxy.yaml" "$p" "proxy DT property in the binding"
         need "$S/guest/host-overlay.c" "\"$p\"" "proxy DT property in the host overlay"

@@ -7,7 +7,8 @@
 #   with W=1 (and again with the guest proxy disabled, for its stubs) and
 #   drivers/vfio/platform/ (patch 0004) with W=1, sparse on the proxies,
 #   build the host proxy as an out-of-tree module, run checkpatch --strict on
-#   our sources and patches, and validate the device tree bindings
+#   our sources, Documentation/ABI files and patches, validate
+#   Documentation/ABI with scripts/get_abi.pl and the device tree bindings
 #   (dt_binding_check when dt-schema is installed, else a YAML parse).
 # Usage: tools/kernel-check.sh [WORKDIR]   (default $TV_KERNEL_WORK or
 # build-tests/kernel). Prints "ok - ..."/"not ok - ..." per step and ends
@@ -220,7 +221,8 @@ while IFS= read -r f; do
         else
                 not_ok "checkpatch --strict $rel" "$LOG/checkpatch.log"
         fi
-done < <(find "$SRC/kernel" -type f \( -name '*.[ch]' -o -name Kconfig -o -name Makefile \) | sort)
+done < <({ find "$SRC/kernel" -type f \( -name '*.[ch]' -o -name Kconfig -o -name Makefile \)
+        find "$SRC/kernel/Documentation/ABI" -type f 2>/dev/null; } | sort)
 for p in "$SRC"/kernel/patches/*.patch; do
         if (cd "$KSRC" && scripts/checkpatch.pl --strict --quiet "$p") >"$LOG/checkpatch.log" 2>&1; then
                 ok "checkpatch --strict $(basename "$p")"
@@ -229,7 +231,22 @@ for p in "$SRC"/kernel/patches/*.patch; do
         fi
 done
 
-# 8. device tree bindings: ours are copied next to the patched upstream one
+# 8. Documentation/ABI: ours are parsed by the kernel's own tool, which
+# prints a warning (and still exits 0) for a bad tag or a What without a
+# description, so any output is a failure
+if [ -d "$SRC/kernel/Documentation/ABI" ]; then
+        rm -rf "$WORK/abi" && mkdir -p "$WORK/abi" && cp -a "$SRC/kernel/Documentation/ABI/." "$WORK/abi/"
+        if (cd "$KSRC" && perl scripts/get_abi.pl validate --dir "$WORK/abi") >"$LOG/abi.log" 2>&1 &&
+                ! grep -q . "$LOG/abi.log" &&
+                n=$(cd "$KSRC" && perl scripts/get_abi.pl rest --dir "$WORK/abi" 2>/dev/null | grep -c '^\.\. _abi_') &&
+                [ "$n" -gt 0 ]; then
+                ok "get_abi.pl validate kernel/Documentation/ABI ($n entries)"
+        else
+                not_ok "get_abi.pl validate kernel/Documentation/ABI" "$LOG/abi.log"
+        fi
+fi
+
+# 9. device tree bindings: ours are copied next to the patched upstream one
 bindings=$KSRC/Documentation/devicetree/bindings
 yamls=("$bindings/firmware/nvidia,tegra186-bpmp.yaml")
 while IFS= read -r y; do

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Policy of the Tegra BPMP host proxy: which BPMP requests a virtual
- * machine may send, and the parser of the runtime-narrowing sysfs input.
+ * machine may send, the parser of the runtime-narrowing sysfs input, and
+ * the per-file helpers of /dev/bpmp-host (narrowing a file's sets, the
+ * accounting of what it did, the requests that undo that at release, the
+ * rate limit).
  *
  * This file and bpmp-host-policy.c are plain C so that the same code is
- * built into the kernel module and into a user-space unit test. Outside
- * the kernel, "bpmp-policy-shim.h" (from tests/unit/) supplies u32,
- * bool, size_t, memcpy() and the errno values.
+ * built into the kernel module, a user-space unit test and the simulated
+ * /dev/bpmp-host of tests/fixture/. Outside the kernel,
+ * "bpmp-policy-shim.h" (from tests/unit/) supplies u8, u32, u64, bool,
+ * size_t, memcpy(), memmove() and the errno values.
  */
 #ifndef BPMP_HOST_POLICY_H
 #define BPMP_HOST_POLICY_H

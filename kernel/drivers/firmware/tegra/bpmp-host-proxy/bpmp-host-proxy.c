@@ -172,12 +172,6 @@ static const char * const bpmp_host_dt_props[BPMP_HOST_NR_KINDS] = {
 	[BPMP_HOST_PARENT_CLOCKS] = "allowed-parent-clocks",
 };
 
-/* The active sets; replaced as a whole (SRCU), never modified in place. */
-struct bpmp_host_active {
-	unsigned int n[BPMP_HOST_NR_KINDS];
-	u32 ids[BPMP_HOST_NR_KINDS][BPMP_POLICY_MAX_IDS];
-};
-
 struct bpmp_host_proxy {
 	struct device *dev;
 	struct miscdevice misc;
@@ -197,7 +191,8 @@ struct bpmp_host_proxy {
 	 * transfer checked against the old sets still runs.
 	 */
 	struct srcu_struct srcu;
-	struct bpmp_host_active __rcu *active;
+	/* The global active sets; replaced as a whole, never in place. */
+	struct bpmp_policy_sets __rcu *active;
 
 	/* The DT ceiling, fixed after probe. */
 	unsigned int n_ceiling[BPMP_HOST_NR_KINDS];
@@ -227,20 +222,6 @@ static void bpmp_host_release(struct kref *ref)
 	mutex_destroy(&proxy->update_lock);
 	put_device(proxy->dev);
 	kfree(proxy);
-}
-
-/* Point @p at the sets @n and @ids (the active sets or the ceiling). */
-static void bpmp_host_policy(struct bpmp_policy *p, const unsigned int *n,
-			     const u32 (*ids)[BPMP_POLICY_MAX_IDS])
-{
-	p->clocks.ids = ids[BPMP_HOST_CLOCKS];
-	p->clocks.n = n[BPMP_HOST_CLOCKS];
-	p->resets.ids = ids[BPMP_HOST_RESETS];
-	p->resets.n = n[BPMP_HOST_RESETS];
-	p->power_domains.ids = ids[BPMP_HOST_POWER_DOMAINS];
-	p->power_domains.n = n[BPMP_HOST_POWER_DOMAINS];
-	p->parent_clocks.ids = ids[BPMP_HOST_PARENT_CLOCKS];
-	p->parent_clocks.n = n[BPMP_HOST_PARENT_CLOCKS];
 }
 
 static void bpmp_host_log_refusal(struct bpmp_host_proxy *proxy, int err,
@@ -297,13 +278,13 @@ static int bpmp_host_checked_transfer(struct bpmp_host_file *f,
 {
 	struct bpmp_host_proxy *proxy = f->proxy;
 	struct bpmp_policy_verdict verdict, own_verdict;
-	const struct bpmp_host_active *active;
+	const struct bpmp_policy_sets *active;
 	struct bpmp_policy global, own;
 	int err, idx;
 
 	idx = srcu_read_lock(&proxy->srcu);
 	active = srcu_dereference(proxy->active, &proxy->srcu);
-	bpmp_host_policy(&global, active->n, active->ids);
+	bpmp_policy_of_sets(active, &global);
 	err = bpmp_policy_check(&global, x->mrq, x->tx, x->tx_size, &verdict);
 	if (err) {
 		bpmp_host_log_refusal(proxy, err, "global", x->mrq, &verdict);
@@ -638,7 +619,7 @@ static ssize_t bpmp_host_active_show(struct device *dev,
 {
 	struct bpmp_host_proxy *proxy = dev_get_drvdata(dev);
 	enum bpmp_host_kind kind = bpmp_host_attr_kind(attr);
-	const struct bpmp_host_active *active;
+	const struct bpmp_policy_sets *active;
 	ssize_t ret;
 	int idx;
 
@@ -657,7 +638,7 @@ static ssize_t bpmp_host_active_store(struct device *dev,
 {
 	struct bpmp_host_proxy *proxy = dev_get_drvdata(dev);
 	enum bpmp_host_kind kind = bpmp_host_attr_kind(attr);
-	struct bpmp_host_active *old, *new;
+	struct bpmp_policy_sets *old, *new;
 	int err;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -847,7 +828,7 @@ static void bpmp_host_deregister(void *data)
 static int bpmp_host_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
-	struct bpmp_host_active *active;
+	struct bpmp_policy_sets *active;
 	struct bpmp_host_proxy *proxy;
 	struct tegra_bpmp *bpmp;
 	const char *compat;
