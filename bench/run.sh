@@ -111,3 +111,6 @@ sleep 5
 w1=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$DAEMON_PID/status")
 echo "idle wake-ups over 5 s: $((w1 - w0)) (target 0)"
 tv_stop_daemon
+# prepare+release against the seed script on a real driver core, in the rig's guest
+# (Debian's arm64 kernel under TCG; downloads it once into $B/rig-cache)
+"$SRC/bench/bench-rig.sh" "$B" || echo "rig bench: could not run (above)"

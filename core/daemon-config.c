@@ -19,6 +19,7 @@ int tv_config_defaults(TvConfig *c)
         c->qemu_user = strdup("libvirt-qemu");
         c->qemu_group = strdup("kvm");
         c->allow_unsafe_interrupts = false;
+        c->allow_noiommu = false;
         c->bpmp_bridge = -1;
         c->bpmp_base = 0;
         c->libvirt_uri = strdup("qemu:///system");
@@ -160,6 +161,11 @@ static int parse_unsafe_interrupts(TvConfig *n, char **field, const char *val)
         return parse_bool(val, &n->allow_unsafe_interrupts);
 }
 
+static int parse_noiommu(TvConfig *n, char **field, const char *val)
+{
+        return parse_bool(val, &n->allow_noiommu);
+}
+
 /* The keys of [Daemon]: the one list the parser, the docs' contract test
  * (tests/contracts.sh through tv_config_key_name) and the line bookkeeping use.
  * QemuUser and QemuGroup stay first: their lines are kept for error messages. */
@@ -178,6 +184,7 @@ static const struct ConfigKey {
           "PrivilegedGroup must be a group name or empty" },
         { "QemuConf", parse_path_or_empty, offsetof(TvConfig, qemu_conf), "QemuConf must be an absolute path or empty" },
         { "AllowUnsafeInterrupts", parse_unsafe_interrupts, SIZE_MAX, "AllowUnsafeInterrupts takes yes or no" },
+        { "AllowNoIommu", parse_noiommu, SIZE_MAX, "AllowNoIommu takes yes or no" },
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -203,6 +210,7 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         n.qemu_user = strdup(c->qemu_user ? c->qemu_user : "libvirt-qemu");
         n.qemu_group = strdup(c->qemu_group ? c->qemu_group : "kvm");
         n.allow_unsafe_interrupts = c->allow_unsafe_interrupts;
+        n.allow_noiommu = c->allow_noiommu;
         n.bpmp_bridge = c->bpmp_bridge;
         n.bpmp_base = c->bpmp_base;
         n.libvirt_uri = strdup(c->libvirt_uri ? c->libvirt_uri : "qemu:///system");

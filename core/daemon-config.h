@@ -11,6 +11,7 @@ typedef struct TvConfig {
         char *qemu_user;                /* QemuUser=, default libvirt-qemu */
         char *qemu_group;               /* QemuGroup=, default kvm */
         bool allow_unsafe_interrupts;   /* AllowUnsafeInterrupts=, default no */
+        bool allow_noiommu;             /* AllowNoIommu=, default no: vfio no-IOMMU mode, test rigs only */
         char *libvirt_uri;              /* LibvirtUri=, default qemu:///system; empty disables */
         char *qemu_conf;                /* QemuConf=, default /etc/libvirt/qemu.conf; empty skips the ACL check */
         int bpmp_bridge;                /* BpmpBridge=: -1 auto (probe), 0 none, 1 built-in at bpmp_base */

@@ -83,6 +83,14 @@ static int sync_domain_devices(void *userdata, const char *domain, const TvCatal
         return 0;
 }
 
+/* AllowNoIommu=yes: said at every (re)load, never silently on */
+static void warn_noiommu(const TvDaemon *d)
+{
+        if (d->config.allow_noiommu)
+                tv_log(LOG_WARNING, "AllowNoIommu=yes: devices without an IOMMU group are bound in vfio's UNSAFE "
+                       "no-IOMMU mode (no DMA isolation, no use for a VM); for test rigs only");
+}
+
 int tv_daemon_init(TvDaemon *d, TvError *err)
 {
         int r;
@@ -98,7 +106,9 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 .qemu_user = d->config.qemu_user,
                 .qemu_group = d->config.qemu_group,
                 .allow_unsafe_interrupts = d->config.allow_unsafe_interrupts,
+                .allow_noiommu = d->config.allow_noiommu,
         };
+        warn_noiommu(d);
         if (tv_catalog_load(d->catalog_path, d->catalog_dir, &d->catalog, err) < 0)
                 return -1;
         r = tv_host_open(&d->host, d->sysfs_root, d->dev_root);
@@ -649,6 +659,8 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
         d->hostdev_config.qemu_user = d->config.qemu_user;
         d->hostdev_config.qemu_group = d->config.qemu_group;
         d->hostdev_config.allow_unsafe_interrupts = d->config.allow_unsafe_interrupts;
+        d->hostdev_config.allow_noiommu = d->config.allow_noiommu;
+        warn_noiommu(d);
         if (lv) {
                 /* operations waiting for a job go on with the new connection at their next step */
                 tv_libvirt_free(d->libvirt);

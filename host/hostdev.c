@@ -204,6 +204,8 @@ static int check_group(TvHostdev *hd, const TvHostdevItem *items, size_t n, cons
         _cleanup_strv_ char **members = NULL;
         int r;
 
+        if (group < 0 && hd->config->allow_noiommu)
+                return 0; /* vfio's no-IOMMU mode gives it a group of its own when it binds */
         if (group < 0)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "%s has no IOMMU group; give it its own SMMU stream (iommus = <&smmu_niso0 ...>) in the host device tree",
@@ -224,6 +226,18 @@ static int check_group(TvHostdev *hd, const TvHostdevItem *items, size_t n, cons
                                             group, pid, *m, drv, *m, drv);
         }
         return 0;
+}
+
+/* Only with AllowNoIommu=yes: vfio must be in its no-IOMMU mode, or the bind gives no group. */
+static int check_noiommu_mode(TvHostdev *hd, const char *pid, TvError *err)
+{
+        _cleanup_free_ char *v = NULL;
+
+        if (tv_sysfs_param_read(hd->host, "vfio", "enable_unsafe_noiommu_mode", &v) == 0 && strcmp(v, "Y") == 0)
+                return 0;
+        return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                            "%s has no IOMMU group and AllowNoIommu=yes, but vfio is not in its no-IOMMU mode "
+                            "(vfio.enable_unsafe_noiommu_mode=1)", pid);
 }
 
 static int resolve_qemu_ids(const TvHostdevConfig *c, uid_t *uid, gid_t *gid, TvError *err)
@@ -410,6 +424,8 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                 groups[i] = items[i].group = info[i].group;
                 if (check_group(hd, items, n, items[i].platform_id, groups[i], err) < 0)
                         goto fail;
+                if (groups[i] < 0 && check_noiommu_mode(hd, items[i].platform_id, err) < 0)
+                        goto fail;
         }
         /* one record for the whole batch, before the first host change */
         if (plan_detach(hd, items, n, info, err) < 0) {
@@ -435,11 +451,34 @@ int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *e
                         goto rollback;
                 }
         }
+        /* no group before the bind (AllowNoIommu=yes only): vfio's no-IOMMU group now */
+        for (size_t i = 0; i < n; i++) {
+                int r;
+
+                if (groups[i] >= 0)
+                        continue;
+                r = tv_sysfs_iommu_group(hd->host, items[i].platform_id, &groups[i]);
+                if (r < 0 || groups[i] < 0) {
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                     "%s: no IOMMU group after binding vfio-platform in vfio's no-IOMMU mode",
+                                     items[i].platform_id);
+                        goto rollback;
+                }
+                items[i].group = groups[i];
+        }
         /* the group node exists only once every member is on vfio */
         for (size_t i = 0; i < n; i++) {
                 /* one open: a missing node is ENOENT */
                 int r = tv_dev_vfio_group_chown(hd->host, groups[i], uid, gid, 0660);
 
+                if (r == -ENOENT && hd->config->allow_noiommu)
+                        r = tv_dev_vfio_noiommu_chown(hd->host, groups[i], uid, gid, 0660);
+                if (r == -ENOENT && hd->config->allow_noiommu) {
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                     "%s: neither /dev/vfio/%d nor /dev/vfio/noiommu-%d appeared after binding vfio-platform",
+                                     items[i].platform_id, groups[i], groups[i]);
+                        goto rollback;
+                }
                 if (r == -ENOENT) {
                         tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                      "%s: /dev/vfio/%d did not appear after binding vfio-platform",

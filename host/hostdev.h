@@ -31,6 +31,10 @@ typedef struct TvHostdevConfig {
         const char *qemu_user;
         const char *qemu_group;
         bool allow_unsafe_interrupts;
+        /* AllowNoIommu=: a device without an IOMMU group is accepted and bound in vfio's
+         * unsafe no-IOMMU mode (/dev/vfio/noiommu-N, no DMA isolation); for the test rig
+         * only, never on by default (tegravirtd.conf(5)) */
+        bool allow_noiommu;
 } TvHostdevConfig;
 
 /* Persists every binding record; returns 0 or -1 with err set. durable: the record
@@ -66,7 +70,9 @@ int tv_hostdev_check_host(TvHostdev *hd, const TvHostdevItem *items, size_t n, T
 
 /* Detaches every item (already-bound ones are kept), checks IOMMU-group
  * viability (members outside the batch must be vfio-bound or driverless) and
- * fixes /dev/vfio/<group> ownership. All or nothing. */
+ * fixes /dev/vfio/<group> ownership. All or nothing. With allow_noiommu, an item
+ * without a group needs vfio.enable_unsafe_noiommu_mode=Y and gets its group from
+ * vfio's bind: /dev/vfio/noiommu-<group>. */
 int tv_hostdev_prepare(TvHostdev *hd, TvHostdevItem *items, size_t n, TvError *err);
 
 /* Reattaches every item that we bound. Continues past failures (a failed

@@ -584,12 +584,12 @@ bool tv_dev_vfio_group_exists(TvHost *h, int group)
         return true;
 }
 
-int tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode)
+static int vfio_node_chown(TvHost *h, const char *prefix, int group, uid_t uid, gid_t gid, mode_t mode)
 {
         char p[64];
         int fd, r = 0;
 
-        snprintf(p, sizeof(p), "vfio/%d", group);
+        snprintf(p, sizeof(p), "vfio/%s%d", prefix, group);
         fd = open_in_root(h->dev_fd, p, O_PATH);
         if (fd < 0)
                 return fd;
@@ -605,4 +605,14 @@ int tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t m
         }
         close(fd);
         return r;
+}
+
+int tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode)
+{
+        return vfio_node_chown(h, "", group, uid, gid, mode);
+}
+
+int tv_dev_vfio_noiommu_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode)
+{
+        return vfio_node_chown(h, "noiommu-", group, uid, gid, mode);
 }

@@ -61,4 +61,6 @@ int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const ch
 /* /dev/vfio/<group>: exists? chown/chmod. */
 bool tv_dev_vfio_group_exists(TvHost *h, int group);
 int tv_dev_vfio_group_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode);
+/* The same for /dev/vfio/noiommu-<group> (vfio's unsafe no-IOMMU mode). */
+int tv_dev_vfio_noiommu_chown(TvHost *h, int group, uid_t uid, gid_t gid, mode_t mode);
 

@@ -16,6 +16,8 @@ tools/install-deps.sh || { echo "dependency installation failed"; echo "0 passed
 # CI has everything every test needs (root, FUSE, libvirtd, the guest kernel): a test or
 # a check that would skip for want of one fails instead, saying what it lacked
 export TV_TEST_NO_SKIP=1
+# the rig's kernel, modules and initramfs (tests/rig) are built once for both builds
+export TV_RIG_CACHE="$OUT/rig-cache"
 
 # A skipped test counts as failed (see TV_TEST_NO_SKIP), with its reason.
 count_meson() { # count_meson BUILDDIR LABEL

@@ -69,4 +69,42 @@ check "a kernel with the fix binds" expect_ok PrepareDomain string:vm1 string:
 check "tegravirtctl check: no vfio-reset-fix item once a device is on vfio-platform" bash -c "'$TV_CTL_BIN' check vm1 >'$T/chk.out' 2>&1; ! grep -q vfio-reset-fix '$T/chk.out'"
 expect_ok ReleaseDomain string:vm1 || not_ok "release"
 check "daemon exits 0 on SIGTERM (own root)" tv_stop_daemon
+
+# A device without an IOMMU group: refused unless AllowNoIommu=yes (tests/rig's mode), and
+# then only with vfio in its no-IOMMU mode. A host with the vfio module and its parameter:
+tv_stop_daemon
+fusermount3 -u "$T/mnt"
+wait "$SIM_PID" 2>/dev/null || true
+rm -rf "$T/state"; mkdir -p "$T/state"
+{ cat "$TV_TOPO"; echo "module vfio enable_unsafe_noiommu_mode=N rw"; } >"$T/noiommu.topo"
+"$TV_SIM_BIN" --topology "$T/noiommu.topo" --foreground "$T/mnt" 2>>"$T/sim.log" &
+SIM_PID=$!
+wait_for 10 test -e "$T/mnt/control" || { not_ok "the fixture mounts again"; exit 1; }
+sim "set-param vfio_iommu_type1 allow_unsafe_interrupts Y"
+sim "set-group 3100000.serial -"
+: >"$T/daemon.log"
+tv_start_daemon
+"$TV_CTL_BIN" assign vm1 uarta >/dev/null
+writes() { grep -c ' write sys/.*3100000.serial' "$T/mnt/log" || true; }
+n=$(writes)
+check "no IOMMU group, AllowNoIommu unset: HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
+check "  ... '3100000.serial has no IOMMU group'" grep -q "3100000.serial has no IOMMU group; give it its own SMMU stream" <<<"$LAST_ERROR"
+check "  ... without advertising the no-IOMMU mode" bash -c '! grep -qi "noiommu\|no-IOMMU" <<<"$0"' "$LAST_ERROR"
+check "  ... no sysfs write was made" test "$(writes)" = "$n"
+check "  ... and the daemon never mentioned AllowNoIommu" bash -c "! grep -q AllowNoIommu '$T/daemon.log'"
+tv_stop_daemon
+echo "AllowNoIommu=yes" >>"$T/tegravirtd.conf"
+tv_start_daemon
+check "AllowNoIommu=yes: the daemon warns at start" grep -q "AllowNoIommu=yes: devices without an IOMMU group are bound in vfio's UNSAFE no-IOMMU mode" "$T/daemon.log"
+check "AllowNoIommu=yes but vfio not in no-IOMMU mode: HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
+check "  ... naming the vfio parameter" grep -q "3100000.serial has no IOMMU group and AllowNoIommu=yes, but vfio is not in its no-IOMMU mode (vfio.enable_unsafe_noiommu_mode=1)" <<<"$LAST_ERROR"
+check "  ... no sysfs write was made" test "$(writes)" = "$n"
+sim "set-param vfio enable_unsafe_noiommu_mode Y"
+# the simulated vfio-platform cannot register a group-less device (probe EINVAL), which
+# a real kernel in no-IOMMU mode does (tests/rig): here the bind fails and rolls back
+check "AllowNoIommu=yes and vfio in no-IOMMU mode: the group-less device gets to the bind" expect_error Failed PrepareDomain string:vm1 string:
+check "  ... the engine did bind vfio-platform" grep -q " write sys/bus/platform/drivers/vfio-platform/bind 3100000.serial" "$T/mnt/log"
+check "  ... and rolled back: on serial-tegra without override" dev_whole 3100000.serial serial-tegra
+check "  ... on serial-tegra" test "$(dev_driver 3100000.serial)" = serial-tegra
+check "daemon exits 0 on SIGTERM (AllowNoIommu)" tv_stop_daemon
 tap_finish

@@ -7,6 +7,8 @@
 #   vfio-platform(-base)     with kernel/patches/0004 (Debian: off; stock 6.1 cannot bind
 #                            a device without a reset module)
 #   gpio-sim                 with kernel/irq/irq_sim.c linked in (Debian: off)
+# and, not printed, RIG_MODDIR/stock/vfio-platform-base.ko: 6.1's own, without patch 0004
+# (its probe fails with ENOENT: the rig's real bind failure).
 # plus every MODDIR given, each built with `make M=` on a copy (the source is not written).
 # Usage: rig-kbuild.sh CACHE [MODDIR...]
 # Prints the .ko paths, one a line (the rig's first, then each MODDIR's), on stdout;
@@ -42,6 +44,13 @@ flock 8 || die "cannot lock $cache/.kbuild-lock"
 # --- which kernel --------------------------------------------------------------------------
 kver=${TV_RIG_KVER:-}
 debver=""
+# the arm64 package lists, as tests/guest/fetch-guest.sh gets them (nothing to do once cached)
+if [ -z "$kver" ] && command -v apt-get >/dev/null && ! ls "$cache"/kernel/*/.done >/dev/null 2>&1 &&
+        ! apt-cache show linux-image-arm64:arm64 >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64 ||
+                die "dpkg --add-architecture arm64 failed"
+        apt-get update -q >&2 || die "apt-get update failed"
+fi
 if [ -z "$kver" ]; then
         kver=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null |
                 sed -n 's/^ *Depends: linux-image-\([0-9][^ :]*-arm64\)\(:arm64\)\{0,1\}$/\1/p' | head -n1) || kver=""
@@ -54,8 +63,12 @@ if [ -z "$kver" ]; then
 fi
 [[ $kver =~ ^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-arm64$ ]] || die "unexpected kernel name $kver"
 abi=${kver%-arm64}
+done_files=("$cache"/kernel/"$kver"_*/.done)
+# a pinned kernel already cached: no apt query (rig-run.sh pins the one rig-kbuild.sh chose)
+if [ -z "$debver" ] && [ -n "${TV_RIG_KVER:-}" ] && [ ${#done_files[@]} -eq 1 ] && [ -e "${done_files[0]}" ]; then
+        read -r _ debver <"${done_files[0]}"
+fi
 if [ -z "$debver" ]; then
-        done_files=("$cache"/kernel/"$kver"_*/.done)
         debver=$(apt-cache policy "linux-image-$kver:arm64" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1) || debver=""
         if [ -z "$debver" ] || [ "$debver" = "(none)" ]; then
                 [ -e "${done_files[0]}" ] || die "apt-cache has no linux-image-$kver:arm64 (apt-get update?)"
@@ -157,6 +170,11 @@ if [ ! -e "$mdir/.done" ]; then
         rm -rf "$cache/mod"   # older keys: the inputs changed
         mkdir -p "$mdir/tree"
         (cd "$KSRC" && cp -r --parents drivers/vfio drivers/gpio kernel/irq "$mdir/tree/") || die "copying the sources failed"
+        # stock vfio-platform-base, without patch 0004: the rig's real bind failure (ENOENT)
+        mkdir -p "$mdir/stock/platform"
+        cp "$mdir"/tree/drivers/vfio/platform/*.[ch] "$mdir/stock/platform/"
+        printf '%s\n' 'obj-m := vfio-platform-base.o' \
+                'vfio-platform-base-y := platform/vfio_platform_common.o platform/vfio_platform_irq.o' >"$mdir/stock/Kbuild"
         # git apply, as tools/kernel-check.sh: kept from taking paths relative to a repository around the cache
         (cd "$mdir/tree" && GIT_CEILING_DIRECTORIES="$mdir" git apply "$PATCH") >&2 ||
                 die "$(basename "$PATCH") does not apply to $debver"
@@ -188,10 +206,13 @@ obj-m := gpio-sim.o
 gpio-sim-y := gpio-sim-main.o irq_sim.o
 EOF
         rm -rf "$mdir/tree"
-        for d in vfio gpio; do
-                kmake M="$mdir/$d" modules >"$mdir/$d.log" 2>&1 || { tail -n 40 "$mdir/$d.log" >&2; die "building $d failed (log: $mdir/$d.log)"; }
+        for d in vfio gpio stock; do
+                extra=()   # the stock base links against our vfio, built first
+                [ "$d" = stock ] && extra=(KBUILD_EXTRA_SYMBOLS="$mdir/vfio/Module.symvers")
+                kmake M="$mdir/$d" "${extra[@]}" modules >"$mdir/$d.log" 2>&1 ||
+                        { tail -n 40 "$mdir/$d.log" >&2; die "building $d failed (log: $mdir/$d.log)"; }
         done
-        for k in $RIG_KOS; do
+        for k in $RIG_KOS stock/vfio-platform-base.ko; do
                 [ -f "$mdir/$k" ] || die "$k was not built"
                 modinfo -F vermagic "$mdir/$k" | grep -q "^$kver SMP " || die "$k: vermagic is not $kver"
         done

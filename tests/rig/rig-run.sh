@@ -6,9 +6,10 @@
 # and the rig's modules (rig-kbuild.sh CACHE) in /lib/modules/rig/, /lib/rig/lib.sh (helpers,
 # see README.md), GUEST_SCRIPT as /rig/script.sh and every FILE in /rig/ (by its base name).
 # /init mounts proc, sysfs, devtmpfs and /tmp, runs `sh /rig/script.sh` in /rig, and powers
-# off. The machine: -M virt -cpu cortex-a57 -m 512 -smp 1 with one virtio-rng device, which
-# QEMU puts on the last virtio-mmio transport, a003e00.virtio_mmio (bound by virtio_mmio
-# once the guest loads it; the other 31 transports are empty and stay unbound).
+# off. The machine: -M virt -cpu cortex-a57 -m 512 -smp 1 with two virtio-rng devices, which
+# QEMU puts on the last two virtio-mmio transports, a003e00.virtio_mmio and a003c00.virtio_mmio
+# (bound by virtio-mmio once the guest loads virtio_mmio; the other 30 transports are empty
+# and stay unbound). /lib/modules/rig/stock/vfio-platform-base.ko is 6.1's own, unpatched.
 # Prints what the script printed (nothing of the kernel's but emergencies: loglevel=1) and
 # exits with the script's status; 1 if the guest did not get to the end (timeout, panic).
 # Env: TV_RIG_TIMEOUT (seconds, default 300), TV_RIG_LOG (keep the whole console log there),
@@ -27,6 +28,7 @@ for c in "$qemu" cpio gzip timeout; do command -v "$c" >/dev/null || die "$c not
 limit=${TV_RIG_TIMEOUT:-300}
 
 mapfile -t kos < <("$HERE/rig-kbuild.sh" "$cache") || die "rig-kbuild.sh failed"
+# rig-kbuild.sh ended with "$cache/rig.env"; a failure shows as no module below
 [ "${#kos[@]}" -gt 0 ] || die "rig-kbuild.sh printed no module"
 cache=$(cd "$cache" && pwd)
 # shellcheck source=/dev/null
@@ -36,17 +38,19 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/tv-rig-run.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
 # --- the base initramfs: busybox, modules, /init, lib.sh; cached by its inputs --------------
-bkey=$( { printf '%s\n' "$RIG_KDIR_TOP" "${kos[@]}"; sha256sum "${kos[@]}" "$RIG_BUSYBOX"; cat "$0" "$HERE/guest-lib.sh"; } |
+stock="$RIG_MODDIR/stock/vfio-platform-base.ko"
+bkey=$( { printf '%s\n' "$RIG_KDIR_TOP" "${kos[@]}"; sha256sum "${kos[@]}" "$stock" "$RIG_BUSYBOX"; cat "$0" "$HERE/guest-lib.sh"; } |
         sha256sum | cut -c1-16)
 base="$cache/initramfs/base-$bkey.cpio.gz"
 exec 8>"$cache/.initramfs-lock"
 flock 8 || die "cannot lock $cache/.initramfs-lock"
 if [ ! -s "$base" ]; then
         stage="$T/base"
-        mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,rig,lib/modules/rig,lib/rig,etc}
+        mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,rig,lib/modules/rig/stock,lib/rig,etc}
         cp "$RIG_BUSYBOX" "$stage/bin/busybox"
         ln -s busybox "$stage/bin/sh"
         for m in "$RIG_KDIR_TOP"/mods/*.ko "${kos[@]}"; do cp "$m" "$stage/lib/modules/rig/"; done
+        cp "$stock" "$stage/lib/modules/rig/stock/"
         cp "$HERE/guest-lib.sh" "$stage/lib/rig/lib.sh"
         [ "$(id -u)" = 0 ] && mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
         cat >"$stage/init" <<'INIT'
@@ -92,7 +96,7 @@ rc=0
 # shellcheck disable=SC2086
 timeout --foreground -k 10 "$limit" "$qemu" -machine virt -cpu cortex-a57 -smp 1 -m 512 \
         -nographic -no-reboot -monitor none -serial stdio -nodefaults \
-        -device virtio-rng-device ${TV_RIG_QEMU_ARGS:-} \
+        -device virtio-rng-device -device virtio-rng-device ${TV_RIG_QEMU_ARGS:-} \
         -kernel "$RIG_IMAGE" -initrd "$T/initrd" \
         -append "console=ttyAMA0 panic=-1 loglevel=1 ${TV_RIG_APPEND:-}" \
         </dev/null >"$log" 2>&1 || rc=$?

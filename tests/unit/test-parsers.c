@@ -126,6 +126,7 @@ static void test_config(void)
                 "[Daemon]\nQemuUser=\n",
                 "[Daemon]\nQemuUser=a b\n",
                 "[Daemon]\nAllowUnsafeInterrupts=maybe\n",
+                "[Daemon]\nAllowNoIommu=maybe\n",
                 "[Daemon]\nNoSuchKey=1\n",
                 "[Daemon]\njust a line\n",
                 "[Daemon]\nQemuGroup=../etc\n",
@@ -139,8 +140,10 @@ static void test_config(void)
         const char *good = "# test\n[Daemon]\n QemuUser = nobody \nQemuGroup=nogroup\r\nAllowUnsafeInterrupts=YES\n";
 
         CHECK(tv_config_defaults(&c) == 0 && strcmp(c.qemu_user, "libvirt-qemu") == 0 &&
-                      strcmp(c.qemu_group, "kvm") == 0 && !c.allow_unsafe_interrupts,
-              "config defaults (unsafe interrupts off)");
+                      strcmp(c.qemu_group, "kvm") == 0 && !c.allow_unsafe_interrupts && !c.allow_noiommu,
+              "config defaults (unsafe interrupts and no-IOMMU mode off)");
+        CHECK(tv_config_parse_buffer(&c, good, strlen(good), "t", &err) == 0 && !c.allow_noiommu,
+              "no-IOMMU mode stays off unless the key is set");
         CHECK(tv_config_parse_buffer(&c, good, strlen(good), "t", &err) == 0 && strcmp(c.qemu_user, "nobody") == 0 &&
                       strcmp(c.qemu_group, "nogroup") == 0 && c.allow_unsafe_interrupts,
               "config parse");
@@ -157,7 +160,14 @@ static void test_config(void)
         CHECK(tv_config_parse_buffer(&c, "[Daemon]\nX=1\n", 13, "cfg", &err) < 0 && strstr(err.message, "line 2"),
               "config error names the line");
         {
-                const char *b = "[Daemon]\nBpmpBridge=0x090d0000\nPrivilegedGroup=tegravirt\n";
+                const char *b = "[Daemon]\nAllowNoIommu=yes\n";
+
+                CHECK(tv_config_parse_buffer(&c, b, strlen(b), "t", &err) == 0 && c.allow_noiommu,
+                      "AllowNoIommu=yes turns the no-IOMMU mode on");
+                b = "[Daemon]\nAllowNoIommu=no\n";
+                CHECK(tv_config_parse_buffer(&c, b, strlen(b), "t", &err) == 0 && !c.allow_noiommu,
+                      "AllowNoIommu=no turns it off");
+                b = "[Daemon]\nBpmpBridge=0x090d0000\nPrivilegedGroup=tegravirt\n";
 
                 CHECK(tv_config_parse_buffer(&c, b, strlen(b), "t", &err) == 0 && c.bpmp_bridge == 1 &&
                               c.bpmp_base == 0x090d0000ULL && strcmp(c.privileged_group, "tegravirt") == 0,
@@ -184,6 +194,7 @@ static void test_config_messages(void)
                 { "[Daemon]\nPrivilegedGroup=a b\n", "t line 2: PrivilegedGroup must be a group name or empty" },
                 { "[Daemon]\nQemuConf=etc/qemu.conf\n", "t line 2: QemuConf must be an absolute path or empty" },
                 { "[Daemon]\nAllowUnsafeInterrupts=maybe\n", "t line 2: AllowUnsafeInterrupts takes yes or no" },
+                { "[Daemon]\nAllowNoIommu=maybe\n", "t line 2: AllowNoIommu takes yes or no" },
                 { "[Daemon]\nNoSuchKey=1\n", "t line 2: unknown key 'NoSuchKey'" },
                 { "[Daemon]\nQemuConf=/a\n\nQemuConf=/b\n", "t line 4: QemuConf is set again (first on line 2); keep one" },
                 { "[Other]\n", "t line 1: unknown section [Other] (only [Daemon])" },
