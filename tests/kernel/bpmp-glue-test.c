@@ -6,7 +6,9 @@
  * whose debugfs files it reads and drives) and prints TAP results, without
  * numbers or plan (tests/kernel/guest.sh adds both).
  *
- * Usage: bpmp-glue-test   (as root; debugfs on /sys/kernel/debug)
+ * Usage: bpmp-glue-test [LABEL]   (as root; debugfs on /sys/kernel/debug)
+ * LABEL prefixes every description: guest.sh runs a 32-bit build as well
+ * ("[arm32] "), through the driver's compat_ioctl.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -60,6 +62,7 @@ static const uint32_t dt_parents[] = { 30 };
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int tests, failures;
+static const char *label = "";
 
 static void ok(bool cond, const char *fmt, ...)
 {
@@ -69,7 +72,7 @@ static void ok(bool cond, const char *fmt, ...)
 	if (!cond)
 		failures++;
 	/* unnumbered: the guest script adds its own results and the plan */
-	printf("%sok - ", cond ? "" : "not ");
+	printf("%sok - %s", cond ? "" : "not ", label);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -945,8 +948,10 @@ static void test_probe_failures(void)
 	ok(load_dt(t234, sizeof(t234), true) == 0 && bound(), "probes again");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1)
+		label = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (access(GLUE "dt", W_OK))
 		bail(GLUE "dt (is bpmp-host-glue loaded, debugfs mounted?)");
@@ -972,6 +977,6 @@ int main(void)
 	test_probe_failures();
 
 	write_str(GLUE "remove", "1");
-	diag("bpmp-glue-test: %d of %d failed", failures, tests);
+	diag("bpmp-glue-test: %s%d of %d failed", label, failures, tests);
 	return failures ? 1 : 0;
 }

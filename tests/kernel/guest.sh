@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 # kernel-glue's guest side (busybox sh, run by tests/rig/rig-run.sh): load the test module
-# (the host proxy's own sources with a simulated BPMP), run bpmp-glue-test against it,
-# unload it, and check the kernel log. Prints TAP with the plan; status 1 on a failure.
+# (the host proxy's own sources with a simulated BPMP), run bpmp-glue-test against it (and
+# its 32-bit build), unload it, and check the kernel log. Prints TAP with the plan; status 1 on a failure.
 out=/tmp/glue.tap
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 {
@@ -10,6 +10,9 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
                 echo "ok - insmod bpmp-host-glue.ko"
                 /rig/bpmp-glue-test
                 echo "# bpmp-glue-test exit $?"
+                # a 32-bit VMM: the same cases through the driver's compat_ioctl
+                /rig/bpmp-glue-test32 "[arm32] "
+                echo "# bpmp-glue-test32 exit $?"
                 if rmmod bpmp_host_glue; then echo "ok - rmmod bpmp_host_glue"; else echo "not ok - rmmod bpmp_host_glue"; fi
         else
                 echo "not ok - insmod bpmp-host-glue.ko"

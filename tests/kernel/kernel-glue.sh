@@ -5,7 +5,8 @@
 # sysfs, unbind) in Debian's arm64 kernel under TCG. Builds the test module of module/ (the
 # driver's own sources with tegra_bpmp_get/put/transfer replaced by a simulated BPMP)
 # against Debian's kbuild tree (tests/rig/rig-kbuild.sh), builds bpmp-glue-test statically
-# for aarch64, boots the rig (tests/rig/rig-run.sh) with guest.sh and prints its TAP.
+# for aarch64 (and armhf: a 32-bit VMM through compat_ioctl), boots the rig
+# (tests/rig/rig-run.sh) with guest.sh and prints its TAP.
 # Usage: kernel-glue.sh [TREE]  TREE: where kernel/ is taken from (default: this source
 # tree; mutation-check.sh passes mutated copies).
 # Env: TV_BUILD_DIR (work and cache under it; default build-tests), TV_RIG_CACHE (the rig's
@@ -21,7 +22,7 @@ WORK=${TV_GLUE_WORK:-$BUILD/kernel-glue}
 DRV=kernel/drivers/firmware/tegra/bpmp-host-proxy
 UAPI=kernel/include/uapi/linux/tegra-bpmp-host-proxy.h
 
-tap_require_cmd qemu-system-aarch64 aarch64-linux-gnu-gcc apt-get cpio
+tap_require_cmd qemu-system-aarch64 aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc apt-get cpio
 mkdir -p "$WORK" "$CACHE" || exit 1
 
 fail() { # fail WHAT [LOG]: one failure and the plan
@@ -57,11 +58,16 @@ if ! aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
         -o "$WORK/bpmp-glue-test" "$HERE/bpmp-glue-test.c" >"$WORK/test-build.log" 2>&1; then
         fail "build bpmp-glue-test (static aarch64)" "$WORK/test-build.log"
 fi
+# and for a 32-bit VMM (compat_ioctl; Debian's arm64 kernel has CONFIG_COMPAT)
+if ! arm-linux-gnueabihf-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
+        -o "$WORK/bpmp-glue-test32" "$HERE/bpmp-glue-test.c" >"$WORK/test32-build.log" 2>&1; then
+        fail "build bpmp-glue-test32 (static armhf)" "$WORK/test32-build.log"
+fi
 
 # init_on_alloc=0 and a fixed stack offset: a buffer the driver forgets to zero holds what
 # the previous transfer or the stack painter left, not zeros the kernel provided
 TV_RIG_APPEND="init_on_alloc=0 randomize_kstack_offset=off ${TV_RIG_APPEND:-}" \
-        "$SRC/tests/rig/rig-run.sh" "$CACHE" "$HERE/guest.sh" "$ko" "$WORK/bpmp-glue-test" \
+        "$SRC/tests/rig/rig-run.sh" "$CACHE" "$HERE/guest.sh" "$ko" "$WORK/bpmp-glue-test" "$WORK/bpmp-glue-test32" \
         >"$WORK/guest.tap" 2>"$WORK/guest.err"
 rc=$?
 cat "$WORK/guest.tap"

@@ -5,7 +5,7 @@
 # and must fail, at the named bpmp-glue-test case. The first two are the mutations of issue
 # 12 part 3 (the reply-size bound and the zeroing of the reply buffer), restated for the
 # ioctl ABI; the others delete the per-MRQ reply cap, the file's own set check, the release
-# undo, and the waits for transfers in flight on narrowing and on unbinding. The unmutated tree must pass first.
+# undo, the waits for transfers in flight on narrowing and on unbinding, and compat_ioctl. The unmutated tree must pass first.
 # A mutation that no longer applies (the driver changed) fails: update it here.
 # Usage: mutation-check.sh [NUMBER...]   (default: all). Env as kernel-glue.sh.
 set -uo pipefail
@@ -41,8 +41,11 @@ mutant "no wait for transfers in flight when narrowing" \
 mutant "unbinding does not wait for transfers in flight" \
         '/down_write(&proxy->unbind_lock);/d; /up_write(&proxy->unbind_lock);/d' \
         "unbinding returned only after the transfer in flight finished"
+mutant "no compat_ioctl (a 32-bit VMM)" \
+        '/\.compat_ioctl = compat_ptr_ioctl,/d' \
+        "\\[arm32\\] VERSION: 1, 120, 256, 4"
 
-tap_require_cmd qemu-system-aarch64 aarch64-linux-gnu-gcc
+tap_require_cmd qemu-system-aarch64 aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || mapfile -t selected < <(seq 1 ${#NAME[@]})
 
