@@ -10,7 +10,8 @@
 # Usage: kernel-glue.sh [TREE]  TREE: where kernel/ is taken from (default: this source
 # tree; mutation-check.sh passes mutated copies).
 # Env: TV_BUILD_DIR (work and cache under it; default build-tests), TV_RIG_CACHE (the rig's
-# cache, default $TV_BUILD_DIR/rig-cache), TV_GLUE_WORK (this run's work directory).
+# cache, default $TV_BUILD_DIR/rig-cache), TV_GLUE_WORK (this run's work directory),
+# TV_GLUE_ARM32=0 (leave out the 32-bit run).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -59,7 +60,9 @@ if ! aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
         fail "build bpmp-glue-test (static aarch64)" "$WORK/test-build.log"
 fi
 # and for a 32-bit VMM (compat_ioctl; Debian's arm64 kernel has CONFIG_COMPAT)
-if ! arm-linux-gnueabihf-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
+progs=("$WORK/bpmp-glue-test")
+[ "${TV_GLUE_ARM32:-1}" = 0 ] || progs+=("$WORK/bpmp-glue-test32")
+if [ ${#progs[@]} -gt 1 ] && ! arm-linux-gnueabihf-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
         -o "$WORK/bpmp-glue-test32" "$HERE/bpmp-glue-test.c" >"$WORK/test32-build.log" 2>&1; then
         fail "build bpmp-glue-test32 (static armhf)" "$WORK/test32-build.log"
 fi
@@ -67,7 +70,7 @@ fi
 # init_on_alloc=0 and a fixed stack offset: a buffer the driver forgets to zero holds what
 # the previous transfer or the stack painter left, not zeros the kernel provided
 TV_RIG_APPEND="init_on_alloc=0 randomize_kstack_offset=off ${TV_RIG_APPEND:-}" \
-        "$SRC/tests/rig/rig-run.sh" "$CACHE" "$HERE/guest.sh" "$ko" "$WORK/bpmp-glue-test" "$WORK/bpmp-glue-test32" \
+        "$SRC/tests/rig/rig-run.sh" "$CACHE" "$HERE/guest.sh" "$ko" "${progs[@]}" \
         >"$WORK/guest.tap" 2>"$WORK/guest.err"
 rc=$?
 cat "$WORK/guest.tap"

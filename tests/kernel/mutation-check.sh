@@ -17,7 +17,7 @@ DRV=kernel/drivers/firmware/tegra/bpmp-host-proxy
 FILE=$DRV/bpmp-host-proxy.c
 
 # mutant i: NAME[i], SED[i] (applied to bpmp-host-proxy.c), EXPECT[i] (a bpmp-glue-test
-# case, ERE, that must then fail)
+# case, ERE, that must then fail); only a case marked [arm32] needs the 32-bit run
 NAME=() SED=() EXPECT=()
 mutant() { NAME+=("$1"); SED+=("$2"); EXPECT+=("$3"); }
 mutant "no tx_size/rx_size bound in XFER" \
@@ -49,8 +49,8 @@ tap_require_cmd qemu-system-aarch64 aarch64-linux-gnu-gcc arm-linux-gnueabihf-gc
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || mapfile -t selected < <(seq 1 ${#NAME[@]})
 
-run() { # run TREE WORKNAME: kernel-glue.sh's TAP in $BUILD/WORKNAME.tap, its status
-        TV_GLUE_WORK="$BUILD/$2" "$HERE/kernel-glue.sh" "$1" >"$BUILD/$2.tap" 2>&1
+run() { # run TREE WORKNAME [ARM32]: kernel-glue.sh's TAP in $BUILD/WORKNAME.tap, its status
+        TV_GLUE_ARM32=${3:-1} TV_GLUE_WORK="$BUILD/$2" "$HERE/kernel-glue.sh" "$1" >"$BUILD/$2.tap" 2>&1
 }
 
 mkdir -p "$BUILD" || exit 1
@@ -79,7 +79,9 @@ for i in "${selected[@]}"; do
                 continue
         fi
         diff -u "$SRC/$FILE" "$tree/$FILE" | sed -n 's/^\([-+][^-+]\)/#   \1/p'
-        if run "$tree" "kernel-glue-mutant-$i"; then
+        arm32=0
+        case $expect in *arm32*) arm32=1 ;; esac
+        if run "$tree" "kernel-glue-mutant-$i" "$arm32"; then
                 not_ok "mutant $i ($name) is caught: kernel-glue passed on it"
                 continue
         fi
