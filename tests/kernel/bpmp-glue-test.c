@@ -169,8 +169,8 @@ struct record {
 /* record @i of the log (negative: from the end); false if none */
 static bool log_record(int i, struct record *r)
 {
-	char *p = read_str(GLUE "log"), *line;
 	int n = log_count(), k = 0;
+	char *p = read_str(GLUE "log"), *line;
 
 	if (i < 0)
 		i += n;
@@ -936,8 +936,20 @@ static void test_unbind(void)
 static void test_probe_failures(void)
 {
 	static const char t186[] = "nvidia,tegra186-bpmp";
+	int fd = open_dev();
+	bool on = clk(fd, CLK_ENABLE, 11) == 0;
 
-	must(write_str(GLUE "remove", "1"), "remove");
+	/* the device goes away under an open file (its proxy must outlive it) */
+	ok(on && write_str(GLUE "remove", "1") == 0 && !bound(),
+	   "remove the proxy's device with a file open (that enabled 11)");
+	ok(xfer(fd, MRQ_PING, 1, 1, 0, 0, 4, NULL) == ENODEV,
+	   "XFER after the device is gone: ENODEV");
+	clear_log();
+	close(fd);
+	ok(log_count() == 0 && state_num("refs") == 0,
+	   "closing it afterwards sends nothing; no BPMP reference is left");
+	must(write_str(GLUE "state", "reset"), "reset the state");
+
 	ok(load_dt(t186, sizeof(t186), true) == 0 && !bound() &&
 	   state_num("refs") == 0,
 	   "a BPMP that is not a tegra234's: no probe, reference dropped");

@@ -29,6 +29,7 @@
 
 #include <asm/unaligned.h>
 #include <linux/bitmap.h>
+#include <linux/list.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/module.h>
@@ -73,6 +74,8 @@ static struct {
 
 	/* the devices of the last DT written */
 	void *dt_blob, *dt_mem;
+	/* the trees of removed devices (freed at exit, see below) */
+	struct list_head old_trees;
 	struct platform_device *bpmp_pdev, *proxy_pdev;
 	struct dentry *dir;
 } glue;
@@ -314,19 +317,48 @@ static struct platform_driver glue_bpmp_driver = {
 	.driver = { .name = "bpmp-host-glue-bpmp" },
 };
 
+struct glue_old_tree {
+	struct list_head node;
+	void *blob, *mem;
+};
+
 static void glue_remove_devices(void)
 {
+	struct glue_old_tree *old;
+
 	if (glue.proxy_pdev)
 		platform_device_unregister(glue.proxy_pdev);
 	if (glue.bpmp_pdev)
 		platform_device_unregister(glue.bpmp_pdev);
 	glue.proxy_pdev = NULL;
 	glue.bpmp_pdev = NULL;
-	/* the nodes are referenced by nothing once the devices are gone */
-	kfree(glue.dt_mem);
-	kfree(glue.dt_blob);
+	if (!glue.dt_blob)
+		return;
+	/*
+	 * An open /dev/bpmp-host keeps the proxy's device (and so its node)
+	 * alive past the unregistration: free the tree only at module exit,
+	 * when no file can be open any more. On failure, leak it.
+	 */
+	old = kmalloc(sizeof(*old), GFP_KERNEL);
+	if (old) {
+		old->blob = glue.dt_blob;
+		old->mem = glue.dt_mem;
+		list_add(&old->node, &glue.old_trees);
+	}
 	glue.dt_mem = NULL;
 	glue.dt_blob = NULL;
+}
+
+static void glue_free_old_trees(void)
+{
+	struct glue_old_tree *old, *next;
+
+	list_for_each_entry_safe(old, next, &glue.old_trees, node) {
+		list_del(&old->node);
+		kfree(old->mem);
+		kfree(old->blob);
+		kfree(old);
+	}
 }
 
 static struct platform_device *glue_add_device(const char *name,
@@ -376,6 +408,8 @@ static ssize_t glue_dt_write(struct file *file, const char __user *ubuf,
 	}
 	glue.dt_mem = of_fdt_unflatten_tree(blob, NULL, &root);
 	if (!glue.dt_mem || !root) {
+		kfree(glue.dt_mem);
+		glue.dt_mem = NULL;
 		err = -EINVAL;
 		goto fail;
 	}
@@ -404,6 +438,7 @@ static ssize_t glue_dt_write(struct file *file, const char __user *ubuf,
 	return len;
 
 fail_remove:
+	/* glue_remove_devices() keeps the blob */
 	glue_remove_devices();
 	blob = NULL;
 fail:
@@ -608,6 +643,7 @@ static int __init glue_init(void)
 	int err;
 
 	mutex_init(&glue.lock);
+	INIT_LIST_HEAD(&glue.old_trees);
 	glue.log = kvcalloc(GLUE_LOG_MAX, sizeof(*glue.log), GFP_KERNEL);
 	if (!glue.log)
 		return -ENOMEM;
@@ -645,6 +681,7 @@ static void __exit glue_exit(void)
 	mutex_unlock(&glue_dt_lock);
 	platform_driver_unregister(glue_proxy_driver);
 	platform_driver_unregister(&glue_bpmp_driver);
+	glue_free_old_trees();
 	kvfree(glue.log);
 }
 
