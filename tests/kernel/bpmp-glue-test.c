@@ -659,9 +659,11 @@ static void test_denied(void)
 	ok(clk(fd, CLK_DISABLE, 30) == EPERM, "CLK DISABLE of a parent-only clock: EPERM");
 	ok(log_count() == 0, "no denied request reached the BPMP");
 	ok(clk(fd, CLK_ENABLE, 30) == 0, "CLK ENABLE of a parent clock is allowed");
+	ok(clk(fd, CLK_ENABLE, 102) == 0, "CLK ENABLE of an allowed protected root is allowed");
+	clear_log();
 	close(fd);
-	ok(state_has("clocks_on", 30),
-	   "closing the file leaves the parent clock on (shared with the host)");
+	ok(state_has("clocks_on", 30) && state_has("clocks_on", 102) && log_count() == 0,
+	   "closing the file leaves the parent clock and the root on (shared with the host)");
 	must(write_str(GLUE "state", "reset"), "reset the state");
 }
 
