@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
 # bench-rig.sh's guest side (busybox sh in the rig's guest, tests/rig/README.md): prepare+release
 # of a003e00.virtio_mmio on the real driver core, N cycles each way, timed with /proc/uptime
 # (10 ms ticks: N is large enough that a run is seconds). Prints "BENCH name ms-per-cycle".

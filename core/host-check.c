@@ -151,6 +151,10 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                 if (!v->present)
                         add(c, "device", "missing", "enable the node in the host device tree", "%s (%s, for %s) is not on this host",
                             dev->name, dev->platform_id, owner);
+                else if (v->group < 0 && d->config.allow_noiommu)
+                        add(c, "iommu-group", "warning", "set AllowNoIommu=no in tegravirtd.conf on a host that runs guests",
+                            "%s (%s) has no IOMMU group: AllowNoIommu=yes binds it in vfio's unsafe no-IOMMU mode",
+                            dev->name, dev->platform_id);
                 else if (v->group < 0)
                         add(c, "iommu-group", "missing",
                             "give the node its own SMMU stream (iommus = <&smmu_niso0 ...>) in the host device tree",

@@ -92,6 +92,7 @@ check "  ... '3100000.serial has no IOMMU group'" grep -q "3100000.serial has no
 check "  ... without advertising the no-IOMMU mode" bash -c '! grep -qi "noiommu\|no-IOMMU" <<<"$0"' "$LAST_ERROR"
 check "  ... no sysfs write was made" test "$(writes)" = "$n"
 check "  ... and the daemon never mentioned AllowNoIommu" bash -c "! grep -q AllowNoIommu '$T/daemon.log'"
+check "tegravirtctl check: iommu-group missing" ctl_check '^missing .*iommu-group.*uarta (3100000.serial) has no IOMMU group'
 tv_stop_daemon
 echo "AllowNoIommu=yes" >>"$T/tegravirtd.conf"
 tv_start_daemon
@@ -99,6 +100,7 @@ check "AllowNoIommu=yes: the daemon warns at start" grep -q "AllowNoIommu=yes: d
 check "AllowNoIommu=yes but vfio not in no-IOMMU mode: HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
 check "  ... naming the vfio parameter" grep -q "3100000.serial has no IOMMU group and AllowNoIommu=yes, but vfio is not in its no-IOMMU mode (vfio.enable_unsafe_noiommu_mode=1)" <<<"$LAST_ERROR"
 check "  ... no sysfs write was made" test "$(writes)" = "$n"
+check "tegravirtctl check: iommu-group only a warning, naming the unsafe mode" ctl_check "^warning .*iommu-group.*has no IOMMU group: AllowNoIommu=yes binds it in vfio's unsafe no-IOMMU mode"
 sim "set-param vfio enable_unsafe_noiommu_mode Y"
 # the simulated vfio-platform cannot register a group-less device (probe EINVAL), which
 # a real kernel in no-IOMMU mode does (tests/rig): here the bind fails and rolls back

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
 # Helpers for rig guest scripts (busybox sh), installed as /lib/rig/lib.sh: `. /lib/rig/lib.sh`.
 #   rig_insmod NAME [PARAM=VALUE...]   insmod /lib/modules/rig/NAME.ko once
 #   rig_load_virtio_mmio               Debian's virtio_mmio (binds a003e00.virtio_mmio)

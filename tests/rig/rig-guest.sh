@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
 # The rig test's guest side (busybox sh, run by rig-run.sh; rig-test.sh is the host side).
 # The binding engine (tv-rig-engine: tegravirtd's hostdev/sysfs/state code) against Debian's
 # real driver core: prepare, a vfio user, release, rollback after real bind failures and after
@@ -45,7 +46,7 @@ consistent() {
         echo "$1: record phase=$p driver=$(drv "$1") override=$(ovr "$1")"
         return 1
 }
-both_native() { native $A virtio-mmio && native $B virtio-mmio && [ -z "$(ls /dev/vfio | grep noiommu)" ]; }
+both_native() { native $A virtio-mmio && native $B virtio-mmio && ! ls /dev/vfio/noiommu-* >/dev/null 2>&1; }
 both_consistent() { consistent $A virtio-mmio && consistent $B virtio-mmio; }
 steps() { # steps CMD...: how many host steps a clean run of the engine takes
         TV_RIG_TRACE=1 $E "$@" 2>&1 >/dev/null | grep -c '^step '

@@ -153,7 +153,6 @@ static int record(void *userdata, bool durable, TvError *err)
         return TIMED(T_RECORD, durable ? tv_state_save(s, err) : tv_state_save_nosync(s, err));
 }
 
-
 static int fail(const TvError *err)
 {
         fprintf(stderr, "%s: %s\n", err->name ? err->name : "?", err->message);
@@ -170,6 +169,7 @@ static int usage(void)
 /* The items for pids, each with its record (created for prepare), as domain_items() gives them. */
 static int items_for(TvState *s, char **pids, size_t n, bool create, TvHostdevItem *items, TvError *err)
 {
+        /* every entry first: tv_state_ensure may move the array the items point into */
         for (size_t i = 0; i < n; i++) {
                 TvStateEntry *e;
 
@@ -181,6 +181,10 @@ static int items_for(TvState *s, char **pids, size_t n, bool create, TvHostdevIt
                                       : tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "%s has no record", pids[i]);
                 if (create && !e->domain && !(e->domain = strdup("rig")))
                         return tv_error_oom(err);
+        }
+        for (size_t i = 0; i < n; i++) {
+                TvStateEntry *e = tv_state_find(s, pids[i]);
+
                 items[i] = (TvHostdevItem){ .platform_id = e->platform_id, .binding = &e->binding, .group = -1 };
         }
         return 0;

@@ -323,6 +323,79 @@ static void test_check_host(void)
         tv_binding_reset(&b);
 }
 
+/* AllowNoIommu's no-IOMMU mode: the group vfio creates when it binds. It must be read only
+ * after the bind; here it appears with the first record (after the pre-flight checks, before
+ * the first host change), which the driver core in tests/rig does for real at the bind. */
+static int record_noiommu_cb(void *userdata, bool durable, TvError *err)
+{
+        Recorder *r = userdata;
+
+        if (r->calls == 0) {
+                link_to("../../../kernel/iommu_groups/5", "sys/devices/platform/" A "/iommu_group");
+                put("dev/vfio/noiommu-5", "");
+        }
+        return record_cb(userdata, durable, err);
+}
+
+static void test_noiommu(void)
+{
+        TvBinding b = { 0 };
+        TvHostdevItem it = { .platform_id = A, .binding = &b };
+        TvError err = { 0 };
+        TvHostdev hd;
+        Recorder rec;
+        struct stat st;
+        char p[PATH_MAX];
+        struct passwd *pw = getpwnam("nobody");
+
+        make_tree();
+        snprintf(p, sizeof(p), "%s/sys/devices/platform/" A "/iommu_group", root);
+        unlink(p);
+        open_host(&hd, &rec, &it, 1);
+        CHECK(tv_hostdev_prepare(&hd, &it, 1, &err) == -1 &&
+                      err_is(&err, TV_ERR_HOST_NOT_READY, A " has no IOMMU group; give it its own SMMU stream"),
+              "no IOMMU group, no-IOMMU mode not allowed (the default): refused");
+        CHECK(rec.calls == 0 && act_log[0] == 0 && b.phase == TV_PHASE_NONE, "  ... nothing recorded, nothing done");
+
+        config.allow_noiommu = true;
+        tv_error_clear(&err);
+        CHECK(tv_hostdev_prepare(&hd, &it, 1, &err) == -1 &&
+                      err_is(&err, TV_ERR_HOST_NOT_READY, "but vfio is not in its no-IOMMU mode (vfio.enable_unsafe_noiommu_mode=1)"),
+              "no-IOMMU mode allowed, vfio not in it: refused");
+        CHECK(rec.calls == 0 && act_log[0] == 0 && b.phase == TV_PHASE_NONE, "  ... nothing recorded, nothing done");
+
+        mkdirs("sys/module/vfio/parameters");
+        put("sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "Y\n");
+        hd.record = record_noiommu_cb;
+        tv_error_clear(&err);
+        CHECK(tv_hostdev_prepare(&hd, &it, 1, &err) == 0, "no-IOMMU mode: prepare %s: %s", A, err.name ? err.message : "ok");
+        CHECK(it.group == 5 && strcmp(driver_of(A), TV_VFIO_DRIVER) == 0, "  ... on vfio-platform, group 5 read after the bind");
+        snprintf(p, sizeof(p), "%s/dev/vfio/noiommu-5", root);
+        CHECK(stat(p, &st) == 0 && pw && st.st_uid == pw->pw_uid && (st.st_mode & 0777) == 0660,
+              "  ... /dev/vfio/noiommu-5 is nobody's, 0660");
+        CHECK(tv_hostdev_release(&hd, &it, 1, &err) == 0 && strcmp(driver_of(A), HOST_DRV) == 0 &&
+                      strcmp(override_of(A), "-") == 0,
+              "  ... release: back on serial-tegra");
+        tv_host_close(&host);
+
+        /* vfio gives no group (not in no-IOMMU mode after all): rolled back */
+        make_tree();
+        snprintf(p, sizeof(p), "%s/sys/devices/platform/" A "/iommu_group", root);
+        unlink(p);
+        mkdirs("sys/module/vfio/parameters");
+        put("sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "Y\n");
+        open_host(&hd, &rec, &it, 1);
+        tv_error_clear(&err);
+        CHECK(tv_hostdev_prepare(&hd, &it, 1, &err) == -1 &&
+                      err_is(&err, TV_ERR_HOST_NOT_READY, A ": no IOMMU group after binding vfio-platform in vfio's no-IOMMU mode"),
+              "no group after the bind: fails, naming the device");
+        CHECK(strcmp(driver_of(A), HOST_DRV) == 0 && strcmp(override_of(A), "-") == 0 && b.phase == TV_PHASE_NONE,
+              "  ... rolled back to serial-tegra, override cleared, binding reset");
+        tv_host_close(&host);
+        config.allow_noiommu = false;
+        tv_binding_reset(&b);
+}
+
 /* The releases whose vfio-platform fails without a reset module (6.1, 6.2; fixed in 6.3). */
 static void test_release_lacks_reset_fix(void)
 {
@@ -346,6 +419,7 @@ int main(void)
         test_release_failure();
         test_recover();
         test_check_host();
+        test_noiommu();
         test_release_lacks_reset_fix();
         CHECK(fake_sysfs_remove(), "remove the fake tree");
         return tap_finish();
