@@ -91,6 +91,6 @@ for i in "${selected[@]}"; do
         else
                 not_ok "mutant $i ($name) is caught by \"$expect\" (it failed elsewhere)"
         fi
-        grep -E '^(not ok|Bail out!)' "$out" | sed 's/^/#   /'
+        grep -E '^(not ok|Bail out!)' "$out" | head -n 12 | sed 's/^/#   /'
 done
 tap_finish
