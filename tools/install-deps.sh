@@ -11,7 +11,7 @@ PKGS="meson ninja-build gcc clang libclang-rt-14-dev pkg-config python3 \
       dbus dbus-daemon dbus-bin systemd valgrind bc strace util-linux \
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-arm ipxe-qemu virtinst cpio gzip \
       python3-dbusmock libfdt-dev device-tree-compiler groff-base \
-      linux-source-6.1 gcc-aarch64-linux-gnu libc6-dev-arm64-cross flex bison libssl-dev libelf-dev kmod make perl git xz-utils \
+      linux-source-6.1 gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross flex bison libssl-dev libelf-dev kmod make perl git xz-utils \
       python3-yaml dt-schema yamllint sparse \
       qemu-efi-aarch64 mtools dosfstools"
 if [ "${1:-}" = --list ]; then

@@ -1,0 +1,1 @@
+cmd_/work/wt-glue/tests/kernel/module/bpmp-host-glue.mod := printf '%s\n'   glue.o policy.o | awk '!x[$$0]++ { print("/work/wt-glue/tests/kernel/module/"$$0) }' > /work/wt-glue/tests/kernel/module/bpmp-host-glue.mod

@@ -1,0 +1,2 @@
+/work/wt-glue/tests/kernel/module/glue.o
+/work/wt-glue/tests/kernel/module/policy.o
