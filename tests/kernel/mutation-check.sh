@@ -5,7 +5,8 @@
 # and must fail, at the named bpmp-glue-test case. The first two are the mutations of issue
 # 12 part 3 (the reply-size bound and the zeroing of the reply buffer), restated for the
 # ioctl ABI; the others delete the per-MRQ reply cap, the file's own set check, the release
-# undo, the waits for transfers in flight on narrowing and on unbinding, and compat_ioctl. The unmutated tree must pass first.
+# undo, the waits for transfers in flight on narrowing and on unbinding, compat_ioctl, and the
+# undo of the open files' marks at unbind. The unmutated tree must pass first.
 # A mutation that no longer applies (the driver changed) fails: update it here.
 # Usage: mutation-check.sh [NUMBER...]   (default: all). Env as kernel-glue.sh.
 set -uo pipefail
@@ -33,17 +34,20 @@ mutant "the file's own sets not enforced" \
         's/err = bpmp_policy_check(&own, x->mrq,/err = 0; bpmp_policy_check(\&own, x->mrq,/' \
         "A cannot touch B's"
 mutant "no undo at release" \
-        's/^\([[:space:]]*\)bpmp_host_undo_marks(f);/\1if (0) bpmp_host_undo_marks(f);/' \
+        's/^\([[:space:]]*\)bpmp_host_undo_marks(f, "release");/\1if (0) bpmp_host_undo_marks(f, "release");/' \
         "releasing A's file disabled 10"
 mutant "no wait for transfers in flight when narrowing" \
         '/synchronize_srcu(&proxy->srcu);/d' \
         "narrowing the global set returned only after it finished"
 mutant "unbinding does not wait for transfers in flight" \
         '/down_write(&proxy->unbind_lock);/d; /up_write(&proxy->unbind_lock);/d' \
-        "unbinding returned only after the transfer in flight finished"
+        "unbinding returned only after the transfers in flight finished"
 mutant "no compat_ioctl (a 32-bit VMM)" \
         '/\.compat_ioctl = compat_ptr_ioctl,/d' \
         "\\[arm32\\] VERSION: 1, 120, 256, 4"
+mutant "no undo of the open files' marks at unbind" \
+        's/^\([[:space:]]*\)bpmp_host_undo_open_files(proxy);/\1if (0) bpmp_host_undo_open_files(proxy);/' \
+        "unbinding undid the open file's marks"
 
 tap_require_cmd qemu-system-aarch64 aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc
 selected=("$@")

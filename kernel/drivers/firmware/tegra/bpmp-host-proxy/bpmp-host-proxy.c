@@ -7,8 +7,9 @@
  *
  * Each open file is a capability: it starts with the device-tree ceiling,
  * can only narrow its own sets (TEGRA_BPMP_HOST_IOC_RESTRICT), and what it
- * enabled, asserted or powered on is undone when it is released. The
- * global active set (sysfs active_*) bounds every file.
+ * enabled, asserted or powered on is undone when it is released, or when
+ * the proxy is unbound while it is open. The global active set (sysfs
+ * active_*) bounds every file.
  *
  * The ioctl ABI and the sysfs interface are documented in
  * include/uapi/linux/tegra-bpmp-host-proxy.h and Documentation/ABI/.
@@ -21,6 +22,7 @@
 #include <linux/kernel.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -178,10 +180,20 @@ struct bpmp_host_proxy {
 	/* One reference for the bound device, one per open file. */
 	struct kref ref;
 
-	/* Held for reading around transfers; unbinding takes it to write. */
+	/*
+	 * Held for reading around transfers (and around a release's whole
+	 * undo); unbinding takes it to write.
+	 */
 	struct rw_semaphore unbind_lock;
 	struct tegra_bpmp *bpmp;
 	bool gone;
+
+	/*
+	 * The open files, so that unbinding undoes their marks. Lock order:
+	 * files_lock, then a file's lock, then unbind_lock.
+	 */
+	struct mutex files_lock;
+	struct list_head files;
 
 	/* Serializes writers of @active. */
 	struct mutex update_lock;
@@ -202,11 +214,16 @@ struct bpmp_host_proxy {
 /* One open /dev/bpmp-host. */
 struct bpmp_host_file {
 	struct bpmp_host_proxy *proxy;
+	/* In proxy->files, under proxy->files_lock, until released. */
+	struct list_head node;
 	/* Serializes the ioctls of this file (RESTRICT with transfers). */
 	struct mutex lock;
 	/* What this file may do; starts as the DT ceiling, only narrows. */
 	struct bpmp_policy_sets sets;
-	/* What it enabled, asserted or powered on: undone at release. */
+	/*
+	 * What it enabled, asserted or powered on: undone at release, or at
+	 * unbind if that comes first.
+	 */
 	struct bpmp_policy_marks marks;
 	struct bpmp_policy_bucket bucket;
 };
@@ -217,8 +234,10 @@ static void bpmp_host_release(struct kref *ref)
 		container_of(ref, struct bpmp_host_proxy, ref);
 
 	/* No reader left: no open file, sysfs attributes removed. */
+	WARN_ON(!list_empty(&proxy->files));
 	kfree(rcu_dereference_protected(proxy->active, true));
 	cleanup_srcu_struct(&proxy->srcu);
+	mutex_destroy(&proxy->files_lock);
 	mutex_destroy(&proxy->update_lock);
 	put_device(proxy->dev);
 	kfree(proxy);
@@ -518,6 +537,9 @@ static int bpmp_host_open(struct inode *inode, struct file *file)
 
 	kref_get(&proxy->ref);
 	f->proxy = proxy;
+	mutex_lock(&proxy->files_lock);
+	list_add_tail(&f->node, &proxy->files);
+	mutex_unlock(&proxy->files_lock);
 	file->private_data = f;
 
 	return stream_open(inode, file);
@@ -525,20 +547,25 @@ static int bpmp_host_open(struct inode *inode, struct file *file)
 
 /*
  * Undo what the file enabled, asserted or powered on: clocks, then
- * resets, then power domains. The active sets are not consulted (they
- * may be narrowed already); a failure is logged and the rest still sent.
+ * resets, then power domains, and empty its marks. The active sets are
+ * not consulted (they may be narrowed already); a failure is logged and
+ * the rest still sent. The caller keeps proxy->bpmp valid: it holds
+ * unbind_lock for reading and saw !gone (release), or it is unbinding
+ * and has not dropped the reference yet. Returns the number of marks.
  */
-static void bpmp_host_undo_marks(struct bpmp_host_file *f)
+static unsigned int bpmp_host_undo_marks(struct bpmp_host_file *f,
+					 const char *when)
 {
 	struct bpmp_host_proxy *proxy = f->proxy;
 	struct tegra_bpmp_message msg;
 	u8 tx[BPMP_POLICY_UNDO_MAX];
-	unsigned int kind;
+	unsigned int kind, n = 0;
 	size_t size;
 	u32 id, mrq;
 	int err;
 
 	while (bpmp_policy_marks_pop(&f->marks, &kind, &id)) {
+		n++;
 		size = bpmp_policy_undo_request(kind, id, &mrq, tx);
 		if (!size)
 			continue;
@@ -547,12 +574,14 @@ static void bpmp_host_undo_marks(struct bpmp_host_file *f)
 		msg.mrq = mrq;
 		msg.tx.data = tx;
 		msg.tx.size = size;
-		err = bpmp_host_transfer(proxy, &msg);
+		err = tegra_bpmp_transfer(proxy->bpmp, &msg);
 		if (err || msg.rx.ret)
 			dev_warn_ratelimited(proxy->dev,
-					     "release: cannot undo kind %u ID %u (MRQ %u): error %d, firmware %d\n",
-					     kind, id, mrq, err, msg.rx.ret);
+					     "%s: cannot undo kind %u ID %u (MRQ %u): error %d, firmware %d\n",
+					     when, kind, id, mrq, err, msg.rx.ret);
 	}
+
+	return n;
 }
 
 static int bpmp_host_release_file(struct inode *inode, struct file *file)
@@ -560,8 +589,21 @@ static int bpmp_host_release_file(struct inode *inode, struct file *file)
 	struct bpmp_host_file *f = file->private_data;
 	struct bpmp_host_proxy *proxy = f->proxy;
 
-	/* The last reference to @file: no ioctl of it runs. */
-	bpmp_host_undo_marks(f);
+	/*
+	 * The last reference to @file: no ioctl of it runs. Unbinding waits
+	 * for this undo; once it has begun, it undoes the marks itself
+	 * (this file is still listed) and this sends nothing.
+	 */
+	down_read(&proxy->unbind_lock);
+	if (!proxy->gone)
+		bpmp_host_undo_marks(f, "release");
+	up_read(&proxy->unbind_lock);
+
+	/* Waits for an unbinding that is undoing this file's marks. */
+	mutex_lock(&proxy->files_lock);
+	list_del(&f->node);
+	mutex_unlock(&proxy->files_lock);
+
 	mutex_destroy(&f->lock);
 	kfree(f);
 	kref_put(&proxy->ref, bpmp_host_release);
@@ -806,14 +848,46 @@ static void bpmp_host_put_proxy(void *data)
 	kref_put(&proxy->ref, bpmp_host_release);
 }
 
+/*
+ * Undo the marks of every file still open, while the BPMP reference is
+ * held: their releases will find the proxy gone and send nothing.
+ * Called with files_lock held, after @gone is set.
+ */
+static void bpmp_host_undo_open_files(struct bpmp_host_proxy *proxy)
+{
+	unsigned int files = 0, marks = 0;
+	struct bpmp_host_file *f;
+
+	lockdep_assert_held(&proxy->files_lock);
+	list_for_each_entry(f, &proxy->files, node) {
+		/* An XFER that got its reply before @gone may still mark. */
+		mutex_lock(&f->lock);
+		marks += bpmp_host_undo_marks(f, "unbind");
+		mutex_unlock(&f->lock);
+		files++;
+	}
+
+	if (marks)
+		dev_info(proxy->dev, "unbind: undid %u marks of %u open files\n",
+			 marks, files);
+}
+
 static void bpmp_host_put_bpmp(void *data)
 {
 	struct bpmp_host_proxy *proxy = data;
 
+	/*
+	 * files_lock first: a release that sees @gone leaves its file
+	 * listed until the open files' marks are undone below.
+	 */
+	mutex_lock(&proxy->files_lock);
 	/* Waits for transfers in flight; later ones get -ENODEV. */
 	down_write(&proxy->unbind_lock);
 	proxy->gone = true;
 	up_write(&proxy->unbind_lock);
+
+	bpmp_host_undo_open_files(proxy);
+	mutex_unlock(&proxy->files_lock);
 
 	tegra_bpmp_put(proxy->bpmp);
 }
@@ -849,6 +923,8 @@ static int bpmp_host_probe(struct platform_device *pdev)
 	kref_init(&proxy->ref);
 	init_rwsem(&proxy->unbind_lock);
 	mutex_init(&proxy->update_lock);
+	mutex_init(&proxy->files_lock);
+	INIT_LIST_HEAD(&proxy->files);
 
 	/* From here on, unbinding or a failed probe drops our reference. */
 	err = devm_add_action_or_reset(dev, bpmp_host_put_proxy, proxy);
