@@ -52,7 +52,9 @@
  * marks a reset, DEASSERT unmarks it; PG SET_STATE to ON or RUNNING
  * marks a power domain, to OFF unmarks it. When the file is released
  * (its last close), the proxy undoes each mark: CLK DISABLE, then RESET
- * DEASSERT, then PG SET_STATE OFF; errors are logged and ignored.
+ * DEASSERT, then PG SET_STATE OFF; errors are logged and ignored. If the
+ * proxy is unbound while the file is open, the unbinding undoes its
+ * marks the same way and its later release sends nothing.
  *
  * Runtime narrowing (sysfs)
  * -------------------------
