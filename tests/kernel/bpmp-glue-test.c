@@ -976,12 +976,12 @@ static void test_unbind(void)
 	on = clk(dying, CLK_ENABLE, 11) == 0 && on;
 	clear_log();
 	/*
-	 * In flight while unbinding: a release's undo (1.5 s), then a
+	 * In flight while unbinding: a release's undo (3 s), then a
 	 * transfer (0.3 s) of a file that stays open. The undo at unbind
 	 * takes each open file's lock, which waits for the latter; only the
 	 * unbind rwsem waits for the former.
 	 */
-	dying_pid = slow_release(dying, 1500, &undoing);
+	dying_pid = slow_release(dying, 3000, &undoing);
 	pid = slow_transfer_ms(slow, 10, 300, 1, &inflight);
 	inflight = inflight && undoing;
 	ok(inflight && write_str(DRIVER "unbind", "bpmp-host-proxy") == 0 && !bound(),
