@@ -84,6 +84,7 @@ else
                 die "apt-get source qemu=$version failed (a deb-src line for bookworm main is needed: tools/install-deps.sh)"
         dsc=$cache/dl/qemu_${upstream}.dsc
         [ -f "$dsc" ] || die "apt-get source left no $dsc"
+        mkdir -p "$work"
         # dpkg-source unpacks and applies Debian's own patches
         dpkg-source --no-check -x "$dsc" "$work/src" >&2
         for p in "${patches[@]}"; do

@@ -195,7 +195,8 @@ class Qemu:
         self.qmp = None
 
     def stderr(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode(errors="replace")
 
@@ -263,14 +264,22 @@ class Qemu:
         return self.qmp_cmd("human-monitor-command", **{"command-line": line})
 
     def mtree_windows(self):
-        """The guest PAs of every tegravirt-bpmp region in `info mtree` (address-space: memory)."""
+        """(guest PA, size) of every tegravirt-bpmp region in `info mtree` (the CPUs' and
+        "memory" address spaces share one tree, printed once or more: counted once)."""
         text = self.hmp("info mtree")
         out = []
         for m in re.finditer(r"^\s*([0-9a-f]+)-([0-9a-f]+) \(prio -?\d+, i/o\): tegravirt-bpmp\s*$", text, re.M):
-            out.append((int(m.group(1), 16), int(m.group(2), 16) - int(m.group(1), 16) + 1))
+            w = (int(m.group(1), 16), int(m.group(2), 16) - int(m.group(1), 16) + 1)
+            if w not in out:
+                out.append(w)
         return out
 
     def close(self):
+        """quit through QMP (closing the qtest socket alone does not end QEMU)."""
+        try:
+            self.qmp_cmd("quit")
+        except (OSError, RuntimeError, ValueError):
+            pass
         try:
             self.qt.close()
         except OSError:
