@@ -13,7 +13,6 @@
 #include <libfdt.h>
 
 #include "guest-dtb.h"
-#include "qemu-caps.h"
 #include "tv-names.h"
 
 #define GIC_SPI 0
@@ -132,34 +131,6 @@ int tv_guest_place(const TvCatalogDevice *const *devs, size_t n, TvGuestPlacemen
                 used_mmio += dev_mmio_total(d);
         }
         return 0;
-}
-
-int tv_guest_place_bpmp_bridge(const TvCatalogDevice *const *devs, size_t n, uint64_t *base, TvError *err)
-{
-        TvRegion win = { .size = TV_BPMP_BRIDGE_WINDOW_SIZE };
-        TvCatalogDevice bridge = { .name = (char *)"tegravirt-bpmp", .regions = &win, .n_regions = 1 };
-        const TvCatalogDevice **all;
-        TvGuestPlacement *pl;
-        int r;
-
-        if (!base || (n && !devs))
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "guest placement: no device list");
-        all = calloc(n + 1, sizeof(*all));
-        pl = calloc(n + 1, sizeof(*pl));
-        if (!all || !pl) {
-                free(all);
-                free(pl);
-                return tv_error_oom(err);
-        }
-        for (size_t i = 0; i < n; i++)
-                all[i] = devs[i];
-        all[n] = &bridge;
-        r = tv_guest_place(all, n + 1, pl, err);
-        if (r == 0)
-                *base = pl[n].reg[0][0];
-        free(all);
-        free(pl);
-        return r;
 }
 
 /* ---------------------------------------------------------------- patching */
@@ -582,18 +553,6 @@ int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice 
         if (tv_guest_place(devs, n, pl, err) < 0) {
                 free(pl);
                 return -1;
-        }
-        if (bpmp_base == TV_BPMP_BASE_PLATFORM_BUS) {
-                bool bridge = false;
-
-                /* core/domain-sync.c adds the -device exactly when a device needs the BPMP */
-                for (size_t i = 0; i < n; i++)
-                        bridge |= devs[i]->needs_bpmp;
-                bpmp_base = 0;
-                if (bridge && tv_guest_place_bpmp_bridge(devs, n, &bpmp_base, err) < 0) {
-                        free(pl);
-                        return -1;
-                }
         }
         for (size_t i = 0; i < n; i++)
                 extra += 1024 + 16 * (devs[i]->n_irqs + devs[i]->n_clocks + devs[i]->n_resets);

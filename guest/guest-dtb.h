@@ -36,21 +36,10 @@ _Static_assert(TV_DEVICE_MAX_IRQS <= TV_PLATFORM_BUS_IRQS, "catalog interrupts b
  * (TV_ERR_INVALID_ARGUMENT) a device with no or more than TV_DEVICE_MAX_REGIONS windows. */
 int tv_guest_place(const TvCatalogDevice *const *devs, size_t n, TvGuestPlacement *out, TvError *err);
 
-/* The window of -device tegravirt-bpmp (BPMP_WIN_SIZE of the kernel's
- * bpmp-guest-window.h; tests/qemu/window-layout.py keeps them equal). */
-#define TV_BPMP_BRIDGE_WINDOW_SIZE 0x600ULL
-
-/* Where QEMU maps the window of -device tegravirt-bpmp given after devs (core/domain-sync.c
- * puts it after the passthrough devices): *base, a guest PA on the platform bus. Errors
- * as tv_guest_place(). */
-int tv_guest_place_bpmp_bridge(const TvCatalogDevice *const *devs, size_t n, uint64_t *base, TvError *err);
-
 /* Patches base (a QEMU dumpdtb) into a new, packed blob (*out, malloc'd, *out_len):
  *  - /bpmp (compatible "nvidia,tegra234-bpmp","nvidia,tegra186-bpmp", virtual-pa
  *    = <hi lo> of bpmp_base, #clock/#reset/#power-domain-cells = 1, phandle) when
- *    any device needs the BPMP (bpmp_base TV_BPMP_BASE_PLATFORM_BUS: the window of
- *    -device tegravirt-bpmp after the devices, tv_guest_place_bpmp_bridge());
- *    bpmp_base 0 then gives TV_ERR_HOST_NOT_READY unless
+ *    any device needs the BPMP; bpmp_base 0 then gives TV_ERR_HOST_NOT_READY unless
  *    the base already has a /bpmp with virtual-pa (a bpmp_base that disagrees
  *    with it is refused);
  *  - one node per device under the platform-bus node, in -device order, named

@@ -399,7 +399,6 @@ static int probe_result(Probe *p, TvChildResult *res, TvError *err)
                 }
                 caps->has_vfio_platform = tv_qemu_device_help_has(text, TV_VFIO_DRIVER);
                 caps->bpmp = tv_qemu_device_help_has(text, BPMP_DEVICE) ? TV_BPMP_DEVICE : TV_BPMP_NONE;
-                caps->bpmp_base = caps->bpmp == TV_BPMP_DEVICE ? TV_BPMP_BASE_PLATFORM_BUS : 0;
                 return 0;
         }
         /* The built-in bridge has no -device entry; its QOM type shows in qom-list-types. */

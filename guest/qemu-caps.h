@@ -30,9 +30,6 @@ typedef enum TvBpmpFlavour {
 
 #define TV_BPMP_BASE_090C0000   UINT64_C(0x090c0000)
 #define TV_BPMP_BASE_090D0000   UINT64_C(0x090d0000)
-/* bpmp_base of TV_BPMP_DEVICE: the window lands on the platform bus after the
- * passthrough devices; tv_guest_dtb_build() places it as QEMU does. */
-#define TV_BPMP_BASE_PLATFORM_BUS UINT64_MAX
 
 typedef struct TvQemuCaps {
         char *path;
@@ -42,8 +39,7 @@ typedef struct TvQemuCaps {
         unsigned major, minor, micro;
         bool has_vfio_platform;
         TvBpmpFlavour bpmp;
-        uint64_t bpmp_base;             /* guest PA of the bridge window, 0 if none,
-                                           TV_BPMP_BASE_PLATFORM_BUS for -device */
+        uint64_t bpmp_base;             /* guest PA of the bridge window, 0 if none or -device */
         /* The QMP probe failed, so whether a built-in bridge exists is unknown (bpmp is
          * TV_BPMP_NONE or TV_BPMP_DEVICE from -device help). Such entries are re-probed
          * on the next get; tv_qemu_caps_check() refuses them when a bridge is needed. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* bpmp-place CATALOG.xml [DEVICE...]
- * Prints the guest PA (0x...) where tv_guest_place_bpmp_bridge() says QEMU maps
+ * Prints the guest PA (0x...) where tv_guest_place_bridge() says QEMU maps
  * -device tegravirt-bpmp given after DEVICEs (catalog names, in -device order; the
  * name "tegravirt-bpmp" stands for another bridge window), for tests/qemu/bridge-qtest.py
  * to compare with QEMU's `info mtree`. */
@@ -14,7 +14,7 @@
 
 int main(int argc, char **argv)
 {
-        TvRegion win = { .size = TV_BPMP_BRIDGE_WINDOW_SIZE };
+        TvRegion win = { .size = TV_BPMP_WINDOW_SIZE };
         TvCatalogDevice bridge = { .name = (char *)"tegravirt-bpmp", .regions = &win, .n_regions = 1 };
         const TvCatalogDevice **devs;
         TvCatalog *cat = NULL;
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
                         goto out;
                 }
         }
-        if (tv_guest_place_bpmp_bridge(devs, n, &base, &err) < 0) {
+        if (tv_guest_place_bridge(devs, n, &base, &err) < 0) {
                 fprintf(stderr, "%s: %s\n", err.name, err.message);
                 goto out;
         }

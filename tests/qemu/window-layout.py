@@ -53,7 +53,7 @@ tap.ok(src is not None and "memory_region_init_io(&s->iomem, OBJECT(s), &tvbpmp_
        in src, "the device maps TVBPMP_SIZE bytes")
 
 dtbh = open(os.path.join(root, "guest/guest-dtb.h")).read()
-m = re.search(r"#define TV_BPMP_BRIDGE_WINDOW_SIZE (0x[0-9a-fA-F]+)", dtbh)
+m = re.search(r"#define TV_BPMP_WINDOW_SIZE (0x[0-9a-fA-F]+)", dtbh)
 tap.ok(m and int(m.group(1), 16) == kernel.get("SIZE"), "our placement's window size equals BPMP_WIN_SIZE")
 
 py = {"TX": tvqemu.TX, "RX": tvqemu.RX, "TX_SIZE": tvqemu.TX_SIZE, "RX_SIZE": tvqemu.RX_SIZE, "RET": tvqemu.RET,
