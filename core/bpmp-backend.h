@@ -17,6 +17,7 @@
 
 #define TV_BPMP_BACKEND_SOCKET  "bpmp.sock"
 #define TV_BPMP_BACKEND_RECORD  "backend"
+#define TV_BPMP_CHARDEV_ID      "tvbpmp0"      /* -chardev id in the domain XML */
 #define TV_BPMP_BACKEND_STOP_USEC (2 * 1000 * 1000)     /* SIGTERM, then SIGKILL after this */
 
 typedef struct TvBpmpBackend TvBpmpBackend;

@@ -163,6 +163,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 .qemu_caps = d->qemu_caps,
                 .dtb = { .state_dir = d->state_dir_abs, .jobs = d->jobs },
                 .config = &d->config,
+                .run_dir = d->run_dir ? d->run_dir : TV_DEFAULT_RUN_DIR,
                 .domain_devices = sync_domain_devices,
                 .own_define = note_own_define,
                 .userdata = d,
