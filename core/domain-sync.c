@@ -170,7 +170,12 @@ static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogD
         }
         for (size_t i = 0; i < n; i++)
                 bpmp |= devs[i]->needs_bpmp;
-        return tv_qemu_caps_check(out, bpmp, err);
+        if (tv_qemu_caps_check(out, bpmp, err) < 0)
+                return -1;
+        /* -device tegravirt-bpmp sits on the platform bus after the devices (build_edit's order) */
+        if (bpmp && out->bpmp == TV_BPMP_DEVICE && tv_guest_place_bridge(devs, n, &out->bpmp_base, err) < 0)
+                return -1;
+        return 0;
 }
 
 /* The QEMU command line libvirt would run for xml: what shapes QEMU's tree (domain-dtb.c). */
