@@ -1002,18 +1002,12 @@ static int bpmp_check(TvDaemon *d, const char *domain, TvError *err)
 static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevItem *items, size_t n, TvError *err)
 {
         _cleanup_free_ const char **pids = calloc(n, sizeof(char *));
-        bool bpmp = false;
 
         if (!pids)
                 return tv_error_oom(err);
-        /* items come from domain_items, in the same catalog order as the devices */
-        for (size_t i = 0; i < n; i++) {
-                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
-
+        for (size_t i = 0; i < n; i++)
                 pids[i] = items[i].platform_id;
-                bpmp |= dev && dev->needs_bpmp;
-        }
-        return tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
+        return tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, err);
 }
 
 /* The record in the definition lists exactly the devices assigned to domain. */
