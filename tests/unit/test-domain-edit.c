@@ -830,6 +830,80 @@ static int dump_applied(const char *in, const char *out_path)
         return 0;
 }
 
+/* Emulator=: <emulator> is pointed at the bridge QEMU, the original recorded and put back
+ * byte for byte; a domain without <emulator> gets one and loses it again; one the user
+ * changed since is theirs (drift, and left alone). */
+static void test_emulator(void)
+{
+        static const char *const bridge = "/usr/libexec/tegravirt/qemu-system-aarch64";
+        TvDomainEdit e = edit2;
+        char *orig = golden("virt-install-kernel.xml"), *a = NULL, *r = NULL, *noemu = NULL, *b = NULL, *rb = NULL,
+             *user = NULL, *ru = NULL, *p, *q;
+        TvDomainInfo info = { 0 };
+        TvError err = { 0 };
+
+        e.emulator = bridge;
+        a = orig ? apply(orig, &e, &err) : NULL;
+        CHECK(a && strstr(a, "<emulator>/usr/libexec/tegravirt/qemu-system-aarch64</emulator>") &&
+                      strstr(a, "<tegravirt:emulator path=\"/usr/libexec/tegravirt/qemu-system-aarch64\" "
+                                "previous=\"/usr/bin/qemu-system-aarch64\"/>"),
+              "emulator: set, the previous one recorded (%s)", err.message);
+        CHECK(a && meta_valid(a), "emulator: the record matches domain-metadata.rng");
+        CHECK(a && tv_domain_inspect(a, strlen(a), &info, &err) == 0 && !info.drift && info.emulator_ours &&
+                      info.emulator_original && !strcmp(info.emulator_original, "/usr/bin/qemu-system-aarch64"),
+              "emulator: inspect says it is ours, in place of /usr/bin/qemu-system-aarch64");
+        tv_domain_info_clear(&info);
+        r = a ? apply(a, &revert, &err) : NULL;
+        CHECK(r && same_c14n(orig, r) && strstr(r, "<emulator>/usr/bin/qemu-system-aarch64</emulator>"),
+              "emulator: revert gives the original back (C14N), its <emulator> text exactly");
+        /* no <emulator> at all (libvirt's default): added first in <devices>, removed again */
+        noemu = orig ? strdup(orig) : NULL;
+        if (noemu && (p = strstr(noemu, "<emulator>")) && (q = strstr(p, "</emulator>"))) {
+                q += strlen("</emulator>");
+                while (p > noemu && (p[-1] == ' ' || p[-1] == '\n'))
+                        p--;
+                memmove(p, q, strlen(q) + 1);
+        }
+        b = noemu ? apply(noemu, &e, &err) : NULL;
+        CHECK(b && strstr(b, "<devices>\n    <emulator>/usr/libexec/tegravirt/qemu-system-aarch64</emulator>") &&
+                      strstr(b, "<tegravirt:emulator path=\"/usr/libexec/tegravirt/qemu-system-aarch64\"/>"),
+              "emulator: a definition without <emulator> gets one, first in <devices>, recorded without previous");
+        rb = b ? apply(b, &revert, &err) : NULL;
+        CHECK(rb && noemu && same_c14n(noemu, rb) && !strstr(rb, "<emulator>"),
+              "emulator: ... and loses it again at the revert");
+        /* the user points it elsewhere meanwhile: drift, and the revert leaves it */
+        if (a && (p = strstr(a, "<emulator>/usr/libexec/tegravirt/qemu-system-aarch64</emulator>"))) {
+                user = strdup(a);
+                p = strstr(user, "<emulator>/usr/libexec/tegravirt/qemu-system-aarch64</emulator>");
+                memcpy(p + strlen("<emulator>/usr/"), "LIBEXEC", 7);
+        }
+        CHECK(user && tv_domain_inspect(user, strlen(user), &info, &err) == 0 && info.drift &&
+                      strstr(info.drift, "<emulator> is '/usr/LIBEXEC/tegravirt/qemu-system-aarch64' instead of "
+                                         "tegravirt's '/usr/libexec/tegravirt/qemu-system-aarch64'") && !info.emulator_ours,
+              "emulator: one the user changed is drift (%s)", info.drift ? info.drift : "none");
+        tv_domain_info_clear(&info);
+        ru = user ? apply(user, &revert, &err) : NULL;
+        CHECK(ru && strstr(ru, "<emulator>/usr/LIBEXEC/tegravirt/qemu-system-aarch64</emulator>"),
+              "emulator: ... and the revert leaves it");
+        e.devices = none;
+        e.qemu_args = e.kernel_args = none;
+        e.dtb = NULL;
+        CHECK(!apply(orig, &e, &err) && err.name && !strcmp(err.name, TV_ERR_INVALID_ARGUMENT),
+              "emulator: refused without devices");
+        e = edit2;
+        e.emulator = "qemu-system-aarch64";
+        CHECK(!apply(orig, &e, &err) && strstr(err.message, "emulator path must be absolute"),
+              "emulator: a relative path is refused");
+        free(orig);
+        free(a);
+        free(r);
+        free(noemu);
+        free(b);
+        free(rb);
+        free(user);
+        free(ru);
+}
+
 int main(int argc, char **argv)
 {
         char rng[4096];
@@ -860,6 +934,7 @@ int main(int argc, char **argv)
         test_drift();
         test_refused();
         test_misc();
+        test_emulator();
 
         xmlRelaxNGFree(meta_schema);
         xmlCleanupParser();
