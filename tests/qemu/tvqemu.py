@@ -165,7 +165,7 @@ class Qemu:
     """qemu-system-aarch64 -M virt -accel qtest with a qtest socket (QEMU connects to ours)
     and a QMP socket (QEMU listens)."""
 
-    def __init__(self, binary, workdir, extra_args, name="qemu"):
+    def __init__(self, binary, workdir, extra_args, name="qemu", user=(None, None)):
         self.workdir = workdir
         self.qtest_path = os.path.join(workdir, name + ".qtest")
         self.qmp_path = os.path.join(workdir, name + ".qmp")
@@ -177,13 +177,17 @@ class Qemu:
                 pass
         lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         lsock.bind(self.qtest_path)
+        if user[0] is not None:
+            # QEMU runs as the domain's user, as under libvirt: it must reach our socket
+            os.chown(self.qtest_path, user[0], user[1])
         lsock.listen(1)
         lsock.settimeout(30)
         self.argv = [binary, "-M", "virt", "-accel", "qtest", "-nodefaults", "-display", "none",
                      "-qtest", "unix:" + self.qtest_path, "-qtest-log", "/dev/null",
                      "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path] + list(extra_args)
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        creds = {} if user[0] is None else {"user": user[0], "group": user[1], "extra_groups": []}
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, **creds)
         try:
             self.qt, _ = lsock.accept()
         except socket.timeout:
