@@ -38,7 +38,8 @@ void tv_config_free(TvConfig *c)
         free(c->libvirt_uri);
         free(c->qemu_conf);
         free(c->privileged_group);
-        c->qemu_user = c->qemu_group = c->libvirt_uri = c->qemu_conf = c->privileged_group = NULL;
+        free(c->emulator);
+        c->qemu_user = c->qemu_group = c->libvirt_uri = c->qemu_conf = c->privileged_group = c->emulator = NULL;
 }
 
 static char *strip(char *s)
@@ -185,6 +186,7 @@ static const struct ConfigKey {
         { "QemuConf", parse_path_or_empty, offsetof(TvConfig, qemu_conf), "QemuConf must be an absolute path or empty" },
         { "AllowUnsafeInterrupts", parse_unsafe_interrupts, SIZE_MAX, "AllowUnsafeInterrupts takes yes or no" },
         { "AllowNoIommu", parse_noiommu, SIZE_MAX, "AllowNoIommu takes yes or no" },
+        { "Emulator", parse_path_or_empty, offsetof(TvConfig, emulator), "Emulator must be an absolute path or empty" },
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -216,7 +218,8 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         n.libvirt_uri = strdup(c->libvirt_uri ? c->libvirt_uri : "qemu:///system");
         n.qemu_conf = strdup(c->qemu_conf ? c->qemu_conf : "/etc/libvirt/qemu.conf");
         n.privileged_group = c->privileged_group ? strdup(c->privileged_group) : NULL;
-        if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri || !n.qemu_conf) {
+        n.emulator = c->emulator ? strdup(c->emulator) : NULL;
+        if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri || !n.qemu_conf || (c->emulator && !n.emulator)) {
                 free(copy);
                 tv_config_free(&n);
                 return tv_error_oom(err);

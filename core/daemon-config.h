@@ -17,6 +17,8 @@ typedef struct TvConfig {
         int bpmp_bridge;                /* BpmpBridge=: -1 auto (probe), 0 none, 1 built-in at bpmp_base */
         unsigned long long bpmp_base;
         char *privileged_group;         /* PrivilegedGroup=: members may assign without polkit; NULL none */
+        char *emulator;                 /* Emulator=: a QEMU with -device tegravirt-bpmp for domains whose own
+                                         * emulator has no BPMP bridge; NULL or "" none */
         unsigned qemu_user_line;        /* line of QemuUser= / QemuGroup= in the file, 0 when defaulted */
         unsigned qemu_group_line;
 } TvConfig;

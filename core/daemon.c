@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon.h"
+#include "config.h"
 #include "bpmp-active.h"
 #include "domain-dtb.h"
 #include "domain-edit.h"
@@ -16,6 +17,8 @@
 #include "tv-validate.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +94,46 @@ static void warn_noiommu(const TvDaemon *d)
                        "no-IOMMU mode (no DMA isolation, no use for a VM); for test rigs only");
 }
 
+/* The domain's narrowed /dev/bpmp-host while it runs, -1 when it has none. */
+static int backend_domain_fd(void *userdata, const char *domain)
+{
+        TvDaemon *d = userdata;
+
+        return tv_bpmp_active_domain_fd(&d->bpmp, domain);
+}
+
+/* The backend runs as, and accepts, QemuUser= (with QemuGroup=), as configured now. */
+static void backend_user(TvDaemon *d)
+{
+        struct passwd *pw = d->config.qemu_user ? getpwnam(d->config.qemu_user) : NULL;
+        struct group *gr = d->config.qemu_group ? getgrnam(d->config.qemu_group) : NULL;
+
+        d->backends.uid = pw ? pw->pw_uid : (uid_t)-1;
+        d->backends.gid = gr ? gr->gr_gid : pw ? pw->pw_gid : (gid_t)-1;
+}
+
+/* A re-bound proxy (the sync reopened every domain's file) leaves the backends on stale
+ * files: each is replaced by one on its domain's new file. */
+static void replace_stale_backends(TvDaemon *d)
+{
+        if (d->bpmp.resyncs == d->backends_resyncs)
+                return;
+        d->backends_resyncs = d->bpmp.resyncs;
+        tv_bpmp_backend_restart_all(&d->backends);
+}
+
+/* Starts the domain's BPMP backend on its narrowed file, when it has one. */
+static int start_backend(TvDaemon *d, const char *domain, TvError *err)
+{
+        int fd = tv_bpmp_active_domain_fd(&d->bpmp, domain);
+
+        replace_stale_backends(d);
+        if (fd < 0)
+                return 0;
+        backend_user(d);
+        return tv_bpmp_backend_start(&d->backends, domain, fd, err);
+}
+
 int tv_daemon_init(TvDaemon *d, TvError *err)
 {
         int r;
@@ -130,11 +173,19 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 .qemu_caps = d->qemu_caps,
                 .dtb = { .state_dir = d->state_dir_abs, .jobs = d->jobs },
                 .config = &d->config,
+                .run_dir = d->run_dir ? d->run_dir : TV_DEFAULT_RUN_DIR,
                 .domain_devices = sync_domain_devices,
                 .own_define = note_own_define,
                 .userdata = d,
         };
         d->bpmp.host = &d->host;
+        d->backends = (TvBpmpBackends){
+                .event = d->event,
+                .run_dir = d->run_dir ? d->run_dir : TV_DEFAULT_RUN_DIR,
+                .path = d->bpmp_backend_path ? d->bpmp_backend_path : TV_DEFAULT_BPMP_BACKEND,
+                .domain_fd = backend_domain_fd,
+                .userdata = d,
+        };
         d->hostdev = (TvHostdev){
                 .host = &d->host,
                 .config = &d->hostdev_config,
@@ -680,6 +731,7 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
 void tv_daemon_stop(TvDaemon *d)
 {
         tv_jobset_cancel(d->jobs, "tegravirtd is stopping");
+        tv_bpmp_backends_cancel(&d->backends);
 }
 
 void tv_daemon_free(TvDaemon *d)
@@ -703,6 +755,7 @@ void tv_daemon_free(TvDaemon *d)
         d->qemu_caps = NULL;
         free(d->state_dir_abs);
         d->state_dir_abs = NULL;
+        tv_bpmp_backends_free(&d->backends); /* left running: the next start adopts them */
         tv_bpmp_active_free(&d->bpmp);
         tv_config_free(&d->config);
 }
@@ -961,18 +1014,12 @@ static int bpmp_check(TvDaemon *d, const char *domain, TvError *err)
 static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevItem *items, size_t n, TvError *err)
 {
         _cleanup_free_ const char **pids = calloc(n, sizeof(char *));
-        bool bpmp = false;
 
         if (!pids)
                 return tv_error_oom(err);
-        /* items come from domain_items, in the same catalog order as the devices */
-        for (size_t i = 0; i < n; i++) {
-                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
-
+        for (size_t i = 0; i < n; i++)
                 pids[i] = items[i].platform_id;
-                bpmp |= dev && dev->needs_bpmp;
-        }
-        return tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, bpmp, err);
+        return tv_qemu_access_check(&d->host, d->config.qemu_conf, pids, n, err);
 }
 
 /* The record in the definition lists exactly the devices assigned to domain. */
@@ -1110,6 +1157,10 @@ static int release_items(TvDaemon *d, const char *domain, TvHostdevItem *items, 
 
         if (!was)
                 return tv_error_oom(err);
+        /* a backend still running here (a caller that did not stop it first) goes now; its
+         * dup of the file closes when it is gone */
+        if (tv_bpmp_backend_pid(&d->backends, domain))
+                tv_bpmp_backend_stop(&d->backends, domain, NULL, NULL);
         tv_bpmp_active_close_domain(&d->bpmp, domain);
         for (size_t i = 0; i < n; i++) {
                 if (items[i].binding->phase == TV_PHASE_NONE)
@@ -1126,7 +1177,7 @@ static int release_items(TvDaemon *d, const char *domain, TvHostdevItem *items, 
                 if (any && record_state(d, true, &e2) < 0)
                         tv_log(LOG_ERR, "%s", e2.message); /* the next start rolls the release forward */
                 tv_error_clear(&e2);
-                if (open_domain_bpmp(d, domain, &e2) < 0)
+                if (open_domain_bpmp(d, domain, &e2) < 0 || start_backend(d, domain, &e2) < 0)
                         tv_log(LOG_ERR, "%s", e2.message);
                 tv_error_clear(&e2);
                 tv_error_prefix(err, "the BPMP host proxy was not narrowed, so the devices stay on vfio-platform "
@@ -1177,8 +1228,9 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
         /* the proxy's active set follows the record: widen it now, then open the domain's own
          * narrowed file; or undo the prepare */
+        /* ... and start its BPMP backend on that file: its socket listens before we return */
         if (r == 0 && n && (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err) < 0 ||
-                            open_domain_bpmp(d, domain, err) < 0)) {
+                            open_domain_bpmp(d, domain, err) < 0 || start_backend(d, domain, err) < 0)) {
                 TvError undo = { 0 };
 
                 r = -1;
@@ -1233,7 +1285,57 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         if (r < 0)
                 tv_error_prefix(err, "cannot release domain %s", domain);
         tv_state_compact(&d->state);
+        replace_stale_backends(d);
         return r;
+}
+
+typedef struct ReleaseCall {
+        TvDaemon *d;
+        char *domain;
+        TvDaemonDoneFn done;
+        void *userdata;
+        uid_t caller;
+} ReleaseCall;
+
+static void on_backend_stopped(void *userdata, bool gone)
+{
+        ReleaseCall *c = userdata;
+        TvError err = { 0 };
+        int r;
+
+        c->d->caller = c->caller;
+        if (gone)
+                r = tv_daemon_release(c->d, c->domain, &err);
+        else
+                r = tv_error_set(&err, TV_ERR_FAILED, "cannot release domain %s: tegravirtd is stopping", c->domain);
+        c->done(c->d, r, &err, c->userdata);
+        tv_error_clear(&err);
+        free(c->domain);
+        free(c);
+}
+
+int tv_daemon_release_async(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void *userdata, TvError *err)
+{
+        ReleaseCall *c;
+        int r;
+
+        if (check_domain(domain, err) < 0)
+                return -1;
+        if (!tv_bpmp_backend_pid(&d->backends, domain))
+                return tv_daemon_release(d, domain, err);
+        c = calloc(1, sizeof(*c));
+        if (!c || !(c->domain = strdup(domain))) {
+                free(c);
+                return tv_error_oom(err);
+        }
+        *c = (ReleaseCall){ d, c->domain, done, userdata, d->caller };
+        r = tv_bpmp_backend_stop(&d->backends, domain, on_backend_stopped, c);
+        if (r <= 0) {
+                free(c->domain);
+                free(c);
+                return tv_daemon_release(d, domain, err);
+        }
+        return 1;
 }
 
 /* The device is on the driver and override the record says it had before the step began. */
@@ -1245,6 +1347,27 @@ static bool still_as_found(TvDaemon *d, const TvStateEntry *e)
                tv_sysfs_get_override(&d->host, e->platform_id, &ovr) == 0 &&
                !drv == !e->binding.orig_driver && (!drv || strcmp(drv, e->binding.orig_driver) == 0) &&
                !ovr == !e->binding.orig_override && (!ovr || strcmp(ovr, e->binding.orig_override) == 0);
+}
+
+/* Backends a previous tegravirtd started: adopted while their domain runs, else stopped;
+ * a running domain without one gets one. */
+static void adopt_backends(TvDaemon *d)
+{
+        size_t n = 0;
+        const char **names;
+
+        for (TvBpmpDomain *bd = d->bpmp.domains; bd; bd = bd->next)
+                n++;
+        names = calloc(n + 1, sizeof(*names));
+        if (!names)
+                return;
+        n = 0;
+        for (TvBpmpDomain *bd = d->bpmp.domains; bd; bd = bd->next)
+                if (bd->fd >= 0)
+                        names[n++] = bd->domain;
+        backend_user(d);
+        tv_bpmp_backend_adopt(&d->backends, names, n);
+        free(names);
 }
 
 void tv_daemon_reconcile(TvDaemon *d)
@@ -1309,6 +1432,7 @@ void tv_daemon_reconcile(TvDaemon *d)
                 tv_error_clear(&err);
                 /* the domains still running get their own narrowed files again */
                 tv_bpmp_active_open_running(&d->bpmp, &d->state, d->catalog);
+                adopt_backends(d);
         }
         prune_dtbs(d);
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 #include "bpmp-active.h"
+#include "bpmp-backend.h"
 #include "catalog.h"
 #include "daemon-config.h"
 #include "domain-sync.h"
@@ -59,6 +60,8 @@ typedef struct TvDaemon {
         const char *catalog_path;
         const char *catalog_dir;
         const char *config_path;
+        const char *run_dir;            /* runtime files: the BPMP backends' sockets and records */
+        const char *bpmp_backend_path;  /* tegravirt-bpmp-backend */
 
         char *state_dir_abs;            /* absolute: it ends up in domain XML */
 
@@ -79,6 +82,8 @@ typedef struct TvDaemon {
         TvDomainDrift *drifts;
         struct TvOwnDefine *own_defines;
         TvBpmpActive bpmp;              /* the BPMP host proxy as last found */
+        TvBpmpBackends backends;        /* one tegravirt-bpmp-backend per domain holding a BPMP file */
+        unsigned backends_resyncs;      /* bpmp.resyncs the backends' files date from */
         bool watching;                  /* libvirt domain events are delivered (tv_daemon_watch_domains) */
         TvDaemonHooks hooks;
         uid_t caller;                   /* D-Bus caller of the running operation, for the audit trail */
@@ -118,6 +123,10 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
 int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
                        TvError *err);
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err);
+/* ReleaseDomain: stops the domain's BPMP backend (SIGTERM, SIGKILL after a timeout; the
+ * loop keeps running), then tv_daemon_release. 0/-1 at once when it had none, else 1 and
+ * done is called later. */
+int tv_daemon_release_async(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void *userdata, TvError *err);
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err);
 
 /* Forgets the cached host view of every device assigned to domain (NULL: all). */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "domain-sync.h"
+#include "bpmp-backend.h"
+#include "config.h"
 #include "domain-dtb.h"
 #include "domain-edit.h"
 #include "guest-dtb.h"
@@ -17,9 +19,43 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A QEMU option value: commas doubled (QEMU's escape), NULL on OOM. */
+static char *qemu_opt_escape(const char *v)
+{
+        size_t extra = 0, j = 0;
+        char *out;
+
+        for (const char *p = v; *p; p++)
+                extra += *p == ',';
+        out = malloc(strlen(v) + extra + 1);
+        for (const char *p = v; out && *p; p++) {
+                out[j++] = *p;
+                if (*p == ',')
+                        out[j++] = ',';
+        }
+        if (out)
+                out[j] = 0;
+        return out;
+}
+
+/* -chardev socket to the domain's BPMP backend (QEMU reconnects, every second, when it
+ * restarts) and -device tegravirt-bpmp on it; the wire protocol is tegravirt-bpmp-backend(8). */
+static int bridge_args(const char *run_dir, const char *domain, TvStrv *args)
+{
+        _cleanup_free_ char *sock = tv_bpmp_backend_socket(run_dir, domain), *esc = NULL, *chardev = NULL;
+
+        if (!sock || !(esc = qemu_opt_escape(sock)) ||
+            asprintf(&chardev, "socket,id=" TV_BPMP_CHARDEV_ID ",path=%s,reconnect=1", esc) < 0)
+                return -ENOMEM;
+        if (tv_strv_push(args, "-chardev") < 0 || tv_strv_push(args, chardev) < 0 ||
+            tv_strv_push(args, "-device") < 0 || tv_strv_push(args, "tegravirt-bpmp,chardev=" TV_BPMP_CHARDEV_ID) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* The edit for devs, in catalog order (guest addresses follow it). */
-static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemuCaps *caps, TvStrv *names,
-                      TvStrv *args, TvStrv *kargs, TvError *err)
+static int build_edit(const TvDomainSync *s, const char *domain, const TvCatalogDevice *const *devs, size_t n,
+                      const TvQemuCaps *caps, TvStrv *names, TvStrv *args, TvStrv *kargs, TvError *err)
 {
         bool bpmp = false;
 
@@ -43,10 +79,32 @@ static int build_edit(const TvCatalogDevice *const *devs, size_t n, const TvQemu
                 bpmp |= devs[i]->needs_bpmp;
         }
         /* our own bridge is a -device; the built-in ones of patched builds need no argument */
-        if (bpmp && caps->bpmp == TV_BPMP_DEVICE &&
-            (tv_strv_push(args, "-device") < 0 || tv_strv_push(args, "tegravirt-bpmp") < 0))
+        if (bpmp && caps->bpmp == TV_BPMP_DEVICE && bridge_args(s->run_dir, domain, args) < 0)
                 return tv_error_oom(err);
         return 0;
+}
+
+/* The caps check failed because the emulator has no BPMP bridge these devices need (and
+ * not for another reason: no vfio-platform, a bridge it cannot tell). */
+static bool lacks_bridge(const TvQemuCaps *caps, const TvCatalogDevice *const *devs, size_t n)
+{
+        bool bpmp = false;
+
+        for (size_t i = 0; i < n; i++)
+                bpmp |= devs[i]->needs_bpmp;
+        return bpmp && caps->path && caps->has_vfio_platform && caps->bpmp == TV_BPMP_NONE && !caps->bpmp_unknown;
+}
+
+/* Without Emulator=, the refusal names the QEMU this project builds with the bridge. */
+static void bridge_hint(const TvQemuCaps *caps, TvError *err)
+{
+        tv_error_clear(err);
+        tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                     "%s (QEMU %u.%u.%u) has no BPMP bridge, which devices with BPMP clocks, resets or power domains "
+                     "need; use the QEMU with -device tegravirt-bpmp that tools/build-qemu.sh installs as %s: set "
+                     "Emulator=%s in tegravirtd.conf and assign again (or a QEMU with a built-in bridge, e.g. "
+                     "Ghaf's ghaf-qemu-bpmp 10.1.5)",
+                     caps->path, caps->major, caps->minor, caps->micro, TV_DEFAULT_BRIDGE_QEMU, TV_DEFAULT_BRIDGE_QEMU);
 }
 
 /* An operation on one domain that may wait for jobs (QEMU probe, dumpdtb). Each time a
@@ -112,7 +170,12 @@ static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogD
         }
         for (size_t i = 0; i < n; i++)
                 bpmp |= devs[i]->needs_bpmp;
-        return tv_qemu_caps_check(out, bpmp, err);
+        if (tv_qemu_caps_check(out, bpmp, err) < 0)
+                return -1;
+        /* -device tegravirt-bpmp sits on the platform bus after the devices (build_edit's order) */
+        if (bpmp && out->bpmp == TV_BPMP_DEVICE && tv_guest_place_bridge(devs, n, &out->bpmp_base, err) < 0)
+                return -1;
+        return 0;
 }
 
 /* The QEMU command line libvirt would run for xml: what shapes QEMU's tree (domain-dtb.c). */
@@ -203,14 +266,34 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                 goto out;
         if (n > 0) {
                 /* the emulator must carry what these devices need, or QEMU dies at start */
-                if (info.emulator)
-                        emulator = strdup(info.emulator);
+                /* the domain's own emulator: the one before ours, when Emulator= replaced it */
+                const char *own = info.emulator_ours ? info.emulator_original : info.emulator;
+
+                if (own)
+                        emulator = strdup(own);
                 else if (tv_libvirt_default_emulator(s->libvirt, "qemu", &emulator, err) < 0)
                         goto out;
                 if (!emulator)
                         goto oom;
                 r = effective_caps(op, emulator, devs, n, &caps, err);
-                if (r == 0 && (check_placement(devs, n, err) < 0 || build_edit(devs, n, &caps, &names, &args, &kargs, err) < 0))
+                if (r < 0 && lacks_bridge(&caps, devs, n)) {
+                        const char *conf = s->config->emulator;
+
+                        if (conf && *conf && strcmp(conf, emulator) != 0) {
+                                /* Emulator= has -device tegravirt-bpmp: the domain runs on it */
+                                tv_error_clear(err);
+                                free(emulator);
+                                if (!(emulator = strdup(conf)))
+                                        goto oom;
+                                caps = (TvQemuCaps){ 0 };
+                                r = effective_caps(op, emulator, devs, n, &caps, err);
+                                edit.emulator = emulator;
+                        } else if (!conf || !*conf) {
+                                bridge_hint(&caps, err);
+                        }
+                }
+                if (r == 0 && (check_placement(devs, n, err) < 0 ||
+                               build_edit(s, domain, devs, n, &caps, &names, &args, &kargs, err) < 0))
                         r = -1;
                 if (r != 0)
                         goto out;

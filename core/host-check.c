@@ -159,7 +159,6 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
         size_t n_bpmp = 0;
         TvQemuAccess access;
         TvError err = { 0 };
-        bool bpmp = false;
         size_t n = 0;
 
         if (!pids || !bpmp_devs) {
@@ -176,7 +175,6 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                 if (!*owner || (*domain && strcmp(owner, domain) != 0))
                         continue;
                 pids[n++] = dev->platform_id;
-                bpmp |= dev->needs_bpmp;
                 if (dev->needs_bpmp)
                         bpmp_devs[n_bpmp++] = dev;
                 v = tv_daemon_host_view(d, dev);
@@ -197,7 +195,7 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                     *domain ? " to " : "", domain);
         } else if (!*d->config.qemu_conf) {
                 add(c, "qemu.conf", "warning", "set QemuConf= in tegravirtd.conf", "the cgroup_device_acl check is off (QemuConf= is empty)");
-        } else if (tv_qemu_access_find(&d->host, d->config.qemu_conf, pids, n, bpmp, &access, &err) < 0) {
+        } else if (tv_qemu_access_find(&d->host, d->config.qemu_conf, pids, n, &access, &err) < 0) {
                 add(c, "qemu.conf", "missing", "fix the file so libvirt can read it", "%s", err.message);
         } else if (access.missing[0]) {
                 add(c, "qemu.conf", "missing", access.acl_line, "libvirt would deny QEMU %s (not in cgroup_device_acl of %s)",
@@ -274,7 +272,8 @@ static void check_apparmor(TvDaemon *d, Checks *c)
                 else
                         add(c, "apparmor", "missing",
                             "install tegravirt's apparmor/tegravirt as " TV_APPARMOR_SNIPPET " and restart libvirtd",
-                            "AppArmor is on and libvirt-qemu's profile does not let QEMU open /dev/vfio or /dev/bpmp-host");
+                            "AppArmor is on and libvirt-qemu's profile does not let QEMU open /dev/vfio or its BPMP "
+                            "backend's socket");
         }
         free(v);
 }

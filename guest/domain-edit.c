@@ -404,6 +404,9 @@ typedef struct Record {
         bool has_cmdline;
         bool created_cmdline;
         TvStrv kernel_args;
+        bool has_emulator;
+        char *emulator_path;
+        char *emulator_previous;        /* NULL: there was no <emulator> before */
 } Record;
 
 static void record_clear(Record *r)
@@ -413,6 +416,8 @@ static void record_clear(Record *r)
         tv_strv_free(r->kernel_args.v);
         free(r->dtb_path);
         free(r->dtb_previous);
+        free(r->emulator_path);
+        free(r->emulator_previous);
         free(r->owner_name);
         free(r->owner_uuid);
         *r = (Record){ 0 };
@@ -524,6 +529,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
         static const char *const dtb_attrs[] = { "path", "previous", NULL };
         static const char *const cmd_attrs[] = { "created-element", NULL };
         static const char *const acpi_attrs[] = { "position", NULL };
+        static const char *const emu_attrs[] = { "path", "previous", NULL };
         xmlNodePtr meta = find_metadata(root), node = NULL;
         xmlChar *v;
         bool version_ok;
@@ -657,6 +663,26 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                                 return meta_fail(err, dom, "unknown attributes on <cmdline>");
                         if (read_args(n, &r->kernel_args, dom, "cmdline", err) < 0)
                                 return -1;
+                } else if (tv_xml_is_el(n, "emulator", TV_DOMAIN_NS)) {
+                        xmlChar *prev;
+
+                        if (r->has_emulator)
+                                return meta_fail(err, dom, "more than one <emulator>");
+                        r->has_emulator = true;
+                        if (!attrs_known(n, emu_attrs) || n->children)
+                                return meta_fail(err, dom, "unknown attributes or content in <emulator>");
+                        v = xmlGetNoNsProp(n, (const xmlChar *)"path");
+                        prev = xmlGetNoNsProp(n, (const xmlChar *)"previous");
+                        r->emulator_path = v && *v ? strdup((const char *)v) : NULL;
+                        r->emulator_previous = prev ? strdup((const char *)prev) : NULL;
+                        xmlFree(v);
+                        if (!r->emulator_path || (prev && !r->emulator_previous)) {
+                                bool empty = !v || !*v;
+
+                                xmlFree(prev);
+                                return empty ? meta_fail(err, dom, "<emulator> without path") : tv_error_oom(err);
+                        }
+                        xmlFree(prev);
                 } else {
                         return meta_fail(err, dom, "unknown element <%s>", (const char *)n->name);
                 }
@@ -838,6 +864,29 @@ static int revert_dtb(xmlNodePtr root, const Record *r)
         return ret;
 }
 
+/* <emulator> back to what it was before ours (removed when there was none), unless it is
+ * no longer ours. */
+static int revert_emulator(xmlNodePtr root, const Record *r)
+{
+        xmlNodePtr emu = tv_xml_child(tv_xml_child(root, "devices", NULL), "emulator", NULL);
+        char *cur;
+        int ret = 0;
+
+        if (!r->has_emulator || !emu)
+                return 0;
+        cur = tv_xml_content(emu, false);
+        if (!cur)
+                return -ENOMEM;
+        if (strcmp(cur, r->emulator_path) == 0) {
+                if (r->emulator_previous)
+                        ret = set_text(emu, r->emulator_previous);
+                else
+                        remove_node(emu);
+        }
+        free(cur);
+        return ret;
+}
+
 /* Puts <acpi/> back where it was in <features>, unless the user did so already. */
 static int revert_acpi(xmlNodePtr root, const Record *r)
 {
@@ -978,6 +1027,12 @@ static int check_edit(const TvDomainEdit *e, TvError *err)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the dtb path %s", why);
         if (e->dtb && (e->dtb[0] != '/' || !e->dtb[1]))
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the dtb path must be absolute");
+        if (nd == 0 && e->emulator)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "an emulator was given without any device");
+        if (e->emulator && (why = token_problem(e->emulator, true)))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the emulator path %s", why);
+        if (e->emulator && (e->emulator[0] != '/' || !e->emulator[1]))
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the emulator path must be absolute");
         return 0;
 }
 
@@ -1125,6 +1180,37 @@ static int apply_dtb(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
         return apply_no_acpi(root, rec);
 }
 
+/* <devices><emulator> becomes e->emulator; what it was is recorded (libvirt puts <emulator>
+ * first in <devices>; a definition without <devices> gets none: libvirt would add its default). */
+static int apply_emulator(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
+{
+        xmlNodePtr devices = tv_xml_child(root, "devices", NULL), emu, first;
+        char *cur = NULL;
+
+        if (!e->emulator || !devices)
+                return 0;
+        emu = tv_xml_child(devices, "emulator", NULL);
+        if (emu && !(cur = tv_xml_content(emu, false)))
+                return -ENOMEM;
+        if (cur && strcmp(cur, e->emulator) == 0) {
+                free(cur); /* already that one: nothing to record or undo */
+                return 0;
+        }
+        rec->has_emulator = true;
+        rec->emulator_previous = cur;
+        if (!(rec->emulator_path = strdup(e->emulator)))
+                return -ENOMEM;
+        if (emu)
+                return set_text(emu, e->emulator);
+        emu = new_text_el(root->doc, "emulator", e->emulator);
+        first = first_el(devices);
+        if (!emu || (first ? insert_before(first, emu) : append_indented(devices, emu)) < 0) {
+                xmlFreeNode(emu);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 static int apply_cmdline(xmlNodePtr root, const TvDomainEdit *e, Record *rec, TvError *err)
 {
         static const char *const after[] = { "kernel", "initrd", NULL };
@@ -1270,6 +1356,15 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                 if (add_arg_els(n, ns, rec->kernel_args.v, rec->kernel_args.n) < 0)
                         return -ENOMEM;
         }
+        if (rec->has_emulator) {
+                n = new_our_el(doc, ns, "emulator");
+                if (!n || set_attr(n, "path", rec->emulator_path) < 0 ||
+                    (rec->emulator_previous && set_attr(n, "previous", rec->emulator_previous) < 0) ||
+                    append_indented(top, n) < 0) {
+                        xmlFreeNode(n);
+                        return -ENOMEM;
+                }
+        }
         return 0;
 }
 
@@ -1307,7 +1402,7 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 return -1;
         }
         if (revert_qemu(root, &old) < 0 || revert_dtb(root, &old) < 0 || revert_acpi(root, &old) < 0 ||
-            revert_cmdline(root, &old, err) < 0) {
+            revert_cmdline(root, &old, err) < 0 || revert_emulator(root, &old) < 0) {
                 tv_error_oom(err);
                 goto out;
         }
@@ -1344,7 +1439,7 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
         rec.declared_ns = old.declared_ns && root_qemu_ns(root);
         rec.created_cmdline = old.created_cmdline && tv_xml_child(tv_xml_child(root, "os", NULL), "cmdline", NULL);
         if (apply_qemu(root, e, &rec) < 0 || apply_dtb(root, e, &rec) < 0 || apply_cmdline(root, e, &rec, err) < 0 ||
-            record_write(root, e->devices, &rec) < 0) {
+            apply_emulator(root, e, &rec) < 0 || record_write(root, e->devices, &rec) < 0) {
                 tv_error_oom(err);
                 goto out;
         }
@@ -1478,6 +1573,31 @@ static void drift_dtb(xmlNodePtr root, const Record *r, Buf *b)
         free(cur);
 }
 
+static void drift_emulator(xmlNodePtr root, const Record *r, Buf *b)
+{
+        xmlNodePtr emu = tv_xml_child(tv_xml_child(root, "devices", NULL), "emulator", NULL);
+        char q1[QUOTE_BUF], q2[QUOTE_BUF];
+        char *cur;
+
+        if (!r->has_emulator)
+                return;
+        quote_value(q1, r->emulator_path);
+        if (!emu) {
+                buf_add(b, "<emulator> '%s' was removed", q1);
+                return;
+        }
+        cur = tv_xml_content(emu, false);
+        if (!cur) {
+                b->failed = true;
+                return;
+        }
+        if (strcmp(cur, r->emulator_path) != 0) {
+                quote_value(q2, cur);
+                buf_add(b, "<emulator> is '%s' instead of tegravirt's '%s'", q2, q1);
+        }
+        free(cur);
+}
+
 static void drift_acpi(xmlNodePtr root, const Record *r, Buf *b)
 {
         if (r->has_acpi && r->has_dtb && tv_xml_child(tv_xml_child(root, "features", NULL), "acpi", NULL))
@@ -1547,7 +1667,13 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
         drift_dtb(root, &rec, &b);
         drift_acpi(root, &rec, &b);
         drift_cmdline(root, &rec, &b);
+        drift_emulator(root, &rec, &b);
         info->drift = b.s;
+        if (rec.has_emulator && info->emulator && strcmp(info->emulator, rec.emulator_path) == 0) {
+                info->emulator_ours = true;
+                info->emulator_original = rec.emulator_previous;
+                rec.emulator_previous = NULL;
+        }
         record_clear(&rec);
         if (failed || b.failed)
                 return tv_error_oom(err);
@@ -1580,6 +1706,7 @@ void tv_domain_info_clear(TvDomainInfo *info)
         free(info->owner_name);
         free(info->owner_uuid);
         free(info->emulator);
+        free(info->emulator_original);
         tv_strv_free(info->devices);
         free(info->drift);
         *info = (TvDomainInfo){ 0 };

@@ -25,6 +25,8 @@ typedef struct TvDomainEdit {
         char **qemu_args;    /* tokens to add at the end of <qemu:commandline>, in order, NULL-terminated */
         const char *dtb;     /* absolute path for <os><dtb>, or NULL to leave <dtb> alone */
         char **kernel_args;  /* tokens to append to <os><cmdline> unless already present, NULL-terminated */
+        const char *emulator; /* absolute path for <devices><emulator> (the previous one is recorded and
+                               * restored by the revert), or NULL to leave <emulator> alone */
 } TvDomainEdit;
 
 /* First removes exactly what an earlier apply recorded in our metadata (the run of
@@ -43,6 +45,8 @@ typedef struct TvDomainInfo {
         char *name;
         char *uuid;          /* NULL when the definition has no <uuid> */
         char *emulator;      /* NULL when the definition has no <devices><emulator> */
+        bool emulator_ours;  /* <emulator> is the one our record says we set ... */
+        char *emulator_original; /* ... in place of this one (NULL: there was none) */
         bool has_kernel;
         bool has_firmware;   /* UEFI: <os firmware='efi'> or <loader> */
         bool has_tegravirt;  /* our metadata element is present */

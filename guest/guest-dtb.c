@@ -133,6 +133,29 @@ int tv_guest_place(const TvCatalogDevice *const *devs, size_t n, TvGuestPlacemen
         return 0;
 }
 
+int tv_guest_place_bridge(const TvCatalogDevice *const *devs, size_t n, uint64_t *base, TvError *err)
+{
+        TvGuestPlacement *pl = calloc(n + 1, sizeof(*pl));
+        uint64_t align = pow2_ceil(TV_BPMP_WINDOW_SIZE);
+        int r = -1;
+
+        if (!pl)
+                return tv_error_oom(err);
+        if (tv_guest_place(devs, n, pl, err) == 0) {
+                for (uint64_t off = 0; off + TV_BPMP_WINDOW_SIZE <= TV_PLATFORM_BUS_SIZE; off += align)
+                        if (slot_free(pl, n, 0, off, TV_BPMP_WINDOW_SIZE)) {
+                                *base = TV_PLATFORM_BUS_BASE + off;
+                                r = 0;
+                                break;
+                        }
+                if (r < 0)
+                        tv_error_set(err, TV_ERR_HOST_NOT_READY, "the BPMP bridge window finds no free slot on the "
+                                     "guest platform bus after the assigned devices; assign fewer devices");
+        }
+        free(pl);
+        return r;
+}
+
 /* ---------------------------------------------------------------- patching */
 
 typedef struct Ctx {

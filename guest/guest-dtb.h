@@ -36,6 +36,12 @@ _Static_assert(TV_DEVICE_MAX_IRQS <= TV_PLATFORM_BUS_IRQS, "catalog interrupts b
  * (TV_ERR_INVALID_ARGUMENT) a device with no or more than TV_DEVICE_MAX_REGIONS windows. */
 int tv_guest_place(const TvCatalogDevice *const *devs, size_t n, TvGuestPlacement *out, TvError *err);
 
+/* Where QEMU maps the window of -device tegravirt-bpmp (TV_BPMP_WINDOW_SIZE bytes, no
+ * interrupt) given after devs' -device vfio-platform on the command line: the same
+ * first-free, size-aligned rule, after their windows. *base is the guest PA. */
+#define TV_BPMP_WINDOW_SIZE 0x600       /* BPMP_WIN_SIZE of bpmp-guest-window.h (a unit test compares) */
+int tv_guest_place_bridge(const TvCatalogDevice *const *devs, size_t n, uint64_t *base, TvError *err);
+
 /* Patches base (a QEMU dumpdtb) into a new, packed blob (*out, malloc'd, *out_len):
  *  - /bpmp (compatible "nvidia,tegra234-bpmp","nvidia,tegra186-bpmp", virtual-pa
  *    = <hi lo> of bpmp_base, #clock/#reset/#power-domain-cells = 1, phandle) when

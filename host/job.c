@@ -547,3 +547,79 @@ void tv_job_finish(TvJob *j, const TvError *err)
         free(j->key);
         free(j);
 }
+
+int tv_service_spawn(const char *path, const char *const *args, const int *fds, size_t n_fds, pid_t *pid,
+                     int *gate)
+{
+        const char *argv[TV_CHILD_MAX_ARGS + 2];
+        static const char *const envp[] = { "LC_ALL=C", NULL };
+        int pipefd[2], nullfd;
+        size_t n = 0;
+        pid_t p;
+
+        if (n_fds > 8)
+                return -EINVAL;
+        argv[n++] = path;
+        for (; args && args[n - 1] && n <= TV_CHILD_MAX_ARGS; n++)
+                argv[n] = args[n - 1];
+        if (args && args[n - 1])
+                return -E2BIG;
+        argv[n] = NULL;
+        nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (nullfd < 0)
+                return -errno;
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                int e = -errno;
+
+                close(nullfd);
+                return e;
+        }
+        p = fork();
+        if (p < 0) {
+                int e = -errno;
+
+                close(nullfd);
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return e;
+        }
+        if (p == 0) {
+                /* only async-signal-safe calls from here: the daemon may have threads */
+                int high[8], gate_fd;
+                sigset_t none;
+                char go = 0;
+
+                sigemptyset(&none);
+                for (int s = 1; s < NSIG; s++)
+                        signal(s, SIG_DFL);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                setsid();
+                gate_fd = fcntl(pipefd[0], F_DUPFD, 64);
+                for (size_t i = 0; i < n_fds; i++)
+                        high[i] = fcntl(fds[i], F_DUPFD, 64);
+                if (gate_fd < 0 || dup2(nullfd, 0) < 0 || dup2(nullfd, 1) < 0)
+                        _exit(127);
+                for (size_t i = 0; i < n_fds; i++)
+                        if (high[i] < 0 || dup2(high[i], 3 + (int)i) < 0)
+                                _exit(127);
+                if (read(gate_fd, &go, 1) != 1 || go != 1)
+                        _exit(127);
+                close_range(3 + n_fds, ~0U, 0);
+                execve(path, (char *const *)argv, (char *const *)envp);
+                _exit(127);
+        }
+        close(nullfd);
+        close(pipefd[0]);
+        *pid = p;
+        *gate = pipefd[1];
+        return 0;
+}
+
+void tv_service_gate(int gate, bool go)
+{
+        char c = 1;
+
+        if (go)
+                (void)!write(gate, &c, 1);
+        close(gate);
+}

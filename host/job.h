@@ -84,3 +84,15 @@ int tv_job_wait(TvJob *j, TvJobDoneFn done, void *userdata);
 int tv_job_run(TvJob *j, const TvChildSpec *spec, TvChildDoneFn done, TvError *err);
 /* Ends the job: every waiter is told (err NULL: success), then the job is freed. */
 void tv_job_finish(TvJob *j, const TvError *err);
+
+/*
+ * A long-lived service child (the per-domain BPMP backend). tv_service_spawn forks a child
+ * that holds fds[i] as fd 3+i, stdin and stdout on /dev/null, the caller's stderr, no other
+ * fd, an empty signal mask and default handlers, in its own session, and that waits on a
+ * gate before it execs: the caller learns the pid first (to record it), then
+ * tv_service_gate(gate, true) lets it exec; tv_service_gate(gate, false) makes it exit 127
+ * at once. The caller watches and reaps it (pidfd). 0 or -errno (nothing left behind).
+ */
+int tv_service_spawn(const char *path, const char *const *args, const int *fds, size_t n_fds, pid_t *pid,
+                     int *gate);
+void tv_service_gate(int gate, bool go);

@@ -24,7 +24,7 @@ static void append(char *buf, size_t size, const char *s)
 }
 
 int tv_qemu_access_find(TvHost *host, const char *qemu_conf_path, const char *const *pids, size_t n,
-                        bool needs_bpmp, TvQemuAccess *out, TvError *err)
+                        TvQemuAccess *out, TvError *err)
 {
         char need[TV_QEMU_ACCESS_MAX_NODES][32];
         size_t n_need = 0;
@@ -35,9 +35,8 @@ int tv_qemu_access_find(TvHost *host, const char *qemu_conf_path, const char *co
         snprintf(out->acl_line, sizeof(out->acl_line), "cgroup_device_acl = [ ");
         if (tv_qemu_conf_load(qemu_conf_path, &conf, err) < 0)
                 return -1;
+        /* not /dev/bpmp-host: the domain's tegravirt-bpmp-backend holds it, QEMU has a socket */
         snprintf(need[n_need++], sizeof(need[0]), "/dev/vfio/vfio");
-        if (needs_bpmp)
-                snprintf(need[n_need++], sizeof(need[0]), "/dev/bpmp-host");
         for (size_t i = 0; i < n && n_need < TV_QEMU_ACCESS_MAX_NODES; i++) {
                 int group = -1;
 
@@ -66,14 +65,13 @@ int tv_qemu_access_find(TvHost *host, const char *qemu_conf_path, const char *co
         return 0;
 }
 
-int tv_qemu_access_check(TvHost *host, const char *qemu_conf_path, const char *const *pids, size_t n,
-                         bool needs_bpmp, TvError *err)
+int tv_qemu_access_check(TvHost *host, const char *qemu_conf_path, const char *const *pids, size_t n, TvError *err)
 {
         TvQemuAccess a;
 
         if (!qemu_conf_path || !*qemu_conf_path)
                 return 0;
-        if (tv_qemu_access_find(host, qemu_conf_path, pids, n, needs_bpmp, &a, err) < 0)
+        if (tv_qemu_access_find(host, qemu_conf_path, pids, n, &a, err) < 0)
                 return -1;
         if (!a.missing[0])
                 return 0;

@@ -15,10 +15,10 @@ typedef struct TvQemuAccess {
 
 /* What qemu_conf_path's cgroup_device_acl lacks for these devices. */
 int tv_qemu_access_find(TvHost *host, const char *qemu_conf_path, const char *const *pids, size_t n,
-                        bool needs_bpmp, TvQemuAccess *out, TvError *err);
+                        TvQemuAccess *out, TvError *err);
 
-/* Checks that qemu_conf_path's cgroup_device_acl lists /dev/vfio/vfio, /dev/vfio/<group>
- * of every device in pids, and /dev/bpmp-host when needs_bpmp. The error carries the
- * exact cgroup_device_acl line to put in qemu.conf. qemu_conf_path NULL/"" skips. */
-int tv_qemu_access_check(TvHost *host, const char *qemu_conf_path, const char *const *pids, size_t n,
-                         bool needs_bpmp, TvError *err);
+/* Checks that qemu_conf_path's cgroup_device_acl lists /dev/vfio/vfio and /dev/vfio/<group>
+ * of every device in pids (QEMU never opens /dev/bpmp-host: the domain's BPMP backend does).
+ * The error carries the exact cgroup_device_acl line to put in qemu.conf. qemu_conf_path
+ * NULL/"" skips. */
+int tv_qemu_access_check(TvHost *host, const char *qemu_conf_path, const char *const *pids, size_t n, TvError *err);

@@ -231,7 +231,7 @@ static int method_host_overlay(sd_bus_message *m, void *userdata, sd_bus_error *
 
 static int method_release(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-        return run_one_arg(m, userdata, tv_daemon_release, NULL, TV_AUTH_ROOT, method_release, e);
+        return run_one_arg(m, userdata, NULL, tv_daemon_release_async, TV_AUTH_ROOT, method_release, e);
 }
 
 static int prop_version(sd_bus *bus, const char *path, const char *iface, const char *prop,

@@ -26,10 +26,13 @@ static void usage(FILE *f)
                 "  --catalog FILE     shipped device catalog (default %s)\n"
                 "  --catalog-dir DIR  admin catalog additions (default %s)\n"
                 "  --config FILE      daemon configuration (default %s)\n"
+                "  --run-dir DIR      runtime files, the BPMP backends' sockets (default %s)\n"
+                "  --bpmp-backend FILE  the per-domain BPMP backend (default %s)\n"
                 "  --check            load everything, reconcile nothing, exit\n"
                 "  --version, --help\n"
                 "The bus is the system bus; DBUS_SYSTEM_BUS_ADDRESS overrides it.\n",
-                TV_DEFAULT_STATE_DIR, TV_DEFAULT_CATALOG, TV_DEFAULT_CATALOG_D, TV_DEFAULT_CONFIG);
+                TV_DEFAULT_STATE_DIR, TV_DEFAULT_CATALOG, TV_DEFAULT_CATALOG_D, TV_DEFAULT_CONFIG,
+                TV_DEFAULT_RUN_DIR, TV_DEFAULT_BPMP_BACKEND);
 }
 
 /* Why the bus refused us the name, and what to do: the bus only says "access denied". */
@@ -78,6 +81,8 @@ int main(int argc, char **argv)
                 { "catalog", required_argument, NULL, 'c' },
                 { "catalog-dir", required_argument, NULL, 'C' },
                 { "config", required_argument, NULL, 'f' },
+                { "run-dir", required_argument, NULL, 'r' },
+                { "bpmp-backend", required_argument, NULL, 'b' },
                 { "check", no_argument, NULL, 'k' },
                 { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
@@ -90,6 +95,8 @@ int main(int argc, char **argv)
                 .catalog_path = TV_DEFAULT_CATALOG,
                 .catalog_dir = TV_DEFAULT_CATALOG_D,
                 .config_path = TV_DEFAULT_CONFIG,
+                .run_dir = TV_DEFAULT_RUN_DIR,
+                .bpmp_backend_path = TV_DEFAULT_BPMP_BACKEND,
         };
         TvError err = { 0 };
         TvBusService svc = { 0 };
@@ -108,6 +115,8 @@ int main(int argc, char **argv)
                 case 'c': d.catalog_path = optarg; break;
                 case 'C': d.catalog_dir = optarg; break;
                 case 'f': d.config_path = optarg; break;
+                case 'r': d.run_dir = optarg; break;
+                case 'b': d.bpmp_backend_path = optarg; break;
                 case 'k': check = true; break;
                 case 'V': printf("tegravirtd %s\n", PACKAGE_VERSION); return 0;
                 case 'h': usage(stdout); return 0;

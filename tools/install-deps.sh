@@ -13,11 +13,35 @@ PKGS="meson ninja-build gcc clang libclang-rt-14-dev pkg-config python3 \
       python3-dbusmock libfdt-dev device-tree-compiler groff-base \
       linux-source-6.1 gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross flex bison libssl-dev libelf-dev kmod make perl git xz-utils \
       python3-yaml dt-schema yamllint sparse \
-      qemu-efi-aarch64 mtools dosfstools"
+      qemu-efi-aarch64 mtools dosfstools \
+      libglib2.0-dev libpixman-1-dev dpkg-dev"
 if [ "${1:-}" = --list ]; then
         printf '%s\n' $PKGS
         exit 0
 fi
+# tools/build-qemu.sh fetches Debian's QEMU source with apt-get source, which needs a
+# deb-src line; add one for bookworm main (and its updates) unless apt already has one
+src_list=/etc/apt/sources.list.d/tegravirt-src.sources
+need_update=""
+if ! grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        cat >"$src_list" <<'SRC'
+# added by tegravirt's tools/install-deps.sh: tools/build-qemu.sh runs apt-get source qemu
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+        need_update=1
+fi
+[ -n "$need_update" ] || apt-cache showsrc qemu 2>/dev/null | grep -q '^Version:' || need_update=1
+[ -z "$need_update" ] || apt-get update -q
 missing=""
 for p in $PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -94,7 +94,8 @@ tv_start_daemon() {
         # shellcheck disable=SC2086
         ${TV_DAEMON_WRAPPER:-} "$TV_DAEMON_BIN" --sysfs-root "$T/mnt/sys" --dev-root "$T/mnt/dev" \
                 --state-dir "$T/state" --catalog "$TV_CATALOG" --catalog-dir "$T/catalog.d" \
-                --config "$T/tegravirtd.conf" "$@" >>"$T/daemon.log" 2>&1 &
+                --config "$T/tegravirtd.conf" --run-dir "$T/run" \
+                --bpmp-backend "$TV_BUILD_DIR/backend/tegravirt-bpmp-backend" "$@" >>"$T/daemon.log" 2>&1 &
         DAEMON_PID=$!
         wait_for 60 name_owned || { not_ok "tegravirtd takes its name"; diag "$(cat "$T/daemon.log")"; exit 1; }
 }

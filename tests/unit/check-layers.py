@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 LAYERS = ['common', 'catalog', 'host', 'guest', 'core', 'service', 'tegravirtd']
-CLIENTS = ['cli', 'libvirt-hooks']
+CLIENTS = ['cli', 'libvirt-hooks', 'backend']
 # headers the build generates (configure_file/custom_target outputs named in meson.build
 # files) belong to the layer folder that generates them, else to common/
 GENERATED_OUTPUT = re.compile(r"output\s*:\s*\[?\s*'([^']+\.h)'")

@@ -191,9 +191,9 @@ static char *qargs1[] = { "-device", "vfio-platform,host=17000000.gpu,mmap-timeo
 static char *kargs1[] = { "nvgpu.enable=1", NULL };
 static char *none[] = { NULL };
 
-static const TvDomainEdit edit2 = { dev2, qargs2, "/var/lib/tegravirt/domains/guest.dtb", kargs };
-static const TvDomainEdit edit1 = { dev1, qargs1, "/var/lib/tegravirt/domains/gpu.dtb", kargs1 };
-static const TvDomainEdit revert = { none, none, NULL, none };
+static const TvDomainEdit edit2 = { dev2, qargs2, "/var/lib/tegravirt/domains/guest.dtb", kargs, NULL };
+static const TvDomainEdit edit1 = { dev1, qargs1, "/var/lib/tegravirt/domains/gpu.dtb", kargs1, NULL };
+static const TvDomainEdit revert = { none, none, NULL, none, NULL };
 
 static char *apply(const char *xml, const TvDomainEdit *e, TvError *err)
 {
@@ -636,18 +636,18 @@ static void test_refused(void)
                         const char *what;
                         TvDomainEdit e;
                 } be[] = {
-                        { "control char in a qemu arg", { dev2, ctl, NULL, NULL } },
-                        { "newline in a kernel arg", { dev2, NULL, NULL, nl } },
-                        { "space in a kernel arg", { dev2, NULL, NULL, sp } },
-                        { "quote in a kernel arg", { dev2, NULL, NULL, quote } },
-                        { "invalid UTF-8 in a qemu arg", { dev2, utf, NULL, NULL } },
-                        { "U+FFFE in a qemu arg", { dev2, nonchar, NULL, NULL } },
-                        { "empty qemu arg", { dev2, empty, NULL, NULL } },
-                        { "relative dtb", { dev2, NULL, "guest.dtb", NULL } },
-                        { "dtb with a newline", { dev2, NULL, "/x\n.dtb", NULL } },
-                        { "bad device name", { baddev, NULL, NULL, NULL } },
-                        { "device listed twice", { dupdev, NULL, NULL, NULL } },
-                        { "qemu args without devices", { NULL, qargs2, NULL, NULL } },
+                        { "control char in a qemu arg", { dev2, ctl, NULL, NULL, NULL } },
+                        { "newline in a kernel arg", { dev2, NULL, NULL, nl, NULL } },
+                        { "space in a kernel arg", { dev2, NULL, NULL, sp, NULL } },
+                        { "quote in a kernel arg", { dev2, NULL, NULL, quote, NULL } },
+                        { "invalid UTF-8 in a qemu arg", { dev2, utf, NULL, NULL, NULL } },
+                        { "U+FFFE in a qemu arg", { dev2, nonchar, NULL, NULL, NULL } },
+                        { "empty qemu arg", { dev2, empty, NULL, NULL, NULL } },
+                        { "relative dtb", { dev2, NULL, "guest.dtb", NULL, NULL } },
+                        { "dtb with a newline", { dev2, NULL, "/x\n.dtb", NULL, NULL } },
+                        { "bad device name", { baddev, NULL, NULL, NULL, NULL } },
+                        { "device listed twice", { dupdev, NULL, NULL, NULL, NULL } },
+                        { "qemu args without devices", { NULL, qargs2, NULL, NULL, NULL } },
                 };
 
                 for (size_t i = 0; i < sizeof(be) / sizeof(be[0]); i++) {
@@ -744,7 +744,7 @@ static void test_misc(void)
         char *vi = golden("virt-install-kernel.xml"), *a, *r, *name = NULL;
         char *odd[] = { "-object", "secret,id=s0,data=a&b<c>\"d'e", "-append-x", "caf\xc3\xa9", NULL };
         char *dev[] = { "uarta", NULL };
-        TvDomainEdit e = { dev, odd, NULL, NULL };
+        TvDomainEdit e = { dev, odd, NULL, NULL, NULL };
         TvDomainInfo info;
         TvError err = { 0 };
         static const char local_ns[] =
@@ -776,7 +776,7 @@ static void test_misc(void)
         free(a);
         free(r);
 
-        e = (TvDomainEdit){ dev, qargs2, NULL, NULL };
+        e = (TvDomainEdit){ dev, qargs2, NULL, NULL, NULL };
         a = apply(taken, &e, &err);
         CHECK(a && strstr(a, "xmlns:qemu1=\"http://libvirt.org/schemas/domain/qemu/1.0\"") &&
                       strstr(a, "<qemu1:commandline>"),
@@ -830,6 +830,80 @@ static int dump_applied(const char *in, const char *out_path)
         return 0;
 }
 
+/* Emulator=: <emulator> is pointed at the bridge QEMU, the original recorded and put back
+ * byte for byte; a domain without <emulator> gets one and loses it again; one the user
+ * changed since is theirs (drift, and left alone). */
+static void test_emulator(void)
+{
+        static const char *const bridge = "/usr/libexec/tegravirt/qemu-system-aarch64";
+        TvDomainEdit e = edit2;
+        char *orig = golden("virt-install-kernel.xml"), *a = NULL, *r = NULL, *noemu = NULL, *b = NULL, *rb = NULL,
+             *user = NULL, *ru = NULL, *p, *q;
+        TvDomainInfo info = { 0 };
+        TvError err = { 0 };
+
+        e.emulator = bridge;
+        a = orig ? apply(orig, &e, &err) : NULL;
+        CHECK(a && strstr(a, "<emulator>/usr/libexec/tegravirt/qemu-system-aarch64</emulator>") &&
+                      strstr(a, "<tegravirt:emulator path=\"/usr/libexec/tegravirt/qemu-system-aarch64\" "
+                                "previous=\"/usr/bin/qemu-system-aarch64\"/>"),
+              "emulator: set, the previous one recorded (%s)", err.message);
+        CHECK(a && meta_valid(a), "emulator: the record matches domain-metadata.rng");
+        CHECK(a && tv_domain_inspect(a, strlen(a), &info, &err) == 0 && !info.drift && info.emulator_ours &&
+                      info.emulator_original && !strcmp(info.emulator_original, "/usr/bin/qemu-system-aarch64"),
+              "emulator: inspect says it is ours, in place of /usr/bin/qemu-system-aarch64");
+        tv_domain_info_clear(&info);
+        r = a ? apply(a, &revert, &err) : NULL;
+        CHECK(r && same_c14n(orig, r) && strstr(r, "<emulator>/usr/bin/qemu-system-aarch64</emulator>"),
+              "emulator: revert gives the original back (C14N), its <emulator> text exactly");
+        /* no <emulator> at all (libvirt's default): added first in <devices>, removed again */
+        noemu = orig ? strdup(orig) : NULL;
+        if (noemu && (p = strstr(noemu, "<emulator>")) && (q = strstr(p, "</emulator>"))) {
+                q += strlen("</emulator>");
+                while (p > noemu && (p[-1] == ' ' || p[-1] == '\n'))
+                        p--;
+                memmove(p, q, strlen(q) + 1);
+        }
+        b = noemu ? apply(noemu, &e, &err) : NULL;
+        CHECK(b && strstr(b, "<devices>\n    <emulator>/usr/libexec/tegravirt/qemu-system-aarch64</emulator>") &&
+                      strstr(b, "<tegravirt:emulator path=\"/usr/libexec/tegravirt/qemu-system-aarch64\"/>"),
+              "emulator: a definition without <emulator> gets one, first in <devices>, recorded without previous");
+        rb = b ? apply(b, &revert, &err) : NULL;
+        CHECK(rb && noemu && same_c14n(noemu, rb) && !strstr(rb, "<emulator>"),
+              "emulator: ... and loses it again at the revert");
+        /* the user points it elsewhere meanwhile: drift, and the revert leaves it */
+        if (a && (p = strstr(a, "<emulator>/usr/libexec/tegravirt/qemu-system-aarch64</emulator>"))) {
+                user = strdup(a);
+                p = strstr(user, "<emulator>/usr/libexec/tegravirt/qemu-system-aarch64</emulator>");
+                memcpy(p + strlen("<emulator>/usr/"), "LIBEXEC", 7);
+        }
+        CHECK(user && tv_domain_inspect(user, strlen(user), &info, &err) == 0 && info.drift &&
+                      strstr(info.drift, "<emulator> is '/usr/LIBEXEC/tegravirt/qemu-system-aarch64' instead of "
+                                         "tegravirt's '/usr/libexec/tegravirt/qemu-system-aarch64'") && !info.emulator_ours,
+              "emulator: one the user changed is drift (%s)", info.drift ? info.drift : "none");
+        tv_domain_info_clear(&info);
+        ru = user ? apply(user, &revert, &err) : NULL;
+        CHECK(ru && strstr(ru, "<emulator>/usr/LIBEXEC/tegravirt/qemu-system-aarch64</emulator>"),
+              "emulator: ... and the revert leaves it");
+        e.devices = none;
+        e.qemu_args = e.kernel_args = none;
+        e.dtb = NULL;
+        CHECK(!apply(orig, &e, &err) && err.name && !strcmp(err.name, TV_ERR_INVALID_ARGUMENT),
+              "emulator: refused without devices");
+        e = edit2;
+        e.emulator = "qemu-system-aarch64";
+        CHECK(!apply(orig, &e, &err) && strstr(err.message, "emulator path must be absolute"),
+              "emulator: a relative path is refused");
+        free(orig);
+        free(a);
+        free(r);
+        free(noemu);
+        free(b);
+        free(rb);
+        free(user);
+        free(ru);
+}
+
 int main(int argc, char **argv)
 {
         char rng[4096];
@@ -860,6 +934,7 @@ int main(int argc, char **argv)
         test_drift();
         test_refused();
         test_misc();
+        test_emulator();
 
         xmlRelaxNGFree(meta_schema);
         xmlCleanupParser();

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tegravirt-bpmp-backend: one per running domain that needs the BPMP. It serves the
+ * domain's QEMU (device tegravirt-bpmp) on a Unix socket and turns each request into one
+ * TEGRA_BPMP_HOST_IOC_XFER on the domain's narrowed /dev/bpmp-host file, which tegravirtd
+ * hands it. Before it reads the first byte from a client it holds only those two fds and
+ * stderr, runs as an unprivileged user without capabilities, with no_new_privs and a
+ * seccomp allow-list (tegravirt-bpmp-backend(8)).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/tegra-bpmp-host-proxy.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include "bpmp-wire.h"
+#include "tv-validate.h"
+
+#define IO_TIMEOUT_MS 1000      /* a started request must arrive whole within this */
+
+static const char *domain = "?";
+
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+        char line[512];
+        int n = snprintf(line, sizeof(line), "tegravirt-bpmp-backend[%s]: ", domain);
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (n > 0 && (size_t)n < sizeof(line))
+                n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        if ((size_t)n >= sizeof(line) - 1)
+                n = sizeof(line) - 2;
+        line[n++] = '\n';
+        (void)!write(STDERR_FILENO, line, n);
+}
+
+static void usage(FILE *f)
+{
+        fputs("usage: tegravirt-bpmp-backend --domain NAME (--listen-fd N | --socket PATH)\n"
+              "                              (--bpmp-fd N | --bpmp-dev PATH)\n"
+              "                              [--user NAME | --uid UID --gid GID] [--peer-uid UID] [--peer-pid PID]\n"
+              "Serves the tegravirt-bpmp wire protocol v1 for one domain's QEMU.\n", f);
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+        char *end;
+
+        if (!s || *s < '0' || *s > '9')
+                return false;
+        errno = 0;
+        *out = strtoul(s, &end, 10);
+        return errno == 0 && *end == 0 && *out <= max;
+}
+
+/* Closes every fd but stdin/stdout/stderr and keep[0..1]; stdin and stdout become /dev/null
+ * unless kept. */
+static int close_others(int keep0, int keep1)
+{
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null < 0)
+                return -1;
+        for (int fd = 0; fd <= 1; fd++)
+                if (fd != keep0 && fd != keep1 && dup2(null, fd) < 0)
+                        return -1;
+        close(null);
+        for (int fd = 3; fd < 65536; fd++) {
+                if (fd == keep0 || fd == keep1)
+                        continue;
+                if (close(fd) < 0 && errno != EBADF)
+                        return -1;
+        }
+        return 0;
+}
+
+static int listen_on(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                say("socket path too long: %s", path);
+                return -1;
+        }
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        (void)unlink(path); /* a stale socket of a dead backend */
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+                say("cannot listen on %s: %s", path, strerror(errno));
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+static bool is_listening_socket(int fd)
+{
+        int v = 0, type = 0;
+        socklen_t len = sizeof(v);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 || !v)
+                return false;
+        len = sizeof(type);
+        return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+}
+
+static int drop_privileges(uid_t uid, gid_t gid)
+{
+        if (geteuid() == 0) {
+                if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+                        say("cannot switch to uid %u gid %u: %s", (unsigned)uid, (unsigned)gid, strerror(errno));
+                        return -1;
+                }
+        } else if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
+                say("not root: can only run as uid %u gid %u", (unsigned)geteuid(), (unsigned)getegid());
+                return -1;
+        }
+        /* after a change away from uid 0 the kernel clears every capability; an unprivileged
+         * start never had any. Checked, not assumed: */
+        if (geteuid() == 0 || getuid() == 0) {
+                say("refusing to serve as root");
+                return -1;
+        }
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                say("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+#if defined(__x86_64__)
+#define TV_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define TV_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "seccomp allow-list: add this architecture"
+#endif
+
+#define ALLOW(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+
+/* Only what serving needs; ioctl only with the two proxy commands; anything else kills. */
+static int install_seccomp(void)
+{
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TV_AUDIT_ARCH, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __x86_64__
+                /* x32 system calls: not ours */
+                BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#endif
+                /* ioctl: only XFER and VERSION (args[1] low word; the high word must be 0) */
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 7),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)TEGRA_BPMP_HOST_IOC_XFER, 2, 0),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)TEGRA_BPMP_HOST_IOC_VERSION, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                ALLOW(__NR_read),
+                ALLOW(__NR_write),
+                ALLOW(__NR_recvfrom),
+                ALLOW(__NR_recvmsg),
+                ALLOW(__NR_sendto),
+                ALLOW(__NR_sendmsg),
+                ALLOW(__NR_accept4),
+                ALLOW(__NR_getsockopt),
+                ALLOW(__NR_ppoll),
+#ifdef __NR_poll
+                ALLOW(__NR_poll),
+#endif
+                ALLOW(__NR_close),
+                ALLOW(__NR_clock_gettime),
+                ALLOW(__NR_brk),
+                ALLOW(__NR_mmap),
+                ALLOW(__NR_munmap),
+                ALLOW(__NR_madvise),
+                ALLOW(__NR_futex),
+                ALLOW(__NR_rt_sigreturn),
+                ALLOW(__NR_rt_sigprocmask),
+                ALLOW(__NR_restart_syscall),
+                ALLOW(__NR_getpid),
+                ALLOW(__NR_gettid),
+                ALLOW(__NR_tgkill),
+                ALLOW(__NR_exit),
+                ALLOW(__NR_exit_group),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        };
+        struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+        if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
+                say("cannot install the seccomp filter: %s", strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+/* Reads exactly len bytes; a request once begun must arrive within IO_TIMEOUT_MS.
+ * 1 done, 0 EOF before the first byte (first only), -1 error/EOF/timeout. */
+static int read_full(int fd, void *buf, size_t len, bool first)
+{
+        size_t got = 0;
+
+        while (got < len) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                ssize_t n;
+
+                if (!(first && got == 0)) {
+                        int r = poll(&p, 1, IO_TIMEOUT_MS);
+
+                        if (r == 0)
+                                return -1;
+                        if (r < 0 && errno != EINTR)
+                                return -1;
+                }
+                n = recv(fd, (char *)buf + got, len - got, 0);
+                if (n == 0)
+                        return first && got == 0 ? 0 : -1;
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return -1;
+                }
+                got += n;
+        }
+        return 1;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+        size_t done = 0;
+
+        while (done < len) {
+                ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
+                done += n;
+        }
+        return 0;
+}
+
+/* Denials are the guest's doing: logged, at most a few per second. */
+static bool may_log(void)
+{
+        static struct timespec window;
+        static unsigned count;
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec != window.tv_sec) {
+                if (count > 5)
+                        say("%u more denials not logged", count - 5);
+                window = now;
+                count = 0;
+        }
+        return ++count <= 5;
+}
+
+typedef struct Server {
+        int listen_fd;
+        int bpmp_fd;
+        int conn;
+        uid_t peer_uid;
+        pid_t peer_pid;         /* 0: any process of peer_uid */
+        unsigned long served;
+} Server;
+
+/* 0 served, 1 connection ended, -1 the proxy is gone (ENODEV): exit so tegravirtd restarts
+ * us with a fresh file. */
+static int serve_one(Server *s)
+{
+        uint8_t hdr[TV_BPMP_WIRE_HEADER], out[TV_BPMP_WIRE_HEADER + TV_BPMP_WIRE_MAX_DATA];
+        struct tegra_bpmp_host_xfer x;
+        TvBpmpWireRequest req;
+        TvBpmpWireReply rep = { 0 };
+        const char *why = NULL;
+        int r = read_full(s->conn, hdr, sizeof(hdr), true);
+
+        if (r <= 0) {
+                if (r < 0)
+                        say("client: incomplete request header, connection closed");
+                return 1;
+        }
+        if (tv_bpmp_wire_parse_request(hdr, &req, &why) < 0) {
+                say("client: malformed request (%s), connection closed", why);
+                return 1;
+        }
+        memset(&x, 0, sizeof(x));
+        x.mrq = req.mrq;
+        x.tx_size = req.tx_size;
+        x.rx_size = req.rx_size;
+        if (req.tx_size && read_full(s->conn, x.tx, req.tx_size, false) <= 0) {
+                say("client: incomplete request payload, connection closed");
+                return 1;
+        }
+        rep.seq = req.seq;
+        if (ioctl(s->bpmp_fd, TEGRA_BPMP_HOST_IOC_XFER, &x) < 0) {
+                rep.err = -errno;
+                if (errno == EPERM && may_log())
+                        say("MRQ %u denied by the proxy's policy (EPERM)", req.mrq);
+                else if (errno != EPERM)
+                        say("MRQ %u: %s", req.mrq, strerror(errno));
+        } else if (x.rx_size > req.rx_size) {
+                rep.err = -EIO; /* the proxy never does that */
+        } else {
+                rep.ret = x.ret;
+                rep.rx_size = x.rx_size;
+        }
+        tv_bpmp_wire_encode_reply(&rep, out);
+        if (rep.err == 0)
+                memcpy(out + TV_BPMP_WIRE_HEADER, x.rx, rep.rx_size);
+        if (write_full(s->conn, out, TV_BPMP_WIRE_HEADER + (rep.err ? 0 : rep.rx_size)) < 0) {
+                say("client: cannot reply: %s", strerror(errno));
+                return 1;
+        }
+        s->served++;
+        return rep.err == -ENODEV ? -1 : 0;
+}
+
+/* A new client replaces the current one (QEMU reconnects after losing its connection);
+ * only the expected uid (and pid, when known) is accepted. */
+static void accept_client(Server *s)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                say("client refused: no peer credentials: %s", strerror(errno));
+                close(fd);
+                return;
+        }
+        if (cred.uid != s->peer_uid || (s->peer_pid && cred.pid != s->peer_pid)) {
+                say("client refused: pid %d uid %u (expected uid %u%s)", (int)cred.pid, (unsigned)cred.uid,
+                    (unsigned)s->peer_uid, s->peer_pid ? " and the domain's QEMU pid" : "");
+                close(fd);
+                return;
+        }
+        if (s->conn >= 0) {
+                say("client pid %d replaces the previous connection", (int)cred.pid);
+                close(s->conn);
+        } else {
+                say("client pid %d uid %u connected", (int)cred.pid, (unsigned)cred.uid);
+        }
+        s->conn = fd;
+}
+
+static int serve(Server *s)
+{
+        for (;;) {
+                struct pollfd p[2] = { { .fd = s->listen_fd, .events = POLLIN },
+                                       { .fd = s->conn, .events = POLLIN } };
+                int r = poll(p, s->conn >= 0 ? 2 : 1, -1);
+
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        say("poll: %s", strerror(errno));
+                        return -1;
+                }
+                if (s->conn >= 0 && p[1].revents) {
+                        r = serve_one(s);
+                        if (r < 0) {
+                                say("the BPMP host proxy is gone (ENODEV): exiting for a fresh file");
+                                return -1;
+                        }
+                        if (r > 0) {
+                                close(s->conn);
+                                s->conn = -1;
+                        }
+                }
+                if (p[0].revents & POLLIN)
+                        accept_client(s);
+        }
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "domain", required_argument, NULL, 'n' },
+                { "listen-fd", required_argument, NULL, 'l' },
+                { "socket", required_argument, NULL, 's' },
+                { "bpmp-fd", required_argument, NULL, 'b' },
+                { "bpmp-dev", required_argument, NULL, 'B' },
+                { "user", required_argument, NULL, 'U' },
+                { "uid", required_argument, NULL, 'u' },
+                { "gid", required_argument, NULL, 'g' },
+                { "peer-uid", required_argument, NULL, 'p' },
+                { "peer-pid", required_argument, NULL, 'P' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *sock_path = NULL, *dev_path = NULL, *user = NULL;
+        unsigned long listen_fd = ULONG_MAX, bpmp_fd = ULONG_MAX, uid = ULONG_MAX, gid = ULONG_MAX,
+                      peer_uid = ULONG_MAX, peer_pid = 0;
+        struct tegra_bpmp_host_version ver;
+        Server s = { .conn = -1 };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                bool ok = true;
+
+                switch (c) {
+                case 'n': domain = optarg; ok = tv_domain_name_valid(optarg); break;
+                case 'l': ok = parse_uint(optarg, INT_MAX, &listen_fd); break;
+                case 's': sock_path = optarg; break;
+                case 'b': ok = parse_uint(optarg, INT_MAX, &bpmp_fd); break;
+                case 'B': dev_path = optarg; break;
+                case 'U': user = optarg; break;
+                case 'u': ok = parse_uint(optarg, UINT_MAX - 1, &uid); break;
+                case 'g': ok = parse_uint(optarg, UINT_MAX - 1, &gid); break;
+                case 'p': ok = parse_uint(optarg, UINT_MAX - 1, &peer_uid); break;
+                case 'P': ok = parse_uint(optarg, INT_MAX, &peer_pid) && peer_pid > 0; break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+                if (!ok) {
+                        say("invalid option value: %s", optarg);
+                        return 2;
+                }
+        }
+        if (optind != argc || !strcmp(domain, "?") || (listen_fd == ULONG_MAX) == !sock_path ||
+            (bpmp_fd == ULONG_MAX) == !dev_path || (user && (uid != ULONG_MAX || gid != ULONG_MAX)) ||
+            ((uid == ULONG_MAX) != (gid == ULONG_MAX))) {
+                usage(stderr);
+                return 2;
+        }
+        if (user) {
+                struct passwd *pw = getpwnam(user);
+
+                if (!pw) {
+                        say("no such user: %s", user);
+                        return 2;
+                }
+                uid = pw->pw_uid;
+                gid = pw->pw_gid;
+        } else if (uid == ULONG_MAX) {
+                uid = geteuid();
+                gid = getegid();
+        }
+        if (peer_uid == ULONG_MAX)
+                peer_uid = uid; /* QEMU runs as the user we serve as */
+        s.peer_uid = peer_uid;
+        s.peer_pid = (pid_t)peer_pid;
+        s.bpmp_fd = dev_path ? open(dev_path, O_RDWR | O_CLOEXEC) : (int)bpmp_fd;
+        if (s.bpmp_fd < 0) {
+                say("cannot open %s: %s", dev_path, strerror(errno));
+                return 1;
+        }
+        if (ioctl(s.bpmp_fd, TEGRA_BPMP_HOST_IOC_VERSION, &ver) < 0 || ver.version != TEGRA_BPMP_HOST_ABI_VERSION) {
+                say("fd %d is not a /dev/bpmp-host of ABI version %d", s.bpmp_fd, TEGRA_BPMP_HOST_ABI_VERSION);
+                return 1;
+        }
+        s.listen_fd = sock_path ? listen_on(sock_path) : (int)listen_fd;
+        if (s.listen_fd < 0)
+                return 1;
+        if (!is_listening_socket(s.listen_fd)) {
+                say("fd %d is not a listening stream socket", s.listen_fd);
+                return 1;
+        }
+        if (sock_path && geteuid() == 0 && chown(sock_path, uid, gid) < 0) {
+                say("cannot chown %s: %s", sock_path, strerror(errno));
+                return 1;
+        }
+        if (close_others(s.listen_fd, s.bpmp_fd) < 0) {
+                say("cannot close inherited fds: %s", strerror(errno));
+                return 1;
+        }
+        /* the default SIGTERM/SIGPIPE actions end us; nothing to clean up (tegravirtd removes the socket) */
+        signal(SIGPIPE, SIG_IGN);
+        if (drop_privileges(uid, gid) < 0 || install_seccomp() < 0)
+                return 1;
+        say("serving %s uid %u for peer uid %u%s", sock_path ? sock_path : "the inherited socket", (unsigned)uid,
+            (unsigned)peer_uid, peer_pid ? " (one pid)" : "");
+        serve(&s);
+        _exit(1); /* no atexit handlers under the filter */
+}

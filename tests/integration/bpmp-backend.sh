@@ -1,0 +1,167 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Issue 13: PrepareDomain starts the domain's tegravirt-bpmp-backend on a socket that already
+# listens, holding only that socket and the domain's narrowed /dev/bpmp-host, unprivileged
+# (QemuUser=nobody), no capabilities, no_new_privs, seccomp; it serves the wire protocol v1 to
+# the QEMU user only (tests/integration/bpmp-client.c plays QEMU) and its transfers reach the
+# simulated firmware; a restarted tegravirtd adopts it, a killed one is restarted, ReleaseDomain
+# stops it and leaves no process, socket or record.
+source "$(dirname "$0")/../lib/integration.sh"
+tv_setup
+chmod 755 "$T" # the QEMU user (nobody) reaches the socket under it
+# a qemu.conf whose ACL has uarta's VFIO nodes but not /dev/bpmp-host: QEMU no longer opens it
+UARTA_GROUP=$(sim_status 3100000.serial | sed -n 's/.* group=\([0-9]*\).*/\1/p')
+printf 'cgroup_device_acl = [ "/dev/null", "/dev/kvm", "/dev/vfio/vfio", "/dev/vfio/%s" ]\n' "$UARTA_GROUP" >"$T/qemu.conf"
+sed -i "s|^QemuConf=.*|QemuConf=$T/qemu.conf|" "$T/tegravirtd.conf"
+tv_start_daemon
+CLIENT="$TV_BUILD_DIR/tests/integration/bpmp-client"
+DIR="$T/run/domains/vm1"
+SOCK="$DIR/bpmp.sock"
+QEMU_UID=$(id -u nobody)
+
+backend_pid() { sed -n 's/^pid=\([0-9]*\) start=[0-9]*$/\1/p' "$DIR/backend" 2>/dev/null; }
+firmware() { grep '^bpmp-firmware ' "$T/mnt/status"; }
+status_of() { grep "^$2:" "/proc/$1/status" | tr -s ' \t' ' '; }
+# fds 3.. of PID, "N=target" each, sorted: the backend must hold exactly the socket and the file
+fds_of() {
+        local f out=""
+        for f in /proc/"$1"/fd/*; do
+                n=${f##*/}; [ "$n" -ge 3 ] || continue
+                t=$(readlink "$f"); case "$t" in socket:*) t=socket;; esac
+                out+="$n=$t "
+        done
+        echo "$out"
+}
+client() { "$CLIENT" --uid "$QEMU_UID" "$SOCK" "$@"; }
+# backends of this build (other worktrees on the machine may run theirs)
+our_backends() {
+        local p
+        for p in $(pgrep -x tegravirt-bpmp- || true); do
+                [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$TV_BUILD_DIR/backend/tegravirt-bpmp-backend" ] && echo "$p"
+        done
+        return 0
+}
+
+"$TV_CTL_BIN" assign vm1 uarta >/dev/null
+check "prepare vm1 (uarta needs the BPMP), qemu.conf's ACL without /dev/bpmp-host" expect_ok PrepareDomain string:vm1 string:
+check "  ... tegravirtctl check vm1: qemu.conf ok" bash -c "'$TV_CTL_BIN' check vm1 | grep -q '^ok .*qemu.conf'"
+P=$(backend_pid)
+check "  ... recorded its backend in the runtime dir (pid $P, its start time)" bash -c "
+        [ -n '$P' ] && [ \"\$(cut -d' ' -f22 /proc/$P/stat)\" = \"\$(sed -n 's/.* start=//p' '$DIR/backend')\" ]"
+check "  ... which runs tegravirt-bpmp-backend" test "$(cat /proc/"$P"/comm)" = tegravirt-bpmp-
+check "  ... its socket exists, owned by the QEMU user, mode 0600" test "$(stat -c '%F %u %a' "$SOCK")" = "socket $QEMU_UID 600"
+listening() { # listening PID FD: /proc/net/unix has that socket's inode with __SO_ACCEPTCON, state 01
+        local ino; ino=$(readlink "/proc/$1/fd/$2" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+        [ -n "$ino" ] && awk -v i="$ino" '$7 == i && $4 == "00010000" && $6 == "01" { f = 1 } END { exit !f }' /proc/net/unix
+}
+check "  ... and its fd 3 listens (the kernel's table)" listening "$P" 3
+check "  ... it holds exactly two fds beyond stdio: the listening socket and the narrowed /dev/bpmp-host" \
+        test "$(fds_of "$P")" = "3=socket 4=$T/mnt/dev/bpmp-host "
+check "  ... stdin and stdout are /dev/null" test "$(readlink /proc/"$P"/fd/0)|$(readlink /proc/"$P"/fd/1)" = "/dev/null|/dev/null"
+check "  ... runs as the QEMU user (all uids and gids)" bash -c "
+        [ \"\$(grep '^Uid:' /proc/$P/status | tr -s ' \t' ' ')\" = 'Uid: $QEMU_UID $QEMU_UID $QEMU_UID $QEMU_UID' ] &&
+        [ \"\$(grep '^Groups:' /proc/$P/status | tr -s ' \t' ' ')\" = 'Groups: ' ]"
+check "  ... without capabilities (CapEff, CapPrm 0)" test "$(status_of "$P" CapEff)|$(status_of "$P" CapPrm)" = \
+        "CapEff: 0000000000000000|CapPrm: 0000000000000000"
+check "  ... with no_new_privs and a seccomp filter" test "$(status_of "$P" NoNewPrivs)|$(status_of "$P" Seccomp)" = \
+        "NoNewPrivs: 1|Seccomp: 2"
+
+# --- the wire protocol, end to end to the simulated firmware
+check "the QEMU user enables uarta's clock 155 through the socket: err 0" test "$(client clk enable 155)" = "clk: err=0 ret=0 rx=0"
+check "  ... the simulated firmware has clock 155 on" test "$(firmware)" = "bpmp-firmware clocks_on=155 resets_asserted=- power_domains_on=-"
+check "  ... asks whether it is on: err 0, a 4-byte reply" test "$(client clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
+check "  ... asserts uarta's reset 100: err 0, firmware has it" bash -c "
+        [ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' reset assert 100)\" = 'reset: err=0 ret=0 rx=0' ] &&
+        grep -q '^bpmp-firmware clocks_on=155 resets_asserted=100 ' '$T/mnt/status'"
+check "a clock outside vm1's set (the GPU's 304): err -EPERM, the firmware untouched" bash -c "
+        [ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' clk enable 304)\" = 'clk: err=-1 ret=0 rx=0' ] &&
+        ! grep -q '^bpmp-firmware clocks_on=.*304' '$T/mnt/status'"
+check "  ... the backend logged it, naming the domain" grep -q "tegravirt-bpmp-backend\[vm1\]: MRQ 22 denied" "$T/daemon.log"
+check "a request the proxy finds malformed (MRQ_CLK with 3 bytes): err -EINVAL, connection kept" \
+        test "$(client xfer 22 3 16 clk is-enabled 155)" = "xfer: err=-22 ret=0 rx=0
+clk: err=0 ret=0 rx=4"
+check "a bad magic closes the connection" test "$(client raw 5456425801000100010000001600000000000000000000000 || true)" = "raw: closed"
+check "  ... logged as malformed (magic)" grep -q "vm1\]: client: malformed request (magic)" "$T/daemon.log"
+check "a wrong version closes it" test "$(client raw 545642500200010001000000160000001000000010000000 || true)" = "raw: closed"
+check "a tx_size over 120 closes it" test "$(client raw 545642500100010001000000160000007900000010000000 || true)" = "raw: closed"
+check "a reply type as request closes it" test "$(client raw 545642500100020001000000160000001000000010000000 || true)" = "raw: closed"
+check "a peer of another uid (root) is refused" test "$("$CLIENT" "$SOCK" clk enable 155 || true)" = "clk: closed"
+check "  ... logged with its uid" grep -q "vm1\]: client refused: pid [0-9]* uid 0 (expected uid $QEMU_UID" "$T/daemon.log"
+check "  ... the backend still serves (same pid $P)" bash -c "
+        [ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' clk is-enabled 155)\" = 'clk: err=0 ret=0 rx=4' ] && [ '$(backend_pid)' = '$P' ] && kill -0 $P"
+
+# --- a restarted tegravirtd adopts the backend
+tv_stop_daemon; tv_start_daemon
+check "after a tegravirtd restart the same backend (pid $P) runs and is recorded" bash -c "kill -0 $P && [ \"\$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' '$DIR/backend')\" = '$P' ]"
+check "  ... adopted" grep -q "bpmp-backend: vm1: adopted pid $P" "$T/daemon.log"
+check "  ... and serves" test "$(client clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
+
+# --- an adopted backend killed: restarted by the new tegravirtd
+kill -9 "$P"
+check "kill -9 of the adopted backend: a new one is recorded within 5 s" wait_for 5 bash -c "
+        p=\$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' '$DIR/backend'); [ -n \"\$p\" ] && [ \"\$p\" != '$P' ] && kill -0 \"\$p\""
+P2=$(backend_pid)
+check "  ... logged as died, restarting" grep -q "bpmp-backend: vm1: died .* while the domain runs; restarting" "$T/daemon.log"
+check "  ... the new one (pid $P2) serves" wait_for 5 bash -c "[ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' clk is-enabled 155 2>&1)\" = 'clk: err=0 ret=0 rx=4' ]"
+check "  ... and is as confined (Seccomp 2, CapEff 0, two fds)" bash -c "
+        grep -q '^Seccomp:.*2' /proc/$P2/status && grep -q '^CapEff:.*0000000000000000' /proc/$P2/status &&
+        [ \"\$(ls /proc/$P2/fd | sort -n | tr '\n' ' ')\" = '0 1 2 3 4 ' ]"
+# killed again, by our own child this time (the restart made it our child)
+kill -9 "$P2"
+check "kill -9 of a backend the daemon started: restarted too" wait_for 5 bash -c "
+        p=\$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' '$DIR/backend'); [ -n \"\$p\" ] && [ \"\$p\" != '$P2' ] && kill -0 \"\$p\""
+P3=$(backend_pid)
+
+# --- release: the backend is stopped first, then the file closes (the proxy undoes what it enabled)
+check "release vm1" expect_ok ReleaseDomain string:vm1
+check "  ... its backend is gone (no process $P3)" bash -c "! kill -0 $P3 2>/dev/null"
+check "  ... no tegravirt-bpmp-backend process is left" test -z "$(our_backends)"
+check "  ... no socket, no record, no domain directory" test ! -e "$DIR"
+check "  ... the firmware has clock 155 off and reset 100 deasserted again" \
+        test "$(firmware)" = "bpmp-firmware clocks_on=- resets_asserted=- power_domains_on=-"
+check "  ... no /dev/bpmp-host file is left open" test -z "$(grep '^bpmp-file ' "$T/mnt/status" || true)"
+check "  ... logged stopped" grep -q "bpmp-backend: vm1: stopped" "$T/daemon.log"
+
+# --- a backend that ignores SIGTERM: SIGKILL after the timeout, the loop serving meanwhile
+check "prepare vm1 again" expect_ok PrepareDomain string:vm1 string:
+P=$(backend_pid)
+kill -STOP "$P" # a stopped process keeps SIGTERM pending: only SIGKILL ends it
+mgr ReleaseDomain string:vm1 >"$T/rel.out" 2>&1 &
+RP=$!
+sleep 0.3
+check "  ... while the release waits for the stopped backend, the daemon answers (ListAssignments)" \
+        bash -c "timeout 1 busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 ListAssignments >/dev/null"
+check "  ... the release ends once SIGKILL did (about 2 s)" wait "$RP"
+check "  ... logged the SIGKILL" grep -q "bpmp-backend: vm1: pid $P still runs 2000 ms after SIGTERM: SIGKILL" "$T/daemon.log"
+check "  ... nothing is left" bash -c "! kill -0 $P 2>/dev/null && [ ! -e '$DIR' ]"
+
+# --- start-up: a recorded backend whose domain no longer runs is stopped; a running domain
+# whose recorded backend is dead gets a new one
+check "prepare vm1 once more" expect_ok PrepareDomain string:vm1 string:
+P=$(backend_pid)
+tv_stop_daemon
+check "  ... (daemon stopped; the backend outlives it)" kill -0 "$P"
+cp "$T/state/state" "$T/state.bak"
+sed -i 's/^\(device uarta .*\) phase=bound /\1 phase=none /' "$T/state/state"
+tv_start_daemon
+check "  ... a daemon whose record no longer has vm1 running stops vm1's backend" wait_for 5 bash -c "! kill -0 $P 2>/dev/null"
+check "  ... saying so" grep -q "bpmp-backend: vm1: adopted pid $P; its domain no longer runs: stopping it" "$T/daemon.log"
+check "  ... and removes its socket and record" wait_for 5 test ! -e "$DIR"
+tv_stop_daemon
+cp "$T/state.bak" "$T/state/state"
+tv_start_daemon
+P=$(backend_pid)
+check "a daemon that finds vm1 running without a live backend starts one" bash -c "[ -n '$P' ] && kill -0 '$P'"
+check "  ... which serves" test "$(client clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
+check "release vm1: no socket, record or directory is left" bash -c "'$TV_CTL_BIN' release vm1 >/dev/null && [ ! -e '$DIR' ]"
+check "  ... and no backend process" test -z "$(our_backends)"
+
+# --- no backend binary: prepare refused, naming it, and undone
+tv_stop_daemon
+tv_start_daemon --bpmp-backend "$T/no-such-backend"
+check "without the backend binary, prepare vm1 is HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
+check "  ... naming the binary" grep -q "cannot run the BPMP backend $T/no-such-backend" <<<"$LAST_ERROR"
+check "  ... uarta is back on serial-tegra, whole" dev_whole 3100000.serial serial-tegra
+check "  ... no file left open, no runtime directory" bash -c "! grep -q '^bpmp-file ' '$T/mnt/status' && [ ! -e '$DIR' ]"
+check "daemon exits 0 on SIGTERM" tv_stop_daemon
+tap_finish
