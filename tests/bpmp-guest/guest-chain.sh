@@ -26,6 +26,20 @@ GCACHE=${TV_GUEST_CACHE:-$TV_BUILD_DIR/guest-cache}
 LIMIT=${TV_GUEST_TIMEOUT:-180}
 tv_setup
 chmod 755 "$T" # the QEMU user reads the guest's files and reaches the socket under it
+# a test that ends early still stops vm1's backend: tegravirtd leaves backends running when
+# it stops (it adopts them at its next start), and one holding /dev/bpmp-host keeps the
+# fixture mounted
+chain_cleanup() {
+        set +e
+        if tv_daemon_running; then
+                mgr ReleaseDomain string:vm1 >/dev/null 2>&1
+        fi
+        local pid
+        pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$T/run/domains/vm1/backend" 2>/dev/null)
+        [ -n "$pid" ] && grep -qa tegravirt-bpmp-backend "/proc/$pid/cmdline" 2>/dev/null && kill "$pid"
+        tv_cleanup
+}
+trap chain_cleanup EXIT
 
 # --- the guest: kernel + module (cached), busybox, initramfs, DTB ----------------------------
 t0=$SECONDS
@@ -98,7 +112,7 @@ check "  ... reads its tag (QUERY_ABI, then one QUERY_FW_TAG), which comes back 
                 grep -q 'tegra-bpmp bpmp: firmware: orin-sim simulated BPMP firmware\$' '$T/console'"
 check "the clock driver asks for the highest clock ID once" test "$(xfer mrq=22:cmd=15:id=0 ok)" = 1
 n=$(grep -c " dev/bpmp-host file=$file:XFER:mrq=22:cmd=14:id=[0-9]* -> ok\$" "$T/xfers" || true)
-u=$(grep -o " dev/bpmp-host file=$file:XFER:mrq=22:cmd=14:id=[0-9]* -> ok\$" "$T/xfers" | sort -u | wc -l)
+u=$({ grep -o " dev/bpmp-host file=$file:XFER:mrq=22:cmd=14:id=[0-9]* -> ok\$" "$T/xfers" || true; } | sort -u | wc -l)
 check "  ... and for each clock's info, 0..304, each exactly once ($n transfers, $u IDs)" \
         bash -c "[ '$n' = 305 ] && [ '$u' = 305 ]"
 check "  ... the guest's clock tree has the firmware's six clocks (next to QEMU's clk24mhz), uarta under pllp_out0" \
@@ -132,14 +146,15 @@ check "  ... nothing outside vm1's set was switched by anyone" \
         bash -c "! grep -E 'XFER:mrq=(22:cmd=[78]|20:cmd=[12]|66:cmd=1):id=[0-9]+ -> ok\$' '$T/xfers' |
                 grep -vE ':id=(102|155|100) -> ok\$'"
 
+bpid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$T/run/domains/vm1/backend" 2>/dev/null || true)
 check "release vm1" expect_ok ReleaseDomain string:vm1
 check "  ... its file's last close undid the guest's clock (undo clk-disable:155)" \
         grep -q "undo dev/bpmp-host file=$file:clk-disable:155 -> ok" "$T/mnt/log"
 check "  ... the firmware has 155 off; the parent pllp_out0 (102), a protected root, stays the host's" \
         test "$(firmware)" = "bpmp-firmware clocks_on=102 resets_asserted=- power_domains_on=-"
-check "  ... no backend, socket or open /dev/bpmp-host file is left" \
-        bash -c "! test -e '$T/run/domains/vm1/bpmp.sock' && ! grep -q '^bpmp-file ' '$T/mnt/status' &&
-                ! pgrep -f '[t]egravirt-bpmp-backend --domain vm1' >/dev/null"
+check "  ... no backend (pid ${bpid:-?}), socket or open /dev/bpmp-host file is left" \
+        bash -c "[ -n '$bpid' ] && ! grep -qa tegravirt-bpmp-backend /proc/$bpid/cmdline 2>/dev/null &&
+                ! test -e '$T/run/domains/vm1/bpmp.sock' && ! grep -q '^bpmp-file ' '$T/mnt/status'"
 diag "boot ${boot} s; $(grep -c ':XFER:' "$T/xfers") transfers through the bridge"
 diag "$(grep -E 'bpmp|tv-bpmp-test' "$T/console" | head -n 30)"
 tap_finish
