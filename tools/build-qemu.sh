@@ -102,6 +102,10 @@ else
         t3=$(date +%s)
         log "source+patches $((t1 - t0)) s, configure $((t2 - t1)) s, ninja -j$jobs $((t3 - t2)) s"
         echo "$version $key" >"$work/stamp"
+        # one build tree is ~600 MiB: keep only this key's
+        for old in "$cache"/qemu-*; do
+                [ "$old" = "$work" ] || [ ! -f "$old/stamp" ] || rm -rf "$old"
+        done
 fi
 # install(1) replaces the file, so a running QEMU keeps its inode
 install -m 0755 "$bin" "$out/qemu-system-aarch64.tmp"

@@ -44,8 +44,8 @@ build() { # build DIR MESON-ARGS...
                 meson compile -C "$dir"
 }
 
-echo "### gcc build (-Wall -Wextra -Werror)"
-if build "$OUT/gcc" --werror; then
+echo "### gcc build (-Wall -Wextra -Werror), with our QEMU (tools/build-qemu.sh, cached in \$OUT/qemu-cache)"
+if build "$OUT/gcc" --werror -Dqemu=enabled -Dqemu_cache="$OUT/qemu-cache"; then
         meson test -C "$OUT/gcc" --setup full --print-errorlogs --num-processes 2
         count_meson "$OUT/gcc" "gcc"
 else

@@ -64,6 +64,9 @@ check "vm2's QEMU cannot enable vm1's clock 155 through its own bridge: marker" 
 check "  ... vm2's backend logged it" grep -q "tegravirt-bpmp-backend\[vm2\]: MRQ 22 denied" "$T/daemon.log"
 check "  ... but enables its own clock 304" test "$(sed -n 3p <<<"$out")" = "clk: ret=0 rx_size=0 rx="
 check "  ... the firmware has exactly 304 on" test "$(firmware)" = "bpmp-firmware clocks_on=304 resets_asserted=- power_domains_on=-"
+check "release vm1 and vm2: their backends stop" bash -c "
+        '$TV_CTL_BIN' release vm1 >/dev/null && '$TV_CTL_BIN' release vm2 >/dev/null &&
+        ! pgrep -f '^$TV_BUILD_DIR/backend/tegravirt-bpmp-backend --domain vm[12] ' >/dev/null"
 check "no QEMU is left" bash -c "! pgrep -u nobody -f '$TV_QEMU_BRIDGE' >/dev/null"
 diag "$(cat "$T"/qemu-*.log 2>/dev/null | head -20)"
 tap_finish

@@ -7,7 +7,7 @@ guest's bytes and the reply comes back; refusals, an oversized request, no backe
 that dies mid-transfer and one that answers too late all leave the guest's RET_UNSET marker
 within the timeout; a restarted backend serves the next request; the window sits where our
 placement (guest/guest-dtb.c) says.
-  TV_QEMU_BRIDGE=QEMU bridge-qtest.py BPMP_PLACE CATALOG.xml"""
+  TV_QEMU_BRIDGE=QEMU bridge-qtest.py BPMP_PLACE CATALOG.xml CAPS_PROBE"""
 import errno
 import os
 import re
@@ -23,7 +23,7 @@ from tvqemu import (RET_UNSET, RX, TX, TX_SIZE, RX_SIZE, RET, MRQ, Qemu, StandIn
 
 tap = Tap()
 qemu_bin = find_qemu(tap)
-place_tool, catalog = sys.argv[1], sys.argv[2]
+place_tool, catalog, caps_probe = sys.argv[1], sys.argv[2], sys.argv[3]
 work = tempfile.mkdtemp(prefix="tv-qtest-")
 TIMEOUT_MS = 600
 
@@ -49,6 +49,10 @@ def timed(fn, *a):
 
 procs = []
 try:
+    r = subprocess.run([caps_probe, qemu_bin], capture_output=True, text=True, timeout=60)
+    tap.ok(r.returncode == 0 and " vfio-platform=1 bpmp=tegravirt-bpmp unknown=0 check=ok" in r.stdout,
+           "the daemon's capability probe finds vfio-platform and -device tegravirt-bpmp, and accepts "
+           "a domain that needs the BPMP", r.stdout + r.stderr)
     sock = os.path.join(work, "bpmp.sock")
     be = StandInBackend(sock, answer)
     q = Qemu(qemu_bin, work, bridge_args(sock, extra=",timeout-ms=%d" % TIMEOUT_MS))

@@ -49,8 +49,9 @@ for name in open(os.path.join(pdir, "series")).read().split():
     m = re.search(r"^\+\+\+ b/hw/misc/tegravirt-bpmp\.c\n@@[^\n]*\n((?:[+ \\][^\n]*\n)+)", text, re.M)
     if m:
         src = m.group(1)
-tap.ok(src is not None and "memory_region_init_io(&s->iomem, OBJECT(s), &tvbpmp_ops, s, TYPE_TEGRAVIRT_BPMP, TVBPMP_SIZE)"
-       in src, "the device maps TVBPMP_SIZE bytes")
+flat = re.sub(r"\s+", " ", "\n".join(line[1:] for line in (src or "").splitlines()))
+tap.ok("memory_region_init_io(&s->iomem, OBJECT(s), &tvbpmp_ops, s, TYPE_TEGRAVIRT_BPMP, TVBPMP_SIZE)" in flat,
+       "the device maps TVBPMP_SIZE bytes")
 
 dtbh = open(os.path.join(root, "guest/guest-dtb.h")).read()
 m = re.search(r"#define TV_BPMP_WINDOW_SIZE (0x[0-9a-fA-F]+)", dtbh)
