@@ -77,7 +77,7 @@ static int tvbt_probe(struct platform_device *pdev)
 		dev_info(dev, "tv-bpmp-test: serial reset: get %ld\n", PTR_ERR(rst));
 	} else {
 		err = reset_control_assert(rst);
-		udelay(10);
+		usleep_range(10, 20);
 		dev_info(dev, "tv-bpmp-test: serial reset assert %d deassert %d\n",
 			 err, reset_control_deassert(rst));
 	}
