@@ -37,8 +37,16 @@ chain_cleanup() {
         local pid
         pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$T/run/domains/vm1/backend" 2>/dev/null)
         [ -n "$pid" ] && grep -qa tegravirt-bpmp-backend "/proc/$pid/cmdline" 2>/dev/null && kill "$pid"
+        tv_stop_daemon
+        # a copy of the fixture's mount in another mount namespace (a concurrent test's private
+        # one) keeps orin-sim serving after our unmount, and tv_cleanup would wait for it
+        if [ -n "$SIM_PID" ] && mountpoint -q "$T/mnt" 2>/dev/null; then
+                fusermount3 -u "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
+                wait_for 5 sim_gone || kill "$SIM_PID" 2>/dev/null
+        fi
         tv_cleanup
 }
+sim_gone() { [ ! -e "/proc/$SIM_PID" ] || grep -q ') Z ' "/proc/$SIM_PID/stat" 2>/dev/null; }
 trap chain_cleanup EXIT
 
 # --- the guest: kernel + module (cached), busybox, initramfs, DTB ----------------------------
