@@ -5,6 +5,7 @@
 #include "domain-edit.h"
 #include "domain-sync.h"
 #include "domain-xml.h"
+#include "gpio-hazard.h"
 #include "job.h"
 #include "libvirt-conn.h"
 #include "log.h"
@@ -1141,6 +1142,31 @@ static int release_items(TvDaemon *d, const char *domain, TvHostdevItem *items, 
         return r;
 }
 
+/* A GPIO controller not yet on vfio-platform whose host driver has bound since boot: its
+ * IRQs would fail in the guest (gpio-hazard.h), so refuse before touching anything. When
+ * the kernel does not tell (no debugfs), go on: CheckHost warns about it. */
+static int gpio_check(TvDaemon *d, const TvHostdevItem *items, size_t n, TvError *err)
+{
+        for (size_t i = 0; i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
+                _cleanup_free_ char *why = NULL;
+                int r;
+
+                if (!dev || items[i].binding->phase != TV_PHASE_NONE)
+                        continue;
+                /* phase NONE: no binding of ours, so the record names no unbind */
+                r = tv_gpio_controller_hazard(&d->host, dev, tv_daemon_host_view(d, dev)->driver, NULL, &why);
+                if (r != 0 && !why)
+                        return tv_error_oom(err);
+                if (r > 0)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s; to pass it through whole: "
+                                            TV_GPIO_HAZARD_FIX, why);
+                if (r < 0)
+                        tv_log(LOG_WARNING, "%s", why);
+        }
+        return 0;
+}
+
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
         _cleanup_free_ TvPhase *was = NULL;
@@ -1172,6 +1198,8 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 r = tv_domain_dtb_check(&d->sync.dtb, domain, domain_xml, err);
         if (r == 0 && n)
                 r = bpmp_check(d, domain, err);
+        if (r == 0 && n)
+                r = gpio_check(d, items, n, err);
         was = r == 0 && n ? phases_of(items, n) : NULL;
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);

@@ -3,6 +3,7 @@
 #include "bpmp-active.h"
 #include "config.h"
 #include "domain-edit.h"
+#include "gpio-hazard.h"
 #include "libvirt-conn.h"
 #include "qemu-access.h"
 #include "tv-names.h"
@@ -152,6 +153,27 @@ static void check_bpmp_files(TvDaemon *d, Checks *c)
         tv_error_clear(&err);
 }
 
+/* A whole GPIO controller whose host driver has bound since boot cannot go to vfio. */
+static void check_gpio_controller(TvDaemon *d, const TvCatalogDevice *dev, Checks *c)
+{
+        const TvHostView *v = tv_daemon_host_view(d, dev);
+        const TvStateEntry *e = tv_state_find(&d->state, dev->name);
+        const char *ours = e && e->binding.phase != TV_PHASE_NONE ? e->binding.orig_driver : NULL;
+        char *why = NULL;
+        int r = tv_gpio_controller_hazard(&d->host, dev, v->driver, ours, &why);
+
+        if (r != 0 && !why)
+                c->oom = true;
+        else if (r > 0)
+                add(c, "gpio-host-driver", "missing", TV_GPIO_HAZARD_FIX, "%s", why);
+        else if (r < 0)
+                add(c, "gpio-host-driver", "warning", "mount -t debugfs none /sys/kernel/debug", "%s", why);
+        else if (dev->kind && strcmp(dev->kind, "gpio") == 0 && dev->n_irqs)
+                add(c, "gpio-host-driver", "ok", "", "the host driver of %s (%s) has not bound since boot",
+                    dev->name, dev->platform_id);
+        free(why);
+}
+
 static void check_devices(TvDaemon *d, const char *domain, Checks *c)
 {
         const char **pids = calloc(d->catalog->n_devices + 1, sizeof(char *));
@@ -191,6 +213,8 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                         add(c, "iommu-group", "missing",
                             "give the node its own SMMU stream (iommus = <&smmu_niso0 ...>) in the host device tree",
                             "%s (%s) has no IOMMU group", dev->name, dev->platform_id);
+                if (v->present)
+                        check_gpio_controller(d, dev, c);
         }
         if (n == 0) {
                 add(c, "assignments", "warning", "tegravirtctl assign DOMAIN DEVICE", "no devices are assigned%s%s",

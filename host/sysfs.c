@@ -531,6 +531,17 @@ int tv_sysfs_platform_devices(TvHost *h, char ***pids)
         return list_devices(h, "bus/platform/devices", pids);
 }
 
+int tv_sysfs_read(TvHost *h, const char *path, char **value)
+{
+        *value = NULL;
+        return fd_read_attr(open_in_root(h->sysfs_fd, path, O_RDONLY), value);
+}
+
+int tv_sysfs_list(TvHost *h, const char *dir, char ***names)
+{
+        return list_devices(h, dir, names);
+}
+
 int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags)
 {
         char p[PATH_MAX];
