@@ -303,7 +303,8 @@ static void forget_all_own_defines(TvDaemon *d)
 bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
-                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0))
+                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0) &&
+                    !tv_daemon_is_line_group_entry(d, &d->state.entries[i]))
                         return true;
         return false;
 }
@@ -425,6 +426,8 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
         if (undefined) {
                 forget_own_defines(d, domain);
                 set_drift(d, domain, NULL);
+                if (tv_daemon_release_lines(d, domain))
+                        tv_log(LOG_NOTICE, "domain %s undefined: its line groups were released", domain);
                 if (!domain_has_assignments(d, domain))
                         return;
                 /* the domain is gone: its assignments go with it, unless a device is still bound */
@@ -637,7 +640,10 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
         for (size_t i = 0; i < d->state.n_entries; i++) {
                 const TvStateEntry *s = &d->state.entries[i];
                 const TvCatalogDevice *nd = tv_catalog_find(fresh, s->device);
+                const TvLineGroup *ng = tv_catalog_find_line_group(fresh, s->device);
 
+                if (ng && tv_daemon_is_line_group_entry(d, s))
+                        continue; /* its lines may change: it holds nothing on the host yet */
                 if (!nd || strcmp(nd->platform_id, s->platform_id) != 0)
                         return tv_error_set(err, TV_ERR_DEVICE_BUSY,
                                             "the new catalog drops or moves %s, which is assigned; unassign it first",
@@ -767,8 +773,12 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
         OpCall *c;
         int r;
 
-        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
-            check_not_busy(d, domain, false, err) < 0)
+        if (check_domain(domain, err) < 0)
+                return -1;
+        if (tv_catalog_find_line_group(d->catalog, device))
+                return check_not_busy(d, domain, false, err) < 0 ? -1 :
+                       tv_daemon_assign_lines(d, domain, tv_catalog_find_line_group(d->catalog, device), err);
+        if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (e && e->domain) {
@@ -785,6 +795,8 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "%s (%s) is not on this host's platform bus; enable its node in the host device tree",
                                     dev->name, dev->platform_id);
+        if (tv_daemon_controller_lines_check(d, dev, err) < 0)
+                return -1;
         c = op_call_new(d, domain, dev, done, userdata);
         if (!c)
                 return tv_error_oom(err);
@@ -877,8 +889,12 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
         char *old;
         int r;
 
-        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
-            check_not_busy(d, domain, false, err) < 0)
+        if (check_domain(domain, err) < 0)
+                return -1;
+        if (tv_catalog_find_line_group(d->catalog, device))
+                return check_not_busy(d, domain, false, err) < 0 ? -1 :
+                       tv_daemon_unassign_lines(d, domain, tv_catalog_find_line_group(d->catalog, device), err);
+        if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (!e || !e->domain)
@@ -1175,7 +1191,8 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         int r;
 
         /* refused rather than queued: the hook's own timeout would expire first */
-        if (check_domain(domain, err) < 0 || check_not_busy(d, domain, true, err) < 0)
+        if (check_domain(domain, err) < 0 || check_not_busy(d, domain, true, err) < 0 ||
+            tv_daemon_prepare_lines_check(d, domain, err) < 0)
                 return -1;
         if (domain_xml && *domain_xml) {
                 _cleanup_free_ char *name = NULL;
@@ -1292,7 +1309,7 @@ void tv_daemon_reconcile(TvDaemon *d)
                 TvPhase was = e->binding.phase;
                 bool untouched;
 
-                if (!tv_catalog_find(d->catalog, e->device))
+                if (!tv_catalog_find(d->catalog, e->device) && !tv_catalog_find_line_group(d->catalog, e->device))
                         tv_log(LOG_WARNING, "state: %s (%s) is no longer in the catalog; its record is kept",
                                 e->device, e->platform_id);
                 if (was == TV_PHASE_NONE)

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# GPIO line groups: Device1 shows their lines, they are assigned like devices, a controller
+# and its lines never go to two places (refusals name the other domain), PrepareDomain says
+# the backend is not there yet, and the record survives a restart and a catalog reload.
+source "$(dirname "$0")/../lib/integration.sh"
+tv_setup
+tv_start_daemon
+
+P=/org/tegravirt/device
+prop() { busctl --system get-property org.tegravirt "$P/$1" org.tegravirt.Device1 "$2"; }
+check "header-pin7 is a Device1 object of kind gpio-lines" test "$(prop header_2dpin7 Kind)" = 's "gpio-lines"'
+check "  ... its Controller is gpio-main" test "$(prop header_2dpin7 Controller)" = 's "gpio-main"'
+check "  ... its Lines: offset 106, guest name header-7, host name PQ.06" \
+        test "$(prop header_2dpin7 Lines)" = 'a(uss) 1 106 "header-7" "PQ.06"'
+check "  ... no platform device, no IOMMU group" \
+        bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 PlatformId)\" = 's \"\"' ] &&
+                 [ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 IommuGroup)\" = 'i -1' ]"
+check "header-aon lists six AON lines, header pin 16 (PBB.01 = 9) first" \
+        bash -c "busctl --system get-property org.tegravirt $P/header_2daon org.tegravirt.Device1 Lines | grep -q '^a(uss) 6 9 \"header-16\" \"PBB.01\" '"
+check "a device's Lines are empty and its Controller is \"\"" \
+        bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/gpio_2dmain org.tegravirt.Device1 Lines)\" = 'a(uss) 0' ]"
+
+check "AssignDevice vm1 header-pin7" expect_ok AssignDevice string:vm1 string:header-pin7
+check "  ... State assigned, Domain vm1" bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 State)\" = 's \"assigned\"' ] &&
+                 [ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 Domain)\" = 's \"vm1\"' ]"
+check "  ... recorded with the controller's platform id" grep -q '^device header-pin7 platform-id=lines:2200000.gpio domain=vm1 phase=none ' "$T/state/state"
+listed() { mgr ListAssignments | grep -q header-pin7; }
+check "  ... listed by ListAssignments" listed
+check "assigning it again to vm1 succeeds" expect_ok AssignDevice string:vm1 string:header-pin7
+check "the whole controller for vm2 -> DeviceBusy" expect_error DeviceBusy AssignDevice string:vm2 string:gpio-main
+check "  ... naming vm1 and the line group" grep -q "lines of gpio-main are assigned to domain vm1 (line group header-pin7)" <<<"$LAST_ERROR"
+check "  ... the controller stays available" test "$(prop gpio_2dmain Domain)" = 's ""'
+check "a group sharing line 106 for vm2 -> DeviceBusy" expect_error DeviceBusy AssignDevice string:vm2 string:header-main
+check "  ... naming the line, the group and vm1" grep -q "line 106 (header-7) of gpio-main is in line group header-pin7, assigned to domain vm1" <<<"$LAST_ERROR"
+check "the same for vm1 itself -> InvalidArgument" expect_error InvalidArgument AssignDevice string:vm1 string:header-main
+check "lines of the other controller for vm2" expect_ok AssignDevice string:vm2 string:header-aon
+check "header-pin7 for vm2 -> DeviceBusy naming vm1" expect_error DeviceBusy AssignDevice string:vm2 string:header-pin7
+check "  ... (assigned to domain vm1)" grep -q "header-pin7 is assigned to domain vm1" <<<"$LAST_ERROR"
+
+check "PrepareDomain vm1 -> NotSupported" expect_error NotSupported PrepareDomain string:vm1 string:
+check "  ... says the GPIO backend is not there and names the group" grep -q "line group header-pin7 is assigned to vm1, but tegravirt has no GPIO backend yet" <<<"$LAST_ERROR"
+check "  ... no sysfs write was made" bash -c "! grep -q ' write sys/' '$T/mnt/log'"
+check "UnassignDevice from the wrong domain -> DeviceBusy" expect_error DeviceBusy UnassignDevice string:vm2 string:header-pin7
+
+# the record survives a restart and a catalog reload
+check "daemon exits 0 on SIGTERM" tv_stop_daemon
+tv_start_daemon
+check "after a restart vm1 keeps header-pin7" test "$(prop header_2dpin7 Domain)" = 's "vm1"'
+n=$(grep -c "reloaded catalog and config" "$T/daemon.log" || true)
+kill -HUP "$DAEMON_PID"
+check "a catalog reload with line groups assigned succeeds" \
+        wait_for 10 bash -c "[ \$(grep -c 'reloaded catalog and config' '$T/daemon.log') -gt $n ]"
+check "  ... and keeps them" test "$(prop header_2daon Domain)" = 's "vm2"'
+
+check "UnassignDevice vm1 header-pin7" expect_ok UnassignDevice string:vm1 string:header-pin7
+check "  ... the record is gone" bash -c "! grep -q '^device header-pin7 ' '$T/state/state'"
+check "now gpio-main goes whole to vm2" expect_ok AssignDevice string:vm2 string:gpio-main
+check "and header-pin7 for vm1 -> DeviceBusy naming vm2" expect_error DeviceBusy AssignDevice string:vm1 string:header-pin7
+check "  ... (passed through whole)" grep -q "the lines of header-pin7 are on gpio-main, which is passed through whole to domain vm2" <<<"$LAST_ERROR"
+check "an unknown group or device -> NoSuchDevice" expect_error NoSuchDevice AssignDevice string:vm1 string:header-pin99
+check "daemon exits 0 on SIGTERM (end)" tv_stop_daemon
+tap_finish
