@@ -5,9 +5,12 @@
  * backend does not exist.
  */
 #include "daemon.h"
+#include "gpio-chip.h"
 #include "log.h"
 #include "tv-names.h"
+#include "tv-quote.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +133,66 @@ int tv_daemon_unassign_lines(TvDaemon *d, const char *domain, const TvLineGroup 
         return 0;
 }
 
+int tv_daemon_line_group_hazard(TvDaemon *d, const TvLineGroup *g, TvError *err)
+{
+        const TvCatalogDevice *ctl = tv_line_group_controller(d->catalog, g);
+        const TvHostView *v;
+        TvGpioLineUse use[TV_LINE_GROUP_MAX_LINES];
+        uint32_t offsets[TV_LINE_GROUP_MAX_LINES], n_lines = 0;
+        int chip, r;
+
+        if (!ctl)
+                return tv_error_set(err, TV_ERR_FAILED, "line group %s: controller %s is not in the catalog", g->name,
+                                    g->controller);
+        v = tv_daemon_host_view(d, ctl);
+        if (!v->present)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s (%s), the controller of line group %s, is not on "
+                                    "this host", ctl->name, ctl->platform_id, g->name);
+        if (!v->driver || strcmp(v->driver, TV_VFIO_DRIVER) == 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "%s (%s), the controller of line group %s, is not on its host driver (%s): a line "
+                                    "group needs the host to keep the controller; leave it out of the host overlay "
+                                    "(tegravirtctl host-overlay) and reboot",
+                                    ctl->name, ctl->platform_id, g->name, v->driver ? v->driver : "none bound");
+        r = tv_gpio_chip_index(&d->host, ctl->platform_id, &chip);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s (%s) on %s has no gpiochip: %s", ctl->name,
+                                    ctl->platform_id, v->driver, strerror(-r));
+        for (size_t i = 0; i < g->n_lines; i++)
+                offsets[i] = g->lines[i].offset;
+        r = tv_gpio_lines_use(&d->host, chip, offsets, g->n_lines, use, &n_lines);
+        if (r == -EINVAL && n_lines)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "line group %s names lines beyond the %u of /dev/gpiochip%d (%s): the catalog does "
+                                    "not fit this kernel",
+                                    g->name, (unsigned)n_lines, chip, ctl->name);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot read the lines of /dev/gpiochip%d (%s): %s", chip,
+                                    ctl->name, strerror(-r));
+        for (size_t i = 0; i < g->n_lines; i++) {
+                char who[48];
+
+                if (!use[i].used)
+                        continue;
+                tv_quote(who, sizeof(who), use[i].consumer, (size_t)-1, 32, TV_QUOTE_ASCII | TV_QUOTE_LINE);
+                return tv_error_set(err, TV_ERR_DEVICE_BUSY,
+                                    "line %u (%s%s%s) of %s is used by the host (consumer \"%s\"); free it there "
+                                    "(the driver or device-tree node that requests it) or take it out of line group %s",
+                                    (unsigned)g->lines[i].offset, g->lines[i].name, g->lines[i].port ? ", " : "",
+                                    g->lines[i].port ? g->lines[i].port : "", ctl->name, who, g->name);
+        }
+        return 0;
+}
+
 int tv_daemon_prepare_lines_check(TvDaemon *d, const char *domain, TvError *err)
 {
+        /* the host's claims first: they are what the admin can fix now */
+        for (size_t i = 0; i < d->catalog->n_line_groups; i++) {
+                const TvLineGroup *g = &d->catalog->line_groups[i];
+
+                if (strcmp(tv_daemon_line_group_domain(d, g), domain) == 0 && tv_daemon_line_group_hazard(d, g, err) < 0)
+                        return -1;
+        }
         for (size_t i = 0; i < d->state.n_entries; i++) {
                 const TvStateEntry *e = &d->state.entries[i];
 

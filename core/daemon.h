@@ -147,7 +147,11 @@ const char *tv_daemon_line_group_domain(TvDaemon *d, const TvLineGroup *g);
 /* A whole controller cannot go to a domain while lines of it are assigned: -1 (err naming
  * the group and its domain) or 0. */
 int tv_daemon_controller_lines_check(TvDaemon *d, const TvCatalogDevice *dev, TvError *err);
-/* PrepareDomain of a domain holding a line group: -1 (TV_ERR_NOT_SUPPORTED) or 0. */
+/* The host's side of a line group: its controller on its host driver, a gpiochip, and no
+ * line the host uses (GPIO uAPI line info); -1 with err naming the consumer, or 0. */
+int tv_daemon_line_group_hazard(TvDaemon *d, const TvLineGroup *g, TvError *err);
+/* PrepareDomain of a domain holding a line group: its hazards (above), then -1
+ * (TV_ERR_NOT_SUPPORTED: no GPIO backend yet). */
 int tv_daemon_prepare_lines_check(TvDaemon *d, const char *domain, TvError *err);
 /* The domain is gone: its line groups are released; true when the record changed. */
 bool tv_daemon_release_lines(TvDaemon *d, const char *domain);

@@ -174,6 +174,28 @@ static void check_gpio_controller(TvDaemon *d, const TvCatalogDevice *dev, Check
         free(why);
 }
 
+/* Each assigned GPIO line group: its controller stays with the host, no line is taken. */
+static void check_line_groups(TvDaemon *d, const char *domain, Checks *c)
+{
+        for (size_t i = 0; i < d->catalog->n_line_groups; i++) {
+                const TvLineGroup *g = &d->catalog->line_groups[i];
+                const char *owner = tv_daemon_line_group_domain(d, g);
+                TvError err = { 0 };
+
+                if (!*owner || (*domain && strcmp(owner, domain) != 0))
+                        continue;
+                if (tv_daemon_line_group_hazard(d, g, &err) < 0)
+                        add(c, "gpio-lines", "missing", strstr(err.message, "host overlay") ?
+                            "tegravirtctl host-overlay without the controller, apply it and reboot" :
+                            "free the line on the host (or change the line group in /etc/tegravirt/catalog.d)",
+                            "%s", err.message);
+                else
+                        add(c, "gpio-lines", "ok", "", "the %zu line(s) of %s (for %s) are free on %s", g->n_lines,
+                            g->name, owner, g->controller);
+                tv_error_clear(&err);
+        }
+}
+
 static void check_devices(TvDaemon *d, const char *domain, Checks *c)
 {
         const char **pids = calloc(d->catalog->n_devices + 1, sizeof(char *));
@@ -394,6 +416,7 @@ int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvE
         check_params(d, &c);
         check_vfio_kernel(d, &c);
         check_devices(d, domain, &c);
+        check_line_groups(d, domain, &c);
         check_hook(d, &c);
         check_installed(&c);
         check_apparmor(d, &c);

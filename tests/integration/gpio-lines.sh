@@ -38,9 +38,24 @@ check "lines of the other controller for vm2" expect_ok AssignDevice string:vm2 
 check "header-pin7 for vm2 -> DeviceBusy naming vm1" expect_error DeviceBusy AssignDevice string:vm2 string:header-pin7
 check "  ... (assigned to domain vm1)" grep -q "header-pin7 is assigned to domain vm1" <<<"$LAST_ERROR"
 
+# host hazards first (GPIO uAPI line info on /dev/gpiochip0, in the fixture's FUSE ioctl)
+sim "gpio-use 0 106 regulator-vdd-fan"
+check "a line the host uses: PrepareDomain vm1 -> DeviceBusy" expect_error DeviceBusy PrepareDomain string:vm1 string:
+check "  ... naming the line and the consumer" grep -q 'line 106 (header-7, PQ.06) of gpio-main is used by the host (consumer .*regulator-vdd-fan' <<<"$LAST_ERROR"
+"$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
+check "tegravirtctl check: gpio-lines missing, naming the consumer" grep -q '^missing .*gpio-lines.*regulator-vdd-fan' "$T/chk.out"
+sim "gpio-free 0 106"
+"$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
+check "tegravirtctl check: gpio-lines ok once the line is free" grep -q '^ok .*gpio-lines.*header-pin7 (for vm1) are free on gpio-main' "$T/chk.out"
 check "PrepareDomain vm1 -> NotSupported" expect_error NotSupported PrepareDomain string:vm1 string:
 check "  ... says the GPIO backend is not there and names the group" grep -q "line group header-pin7 is assigned to vm1, but tegravirt has no GPIO backend yet" <<<"$LAST_ERROR"
 check "  ... no sysfs write was made" bash -c "! grep -q ' write sys/' '$T/mnt/log'"
+printf '2200000.gpio' >"$T/mnt/sys/bus/platform/drivers/tegra186-gpio/unbind"
+sleep 0.3       # the daemon's device view is re-read after 250 ms
+check "the controller off its host driver: PrepareDomain vm1 -> HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
+check "  ... says the host must keep the controller" grep -q "gpio-main (2200000.gpio), the controller of line group header-pin7, is not on its host driver (none bound)" <<<"$LAST_ERROR"
+printf '2200000.gpio' >"$T/mnt/sys/bus/platform/drivers/tegra186-gpio/bind"
+sleep 0.3
 check "UnassignDevice from the wrong domain -> DeviceBusy" expect_error DeviceBusy UnassignDevice string:vm2 string:header-pin7
 
 # the record survives a restart and a catalog reload
