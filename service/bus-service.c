@@ -21,6 +21,8 @@ static int reply_error(sd_bus_message *m, const TvError *err)
 
 /* ---- Manager1 ---- */
 
+static const char *group_state(TvDaemon *d, const TvLineGroup *g);
+
 static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
         TvDaemon *d = ((TvBusService *)userdata)->d;
@@ -36,6 +38,13 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
                 r = sd_bus_message_append(reply, "(sssss)", dev->name, dev->platform_id, dev->kind,
                                           tv_daemon_device_state(d, dev, NULL, NULL),
                                           tv_daemon_device_domain(d, dev));
+        }
+        /* the line groups: no platform device */
+        for (size_t i = 0; r >= 0 && i < d->catalog->n_line_groups; i++) {
+                const TvLineGroup *g = &d->catalog->line_groups[i];
+
+                r = sd_bus_message_append(reply, "(sssss)", g->name, "", TV_KIND_GPIO_LINES, group_state(d, g),
+                                          tv_daemon_line_group_domain(d, g));
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

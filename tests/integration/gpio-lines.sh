@@ -21,6 +21,14 @@ check "header-aon lists six AON lines, header pin 16 (PBB.01 = 9) first" \
 check "a device's Lines are empty and its Controller is \"\"" \
         bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/gpio_2dmain org.tegravirt.Device1 Lines)\" = 'a(uss) 0' ]"
 
+check "tegravirtctl list shows the line groups" bash -c "'$TV_CTL_BIN' list | grep -q '^header-pin7 .*gpio-lines .*available'"
+check "tegravirtctl status header-pin7: controller and lines" bash -c "
+        out=\$('$TV_CTL_BIN' status header-pin7) && grep -q '^ *Controller: gpio-main\$' <<<\"\$out\" &&
+        grep -q '^ *Lines: header-7: line 106 (PQ.06)\$' <<<\"\$out\""
+check "tegravirtctl --json status header-aon: the lines in the guest's order" python3 -c "
+import json, subprocess, sys
+d = json.loads(subprocess.check_output(['$TV_CTL_BIN', '--json', 'status', 'header-aon']))
+sys.exit(0 if d['controller'] == 'gpio-aon' and d['platform_id'] == '' and d['lines'][0] == {'offset': 9, 'name': 'header-16', 'host_name': 'PBB.01'} and len(d['lines']) == 6 else 1)"
 check "AssignDevice vm1 header-pin7" expect_ok AssignDevice string:vm1 string:header-pin7
 check "  ... State assigned, Domain vm1" bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 State)\" = 's \"assigned\"' ] &&
                  [ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 Domain)\" = 's \"vm1\"' ]"
