@@ -174,6 +174,17 @@ static void check_gpio_controller(TvDaemon *d, const TvCatalogDevice *dev, Check
         free(why);
 }
 
+static bool any_line_group(TvDaemon *d, const char *domain)
+{
+        for (size_t i = 0; i < d->catalog->n_line_groups; i++) {
+                const char *owner = tv_daemon_line_group_domain(d, &d->catalog->line_groups[i]);
+
+                if (*owner && (!*domain || strcmp(owner, domain) == 0))
+                        return true;
+        }
+        return false;
+}
+
 /* Each assigned GPIO line group: its controller stays with the host, no line is taken. */
 static void check_line_groups(TvDaemon *d, const char *domain, Checks *c)
 {
@@ -238,7 +249,9 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                 if (v->present)
                         check_gpio_controller(d, dev, c);
         }
-        if (n == 0) {
+        if (n == 0 && any_line_group(d, domain)) {
+                /* only GPIO line groups: nothing for vfio or qemu.conf (check_line_groups) */
+        } else if (n == 0) {
                 add(c, "assignments", "warning", "tegravirtctl assign DOMAIN DEVICE", "no devices are assigned%s%s",
                     *domain ? " to " : "", domain);
         } else if (!*d->config.qemu_conf) {

@@ -55,6 +55,7 @@ check "tegravirtctl check: gpio-lines missing, naming the consumer" grep -q '^mi
 sim "gpio-free 0 106"
 "$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
 check "tegravirtctl check: gpio-lines ok once the line is free" grep -q '^ok .*gpio-lines.*header-pin7 (for vm1) are free on gpio-main' "$T/chk.out"
+check "  ... and no 'no devices are assigned' warning for a domain with only a line group" bash -c "! grep -q '^warning *assignments ' '$T/chk.out'"
 check "PrepareDomain vm1 -> NotSupported" expect_error NotSupported PrepareDomain string:vm1 string:
 check "  ... says the GPIO backend is not there and names the group" grep -q "line group header-pin7 is assigned to vm1, but tegravirt has no GPIO backend yet" <<<"$LAST_ERROR"
 check "  ... no sysfs write was made" bash -c "! grep -q ' write sys/' '$T/mnt/log'"
