@@ -34,11 +34,10 @@ int tv_gpio_controller_hazard(TvHost *host, const TvCatalogDevice *dev, const ch
         }
         r = tv_gpio_irqs_flagged(host, dev->host_irqs, dev->n_irqs, &f);
         if (r > 0) {
-                if (asprintf(why, "the host driver of %s (%s) has bound since boot: %zu of its %zu parent IRQs "
-                                  "keep the no-request flag (SPI %u, Linux IRQ %d: _IRQ_NOREQUEST in "
+                if (asprintf(why, "the host driver of %s (%s) has bound since boot: its parent IRQs keep the "
+                                  "no-request flag (SPI %u, Linux IRQ %d: _IRQ_NOREQUEST in "
                                   "/sys/kernel/debug/irq/irqs/%d), so vfio cannot set them up until reboot",
-                             dev->name, dev->platform_id, f.n_flagged, dev->n_irqs, (unsigned)f.spi, f.irq,
-                             f.irq) < 0)
+                             dev->name, dev->platform_id, (unsigned)f.spi, f.irq, f.irq) < 0)
                         *why = NULL;
                 return 1;
         }

@@ -16,13 +16,14 @@
 #define TV_IRQ_NOREQUEST (1u << 11) /* include/linux/irq.h, IRQ_NOREQUEST (6.1) */
 
 typedef struct TvIrqFlagged {
-        uint32_t spi;           /* the first SPI found with the flag */
+        uint32_t spi;           /* the parent IRQ that decided */
         int irq;                /* its Linux IRQ number */
-        size_t n_flagged;       /* how many of the SPIs have it */
-        size_t n_found;         /* how many of the SPIs were found at all */
 } TvIrqFlagged;
 
-/* 1 when one of the SPIs has IRQ_NOREQUEST (what is filled in says which), 0 when every
- * one was found without it, -errno when the kernel does not tell (-ENOENT: no debugfs
- * or a SPI without a Linux IRQ; -EACCES: debugfs is root's). */
+/* gpiolib chains every parent IRQ of a controller in one loop at probe and unchains them
+ * all at removal, so the flags of the parents go together: the first SPI that has a
+ * Linux IRQ decides. 1 when it has IRQ_NOREQUEST (out says which), 0 when it has not,
+ * -errno when the kernel does not tell (-ENOENT: no debugfs, or no SPI has a Linux IRQ;
+ * -EACCES: debugfs is root's). The SPI -> IRQ map is read once per host (fixed for a
+ * boot; a SPI missing from it reads it again). */
 int tv_gpio_irqs_flagged(TvHost *h, const uint32_t *spis, size_t n, TvIrqFlagged *out);

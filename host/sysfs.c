@@ -185,6 +185,12 @@ void tv_host_close(TvHost *h)
                 close(h->dev_fd);
         free(h->sysfs_root);
         free(h->dev_root);
+        free(h->irq_spi);
+        free(h->irq_num);
+        h->irq_spi = NULL;
+        h->irq_num = NULL;
+        h->n_irq_map = 0;
+        h->irq_map_read = false;
         h->sysfs_fd = h->dev_fd = -1;
         h->sysfs_root = h->dev_root = NULL;
 }

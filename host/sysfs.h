@@ -6,6 +6,7 @@
  */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "tv-strv.h"
 
@@ -16,6 +17,11 @@ typedef struct TvHost {
         char *dev_root;
         struct TvDevDir *dev_dirs;      /* device directories walked to once (sysfs.c) */
         unsigned n_dev_dirs;
+        /* GIC SPI -> Linux IRQ, read once from kernel/irq (gpio-irq.c): fixed for a boot */
+        uint32_t *irq_spi;
+        int *irq_num;
+        size_t n_irq_map;
+        bool irq_map_read;
 } TvHost;
 
 int tv_host_open(TvHost *h, const char *sysfs_root, const char *dev_root);
