@@ -8,6 +8,7 @@
  *   catalog-values.c     value checks (the C side of xml-schemas/catalog.rng)
  *   catalog-parse.c      one document: libxml2, schema, DOM access, <catalog>
  *   catalog-device.c     one <device> element
+ *   catalog-lines.c      one <line-group> element, the GPIO port tables, group checks
  *   catalog-bpmp.c       BPMP resources: <bpmp>, the ID tables, reference resolution
  *   catalog-overrides.c  loading the shipped catalog and merging catalog.d overrides
  */
@@ -75,6 +76,12 @@ typedef struct DevDraft {
         long *region_lines;     /* per region, for error messages */
 } DevDraft;
 
+typedef struct GroupDraft {
+        TvLineGroup group;
+        long line;
+        long line_lines[TV_LINE_GROUP_MAX_LINES];       /* per line, for error messages */
+} GroupDraft;
+
 typedef struct Cat {
         char *soc;
         char *origin;           /* document (for merged catalogs: the shipped one) */
@@ -84,6 +91,8 @@ typedef struct Cat {
         TvStrv bpmp_args;
         DevDraft *devs;
         size_t n_devs;
+        GroupDraft *groups;
+        size_t n_groups;
 } Cat;
 
 /* Error context for one document. */
@@ -164,6 +173,13 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
 
 /* catalog-device.c */
 int cat_parse_device(Ctx *c, xmlNodePtr n, DevDraft *d);
+
+/* catalog-lines.c */
+bool cat_line_name_valid(const char *s);
+bool cat_gpio_host_name_valid(const char *s);
+int cat_parse_line_group(Ctx *c, xmlNodePtr n, GroupDraft *d);
+int cat_check_line_groups(Cat *cat, TvError *err);
+void cat_line_group_clear(TvLineGroup *g);
 
 /* catalog-bpmp.c */
 int cat_parse_bpmp(Ctx *c, xmlNodePtr bpmp, Cat *cat);

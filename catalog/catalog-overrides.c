@@ -126,6 +126,33 @@ static int merge(Cat *base, Cat *ov, TvError *err)
                 }
                 memset(d, 0, sizeof(*d));
         }
+
+        /* line groups: the same, by name */
+        for (size_t i = 0; i < ov->n_groups; i++) {
+                GroupDraft *g = &ov->groups[i];
+                size_t j;
+
+                for (j = 0; j < base->n_groups; j++)
+                        if (strcmp(base->groups[j].group.name, g->group.name) == 0)
+                                break;
+                if (j < base->n_groups) {
+                        cat_line_group_clear(&base->groups[j].group);
+                        base->groups[j] = *g;
+                } else {
+                        GroupDraft *ng;
+
+                        if (base->n_groups >= TV_CATALOG_MAX_LINE_GROUPS)
+                                return cat_fail_at(err, ov->origin, g->line,
+                                                   "line group '%s': more than %d line groups after merging",
+                                                   g->group.name, TV_CATALOG_MAX_LINE_GROUPS);
+                        ng = realloc(base->groups, (base->n_groups + 1) * sizeof(*ng));
+                        if (!ng)
+                                return tv_error_oom(err);
+                        base->groups = ng;
+                        base->groups[base->n_groups++] = *g;
+                }
+                memset(g, 0, sizeof(*g));
+        }
         return 0;
 }
 

@@ -357,6 +357,23 @@ int cat_parse_doc(const char *buf, size_t len, const char *origin, xmlRelaxNGPtr
                                 cat->n_devs++;
                                 if (cat_parse_device(&c, n, &cat->devs[cat->n_devs - 1]) < 0)
                                         goto out;
+                        } else if (cat_is_el(n, "line-group")) {
+                                GroupDraft *ng;
+
+                                if (cat->n_groups >= TV_CATALOG_MAX_LINE_GROUPS) {
+                                        cat_fail(&c, n, "more than %d line groups", TV_CATALOG_MAX_LINE_GROUPS);
+                                        goto out;
+                                }
+                                ng = realloc(cat->groups, (cat->n_groups + 1) * sizeof(*ng));
+                                if (!ng) {
+                                        tv_error_oom(err);
+                                        goto out;
+                                }
+                                cat->groups = ng;
+                                memset(&cat->groups[cat->n_groups], 0, sizeof(*ng));
+                                cat->n_groups++;
+                                if (cat_parse_line_group(&c, n, &cat->groups[cat->n_groups - 1]) < 0)
+                                        goto out;
                         } else {
                                 cat_fail(&c, n, "unexpected element <%s> in <catalog>", Q((const char *)n->name));
                                 goto out;

@@ -129,6 +129,9 @@ void cat_free(Cat *cat)
         for (size_t i = 0; i < cat->n_devs; i++)
                 cat_draft_clear(&cat->devs[i]);
         free(cat->devs);
+        for (size_t i = 0; i < cat->n_groups; i++)
+                cat_line_group_clear(&cat->groups[i].group);
+        free(cat->groups);
         free(cat);
 }
 
@@ -144,6 +147,9 @@ void tv_catalog_free(TvCatalog *c)
         for (size_t i = 0; i < c->n_devices; i++)
                 cat_dev_clear(&c->devices[i]);
         free(c->devices);
+        for (size_t i = 0; i < c->n_line_groups; i++)
+                cat_line_group_clear(&c->line_groups[i]);
+        free(c->line_groups);
         free(c->soc);
         free(c);
 }
@@ -246,7 +252,7 @@ int cat_validate(Cat *cat, TvError *err)
         for (size_t i = 0; i < cat->n_devs; i++)
                 if (cat_resolve_device(&cat->devs[i], &ix, cat, err) < 0)
                         goto out;
-        if (check_global(cat, err) < 0)
+        if (check_global(cat, err) < 0 || cat_check_line_groups(cat, err) < 0)
                 goto out;
         r = 0;
 out:
@@ -274,6 +280,16 @@ int cat_finalize(Cat *cat, TvCatalog **out, TvError *err)
                 memset(&cat->devs[i].dev, 0, sizeof(TvCatalogDevice));
         }
         res->n_devices = cat->n_devs;
+        res->line_groups = cat_calloc(cat->n_groups, sizeof(TvLineGroup));
+        if (!res->line_groups) {
+                tv_error_oom(err);
+                goto out;
+        }
+        for (size_t i = 0; i < cat->n_groups; i++) {
+                res->line_groups[i] = cat->groups[i].group;
+                memset(&cat->groups[i].group, 0, sizeof(TvLineGroup));
+        }
+        res->n_line_groups = cat->n_groups;
         *out = res;
         res = NULL;
         r = 0;

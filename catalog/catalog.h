@@ -76,10 +76,32 @@ typedef struct TvCatalogDevice {
         char *origin;           /* file this entry came from */
 } TvCatalogDevice;
 
+/* One GPIO line of a line group. */
+typedef struct TvGpioLine {
+        uint32_t offset;        /* line offset on the controller's gpiochip (GPIO uAPI) */
+        char *name;             /* the name the guest sees: "header-7" */
+        char *port;             /* the host's name of the line, "PQ.06"; may be NULL */
+} TvGpioLine;
+
+/* A named group of lines on one GPIO controller (<line-group>), assigned like a device. */
+typedef struct TvLineGroup {
+        char *name;             /* short name, shares the devices' namespace: "header-pin7" */
+        char *controller;       /* the controller's device name: "gpio-main" */
+        char *description;      /* may be NULL */
+        TvGpioLine *lines;      /* in document order: the guest's line numbers */
+        size_t n_lines;
+        char *origin;
+} TvLineGroup;
+
+#define TV_CATALOG_MAX_LINE_GROUPS 256
+#define TV_LINE_GROUP_MAX_LINES    64
+
 typedef struct TvCatalog {
         char *soc;              /* "tegra234" */
         TvCatalogDevice *devices;
         size_t n_devices;
+        TvLineGroup *line_groups;
+        size_t n_line_groups;
 } TvCatalog;
 
 /* Parses and validates one catalog document (schema + semantic checks: unique
@@ -97,6 +119,11 @@ int tv_catalog_load(const char *shipped_path, const char *override_dir,
 
 /* Finds a device by short name or platform id; NULL if none. */
 const TvCatalogDevice *tv_catalog_find(const TvCatalog *c, const char *name_or_platform_id);
+
+/* Finds a line group by name; NULL if none. */
+const TvLineGroup *tv_catalog_find_line_group(const TvCatalog *c, const char *name);
+/* The line group's controller device (always there in a loaded catalog). */
+const TvCatalogDevice *tv_line_group_controller(const TvCatalog *c, const TvLineGroup *g);
 
 void tv_catalog_free(TvCatalog *c);
 /* For _cleanup_(tv_catalog_freep). */

@@ -324,6 +324,13 @@ typedef struct DeviceProps {
         PairList resets;
         PairList power_domains;
         char **hazards;
+        char *controller;       /* a GPIO line group's controller, "" for a device */
+        struct CtlLine {
+                uint32_t offset;
+                char *name;
+                char *host_name;
+        } *lines;
+        size_t n_lines;
 } DeviceProps;
 
 static void pair_list_clear(PairList *l)
@@ -349,6 +356,12 @@ static void device_props_clear(DeviceProps *p)
         pair_list_clear(&p->resets);
         pair_list_clear(&p->power_domains);
         tv_strv_free(p->hazards);
+        free(p->controller);
+        for (size_t i = 0; i < p->n_lines; i++) {
+                free(p->lines[i].name);
+                free(p->lines[i].host_name);
+        }
+        free(p->lines);
 }
 
 static int read_pairs_variant(sd_bus_message *m, PairList *l)
@@ -400,6 +413,30 @@ static int read_strv_variant(sd_bus_message *m, char ***ret)
         return sd_bus_message_exit_container(m);
 }
 
+/* Lines a(uss): (offset, guest name, host name) */
+static int read_lines_variant(sd_bus_message *m, DeviceProps *p)
+{
+        const char *name, *host;
+        uint32_t off;
+        int r = sd_bus_message_enter_container(m, 'v', "a(uss)");
+
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(uss)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(uss)", &off, &name, &host)) > 0) {
+                struct CtlLine *l = reallocarray(p->lines, p->n_lines + 1, sizeof(*l));
+
+                if (!l)
+                        return -ENOMEM;
+                p->lines = l;
+                l[p->n_lines] = (struct CtlLine){ off, strdup(name), strdup(host) };
+                if (!l[p->n_lines].name || !l[p->n_lines++].host_name)
+                        return -ENOMEM;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
 static int device_prop(sd_bus_message *m, const char *name, void *userdata)
 {
         static const struct {
@@ -414,6 +451,7 @@ static int device_prop(sd_bus_message *m, const char *name, void *userdata)
                 { "Domain",      offsetof(DeviceProps, domain) },
                 { "DomainDrift", offsetof(DeviceProps, domain_drift) },
                 { "Driver",      offsetof(DeviceProps, driver) },
+                { "Controller",  offsetof(DeviceProps, controller) },
         };
         DeviceProps *p = userdata;
         int r;
@@ -438,6 +476,8 @@ static int device_prop(sd_bus_message *m, const char *name, void *userdata)
                 r = read_pairs_variant(m, &p->power_domains);
         else if (strcmp(name, "Hazards") == 0)
                 r = read_strv_variant(m, &p->hazards);
+        else if (strcmp(name, "Lines") == 0)
+                r = read_lines_variant(m, p);
         else
                 return 0;
         return r < 0 ? r : 1;
@@ -510,6 +550,21 @@ static void print_device(Ctl *ctl, const DeviceProps *p)
                 for (char **h = p->hazards; h && *h; h++)
                         ctl_json_string(&j, *h);
                 ctl_json_end_array(&j);
+                ctl_json_key(&j, "controller");
+                ctl_json_string_or_null(&j, p->controller);
+                ctl_json_key(&j, "lines");
+                ctl_json_begin_array(&j);
+                for (size_t i = 0; i < p->n_lines; i++) {
+                        ctl_json_begin_object(&j);
+                        ctl_json_key(&j, "offset");
+                        ctl_json_uint(&j, p->lines[i].offset);
+                        ctl_json_key(&j, "name");
+                        ctl_json_string(&j, p->lines[i].name);
+                        ctl_json_key(&j, "host_name");
+                        ctl_json_string_or_null(&j, p->lines[i].host_name);
+                        ctl_json_end_object(&j);
+                }
+                ctl_json_end_array(&j);
                 ctl_json_end_object(&j);
                 ctl_json_finish(&j);
         } else {
@@ -537,6 +592,15 @@ static void print_device(Ctl *ctl, const DeviceProps *p)
                                 field(w, "Hazards", p->hazards[i], NULL);
                         else
                                 field_more(w, p->hazards[i]);
+                }
+                if (p->controller && *p->controller)
+                        field(w, "Controller", p->controller, "-");
+                for (size_t i = 0; i < p->n_lines; i++) {
+                        _cleanup_free_ char *n = ctl_escape(p->lines[i].name, false, 0);
+                        _cleanup_free_ char *h = ctl_escape(p->lines[i].host_name, false, 0);
+
+                        printf("%*s%s %s: line %u%s%s%s\n", w, i == 0 ? "Lines" : "", i == 0 ? ":" : " ", n ? n : "?",
+                               (unsigned)p->lines[i].offset, h && *h ? " (" : "", h && *h ? h : "", h && *h ? ")" : "");
                 }
         }
 }

@@ -17,10 +17,12 @@
 #define TV_ERR_INVALID_ARGUMENT "org.tegravirt.Error.InvalidArgument"
 #define TV_ERR_HOST_NOT_READY   "org.tegravirt.Error.HostNotReady"
 #define TV_ERR_FAILED           "org.tegravirt.Error.Failed"
+#define TV_ERR_NOT_SUPPORTED    "org.tegravirt.Error.NotSupported"
 
 /* Device states (Device1.State, 4th field of ListDevices). */
 #define TV_STATE_AVAILABLE      "available"   /* on its host driver, not assigned */
 #define TV_STATE_ASSIGNED       "assigned"    /* assigned to a domain, still on its host driver */
+#define TV_KIND_GPIO_LINES      "gpio-lines"  /* Device1 Kind of a GPIO line group */
 #define TV_STATE_ACTIVE         "active"      /* bound to vfio-platform for its domain */
 #define TV_STATE_TRANSITION     "transition"  /* a recorded step did not finish (reconciled at start) */
 #define TV_STATE_FOREIGN        "foreign"     /* bound to vfio-platform by someone else */

@@ -6,6 +6,7 @@
 #include "domain-edit.h"
 #include "domain-sync.h"
 #include "domain-xml.h"
+#include "gpio-hazard.h"
 #include "job.h"
 #include "libvirt-conn.h"
 #include "log.h"
@@ -353,7 +354,8 @@ static void forget_all_own_defines(TvDaemon *d)
 bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
-                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0))
+                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0) &&
+                    !tv_daemon_is_line_group_entry(d, &d->state.entries[i]))
                         return true;
         return false;
 }
@@ -475,6 +477,8 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
         if (undefined) {
                 forget_own_defines(d, domain);
                 set_drift(d, domain, NULL);
+                if (tv_daemon_release_lines(d, domain))
+                        tv_log(LOG_NOTICE, "domain %s undefined: its line groups were released", domain);
                 if (!domain_has_assignments(d, domain))
                         return;
                 /* the domain is gone: its assignments go with it, unless a device is still bound */
@@ -687,7 +691,10 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
         for (size_t i = 0; i < d->state.n_entries; i++) {
                 const TvStateEntry *s = &d->state.entries[i];
                 const TvCatalogDevice *nd = tv_catalog_find(fresh, s->device);
+                const TvLineGroup *ng = tv_catalog_find_line_group(fresh, s->device);
 
+                if (ng && tv_daemon_is_line_group_entry(d, s))
+                        continue; /* its lines may change: it holds nothing on the host yet */
                 if (!nd || strcmp(nd->platform_id, s->platform_id) != 0)
                         return tv_error_set(err, TV_ERR_DEVICE_BUSY,
                                             "the new catalog drops or moves %s, which is assigned; unassign it first",
@@ -819,8 +826,12 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
         OpCall *c;
         int r;
 
-        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
-            check_not_busy(d, domain, false, err) < 0)
+        if (check_domain(domain, err) < 0)
+                return -1;
+        if (tv_catalog_find_line_group(d->catalog, device))
+                return check_not_busy(d, domain, false, err) < 0 ? -1 :
+                       tv_daemon_assign_lines(d, domain, tv_catalog_find_line_group(d->catalog, device), err);
+        if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (e && e->domain) {
@@ -837,6 +848,8 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY,
                                     "%s (%s) is not on this host's platform bus; enable its node in the host device tree",
                                     dev->name, dev->platform_id);
+        if (tv_daemon_controller_lines_check(d, dev, err) < 0)
+                return -1;
         c = op_call_new(d, domain, dev, done, userdata);
         if (!c)
                 return tv_error_oom(err);
@@ -929,8 +942,12 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
         char *old;
         int r;
 
-        if (check_domain(domain, err) < 0 || !(dev = tv_daemon_resolve(d, device, err)) ||
-            check_not_busy(d, domain, false, err) < 0)
+        if (check_domain(domain, err) < 0)
+                return -1;
+        if (tv_catalog_find_line_group(d->catalog, device))
+                return check_not_busy(d, domain, false, err) < 0 ? -1 :
+                       tv_daemon_unassign_lines(d, domain, tv_catalog_find_line_group(d->catalog, device), err);
+        if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
         if (!e || !e->domain)
@@ -1192,6 +1209,31 @@ static int release_items(TvDaemon *d, const char *domain, TvHostdevItem *items, 
         return r;
 }
 
+/* A GPIO controller not yet on vfio-platform whose host driver has bound since boot: its
+ * IRQs would fail in the guest (gpio-hazard.h), so refuse before touching anything. When
+ * the kernel does not tell (no debugfs), go on: CheckHost warns about it. */
+static int gpio_check(TvDaemon *d, const TvHostdevItem *items, size_t n, TvError *err)
+{
+        for (size_t i = 0; i < n; i++) {
+                const TvCatalogDevice *dev = tv_catalog_find(d->catalog, items[i].platform_id);
+                _cleanup_free_ char *why = NULL;
+                int r;
+
+                if (!dev || items[i].binding->phase != TV_PHASE_NONE)
+                        continue;
+                /* phase NONE: no binding of ours, so the record names no unbind */
+                r = tv_gpio_controller_hazard(&d->host, dev, tv_daemon_host_view(d, dev)->driver, NULL, &why);
+                if (r != 0 && !why)
+                        return tv_error_oom(err);
+                if (r > 0)
+                        return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s; to pass it through whole: "
+                                            TV_GPIO_HAZARD_FIX, why);
+                if (r < 0)
+                        tv_log(LOG_WARNING, "%s", why);
+        }
+        return 0;
+}
+
 int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, TvError *err)
 {
         _cleanup_free_ TvPhase *was = NULL;
@@ -1200,7 +1242,8 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         int r;
 
         /* refused rather than queued: the hook's own timeout would expire first */
-        if (check_domain(domain, err) < 0 || check_not_busy(d, domain, true, err) < 0)
+        if (check_domain(domain, err) < 0 || check_not_busy(d, domain, true, err) < 0 ||
+            tv_daemon_prepare_lines_check(d, domain, err) < 0)
                 return -1;
         if (domain_xml && *domain_xml) {
                 _cleanup_free_ char *name = NULL;
@@ -1223,6 +1266,8 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
                 r = tv_domain_dtb_check(&d->sync.dtb, domain, domain_xml, err);
         if (r == 0 && n)
                 r = bpmp_check(d, domain, err);
+        if (r == 0 && n)
+                r = gpio_check(d, items, n, err);
         was = r == 0 && n ? phases_of(items, n) : NULL;
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
@@ -1387,7 +1432,7 @@ void tv_daemon_reconcile(TvDaemon *d)
                 TvPhase was = e->binding.phase;
                 bool untouched;
 
-                if (!tv_catalog_find(d->catalog, e->device))
+                if (!tv_catalog_find(d->catalog, e->device) && !tv_catalog_find_line_group(d->catalog, e->device))
                         tv_log(LOG_WARNING, "state: %s (%s) is no longer in the catalog; its record is kept",
                                 e->device, e->platform_id);
                 if (was == TV_PHASE_NONE)

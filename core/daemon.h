@@ -144,5 +144,26 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
 /* Shutdown: kills and reaps running jobs; the calls waiting for them fail (TV_ERR_FAILED). */
 void tv_daemon_stop(TvDaemon *d);
 
+/* GPIO line groups (daemon-lines.c). A group is assigned like a device (AssignDevice) and
+ * recorded in the state with the platform id "lines:<controller's platform id>"; it adds
+ * nothing to the definition yet (no GPIO backend), so it does not count for
+ * tv_daemon_domain_assigned(), and a domain holding one cannot be prepared. */
+#define TV_LINE_GROUP_PID_PREFIX "lines:"
+bool tv_daemon_is_line_group_entry(const TvDaemon *d, const TvStateEntry *e);
+int tv_daemon_assign_lines(TvDaemon *d, const char *domain, const TvLineGroup *g, TvError *err);
+int tv_daemon_unassign_lines(TvDaemon *d, const char *domain, const TvLineGroup *g, TvError *err);
+const char *tv_daemon_line_group_domain(TvDaemon *d, const TvLineGroup *g);
+/* A whole controller cannot go to a domain while lines of it are assigned: -1 (err naming
+ * the group and its domain) or 0. */
+int tv_daemon_controller_lines_check(TvDaemon *d, const TvCatalogDevice *dev, TvError *err);
+/* The host's side of a line group: its controller on its host driver, a gpiochip, and no
+ * line the host uses (GPIO uAPI line info); -1 with err naming the consumer, or 0. */
+int tv_daemon_line_group_hazard(TvDaemon *d, const TvLineGroup *g, TvError *err);
+/* PrepareDomain of a domain holding a line group: its hazards (above), then -1
+ * (TV_ERR_NOT_SUPPORTED: no GPIO backend yet). */
+int tv_daemon_prepare_lines_check(TvDaemon *d, const char *domain, TvError *err);
+/* The domain is gone: its line groups are released; true when the record changed. */
+bool tv_daemon_release_lines(TvDaemon *d, const char *domain);
+
 /* "disabled" (config forbids), "allowed" (we may enable), "enabled" (host has it on). */
 const char *tv_daemon_unsafe_interrupts(TvDaemon *d);

@@ -3,6 +3,7 @@
 #include "bpmp-active.h"
 #include "config.h"
 #include "domain-edit.h"
+#include "gpio-hazard.h"
 #include "libvirt-conn.h"
 #include "qemu-access.h"
 #include "tv-names.h"
@@ -152,6 +153,60 @@ static void check_bpmp_files(TvDaemon *d, Checks *c)
         tv_error_clear(&err);
 }
 
+/* A whole GPIO controller whose host driver has bound since boot cannot go to vfio. */
+static void check_gpio_controller(TvDaemon *d, const TvCatalogDevice *dev, Checks *c)
+{
+        const TvHostView *v = tv_daemon_host_view(d, dev);
+        const TvStateEntry *e = tv_state_find(&d->state, dev->name);
+        const char *ours = e && e->binding.phase != TV_PHASE_NONE ? e->binding.orig_driver : NULL;
+        char *why = NULL;
+        int r = tv_gpio_controller_hazard(&d->host, dev, v->driver, ours, &why);
+
+        if (r != 0 && !why)
+                c->oom = true;
+        else if (r > 0)
+                add(c, "gpio-host-driver", "missing", TV_GPIO_HAZARD_FIX, "%s", why);
+        else if (r < 0)
+                add(c, "gpio-host-driver", "warning", "mount -t debugfs none /sys/kernel/debug", "%s", why);
+        else if (dev->kind && strcmp(dev->kind, "gpio") == 0 && dev->n_irqs)
+                add(c, "gpio-host-driver", "ok", "", "the host driver of %s (%s) has not bound since boot",
+                    dev->name, dev->platform_id);
+        free(why);
+}
+
+static bool any_line_group(TvDaemon *d, const char *domain)
+{
+        for (size_t i = 0; i < d->catalog->n_line_groups; i++) {
+                const char *owner = tv_daemon_line_group_domain(d, &d->catalog->line_groups[i]);
+
+                if (*owner && (!*domain || strcmp(owner, domain) == 0))
+                        return true;
+        }
+        return false;
+}
+
+/* Each assigned GPIO line group: its controller stays with the host, no line is taken. */
+static void check_line_groups(TvDaemon *d, const char *domain, Checks *c)
+{
+        for (size_t i = 0; i < d->catalog->n_line_groups; i++) {
+                const TvLineGroup *g = &d->catalog->line_groups[i];
+                const char *owner = tv_daemon_line_group_domain(d, g);
+                TvError err = { 0 };
+
+                if (!*owner || (*domain && strcmp(owner, domain) != 0))
+                        continue;
+                if (tv_daemon_line_group_hazard(d, g, &err) < 0)
+                        add(c, "gpio-lines", "missing", strstr(err.message, "host overlay") ?
+                            "tegravirtctl host-overlay without the controller, apply it and reboot" :
+                            "free the line on the host (or change the line group in /etc/tegravirt/catalog.d)",
+                            "%s", err.message);
+                else
+                        add(c, "gpio-lines", "ok", "", "the %zu line(s) of %s (for %s) are free on %s", g->n_lines,
+                            g->name, owner, g->controller);
+                tv_error_clear(&err);
+        }
+}
+
 static void check_devices(TvDaemon *d, const char *domain, Checks *c)
 {
         const char **pids = calloc(d->catalog->n_devices + 1, sizeof(char *));
@@ -189,8 +244,12 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
                         add(c, "iommu-group", "missing",
                             "give the node its own SMMU stream (iommus = <&smmu_niso0 ...>) in the host device tree",
                             "%s (%s) has no IOMMU group", dev->name, dev->platform_id);
+                if (v->present)
+                        check_gpio_controller(d, dev, c);
         }
-        if (n == 0) {
+        if (n == 0 && any_line_group(d, domain)) {
+                /* only GPIO line groups: nothing for vfio or qemu.conf (check_line_groups) */
+        } else if (n == 0) {
                 add(c, "assignments", "warning", "tegravirtctl assign DOMAIN DEVICE", "no devices are assigned%s%s",
                     *domain ? " to " : "", domain);
         } else if (!*d->config.qemu_conf) {
@@ -369,6 +428,7 @@ int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvE
         check_params(d, &c);
         check_vfio_kernel(d, &c);
         check_devices(d, domain, &c);
+        check_line_groups(d, domain, &c);
         check_hook(d, &c);
         check_installed(&c);
         check_apparmor(d, &c);

@@ -185,6 +185,12 @@ void tv_host_close(TvHost *h)
                 close(h->dev_fd);
         free(h->sysfs_root);
         free(h->dev_root);
+        free(h->irq_spi);
+        free(h->irq_num);
+        h->irq_spi = NULL;
+        h->irq_num = NULL;
+        h->n_irq_map = 0;
+        h->irq_map_read = false;
         h->sysfs_fd = h->dev_fd = -1;
         h->sysfs_root = h->dev_root = NULL;
 }
@@ -529,6 +535,17 @@ int tv_sysfs_group_devices(TvHost *h, int group, char ***pids)
 int tv_sysfs_platform_devices(TvHost *h, char ***pids)
 {
         return list_devices(h, "bus/platform/devices", pids);
+}
+
+int tv_sysfs_read(TvHost *h, const char *path, char **value)
+{
+        *value = NULL;
+        return fd_read_attr(open_in_root(h->sysfs_fd, path, O_RDONLY), value);
+}
+
+int tv_sysfs_list(TvHost *h, const char *dir, char ***names)
+{
+        return list_devices(h, dir, names);
 }
 
 int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags)

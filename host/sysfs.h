@@ -6,6 +6,7 @@
  */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "tv-strv.h"
 
@@ -16,6 +17,11 @@ typedef struct TvHost {
         char *dev_root;
         struct TvDevDir *dev_dirs;      /* device directories walked to once (sysfs.c) */
         unsigned n_dev_dirs;
+        /* GIC SPI -> Linux IRQ, read once from kernel/irq (gpio-irq.c): fixed for a boot */
+        uint32_t *irq_spi;
+        int *irq_num;
+        size_t n_irq_map;
+        bool irq_map_read;
 } TvHost;
 
 int tv_host_open(TvHost *h, const char *sysfs_root, const char *dev_root);
@@ -55,6 +61,11 @@ int tv_sysfs_dev_attr_write(TvHost *h, const char *pid, const char *attr, const 
 /* An fd on a device attribute (O_RDONLY/O_RDWR), to read and write it again without
  * walking the path each time; -errno. Once the attribute is removed the fd gives ENODEV. */
 int tv_sysfs_dev_attr_open(TvHost *h, const char *pid, const char *attr, int flags);
+/* Any file under the sysfs root (debugfs sits at kernel/debug), by a relative path from
+ * our own code; up to a page, trailing newline stripped. */
+int tv_sysfs_read(TvHost *h, const char *path, char **value);
+/* The names in a directory under the sysfs root (NULL-terminated; tv_strv_free). */
+int tv_sysfs_list(TvHost *h, const char *dir, char ***names);
 /* Reads /sys/module/<mod>/parameters/<param> (trailing newline stripped). */
 int tv_sysfs_param_read(TvHost *h, const char *mod, const char *param, char **value);
 int tv_sysfs_param_write(TvHost *h, const char *mod, const char *param, const char *value);

@@ -21,6 +21,8 @@ static int reply_error(sd_bus_message *m, const TvError *err)
 
 /* ---- Manager1 ---- */
 
+static const char *group_state(TvDaemon *d, const TvLineGroup *g);
+
 static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
         TvDaemon *d = ((TvBusService *)userdata)->d;
@@ -36,6 +38,13 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
                 r = sd_bus_message_append(reply, "(sssss)", dev->name, dev->platform_id, dev->kind,
                                           tv_daemon_device_state(d, dev, NULL, NULL),
                                           tv_daemon_device_domain(d, dev));
+        }
+        /* the line groups: no platform device */
+        for (size_t i = 0; r >= 0 && i < d->catalog->n_line_groups; i++) {
+                const TvLineGroup *g = &d->catalog->line_groups[i];
+
+                r = sd_bus_message_append(reply, "(sssss)", g->name, "", TV_KIND_GPIO_LINES, group_state(d, g),
+                                          tv_daemon_line_group_domain(d, g));
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -283,6 +292,29 @@ static const sd_bus_vtable manager_vtable[] = {
 
 /* ---- Device1 ---- */
 
+/* Objects: the catalog devices, then the GPIO line groups (same namespace). */
+static size_t n_objects(const TvCatalog *c)
+{
+        return c->n_devices + c->n_line_groups;
+}
+
+static const char *object_name(const TvCatalog *c, size_t i)
+{
+        return i < c->n_devices ? c->devices[i].name : c->line_groups[i - c->n_devices].name;
+}
+
+static bool catalog_has_object(const TvCatalog *c, const char *name)
+{
+        return tv_catalog_find_line_group(c, name) ||
+               (tv_catalog_find(c, name) && strcmp(tv_catalog_find(c, name)->name, name) == 0);
+}
+
+/* A line group holds nothing on the host yet: assigned or available. */
+static const char *group_state(TvDaemon *d, const TvLineGroup *g)
+{
+        return *tv_daemon_line_group_domain(d, g) ? TV_STATE_ASSIGNED : TV_STATE_AVAILABLE;
+}
+
 static int device_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,
                        sd_bus_error *e)
 {
@@ -298,8 +330,18 @@ static int device_find(sd_bus *bus, const char *path, const char *iface, void *u
         /* only the short name is an object label, never the platform id */
         if (dev && strcmp(dev->name, name) != 0)
                 dev = NULL;
+        if (!dev) {
+                const TvLineGroup *g = tv_catalog_find_line_group(d->catalog, name);
+                size_t i = g ? d->catalog->n_devices + (size_t)(g - d->catalog->line_groups) : SIZE_MAX;
+
+                free(name);
+                if (i >= svc->n_devices)
+                        return 0;
+                *found = &svc->devices[i];
+                return 1;
+        }
         free(name);
-        if (!dev || (size_t)(dev - d->catalog->devices) >= svc->n_devices)
+        if ((size_t)(dev - d->catalog->devices) >= svc->n_devices)
                 return 0;
         *found = &svc->devices[dev - d->catalog->devices];
         return 1;
@@ -308,12 +350,12 @@ static int device_find(sd_bus *bus, const char *path, const char *iface, void *u
 static int device_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *e)
 {
         TvDaemon *d = ((TvBusService *)userdata)->d;
-        char **v = calloc(d->catalog->n_devices + 1, sizeof(char *));
+        char **v = calloc(n_objects(d->catalog) + 1, sizeof(char *));
 
         if (!v)
                 return -ENOMEM;
-        for (size_t i = 0; i < d->catalog->n_devices; i++) {
-                int r = sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, d->catalog->devices[i].name, &v[i]);
+        for (size_t i = 0; i < n_objects(d->catalog); i++) {
+                int r = sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, object_name(d->catalog, i), &v[i]);
 
                 if (r < 0) {
                         for (size_t k = 0; k < i; k++)
@@ -328,13 +370,38 @@ static int device_enumerate(sd_bus *bus, const char *path, void *userdata, char 
 
 /* Device1 property getters get the device's TvBusDevice as userdata (device_find). */
 #define DEV (((const TvBusDevice *)userdata)->dev)
+#define GROUP (((const TvBusDevice *)userdata)->group)
 #define DAEMON (((const TvBusDevice *)userdata)->svc->d)
+
+/* A line group's strings: no platform device, kind gpio-lines, its controller's name. */
+static const char *group_string(TvDaemon *d, const TvLineGroup *g, const char *prop)
+{
+        const char *domain = tv_daemon_line_group_domain(d, g);
+
+        if (strcmp(prop, "Name") == 0)
+                return g->name;
+        if (strcmp(prop, "Kind") == 0)
+                return TV_KIND_GPIO_LINES;
+        if (strcmp(prop, "Description") == 0)
+                return g->description ? g->description : "";
+        if (strcmp(prop, "State") == 0)
+                return group_state(d, g);
+        if (strcmp(prop, "Domain") == 0)
+                return domain;
+        if (strcmp(prop, "DomainDrift") == 0)
+                return *domain ? tv_daemon_domain_drift(d, domain) : "";
+        if (strcmp(prop, "Controller") == 0)
+                return g->controller;
+        return ""; /* PlatformId */
+}
 
 static int prop_dev_string(sd_bus *bus, const char *path, const char *iface, const char *prop,
                            sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
         const char *v = "";
 
+        if (GROUP)
+                return sd_bus_message_append(reply, "s", group_string(DAEMON, GROUP, prop));
         if (strcmp(prop, "Name") == 0)
                 v = DEV->name;
         else if (strcmp(prop, "PlatformId") == 0)
@@ -358,14 +425,15 @@ static int prop_dev_driver(sd_bus *bus, const char *path, const char *iface, con
 {
         const char *drv = NULL;
 
-        tv_daemon_device_state(DAEMON, DEV, &drv, NULL);
+        if (!GROUP)
+                tv_daemon_device_state(DAEMON, DEV, &drv, NULL);
         return sd_bus_message_append(reply, "s", drv ? drv : "");
 }
 
 static int prop_dev_group(sd_bus *bus, const char *path, const char *iface, const char *prop,
                           sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
-        return sd_bus_message_append(reply, "i", (int32_t)tv_daemon_host_view(DAEMON, DEV)->group);
+        return sd_bus_message_append(reply, "i", GROUP ? -1 : (int32_t)tv_daemon_host_view(DAEMON, DEV)->group);
 }
 
 static int append_refs(sd_bus_message *reply, const TvBpmpRef *refs, size_t n)
@@ -380,6 +448,8 @@ static int append_refs(sd_bus_message *reply, const TvBpmpRef *refs, size_t n)
 static int prop_dev_refs(sd_bus *bus, const char *path, const char *iface, const char *prop,
                          sd_bus_message *reply, void *userdata, sd_bus_error *e)
 {
+        if (GROUP)
+                return append_refs(reply, NULL, 0);
         if (strcmp(prop, "Clocks") == 0)
                 return append_refs(reply, DEV->clocks, DEV->n_clocks);
         if (strcmp(prop, "Resets") == 0)
@@ -392,7 +462,28 @@ static int prop_dev_hazards(sd_bus *bus, const char *path, const char *iface, co
 {
         static char *none[] = { NULL };
 
+        if (GROUP)
+                return sd_bus_message_append_strv(reply, none);
         return sd_bus_message_append_strv(reply, DEV->hazards ? DEV->hazards : none);
+}
+
+/* Controller: a line group's GPIO controller, "" for a device. */
+static int prop_dev_controller(sd_bus *bus, const char *path, const char *iface, const char *prop,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+        return sd_bus_message_append(reply, "s", GROUP ? GROUP->controller : "");
+}
+
+/* Lines: (offset on the controller, the guest's name, the host's name) in the guest's order. */
+static int prop_dev_lines(sd_bus *bus, const char *path, const char *iface, const char *prop,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *e)
+{
+        int r = sd_bus_message_open_container(reply, 'a', "(uss)");
+
+        for (size_t i = 0; r >= 0 && GROUP && i < GROUP->n_lines; i++)
+                r = sd_bus_message_append(reply, "(uss)", GROUP->lines[i].offset, GROUP->lines[i].name,
+                                          GROUP->lines[i].port ? GROUP->lines[i].port : "");
+        return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
 static const sd_bus_vtable device_vtable[] = {
@@ -410,6 +501,8 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Resets", "a(us)", prop_dev_refs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("PowerDomains", "a(us)", prop_dev_refs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Hazards", "as", prop_dev_hazards, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Controller", "s", prop_dev_controller, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Lines", "a(uss)", prop_dev_lines, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_VTABLE_END
 };
 
@@ -430,11 +523,12 @@ void tv_bus_emit_changes(TvBusService *svc)
 
         for (size_t i = 0; i < svc->n_devices; i++) {
                 const TvCatalogDevice *dev = svc->devices[i].dev;
+                const TvLineGroup *g = svc->devices[i].group;
                 TvBusDevice *s = &svc->devices[i];
                 const char *drv = NULL;
                 char *path = NULL;
-                const char *state = tv_daemon_device_state(d, dev, &drv, NULL);
-                const char *names[5], *domain = tv_daemon_device_domain(d, dev);
+                const char *state = g ? group_state(d, g) : tv_daemon_device_state(d, dev, &drv, NULL);
+                const char *names[5], *domain = g ? tv_daemon_line_group_domain(d, g) : tv_daemon_device_domain(d, dev);
                 size_t n = 0;
 
                 if (update(&s->state, state))
@@ -446,7 +540,8 @@ void tv_bus_emit_changes(TvBusService *svc)
                 if (update(&s->driver, drv ? drv : ""))
                         names[n++] = "Driver";
                 names[n] = NULL;
-                if (n == 0 || !svc->bus || sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, dev->name, &path) < 0)
+                if (n == 0 || !svc->bus ||
+                    sd_bus_path_encode(TV_DEVICE_PATH_PREFIX, g ? g->name : dev->name, &path) < 0)
                         continue;
                 sd_bus_emit_properties_changed_strv(svc->bus, path, TV_DEVICE_IFACE, (char **)names);
                 free(path);
@@ -479,10 +574,12 @@ static void free_devices(TvBusDevice *devs, size_t n)
 /* One Device1 object per catalog device, with the values last announced (none yet). */
 static TvBusDevice *new_devices(TvBusService *svc, const TvCatalog *catalog)
 {
-        TvBusDevice *devs = calloc(catalog->n_devices ? catalog->n_devices : 1, sizeof(*devs));
+        TvBusDevice *devs = calloc(n_objects(catalog) ? n_objects(catalog) : 1, sizeof(*devs));
 
         for (size_t i = 0; devs && i < catalog->n_devices; i++)
                 devs[i] = (TvBusDevice){ .svc = svc, .dev = &catalog->devices[i] };
+        for (size_t i = 0; devs && i < catalog->n_line_groups; i++)
+                devs[catalog->n_devices + i] = (TvBusDevice){ .svc = svc, .group = &catalog->line_groups[i] };
         return devs;
 }
 
@@ -503,17 +600,17 @@ static void on_reloaded(void *userdata, const TvCatalog *old)
         TvBusService *svc = userdata;
         TvDaemon *d = svc->d;
 
-        for (size_t i = 0; i < old->n_devices; i++)
-                if (!tv_catalog_find(d->catalog, old->devices[i].name))
-                        emit_object(svc, old->devices[i].name, false);
+        for (size_t i = 0; i < n_objects(old); i++)
+                if (!catalog_has_object(d->catalog, object_name(old, i)))
+                        emit_object(svc, object_name(old, i), false);
         free_devices(svc->devices, svc->n_devices);
         svc->devices = svc->fresh;
-        svc->n_devices = d->catalog->n_devices;
+        svc->n_devices = n_objects(d->catalog);
         svc->fresh = NULL;
         tv_authorize_set_group(&svc->authz, d->config.privileged_group);
-        for (size_t i = 0; i < d->catalog->n_devices; i++)
-                if (!tv_catalog_find(old, d->catalog->devices[i].name))
-                        emit_object(svc, d->catalog->devices[i].name, true);
+        for (size_t i = 0; i < n_objects(d->catalog); i++)
+                if (!catalog_has_object(old, object_name(d->catalog, i)))
+                        emit_object(svc, object_name(d->catalog, i), true);
         tv_bus_emit_changes(svc);
 }
 
@@ -533,7 +630,7 @@ int tv_bus_service_start(TvBusService *svc, TvDaemon *d, sd_bus *bus)
         svc->devices = new_devices(svc, d->catalog);
         if (!svc->devices)
                 return -ENOMEM;
-        svc->n_devices = d->catalog->n_devices;
+        svc->n_devices = n_objects(d->catalog);
         d->hooks = (TvDaemonHooks){ .catalog_prepare = on_catalog_prepare, .reloaded = on_reloaded,
                                     .changed = on_changed, .userdata = svc };
         r = sd_bus_add_object_manager(bus, NULL, TV_MANAGER_PATH);

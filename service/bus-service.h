@@ -10,7 +10,8 @@ typedef struct TvBusService TvBusService;
 /* One Device1 object: what its property getters get, and the values last announced. */
 typedef struct TvBusDevice {
         TvBusService *svc;
-        const TvCatalogDevice *dev;
+        const TvCatalogDevice *dev;     /* NULL for a line group */
+        const TvLineGroup *group;       /* a GPIO line group's object, else NULL */
         char *state;
         char *domain;
         char *driver;
@@ -21,7 +22,7 @@ struct TvBusService {
         TvDaemon *d;
         sd_bus *bus;                    /* not owned */
         TvAuthz authz;                  /* parked calls, PrivilegedGroup= */
-        TvBusDevice *devices;           /* per catalog device */
+        TvBusDevice *devices;           /* per catalog device, then per line group */
         size_t n_devices;
         TvBusDevice *fresh;             /* made for the catalog a reload is about to install */
 };

@@ -18,8 +18,8 @@ check "/org/tegravirt implements ObjectManager" grep -q org.freedesktop.DBus.Obj
 
 objs=$(busctl --system call org.tegravirt /org/tegravirt org.freedesktop.DBus.ObjectManager GetManagedObjects)
 count=$(grep -o '"/org/tegravirt/device/[^"]*"' <<<"$objs" | sort -u | wc -l)
-ndev=$(grep -c '<device ' "$TV_CATALOG")
-check "GetManagedObjects has one object per catalog device ($count/$ndev)" test "$count" = "$ndev"
+ndev=$(( $(grep -c '<device ' "$TV_CATALOG") + $(grep -c '<line-group ' "$TV_CATALOG") ))
+check "GetManagedObjects has one object per catalog device and line group ($count/$ndev)" test "$count" = "$ndev"
 check "the platform id is not an object path alias" bash -c "! busctl --system introspect org.tegravirt /org/tegravirt/device/3100000.serial >/dev/null 2>&1"
 
 # PropertiesChanged on assignment, InterfacesAdded on a catalog reload

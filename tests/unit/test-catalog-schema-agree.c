@@ -273,6 +273,14 @@ static const char template_doc[] =
         "    <reg base=\"@base@\" size=\"@size@\" name=\"@regname@\"/>\n"
         "    <guest><compatible>b</compatible></guest>\n"
         "  </device>\n"
+        "  <device name=\"@lgctl@\" platform-id=\"7ffe0000.gpio\" kind=\"gpio\">\n"
+        "    <reg base=\"0x7ffe0000\" size=\"0x1000\"/>\n"
+        "    <guest><compatible>g</compatible></guest>\n"
+        "  </device>\n"
+        "  <line-group name=\"@lgname@\" controller=\"@lgctl@\">\n"
+        "    <description>@lgdesc@</description>\n"
+        "    <line offset=\"@lgoff@\" name=\"@lgline@\" host-name=\"@lghost@\"/>\n"
+        "  </line-group>\n"
         "  <device name=\"c\" platform-id=\"7fff0000.host\" kind=\"c\">\n"
         "    <reg base=\"0x7fff0000\" size=\"0x1000\"/>\n"
         "    <guest><compatible>c</compatible></guest>\n"
@@ -421,6 +429,12 @@ static const SlotRow slots[] = {
         { "/catalog/device/power-domain@role", "prole", { "x" }, NULL },
         { "/catalog/device/kernel-arg", "devarg", { "con=tT0,1" }, NULL },
         { "/catalog/device/hazard", "hazard", { "Do not\n  unplug." }, prose_stricter },
+        { "/catalog/line-group@name", "lgname", { "hdr-7_x" }, NULL },
+        { "/catalog/line-group@controller", "lgctl", { "gpio-x_0" }, NULL },
+        { "/catalog/line-group/description", "lgdesc", { "Pin  7\tof é." }, prose_stricter },
+        { "/catalog/line-group/line@offset", "lgoff", { "106", "4294967295" }, over_u32 },
+        { "/catalog/line-group/line@name", "lgline", { "Hdr-7_.x", "a" }, NULL },
+        { "/catalog/line-group/line@host-name", "lghost", { "PQ.06", "PAA.00" }, NULL },
 };
 #define N_SLOTS (sizeof(slots) / sizeof(slots[0]))
 

@@ -215,6 +215,17 @@ static void test_shipped(const TvCatalog *c)
                       "%s: BPMP kernel args iff needs_bpmp", d->name);
         }
 
+        {
+                const TvLineGroup *g = tv_catalog_find_line_group(c, "header-pin7");
+
+                check(g && strcmp(g->controller, "gpio-main") == 0 && g->n_lines == 1 && g->lines[0].offset == 106 &&
+                              strcmp(g->lines[0].name, "header-7") == 0 && strcmp(g->lines[0].port, "PQ.06") == 0,
+                      "header-pin7: header pin 7 is gpio-main line 106 (PQ.06)");
+                g = tv_catalog_find_line_group(c, "header-aon");
+                check(g && strcmp(g->controller, "gpio-aon") == 0 && g->n_lines == 6 && g->lines[0].offset == 9,
+                      "header-aon: six lines of gpio-aon, header pin 16 first (PBB.01 = 9)");
+                check(c->n_line_groups >= 3 && tv_catalog_find_line_group(c, "header-main"), "three header groups");
+        }
         check(tv_catalog_find(c, "nonexistent") == NULL, "lookup of an unknown name fails");
         check(tv_catalog_find(c, "3100000") == NULL, "lookup needs the full platform id");
         check(tv_catalog_find(c, NULL) == NULL && tv_catalog_find(NULL, "uarta") == NULL, "lookup with NULL");
@@ -616,6 +627,94 @@ static void test_documents(void)
 }
 
 /* ------------------------------------------------------------------------- */
+/* GPIO line groups                                                          */
+
+static const char gpio_doc[] =
+        "<?xml version=\"1.0\"?>\n"
+        "<catalog xmlns=\"https://tegravirt.org/ns/catalog/1\" soc=\"tegra234\">\n"
+        "  <device name=\"gpio-main\" platform-id=\"2200000.gpio\" kind=\"gpio\">\n"
+        "    <reg base=\"0x02200000\" size=\"0x10000\"/>\n"
+        "    <guest><compatible>nvidia,tegra234-gpio</compatible></guest>\n"
+        "  </device>\n"
+        "  <device name=\"gpio-aon\" platform-id=\"c2f0000.gpio\" kind=\"gpio\">\n"
+        "    <reg base=\"0x0c2f0000\" size=\"0x1000\"/>\n"
+        "    <guest><compatible>nvidia,tegra234-gpio-aon</compatible></guest>\n"
+        "  </device>\n"
+        "  <device name=\"uarta\" platform-id=\"3100000.serial\" kind=\"serial\">\n"
+        "    <reg base=\"0x03100000\" size=\"0x10000\"/>\n"
+        "    <guest><compatible>nvidia,tegra194-hsuart</compatible></guest>\n"
+        "  </device>\n"
+        "  <line-group name=\"pins\" controller=\"gpio-main\">\n"
+        "    <description>Two pins</description>\n"
+        "    <line offset=\"106\" host-name=\"PQ.06\" name=\"header-7\"/>\n"
+        "    <line offset=\"114\" host-name=\"PX.00\" name=\"after-the-hole\"/>\n"
+        "  </line-group>\n"
+        "  <line-group name=\"aon\" controller=\"gpio-aon\">\n"
+        "    <line offset=\"31\" host-name=\"PGG.00\" name=\"last\"/>\n"
+        "  </line-group>\n"
+        "</catalog>\n";
+
+#define EXPECT_GPIO_FAIL(what, from, to, ...)                    \
+        do {                                                     \
+                char *doc_ = subst(gpio_doc, (from), (to));      \
+                EXPECT_FAIL((what), doc_, __VA_ARGS__);          \
+                free(doc_);                                      \
+        } while (0)
+
+static void test_line_groups(void)
+{
+        TvCatalog *c = expect_ok("a document with line groups", gpio_doc);
+        const TvLineGroup *g;
+
+        if (c) {
+                g = tv_catalog_find_line_group(c, "pins");
+                check(g && strcmp(g->controller, "gpio-main") == 0 && g->n_lines == 2 &&
+                              g->lines[0].offset == 106 && strcmp(g->lines[0].name, "header-7") == 0 &&
+                              strcmp(g->lines[0].port, "PQ.06") == 0 && g->lines[1].offset == 114 &&
+                              g->description && strcmp(g->description, "Two pins") == 0,
+                      "line group 'pins': controller, lines in order with offsets, names and host names");
+                check(g && tv_line_group_controller(c, g) == tv_catalog_find(c, "gpio-main"),
+                      "its controller is the catalog device");
+                g = tv_catalog_find_line_group(c, "aon");
+                check(g && g->n_lines == 1 && g->lines[0].offset == 31 && !g->description,
+                      "AON: the last of 32 lines is PGG.00");
+                check(!tv_catalog_find_line_group(c, "gpio-main") && !tv_catalog_find(c, "pins"),
+                      "groups and devices are looked up apart");
+                tv_catalog_free(c);
+        }
+        /* the port table: offsets count each port's own pins, S..V are holes */
+        EXPECT_GPIO_FAIL("the DT specifier (port * 8 + pin) instead of the offset",
+                         "offset=\"106\" host-name=\"PQ.06\"", "offset=\"126\" host-name=\"PQ.06\"",
+                         "line 17:", "offset 126 of nvidia,tegra234-gpio is PY.04, not PQ.06");
+        EXPECT_GPIO_FAIL("X counted after holes S..V would be 146", "offset=\"114\"", "offset=\"146\"",
+                         "offset 146 of nvidia,tegra234-gpio is PAD.00, not PX.00");
+        EXPECT_GPIO_FAIL("beyond the 164 main lines", "offset=\"114\" host-name=\"PX.00\"", "offset=\"164\"",
+                         "offset 164 is beyond the 164 lines of gpio-main");
+        EXPECT_GPIO_FAIL("beyond the 32 AON lines", "offset=\"31\" host-name=\"PGG.00\"", "offset=\"32\"",
+                         "offset 32 is beyond the 32 lines of gpio-aon");
+        EXPECT_GPIO_FAIL("a host name of the other controller", "host-name=\"PGG.00\"", "host-name=\"PQ.06\"",
+                         "offset 31 of nvidia,tegra234-gpio-aon is PGG.00, not PQ.06");
+        EXPECT_GPIO_FAIL("a pin beyond a port's 8", "host-name=\"PX.00\"", "host-name=\"PX.08\"",
+                         "host-name 'PX.08' is not a Tegra GPIO line name");
+        EXPECT_GPIO_FAIL("an unknown controller", "controller=\"gpio-main\"", "controller=\"gpio-x\"",
+                         "line group 'pins': controller 'gpio-x' is not a catalog device");
+        EXPECT_GPIO_FAIL("a controller that is no GPIO", "controller=\"gpio-main\"", "controller=\"uarta\"",
+                         "controller 'uarta' is of kind 'serial', not 'gpio'");
+        EXPECT_GPIO_FAIL("a group named like a device", "name=\"pins\"", "name=\"uarta\"",
+                         "line group 'uarta': the name is already the device");
+        EXPECT_GPIO_FAIL("two groups of one name", "name=\"aon\"", "name=\"pins\"",
+                         "line group name 'pins' is already used");
+        EXPECT_GPIO_FAIL("one offset twice", "offset=\"114\" host-name=\"PX.00\"", "offset=\"106\"",
+                         "line group 'pins': offset 106 is already its line 'header-7'");
+        EXPECT_GPIO_FAIL("one line name twice", "name=\"after-the-hole\"", "name=\"header-7\"",
+                         "line name 'header-7' is used twice");
+        EXPECT_GPIO_FAIL("a line name with a space", "name=\"last\"", "name=\"la st\"", "line name 'la st' is not valid");
+        EXPECT_GPIO_FAIL("a group without lines", "    <line offset=\"31\" host-name=\"PGG.00\" name=\"last\"/>\n", "",
+                         "line group 'aon' has no <line>");
+        EXPECT_GPIO_FAIL("an unknown attribute on <line>", "name=\"last\"", "name=\"last\" pull=\"up\"", "pull");
+}
+
+/* ------------------------------------------------------------------------- */
 /* Merging with an override directory                                        */
 
 static void write_file(const char *dir, const char *name, const char *content)
@@ -843,6 +942,38 @@ static void test_merge(const char *shipped)
         remove_file(dir, "30-broken.xml~");
         remove_file(dir, ".40-hidden.xml");
         remove_file(dir, "50-same.xml");
+
+        /* line groups: same name replaces, a new one is added, its controller may be shipped */
+        write_file(dir, "60-lines.xml", OV_HEAD
+                   "  <line-group name=\"header-pin7\" controller=\"gpio-main\">\n"
+                   "    <line offset=\"96\" host-name=\"PP.04\" name=\"pin-22\"/>\n"
+                   "  </line-group>\n"
+                   "  <line-group name=\"my-aon\" controller=\"gpio-aon\">\n"
+                   "    <line offset=\"8\" host-name=\"PBB.00\" name=\"pin-32\"/>\n"
+                   "  </line-group>\n"
+                   "</catalog>\n");
+        c = load(shipped, dir, &err);
+        {
+                const TvLineGroup *g = c ? tv_catalog_find_line_group(c, "header-pin7") : NULL;
+                const TvLineGroup *m = c ? tv_catalog_find_line_group(c, "my-aon") : NULL;
+
+                check(g && g->n_lines == 1 && g->lines[0].offset == 96 && strstr(g->origin, "60-lines.xml"),
+                      "an override line group replaces the shipped one of its name%s%s", err.name ? ": " : "",
+                      err.name ? err.message : "");
+                check(m && strcmp(m->controller, "gpio-aon") == 0, "an override adds a line group on a shipped controller");
+        }
+        tv_catalog_free(c);
+        write_file(dir, "60-lines.xml", OV_HEAD
+                   "  <line-group name=\"gpu\" controller=\"gpio-aon\">\n"
+                   "    <line offset=\"8\" name=\"x\"/>\n"
+                   "  </line-group>\n"
+                   "</catalog>\n");
+        c = load(shipped, dir, &err);
+        check(!c && err.name && strstr(err.message, "60-lines.xml line 3") &&
+                      strstr(err.message, "line group 'gpu': the name is already the device"),
+              "an override line group named like a shipped device is refused -> \"%s\"", err.message);
+        tv_catalog_free(c);
+        remove_file(dir, "60-lines.xml");
         rmdir(dir);
 }
 
@@ -862,6 +993,7 @@ int main(int argc, char **argv)
                 tv_catalog_free(c);
         }
         test_documents();
+        test_line_groups();
         test_merge(argv[1]);
         return tap_finish();
 }
