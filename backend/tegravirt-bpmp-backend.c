@@ -58,6 +58,14 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
         (void)!write(STDERR_FILENO, line, n);
 }
 
+/* "EINVAL": a constant string, so no locale file is ever opened (seccomp allows no open) */
+static const char *errname(int e)
+{
+        const char *n = strerrorname_np(e);
+
+        return n ? n : "unknown error";
+}
+
 static void usage(FILE *f)
 {
         fputs("usage: tegravirt-bpmp-backend --domain NAME (--listen-fd N | --socket PATH)\n"
@@ -113,7 +121,7 @@ static int listen_on(const char *path)
                 return -1;
         (void)unlink(path); /* a stale socket of a dead backend */
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-                say("cannot listen on %s: %s", path, strerror(errno));
+                say("cannot listen on %s: %s", path, errname(errno));
                 close(fd);
                 return -1;
         }
@@ -135,7 +143,7 @@ static int drop_privileges(uid_t uid, gid_t gid)
 {
         if (geteuid() == 0) {
                 if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
-                        say("cannot switch to uid %u gid %u: %s", (unsigned)uid, (unsigned)gid, strerror(errno));
+                        say("cannot switch to uid %u gid %u: %s", (unsigned)uid, (unsigned)gid, errname(errno));
                         return -1;
                 }
         } else if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
@@ -149,7 +157,7 @@ static int drop_privileges(uid_t uid, gid_t gid)
                 return -1;
         }
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-                say("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+                say("PR_SET_NO_NEW_PRIVS: %s", errname(errno));
                 return -1;
         }
         return 0;
@@ -219,7 +227,7 @@ static int install_seccomp(void)
         struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
 
         if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-                say("cannot install the seccomp filter: %s", strerror(errno));
+                say("cannot install the seccomp filter: %s", errname(errno));
                 return -1;
         }
         return 0;
@@ -333,7 +341,7 @@ static int serve_one(Server *s)
                 if (errno == EPERM && may_log())
                         say("MRQ %u denied by the proxy's policy (EPERM)", req.mrq);
                 else if (errno != EPERM)
-                        say("MRQ %u: %s", req.mrq, strerror(errno));
+                        say("MRQ %u: %s", req.mrq, errname(errno));
         } else if (x.rx_size > req.rx_size) {
                 rep.err = -EIO; /* the proxy never does that */
         } else {
@@ -344,7 +352,7 @@ static int serve_one(Server *s)
         if (rep.err == 0)
                 memcpy(out + TV_BPMP_WIRE_HEADER, x.rx, rep.rx_size);
         if (write_full(s->conn, out, TV_BPMP_WIRE_HEADER + (rep.err ? 0 : rep.rx_size)) < 0) {
-                say("client: cannot reply: %s", strerror(errno));
+                say("client: cannot reply: %s", errname(errno));
                 return 1;
         }
         s->served++;
@@ -362,7 +370,7 @@ static void accept_client(Server *s)
         if (fd < 0)
                 return;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                say("client refused: no peer credentials: %s", strerror(errno));
+                say("client refused: no peer credentials: %s", errname(errno));
                 close(fd);
                 return;
         }
@@ -391,7 +399,7 @@ static int serve(Server *s)
                 if (r < 0) {
                         if (errno == EINTR)
                                 continue;
-                        say("poll: %s", strerror(errno));
+                        say("poll: %s", errname(errno));
                         return -1;
                 }
                 if (s->conn >= 0 && p[1].revents) {
@@ -480,7 +488,7 @@ int main(int argc, char **argv)
         s.peer_pid = (pid_t)peer_pid;
         s.bpmp_fd = dev_path ? open(dev_path, O_RDWR | O_CLOEXEC) : (int)bpmp_fd;
         if (s.bpmp_fd < 0) {
-                say("cannot open %s: %s", dev_path, strerror(errno));
+                say("cannot open %s: %s", dev_path, errname(errno));
                 return 1;
         }
         if (ioctl(s.bpmp_fd, TEGRA_BPMP_HOST_IOC_VERSION, &ver) < 0 || ver.version != TEGRA_BPMP_HOST_ABI_VERSION) {
@@ -495,11 +503,11 @@ int main(int argc, char **argv)
                 return 1;
         }
         if (sock_path && geteuid() == 0 && chown(sock_path, uid, gid) < 0) {
-                say("cannot chown %s: %s", sock_path, strerror(errno));
+                say("cannot chown %s: %s", sock_path, errname(errno));
                 return 1;
         }
         if (close_others(s.listen_fd, s.bpmp_fd) < 0) {
-                say("cannot close inherited fds: %s", strerror(errno));
+                say("cannot close inherited fds: %s", errname(errno));
                 return 1;
         }
         /* the default SIGTERM/SIGPIPE actions end us; nothing to clean up (tegravirtd removes the socket) */
