@@ -45,6 +45,8 @@ our_backends() {
 "$TV_CTL_BIN" assign vm1 uarta >/dev/null
 check "prepare vm1 (uarta needs the BPMP), qemu.conf's ACL without /dev/bpmp-host" expect_ok PrepareDomain string:vm1 string:
 check "  ... tegravirtctl check vm1: qemu.conf ok" bash -c "'$TV_CTL_BIN' check vm1 | grep -q '^ok .*qemu.conf'"
+check "  ... and bpmp-backend ok, naming its pid and socket" bash -c "
+        '$TV_CTL_BIN' check vm1 | grep -q \"^ok .*bpmp-backend.*vm1: tegravirt-bpmp-backend pid \$(sed -n 's/^pid=\\([0-9]*\\) .*/\\1/p' '$DIR/backend') serves $SOCK\""
 P=$(backend_pid)
 check "  ... recorded its backend in the runtime dir (pid $P, its start time)" bash -c "
         [ -n '$P' ] && [ \"\$(cut -d' ' -f22 /proc/$P/stat)\" = \"\$(sed -n 's/.* start=//p' '$DIR/backend')\" ]"
