@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,7 @@ static void usage(FILE *f)
         fputs("usage: tegravirt-bpmp-backend --domain NAME (--listen-fd N | --socket PATH)\n"
               "                              (--bpmp-fd N | --bpmp-dev PATH)\n"
               "                              [--user NAME | --uid UID --gid GID] [--peer-uid UID] [--peer-pid PID]\n"
+              "                              [--restrict KIND=IDS]...\n"
               "Serves the tegravirt-bpmp wire protocol v1 for one domain's QEMU.\n", f);
 }
 
@@ -298,6 +300,46 @@ static bool may_log(void)
         return ++count <= 5;
 }
 
+/* --restrict KIND=IDS (tests without tegravirtd): narrows the file with RESTRICT, as tegravirtd
+ * does, before anything else; KIND clocks, resets, power_domains or parent_clocks, IDS
+ * comma-separated decimal or "-" for none. */
+static int restrict_fd(int fd, const char *spec)
+{
+        static const char *const kinds[] = { "clocks", "resets", "power_domains", "parent_clocks" };
+        static struct tegra_bpmp_host_ids ids;
+        const char *eq = strchr(spec, '='), *p;
+        unsigned long v;
+        char *end;
+
+        memset(&ids, 0, sizeof(ids));
+        ids.kind = TEGRA_BPMP_HOST_NR_KINDS;
+        for (unsigned k = 0; eq && k < TEGRA_BPMP_HOST_NR_KINDS; k++)
+                if ((size_t)(eq - spec) == strlen(kinds[k]) && !strncmp(spec, kinds[k], eq - spec))
+                        ids.kind = k;
+        if (!eq || ids.kind == TEGRA_BPMP_HOST_NR_KINDS)
+                return -1;
+        p = eq + 1;
+        if (strcmp(p, "-") != 0) {
+                for (;;) {
+                        if (*p < '0' || *p > '9' || ids.count >= TEGRA_BPMP_HOST_MAX_IDS)
+                                return -1;
+                        errno = 0;
+                        v = strtoul(p, &end, 10);
+                        if (errno || v > UINT32_MAX || (*end && *end != ','))
+                                return -1;
+                        ids.ids[ids.count++] = (uint32_t)v;
+                        if (!*end)
+                                break;
+                        p = end + 1;
+                }
+        }
+        if (ioctl(fd, TEGRA_BPMP_HOST_IOC_RESTRICT, &ids) < 0) {
+                say("RESTRICT %s: %s", spec, errname(errno));
+                return -2;
+        }
+        return 0;
+}
+
 typedef struct Server {
         int listen_fd;
         int bpmp_fd;
@@ -431,10 +473,12 @@ int main(int argc, char **argv)
                 { "gid", required_argument, NULL, 'g' },
                 { "peer-uid", required_argument, NULL, 'p' },
                 { "peer-pid", required_argument, NULL, 'P' },
+                { "restrict", required_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *sock_path = NULL, *dev_path = NULL, *user = NULL;
+        const char *sock_path = NULL, *dev_path = NULL, *user = NULL, *restricts[TEGRA_BPMP_HOST_NR_KINDS * 2];
+        size_t n_restricts = 0;
         unsigned long listen_fd = ULONG_MAX, bpmp_fd = ULONG_MAX, uid = ULONG_MAX, gid = ULONG_MAX,
                       peer_uid = ULONG_MAX, peer_pid = 0;
         struct tegra_bpmp_host_version ver;
@@ -455,6 +499,11 @@ int main(int argc, char **argv)
                 case 'g': ok = parse_uint(optarg, UINT_MAX - 1, &gid); break;
                 case 'p': ok = parse_uint(optarg, UINT_MAX - 1, &peer_uid); break;
                 case 'P': ok = parse_uint(optarg, INT_MAX, &peer_pid) && peer_pid > 0; break;
+                case 'R':
+                        ok = n_restricts < sizeof(restricts) / sizeof(restricts[0]);
+                        if (ok)
+                                restricts[n_restricts++] = optarg;
+                        break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -494,6 +543,15 @@ int main(int argc, char **argv)
         if (ioctl(s.bpmp_fd, TEGRA_BPMP_HOST_IOC_VERSION, &ver) < 0 || ver.version != TEGRA_BPMP_HOST_ABI_VERSION) {
                 say("fd %d is not a /dev/bpmp-host of ABI version %d", s.bpmp_fd, TEGRA_BPMP_HOST_ABI_VERSION);
                 return 1;
+        }
+        for (size_t i = 0; i < n_restricts; i++) {
+                int r = restrict_fd(s.bpmp_fd, restricts[i]);
+
+                if (r == -1)
+                        say("invalid --restrict %s (KIND=IDS: clocks, resets, power_domains or parent_clocks; "
+                            "IDS 1,2,3 or -)", restricts[i]);
+                if (r < 0)
+                        return r == -1 ? 2 : 1;
         }
         s.listen_fd = sock_path ? listen_on(sock_path) : (int)listen_fd;
         if (s.listen_fd < 0)
