@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +59,20 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
         (void)!write(STDERR_FILENO, line, n);
 }
 
+/* "EINVAL": a constant string, so no locale file is ever opened (seccomp allows no open) */
+static const char *errname(int e)
+{
+        const char *n = strerrorname_np(e);
+
+        return n ? n : "unknown error";
+}
+
 static void usage(FILE *f)
 {
         fputs("usage: tegravirt-bpmp-backend --domain NAME (--listen-fd N | --socket PATH)\n"
               "                              (--bpmp-fd N | --bpmp-dev PATH)\n"
               "                              [--user NAME | --uid UID --gid GID] [--peer-uid UID] [--peer-pid PID]\n"
+              "                              [--restrict KIND=IDS]...\n"
               "Serves the tegravirt-bpmp wire protocol v1 for one domain's QEMU.\n", f);
 }
 
@@ -113,7 +123,7 @@ static int listen_on(const char *path)
                 return -1;
         (void)unlink(path); /* a stale socket of a dead backend */
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-                say("cannot listen on %s: %s", path, strerror(errno));
+                say("cannot listen on %s: %s", path, errname(errno));
                 close(fd);
                 return -1;
         }
@@ -135,7 +145,7 @@ static int drop_privileges(uid_t uid, gid_t gid)
 {
         if (geteuid() == 0) {
                 if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
-                        say("cannot switch to uid %u gid %u: %s", (unsigned)uid, (unsigned)gid, strerror(errno));
+                        say("cannot switch to uid %u gid %u: %s", (unsigned)uid, (unsigned)gid, errname(errno));
                         return -1;
                 }
         } else if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
@@ -149,7 +159,7 @@ static int drop_privileges(uid_t uid, gid_t gid)
                 return -1;
         }
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-                say("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+                say("PR_SET_NO_NEW_PRIVS: %s", errname(errno));
                 return -1;
         }
         return 0;
@@ -219,7 +229,7 @@ static int install_seccomp(void)
         struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
 
         if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-                say("cannot install the seccomp filter: %s", strerror(errno));
+                say("cannot install the seccomp filter: %s", errname(errno));
                 return -1;
         }
         return 0;
@@ -290,6 +300,46 @@ static bool may_log(void)
         return ++count <= 5;
 }
 
+/* --restrict KIND=IDS (tests without tegravirtd): narrows the file with RESTRICT, as tegravirtd
+ * does, before anything else; KIND clocks, resets, power_domains or parent_clocks, IDS
+ * comma-separated decimal or "-" for none. */
+static int restrict_fd(int fd, const char *spec)
+{
+        static const char *const kinds[] = { "clocks", "resets", "power_domains", "parent_clocks" };
+        static struct tegra_bpmp_host_ids ids;
+        const char *eq = strchr(spec, '='), *p;
+        unsigned long v;
+        char *end;
+
+        memset(&ids, 0, sizeof(ids));
+        ids.kind = TEGRA_BPMP_HOST_NR_KINDS;
+        for (unsigned k = 0; eq && k < TEGRA_BPMP_HOST_NR_KINDS; k++)
+                if ((size_t)(eq - spec) == strlen(kinds[k]) && !strncmp(spec, kinds[k], eq - spec))
+                        ids.kind = k;
+        if (!eq || ids.kind == TEGRA_BPMP_HOST_NR_KINDS)
+                return -1;
+        p = eq + 1;
+        if (strcmp(p, "-") != 0) {
+                for (;;) {
+                        if (*p < '0' || *p > '9' || ids.count >= TEGRA_BPMP_HOST_MAX_IDS)
+                                return -1;
+                        errno = 0;
+                        v = strtoul(p, &end, 10);
+                        if (errno || v > UINT32_MAX || (*end && *end != ','))
+                                return -1;
+                        ids.ids[ids.count++] = (uint32_t)v;
+                        if (!*end)
+                                break;
+                        p = end + 1;
+                }
+        }
+        if (ioctl(fd, TEGRA_BPMP_HOST_IOC_RESTRICT, &ids) < 0) {
+                say("RESTRICT %s: %s", spec, errname(errno));
+                return -2;
+        }
+        return 0;
+}
+
 typedef struct Server {
         int listen_fd;
         int bpmp_fd;
@@ -333,7 +383,7 @@ static int serve_one(Server *s)
                 if (errno == EPERM && may_log())
                         say("MRQ %u denied by the proxy's policy (EPERM)", req.mrq);
                 else if (errno != EPERM)
-                        say("MRQ %u: %s", req.mrq, strerror(errno));
+                        say("MRQ %u: %s", req.mrq, errname(errno));
         } else if (x.rx_size > req.rx_size) {
                 rep.err = -EIO; /* the proxy never does that */
         } else {
@@ -344,7 +394,7 @@ static int serve_one(Server *s)
         if (rep.err == 0)
                 memcpy(out + TV_BPMP_WIRE_HEADER, x.rx, rep.rx_size);
         if (write_full(s->conn, out, TV_BPMP_WIRE_HEADER + (rep.err ? 0 : rep.rx_size)) < 0) {
-                say("client: cannot reply: %s", strerror(errno));
+                say("client: cannot reply: %s", errname(errno));
                 return 1;
         }
         s->served++;
@@ -362,7 +412,7 @@ static void accept_client(Server *s)
         if (fd < 0)
                 return;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                say("client refused: no peer credentials: %s", strerror(errno));
+                say("client refused: no peer credentials: %s", errname(errno));
                 close(fd);
                 return;
         }
@@ -391,7 +441,7 @@ static int serve(Server *s)
                 if (r < 0) {
                         if (errno == EINTR)
                                 continue;
-                        say("poll: %s", strerror(errno));
+                        say("poll: %s", errname(errno));
                         return -1;
                 }
                 if (s->conn >= 0 && p[1].revents) {
@@ -423,10 +473,12 @@ int main(int argc, char **argv)
                 { "gid", required_argument, NULL, 'g' },
                 { "peer-uid", required_argument, NULL, 'p' },
                 { "peer-pid", required_argument, NULL, 'P' },
+                { "restrict", required_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *sock_path = NULL, *dev_path = NULL, *user = NULL;
+        const char *sock_path = NULL, *dev_path = NULL, *user = NULL, *restricts[TEGRA_BPMP_HOST_NR_KINDS * 2];
+        size_t n_restricts = 0;
         unsigned long listen_fd = ULONG_MAX, bpmp_fd = ULONG_MAX, uid = ULONG_MAX, gid = ULONG_MAX,
                       peer_uid = ULONG_MAX, peer_pid = 0;
         struct tegra_bpmp_host_version ver;
@@ -447,6 +499,11 @@ int main(int argc, char **argv)
                 case 'g': ok = parse_uint(optarg, UINT_MAX - 1, &gid); break;
                 case 'p': ok = parse_uint(optarg, UINT_MAX - 1, &peer_uid); break;
                 case 'P': ok = parse_uint(optarg, INT_MAX, &peer_pid) && peer_pid > 0; break;
+                case 'R':
+                        ok = n_restricts < sizeof(restricts) / sizeof(restricts[0]);
+                        if (ok)
+                                restricts[n_restricts++] = optarg;
+                        break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -480,12 +537,21 @@ int main(int argc, char **argv)
         s.peer_pid = (pid_t)peer_pid;
         s.bpmp_fd = dev_path ? open(dev_path, O_RDWR | O_CLOEXEC) : (int)bpmp_fd;
         if (s.bpmp_fd < 0) {
-                say("cannot open %s: %s", dev_path, strerror(errno));
+                say("cannot open %s: %s", dev_path, errname(errno));
                 return 1;
         }
         if (ioctl(s.bpmp_fd, TEGRA_BPMP_HOST_IOC_VERSION, &ver) < 0 || ver.version != TEGRA_BPMP_HOST_ABI_VERSION) {
                 say("fd %d is not a /dev/bpmp-host of ABI version %d", s.bpmp_fd, TEGRA_BPMP_HOST_ABI_VERSION);
                 return 1;
+        }
+        for (size_t i = 0; i < n_restricts; i++) {
+                int r = restrict_fd(s.bpmp_fd, restricts[i]);
+
+                if (r == -1)
+                        say("invalid --restrict %s (KIND=IDS: clocks, resets, power_domains or parent_clocks; "
+                            "IDS 1,2,3 or -)", restricts[i]);
+                if (r < 0)
+                        return r == -1 ? 2 : 1;
         }
         s.listen_fd = sock_path ? listen_on(sock_path) : (int)listen_fd;
         if (s.listen_fd < 0)
@@ -495,11 +561,11 @@ int main(int argc, char **argv)
                 return 1;
         }
         if (sock_path && geteuid() == 0 && chown(sock_path, uid, gid) < 0) {
-                say("cannot chown %s: %s", sock_path, strerror(errno));
+                say("cannot chown %s: %s", sock_path, errname(errno));
                 return 1;
         }
         if (close_others(s.listen_fd, s.bpmp_fd) < 0) {
-                say("cannot close inherited fds: %s", strerror(errno));
+                say("cannot close inherited fds: %s", errname(errno));
                 return 1;
         }
         /* the default SIGTERM/SIGPIPE actions end us; nothing to clean up (tegravirtd removes the socket) */

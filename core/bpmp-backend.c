@@ -174,14 +174,24 @@ static TvBpmpBackend *be_find(const TvBpmpBackends *b, const char *domain)
 }
 
 static int on_own_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
+
+/* Through the pidfd: an adopted pid may have been reused by the time we signal it. */
+static void be_signal(TvBpmpBackend *be, int sig)
+{
+        if (be->pidfd >= 0)
+                (void)pidfd_send_signal(be->pidfd, sig, NULL, 0);
+        else if (be->own_child)
+                (void)kill(be->pid, sig);
+}
 static int on_adopted_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
 static int watch(TvBpmpBackend *be)
 {
         sd_event *e = be->owner->event;
 
+        /* our child: by pid (it cannot be reused before we reap it), as job.c does */
         if (be->own_child)
-                return sd_event_add_child_pidfd(e, &be->watch, be->pidfd, WEXITED, on_own_exit, be);
+                return sd_event_add_child(e, &be->watch, be->pid, WEXITED, on_own_exit, be);
         return sd_event_add_io(e, &be->watch, be->pidfd, EPOLLIN, on_adopted_exit, be);
 }
 
@@ -208,6 +218,7 @@ static int spawn(TvBpmpBackend *be, int bpmp_fd, TvError *err)
                                "--gid", gid, "--peer-uid", uid, NULL };
         _cleanup_close_ int lfd = -1;
         int fds[2], gate = -1, r;
+        const char *what;
         pid_t pid;
 
         if (access(b->path, X_OK) < 0)
@@ -234,12 +245,16 @@ static int spawn(TvBpmpBackend *be, int bpmp_fd, TvError *err)
         }
         be->pid = pid;
         be->own_child = true;
+        /* optional for our own child (valgrind lacks pidfd_open): kill() is safe until we reap it */
         be->pidfd = pidfd_open(pid, 0);
         be->start = proc_start(pid, NULL);
+        what = "record";
         /* recorded before it may exec: a tegravirtd restarted from here on adopts it */
-        r = be->pidfd < 0 ? -errno : !be->start ? -ESRCH : write_record(b, be->domain, pid, be->start);
-        if (r == 0)
+        r = !be->start ? -ESRCH : write_record(b, be->domain, pid, be->start);
+        if (r == 0) {
                 r = watch(be);
+                what = "watch";
+        }
         if (r < 0) {
                 int status;
 
@@ -254,7 +269,7 @@ static int spawn(TvBpmpBackend *be, int bpmp_fd, TvError *err)
                 be->pidfd = -1;
                 be->pid = 0;
                 remove_files(b, be->domain);
-                return tv_error_set(err, TV_ERR_FAILED, "cannot record the BPMP backend of %s: %s", be->domain,
+                return tv_error_set(err, TV_ERR_FAILED, "cannot %s the BPMP backend of %s: %s", what, be->domain,
                                     strerror(-r));
         }
         tv_service_gate(gate, true);
@@ -389,8 +404,7 @@ static int on_kill_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 
         tv_log(LOG_WARNING, "bpmp-backend: %s: pid %d still runs %u ms after SIGTERM: SIGKILL", be->domain,
                (int)be->pid, TV_BPMP_BACKEND_STOP_USEC / 1000);
-        if (be->pidfd >= 0)
-                (void)pidfd_send_signal(be->pidfd, SIGKILL, NULL, 0);
+        be_signal(be, SIGKILL);
         return 0;
 }
 
@@ -417,10 +431,10 @@ int tv_bpmp_backend_stop(TvBpmpBackends *b, const char *domain, TvBpmpBackendSto
                 be->stopping = true;
                 sd_event_source_disable_unref(be->timer);
                 be->timer = NULL;
-                (void)pidfd_send_signal(be->pidfd, SIGTERM, NULL, 0);
+                be_signal(be, SIGTERM);
                 if (sd_event_add_time_relative(b->event, &be->timer, CLOCK_MONOTONIC, TV_BPMP_BACKEND_STOP_USEC, 0,
                                                on_kill_timeout, be) < 0)
-                        (void)pidfd_send_signal(be->pidfd, SIGKILL, NULL, 0);
+                        be_signal(be, SIGKILL);
         }
         return stopped ? 1 : 0;
 }
@@ -430,7 +444,7 @@ void tv_bpmp_backend_restart_all(TvBpmpBackends *b)
         for (TvBpmpBackend *be = b->list; be; be = be->next)
                 if (be->pid && !be->stopping && !be->replacing) {
                         be->replacing = true;
-                        (void)pidfd_send_signal(be->pidfd, SIGKILL, NULL, 0);
+                        be_signal(be, SIGKILL);
                 }
 }
 
@@ -471,6 +485,11 @@ static void adopt_one(TvBpmpBackends *b, const char *domain, bool running)
             (proc_start(pid, &is_backend) != start || !is_backend)) {
                 close(pidfd);
                 pidfd = -1;
+        } else if (pidfd < 0 && pid && errno == ENOSYS && proc_start(pid, &is_backend) == start && is_backend) {
+                /* no pidfd (valgrind): it could not be watched; it goes, a new one is started */
+                tv_log(LOG_WARNING, "bpmp-backend: %s: cannot watch pid %d without pidfd_open: killed", domain,
+                       (int)pid);
+                (void)kill(pid, SIGKILL);
         }
         if (pidfd < 0) {
                 if (pid)

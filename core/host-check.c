@@ -207,6 +207,8 @@ static void check_line_groups(TvDaemon *d, const char *domain, Checks *c)
         }
 }
 
+static void check_bpmp_backends(TvDaemon *d, Checks *c, const char *domain);
+
 static void check_devices(TvDaemon *d, const char *domain, Checks *c)
 {
         const char **pids = calloc(d->catalog->n_devices + 1, sizeof(char *));
@@ -270,11 +272,36 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
         else if (n_bpmp)
                 add(c, "bpmp-proxy", "missing", "tegravirtctl host-overlay DEVICE..., apply it to the host device tree and reboot",
                     "%s", err.message);
-        if (n_bpmp && !err.name)
+        if (n_bpmp && !err.name) {
                 check_bpmp_files(d, c);
+                check_bpmp_backends(d, c, domain);
+        }
         tv_error_clear(&err);
         free(bpmp_devs);
         free(pids);
+}
+
+/* Each running BPMP domain (it holds a narrowed file) has its backend. */
+static void check_bpmp_backends(TvDaemon *d, Checks *c, const char *domain)
+{
+        for (TvBpmpDomain *bd = d->bpmp.domains; bd; bd = bd->next) {
+                pid_t pid;
+
+                if (bd->fd < 0 || (*domain && strcmp(bd->domain, domain) != 0))
+                        continue;
+                pid = tv_bpmp_backend_pid(&d->backends, bd->domain);
+                if (pid > 0)
+                        add(c, "bpmp-backend", "ok", "", "%s: tegravirt-bpmp-backend pid %d serves %s/domains/%s/"
+                            TV_BPMP_BACKEND_SOCKET, bd->domain, (int)pid, d->backends.run_dir, bd->domain);
+                else if (access(d->backends.path, X_OK) < 0)
+                        add(c, "bpmp-backend", "missing", "install tegravirt-bpmp-backend with tegravirtd",
+                            "%s: no BPMP backend runs: %s cannot run (%s)", bd->domain, d->backends.path,
+                            strerror(errno));
+                else
+                        add(c, "bpmp-backend", "missing", "journalctl -u tegravirtd: why it died; it is restarted",
+                            "%s: no BPMP backend runs (being restarted): the guest's BPMP requests fail until then",
+                            bd->domain);
+        }
 }
 
 /* The hook lives next to qemu.conf: <libvirt config dir>/hooks/qemu.d/tegravirt */

@@ -589,6 +589,8 @@ int tv_service_spawn(const char *path, const char *const *args, const int *fds, 
                 sigset_t none;
                 char go = 0;
 
+                /* the gate's write end: held here too, the read below would never see EOF */
+                close(pipefd[1]);
                 sigemptyset(&none);
                 for (int s = 1; s < NSIG; s++)
                         signal(s, SIG_DFL);

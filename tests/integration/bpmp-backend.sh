@@ -45,6 +45,8 @@ our_backends() {
 "$TV_CTL_BIN" assign vm1 uarta >/dev/null
 check "prepare vm1 (uarta needs the BPMP), qemu.conf's ACL without /dev/bpmp-host" expect_ok PrepareDomain string:vm1 string:
 check "  ... tegravirtctl check vm1: qemu.conf ok" bash -c "'$TV_CTL_BIN' check vm1 | grep -q '^ok .*qemu.conf'"
+check "  ... and bpmp-backend ok, naming its pid and socket" bash -c "
+        '$TV_CTL_BIN' check vm1 | grep -q \"^ok .*bpmp-backend.*vm1: tegravirt-bpmp-backend pid \$(sed -n 's/^pid=\\([0-9]*\\) .*/\\1/p' '$DIR/backend') serves $SOCK\""
 P=$(backend_pid)
 check "  ... recorded its backend in the runtime dir (pid $P, its start time)" bash -c "
         [ -n '$P' ] && [ \"\$(cut -d' ' -f22 /proc/$P/stat)\" = \"\$(sed -n 's/.* start=//p' '$DIR/backend')\" ]"
@@ -89,6 +91,18 @@ check "a peer of another uid (root) is refused" test "$("$CLIENT" "$SOCK" clk en
 check "  ... logged with its uid" grep -q "vm1\]: client refused: pid [0-9]* uid 0 (expected uid $QEMU_UID" "$T/daemon.log"
 check "  ... the backend still serves (same pid $P)" bash -c "
         [ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' clk is-enabled 155)\" = 'clk: err=0 ret=0 rx=4' ] && [ '$(backend_pid)' = '$P' ] && kill -0 $P"
+
+# --- standalone, as tests without tegravirtd run it: its own socket, the node, --restrict
+BACKEND="$TV_BUILD_DIR/backend/tegravirt-bpmp-backend"
+"$BACKEND" --domain vmA --socket "$T/a.sock" --bpmp-dev "$T/mnt/dev/bpmp-host" --user nobody --peer-uid 0 \
+        --restrict clocks=155 --restrict resets=100 --restrict power_domains=- --restrict parent_clocks=102 2>>"$T/standalone.log" &
+SA=$!
+wait_for 5 test -S "$T/a.sock" || true
+check "standalone backend (--socket, --bpmp-dev, --restrict): its file is narrowed to vm1's set" \
+        grep -q "^bpmp-file [0-9]* pid=$SA state=open clocks=155 resets=100 power_domains=- parent_clocks=102 " "$T/mnt/status"
+check "  ... serves peer uid 0 as asked: 155 passes" test "$("$CLIENT" "$T/a.sock" clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
+check "  ... a bad --restrict is refused (exit 2)" bash -c "'$BACKEND' --domain x --socket '$T/b.sock' --bpmp-dev '$T/mnt/dev/bpmp-host' --user nobody --restrict clocks=abc 2>/dev/null; [ \$? = 2 ]"
+kill "$SA"; wait "$SA" 2>/dev/null || true
 
 # --- a restarted tegravirtd adopts the backend
 tv_stop_daemon; tv_start_daemon

@@ -22,12 +22,26 @@ DAEMON_PID=""
 tv_cleanup() {
         set +e
         tv_stop_daemon
+        tv_kill_backends
         [ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
         if [ -n "$T" ] && mountpoint -q "$T/mnt" 2>/dev/null; then
                 fusermount3 -u "$T/mnt" 2>/dev/null || umount -l "$T/mnt"
         fi
         [ -n "$SIM_PID" ] && wait "$SIM_PID" 2>/dev/null
         [ -n "$T" ] && [ -z "${TV_KEEP:-}" ] && rm -rf "$T"
+}
+
+# The BPMP backends tegravirtd left running (it leaves them for its next start to adopt):
+# killed by their recorded pid, if that is still this build's backend.
+tv_kill_backends() {
+        local r p
+        for r in "$T"/run/domains/*/backend; do
+                [ -f "$r" ] || continue
+                p=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$r")
+                [ -n "$p" ] && [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$TV_BUILD_DIR/backend/tegravirt-bpmp-backend" ] &&
+                        kill -9 "$p" 2>/dev/null
+        done
+        return 0
 }
 
 wait_for() { # wait_for SECONDS COMMAND...
