@@ -235,33 +235,46 @@ static int install_seccomp(void)
         return 0;
 }
 
-/* Reads exactly len bytes; a request once begun must arrive within IO_TIMEOUT_MS.
+static long long now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads exactly len bytes; the rest of a request once begun must arrive within IO_TIMEOUT_MS
+ * (a client trickling bytes cannot hold the backend).
  * 1 done, 0 EOF before the first byte (first only), -1 error/EOF/timeout. */
 static int read_full(int fd, void *buf, size_t len, bool first)
 {
         size_t got = 0;
+        long long deadline = -1;
 
         while (got < len) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
-                ssize_t n;
+                /* the caller's poll said the first byte is there; the rest usually came with it,
+                 * so wait (bounded) only when it did not */
+                ssize_t n = recv(fd, (char *)buf + got, len - got, first && got == 0 ? 0 : MSG_DONTWAIT);
+                int r;
 
-                if (!(first && got == 0)) {
-                        int r = poll(&p, 1, IO_TIMEOUT_MS);
-
-                        if (r == 0)
-                                return -1;
-                        if (r < 0 && errno != EINTR)
-                                return -1;
-                }
-                n = recv(fd, (char *)buf + got, len - got, 0);
                 if (n == 0)
                         return first && got == 0 ? 0 : -1;
-                if (n < 0) {
-                        if (errno == EINTR || errno == EAGAIN)
-                                continue;
-                        return -1;
+                if (n > 0) {
+                        got += n;
+                        continue;
                 }
-                got += n;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN)
+                        return -1;
+                if (deadline < 0)
+                        deadline = now_ms() + IO_TIMEOUT_MS;
+                if (now_ms() >= deadline)
+                        return -1;
+                r = poll(&p, 1, (int)(deadline - now_ms()));
+                if (r == 0 || (r < 0 && errno != EINTR))
+                        return -1;
         }
         return 1;
 }
