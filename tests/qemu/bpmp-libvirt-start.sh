@@ -86,13 +86,23 @@ check "libvirt ran our QEMU" grep -q "^[^ ]*$TV_QEMU_BRIDGE " "$QLOG"
 check "  ... with -chardev socket to vm1's backend socket" \
         grep -q -- "-chardev socket,id=tvbpmp0,path=$SOCK,reconnect=1" "$QLOG"
 check "  ... and -device tegravirt-bpmp on that chardev" grep -q -- "-device tegravirt-bpmp,chardev=tvbpmp0" "$QLOG"
+# QEMU creates devices in command-line order: vfio-platform, before the bridge, ends this start.
+# So the bridge's arguments as libvirt passed them, on the binary libvirt ran, once more alone:
+# QEMU realizes the device and dumps its DTB (Debian's QEMU refuses the device model name).
+RAN=$(sed -n "s|^\(/[^ ]*qemu[^ ]*\) .*|\1|p" "$QLOG" | tail -1)
+mapfile -t BRIDGE_ARGS < <(grep -o -- '-chardev socket,id=tvbpmp0,[^ ]*\|-device tegravirt-bpmp,[^ ]*' "$QLOG" | tail -2 | tr ' ' '\n')
+check "  ... those bridge arguments (${BRIDGE_ARGS[*]}) realize on ${RAN:-?}: its DTB has the window node" bash -c "
+        [ ${#BRIDGE_ARGS[@]} = 4 ] &&
+        timeout 60 '$RAN' -M virt -cpu cortex-a57 -display none -nodefaults -machine dumpdtb='$T/bridge.dtb' ${BRIDGE_ARGS[*]} >'$T/bridge.out' 2>&1 &&
+        dtc -I dtb -O dts '$T/bridge.dtb' 2>/dev/null | grep -q 'compatible = \"tegravirt,bpmp-window\"'"
+diag "$(cat "$T/bridge.out" 2>/dev/null)"
 CLIENT=$(sed -n 's/^tegravirt-bpmp-backend\[vm1\]: client pid \([0-9]*\) uid [0-9]* connected$/\1/p' "$T/daemon.log" | head -1)
 check "QEMU, as the QEMU user, connected to the backend (client pid ${CLIENT:-?}, QEMU pids seen:${qemus:- none})" \
         bash -c "grep -q 'tegravirt-bpmp-backend\[vm1\]: client pid $CLIENT uid $(id -u nobody) connected' '$T/daemon.log' &&
                 [[ ' $qemus ' == *' ${CLIENT:-none} '* ]]"
 check "QEMU failed on the vfio-platform host device this host does not have" \
         grep -q "vfio-platform.*3100000.serial\|vfio.*3100000.serial" "$T/start.out"
-check "  ... not on the bridge or its chardev" bash -c "! grep -qi 'tegravirt-bpmp\|tvbpmp0\|bpmp.sock' '$T/start.out'"
+check "  ... and on nothing else: the error names neither the bridge nor its chardev" bash -c "! grep -qi 'tegravirt-bpmp\|tvbpmp0\|bpmp.sock' '$T/start.out'"
 check "libvirt ran release: the daemon stopped vm1's backend" wait_for 10 grep -q "bpmp-backend: vm1: stopped" "$T/daemon.log"
 check "  ... no tegravirt-bpmp-backend process for vm1 is left" wait_for 10 test -z "$(vm1_backends)"
 check "  ... ${seen:+pid $seen is gone, }no socket, no runtime dir (record) left" \
