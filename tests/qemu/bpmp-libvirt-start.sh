@@ -17,6 +17,7 @@ tv_libvirt_test "$@"
 chmod 755 "$T" # the QEMU user reaches the socket under it
 echo "Emulator=$TV_QEMU_BRIDGE" >>"$T/tegravirtd.conf"
 tv_start_daemon
+diag "libvirtd and tegravirtd are up" # (progress: a run once stalled before the first check)
 DIR="$T/run/domains/vm1"
 SOCK="$DIR/bpmp.sock"
 BACKEND="$TV_BUILD_DIR/backend/tegravirt-bpmp-backend"
@@ -45,6 +46,7 @@ listening() {
 # without its user-mode NIC: tools/build-qemu.sh configures our QEMU without slirp
 tv_domain_xml vm1 | sed '/<interface type=.user.>/,/<\/interface>/d' >"$T/vm1.xml"
 virsh_ define "$T/vm1.xml" >/dev/null || not_ok "define vm1"
+diag "vm1 defined"
 check "tegravirtctl assign vm1 uarta (Emulator= is our QEMU)" "$TV_CTL_BIN" assign vm1 uarta
 virsh_ dumpxml --inactive vm1 >"$T/vm1.after"
 check "  ... vm1's <emulator> is our QEMU" grep -q "<emulator>$TV_QEMU_BRIDGE</emulator>" "$T/vm1.after"
