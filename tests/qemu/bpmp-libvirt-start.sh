@@ -98,10 +98,11 @@ check "  ... those bridge arguments (${BRIDGE_ARGS[*]}) realize on ${RAN:-?}: it
         timeout 60 '$RAN' -M virt -cpu cortex-a57 -display none -nodefaults -machine dumpdtb='$T/bridge.dtb' ${BRIDGE_ARGS[*]} >'$T/bridge.out' 2>&1 &&
         dtc -I dtb -O dts '$T/bridge.dtb' 2>/dev/null | grep -q 'compatible = \"tegravirt,bpmp-window\"'"
 diag "$(cat "$T/bridge.out" 2>/dev/null)"
-CLIENT=$(sed -n 's/^tegravirt-bpmp-backend\[vm1\]: client pid \([0-9]*\) uid [0-9]* connected$/\1/p' "$T/daemon.log" | head -1)
-check "QEMU, as the QEMU user, connected to the backend (client pid ${CLIENT:-?}, QEMU pids seen:${qemus:- none})" \
-        bash -c "grep -q 'tegravirt-bpmp-backend\[vm1\]: client pid $CLIENT uid $(id -u nobody) connected' '$T/daemon.log' &&
-                [[ ' $qemus ' == *' ${CLIENT:-none} '* ]]"
+# QEMU dials the chardev (reconnect=1) in the background and may fail on vfio-platform before
+# it got there, so whether the backend saw QEMU connect is shown, not asserted (the connection
+# itself: qemu-bridge-chain)
+CLIENT=$(sed -n 's/^tegravirt-bpmp-backend\[vm1\]: client pid \([0-9]*\) uid \([0-9]*\) connected$/pid \1 uid \2/p' "$T/daemon.log" | head -1)
+diag "the backend's client during the start: ${CLIENT:-none} (QEMU pids seen:${qemus:- none})"
 check "QEMU failed on the vfio-platform host device this host does not have" \
         grep -q "vfio-platform.*3100000.serial\|vfio.*3100000.serial" "$T/start.out"
 check "  ... and on nothing else: the error names neither the bridge nor its chardev" bash -c "! grep -qi 'tegravirt-bpmp\|tvbpmp0\|bpmp.sock' '$T/start.out'"
