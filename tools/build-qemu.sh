@@ -48,6 +48,8 @@ CONFIGURE_FLAGS=(
         --prefix=/usr
         --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
         --enable-tcg --enable-fdt=system --enable-vhost-user
+        # what libvirt domains commonly use: user-mode networking, VNC graphics
+        --enable-slirp --enable-vnc
         --disable-docs --disable-werror
 )
 # KVM exists only when host and target are both arm64.

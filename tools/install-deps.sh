@@ -14,7 +14,7 @@ PKGS="meson ninja-build gcc clang libclang-rt-14-dev pkg-config python3 \
       linux-source-6.1 gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross flex bison libssl-dev libelf-dev kmod make perl git xz-utils \
       python3-yaml dt-schema yamllint sparse \
       qemu-efi-aarch64 mtools dosfstools \
-      libglib2.0-dev libpixman-1-dev dpkg-dev"
+      libglib2.0-dev libpixman-1-dev libslirp-dev dpkg-dev"
 if [ "${1:-}" = --list ]; then
         printf '%s\n' $PKGS
         exit 0
