@@ -104,6 +104,50 @@ check "  ... serves peer uid 0 as asked: 155 passes" test "$("$CLIENT" "$T/a.soc
 check "  ... a bad --restrict is refused (exit 2)" bash -c "'$BACKEND' --domain x --socket '$T/b.sock' --bpmp-dev '$T/mnt/dev/bpmp-host' --user nobody --restrict clocks=abc 2>/dev/null; [ \$? = 2 ]"
 kill "$SA"; wait "$SA" 2>/dev/null || true
 
+# --- peer pid: the backend serves only the QEMU pid tegravirtd announces on its control
+# channel (fd --control-fd, "pid N"); a connection of the right uid is held unserved until then
+mkfifo "$T/ctl"
+"$BACKEND" --domain vmC --socket "$T/c.sock" --bpmp-dev "$T/mnt/dev/bpmp-host" --user nobody --peer-uid 0 \
+        --control-fd 5 --restrict clocks=155 5<>"$T/ctl" 2>>"$T/standalone.log" &
+SC=$!
+exec 6<>"$T/ctl" # read-write: never blocks nor SIGPIPEs the test if the backend is gone
+wait_for 5 test -S "$T/c.sock" || true
+"$CLIENT" "$T/c.sock" clk is-enabled 155 >"$T/held.out" 2>&1 &
+HP=$!
+sleep 1
+check "--control-fd: before the QEMU pid is announced, a connection of the right uid gets no reply (1 s)" \
+        bash -c "kill -0 $HP && [ ! -s '$T/held.out' ]"
+check "  ... logged as held" grep -q "vmC\]: client pid $HP uid 0 connected; held until" "$T/standalone.log"
+echo "pid $HP" >&6
+check "  ... once 'pid $HP' is announced, that held connection is served" bash -c "
+        wait_for() { for i in \$(seq 50); do \"\$@\" && return 0; sleep 0.1; done; return 1; }
+        wait_for grep -qx 'clk: err=0 ret=0 rx=4' '$T/held.out'"
+check "  ... another process of the right uid (root) is refused: closed" test "$("$CLIENT" "$T/c.sock" clk is-enabled 155 || true)" = "clk: closed"
+check "  ... logged naming the expected pid" grep -q "vmC\]: client refused: pid [0-9]* uid 0 (expected uid 0 and the domain's QEMU pid)" "$T/standalone.log"
+"$CLIENT" "$T/c.sock" clk is-enabled 155 >"$T/held2.out" 2>&1 &
+H2=$!
+echo "pid $H2" >&6
+check "a new announcement (the domain started again) replaces the pid: the new QEMU is served" \
+        bash -c "wait $H2 2>/dev/null; grep -qx 'clk: err=0 ret=0 rx=4' '$T/held2.out'" 
+# held before an announcement that names another pid: closed, not served
+echo "pid 1" >&6 # init: never a client here
+"$CLIENT" "$T/c.sock" clk is-enabled 155 >"$T/held3.out" 2>&1 || true
+check "  ... a client that is not the announced pid is refused even with the right uid" grep -qx 'clk: closed' "$T/held3.out"
+kill "$SC" 2>/dev/null || true; wait "$SC" 2>/dev/null || true
+"$BACKEND" --domain vmD --socket "$T/d.sock" --bpmp-dev "$T/mnt/dev/bpmp-host" --user nobody --peer-uid 0 \
+        --control-fd 5 --restrict clocks=155 5<>"$T/ctl" 2>>"$T/standalone.log" &
+SD=$!
+wait_for 5 test -S "$T/d.sock" || true
+"$CLIENT" "$T/d.sock" clk is-enabled 155 >"$T/held4.out" 2>&1 &
+H4=$!
+sleep 0.5
+echo "pid $((H4 + 100000))" >&6 # not the held client's
+check "a connection held before the announcement of another pid is closed, not served" \
+        bash -c "wait $H4 2>/dev/null; grep -qx 'clk: closed' '$T/held4.out'"
+check "  ... logged: not the domain's QEMU" grep -q "vmD\]: client refused: pid $H4 is not the domain's QEMU" "$T/standalone.log"
+kill "$SD" 2>/dev/null || true; wait "$SD" 2>/dev/null || true
+exec 6>&-
+
 # --- a restarted tegravirtd adopts the backend
 tv_stop_daemon; tv_start_daemon
 check "after a tegravirtd restart the same backend (pid $P) runs and is recorded" bash -c "kill -0 $P && [ \"\$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' '$DIR/backend')\" = '$P' ]"
