@@ -72,7 +72,7 @@ static void usage(FILE *f)
         fputs("usage: tegravirt-bpmp-backend --domain NAME (--listen-fd N | --socket PATH)\n"
               "                              (--bpmp-fd N | --bpmp-dev PATH)\n"
               "                              [--user NAME | --uid UID --gid GID] [--peer-uid UID] [--peer-pid PID]\n"
-              "                              [--restrict KIND=IDS]...\n"
+              "                              [--control-fd N] [--restrict KIND=IDS]...\n"
               "Serves the tegravirt-bpmp wire protocol v1 for one domain's QEMU.\n", f);
 }
 
@@ -87,20 +87,20 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
         return errno == 0 && *end == 0 && *out <= max;
 }
 
-/* Closes every fd but stdin/stdout/stderr and keep[0..1]; stdin and stdout become /dev/null
- * unless kept. */
-static int close_others(int keep0, int keep1)
+/* Closes every fd but stdin/stdout/stderr and keep0, keep1, keep2 (-1: none); stdin and
+ * stdout become /dev/null unless kept. */
+static int close_others(int keep0, int keep1, int keep2)
 {
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
         if (null < 0)
                 return -1;
         for (int fd = 0; fd <= 1; fd++)
-                if (fd != keep0 && fd != keep1 && dup2(null, fd) < 0)
+                if (fd != keep0 && fd != keep1 && fd != keep2 && dup2(null, fd) < 0)
                         return -1;
         close(null);
         for (int fd = 3; fd < 65536; fd++) {
-                if (fd == keep0 || fd == keep1)
+                if (fd == keep0 || fd == keep1 || fd == keep2)
                         continue;
                 if (close(fd) < 0 && errno != EBADF)
                         return -1;
@@ -357,8 +357,13 @@ typedef struct Server {
         int listen_fd;
         int bpmp_fd;
         int conn;
+        int control_fd;         /* tegravirtd announces the QEMU pid here ("pid N\n"); -1: none */
+        char control_buf[32];
+        size_t control_len;
         uid_t peer_uid;
-        pid_t peer_pid;         /* 0: any process of peer_uid */
+        pid_t peer_pid;         /* 0: any process of peer_uid (no control channel) */
+        bool pid_pending;       /* a control channel and no pid yet: hold connections, serve none */
+        pid_t conn_pid;         /* the held connection's peer */
         unsigned long served;
 } Server;
 
@@ -414,8 +419,61 @@ static int serve_one(Server *s)
         return rep.err == -ENODEV ? -1 : 0;
 }
 
+/* The held connection's peer against the announced pid: it is served, or closed. */
+static void check_held(Server *s)
+{
+        if (s->conn < 0 || s->pid_pending || !s->peer_pid || s->conn_pid == s->peer_pid)
+                return;
+        say("client refused: pid %d is not the domain's QEMU (pid %d)", (int)s->conn_pid, (int)s->peer_pid);
+        close(s->conn);
+        s->conn = -1;
+}
+
+/* "pid N\n" from tegravirtd: the domain's QEMU. A later announcement replaces it (the
+ * domain was started again). EOF or garbage: the channel is closed, the state kept. */
+static void read_control(Server *s)
+{
+        ssize_t n = read(s->control_fd, s->control_buf + s->control_len, sizeof(s->control_buf) - 1 - s->control_len);
+        char *nl;
+
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n <= 0) {
+                if (s->pid_pending)
+                        say("the control channel closed before the QEMU pid was announced: serving nobody");
+                close(s->control_fd);
+                s->control_fd = -1;
+                return;
+        }
+        s->control_len += n;
+        s->control_buf[s->control_len] = 0;
+        while ((nl = strchr(s->control_buf, '\n'))) {
+                unsigned long pid;
+
+                *nl = 0;
+                if (strncmp(s->control_buf, "pid ", 4) != 0 || !parse_uint(s->control_buf + 4, INT_MAX, &pid) || !pid) {
+                        say("bad control message \"%s\": control channel closed", s->control_buf);
+                        close(s->control_fd);
+                        s->control_fd = -1;
+                        return;
+                }
+                s->peer_pid = (pid_t)pid;
+                s->pid_pending = false;
+                say("the domain's QEMU is pid %d", (int)s->peer_pid);
+                s->control_len -= nl + 1 - s->control_buf;
+                memmove(s->control_buf, nl + 1, s->control_len + 1);
+        }
+        if (s->control_len >= sizeof(s->control_buf) - 1) {
+                say("control message too long: control channel closed");
+                close(s->control_fd);
+                s->control_fd = -1;
+        }
+        check_held(s);
+}
+
 /* A new client replaces the current one (QEMU reconnects after losing its connection);
- * only the expected uid (and pid, when known) is accepted. */
+ * only the expected uid (and pid, when known) is accepted; before the pid is announced a
+ * connection of the right uid is held unserved. */
 static void accept_client(Server *s)
 {
         struct ucred cred;
@@ -439,17 +497,21 @@ static void accept_client(Server *s)
                 say("client pid %d replaces the previous connection", (int)cred.pid);
                 close(s->conn);
         } else {
-                say("client pid %d uid %u connected", (int)cred.pid, (unsigned)cred.uid);
+                say("client pid %d uid %u connected%s", (int)cred.pid, (unsigned)cred.uid,
+                    s->pid_pending ? "; held until tegravirtd names the domain's QEMU" : "");
         }
         s->conn = fd;
+        s->conn_pid = cred.pid;
 }
 
 static int serve(Server *s)
 {
         for (;;) {
-                struct pollfd p[2] = { { .fd = s->listen_fd, .events = POLLIN },
-                                       { .fd = s->conn, .events = POLLIN } };
-                int r = poll(p, s->conn >= 0 ? 2 : 1, -1);
+                /* a held connection is not read until the pid is known (a negative fd: skipped) */
+                struct pollfd p[3] = { { .fd = s->listen_fd, .events = POLLIN },
+                                       { .fd = s->pid_pending ? -1 : s->conn, .events = POLLIN },
+                                       { .fd = s->control_fd, .events = POLLIN } };
+                int r = poll(p, 3, -1);
 
                 if (r < 0) {
                         if (errno == EINTR)
@@ -457,7 +519,11 @@ static int serve(Server *s)
                         say("poll: %s", errname(errno));
                         return -1;
                 }
-                if (s->conn >= 0 && p[1].revents) {
+                if (s->control_fd >= 0 && p[2].revents) {
+                        read_control(s);
+                        continue;
+                }
+                if (s->conn >= 0 && !s->pid_pending && p[1].revents) {
                         r = serve_one(s);
                         if (r < 0) {
                                 say("the BPMP host proxy is gone (ENODEV): exiting for a fresh file");
@@ -487,15 +553,16 @@ int main(int argc, char **argv)
                 { "peer-uid", required_argument, NULL, 'p' },
                 { "peer-pid", required_argument, NULL, 'P' },
                 { "restrict", required_argument, NULL, 'R' },
+                { "control-fd", required_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *sock_path = NULL, *dev_path = NULL, *user = NULL, *restricts[TEGRA_BPMP_HOST_NR_KINDS * 2];
         size_t n_restricts = 0;
         unsigned long listen_fd = ULONG_MAX, bpmp_fd = ULONG_MAX, uid = ULONG_MAX, gid = ULONG_MAX,
-                      peer_uid = ULONG_MAX, peer_pid = 0;
+                      peer_uid = ULONG_MAX, peer_pid = 0, control_fd = ULONG_MAX;
         struct tegra_bpmp_host_version ver;
-        Server s = { .conn = -1 };
+        Server s = { .conn = -1, .control_fd = -1 };
         int c;
 
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -512,6 +579,7 @@ int main(int argc, char **argv)
                 case 'g': ok = parse_uint(optarg, UINT_MAX - 1, &gid); break;
                 case 'p': ok = parse_uint(optarg, UINT_MAX - 1, &peer_uid); break;
                 case 'P': ok = parse_uint(optarg, INT_MAX, &peer_pid) && peer_pid > 0; break;
+                case 'c': ok = parse_uint(optarg, INT_MAX, &control_fd); break;
                 case 'R':
                         ok = n_restricts < sizeof(restricts) / sizeof(restricts[0]);
                         if (ok)
@@ -548,6 +616,17 @@ int main(int argc, char **argv)
                 peer_uid = uid; /* QEMU runs as the user we serve as */
         s.peer_uid = peer_uid;
         s.peer_pid = (pid_t)peer_pid;
+        if (control_fd != ULONG_MAX) {
+                struct stat st;
+
+                if (fstat((int)control_fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+                        say("--control-fd %lu is not an open pipe or socket", control_fd);
+                        return 1;
+                }
+                s.control_fd = (int)control_fd;
+                /* with --peer-pid (a restart while the domain runs) the pid is known already */
+                s.pid_pending = !peer_pid;
+        }
         s.bpmp_fd = dev_path ? open(dev_path, O_RDWR | O_CLOEXEC) : (int)bpmp_fd;
         if (s.bpmp_fd < 0) {
                 say("cannot open %s: %s", dev_path, errname(errno));
@@ -577,7 +656,7 @@ int main(int argc, char **argv)
                 say("cannot chown %s: %s", sock_path, errname(errno));
                 return 1;
         }
-        if (close_others(s.listen_fd, s.bpmp_fd) < 0) {
+        if (close_others(s.listen_fd, s.bpmp_fd, s.control_fd) < 0) {
                 say("cannot close inherited fds: %s", errname(errno));
                 return 1;
         }
@@ -586,7 +665,7 @@ int main(int argc, char **argv)
         if (drop_privileges(uid, gid) < 0 || install_seccomp() < 0)
                 return 1;
         say("serving %s uid %u for peer uid %u%s", sock_path ? sock_path : "the inherited socket", (unsigned)uid,
-            (unsigned)peer_uid, peer_pid ? " (one pid)" : "");
+            (unsigned)peer_uid, peer_pid ? " (one pid)" : s.pid_pending ? " (pid announced on the control channel)" : "");
         serve(&s);
         _exit(1); /* no atexit handlers under the filter */
 }

@@ -43,6 +43,9 @@ struct TvBpmpBackend {
         uint64_t started_usec;
         sd_event_source *watch;         /* its death */
         sd_event_source *timer;         /* SIGKILL after SIGTERM, or the restart */
+        int control_fd;                 /* our end of its control channel ("pid N"); -1 adopted or none */
+        pid_t qemu_pid;                 /* the domain's QEMU once DomainStarted named it, else 0 */
+        pid_t told_pid;                 /* the QEMU pid the running backend knows (0: none) */
         Waiter *waiters;
         size_t n_waiters;
         TvBpmpBackend *next;
@@ -160,6 +163,8 @@ static void be_free(TvBpmpBackend *be)
         sd_event_source_disable_unref(be->timer);
         if (be->pidfd >= 0)
                 close(be->pidfd);
+        if (be->control_fd >= 0)
+                close(be->control_fd);
         free(be->waiters);
         free(be->domain);
         free(be);
@@ -195,13 +200,16 @@ static int watch(TvBpmpBackend *be)
         return sd_event_add_io(e, &be->watch, be->pidfd, EPOLLIN, on_adopted_exit, be);
 }
 
-static int write_record(TvBpmpBackends *b, const char *domain, pid_t pid, unsigned long long start)
+/* "pid=N start=T[ qemu=Q]": Q the QEMU pid the backend serves, so a restarted tegravirtd
+ * restarts it with --peer-pid Q. */
+static int write_record(TvBpmpBackends *b, const char *domain, pid_t pid, unsigned long long start, pid_t qemu)
 {
-        _cleanup_free_ char *dir = domain_dir(b->run_dir, domain), *text = NULL;
+        _cleanup_free_ char *dir = domain_dir(b->run_dir, domain), *text = NULL, *q = NULL;
         _cleanup_close_ int dfd = -1;
         int len;
 
-        if (!dir || (len = asprintf(&text, "pid=%d start=%llu\n", (int)pid, start)) < 0)
+        if (!dir || asprintf(&q, qemu ? " qemu=%d" : "", (int)qemu) < 0 ||
+            (len = asprintf(&text, "pid=%d start=%llu%s\n", (int)pid, start, q)) < 0)
                 return -ENOMEM;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
@@ -213,11 +221,14 @@ static int write_record(TvBpmpBackends *b, const char *domain, pid_t pid, unsign
 static int spawn(TvBpmpBackend *be, int bpmp_fd, TvError *err)
 {
         TvBpmpBackends *b = be->owner;
-        char uid[16], gid[16];
+        char uid[16], gid[16], qemu[16];
+        /* fd 5: the control channel; with the QEMU pid known already (a restart while the
+         * domain runs) it is given at once */
         const char *args[] = { "--domain", be->domain, "--listen-fd", "3", "--bpmp-fd", "4", "--uid", uid,
-                               "--gid", gid, "--peer-uid", uid, NULL };
-        _cleanup_close_ int lfd = -1;
-        int fds[2], gate = -1, r;
+                               "--gid", gid, "--peer-uid", uid, "--control-fd", "5",
+                               be->qemu_pid ? "--peer-pid" : NULL, qemu, NULL };
+        _cleanup_close_ int lfd = -1, ours = -1, theirs = -1;
+        int fds[3], ctl[2], gate = -1, r;
         const char *what;
         pid_t pid;
 
@@ -229,6 +240,15 @@ static int spawn(TvBpmpBackend *be, int bpmp_fd, TvError *err)
                                     "to run as (and to accept); it is not set or is root");
         snprintf(uid, sizeof(uid), "%u", (unsigned)b->uid);
         snprintf(gid, sizeof(gid), "%u", (unsigned)b->gid);
+        snprintf(qemu, sizeof(qemu), "%d", (int)be->qemu_pid);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
+                return tv_error_set(err, TV_ERR_FAILED, "cannot create the BPMP backend's control channel: %s",
+                                    strerror(errno));
+        ours = ctl[0];
+        theirs = ctl[1];
+        /* a write of one line to an empty channel never blocks; if it would, it fails */
+        (void)fcntl(ours, F_SETFL, O_NONBLOCK);
+        (void)shutdown(ours, SHUT_RD);
         r = mkdir_p(b->run_dir, be->domain);
         if (r < 0)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot create %s/domains/%s: %s", b->run_dir,
@@ -238,7 +258,8 @@ static int spawn(TvBpmpBackend *be, int bpmp_fd, TvError *err)
                 return -1;
         fds[0] = lfd;
         fds[1] = bpmp_fd;
-        r = tv_service_spawn(b->path, args, fds, 2, &pid, &gate);
+        fds[2] = theirs;
+        r = tv_service_spawn(b->path, args, fds, 3, &pid, &gate);
         if (r < 0) {
                 remove_files(b, be->domain);
                 return tv_error_set(err, TV_ERR_FAILED, "cannot start %s: %s", b->path, strerror(-r));
@@ -250,7 +271,7 @@ static int spawn(TvBpmpBackend *be, int bpmp_fd, TvError *err)
         be->start = proc_start(pid, NULL);
         what = "record";
         /* recorded before it may exec: a tegravirtd restarted from here on adopts it */
-        r = !be->start ? -ESRCH : write_record(b, be->domain, pid, be->start);
+        r = !be->start ? -ESRCH : write_record(b, be->domain, pid, be->start, be->qemu_pid);
         if (r == 0) {
                 r = watch(be);
                 what = "watch";
@@ -273,6 +294,10 @@ static int spawn(TvBpmpBackend *be, int bpmp_fd, TvError *err)
                                     strerror(-r));
         }
         tv_service_gate(gate, true);
+        if (be->control_fd >= 0)
+                close(be->control_fd);
+        be->control_fd = TAKE_FD(ours);
+        be->told_pid = be->qemu_pid;
         be->started_usec = mono_usec();
         tv_log(LOG_INFO, "bpmp-backend: %s: started pid %d on %s/domains/%s/%s", be->domain, (int)pid, b->run_dir,
                be->domain, TV_BPMP_BACKEND_SOCKET);
@@ -296,6 +321,7 @@ int tv_bpmp_backend_start(TvBpmpBackends *b, const char *domain, int bpmp_fd, Tv
                 }
                 be->owner = b;
                 be->pidfd = -1;
+                be->control_fd = -1;
                 be->next = b->list;
                 b->list = be;
         }
@@ -356,6 +382,10 @@ static void gone(TvBpmpBackend *be, const char *how)
                 close(be->pidfd);
         be->pidfd = -1;
         be->pid = 0;
+        if (be->control_fd >= 0)
+                close(be->control_fd);
+        be->control_fd = -1;
+        be->told_pid = 0;
         if (be->stopping || b->domain_fd(b->userdata, be->domain) < 0) {
                 Waiter *w = be->waiters;
                 size_t n = be->n_waiters;
@@ -448,8 +478,8 @@ void tv_bpmp_backend_restart_all(TvBpmpBackends *b)
                 }
 }
 
-/* The record of a backend a previous tegravirtd started: "pid=N start=T". */
-static int read_record(TvBpmpBackends *b, const char *domain, pid_t *pid, unsigned long long *start)
+/* The record of a backend a previous tegravirtd started: "pid=N start=T[ qemu=Q]". */
+static int read_record(TvBpmpBackends *b, const char *domain, pid_t *pid, unsigned long long *start, pid_t *qemu)
 {
         _cleanup_free_ char *dir = domain_dir(b->run_dir, domain), *path = NULL, *text = NULL;
         size_t len;
@@ -459,9 +489,12 @@ static int read_record(TvBpmpBackends *b, const char *domain, pid_t *pid, unsign
                 return -ENOMEM;
         if (tv_read_file_at(AT_FDCWD, path, 256, &text, &len) < 0)
                 return -ENOENT;
-        if (sscanf(text, "pid=%d start=%llu", &p, start) != 2 || p <= 1)
+        int q = 0, n = sscanf(text, "pid=%d start=%llu qemu=%d", &p, start, &q);
+
+        if (n < 2 || p <= 1 || q < 0)
                 return -EINVAL;
         *pid = p;
+        *qemu = q;
         return 0;
 }
 
@@ -476,12 +509,12 @@ static bool listed(const char *const *names, size_t n, const char *name)
 static void adopt_one(TvBpmpBackends *b, const char *domain, bool running)
 {
         unsigned long long start = 0;
-        pid_t pid = 0;
+        pid_t pid = 0, qemu = 0;
         bool is_backend = false;
         int pidfd = -1;
-        TvBpmpBackend *be;
+        TvBpmpBackend *be = NULL;
 
-        if (read_record(b, domain, &pid, &start) == 0 && (pidfd = pidfd_open(pid, 0)) >= 0 &&
+        if (read_record(b, domain, &pid, &start, &qemu) == 0 && (pidfd = pidfd_open(pid, 0)) >= 0 &&
             (proc_start(pid, &is_backend) != start || !is_backend)) {
                 close(pidfd);
                 pidfd = -1;
@@ -495,7 +528,17 @@ static void adopt_one(TvBpmpBackends *b, const char *domain, bool running)
                 if (pid)
                         tv_log(LOG_NOTICE, "bpmp-backend: %s: the recorded backend pid %d is gone", domain, (int)pid);
                 remove_files(b, domain);
-                return; /* a running domain gets a new one below */
+                /* a running domain gets a new one below, for the QEMU the old one served */
+                if (running && qemu && (be = calloc(1, sizeof(*be))) && (be->domain = strdup(domain))) {
+                        be->owner = b;
+                        be->pidfd = be->control_fd = -1;
+                        be->qemu_pid = qemu;
+                        be->next = b->list;
+                        b->list = be;
+                } else if (be) {
+                        free(be);
+                }
+                return;
         }
         be = calloc(1, sizeof(*be));
         if (!be || !(be->domain = strdup(domain))) {
@@ -506,6 +549,8 @@ static void adopt_one(TvBpmpBackends *b, const char *domain, bool running)
         be->owner = b;
         be->pid = pid;
         be->pidfd = pidfd;
+        be->control_fd = -1; /* its channel's other end died with the previous tegravirtd */
+        be->qemu_pid = be->told_pid = qemu;
         be->start = start;
         be->started_usec = mono_usec() - RESTART_YOUNG_USEC;
         be->next = b->list;
@@ -537,11 +582,46 @@ void tv_bpmp_backend_adopt(TvBpmpBackends *b, const char *const *running, size_t
         for (size_t i = 0; i < n; i++) {
                 TvError err = { 0 };
                 int fd = b->domain_fd(b->userdata, running[i]);
+                TvBpmpBackend *be = be_find(b, running[i]);
 
-                if (fd >= 0 && !be_find(b, running[i]) && tv_bpmp_backend_start(b, running[i], fd, &err) < 0)
+                if (fd >= 0 && (!be || !be->pid) && tv_bpmp_backend_start(b, running[i], fd, &err) < 0)
                         tv_log(LOG_ERR, "bpmp-backend: %s: %s", running[i], err.message);
                 tv_error_clear(&err);
         }
+}
+
+int tv_bpmp_backend_started(TvBpmpBackends *b, const char *domain, pid_t qemu, TvError *err)
+{
+        TvBpmpBackend *be = be_find(b, domain);
+        char line[32];
+        int len, r;
+
+        if (!be || be->stopping)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "no BPMP backend runs for domain %s (PrepareDomain "
+                                    "starts it)", domain);
+        be->qemu_pid = qemu;
+        if (!be->pid) /* waiting for a restart: it starts with --peer-pid */
+                return 0;
+        r = write_record(b, domain, be->pid, be->start, qemu);
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_FAILED, "cannot record the QEMU pid of %s: %s", domain, strerror(-r));
+        if (be->told_pid == qemu)
+                return 0;
+        len = snprintf(line, sizeof(line), "pid %d\n", (int)qemu);
+        if (be->control_fd >= 0 && send(be->control_fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) == len) {
+                be->told_pid = qemu;
+                tv_log(LOG_INFO, "bpmp-backend: %s: serves QEMU pid %d", domain, (int)qemu);
+                return 0;
+        }
+        /* adopted (its channel died with the previous tegravirtd) or dying: its replacement
+         * gets --peer-pid */
+        if (!be->replacing) {
+                tv_log(LOG_INFO, "bpmp-backend: %s: no control channel to pid %d: replaced to serve QEMU pid %d",
+                       domain, (int)be->pid, (int)qemu);
+                be->replacing = true;
+                be_signal(be, SIGKILL);
+        }
+        return 0;
 }
 
 void tv_bpmp_backends_cancel(TvBpmpBackends *b)

@@ -4,8 +4,8 @@
  * holds a narrowed /dev/bpmp-host file (bpmp-active.h). tegravirtd creates the listening
  * socket <run-dir>/domains/<domain>/bpmp.sock itself, so it listens before PrepareDomain
  * returns, and hands the backend that socket and a dup of the domain's file. Each backend
- * is recorded in <run-dir>/domains/<domain>/backend ("pid=N start=T", T the process's
- * start time in /proc/N/stat) before it may exec, so a restarted daemon adopts it; a
+ * is recorded in <run-dir>/domains/<domain>/backend ("pid=N start=T[ qemu=Q]", T the
+ * process's start time in /proc/N/stat, Q the QEMU it serves) before it may exec, so a restarted daemon adopts it; a
  * backend that dies while its domain runs is started again. The event loop never waits
  * on one: death is a pidfd event, a stop is SIGTERM, then SIGKILL after a timeout.
  */
@@ -50,6 +50,11 @@ int tv_bpmp_backend_stop(TvBpmpBackends *b, const char *domain, TvBpmpBackendSto
 /* Replaces every running backend by a new one (SIGTERM; restarted on the domain's current
  * file once gone): after the proxy was re-bound their files are stale (ENODEV). */
 void tv_bpmp_backend_restart_all(TvBpmpBackends *b);
+/* The domain's QEMU (pid qemu) started: its backend serves that process only, from now on
+ * and after restarts (recorded). Told on the backend's control channel, or, for an adopted
+ * backend that has none, by replacing it with one started with --peer-pid. -1 with err
+ * HostNotReady when domain has no backend. */
+int tv_bpmp_backend_started(TvBpmpBackends *b, const char *domain, pid_t qemu, TvError *err);
 /* The backend's pid, 0 when domain has none. */
 pid_t tv_bpmp_backend_pid(const TvBpmpBackends *b, const char *domain);
 /* Start-up: adopts every recorded backend that still lives and whose domain still holds a

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define TV_DEFAULT_QEMU_RUN_DIR "/run/libvirt/qemu"
+
 int tv_config_defaults(TvConfig *c)
 {
         c->qemu_user = strdup("libvirt-qemu");
@@ -24,7 +26,8 @@ int tv_config_defaults(TvConfig *c)
         c->bpmp_base = 0;
         c->libvirt_uri = strdup("qemu:///system");
         c->qemu_conf = strdup("/etc/libvirt/qemu.conf");
-        if (!c->qemu_user || !c->qemu_group || !c->libvirt_uri || !c->qemu_conf) {
+        c->qemu_run_dir = strdup(TV_DEFAULT_QEMU_RUN_DIR);
+        if (!c->qemu_user || !c->qemu_group || !c->libvirt_uri || !c->qemu_conf || !c->qemu_run_dir) {
                 tv_config_free(c);
                 return -ENOMEM;
         }
@@ -39,7 +42,9 @@ void tv_config_free(TvConfig *c)
         free(c->qemu_conf);
         free(c->privileged_group);
         free(c->emulator);
+        free(c->qemu_run_dir);
         c->qemu_user = c->qemu_group = c->libvirt_uri = c->qemu_conf = c->privileged_group = c->emulator = NULL;
+        c->qemu_run_dir = NULL;
 }
 
 static char *strip(char *s)
@@ -157,6 +162,11 @@ static int parse_path_or_empty(TvConfig *n, char **field, const char *val)
         return set_string(field, val);
 }
 
+static int parse_path(TvConfig *n, char **field, const char *val)
+{
+        return *val ? parse_path_or_empty(n, field, val) : -EINVAL;
+}
+
 static int parse_unsafe_interrupts(TvConfig *n, char **field, const char *val)
 {
         return parse_bool(val, &n->allow_unsafe_interrupts);
@@ -187,6 +197,8 @@ static const struct ConfigKey {
         { "AllowUnsafeInterrupts", parse_unsafe_interrupts, SIZE_MAX, "AllowUnsafeInterrupts takes yes or no" },
         { "AllowNoIommu", parse_noiommu, SIZE_MAX, "AllowNoIommu takes yes or no" },
         { "Emulator", parse_path_or_empty, offsetof(TvConfig, emulator), "Emulator must be an absolute path or empty" },
+        { "LibvirtQemuRunDir", parse_path, offsetof(TvConfig, qemu_run_dir),
+          "LibvirtQemuRunDir must be an absolute path" },
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -219,7 +231,9 @@ int tv_config_parse_buffer(TvConfig *c, const char *buf, size_t len, const char 
         n.qemu_conf = strdup(c->qemu_conf ? c->qemu_conf : "/etc/libvirt/qemu.conf");
         n.privileged_group = c->privileged_group ? strdup(c->privileged_group) : NULL;
         n.emulator = c->emulator ? strdup(c->emulator) : NULL;
-        if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri || !n.qemu_conf || (c->emulator && !n.emulator)) {
+        n.qemu_run_dir = strdup(c->qemu_run_dir ? c->qemu_run_dir : TV_DEFAULT_QEMU_RUN_DIR);
+        if (!copy || !n.qemu_user || !n.qemu_group || !n.libvirt_uri || !n.qemu_conf || (c->emulator && !n.emulator) ||
+            !n.qemu_run_dir) {
                 free(copy);
                 tv_config_free(&n);
                 return tv_error_oom(err);

@@ -19,6 +19,7 @@ typedef struct TvConfig {
         char *privileged_group;         /* PrivilegedGroup=: members may assign without polkit; NULL none */
         char *emulator;                 /* Emulator=: a QEMU with -device tegravirt-bpmp for domains whose own
                                          * emulator has no BPMP bridge; NULL or "" none */
+        char *qemu_run_dir;             /* LibvirtQemuRunDir=, default /run/libvirt/qemu: libvirt's <domain>.pid */
         unsigned qemu_user_line;        /* line of QemuUser= / QemuGroup= in the file, 0 when defaulted */
         unsigned qemu_group_line;
 } TvConfig;

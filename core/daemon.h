@@ -128,6 +128,11 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
  * done is called later. */
 int tv_daemon_release_async(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void *userdata, TvError *err);
 int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err);
+/* libvirt's "started" hook: the domain's QEMU runs (its pid in <LibvirtQemuRunDir>/<domain>.pid,
+ * a live process of the QEMU user) and its BPMP backend now serves that process only
+ * (core/qemu-peer.c). 0 and nothing done for a domain without BPMP devices; -1 with
+ * HostNotReady when the pid cannot be read or checked, or no backend runs. */
+int tv_daemon_domain_started(TvDaemon *d, const char *domain, TvError *err);
 
 /* Forgets the cached host view of every device assigned to domain (NULL: all). */
 void tv_daemon_invalidate_view(TvDaemon *d, const char *domain);

@@ -52,8 +52,9 @@ typedef enum HookOp {
         OP_PREPARE,
         OP_RELEASE,
         OP_RECONNECT,
+        OP_STARTED,     /* started begin: QEMU runs, the vCPUs do not yet */
         OP_FILTER,      /* migrate, restore: stdout would replace the XML; we never change it */
-        OP_IGNORED,     /* start, started, stopped, attach: nothing to do */
+        OP_IGNORED,     /* start, stopped, attach: nothing to do */
         OP_UNKNOWN,
 } HookOp;
 
@@ -370,7 +371,7 @@ static int call_manager(const Hook *h, const char *member, const char *xml)
 out:
         /* The outcome is known and printed: a slow cleanup must not change it. */
         alarm_phase = 2;
-        alarm_exit_code = r < 0 && h->op == OP_PREPARE ? 1 : 0;
+        alarm_exit_code = r < 0 && (h->op == OP_PREPARE || h->op == OP_STARTED) ? 1 : 0;
         sd.sd_bus_error_free(&error);
         sd.sd_bus_flush_close_unref(bus);
         /* libsystemd stays loaded: the process ends right after, and unloading
@@ -411,6 +412,26 @@ static int op_prepare(const Hook *h)
                 return 1;
         }
         return call_manager(h, "PrepareDomain", in.buf) < 0 ? 1 : 0;
+}
+
+/* What domain-sync writes for a domain whose BPMP transfers go to its backend
+ * (-device tegravirt-bpmp,chardev=...): only such a domain needs DomainStarted. */
+#define HOOK_BPMP_DEVICE "tegravirt-bpmp,chardev="
+
+/* started begin: QEMU runs, the guest's vCPUs not yet. The domain's BPMP backend learns
+ * which process to serve; without that it serves nothing and the guest's BPMP calls fail,
+ * so for such a domain a failure fails the start. Other domains: no D-Bus at all. */
+static int op_started(const Hook *h)
+{
+        _cleanup_(input_clear) Input in = { 0 };
+
+        read_input(&in, true);
+        if (input_problem(&in) || !mentions_tegravirt(&in) || !strstr(in.buf, HOOK_BPMP_DEVICE))
+                return 0;
+        if (strcmp(h->subop, "begin") != 0 || !tv_domain_name_valid(h->domain))
+                return 0; /* prepare refused such a name already */
+        alarm_exit_code = 1;
+        return call_manager(h, "DomainStarted", NULL) < 0 ? 1 : 0;
 }
 
 /* release end: libvirt ignores the result, and also runs it after a failed start. */
@@ -482,7 +503,7 @@ static const struct {
         { "migrate",   OP_FILTER },
         { "restore",   OP_FILTER },
         { "start",     OP_IGNORED },
-        { "started",   OP_IGNORED },
+        { "started",   OP_STARTED },
         { "stopped",   OP_IGNORED },
         { "attach",    OP_IGNORED },
 };
@@ -503,6 +524,7 @@ static void usage(FILE *f)
               "libvirt qemu hook of tegravirt, installed as /etc/libvirt/hooks/qemu.d/tegravirt.\n"
               "Domains whose XML names https://tegravirt.org/ns/domain/1 get their platform\n"
               "devices bound by tegravirtd on 'prepare begin' and released on 'release end';\n"
+              "on 'started begin' a domain with a BPMP bridge names its QEMU to tegravirtd;\n"
               "every other call reads standard input and exits 0.\n"
               "\n"
               "Environment: TEGRAVIRT_HOOK_TIMEOUT  seconds to wait for tegravirtd (1-600, default 30)\n"
@@ -563,6 +585,8 @@ int main(int argc, char **argv)
                 return op_release(&h);
         case OP_RECONNECT:
                 return op_reconnect(&h);
+        case OP_STARTED:
+                return op_started(&h);
         case OP_UNKNOWN: {
                 char shown[80];
 

@@ -172,6 +172,11 @@ static int method_repair(sd_bus_message *m, void *userdata, sd_bus_error *e)
         return run_one_arg(m, userdata, NULL, tv_daemon_repair, TV_AUTH_MANAGE, method_repair, e);
 }
 
+static int method_domain_started(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+        return run_one_arg(m, userdata, tv_daemon_domain_started, NULL, TV_AUTH_ROOT, method_domain_started, e);
+}
+
 static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
         TvDaemon *d = ((TvBusService *)userdata)->d;
@@ -280,6 +285,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("PrepareDomain", SD_BUS_ARGS("s", domain, "s", domain_xml), SD_BUS_NO_RESULT,
                                 method_prepare, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ReleaseDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_release,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DomainStarted", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_domain_started,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RepairDomain", SD_BUS_ARGS("s", domain), SD_BUS_NO_RESULT, method_repair,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -13,13 +13,15 @@ chmod 755 "$T" # the QEMU user (nobody) reaches the socket under it
 UARTA_GROUP=$(sim_status 3100000.serial | sed -n 's/.* group=\([0-9]*\).*/\1/p')
 printf 'cgroup_device_acl = [ "/dev/null", "/dev/kvm", "/dev/vfio/vfio", "/dev/vfio/%s" ]\n' "$UARTA_GROUP" >"$T/qemu.conf"
 sed -i "s|^QemuConf=.*|QemuConf=$T/qemu.conf|" "$T/tegravirtd.conf"
+mkdir -p "$T/libvirt-qemu" # libvirt's QEMU run dir: <domain>.pid (we play libvirt)
+echo "LibvirtQemuRunDir=$T/libvirt-qemu" >>"$T/tegravirtd.conf"
 tv_start_daemon
 CLIENT="$TV_BUILD_DIR/tests/integration/bpmp-client"
 DIR="$T/run/domains/vm1"
 SOCK="$DIR/bpmp.sock"
 QEMU_UID=$(id -u nobody)
 
-backend_pid() { sed -n 's/^pid=\([0-9]*\) start=[0-9]*$/\1/p' "$DIR/backend" 2>/dev/null; }
+backend_pid() { sed -n 's/^pid=\([0-9]*\) start=[0-9]*\( qemu=[0-9]*\)\{0,1\}$/\1/p' "$DIR/backend" 2>/dev/null; }
 firmware() { grep '^bpmp-firmware ' "$T/mnt/status"; }
 status_of() { grep "^$2:" "/proc/$1/status" | tr -s ' \t' ' '; }
 # fds 3.. of PID, "N=target" each, sorted: the backend must hold exactly the socket and the file
@@ -33,6 +35,20 @@ fds_of() {
         echo "$out"
 }
 client() { "$CLIENT" --uid "$QEMU_UID" "$SOCK" "$@"; }
+# The domain's "QEMU": one long-lived bpmp-client of the QEMU user taking steps on fd 7,
+# answering on fd 8 (q STEP prints its one answer line, "-" after 3 s without one).
+qemu_start() {
+        rm -f "$T/q.in" "$T/q.out"; mkfifo "$T/q.in" "$T/q.out"
+        "$CLIENT" --uid "$QEMU_UID" "$SOCK" - <"$T/q.in" >"$T/q.out" 2>>"$T/q.err" &
+        QEMU_PID=$!
+        exec 7>"$T/q.in" 8<"$T/q.out"
+        wait_for 5 grep -q "vm1\]: client pid $QEMU_PID uid $QEMU_UID connected" "$T/daemon.log" || true
+}
+# killed: a tegravirtd started meanwhile inherited fd 7, so the client would not see EOF
+qemu_stop() { exec 7>&- 8<&-; kill "$QEMU_PID" 2>/dev/null || true; wait "$QEMU_PID" 2>/dev/null || true; }
+q() { local l; echo "$*" >&7; read -r -t "${QT:-3}" -u 8 l || l=-; echo "$l"; }
+# libvirt's "started" hook: the pid file, then DomainStarted
+started() { echo "$1" >"$T/libvirt-qemu/vm1.pid"; expect_ok DomainStarted string:vm1; }
 # backends of this build (other worktrees on the machine may run theirs)
 our_backends() {
         local p
@@ -57,8 +73,8 @@ listening() { # listening PID FD: /proc/net/unix has that socket's inode with __
         [ -n "$ino" ] && awk -v i="$ino" '$7 == i && $4 == "00010000" && $6 == "01" { f = 1 } END { exit !f }' /proc/net/unix
 }
 check "  ... and its fd 3 listens (the kernel's table)" listening "$P" 3
-check "  ... it holds exactly two fds beyond stdio: the listening socket and the narrowed /dev/bpmp-host" \
-        test "$(fds_of "$P")" = "3=socket 4=$T/mnt/dev/bpmp-host "
+check "  ... it holds exactly three fds beyond stdio: the listening socket, the narrowed /dev/bpmp-host, the control channel" \
+        test "$(fds_of "$P")" = "3=socket 4=$T/mnt/dev/bpmp-host 5=socket "
 check "  ... stdin and stdout are /dev/null" test "$(readlink /proc/"$P"/fd/0)|$(readlink /proc/"$P"/fd/1)" = "/dev/null|/dev/null"
 check "  ... runs as the QEMU user (all uids and gids)" bash -c "
         [ \"\$(grep '^Uid:' /proc/$P/status | tr -s ' \t' ' ')\" = 'Uid: $QEMU_UID $QEMU_UID $QEMU_UID $QEMU_UID' ] &&
@@ -68,29 +84,49 @@ check "  ... without capabilities (CapEff, CapPrm 0)" test "$(status_of "$P" Cap
 check "  ... with no_new_privs and a seccomp filter" test "$(status_of "$P" NoNewPrivs)|$(status_of "$P" Seccomp)" = \
         "NoNewPrivs: 1|Seccomp: 2"
 
+# --- peer pid: nothing is served before libvirt's "started" hook names the domain's QEMU
+qemu_start
+check "the domain's QEMU (pid $QEMU_PID) connects before DomainStarted: held, no reply within 1 s" \
+        test "$(QT=1 q clk enable 155)" = "-"
+check "  ... logged as held" grep -q "vm1\]: client pid $QEMU_PID uid $QEMU_UID connected; held until" "$T/daemon.log"
+check "  ... the firmware untouched" test "$(firmware)" = "bpmp-firmware clocks_on=- resets_asserted=- power_domains_on=-"
+echo 999999999 >"$T/libvirt-qemu/vm1.pid"
+check "DomainStarted with a pid file naming no process: HostNotReady" expect_error HostNotReady DomainStarted string:vm1
+check "  ... naming the pid file" grep -q "from $T/libvirt-qemu/vm1.pid" <<<"$LAST_ERROR"
+echo $$ >"$T/libvirt-qemu/vm1.pid"
+check "DomainStarted with a pid of another user (root): HostNotReady, not the QEMU user" expect_error HostNotReady DomainStarted string:vm1
+check "  ... saying so" grep -q "does not run as the QEMU user" <<<"$LAST_ERROR"
+check "DomainStarted of a domain without BPMP devices (vm9): ok, nothing to do" expect_ok DomainStarted string:vm9
+check "DomainStarted of a bad name: InvalidArgument" expect_error InvalidArgument DomainStarted string:../x
+check "DomainStarted vm1 with the pid file naming the QEMU: ok" started "$QEMU_PID"
+check "  ... the held request is answered now: err 0" bash -c "read -r -t 5 -u 8 l && [ \"\$l\" = 'clk: err=0 ret=0 rx=0' ]"
+check "  ... the backend logged the pid" grep -q "vm1\]: the domain's QEMU is pid $QEMU_PID" "$T/daemon.log"
+check "  ... recorded with the backend" grep -qx "pid=$P start=[0-9]* qemu=$QEMU_PID" "$DIR/backend"
+check "another process of the QEMU user (another domain's QEMU) is refused" test "$(client clk is-enabled 155 || true)" = "clk: closed"
+check "  ... logged naming its pid and the expected QEMU" grep -q "vm1\]: client refused: pid [0-9]* uid $QEMU_UID (expected uid $QEMU_UID and the domain's QEMU pid)" "$T/daemon.log"
+
 # --- the wire protocol, end to end to the simulated firmware
-check "the QEMU user enables uarta's clock 155 through the socket: err 0" test "$(client clk enable 155)" = "clk: err=0 ret=0 rx=0"
-check "  ... the simulated firmware has clock 155 on" test "$(firmware)" = "bpmp-firmware clocks_on=155 resets_asserted=- power_domains_on=-"
-check "  ... asks whether it is on: err 0, a 4-byte reply" test "$(client clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
+check "the QEMU user enabled uarta's clock 155 through the socket: the simulated firmware has it on" test "$(firmware)" = "bpmp-firmware clocks_on=155 resets_asserted=- power_domains_on=-"
+check "  ... asks whether it is on: err 0, a 4-byte reply" test "$(q clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
 check "  ... asserts uarta's reset 100: err 0, firmware has it" bash -c "
-        [ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' reset assert 100)\" = 'reset: err=0 ret=0 rx=0' ] &&
+        [ \"\$(echo reset assert 100 >&7; read -r -t 3 -u 8 l; echo \"\$l\")\" = 'reset: err=0 ret=0 rx=0' ] &&
         grep -q '^bpmp-firmware clocks_on=155 resets_asserted=100 ' '$T/mnt/status'"
 check "a clock outside vm1's set (the GPU's 304): err -EPERM, the firmware untouched" bash -c "
-        [ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' clk enable 304)\" = 'clk: err=-1 ret=0 rx=0' ] &&
+        [ \"\$(echo clk enable 304 >&7; read -r -t 3 -u 8 l; echo \"\$l\")\" = 'clk: err=-1 ret=0 rx=0' ] &&
         ! grep -q '^bpmp-firmware clocks_on=.*304' '$T/mnt/status'"
 check "  ... the backend logged it, naming the domain" grep -q "tegravirt-bpmp-backend\[vm1\]: MRQ 22 denied" "$T/daemon.log"
 check "a request the proxy finds malformed (MRQ_CLK with 3 bytes): err -EINVAL, connection kept" \
-        test "$(client xfer 22 3 16 clk is-enabled 155)" = "xfer: err=-22 ret=0 rx=0
-clk: err=0 ret=0 rx=4"
-check "a bad magic closes the connection" test "$(client raw 5456425801000100010000001600000000000000000000000 || true)" = "raw: closed"
+        test "$(q xfer 22 3 16)|$(q clk is-enabled 155)" = "xfer: err=-22 ret=0 rx=0|clk: err=0 ret=0 rx=4"
+check "a bad magic closes the connection" test "$(q raw 5456425801000100010000001600000000000000000000000)" = "raw: closed"
 check "  ... logged as malformed (magic)" grep -q "vm1\]: client: malformed request (magic)" "$T/daemon.log"
-check "a wrong version closes it" test "$(client raw 545642500200010001000000160000001000000010000000 || true)" = "raw: closed"
-check "a tx_size over 120 closes it" test "$(client raw 545642500100010001000000160000007900000010000000 || true)" = "raw: closed"
-check "a reply type as request closes it" test "$(client raw 545642500100020001000000160000001000000010000000 || true)" = "raw: closed"
+check "  ... the same QEMU reconnects and is served" test "$(q connect)|$(q clk is-enabled 155)" = "connect: ok|clk: err=0 ret=0 rx=4"
+check "a wrong version closes it" test "$(q raw 545642500200010001000000160000001000000010000000)|$(q connect)" = "raw: closed|connect: ok"
+check "a tx_size over 120 closes it" test "$(q raw 545642500100010001000000160000007900000010000000)|$(q connect)" = "raw: closed|connect: ok"
+check "a reply type as request closes it" test "$(q raw 545642500100020001000000160000001000000010000000)|$(q connect)" = "raw: closed|connect: ok"
 check "a peer of another uid (root) is refused" test "$("$CLIENT" "$SOCK" clk enable 155 || true)" = "clk: closed"
 check "  ... logged with its uid" grep -q "vm1\]: client refused: pid [0-9]* uid 0 (expected uid $QEMU_UID" "$T/daemon.log"
-check "  ... the backend still serves (same pid $P)" bash -c "
-        [ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' clk is-enabled 155)\" = 'clk: err=0 ret=0 rx=4' ] && [ '$(backend_pid)' = '$P' ] && kill -0 $P"
+check "  ... the backend still serves the QEMU (same pid $P)" bash -c "
+        [ \"\$(echo clk is-enabled 155 >&7; read -r -t 3 -u 8 l; echo \"\$l\")\" = 'clk: err=0 ret=0 rx=4' ] && [ '$(backend_pid)' = '$P' ] && kill -0 $P"
 
 # --- standalone, as tests without tegravirtd run it: its own socket, the node, --restrict
 BACKEND="$TV_BUILD_DIR/backend/tegravirt-bpmp-backend"
@@ -104,11 +140,60 @@ check "  ... serves peer uid 0 as asked: 155 passes" test "$("$CLIENT" "$T/a.soc
 check "  ... a bad --restrict is refused (exit 2)" bash -c "'$BACKEND' --domain x --socket '$T/b.sock' --bpmp-dev '$T/mnt/dev/bpmp-host' --user nobody --restrict clocks=abc 2>/dev/null; [ \$? = 2 ]"
 kill "$SA"; wait "$SA" 2>/dev/null || true
 
+# --- peer pid: the backend serves only the QEMU pid tegravirtd announces on its control
+# channel (fd --control-fd, "pid N"); a connection of the right uid is held unserved until then
+mkfifo "$T/ctl"
+"$BACKEND" --domain vmC --socket "$T/c.sock" --bpmp-dev "$T/mnt/dev/bpmp-host" --user nobody --peer-uid 0 \
+        --control-fd 5 --restrict clocks=155 5<>"$T/ctl" 2>>"$T/standalone.log" &
+SC=$!
+exec 6<>"$T/ctl" # read-write: never blocks nor SIGPIPEs the test if the backend is gone
+wait_for 5 test -S "$T/c.sock" || true
+"$CLIENT" "$T/c.sock" clk is-enabled 155 >"$T/held.out" 2>&1 &
+HP=$!
+sleep 1
+check "--control-fd: before the QEMU pid is announced, a connection of the right uid gets no reply (1 s)" \
+        bash -c "kill -0 $HP && [ ! -s '$T/held.out' ]"
+check "  ... logged as held" grep -q "vmC\]: client pid $HP uid 0 connected; held until" "$T/standalone.log"
+echo "pid $HP" >&6
+check "  ... once 'pid $HP' is announced, that held connection is served" bash -c "
+        wait_for() { for i in \$(seq 50); do \"\$@\" && return 0; sleep 0.1; done; return 1; }
+        wait_for grep -qx 'clk: err=0 ret=0 rx=4' '$T/held.out'"
+check "  ... another process of the right uid (root) is refused: closed" test "$("$CLIENT" "$T/c.sock" clk is-enabled 155 || true)" = "clk: closed"
+check "  ... logged naming the expected pid" grep -q "vmC\]: client refused: pid [0-9]* uid 0 (expected uid 0 and the domain's QEMU pid)" "$T/standalone.log"
+# the new QEMU's pid is known before it connects: a subshell that execs the client later
+mkfifo "$T/go"
+( read -r _ <"$T/go"; exec "$CLIENT" "$T/c.sock" clk is-enabled 155 >"$T/held2.out" 2>&1 ) &
+H2=$!
+echo "pid $H2" >&6
+sleep 0.3
+echo go >"$T/go"
+check "a new announcement (the domain started again) replaces the pid: the new QEMU is served" \
+        wait_for 5 grep -qx 'clk: err=0 ret=0 rx=4' "$T/held2.out"
+# held before an announcement that names another pid: closed, not served
+echo "pid 1" >&6 # init: never a client here
+"$CLIENT" "$T/c.sock" clk is-enabled 155 >"$T/held3.out" 2>&1 || true
+check "  ... a client that is not the announced pid is refused even with the right uid" grep -qx 'clk: closed' "$T/held3.out"
+kill "$SC" 2>/dev/null || true; wait "$SC" 2>/dev/null || true
+"$BACKEND" --domain vmD --socket "$T/d.sock" --bpmp-dev "$T/mnt/dev/bpmp-host" --user nobody --peer-uid 0 \
+        --control-fd 5 --restrict clocks=155 5<>"$T/ctl" 2>>"$T/standalone.log" &
+SD=$!
+wait_for 5 test -S "$T/d.sock" || true
+"$CLIENT" "$T/d.sock" clk is-enabled 155 >"$T/held4.out" 2>&1 &
+H4=$!
+sleep 0.5
+echo "pid $((H4 + 100000))" >&6 # not the held client's
+check "a connection held before the announcement of another pid is closed, not served" \
+        wait_for 5 grep -qx 'clk: closed' "$T/held4.out"
+check "  ... logged: not the domain's QEMU" grep -q "vmD\]: client refused: pid $H4 is not the domain's QEMU" "$T/standalone.log"
+kill "$SD" 2>/dev/null || true; wait "$SD" 2>/dev/null || true
+exec 6>&-
+
 # --- a restarted tegravirtd adopts the backend
 tv_stop_daemon; tv_start_daemon
 check "after a tegravirtd restart the same backend (pid $P) runs and is recorded" bash -c "kill -0 $P && [ \"\$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' '$DIR/backend')\" = '$P' ]"
 check "  ... adopted" grep -q "bpmp-backend: vm1: adopted pid $P" "$T/daemon.log"
-check "  ... and serves" test "$(client clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
+check "  ... and serves the QEMU (its connection outlived tegravirtd)" test "$(q clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
+check "  ... and no other process" test "$(client clk is-enabled 155 || true)" = "clk: closed"
 
 # --- an adopted backend killed: restarted by the new tegravirtd
 kill -9 "$P"
@@ -116,15 +201,19 @@ check "kill -9 of the adopted backend: a new one is recorded within 5 s" wait_fo
         p=\$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' '$DIR/backend'); [ -n \"\$p\" ] && [ \"\$p\" != '$P' ] && kill -0 \"\$p\""
 P2=$(backend_pid)
 check "  ... logged as died, restarting" grep -q "bpmp-backend: vm1: died .* while the domain runs; restarting" "$T/daemon.log"
-check "  ... the new one (pid $P2) serves" wait_for 5 bash -c "[ \"\$('$CLIENT' --uid $QEMU_UID '$SOCK' clk is-enabled 155 2>&1)\" = 'clk: err=0 ret=0 rx=4' ]"
-check "  ... and is as confined (Seccomp 2, CapEff 0, two fds)" bash -c "
+check "  ... started with --peer-pid $QEMU_PID (the recorded QEMU)" bash -c "tr '\\0' ' ' </proc/$P2/cmdline | grep -q -- '--peer-pid $QEMU_PID '"
+check "  ... the new one (pid $P2) serves the reconnected QEMU without a new DomainStarted" \
+        test "$(q connect)|$(q clk is-enabled 155)" = "connect: ok|clk: err=0 ret=0 rx=4"
+check "  ... and no other process of the QEMU user" test "$(client clk is-enabled 155 || true)" = "clk: closed"
+check "  ... and is as confined (Seccomp 2, CapEff 0, three fds and the QEMU's connection)" bash -c "
         grep -q '^Seccomp:.*2' /proc/$P2/status && grep -q '^CapEff:.*0000000000000000' /proc/$P2/status &&
-        [ \"\$(ls /proc/$P2/fd | sort -n | tr '\n' ' ')\" = '0 1 2 3 4 ' ]"
+        [ \"\$(ls /proc/$P2/fd | sort -n | tr '\n' ' ')\" = '0 1 2 3 4 5 6 ' ]"
 # killed again, by our own child this time (the restart made it our child)
 kill -9 "$P2"
 check "kill -9 of a backend the daemon started: restarted too" wait_for 5 bash -c "
         p=\$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' '$DIR/backend'); [ -n \"\$p\" ] && [ \"\$p\" != '$P2' ] && kill -0 \"\$p\""
 P3=$(backend_pid)
+check "  ... which serves the QEMU too" wait_for 5 bash -c "echo connect >&7; read -r -t 3 -u 8 l; echo clk is-enabled 155 >&7; read -r -t 3 -u 8 l; [ \"\$l\" = 'clk: err=0 ret=0 rx=4' ]"
 
 # --- release: the backend is stopped first, then the file closes (the proxy undoes what it enabled)
 check "release vm1" expect_ok ReleaseDomain string:vm1
@@ -166,7 +255,27 @@ cp "$T/state.bak" "$T/state/state"
 tv_start_daemon
 P=$(backend_pid)
 check "a daemon that finds vm1 running without a live backend starts one" bash -c "[ -n '$P' ] && kill -0 '$P'"
-check "  ... which serves" test "$(client clk is-enabled 155)" = "clk: err=0 ret=0 rx=4"
+qemu_stop; qemu_start
+check "  ... which serves the QEMU DomainStarted names" bash -c "[ \"\$(echo clk is-enabled 155 >&7; read -r -t 1 -u 8 l; echo \"\${l:--}\")\" = - ]"
+# libvirt's "started begin" hook, with the XML libvirt passes (our namespace, the bridge)
+HOOK="$TV_BUILD_DIR/libvirt-hooks/tegravirt-hook"
+cat >"$T/bpmp-domain.xml" <<XML
+<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>vm1</name>
+<metadata><tv:devices xmlns:tv='https://tegravirt.org/ns/domain/1'/></metadata>
+<qemu:commandline><qemu:arg value='-device'/><qemu:arg value='tegravirt-bpmp,chardev=tvbpmp0'/></qemu:commandline></domain>
+XML
+grep -v tegravirt-bpmp "$T/bpmp-domain.xml" >"$T/plain-domain.xml"
+rm -f "$T/libvirt-qemu/vm1.pid"
+check "  ... hook 'started begin' of vm1 without its pid file: exit 1 (the start fails), naming the file" bash -c "
+        '$HOOK' vm1 started begin - <'$T/bpmp-domain.xml' 2>'$T/hook.err'; [ \$? = 1 ] &&
+        grep -q '^tegravirt: cannot read the QEMU pid of vm1 from $T/libvirt-qemu/vm1.pid' '$T/hook.err'"
+check "  ... the same hook for a tegravirt domain without the BPMP bridge: exit 0, no call" bash -c "
+        '$HOOK' vm1 started begin - <'$T/plain-domain.xml' 2>'$T/hook.err' && [ ! -s '$T/hook.err' ]"
+echo "$QEMU_PID" >"$T/libvirt-qemu/vm1.pid"
+check "  ... with libvirt's pid file naming the QEMU (pid $QEMU_PID): exit 0" bash -c "
+        '$HOOK' vm1 started begin - <'$T/bpmp-domain.xml' 2>'$T/hook.err' && [ ! -s '$T/hook.err' ]"
+check "  ... the held request is answered" bash -c "read -r -t 5 -u 8 l && [ \"\$l\" = 'clk: err=0 ret=0 rx=4' ]"
+qemu_stop
 check "release vm1: no socket, record or directory is left" bash -c "'$TV_CTL_BIN' release vm1 >/dev/null && [ ! -e '$DIR' ]"
 check "  ... and no backend process" test -z "$(our_backends)"
 

@@ -12,6 +12,9 @@
  *   raw HEX                            sends raw bytes, then "raw: closed" when the backend
  *                                      closes within 2 s, else "raw: open"
  *   pause                              prints "pause: ok", waits for a line on stdin
+ * With "-" as the only step it plays a long-lived QEMU: it reads steps from stdin, one line
+ * each, on the same connection; "connect" (re)connects from the same process ("connect: ok");
+ * a closed connection prints "<step>: closed" and waits for the next line.
  * A connection refused or closed prints "<step>: closed" and ends (exit 1); bad arguments
  * exit 2; a reply that breaks the protocol prints "<step>: bad reply (FIELD)" and exits 1.
  */
@@ -95,10 +98,63 @@ static int hexval(char c)
         return -1;
 }
 
+static int run_steps(int fd, int argc, char **argv, int i);
+
+static int connect_to(const struct sockaddr_un *sa)
+{
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+        if (fd < 0 || connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+                printf("connect: %s\n", strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* "-": steps from stdin, one line each (see the top). */
+static int run_stdin(const struct sockaddr_un *sa, int fd)
+{
+        char line[512];
+
+        while (fgets(line, sizeof(line), stdin)) {
+                char *tok[16], *save = NULL, *t;
+                int n = 0;
+
+                for (t = strtok_r(line, " \t\n", &save); t && n < 16; t = strtok_r(NULL, " \t\n", &save))
+                        tok[n++] = t;
+                if (!n)
+                        continue;
+                if (!strcmp(tok[0], "connect")) {
+                        if (fd >= 0)
+                                close(fd);
+                        fd = connect_to(sa);
+                        if (fd >= 0)
+                                printf("connect: ok\n");
+                        continue;
+                }
+                if (fd < 0) {
+                        printf("%s: closed\n", tok[0]);
+                        continue;
+                }
+                switch (run_steps(fd, n, tok, 0)) {
+                case 1:
+                        close(fd);
+                        fd = -1;
+                        break;
+                case 2:
+                        printf("%s: bad step\n", tok[0]);
+                        break;
+                }
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int i = 1, fd;
+        int i = 1, fd, r;
 
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (argc > 3 && !strcmp(argv[1], "--uid")) {
@@ -113,11 +169,19 @@ int main(int argc, char **argv)
         if (i >= argc || strlen(argv[i]) >= sizeof(sa.sun_path))
                 return 2;
         strcpy(sa.sun_path, argv[i++]);
-        fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                printf("connect: %s\n", strerror(errno));
+        fd = connect_to(&sa);
+        if (i + 1 == argc && !strcmp(argv[i], "-"))
+                return run_stdin(&sa, fd);
+        if (fd < 0)
                 return 1;
-        }
+        r = run_steps(fd, argc, argv, i);
+        close(fd);
+        return r;
+}
+
+/* argv[i..argc) on fd: 0 done, 1 closed (printed), 2 a bad step. */
+static int run_steps(int fd, int argc, char **argv, int i)
+{
         for (; i < argc; i++) {
                 const char *s = argv[i];
 
@@ -183,6 +247,5 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
-        close(fd);
         return 0;
 }
