@@ -82,6 +82,10 @@ check "the DTB: QEMU's dumpdtb + uarta and /bpmp (virtual-pa $BRIDGE) by tegravi
 diag "$(fdtdump "$T/guest.dtb" 2>/dev/null | sed -n '/ bpmp {/,/};/p;/serial@/,/};/p' | head -40)"
 
 # --- the host side: vm1 with uarta, its backend on the narrowed /dev/bpmp-host --------------
+# libvirt's QEMU run dir: QEMU writes its pid file there, DomainStarted reads it (we play
+# libvirt's "started" hook)
+mkdir -p "$T/libvirt-qemu"; chown "$(id -u nobody):$(id -g nobody)" "$T/libvirt-qemu"
+echo "LibvirtQemuRunDir=$T/libvirt-qemu" >>"$T/tegravirtd.conf"
 tv_start_daemon
 firmware() { grep '^bpmp-firmware ' "$T/mnt/status"; }
 "$TV_CTL_BIN" assign vm1 uarta >/dev/null
@@ -95,12 +99,29 @@ before=$(wc -l <"$T/mnt/log")
 QU=$(id -u nobody) QG=$(id -g nobody)
 t0=$SECONDS
 rc=0
+# as libvirt does: QEMU starts paused (-S), the "started" hook names its pid to the domain's
+# backend (which serves no other process), then the vCPUs run
 timeout -k 5 "$LIMIT" setpriv --reuid "$QU" --regid "$QG" --clear-groups \
-        "$TV_QEMU_BRIDGE" "${MACHINE[@]}" -no-reboot -monitor none -serial stdio \
+        "$TV_QEMU_BRIDGE" "${MACHINE[@]}" -no-reboot -monitor none -serial stdio -S \
+        -pidfile "$T/libvirt-qemu/vm1.pid" -qmp "unix:$T/libvirt-qemu/qmp.sock,server=on,wait=off" \
         -kernel "$IMAGE" -initrd "$T/initrd" -dtb "$T/guest.dtb" \
         -append "console=ttyAMA0 panic=-1 clk_ignore_unused pd_ignore_unused" \
         -chardev "socket,id=tvbpmp0,path=$T/run/domains/vm1/bpmp.sock,reconnect=1" \
-        -device tegravirt-bpmp,chardev=tvbpmp0 </dev/null >"$T/console.raw" 2>"$T/qemu.err" || rc=$?
+        -device tegravirt-bpmp,chardev=tvbpmp0 </dev/null >"$T/console.raw" 2>"$T/qemu.err" &
+QEMU_JOB=$!
+wait_for 20 test -s "$T/libvirt-qemu/vm1.pid" && wait_for 20 test -S "$T/libvirt-qemu/qmp.sock"
+check "the \"started\" hook's DomainStarted names QEMU (pid $(cat "$T/libvirt-qemu/vm1.pid" 2>/dev/null)) to vm1's backend" \
+        expect_ok DomainStarted string:vm1
+python3 - "$T/libvirt-qemu/qmp.sock" <<'PY' || diag "QMP cont failed"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+f.readline()
+for cmd in ("qmp_capabilities", "cont"):
+    f.write(json.dumps({"execute": cmd}) + "\n"); f.flush()
+    while "return" not in (r := json.loads(f.readline())) and "error" not in r:
+        pass
+PY
+wait "$QEMU_JOB" || rc=$?
 boot=$((SECONDS - t0))
 tr -d '\r' <"$T/console.raw" >"$T/console"
 check "the guest boots, runs its checks and powers off (QEMU exit $rc after ${boot} s, limit ${LIMIT} s)" \

@@ -22,10 +22,11 @@ DIR="$T/run/domains/vm1"
 SOCK="$DIR/bpmp.sock"
 BACKEND="$TV_BUILD_DIR/backend/tegravirt-bpmp-backend"
 QLOG=/var/log/libvirt/qemu/vm1.log
-# backends of this build serving vm1 (other tests and worktrees may run theirs)
+# backends of this test's daemon serving vm1 (other tests, e.g. qemu-bridge-chain, run
+# their own vm1 at the same time)
 vm1_backends() {
         local p
-        for p in $(pgrep -x tegravirt-bpmp- || true); do
+        for p in $(pgrep -P "$DAEMON_PID" -x tegravirt-bpmp- || true); do
                 [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$BACKEND" ] &&
                         tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- '--domain vm1 ' && echo "$p"
         done

@@ -11,12 +11,15 @@ user, as libvirt would run it), then runs each STEP and prints one line per step
                                      or the reply, then " (T ms)"
   wait-connected                     until the chardev is connected (QMP query-chardev, 10 s)
   window                             "window: 0xADDR" from info mtree
+  started PIDFILE DOMAIN             what libvirt's "started" hook does: QEMU's pid into PIDFILE,
+                                     then Manager1.DomainStarted(DOMAIN) -> "started: ok" or the error
 
   qtest-session.py [--uid UID --gid GID] [--timeout-ms N] QEMU SOCKET WORKDIR STEP..."""
 import os
 import re
 import signal
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -91,6 +94,14 @@ try:
                     break
                 time.sleep(0.05)
             i += 1
+        elif s == "started":
+            with open(steps[i + 1], "w") as f:
+                f.write("%d\n" % q.proc.pid)
+            r = subprocess.run(["busctl", "--system", "call", "org.tegravirt", "/org/tegravirt",
+                                "org.tegravirt.Manager1", "DomainStarted", "s", steps[i + 2]],
+                               capture_output=True, text=True)
+            print("started: " + ("ok" if r.returncode == 0 else r.stderr.strip()), flush=True)
+            i += 3
         elif s == "window":
             print("window: 0x%x" % base, flush=True)
             i += 1
