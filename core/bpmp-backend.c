@@ -204,12 +204,15 @@ static int watch(TvBpmpBackend *be)
  * restarts it with --peer-pid Q. */
 static int write_record(TvBpmpBackends *b, const char *domain, pid_t pid, unsigned long long start, pid_t qemu)
 {
-        _cleanup_free_ char *dir = domain_dir(b->run_dir, domain), *text = NULL, *q = NULL;
+        _cleanup_free_ char *dir = domain_dir(b->run_dir, domain), *text = NULL;
         _cleanup_close_ int dfd = -1;
         int len;
 
-        if (!dir || asprintf(&q, qemu ? " qemu=%d" : "", (int)qemu) < 0 ||
-            (len = asprintf(&text, "pid=%d start=%llu%s\n", (int)pid, start, q)) < 0)
+        if (!dir)
+                return -ENOMEM;
+        len = qemu ? asprintf(&text, "pid=%d start=%llu qemu=%d\n", (int)pid, start, (int)qemu)
+                   : asprintf(&text, "pid=%d start=%llu\n", (int)pid, start);
+        if (len < 0)
                 return -ENOMEM;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
