@@ -205,26 +205,3 @@ int tv_daemon_prepare_lines_check(TvDaemon *d, const char *domain, TvError *err)
         }
         return 0;
 }
-
-bool tv_daemon_release_lines(TvDaemon *d, const char *domain)
-{
-        TvError err = { 0 };
-        bool changed = false;
-
-        for (size_t i = 0; i < d->state.n_entries; i++) {
-                TvStateEntry *e = &d->state.entries[i];
-
-                if (!e->domain || strcmp(e->domain, domain) != 0 || !tv_daemon_is_line_group_entry(d, e))
-                        continue;
-                tv_audit(&(TvAudit){ "unassign", domain, e->device, e->platform_id, TV_CALLER_DAEMON },
-                         "the domain was undefined");
-                free(e->domain);
-                e->domain = NULL;
-                changed = true;
-        }
-        if (changed && tv_state_save(&d->state, &err) < 0)
-                tv_log(LOG_ERR, "domain %s undefined: %s", domain, err.message);
-        tv_error_clear(&err);
-        tv_state_compact(&d->state);
-        return changed;
-}

@@ -465,40 +465,52 @@ static char *foreign_record(TvDaemon *d, const char *domain, const TvDomainInfo 
         return msg;
 }
 
+/* An undefined domain's assignments go with it (devices and line groups), unless a device is
+ * still bound: one pass, one save. */
+static void release_undefined(TvDaemon *d, const char *domain)
+{
+        TvError err = { 0 };
+        size_t devices = 0, lines = 0;
+
+        for (size_t i = 0; i < d->state.n_entries; i++) {
+                TvStateEntry *e = &d->state.entries[i];
+
+                if (!e->domain || strcmp(e->domain, domain) != 0 || e->binding.phase != TV_PHASE_NONE)
+                        continue;
+                tv_audit(&(TvAudit){ "unassign", domain, e->device, e->platform_id, TV_CALLER_DAEMON },
+                         "the domain was undefined");
+                *(tv_daemon_is_line_group_entry(d, e) ? &lines : &devices) += 1;
+                free(e->domain);
+                e->domain = NULL;
+        }
+        if (!devices && !lines)
+                return;
+        if (tv_state_save(&d->state, &err) < 0)
+                tv_log(LOG_ERR, "domain %s undefined: %s", domain, err.message);
+        if (lines)
+                tv_log(LOG_NOTICE, "domain %s undefined: its line groups were released", domain);
+        if (devices)
+                tv_log(LOG_NOTICE, "domain %s undefined: its device assignments were released", domain);
+        tv_error_clear(&err);
+        tv_state_compact(&d->state);
+}
+
 void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
 {
         TvDomainInfo info = { 0 };
         TvError err = { 0 };
         char *xml = NULL;
-        bool changed = false;
 
         if (!tv_domain_name_valid(domain))
                 return;
         if (undefined) {
                 forget_own_defines(d, domain);
                 set_drift(d, domain, NULL);
-                if (tv_daemon_release_lines(d, domain))
-                        tv_log(LOG_NOTICE, "domain %s undefined: its line groups were released", domain);
-                if (!domain_has_assignments(d, domain))
-                        return;
-                /* the domain is gone: its assignments go with it, unless a device is still bound */
-                for (size_t i = 0; i < d->state.n_entries; i++) {
-                        TvStateEntry *e = &d->state.entries[i];
+                bool had_devices = domain_has_assignments(d, domain);
 
-                        if (!e->domain || strcmp(e->domain, domain) != 0 || e->binding.phase != TV_PHASE_NONE)
-                                continue;
-                        tv_audit(&(TvAudit){ "unassign", domain, e->device, e->platform_id, TV_CALLER_DAEMON },
-                                 "the domain was undefined");
-                        free(e->domain);
-                        e->domain = NULL;
-                        changed = true;
-                }
-                if (changed && tv_state_save(&d->state, &err) < 0)
-                        tv_log(LOG_ERR, "domain %s undefined: %s", domain, err.message);
-                else if (changed)
-                        tv_log(LOG_NOTICE, "domain %s undefined: its device assignments were released", domain);
-                tv_state_compact(&d->state);
-                prune_dtbs(d);
+                release_undefined(d, domain);
+                if (had_devices)
+                        prune_dtbs(d);
                 return;
         }
         /* consumed first: our redefine after the last unassign has no assignments left to check */

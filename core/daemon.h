@@ -167,8 +167,6 @@ int tv_daemon_line_group_hazard(TvDaemon *d, const TvLineGroup *g, TvError *err)
 /* PrepareDomain of a domain holding a line group: its hazards (above), then -1
  * (TV_ERR_NOT_SUPPORTED: no GPIO backend yet). */
 int tv_daemon_prepare_lines_check(TvDaemon *d, const char *domain, TvError *err);
-/* The domain is gone: its line groups are released; true when the record changed. */
-bool tv_daemon_release_lines(TvDaemon *d, const char *domain);
 
 /* "disabled" (config forbids), "allowed" (we may enable), "enabled" (host has it on). */
 const char *tv_daemon_unsafe_interrupts(TvDaemon *d);
