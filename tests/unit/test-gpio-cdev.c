@@ -42,6 +42,7 @@ static void reply(int fd, int32_t err, const void *arg, size_t size, const int *
         struct iovec iov = { .iov_base = buf, .iov_len = 8 + size };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
+        memset(&c, 0, sizeof(c));
         memcpy(buf, &magic, 4);
         memcpy(buf + 4, &err, 4);
         if (size)
@@ -177,7 +178,7 @@ static int open_fds(void)
 /* one more exchange: the server has finished with the one before (its fds settled) */
 static void sync_server(int fd)
 {
-        struct gpiochip_info ci;
+        struct gpiochip_info ci = { .lines = 0 };
 
         mode = M_ERR;
         tv_gpio_chip_ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &ci);
@@ -215,6 +216,7 @@ int main(void)
         r = tv_gpio_line_request(fd, &rq, &k);
         CHECK(r == -ENOTTY && k.fd == -1 && k.ctl == -1, "  ... GET_LINE: -ENOTTY, no fds");
         k.fd = k.ctl = fd;      /* a kernel request: one fd for both */
+        memset(&v, 0, sizeof(v));
         CHECK(tv_gpio_line_ioctl(&k, GPIO_V2_LINE_GET_VALUES_IOCTL, &v) == -ENOTTY, "  ... a line ioctl: -ENOTTY");
         tv_gpio_line_close(&k);
         CHECK(k.fd == -1 && k.ctl == -1 && fcntl(fd, F_GETFD) < 0 && errno == EBADF,
