@@ -75,7 +75,7 @@ static bool serve_one(int fd)
         memcpy(&nr, in + 4, 4);
         seen_nr = magic == TV_GPIO_SOCK_MAGIC ? nr : 0;
         seen_len = (uint32_t)n;
-        switch (mode) {
+        switch (atomic_load(&mode)) {
         case M_CHIPINFO: {
                 struct gpiochip_info ci = { .lines = 7 };
 
