@@ -483,7 +483,7 @@ static void test_descriptor_refusals(void)
 static void test_message_refusals(void)
 {
         VuFront *f = connect_front(NULL);
-        uint8_t mt[8 + 32 * 9];
+        uint8_t mt[8 + 32 * 9] = { 0 };
         int memfd, small;
         uint32_t sz;
 
