@@ -47,7 +47,7 @@ enum { GET_FEATURES = 1, SET_FEATURES, SET_OWNER, RESET_OWNER, SET_MEM_TABLE, SE
 static struct {
         int listen_fd, wake;
         TvVu *vu;
-        atomic_int hold, crash, quit;
+        atomic_int hold, crash, quit, give_back;
         atomic_int pops, pop_errs, connections, disconnects, ready[2], dropped;
         TvVuElem held;
         bool have_held;
@@ -70,6 +70,10 @@ static void dev_queue_ready(void *ud, unsigned q, bool ready)
         if (q < 2)
                 dev.ready[q] = ready;
         if (!ready && dev.have_held) {
+                if (dev.give_back) {    /* still allowed while the ring stops */
+                        tv_vu_push(dev.vu, q, &dev.held, 0);
+                        tv_vu_notify(dev.vu, q);
+                }
                 dev.have_held = false;  /* the front end owns it again */
                 dev.dropped++;
         }
@@ -337,6 +341,32 @@ static void test_round_trips(void)
         CHECK(wait_for(&dev.ready[0], 0, 2000), "the stopped ring is reported not ready");
         CHECK(vu_front_start(f, features_acked) == 0 && echo_ok(f, "again"),
               "restarted with SET_VRING_BASE from the saved index, requests go on");
+        vu_front_free(f);
+}
+
+/* A graceful stop (QEMU: VM paused, device reset) lets the device give held buffers back. */
+static void test_stop_gives_back(void)
+{
+        VuFront *f = connect_front(NULL);
+        int pops, h;
+        uint16_t head = 0xffff;
+        uint32_t len = 99;
+
+        if (!f || vu_front_start(f, features_acked) != 0) {
+                CHECK(false, "connect and start");
+                vu_front_free(f);
+                return;
+        }
+        dev.hold = 1;
+        dev.give_back = 1;
+        pops = dev.pops;
+        h = vu_front_submit(f, 0, "held", 4, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds a buffer");
+        CHECK(vu_front_stop(f) == 0 && vu_front_wait_used(f, 0, 1000, &head, &len) == 1 && head == h && len == 0,
+              "GET_VRING_BASE: in queue_ready(false) the device could still push it back");
+        dev.hold = 0;
+        dev.give_back = 0;
         vu_front_free(f);
 }
 
@@ -659,6 +689,7 @@ int main(void)
 
         test_negotiation_and_config();
         test_round_trips();
+        test_stop_gives_back();
         test_event_idx();
         test_descriptor_refusals();
         test_message_refusals();
