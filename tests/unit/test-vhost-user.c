@@ -255,6 +255,19 @@ static bool alive(VuFront *f)
 
 static uint64_t features_acked = F_V1 | F_DEV0 | F_PROTO;
 
+/* A connected front end with both rings started, or NULL (a failed check). */
+static VuFront *started_front(uint64_t features)
+{
+        VuFront *f = connect_front(NULL);
+
+        if (!f || vu_front_start(f, features) != 0) {
+                CHECK(false, "connect and start");
+                vu_front_free(f);
+                return NULL;
+        }
+        return f;
+}
+
 /* --- the tests ---------------------------------------------------------------------------- */
 static void test_negotiation_and_config(void)
 {
@@ -347,16 +360,13 @@ static void test_round_trips(void)
 /* A graceful stop (QEMU: VM paused, device reset) lets the device give held buffers back. */
 static void test_stop_gives_back(void)
 {
-        VuFront *f = connect_front(NULL);
+        VuFront *f = started_front(features_acked);
         int pops, h;
         uint16_t head = 0xffff;
         uint32_t len = 99;
 
-        if (!f || vu_front_start(f, features_acked) != 0) {
-                CHECK(false, "connect and start");
-                vu_front_free(f);
+        if (!f)
                 return;
-        }
         dev.hold = 1;
         dev.give_back = 1;
         pops = dev.pops;
@@ -621,17 +631,14 @@ static void test_message_refusals(void)
 
 static void test_reconnect(void)
 {
-        VuFront *f = connect_front(NULL);
+        VuFront *f = started_front(features_acked);
         int pops, h;
         uint16_t head = 0xffff;
         uint32_t len = 0;
         char out[16] = { 0 };
 
-        if (!f || vu_front_start(f, features_acked) != 0) {
-                CHECK(false, "connect and start");
-                vu_front_free(f);
+        if (!f)
                 return;
-        }
         CHECK(echo_ok(f, "before"), "a request before the crash");
         dev.hold = 1;
         pops = dev.pops;
