@@ -79,6 +79,29 @@ static void dev_queue_ready(void *ud, unsigned q, bool ready)
         }
 }
 
+/* Copies the readable bytes into the writable ones, pushes, notifies. */
+static void dev_echo(TvVuElem *e)
+{
+        uint32_t n = 0;
+
+        for (unsigned i = 0, o = 0; i < e->n_out; i++) {
+                size_t off = 0;
+
+                while (off < e->out[i].iov_len && o < e->n_in) {
+                        size_t k = e->out[i].iov_len - off;
+
+                        if (k > e->in[o].iov_len)
+                                k = e->in[o].iov_len;
+                        memcpy(e->in[o].iov_base, (uint8_t *)e->out[i].iov_base + off, k);
+                        off += k;
+                        n += (uint32_t)k;
+                        o++;
+                }
+        }
+        tv_vu_push(dev.vu, 0, e, n);
+        tv_vu_notify(dev.vu, 0);
+}
+
 static void dev_queue_kick(void *ud, unsigned q)
 {
         TvVuElem e;
@@ -87,31 +110,18 @@ static void dev_queue_kick(void *ud, unsigned q)
         (void)ud;
         if (q != 0)
                 return;
+        if (dev.have_held && !dev.hold) {
+                dev_echo(&dev.held);    /* the held one first, in order */
+                dev.have_held = false;
+        }
         while ((r = tv_vu_pop(dev.vu, 0, &e)) == 1) {
-                uint32_t n = 0;
-
                 dev.pops++;
                 if (dev.hold && !dev.have_held) {
                         dev.held = e;
                         dev.have_held = true;
                         continue;
                 }
-                for (unsigned i = 0, o = 0; i < e.n_out; i++) {
-                        size_t off = 0;
-
-                        while (off < e.out[i].iov_len && o < e.n_in) {
-                                size_t k = e.out[i].iov_len - off;
-
-                                if (k > e.in[o].iov_len)
-                                        k = e.in[o].iov_len;
-                                memcpy(e.in[o].iov_base, (uint8_t *)e.out[i].iov_base + off, k);
-                                off += k;
-                                n += (uint32_t)k;
-                                o++;
-                        }
-                }
-                tv_vu_push(dev.vu, 0, &e, n);
-                tv_vu_notify(dev.vu, 0);
+                dev_echo(&e);
         }
         if (r < 0)
                 dev.pop_errs++;
@@ -377,6 +387,40 @@ static void test_stop_gives_back(void)
               "GET_VRING_BASE: in queue_ready(false) the device could still push it back");
         dev.hold = 0;
         dev.give_back = 0;
+        vu_front_free(f);
+}
+
+/* QEMU sends SET_MEM_TABLE again when guest memory changes, rings running: a buffer the
+ * device holds stays valid (old mapping kept), the rings move to the new mapping. */
+static void test_mem_table_while_running(void)
+{
+        VuFront *f = started_front(features_acked);
+        uint8_t mt[40];
+        int fd, pops, h1, h2;
+        uint32_t sz;
+        uint16_t head = 0xffff;
+        uint32_t len = 0;
+        char out[16] = { 0 };
+
+        if (!f)
+                return;
+        dev.hold = 1;
+        pops = dev.pops;
+        h1 = vu_front_submit(f, 0, "first", 5, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds a buffer");
+        sz = vu_front_mem_table(f, mt, &fd);
+        CHECK(vu_front_call(f, SET_MEM_TABLE, mt, sz, &fd, 1, NULL) == 0,
+              "SET_MEM_TABLE while the rings run is accepted");
+        dev.hold = 0;
+        h2 = vu_front_submit(f, 0, "second", 6, 16);
+        vu_front_kick(f, 0);
+        CHECK(vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h1 && len == 5 &&
+              vu_front_read_in(f, 0, head, out, 5) == 5 && !strncmp(out, "first", 5),
+              "the held buffer is answered through its old mapping");
+        CHECK(vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h2 && len == 6 &&
+              vu_front_read_in(f, 0, head, out, 6) == 6 && !strncmp(out, "second", 6),
+              "new requests go through the new mapping");
         vu_front_free(f);
 }
 
@@ -697,6 +741,7 @@ int main(void)
         test_negotiation_and_config();
         test_round_trips();
         test_stop_gives_back();
+        test_mem_table_while_running();
         test_event_idx();
         test_descriptor_refusals();
         test_message_refusals();
