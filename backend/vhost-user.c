@@ -549,8 +549,7 @@ static int set_vring_fd(TvVu *vu, VuMsg *m)
                 /* we have no polling mode, and a kick is what starts the ring */
                 if (v & VU_VRING_NOFD)
                         return -EINVAL;
-                if (q->started)
-                        return -EBUSY;
+                /* on a running ring only the fd changes (libvhost-user allows it too) */
                 slot = &q->kick;
         } else {
                 slot = m->request == VU_SET_VRING_CALL ? &q->call : &q->err;
@@ -565,16 +564,21 @@ static int set_vring_fd(TvVu *vu, VuMsg *m)
                 fd = m->fds[0];
                 m->fds[0] = -1;
         }
-        close_fd(slot);
-        *slot = fd;
-        if (m->request == VU_SET_VRING_KICK) {
-                int r = start_queue(vu, i);
+        if (m->request == VU_SET_VRING_KICK && !q->started) {
+                int old = q->kick, r;
 
-                if (r < 0) {
-                        close_fd(&q->kick);
+                q->kick = fd;
+                r = start_queue(vu, i);
+                if (r < 0) {            /* refused: the previous fd stays */
+                        q->kick = old;
+                        close_fd(&fd);
                         return r;
                 }
+                close_fd(&old);
+                return 0;
         }
+        close_fd(slot);
+        *slot = fd;
         return 0;
 }
 
