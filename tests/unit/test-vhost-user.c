@@ -495,6 +495,38 @@ static void test_mem_table_while_running(void)
         vu_front_free(f);
 }
 
+/* After QEMU's rewind (last_avail := used idx) a head can appear in two avail slots: the
+ * stale one and the one the guest re-added. A head already in flight is skipped, so the
+ * guest never gets two used entries for one buffer. */
+static void test_duplicate_head_skipped(void)
+{
+        VuFront *f = started_front(features_acked);
+        int pops, errs, h, h2;
+        uint16_t head = 0xffff;
+        uint32_t len = 0;
+
+        if (!f)
+                return;
+        dev.hold = 1;
+        pops = dev.pops;
+        errs = dev.pop_errs;
+        h = vu_front_submit(f, 0, "dup", 3, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds head %d", h);
+        vu_front_avail_add(f, 0, (uint16_t)h);
+        vu_front_kick(f, 0);
+        usleep(20000);
+        CHECK(dev.pops == pops + 1 && dev.pop_errs == errs, "the same head in a second avail slot is skipped");
+        dev.hold = 0;
+        h2 = vu_front_submit(f, 0, "next", 4, 16);
+        vu_front_kick(f, 0);
+        CHECK(vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h && len == 3 &&
+              vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h2 && len == 4 &&
+              vu_front_wait_used(f, 0, 100, &head, &len) == 0,
+              "one used entry for it, then the next request, nothing more");
+        vu_front_free(f);
+}
+
 static void test_event_idx(void)
 {
         VuFront *f = connect_front(NULL);
@@ -819,6 +851,7 @@ int main(void)
         test_round_trips();
         test_stop_gives_back();
         test_mem_table_while_running();
+        test_duplicate_head_skipped();
         test_event_idx();
         test_descriptor_refusals();
         test_message_refusals();
