@@ -776,6 +776,42 @@ static void test_message_refusals(void)
         }
 }
 
+/* A front end that sends requests but never reads the replies cannot hold the back end:
+ * its blocked reply times out and the connection is dropped. */
+static void test_unread_replies(void)
+{
+        VuFront *f = connect_front(NULL);
+        uint32_t hdr[3] = { GET_FEATURES, 1, 0 };
+        int disc = dev.disconnects, sent = 0;
+        long long t0;
+        struct timespec ts;
+
+        if (!f) {
+                CHECK(false, "connect");
+                return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        t0 = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+        /* until our own send buffer is full too (the back end stopped reading) */
+        for (;;) {
+                ssize_t n = send(vu_front_fd(f), hdr, sizeof(hdr), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+                if (n == (ssize_t)sizeof(hdr)) {
+                        sent++;
+                        continue;
+                }
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                if (n >= 0 || errno != EAGAIN || ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 - t0 > 10000)
+                        break;
+                usleep(1000);
+                if (dev.disconnects != disc)
+                        break;
+        }
+        CHECK(wait_for(&dev.disconnects, disc + 1, TV_VU_IO_TIMEOUT_MS + 3000),
+              "a front end not reading its replies is dropped (after %d requests)", sent);
+        vu_front_free(f);
+}
+
 static void test_reconnect(void)
 {
         VuFront *f = started_front(features_acked);
@@ -855,6 +891,7 @@ int main(void)
         test_event_idx();
         test_descriptor_refusals();
         test_message_refusals();
+        test_unread_replies();
         test_reconnect();
 
         wait_for(&dev.disconnects, dev.connections, 2000);
