@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include "tv-tap.h"
 #include "vhost-user.h"
 #include "vu-front.h"
@@ -857,7 +858,61 @@ static void test_reconnect(void)
         vu_front_free(f);
 }
 
-int main(void)
+/* tests/lib/vu-front-cli (for shell tests and the rig) drives the same device. */
+static void test_cli(const char *cli)
+{
+        static const char script[] =
+                "connect\nnegotiate\nconfig 0 8\nstart\nreq 0 68656c6c6f 16\nsubmit 0 - 4\nkick 0\n"
+                "wait 0 100\nstop\nbogus\nquit\n";
+        static const char *const want[] = {
+                "ok", "ok features=0x160000001 protocol=0x209", "ok 7856341202000000", "ok", "ok head=",
+                "ok head=", "ok", "ok head=", "ok last_avail=2,0", "err bad command",
+        };
+        char out[4096] = "";
+        int in[2], op[2], status = -1;
+        size_t got = 0;
+        pid_t pid;
+
+        wait_for(&dev.disconnects, dev.connections, 2000);
+        if (pipe(in) < 0 || pipe(op) < 0) {
+                CHECK(false, "pipes");
+                return;
+        }
+        pid = fork();
+        if (pid == 0) {
+                dup2(in[0], 0);
+                dup2(op[1], 1);
+                close(in[1]);
+                close(op[0]);
+                execl(cli, cli, sock_path, (char *)NULL);
+                _exit(127);
+        }
+        close(in[0]);
+        close(op[1]);
+        CHECK(write(in[1], script, sizeof(script) - 1) == (ssize_t)sizeof(script) - 1, "script sent to vu-front-cli");
+        close(in[1]);
+        for (ssize_t n; (n = read(op[0], out + got, sizeof(out) - 1 - got)) > 0;)
+                got += (size_t)n;
+        close(op[0]);
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "vu-front-cli exits 0");
+        CHECK(strstr(out, " len=5 68656c6c6f\n") && strstr(out, " len=0 \n"),
+              "req: the echo comes back as hex; wait: the empty reply of the submitted buffer");
+        {
+                char *save = NULL, *l = strtok_r(out, "\n", &save);
+                size_t i = 0, ok = 0;
+
+                for (; l && i < sizeof(want) / sizeof(want[0]); l = strtok_r(NULL, "\n", &save), i++) {
+                        if (!strncmp(l, want[i], strlen(want[i])))
+                                ok++;
+                        else
+                                tap_diag("vu-front-cli line %zu: '%s', want '%s...'", i + 1, l, want[i]);
+                }
+                CHECK(ok == sizeof(want) / sizeof(want[0]), "vu-front-cli: every command answered as expected");
+        }
+}
+
+int main(int argc, char **argv)
 {
         pthread_t th;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -893,6 +948,10 @@ int main(void)
         test_message_refusals();
         test_unread_replies();
         test_reconnect();
+        if (argc > 1)
+                test_cli(argv[1]);
+        else
+                CHECK(false, "usage: test-vhost-user VU-FRONT-CLI");
 
         wait_for(&dev.disconnects, dev.connections, 2000);
         usleep(50000);
