@@ -9,7 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "vhost-user.h"
+#include <sys/uio.h>
+
+#define TV_VU_ELEM_MAX 8        /* descriptors per direction in one element */
+
+/* One buffer chain popped from a ring (the vhost-user.h API uses it). */
+typedef struct TvVuElem {
+        uint16_t head;
+        unsigned n_out, n_in;           /* device-readable, device-writable */
+        struct iovec out[TV_VU_ELEM_MAX], in[TV_VU_ELEM_MAX]; /* into mapped guest memory, validated */
+} TvVuElem;
 
 #define TV_VU_MAX_REGIONS 8     /* QEMU's VHOST_MEMORY_BASELINE_NREGIONS */
 #define TV_VQ_MAX_SIZE 32768    /* virtio: split queue size is a power of 2, at most 32768 */
