@@ -9,28 +9,32 @@
  * under a seccomp allow-list (recvmsg, sendmsg, mmap, munmap, fstat/newfstatat, fcntl, read,
  * write, poll/ppoll, close, clock_gettime).
  *
- * What QEMU 7.2's vhost-user-gpio sends (hw/virtio/vhost-user-gpio.c, vhost-user.c, vhost.c):
- *  connect (vhost_dev_init): SET_OWNER, GET_FEATURES, GET_PROTOCOL_FEATURES,
- *    SET_PROTOCOL_FEATURES, GET_QUEUE_NUM (with MQ), then GET_CONFIG (realize; requires
- *    PROTOCOL_F_CONFIG or QEMU refuses the back end);
+ * What QEMU 7.2's vhost-user-gpio sends (hw/virtio/vhost-user-gpio.c, vhost-user.c, vhost.c;
+ * seen on the wire with our QEMU build, tests/vhost-user/qemu-reconnect.py):
+ *  connect (vhost_dev_init): GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES,
+ *    GET_QUEUE_NUM (with MQ), SET_OWNER, GET_FEATURES, per queue SET_VRING_CALL and
+ *    SET_VRING_ERR, then GET_CONFIG (realize; QEMU refuses a back end without
+ *    PROTOCOL_F_CONFIG);
  *  driver OK (vu_gpio_start -> vhost_dev_start): SET_FEATURES, SET_MEM_TABLE (NEED_REPLY with
  *    REPLY_ACK), per queue SET_VRING_NUM, SET_VRING_BASE (= QEMU's last_avail_idx),
  *    SET_VRING_ADDR (front end's addresses), SET_VRING_KICK, SET_VRING_CALL; then
  *    SET_VRING_ENABLE 1 for each queue;
- *  stop/reset (vhost_dev_stop): GET_VRING_BASE per queue (stops the ring; QEMU stores the
- *    returned index as its last_avail_idx).
+ *  stop (vhost_dev_stop: reset, VM paused): GET_VRING_BASE per queue (stops the ring; QEMU
+ *    stores the returned index as its last_avail_idx). Buffers we popped and did not answer
+ *    are then the device's to give back (tv_vu_push still works in queue_ready(false)) or lost.
  * Reconnect: when the back end dies, QEMU's CHR_EVENT_CLOSED -> vu_gpio_disconnect ->
  *  vhost_dev_stop: GET_VRING_BASE cannot be sent/answered, so vhost_virtqueue_stop calls
  *  virtio_queue_restore_last_avail_idx(), which for split rings sets last_avail_idx = the
  *  used ring's idx in guest memory. On the next connection (chardev reconnect=N) vu_gpio_connect
  *  re-runs the init sequence and, as the driver is still running, vu_gpio_start: SET_VRING_BASE
  *  carries that used idx. So every request the dead back end popped but never answered is
- *  presented again by the new back end — provided the new one looks at the avail ring when the
- *  ring starts (the guest will not kick again for buffers it already announced): we report
- *  queue_ready(q, true) followed by queue_kick(q). Caveat (inherent, QEMU 7.2 gpio has no
- *  inflight tracking): buffers completed out of order before the crash make the rewind present
- *  slots whose heads were already used; a head that we already hold is skipped (virtqueue.c),
- *  but an older still-pending slot below the used idx is not re-presented.
+ *  presented again to the new back end. The guest does not notify again for it, but QEMU's new
+ *  host notifier starts signalled (virtio_bus_set_host_notifier: event_notifier_init(n, 1)),
+ *  and we also report queue_ready(q, true) followed by queue_kick(q), so the device looks at
+ *  the ring as soon as it starts either way. Caveat (inherent, QEMU 7.2 gpio has no inflight
+ *  tracking): buffers completed out of order before the crash make the rewind present slots
+ *  whose heads were already used; a head that we already hold is skipped (virtqueue.c), but
+ *  an older still-pending slot below the used idx is not presented again.
  */
 #include <errno.h>
 #include <fcntl.h>
