@@ -96,6 +96,12 @@ typedef struct TvVuQueue {
         int kick, call, err;
         bool started, enabled, ready;
         bool draining;                  /* in queue_ready(false): pushes still allowed */
+        /* buffers held when the ring stopped: presented again when it restarts where it
+         * stopped (QEMU's VM pause/resume), dropped otherwise (reset) */
+        uint16_t *parked;
+        unsigned n_parked;
+        uint16_t parked_base, parked_num;
+        uint64_t parked_desc, parked_avail, parked_used;
 } TvVuQueue;
 
 struct TvVu {
@@ -363,6 +369,39 @@ static bool ring_ptrs(TvVu *vu, TvVuQueue *q, void **d, void **a, void **u)
         return *d && *a && *u;
 }
 
+static void unpark(TvVuQueue *q)
+{
+        free(q->parked);
+        q->parked = NULL;
+        q->n_parked = 0;
+}
+
+/* Remembers the heads the device held (it was told to forget them in queue_ready(false)). */
+static void park(TvVuQueue *q)
+{
+        unpark(q);
+        q->parked = malloc(q->num * sizeof(*q->parked));
+        if (!q->parked)
+                return;         /* they are lost, as with any back end without this */
+        q->n_parked = tv_vq_inflight_heads(&q->vq, q->parked, q->num);
+        q->parked_base = q->vq.last_avail;
+        q->parked_num = q->num;
+        q->parked_desc = q->desc_uva;
+        q->parked_avail = q->avail_uva;
+        q->parked_used = q->used_uva;
+}
+
+/* A restart exactly where the ring stopped (same base, size, addresses) is a resume: the
+ * held buffers are still the device's and come back first. Anything else is a new ring. */
+static void replay_parked(TvVuQueue *q)
+{
+        if (q->n_parked && q->base == q->parked_base && q->num == q->parked_num &&
+            q->desc_uva == q->parked_desc && q->avail_uva == q->parked_avail && q->used_uva == q->parked_used &&
+            tv_vq_set_replay(&q->vq, q->parked, q->n_parked) < 0)
+                tv_vu_log(LOG_WARNING, "vhost-user: %u held buffers lost (no memory)", q->n_parked);
+        unpark(q);
+}
+
 static void stop_queue(TvVu *vu, unsigned i)
 {
         TvVuQueue *q = &vu->q[i];
@@ -372,6 +411,7 @@ static void stop_queue(TvVu *vu, unsigned i)
         q->started = false;
         update_ready(vu, i);
         q->base = q->vq.last_avail;
+        park(q);
         tv_vq_fini(&q->vq);
         close_fd(&q->kick);
         /* the device has dropped its elements (queue_ready false): old mappings can go */
@@ -396,6 +436,7 @@ static int start_queue(TvVu *vu, unsigned i)
         r = tv_vq_init(&q->vq, &vu->mem, q->num, q->base, vu->acked & (1ull << F_EVENT_IDX), d, a, u);
         if (r < 0)
                 return r;
+        replay_parked(q);
         q->started = true;
         update_ready(vu, i);
         return 0;
@@ -415,6 +456,7 @@ void tv_vu_free(TvVu *vu)
                         q->draining = false;
                 }
                 tv_vq_fini(&q->vq);
+                unpark(q);
                 close_fd(&q->kick);
                 close_fd(&q->call);
                 close_fd(&q->err);
@@ -655,8 +697,10 @@ static int handle(TvVu *vu, VuMsg *m, bool *replied, bool *fatal)
         case VU_RESET_OWNER:
                 if (m->size != 0 || m->nfds)
                         return -EINVAL;
-                for (i = 0; i < vu->nq; i++)
+                for (i = 0; i < vu->nq; i++) {
                         stop_queue(vu, i);
+                        unpark(&vu->q[i]);
+                }
                 vu->acked = 0;
                 return 0;
         case VU_SET_MEM_TABLE:

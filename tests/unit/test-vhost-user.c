@@ -528,6 +528,47 @@ static void test_duplicate_head_skipped(void)
         vu_front_free(f);
 }
 
+/* QEMU's VM pause/resume: GET_VRING_BASE then SET_VRING_BASE with the same index and the
+ * same rings. A buffer the device held (and had to forget) is presented again first. After a
+ * device reset (new rings, base 0) it is not. */
+static void test_pause_resume(void)
+{
+        VuFront *f = started_front(features_acked);
+        int pops, h, dropped;
+        uint16_t head = 0xffff;
+        uint32_t len = 0;
+        char out[8] = { 0 };
+
+        if (!f)
+                return;
+        dev.hold = 1;
+        pops = dev.pops;
+        dropped = dev.dropped;
+        h = vu_front_submit(f, 0, "paused", 6, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds a buffer");
+        CHECK(vu_front_stop(f) == 0 && wait_for(&dev.dropped, dropped + 1, 2000),
+              "GET_VRING_BASE (pause): the device forgets it");
+        dev.hold = 0;
+        CHECK(vu_front_start(f, features_acked) == 0 && vu_front_wait_used(f, 0, 3000, &head, &len) == 1 &&
+              head == h && len == 6 && vu_front_read_in(f, 0, head, out, 6) == 6 && !memcmp(out, "paused", 6),
+              "resumed at the same index: the held buffer comes back to the device and is answered");
+        CHECK(echo_ok(f, "later"), "and the ring goes on");
+        /* the same, but the driver resets the device in between */
+        dev.hold = 1;
+        pops = dev.pops;
+        vu_front_submit(f, 0, "gone", 4, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds another buffer");
+        CHECK(vu_front_stop(f) == 0, "GET_VRING_BASE (reset)");
+        dev.hold = 0;
+        vu_front_reset(f);
+        CHECK(vu_front_start(f, features_acked) == 0 && vu_front_wait_used(f, 0, 200, &head, &len) == 0,
+              "after a reset (base 0, fresh rings) the old buffer is not presented");
+        CHECK(echo_ok(f, "fresh"), "the reset ring works");
+        vu_front_free(f);
+}
+
 static void test_event_idx(void)
 {
         VuFront *f = connect_front(NULL);
@@ -943,6 +984,7 @@ int main(int argc, char **argv)
         test_stop_gives_back();
         test_mem_table_while_running();
         test_duplicate_head_skipped();
+        test_pause_resume();
         test_event_idx();
         test_descriptor_refusals();
         test_message_refusals();
