@@ -8,8 +8,10 @@ pops but never answers, the backend killed, a new one started on the same socket
 at ring start and answers it although the driver never notified again; later requests work.
   TV_QEMU_BRIDGE=QEMU qemu-reconnect.py VU-ECHO-BACKEND"""
 import os
+import json
 import queue
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -25,6 +27,7 @@ qemu_bin = find_qemu(tap)
 backend_bin = sys.argv[1]
 work = tempfile.mkdtemp(prefix="tv-vu-")
 sock = os.path.join(work, "gpio.sock")
+qmp_path = os.path.join(work, "qmp.sock")
 RAM = 0x40000000
 MMIO, MMIO_STRIDE = 0x0a000000, 0x200
 # virtio-mmio v2 registers
@@ -71,7 +74,8 @@ class QTest:
              "-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-machine", "memory-backend=mem",
              "-chardev", "socket,id=tvgpio0,path=%s,reconnect=1" % sock,
              "-device", "vhost-user-gpio-device,chardev=tvgpio0,id=tvgpio,bus=virtio-mmio-bus.0",
-             "-global", "virtio-mmio.force-legacy=false", "-qtest", "stdio", "-accel", "qtest"],
+             "-global", "virtio-mmio.force-legacy=false", "-qtest", "stdio", "-accel", "qtest",
+             "-qmp", "unix:%s,server=on,wait=off" % qmp_path],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
 
     def cmd(self, c):
@@ -98,6 +102,24 @@ class QTest:
 
     def read(self, a, n):
         return bytes.fromhex(self.cmd("read 0x%x %d" % (a, n))[1][2:])
+
+    def qmp(self, *commands):
+        """runs QMP commands in one session; their replies"""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(qmp_path)
+        f = s.makefile("rw")
+        json.loads(f.readline())                 # greeting
+        out = []
+        for c in ("qmp_capabilities",) + commands:
+            f.write(json.dumps({"execute": c}) + "\n")
+            f.flush()
+            while True:
+                m = json.loads(f.readline())
+                if "return" in m or "error" in m:
+                    out.append(m)
+                    break
+        s.close()
+        return out[1:]
 
     def close(self):
         if self.p.poll() is None:
@@ -178,6 +200,15 @@ try:
     submit(qt, base, 1, b"AFTERREC")
     qt.wl(base + QNOTIFY, 0)
     tap.ok(wait_used(qt, 2) and qt.read(BUF + 0x180, 8) == b"AFTERREC", "a new request after the reconnect")
+    submit(qt, base, 2, b"HOLD-VM!")
+    qt.wl(base + QNOTIFY, 0)
+    tap.ok(b2.wait("hold 0 4") and not wait_used(qt, 3, 0.3), "the backend holds a buffer")
+    r = qt.qmp("stop")
+    tap.ok(r and "return" in r[0] and b2.wait("ready 0 0"), "QMP stop: QEMU stops the rings (GET_VRING_BASE)")
+    r = qt.qmp("cont")
+    tap.ok(r and "return" in r[0] and b2.wait("ready 0 1"), "QMP cont: QEMU starts them again")
+    tap.ok(b2.wait("push 0 4 8") and wait_used(qt, 3) and qt.read(BUF + 0x280, 8) == b"HOLD-VM!",
+           "the held buffer is presented again after the resume and answered", "\n".join(b2.log))
 except Exception as e:  # noqa: BLE001 -- reported as a failed check
     tap.ok(False, "the run completed", repr(e))
 finally:

@@ -4,7 +4,9 @@
  *   vu-echo-backend SOCKET hold|echo
  * listens on SOCKET (replacing a stale one), serves one connection as a 2-queue device
  * (virtio-gpio's id and config shape: ngpio 2): "hold" pops requests and never answers (a
- * backend about to die), "echo" copies a request's readable bytes into its writable ones.
+ * backend about to die), "echo" copies a request's readable bytes into its writable ones,
+ * except that a request starting with 'H' is held the first time its head comes (it is
+ * forgotten when the ring stops) and answered when presented again.
  * Logs one line per event on stderr: "ready Q 0|1", "pop Q HEAD", "push Q HEAD LEN".
  */
 #include <errno.h>
@@ -19,6 +21,7 @@
 
 static TvVu *vu;
 static bool echo;
+static bool held_once[65536];
 
 static int get_config(void *ud, uint32_t off, uint8_t *buf, uint32_t len)
 {
@@ -48,6 +51,12 @@ static void queue_kick(void *ud, unsigned q)
                 fprintf(stderr, "pop %u %u\n", q, e.head);
                 if (!echo)
                         continue;
+                if (e.n_out && e.out[0].iov_len && *(const char *)e.out[0].iov_base == 'H' &&
+                    !held_once[e.head]) {
+                        held_once[e.head] = true;
+                        fprintf(stderr, "hold %u %u\n", q, e.head);
+                        continue;
+                }
                 for (unsigned i = 0; i < e.n_out && i < e.n_in; i++) {
                         size_t k = e.out[i].iov_len < e.in[i].iov_len ? e.out[i].iov_len : e.in[i].iov_len;
 
