@@ -28,6 +28,20 @@ const char *tv_daemon_line_group_domain(TvDaemon *d, const TvLineGroup *g)
         return e && e->domain ? e->domain : "";
 }
 
+size_t tv_daemon_domain_line_groups(TvDaemon *d, const char *domain, const TvLineGroup **out)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < d->state.n_entries && n < d->catalog->n_line_groups; i++) {
+                const TvStateEntry *e = &d->state.entries[i];
+                const TvLineGroup *g;
+
+                if (e->domain && strcmp(e->domain, domain) == 0 && (g = tv_catalog_find_line_group(d->catalog, e->device)))
+                        out[n++] = g;
+        }
+        return n;
+}
+
 /* The first line both groups have, or NULL. */
 static const TvGpioLine *shared_line(const TvLineGroup *a, const TvLineGroup *b)
 {

@@ -75,6 +75,18 @@ static void free_views(TvHostView *view, const TvCatalog *catalog)
 
 static void note_own_define(void *userdata, const char *domain);
 
+/* ... and for its line groups. */
+static int sync_domain_lines(void *userdata, const char *domain, const TvLineGroup ***groups, size_t *n)
+{
+        TvDaemon *d = userdata;
+
+        *groups = calloc(d->catalog->n_line_groups + 1, sizeof(**groups));
+        if (!*groups)
+                return -ENOMEM;
+        *n = tv_daemon_domain_line_groups(d, domain, *groups);
+        return 0;
+}
+
 /* domain-sync asks for the devices assigned to a domain at each step. */
 static int sync_domain_devices(void *userdata, const char *domain, const TvCatalogDevice ***devs, size_t *n)
 {
@@ -176,6 +188,7 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 .config = &d->config,
                 .run_dir = d->run_dir ? d->run_dir : TV_DEFAULT_RUN_DIR,
                 .domain_devices = sync_domain_devices,
+                .domain_lines = sync_domain_lines,
                 .own_define = note_own_define,
                 .userdata = d,
         };
@@ -419,7 +432,7 @@ static bool adopt_rename(TvDaemon *d, const char *domain, const TvDomainInfo *in
                 return false;
         }
         tv_error_clear(&err);
-        tv_domain_dtb_update(&d->sync.dtb, old, NULL, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
+        tv_domain_dtb_update(&d->sync.dtb, old, NULL, NULL, NULL, 0, 0, NULL, &err); /* removes the old name's DTB */
         set_drift(d, old, NULL);
         forget_own_defines(d, old);
         tv_log(LOG_NOTICE, "domain %s was renamed to %s: its device assignments follow it", old, domain);
@@ -829,6 +842,62 @@ static void on_assign_synced(TvDomainSync *s, int r, bool running, TvError *err,
         op_call_free(c);
 }
 
+/* A line group's definition change failed: the record goes too (assign_end). */
+static int lines_assign_end(TvDaemon *d, OpCall *c, int r)
+{
+        return r < 0 ? assign_end(d, c->domain, c->device, c->caller, r, false) : 0;
+}
+
+static void on_lines_assign_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
+{
+        TvDaemon *d = s->userdata;
+        OpCall *c = userdata;
+
+        r = lines_assign_end(d, c, r);
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+static OpCall *lines_call_new(TvDaemon *d, const char *domain, const char *group, const char *platform_id,
+                              TvDaemonDoneFn done, void *userdata)
+{
+        OpCall *c = op_call_new(d, domain, NULL, done, userdata);
+
+        if (c && (!(c->device = strdup(group)) || (platform_id && !(c->platform_id = strdup(platform_id))))) {
+                op_call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+/* A line group is recorded (daemon-lines.c), then the definition gets the domain's one GPIO
+ * device and shared memory (domain-sync.c); a refused edit drops the record again. */
+static int assign_line_group(TvDaemon *d, const char *domain, const TvLineGroup *g, TvDaemonDoneFn done,
+                             void *userdata, TvError *err)
+{
+        TvStateEntry *e = tv_state_find(&d->state, g->name);
+        bool running = false;
+        OpCall *c;
+        int r;
+
+        if (check_not_busy(d, domain, false, err) < 0)
+                return -1;
+        if (e && e->domain && strcmp(e->domain, domain) == 0)
+                return 0;
+        if (!(c = lines_call_new(d, domain, g->name, NULL, done, userdata)))
+                return tv_error_oom(err);
+        if (tv_daemon_assign_lines(d, domain, g, err) < 0) {
+                op_call_free(c);
+                return -1;
+        }
+        r = tv_domain_sync(&d->sync, domain, on_lines_assign_synced, c, &running, err);
+        if (r == 1)
+                return 1;
+        r = lines_assign_end(d, c, r);
+        op_call_free(c);
+        return r;
+}
+
 int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
                      TvError *err)
 {
@@ -841,8 +910,8 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
         if (check_domain(domain, err) < 0)
                 return -1;
         if (tv_catalog_find_line_group(d->catalog, device))
-                return check_not_busy(d, domain, false, err) < 0 ? -1 :
-                       tv_daemon_assign_lines(d, domain, tv_catalog_find_line_group(d->catalog, device), err);
+                return assign_line_group(d, domain, tv_catalog_find_line_group(d->catalog, device), done, userdata,
+                                         err);
         if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
@@ -944,6 +1013,46 @@ static void on_unassign_synced(TvDomainSync *s, int r, bool running, TvError *er
         op_call_free(c);
 }
 
+/* The definition kept the line group: the record takes it back (unassign_end). */
+static int lines_unassign_end(TvDaemon *d, OpCall *c, int r, TvError *err)
+{
+        return r < 0 ? unassign_end(d, c->domain, c->device, c->platform_id, c->caller, r, err) : 0;
+}
+
+static void on_lines_unassign_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
+{
+        TvDaemon *d = s->userdata;
+        OpCall *c = userdata;
+
+        r = lines_unassign_end(d, c, r, err);
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+static int unassign_line_group(TvDaemon *d, const char *domain, const TvLineGroup *g, TvDaemonDoneFn done,
+                               void *userdata, TvError *err)
+{
+        TvStateEntry *e = tv_state_find(&d->state, g->name);
+        bool running = false;
+        OpCall *c;
+        int r;
+
+        if (check_not_busy(d, domain, false, err) < 0)
+                return -1;
+        if (!(c = lines_call_new(d, domain, g->name, e ? e->platform_id : NULL, done, userdata)))
+                return tv_error_oom(err);
+        if (tv_daemon_unassign_lines(d, domain, g, err) < 0) {
+                op_call_free(c);
+                return -1;
+        }
+        r = tv_domain_sync(&d->sync, domain, on_lines_unassign_synced, c, &running, err);
+        if (r == 1)
+                return 1;
+        r = lines_unassign_end(d, c, r, err);
+        op_call_free(c);
+        return r;
+}
+
 int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
                        TvError *err)
 {
@@ -957,8 +1066,8 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
         if (check_domain(domain, err) < 0)
                 return -1;
         if (tv_catalog_find_line_group(d->catalog, device))
-                return check_not_busy(d, domain, false, err) < 0 ? -1 :
-                       tv_daemon_unassign_lines(d, domain, tv_catalog_find_line_group(d->catalog, device), err);
+                return unassign_line_group(d, domain, tv_catalog_find_line_group(d->catalog, device), done, userdata,
+                                           err);
         if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
@@ -1055,20 +1164,24 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
 static bool same_devices(TvDaemon *d, const char *domain, char **listed)
 {
         _cleanup_free_ const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
-        size_t n, m = 0;
+        _cleanup_free_ const TvLineGroup **groups = calloc(d->catalog->n_line_groups + 1, sizeof(*groups));
+        size_t n, ng, m = 0;
         bool same = true;
 
-        if (!devs)
+        if (!devs || !groups)
                 return true; /* out of memory: no reason to refuse */
         n = tv_daemon_domain_devices(d, domain, devs);
+        ng = tv_daemon_domain_line_groups(d, domain, groups);
         for (; listed && listed[m]; m++) {
                 bool found = false;
 
                 for (size_t i = 0; i < n && !found; i++)
                         found = strcmp(devs[i]->name, listed[m]) == 0;
+                for (size_t i = 0; i < ng && !found; i++)
+                        found = strcmp(groups[i]->name, listed[m]) == 0;
                 same &= found;
         }
-        return same && m == n;
+        return same && m == n + ng;
 }
 
 /* QEMU must start with what tegravirt wrote for this domain, or with none of it: a definition

@@ -158,6 +158,10 @@ bool tv_daemon_is_line_group_entry(const TvDaemon *d, const TvStateEntry *e);
 int tv_daemon_assign_lines(TvDaemon *d, const char *domain, const TvLineGroup *g, TvError *err);
 int tv_daemon_unassign_lines(TvDaemon *d, const char *domain, const TvLineGroup *g, TvError *err);
 const char *tv_daemon_line_group_domain(TvDaemon *d, const TvLineGroup *g);
+/* The line groups assigned to domain, in assignment order (the state's order): out has room
+ * for the catalog's n_line_groups. Their lines, in this order, are the guest's GPIO lines
+ * 0, 1, ... (the domain's DTB and the backend's --line order). */
+size_t tv_daemon_domain_line_groups(TvDaemon *d, const char *domain, const TvLineGroup **out);
 /* A whole controller cannot go to a domain while lines of it are assigned: -1 (err naming
  * the group and its domain) or 0. */
 int tv_daemon_controller_lines_check(TvDaemon *d, const TvCatalogDevice *dev, TvError *err);

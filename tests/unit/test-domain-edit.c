@@ -191,9 +191,9 @@ static char *qargs1[] = { "-device", "vfio-platform,host=17000000.gpu,mmap-timeo
 static char *kargs1[] = { "nvgpu.enable=1", NULL };
 static char *none[] = { NULL };
 
-static const TvDomainEdit edit2 = { dev2, qargs2, "/var/lib/tegravirt/domains/guest.dtb", kargs, NULL };
-static const TvDomainEdit edit1 = { dev1, qargs1, "/var/lib/tegravirt/domains/gpu.dtb", kargs1, NULL };
-static const TvDomainEdit revert = { none, none, NULL, none, NULL };
+static const TvDomainEdit edit2 = { dev2, qargs2, "/var/lib/tegravirt/domains/guest.dtb", kargs, NULL, false };
+static const TvDomainEdit edit1 = { dev1, qargs1, "/var/lib/tegravirt/domains/gpu.dtb", kargs1, NULL, false };
+static const TvDomainEdit revert = { none, none, NULL, none, NULL, false };
 
 static char *apply(const char *xml, const TvDomainEdit *e, TvError *err)
 {
@@ -636,18 +636,18 @@ static void test_refused(void)
                         const char *what;
                         TvDomainEdit e;
                 } be[] = {
-                        { "control char in a qemu arg", { dev2, ctl, NULL, NULL, NULL } },
-                        { "newline in a kernel arg", { dev2, NULL, NULL, nl, NULL } },
-                        { "space in a kernel arg", { dev2, NULL, NULL, sp, NULL } },
-                        { "quote in a kernel arg", { dev2, NULL, NULL, quote, NULL } },
-                        { "invalid UTF-8 in a qemu arg", { dev2, utf, NULL, NULL, NULL } },
-                        { "U+FFFE in a qemu arg", { dev2, nonchar, NULL, NULL, NULL } },
-                        { "empty qemu arg", { dev2, empty, NULL, NULL, NULL } },
-                        { "relative dtb", { dev2, NULL, "guest.dtb", NULL, NULL } },
-                        { "dtb with a newline", { dev2, NULL, "/x\n.dtb", NULL, NULL } },
-                        { "bad device name", { baddev, NULL, NULL, NULL, NULL } },
-                        { "device listed twice", { dupdev, NULL, NULL, NULL, NULL } },
-                        { "qemu args without devices", { NULL, qargs2, NULL, NULL, NULL } },
+                        { "control char in a qemu arg", { dev2, ctl, NULL, NULL, NULL, false } },
+                        { "newline in a kernel arg", { dev2, NULL, NULL, nl, NULL, false } },
+                        { "space in a kernel arg", { dev2, NULL, NULL, sp, NULL, false } },
+                        { "quote in a kernel arg", { dev2, NULL, NULL, quote, NULL, false } },
+                        { "invalid UTF-8 in a qemu arg", { dev2, utf, NULL, NULL, NULL, false } },
+                        { "U+FFFE in a qemu arg", { dev2, nonchar, NULL, NULL, NULL, false } },
+                        { "empty qemu arg", { dev2, empty, NULL, NULL, NULL, false } },
+                        { "relative dtb", { dev2, NULL, "guest.dtb", NULL, NULL, false } },
+                        { "dtb with a newline", { dev2, NULL, "/x\n.dtb", NULL, NULL, false } },
+                        { "bad device name", { baddev, NULL, NULL, NULL, NULL, false } },
+                        { "device listed twice", { dupdev, NULL, NULL, NULL, NULL, false } },
+                        { "qemu args without devices", { NULL, qargs2, NULL, NULL, NULL, false } },
                 };
 
                 for (size_t i = 0; i < sizeof(be) / sizeof(be[0]); i++) {
@@ -744,7 +744,7 @@ static void test_misc(void)
         char *vi = golden("virt-install-kernel.xml"), *a, *r, *name = NULL;
         char *odd[] = { "-object", "secret,id=s0,data=a&b<c>\"d'e", "-append-x", "caf\xc3\xa9", NULL };
         char *dev[] = { "uarta", NULL };
-        TvDomainEdit e = { dev, odd, NULL, NULL, NULL };
+        TvDomainEdit e = { dev, odd, NULL, NULL, NULL, false };
         TvDomainInfo info;
         TvError err = { 0 };
         static const char local_ns[] =
@@ -776,7 +776,7 @@ static void test_misc(void)
         free(a);
         free(r);
 
-        e = (TvDomainEdit){ dev, qargs2, NULL, NULL, NULL };
+        e = (TvDomainEdit){ dev, qargs2, NULL, NULL, NULL, false };
         a = apply(taken, &e, &err);
         CHECK(a && strstr(a, "xmlns:qemu1=\"http://libvirt.org/schemas/domain/qemu/1.0\"") &&
                       strstr(a, "<qemu1:commandline>"),
