@@ -367,8 +367,7 @@ static void forget_all_own_defines(TvDaemon *d)
 bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
-                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0) &&
-                    !tv_daemon_is_line_group_entry(d, &d->state.entries[i]))
+                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0))
                         return true;
         return false;
 }

@@ -150,9 +150,9 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
 void tv_daemon_stop(TvDaemon *d);
 
 /* GPIO line groups (daemon-lines.c). A group is assigned like a device (AssignDevice) and
- * recorded in the state with the platform id "lines:<controller's platform id>"; it adds
- * nothing to the definition yet (no GPIO backend), so it does not count for
- * tv_daemon_domain_assigned(), and a domain holding one cannot be prepared. */
+ * recorded in the state with the platform id "lines:<controller's platform id>"; the
+ * definition gets the domain's one vhost-user GPIO device and shared memory (domain-sync.c),
+ * so it counts for tv_daemon_domain_assigned() like a device. */
 #define TV_LINE_GROUP_PID_PREFIX "lines:"
 bool tv_daemon_is_line_group_entry(const TvDaemon *d, const TvStateEntry *e);
 int tv_daemon_assign_lines(TvDaemon *d, const char *domain, const TvLineGroup *g, TvError *err);
