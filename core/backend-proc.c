@@ -388,7 +388,7 @@ static int spawn(TvBackendProc *be, TvError *err)
         argv[n++] = a.argv[a.n_argv - 3];
         argv[n++] = "--control-fd";
         argv[n++] = a.argv[a.n_argv - 1];
-        if (be->qemu_pid && k->peer_pid_arg) {
+        if (be->qemu_pid) { /* a restart while the domain runs: the QEMU is known */
                 argv[n++] = "--peer-pid";
                 argv[n++] = tell;
         }
@@ -450,14 +450,7 @@ static int spawn(TvBackendProc *be, TvError *err)
                 close(be->control_fd);
         be->control_fd = TAKE_FD(ours);
         be->control_len = 0;
-        be->told_pid = 0;
-        if (be->qemu_pid && k->peer_pid_arg)
-                be->told_pid = be->qemu_pid;
-        else if (be->qemu_pid) { /* the kind learns it on the channel: it is read before any client */
-                snprintf(tell, sizeof(tell), "%s %d\n", k->tell, (int)be->qemu_pid);
-                if (control_send(be, tell))
-                        be->told_pid = be->qemu_pid;
-        }
+        be->told_pid = be->qemu_pid;
         be->started_usec = mono_usec();
         tv_log(LOG_INFO, "%s: %s: started pid %d on %s/domains/%s/%s", k->log, be->domain, (int)pid, b->run_dir,
                be->domain, k->socket);

@@ -28,7 +28,6 @@ typedef struct TvBackendKind {
         const char *socket;             /* file name of the socket in the domain's run directory */
         const char *record;             /* file name of the record there */
         const char *tell;               /* control message naming the domain's QEMU: "<tell> <pid>\n" */
-        bool peer_pid_arg;              /* a start with the QEMU known passes --peer-pid (else: told at once) */
 } TvBackendKind;
 
 /* A start's kind-specific part, filled by TvBackendProcs.args. */

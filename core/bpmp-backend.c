@@ -12,7 +12,6 @@ const TvBackendKind tv_bpmp_backend_kind = {
         .socket = TV_BPMP_BACKEND_SOCKET,
         .record = TV_BPMP_BACKEND_RECORD,
         .tell = "pid",
-        .peer_pid_arg = true,
 };
 
 char *tv_bpmp_backend_socket(const char *run_dir, const char *domain)

@@ -11,7 +11,6 @@ const TvBackendKind tv_gpio_backend_kind = {
         .socket = TV_GPIO_BACKEND_SOCKET,
         .record = TV_GPIO_BACKEND_RECORD,
         .tell = "peer-pid",
-        .peer_pid_arg = false,          /* no --peer-pid: a restart is told on the channel */
 };
 
 char *tv_gpio_backend_socket(const char *run_dir, const char *domain)
