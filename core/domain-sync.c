@@ -4,6 +4,7 @@
 #include "config.h"
 #include "domain-dtb.h"
 #include "domain-edit.h"
+#include "gpio-backend.h"
 #include "gpio-guest.h"
 #include "guest-dtb.h"
 #include "libvirt-conn.h"
@@ -106,7 +107,7 @@ static int build_edit(const TvDomainSync *s, const char *domain, const TvCatalog
                 if (tv_strv_push(names, lines->groups[i]->name) < 0)
                         return tv_error_oom(err);
         if (lines->n) {
-                _cleanup_free_ char *sock = tv_guest_gpio_socket(s->run_dir, domain);
+                _cleanup_free_ char *sock = tv_gpio_backend_socket(s->run_dir, domain);
 
                 if (!sock || tv_guest_gpio_qemu_args(sock, args) < 0)
                         return tv_error_oom(err);

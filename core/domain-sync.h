@@ -21,7 +21,7 @@ typedef struct TvDomainSync {
         TvQemuCapsCache *qemu_caps;     /* not owned */
         TvDtbStore dtb;                 /* the state dir and the jobs that run QEMU */
         const TvConfig *config;         /* BpmpBridge=, Emulator=, as loaded now */
-        const char *run_dir;            /* where the domains' BPMP backend sockets are (bpmp-backend.h) */
+        const char *run_dir;            /* the BPMP and GPIO backends' sockets (bpmp-, gpio-backend.h) */
         /* The devices assigned to domain now, in catalog order (the -device order guest addresses
          * follow): a malloc'ed array in *devs, *n of them; -1 when out of memory. Asked again at
          * every step, so an assignment that changed while a job ran is seen. */

@@ -24,13 +24,6 @@ char *tv_qemu_opt_escape(const char *v)
         return out;
 }
 
-char *tv_guest_gpio_socket(const char *run_dir, const char *domain)
-{
-        char *p = NULL;
-
-        return asprintf(&p, "%s/domains/%s/" TV_GUEST_GPIO_SOCKET, run_dir, domain) < 0 ? NULL : p;
-}
-
 int tv_guest_gpio_qemu_args(const char *socket, TvStrv *args)
 {
         char *esc = tv_qemu_opt_escape(socket), *chardev = NULL;

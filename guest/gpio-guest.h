@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include "tv-strv.h"
 
-#define TV_GUEST_GPIO_SOCKET      "gpio.sock"          /* in <run-dir>/domains/<domain>/ */
 #define TV_GUEST_GPIO_CHARDEV     "tvgpio0"            /* -chardev id in the domain XML */
 #define TV_GUEST_GPIO_DEVICE_ID   "tvgpio"             /* -device id */
 #define TV_GUEST_GPIO_QEMU_DEVICE "vhost-user-gpio-device"
@@ -28,10 +27,8 @@ typedef struct TvGuestGpio {
         size_t n;
 } TvGuestGpio;
 
-/* <run_dir>/domains/<domain>/gpio.sock (malloc'ed; NULL: out of memory). */
-char *tv_guest_gpio_socket(const char *run_dir, const char *domain);
-
-/* Appends the QEMU arguments of the GPIO device on socket to args:
+/* Appends the QEMU arguments of the GPIO device on socket (the domain's GPIO backend,
+ * tv_gpio_backend_socket() of core/gpio-backend.h) to args:
  *   -chardev socket,id=tvgpio0,path=<socket>,reconnect=1
  *   -device vhost-user-gpio-device,chardev=tvgpio0,id=tvgpio,bus=virtio-mmio-bus.0
  *   -global virtio-mmio.force-legacy=false        (virtio 1.x: vhost-user-gpio needs VERSION_1)

@@ -4,7 +4,8 @@
 # device needs to the definition (shared memfd memory, -chardev/-device/-global, the guest
 # DTB with a virtio,device29 node under virtio-mmio-bus.0's transport), libvirt's own schema
 # accepts it, two groups share one device, a conflicting <memoryBacking> is refused naming it
-# with nothing changed, unassigning restores the definition byte for byte, and undefining
+# with nothing changed, PrepareDomain starts the GPIO backend, unassigning restores the
+# definition byte for byte, and undefining
 # the domain releases its line groups like its devices.
 source "$(dirname "$0")/../lib/integration.sh"
 source "$(dirname "$0")/../lib/libvirt.sh"
@@ -60,7 +61,10 @@ check "  ... the definition validates" virt-xml-validate "$T/two.xml" domain
 virsh_ define "$T/two.xml" >"$T/redefine.out" 2>&1 || { not_ok "redefine vma"; diag "$(cat "$T/redefine.out")"; }
 sleep 0.5
 check "  ... a redefine shows no drift on the line groups" test "$(prop header_2dpin7 DomainDrift)" = 's ""'
-check "PrepareDomain vma (the hook's call) -> NotSupported" expect_error NotSupported PrepareDomain string:vma string:
+check "PrepareDomain vma (the hook's call) starts its GPIO backend" expect_ok PrepareDomain string:vma string:
+check "  ... which requests line 106 as tegravirt:vma" wait_for 5 grep -q '^gpio 0 106 consumer=tegravirt:vma ' "$T/mnt/status"
+check "ReleaseDomain vma (the hook's call) stops it" expect_ok ReleaseDomain string:vma
+check "  ... the line is free" bash -c "! grep -q '^gpio 0 106 consumer=tegravirt:' '$T/mnt/status'"
 check "UnassignDevice vma header-aon" expect_ok UnassignDevice string:vma string:header-aon
 virsh_ dumpxml --inactive vma >"$T/back-one.xml"
 check "  ... the definition is the one-group one again, byte for byte" cmp "$T/one.xml" "$T/back-one.xml"
