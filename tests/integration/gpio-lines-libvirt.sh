@@ -5,8 +5,8 @@
 # DTB with a virtio,device29 node under virtio-mmio-bus.0's transport), libvirt's own schema
 # accepts it, two groups share one device, a conflicting <memoryBacking> is refused naming it
 # with nothing changed, PrepareDomain starts the GPIO backend, unassigning restores the
-# definition byte for byte, and undefining
-# the domain releases its line groups like its devices.
+# definition byte for byte, undefining the domain releases its line groups like its devices,
+# and with Emulator= the domain runs on that QEMU (the one with VIRTIO_GPIO_F_IRQ).
 source "$(dirname "$0")/../lib/integration.sh"
 source "$(dirname "$0")/../lib/libvirt.sh"
 tv_libvirt_test "$@"
@@ -94,5 +94,22 @@ check "undefining vma releases header-pin7" wait_for 5 bash -c "[ \"\$(busctl --
 check "  ... and its record" bash -c "! grep -q '^device header-pin7 ' '$T/state/state'"
 check "  ... audited" grep -q 'header-pin7.*the domain was undefined' "$T/daemon.log"
 check "  ... and its guest DTB" wait_for 5 test ! -e "$DTB"
+check "daemon exits 0 on SIGTERM" tv_stop_daemon
+
+# with Emulator= (our QEMU: the guest gets GPIO interrupts) a domain with line groups runs on it
+BRIDGE_QEMU="$TV_SOURCE_DIR/tests/integration/fake-tegravirt-bpmp-qemu"
+echo "Emulator=$BRIDGE_QEMU" >>"$T/tegravirtd.conf"
+tv_start_daemon
+virsh_ define "$T/vma.xml" >/dev/null || not_ok "define vma again"
+virsh_ dumpxml --inactive vma >"$T/emu-before.xml"
+check "with Emulator=: AssignDevice vma header-pin7" expect_ok AssignDevice string:vma string:header-pin7
+virsh_ dumpxml --inactive vma >"$T/emu.xml"
+check "  ... <emulator> is Emulator=, the original recorded" bash -c "grep -q '<emulator>$BRIDGE_QEMU</emulator>' '$T/emu.xml' &&
+        grep -q '<tegravirt:emulator path=\"$BRIDGE_QEMU\" previous=\"/usr/bin/qemu-system-aarch64\"/>' '$T/emu.xml'"
+check "  ... the definition validates" virt-xml-validate "$T/emu.xml" domain
+check "UnassignDevice vma header-pin7" expect_ok UnassignDevice string:vma string:header-pin7
+virsh_ dumpxml --inactive vma >"$T/emu-after.xml"
+check "  ... the definition, emulator included, is restored byte for byte" cmp "$T/emu-before.xml" "$T/emu-after.xml"
+virsh_ undefine vma >/dev/null || not_ok "undefine vma"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tap_finish
