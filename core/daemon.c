@@ -871,61 +871,8 @@ static void on_assign_synced(TvDomainSync *s, int r, bool running, TvError *err,
         op_call_free(c);
 }
 
-/* A line group's definition change failed: the record goes too (assign_end). */
-static int lines_assign_end(TvDaemon *d, OpCall *c, int r)
-{
-        return r < 0 ? assign_end(d, c->domain, c->device, c->caller, r, false) : 0;
-}
-
-static void on_lines_assign_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
-{
-        TvDaemon *d = s->userdata;
-        OpCall *c = userdata;
-
-        r = lines_assign_end(d, c, r);
-        c->done(d, r, err, c->userdata);
-        op_call_free(c);
-}
-
-static OpCall *lines_call_new(TvDaemon *d, const char *domain, const char *group, const char *platform_id,
-                              TvDaemonDoneFn done, void *userdata)
-{
-        OpCall *c = op_call_new(d, domain, NULL, done, userdata);
-
-        if (c && (!(c->device = strdup(group)) || (platform_id && !(c->platform_id = strdup(platform_id))))) {
-                op_call_free(c);
-                return NULL;
-        }
-        return c;
-}
-
-/* A line group is recorded (daemon-lines.c), then the definition gets the domain's one GPIO
- * device and shared memory (domain-sync.c); a refused edit drops the record again. */
-static int assign_line_group(TvDaemon *d, const char *domain, const TvLineGroup *g, TvDaemonDoneFn done,
-                             void *userdata, TvError *err)
-{
-        TvStateEntry *e = tv_state_find(&d->state, g->name);
-        bool running = false;
-        OpCall *c;
-        int r;
-
-        if (check_not_busy(d, domain, false, err) < 0)
-                return -1;
-        if (e && e->domain && strcmp(e->domain, domain) == 0)
-                return 0;
-        if (!(c = lines_call_new(d, domain, g->name, NULL, done, userdata)))
-                return tv_error_oom(err);
-        if (tv_daemon_assign_lines(d, domain, g, err) < 0) {
-                op_call_free(c);
-                return -1;
-        }
-        r = tv_domain_sync(&d->sync, domain, on_lines_assign_synced, c, &running, err);
-        if (r == 1)
-                return 1;
-        r = lines_assign_end(d, c, r);
-        op_call_free(c);
-        return r;
-}
+static int line_group_op(TvDaemon *d, const char *domain, const TvLineGroup *g, bool unassign, TvDaemonDoneFn done,
+                         void *userdata, TvError *err);
 
 int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
                      TvError *err)
@@ -939,8 +886,8 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
         if (check_domain(domain, err) < 0)
                 return -1;
         if (tv_catalog_find_line_group(d->catalog, device))
-                return assign_line_group(d, domain, tv_catalog_find_line_group(d->catalog, device), done, userdata,
-                                         err);
+                return line_group_op(d, domain, tv_catalog_find_line_group(d->catalog, device), false, done,
+                                     userdata, err);
         if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
@@ -1042,24 +989,43 @@ static void on_unassign_synced(TvDomainSync *s, int r, bool running, TvError *er
         op_call_free(c);
 }
 
-/* The definition kept the line group: the record takes it back (unassign_end). */
-static int lines_unassign_end(TvDaemon *d, OpCall *c, int r, TvError *err)
+/* A line group's (un)assignment is recorded first (daemon-lines.c), then the definition
+ * follows: the domain's one GPIO device and shared memory (domain-sync.c). When it cannot,
+ * the record goes back: an assignment is dropped (assign_end), an unassignment restored
+ * (unassign_end). */
+static int lines_synced_end(TvDaemon *d, OpCall *c, bool unassign, int r, TvError *err)
 {
-        return r < 0 ? unassign_end(d, c->domain, c->device, c->platform_id, c->caller, r, err) : 0;
+        if (r >= 0)
+                return 0;
+        return unassign ? unassign_end(d, c->domain, c->device, c->platform_id, c->caller, r, err) :
+                          assign_end(d, c->domain, c->device, c->caller, r, false);
 }
 
-static void on_lines_unassign_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
+static void on_lines_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
 {
         TvDaemon *d = s->userdata;
         OpCall *c = userdata;
 
-        r = lines_unassign_end(d, c, r, err);
+        /* only an unassignment keeps the platform id, to restore the record */
+        r = lines_synced_end(d, c, c->platform_id != NULL, r, err);
         c->done(d, r, err, c->userdata);
         op_call_free(c);
 }
 
-static int unassign_line_group(TvDaemon *d, const char *domain, const TvLineGroup *g, TvDaemonDoneFn done,
-                               void *userdata, TvError *err)
+static OpCall *lines_call_new(TvDaemon *d, const char *domain, const char *group, const char *platform_id,
+                              TvDaemonDoneFn done, void *userdata)
+{
+        OpCall *c = op_call_new(d, domain, NULL, done, userdata);
+
+        if (c && (!(c->device = strdup(group)) || (platform_id && !(c->platform_id = strdup(platform_id))))) {
+                op_call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+static int line_group_op(TvDaemon *d, const char *domain, const TvLineGroup *g, bool unassign, TvDaemonDoneFn done,
+                         void *userdata, TvError *err)
 {
         TvStateEntry *e = tv_state_find(&d->state, g->name);
         bool running = false;
@@ -1068,16 +1034,20 @@ static int unassign_line_group(TvDaemon *d, const char *domain, const TvLineGrou
 
         if (check_not_busy(d, domain, false, err) < 0)
                 return -1;
-        if (!(c = lines_call_new(d, domain, g->name, e ? e->platform_id : NULL, done, userdata)))
+        if (!unassign && e && e->domain && strcmp(e->domain, domain) == 0)
+                return 0;
+        c = lines_call_new(d, domain, g->name, unassign ? (e ? e->platform_id : "") : NULL, done, userdata);
+        if (!c)
                 return tv_error_oom(err);
-        if (tv_daemon_unassign_lines(d, domain, g, err) < 0) {
+        r = unassign ? tv_daemon_unassign_lines(d, domain, g, err) : tv_daemon_assign_lines(d, domain, g, err);
+        if (r < 0) {
                 op_call_free(c);
                 return -1;
         }
-        r = tv_domain_sync(&d->sync, domain, on_lines_unassign_synced, c, &running, err);
+        r = tv_domain_sync(&d->sync, domain, on_lines_synced, c, &running, err);
         if (r == 1)
                 return 1;
-        r = lines_unassign_end(d, c, r, err);
+        r = lines_synced_end(d, c, unassign, r, err);
         op_call_free(c);
         return r;
 }
@@ -1095,8 +1065,8 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
         if (check_domain(domain, err) < 0)
                 return -1;
         if (tv_catalog_find_line_group(d->catalog, device))
-                return unassign_line_group(d, domain, tv_catalog_find_line_group(d->catalog, device), done, userdata,
-                                           err);
+                return line_group_op(d, domain, tv_catalog_find_line_group(d->catalog, device), true, done,
+                                     userdata, err);
         if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);

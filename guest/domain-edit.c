@@ -1326,26 +1326,26 @@ static int check_membacking(xmlNodePtr root, const char *dom, TvError *err)
         static const char *const need = "the vhost-user GPIO device of its line groups needs guest memory QEMU can "
                                         "share with the backend (<memoryBacking><source type='memfd'/><access "
                                         "mode='shared'/></memoryBacking>)";
+        static const struct {
+                const char *el, *attr, *want, *fix;
+        } rules[] = {
+                { "source", "type", "memfd", "change the source to memfd (or remove it)" },
+                { "access", "mode", "shared", "set mode='shared' (or remove <access>)" },
+        };
         xmlNodePtr mb = tv_xml_child(root, "memoryBacking", NULL), n;
         xmlNodePtr numa = tv_xml_child(tv_xml_child(root, "cpu", NULL), "numa", NULL);
         char q[QUOTE_BUF];
         xmlChar *v;
 
-        if ((n = tv_xml_child(mb, "source", NULL)) && !attr_is(n, "type", "memfd")) {
-                v = xmlGetNoNsProp(n, (const xmlChar *)"type");
+        for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+                if (!(n = tv_xml_child(mb, rules[i].el, NULL)) || attr_is(n, rules[i].attr, rules[i].want))
+                        continue;
+                v = xmlGetNoNsProp(n, (const xmlChar *)rules[i].attr);
                 quote_value(q, v ? (const char *)v : "");
                 xmlFree(v);
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                    "domain %s has <memoryBacking><source type='%s'/>, but %s; change the source to "
-                                    "memfd (or remove it) and assign again", dom, q, need);
-        }
-        if ((n = tv_xml_child(mb, "access", NULL)) && !attr_is(n, "mode", "shared")) {
-                v = xmlGetNoNsProp(n, (const xmlChar *)"mode");
-                quote_value(q, v ? (const char *)v : "");
-                xmlFree(v);
-                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
-                                    "domain %s has <memoryBacking><access mode='%s'/>, but %s; set mode='shared' (or "
-                                    "remove <access>) and assign again", dom, q, need);
+                                    "domain %s has <memoryBacking><%s %s='%s'/>, but %s; %s and assign again", dom,
+                                    rules[i].el, rules[i].attr, q, need, rules[i].fix);
         }
         for (n = numa ? numa->children : NULL; n; n = n->next) {
                 if (!tv_xml_is_el(n, "cell", NULL) || !(v = xmlGetNoNsProp(n, (const xmlChar *)"memAccess")))
