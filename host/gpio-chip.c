@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "gpio-chip.h"
+#include "tv-gpio-cdev.h"
 #include "tv-macros.h"
 #include "tv-strv.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/gpio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 int tv_gpio_chip_index(TvHost *h, const char *pid, int *index)
 {
@@ -42,15 +41,19 @@ int tv_gpio_lines_use(TvHost *h, int index, const uint32_t *offsets, size_t n, T
 {
         struct gpiochip_info ci;
         _cleanup_close_ int fd = -1;
-        char name[32];
+        char path[PATH_MAX];
+        int r;
 
-        snprintf(name, sizeof(name), "gpiochip%d", index);
-        fd = tv_dev_open(h, name, O_RDONLY);
+        /* a kernel character device, or the test fixture's simulated chip (a socket) */
+        if (snprintf(path, sizeof(path), "%s/gpiochip%d", h->dev_root, index) >= (int)sizeof(path))
+                return -ENAMETOOLONG;
+        fd = tv_gpio_chip_open(path);
         if (fd < 0)
                 return fd;
         memset(&ci, 0, sizeof(ci));
-        if (ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &ci) < 0)
-                return -errno;
+        r = tv_gpio_chip_ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, &ci);
+        if (r < 0)
+                return r;
         *n_lines = ci.lines;
         for (size_t i = 0; i < n; i++) {
                 struct gpio_v2_line_info li;
@@ -59,8 +62,9 @@ int tv_gpio_lines_use(TvHost *h, int index, const uint32_t *offsets, size_t n, T
                         return -EINVAL;
                 memset(&li, 0, sizeof(li));     /* the kernel refuses non-zero padding */
                 li.offset = offsets[i];
-                if (ioctl(fd, GPIO_V2_GET_LINEINFO_IOCTL, &li) < 0)
-                        return -errno;
+                r = tv_gpio_chip_ioctl(fd, GPIO_V2_GET_LINEINFO_IOCTL, &li);
+                if (r < 0)
+                        return r;
                 out[i].used = (li.flags & GPIO_V2_LINE_FLAG_USED) != 0;
                 snprintf(out[i].consumer, sizeof(out[i].consumer), "%.*s", (int)sizeof(li.consumer),
                          li.consumer);

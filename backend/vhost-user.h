@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Our own vhost-user back-end (device side) for split virtqueues: one connection,
+ * memory table via memfds, kick/call eventfds, GET_CONFIG, VRING_BASE save/restore.
+ * The front end is untrusted: every message, region, ring and descriptor is validated.
+ * No file is opened; only fds passed in messages are mmap()ed (works under seccomp). */
+#ifndef TV_VHOST_USER_H
+#define TV_VHOST_USER_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define TV_VU_ELEM_MAX 8        /* descriptors per direction in one element */
+
+typedef struct TvVu TvVu;
+
+typedef struct TvVuElem {
+        uint16_t head;
+        unsigned n_out, n_in;           /* device-readable, device-writable */
+        struct iovec out[TV_VU_ELEM_MAX], in[TV_VU_ELEM_MAX]; /* into mapped guest memory, validated */
+} TvVuElem;
+
+typedef struct TvVuOps {
+        uint64_t features;              /* virtio features offered (VERSION_1, F_IRQ, ...) */
+        /* fill config (len bytes at offset); 0 or -errno */
+        int (*get_config)(void *ud, uint32_t offset, uint8_t *buf, uint32_t len);
+        void (*queue_ready)(void *ud, unsigned q, bool ready);  /* ring started/stopped */
+        void (*queue_kick)(void *ud, unsigned q);               /* buffers may be available */
+} TvVuOps;
+
+/* Takes conn_fd (closed by tv_vu_free, also on failure). NULL on allocation failure. */
+TvVu *tv_vu_new(int conn_fd, unsigned n_queues, const TvVuOps *ops, void *ud);
+void tv_vu_free(TvVu *vu);                   /* unmaps, closes everything */
+/* fds to poll: the connection and each started queue's kick fd; returns count written */
+unsigned tv_vu_poll_fds(TvVu *vu, struct pollfd *pfd, unsigned max);
+/* handle what poll reported; <0 when the connection is over (EOF, protocol error: logged) */
+int tv_vu_dispatch(TvVu *vu, const struct pollfd *pfd, unsigned n);
+bool tv_vu_queue_started(TvVu *vu, unsigned q);
+int tv_vu_pop(TvVu *vu, unsigned q, TvVuElem *e);   /* 1 got one, 0 none, -EINVAL bad ring/desc */
+void tv_vu_push(TvVu *vu, unsigned q, const TvVuElem *e, uint32_t written); /* used ring */
+void tv_vu_notify(TvVu *vu, unsigned q);             /* call eventfd (respects NO_INTERRUPT/EVENT_IDX) */
+
+/* --- additions beyond the spec --- */
+/* Features the front end acked (0 before SET_FEATURES). */
+uint64_t tv_vu_acked_features(TvVu *vu);
+/* Handle exactly one message already readable on the connection (for fuzzing/tests): 0 or -errno. */
+int tv_vu_handle_one(TvVu *vu);
+/* Message read timeout once a message has begun (ms); a stalled front end is dropped. */
+#define TV_VU_IO_TIMEOUT_MS 2000
+
+#endif
