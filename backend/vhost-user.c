@@ -91,6 +91,7 @@ typedef struct TvVuQueue {
         uint64_t desc_uva, avail_uva, used_uva;
         int kick, call, err;
         bool started, enabled, ready;
+        bool draining;                  /* in queue_ready(false): pushes still allowed */
 } TvVuQueue;
 
 struct TvVu {
@@ -339,8 +340,12 @@ static void update_ready(TvVu *vu, unsigned i)
         if (ready == q->ready)
                 return;
         q->ready = ready;
+        /* a stopping ring is still mapped during the callback: the device may give its held
+         * elements back (tv_vu_push) before they become invalid */
+        q->draining = !ready;
         if (vu->ops->queue_ready)
                 vu->ops->queue_ready(vu->ud, i, ready);
+        q->draining = false;
         if (ready && vu->ops->queue_kick)
                 vu->ops->queue_kick(vu->ud, i);
 }
@@ -399,8 +404,12 @@ void tv_vu_free(TvVu *vu)
         for (unsigned i = 0; i < vu->nq; i++) {
                 TvVuQueue *q = &vu->q[i];
 
-                if (q->ready && vu->ops->queue_ready)
+                if (q->ready && vu->ops->queue_ready) {
+                        q->ready = false;
+                        q->draining = true;
                         vu->ops->queue_ready(vu->ud, i, false);
+                        q->draining = false;
+                }
                 tv_vq_fini(&q->vq);
                 close_fd(&q->kick);
                 close_fd(&q->call);
@@ -847,7 +856,7 @@ int tv_vu_pop(TvVu *vu, unsigned q, TvVuElem *e)
 
 void tv_vu_push(TvVu *vu, unsigned q, const TvVuElem *e, uint32_t written)
 {
-        if (q >= vu->nq || !vu->q[q].ready)
+        if (q >= vu->nq || !(vu->q[q].ready || vu->q[q].draining))
                 return;
         tv_vq_push(&vu->q[q].vq, e, written);
 }
@@ -856,7 +865,7 @@ void tv_vu_notify(TvVu *vu, unsigned q)
 {
         uint64_t one = 1;
 
-        if (q >= vu->nq || !vu->q[q].ready || vu->q[q].call < 0)
+        if (q >= vu->nq || !(vu->q[q].ready || vu->q[q].draining) || vu->q[q].call < 0)
                 return;
         if (!tv_vq_should_notify(&vu->q[q].vq))
                 return;
