@@ -66,13 +66,18 @@ check "  ... no backend, no runtime directory, no line requested" bash -c "
 sim "gpio-free 1 0"
 tv_stop_daemon
 tv_start_daemon --gpio-backend "$T/no-such-backend"
+"$TV_CTL_BIN" assign vm1 uarta >/dev/null # a device too: its prepare (vfio, BPMP backend) is undone
 "$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
 check "tegravirtctl check vm1: gpio-backend missing, the binary cannot run" \
         grep -q "^missing .*gpio-backend.*$T/no-such-backend cannot run" "$T/chk.out"
 check "the backend binary missing: PrepareDomain vm1 -> HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:
 check "  ... naming it" grep -q "cannot run the GPIO backend $T/no-such-backend" <<<"$LAST_ERROR"
-check "  ... nothing is left (no runtime directory, no process, no line requested)" bash -c "
-        [ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:' '$T/mnt/status'"
+check "  ... after uarta was bound and its BPMP backend started" grep -q "bpmp-backend: vm1: started pid" "$T/daemon.log"
+check "  ... uarta is back on its host driver" grep -q '^3100000.serial driver=serial-tegra ' "$T/mnt/status"
+check "  ... its BPMP backend went too: nothing is left (no runtime directory, no process, no line requested)" \
+        wait_for 5 bash -c "[ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:' '$T/mnt/status'"
+check "  ... logged the BPMP backend's stop" grep -q "bpmp-backend: vm1: stopped" "$T/daemon.log"
+"$TV_CTL_BIN" unassign vm1 uarta >/dev/null
 tv_stop_daemon
 tv_start_daemon
 
