@@ -25,6 +25,9 @@
  *   release I             drop the request of line I
  *   bad N                 try line offset N: "bad N lineinfo=<errno name> request=<...>"
  *   sleep MS
+ *   bench set|info I N    N SET_VALUES ioctls on the held request of line I (alternating 0/1),
+ *                         or N GET_CHIPINFO ioctls (they stay in the guest kernel): "bench
+ *                         set|info N <total ns> <ns> ns/op"
  *   sh CMD...             /bin/sh -c CMD; its output, then "status <exit status>"
  *   quit
  * A failure prints "error <what>: <errno name>" (the command still ends with "done").
@@ -33,6 +36,7 @@
 #include <fcntl.h>
 #include <linux/gpio.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,6 +313,37 @@ static void cmd_bad(unsigned long n)
         say("bad %lu lineinfo=%s request=%s", n, a, ename(e2));
 }
 
+static long long now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void cmd_bench(const char *what, unsigned line, long n)
+{
+        struct gpiochip_info ci;
+        bool set = !strcmp(what, "set");
+
+        if (n <= 0 || (set && req_fd[line] < 0)) {
+                say("error bench: bad count or line %u not requested (use out)", line);
+                return;
+        }
+        long long t0 = now_ns();
+        for (long i = 0; i < n; i++) {
+                struct gpio_v2_line_values v = { .bits = (__u64)(i & 1), .mask = 1 };
+                int r = set ? ioctl(req_fd[line], GPIO_V2_LINE_SET_VALUES_IOCTL, &v) :
+                              ioctl(chip_fd, GPIO_GET_CHIPINFO_IOCTL, &ci);
+                if (r < 0) {
+                        say("error bench %s: %s after %ld", what, ename(errno), i);
+                        return;
+                }
+        }
+        long long dt = now_ns() - t0;
+        say("bench %s %ld %lld %lld ns/op", what, n, dt, dt / n);
+}
+
 static void cmd_sh(const char *cmd)
 {
         fflush(stdout);
@@ -402,6 +437,8 @@ static int run(char *line)
         } else if (!strcmp(c, "sleep") && a1) {
                 struct timespec ts = { atoi(a1) / 1000, (atoi(a1) % 1000) * 1000000L };
                 nanosleep(&ts, NULL);
+        } else if (!strcmp(c, "bench") && a2 && argc > 3 && chip_fd >= 0 && !need_line(a2, &l)) {
+                cmd_bench(a1, l, strtol(argv[3], NULL, 0));
         } else if (!strcmp(c, "sh") && rest) {
                 cmd_sh(rest);
         } else {
