@@ -47,13 +47,24 @@ check "lines of the other controller for vm2" expect_ok AssignDevice string:vm2 
 check "header-pin7 for vm2 -> DeviceBusy naming vm1" expect_error DeviceBusy AssignDevice string:vm2 string:header-pin7
 check "  ... (assigned to domain vm1)" grep -q "header-pin7 is assigned to domain vm1" <<<"$LAST_ERROR"
 
-# host hazards first (GPIO uAPI line info on /dev/gpiochip0, in the fixture's FUSE ioctl)
+# host hazards first (GPIO uAPI line info on /dev/gpiochip0: the fixture's simulated chip)
 sim "gpio-use 0 106 regulator-vdd-fan"
 check "a line the host uses: PrepareDomain vm1 -> DeviceBusy" expect_error DeviceBusy PrepareDomain string:vm1 string:
 check "  ... naming the line and the consumer" grep -q 'line 106 (header-7, PQ.06) of gpio-main is used by the host (consumer .*regulator-vdd-fan' <<<"$LAST_ERROR"
 "$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
 check "tegravirtctl check: gpio-lines missing, naming the consumer" grep -q '^missing .*gpio-lines.*regulator-vdd-fan' "$T/chk.out"
 sim "gpio-free 0 106"
+# a line held by a uAPI line request (not by the kernel) is as busy: the check sees the request
+mkfifo "$T/hold.in"
+"$TV_BUILD_DIR/tests/fixture/gpio-cdev-tool" "$T/mnt/dev/gpiochip0" <"$T/hold.in" >"$T/hold.out" &
+HOLD_PID=$!
+exec 7>"$T/hold.in"
+echo "req 0 106 0x4 someone-else" >&7
+for _ in $(seq 50); do grep -q . "$T/hold.out" && break; sleep 0.1; done
+check "a line requested by another program: PrepareDomain vm1 -> DeviceBusy" expect_error DeviceBusy PrepareDomain string:vm1 string:
+check "  ... naming the request's consumer" grep -q 'line 106 (header-7, PQ.06) of gpio-main is used by the host (consumer .*someone-else' <<<"$LAST_ERROR"
+exec 7>&-
+wait "$HOLD_PID" || true
 "$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
 check "tegravirtctl check: gpio-lines ok once the line is free" grep -q '^ok .*gpio-lines.*header-pin7 (for vm1) are free on gpio-main' "$T/chk.out"
 check "  ... and no 'no devices are assigned' warning for a domain with only a line group" bash -c "! grep -q '^warning *assignments ' '$T/chk.out'"
