@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 
@@ -54,6 +57,73 @@ bool tv_parse_uint(const char *s, unsigned long max, unsigned long *out)
         errno = 0;
         *out = strtoul(s, &end, 10);
         return errno == 0 && *end == 0 && *out <= max;
+}
+
+int tv_confine_ids(const char *user, unsigned long *uid, unsigned long *gid)
+{
+        if (user) {
+                struct passwd *pw = getpwnam(user);
+
+                if (!pw) {
+                        tv_say("no such user: %s", user);
+                        return -1;
+                }
+                *uid = pw->pw_uid;
+                *gid = pw->pw_gid;
+        } else if (*uid == ULONG_MAX) {
+                *uid = geteuid();
+                *gid = getegid();
+        }
+        return 0;
+}
+
+int tv_confine_check_control(int fd)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+                tv_say("--control-fd %d is not an open pipe or socket", fd);
+                return -1;
+        }
+        return 0;
+}
+
+int tv_confine_socket(const char *path, int listen_fd, uid_t uid, gid_t gid)
+{
+        int fd = path ? tv_confine_listen(path) : listen_fd;
+
+        if (fd < 0)
+                return -1;
+        if (!tv_confine_is_listening(fd)) {
+                tv_say("fd %d is not a listening stream socket", fd);
+                return -1;
+        }
+        if (path && geteuid() == 0 && chown(path, uid, gid) < 0) {
+                tv_say("cannot chown %s: %s", path, tv_errname(errno));
+                return -1;
+        }
+        return fd;
+}
+
+int tv_confine_accept(int listen_fd, uid_t peer_uid, pid_t peer_pid, struct ucred *cred)
+{
+        socklen_t len = sizeof(*cred);
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd < 0)
+                return -1;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0) {
+                tv_say("client refused: no peer credentials: %s", tv_errname(errno));
+                close(fd);
+                return -1;
+        }
+        if (cred->uid != peer_uid || (peer_pid && cred->pid != peer_pid)) {
+                tv_say("client refused: pid %d uid %u (expected uid %u%s)", (int)cred->pid, (unsigned)cred->uid,
+                       (unsigned)peer_uid, peer_pid ? " and the domain's QEMU pid" : "");
+                close(fd);
+                return -1;
+        }
+        return fd;
 }
 
 static bool kept(int fd, const int *keep, size_t n)

@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,7 +23,6 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_gpio.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include "confine.h"
 #include "gpio-lines.h"
@@ -344,22 +342,10 @@ static int write_all(int fd, const char *s, size_t len)
 static void accept_client(Backend *b)
 {
         struct ucred cred;
-        socklen_t len = sizeof(cred);
-        int fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = tv_confine_accept(b->listen_fd, b->peer_uid, b->peer_pid, &cred);
 
         if (fd < 0)
                 return;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                tv_say("client refused: no peer credentials: %s", tv_errname(errno));
-                close(fd);
-                return;
-        }
-        if (cred.uid != b->peer_uid || (b->peer_pid && cred.pid != b->peer_pid)) {
-                tv_say("client refused: pid %d uid %u (expected uid %u%s)", (int)cred.pid, (unsigned)cred.uid,
-                       (unsigned)b->peer_uid, b->peer_pid ? " and the domain's QEMU pid" : "");
-                close(fd);
-                return;
-        }
         if (b->vu || b->asking_fd >= 0) {
                 tv_say("client pid %d refused: pid %d is connected already (one connection at a time)", (int)cred.pid,
                        (int)(b->vu ? b->vu_pid : b->asking_pid));
@@ -566,30 +552,15 @@ int main(int argc, char **argv)
                         }
                 }
         }
-        if (user) {
-                struct passwd *pw = getpwnam(user);
-
-                if (!pw) {
-                        tv_say("no such user: %s", user);
-                        return 2;
-                }
-                uid = pw->pw_uid;
-                gid = pw->pw_gid;
-        } else if (uid == ULONG_MAX) {
-                uid = geteuid();
-                gid = getegid();
-        }
+        if (tv_confine_ids(user, &uid, &gid) < 0)
+                return 2;
         if (peer_uid == ULONG_MAX)
                 peer_uid = uid; /* QEMU runs as the user we serve as */
         b.peer_uid = (uid_t)peer_uid;
         b.peer_pid = (pid_t)peer_pid;
         if (control_fd != ULONG_MAX) {
-                struct stat st;
-
-                if (fstat((int)control_fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-                        tv_say("--control-fd %lu is not an open pipe or socket", control_fd);
+                if (tv_confine_check_control((int)control_fd) < 0)
                         return 1;
-                }
                 b.control_fd = (int)control_fd;
         }
         /* the chips: opened (or inherited), checked, used for the requests, closed */
@@ -627,17 +598,9 @@ int main(int argc, char **argv)
         b.dev = tv_vgpio_new(b.n, b.names, &vgpio_ops, &b);
         if (!b.dev)
                 return 1;
-        b.listen_fd = sock_path ? tv_confine_listen(sock_path) : (int)listen_fd;
+        b.listen_fd = tv_confine_socket(sock_path, (int)listen_fd, (uid_t)uid, (gid_t)gid);
         if (b.listen_fd < 0)
                 return 1;
-        if (!tv_confine_is_listening(b.listen_fd)) {
-                tv_say("fd %d is not a listening stream socket", b.listen_fd);
-                return 1;
-        }
-        if (sock_path && geteuid() == 0 && chown(sock_path, uid, gid) < 0) {
-                tv_say("cannot chown %s: %s", sock_path, tv_errname(errno));
-                return 1;
-        }
         keep[n_keep++] = b.listen_fd;
         keep[n_keep++] = b.control_fd;
         for (unsigned i = 0; i < b.n; i++) {
