@@ -45,4 +45,8 @@ int tv_confine_drop(uid_t uid, gid_t gid);
  * (none: ioctl kills). Anything else kills the process. 0/-1 (logged). */
 int tv_confine_seccomp(const uint32_t *ioctls, size_t n_ioctls, const int *extra_nrs, size_t n_extra);
 
+/* Ends the process under the filter: exit_group(2) itself, no atexit handlers and no
+ * sanitizer exit hooks (LeakSanitizer's would need system calls the filter kills). */
+__attribute__((noreturn)) void tv_confine_exit(int code);
+
 #endif

@@ -441,5 +441,5 @@ int main(int argc, char **argv)
         tv_say("serving %s uid %u for peer uid %u%s", sock_path ? sock_path : "the inherited socket", (unsigned)uid,
             (unsigned)peer_uid, peer_pid ? " (one pid)" : s.pid_pending ? " (pid announced on the control channel)" : "");
         serve(&s);
-        _exit(1); /* no atexit handlers under the filter */
+        tv_confine_exit(1);
 }

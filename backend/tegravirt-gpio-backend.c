@@ -471,19 +471,21 @@ int main(int argc, char **argv)
         };
         const char *sock_path = NULL, *user = NULL, *chip_paths[MAX_CHIPS] = { 0 };
         int chip_fds[MAX_CHIPS];
-        unsigned n_chips = 0, *line_chip, *line_off;
-        const char **line_specs;
+        /* fixed storage: nothing to free on the early exits */
+        static const char *line_specs[TV_VGPIO_MAX_LINES], *names[TV_VGPIO_MAX_LINES];
+        static unsigned line_chip[TV_VGPIO_MAX_LINES], line_off[TV_VGPIO_MAX_LINES];
+        static TvLine lines[TV_VGPIO_MAX_LINES];
+        static TvVuElem held[TV_VGPIO_MAX_LINES];
+        static int keep[2 * TV_VGPIO_MAX_LINES + 2];
+        unsigned n_chips = 0;
         unsigned long listen_fd = ULONG_MAX, uid = ULONG_MAX, gid = ULONG_MAX, peer_uid = ULONG_MAX, peer_pid = 0,
                       control_fd = ULONG_MAX, v;
-        Backend b = { .control_fd = -1, .asking_fd = -1 };
+        Backend b = { .control_fd = -1, .asking_fd = -1, .lines = lines, .names = names, .held = held };
         char consumer[GPIO_MAX_NAME_SIZE + 16];
-        int c, *keep;
+        int c;
         size_t n_keep = 0;
 
         tv_say_prog = "tegravirt-gpio-backend";
-        line_specs = calloc((size_t)argc, sizeof(*line_specs));
-        if (!line_specs)
-                return 1;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 bool ok = true;
 
@@ -503,7 +505,11 @@ int main(int argc, char **argv)
                         }
                         n_chips++;
                         break;
-                case 'L': line_specs[b.n++] = optarg; break;
+                case 'L':
+                        ok = b.n < TV_VGPIO_MAX_LINES;
+                        if (ok)
+                                line_specs[b.n++] = optarg;
+                        break;
                 case 'U': user = optarg; break;
                 case 'u': ok = tv_parse_uint(optarg, UINT_MAX - 1, &uid); break;
                 case 'g': ok = tv_parse_uint(optarg, UINT_MAX - 1, &gid); break;
@@ -523,18 +529,6 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
-        if (b.n > TV_VGPIO_MAX_LINES) {
-                tv_say("too many lines: %u (at most %d)", b.n, TV_VGPIO_MAX_LINES);
-                return 2;
-        }
-        b.lines = calloc(b.n, sizeof(*b.lines));
-        b.names = calloc(b.n, sizeof(*b.names));
-        b.held = calloc(b.n, sizeof(*b.held));
-        line_chip = calloc(b.n, sizeof(*line_chip));
-        line_off = calloc(b.n, sizeof(*line_off));
-        keep = calloc(b.n * 2 + 2, sizeof(*keep));
-        if (!b.lines || !b.names || !b.held || !line_chip || !line_off || !keep)
-                return 1;
         for (unsigned i = 0; i < b.n; i++) {
                 if (!parse_line(line_specs[i], n_chips, &line_chip[i], &line_off[i], &b.names[i])) {
                         tv_say("invalid --line %s (CHIP:OFFSET:NAME: CHIP the index of a --chip/--chip-fd, NAME "
@@ -595,9 +589,6 @@ int main(int argc, char **argv)
         }
         for (unsigned i = 0; i < n_chips; i++)
                 close(chip_fds[i]);
-        b.dev = tv_vgpio_new(b.n, b.names, &vgpio_ops, &b);
-        if (!b.dev)
-                return 1;
         b.listen_fd = tv_confine_socket(sock_path, (int)listen_fd, (uid_t)uid, (gid_t)gid);
         if (b.listen_fd < 0)
                 return 1;
@@ -611,9 +602,6 @@ int main(int argc, char **argv)
                 tv_say("cannot close inherited fds: %s", tv_errname(errno));
                 return 1;
         }
-        free(keep);
-        free(line_chip);
-        free(line_off);
         /* the default SIGTERM action ends us: the lines are released by the kernel (or orin-sim)
          * when their fds close; tegravirtd removes the socket */
         signal(SIGPIPE, SIG_IGN);
@@ -625,9 +613,12 @@ int main(int argc, char **argv)
         if (tv_confine_drop((uid_t)uid, (gid_t)gid) < 0 ||
             tv_confine_seccomp(ioctls, sizeof(ioctls) / sizeof(ioctls[0]), extra, sizeof(extra) / sizeof(extra[0])) < 0)
                 return 1;
+        b.dev = tv_vgpio_new(b.n, b.names, &vgpio_ops, &b); /* names checked above */
+        if (!b.dev)
+                tv_confine_exit(1);
         tv_say("serving %u lines on %s uid %u for peer uid %u%s", b.n, sock_path ? sock_path : "the inherited socket",
                (unsigned)uid, (unsigned)peer_uid,
                peer_pid ? " (one pid)" : b.control_fd >= 0 ? " (tegravirtd decides on each client)" : "");
         serve(&b);
-        _exit(1); /* no atexit handlers under the filter */
+        tv_confine_exit(1);
 }
