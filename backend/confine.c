@@ -126,6 +126,27 @@ int tv_confine_accept(int listen_fd, uid_t peer_uid, pid_t peer_pid, struct ucre
         return fd;
 }
 
+int tv_confine_read_lines(int fd, char *buf, size_t size, size_t *len, bool (*on_line)(void *ud, char *line), void *ud)
+{
+        ssize_t n = read(fd, buf + *len, size - 1 - *len);
+        char *nl;
+
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 1;
+        if (n <= 0)
+                return n < 0 ? -1 : 0;
+        *len += n;
+        buf[*len] = 0;
+        while ((nl = strchr(buf, '\n'))) {
+                *nl = 0;
+                if (!on_line(ud, buf))
+                        return -3;
+                *len -= nl + 1 - buf;
+                memmove(buf, nl + 1, *len + 1);
+        }
+        return *len >= size - 1 ? -2 : 1;
+}
+
 static bool kept(int fd, const int *keep, size_t n)
 {
         for (size_t i = 0; i < n; i++)

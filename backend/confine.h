@@ -45,6 +45,12 @@ int tv_confine_drop(uid_t uid, gid_t gid);
  * (none: ioctl kills). Anything else kills the process. 0/-1 (logged). */
 int tv_confine_seccomp(const uint32_t *ioctls, size_t n_ioctls, const int *extra_nrs, size_t n_extra);
 
+/* A line-based control channel from tegravirtd: reads what is there into buf (size bytes, *len
+ * of them used) and calls on_line for each complete line, without its '\n'; on_line returns
+ * false for a line it refuses (reading stops there). 1: go on; 0: EOF; -1: read error;
+ * -2: a line longer than the buffer; -3: on_line refused one. The caller closes on <= 0. */
+int tv_confine_read_lines(int fd, char *buf, size_t size, size_t *len, bool (*on_line)(void *ud, char *line), void *ud);
+
 /* Ends the process under the filter: exit_group(2) itself, no atexit handlers and no
  * sanitizer exit hooks (LeakSanitizer's would need system calls the filter kills). */
 __attribute__((noreturn)) void tv_confine_exit(int code);

@@ -236,40 +236,31 @@ static void check_held(Server *s)
 
 /* "pid N\n" from tegravirtd: the domain's QEMU. A later announcement replaces it (the
  * domain was started again). EOF or garbage: the channel is closed, the state kept. */
+static bool control_line(void *ud, char *line)
+{
+        Server *s = ud;
+        unsigned long pid;
+
+        if (strncmp(line, "pid ", 4) != 0 || !tv_parse_uint(line + 4, INT_MAX, &pid) || !pid) {
+                tv_say("bad control message \"%s\": control channel closed", line);
+                return false;
+        }
+        s->peer_pid = (pid_t)pid;
+        s->pid_pending = false;
+        tv_say("the domain's QEMU is pid %d", (int)s->peer_pid);
+        return true;
+}
+
 static void read_control(Server *s)
 {
-        ssize_t n = read(s->control_fd, s->control_buf + s->control_len, sizeof(s->control_buf) - 1 - s->control_len);
-        char *nl;
+        int r = tv_confine_read_lines(s->control_fd, s->control_buf, sizeof(s->control_buf), &s->control_len,
+                                      control_line, s);
 
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return;
-        if (n <= 0) {
-                if (s->pid_pending)
-                        tv_say("the control channel closed before the QEMU pid was announced: serving nobody");
-                close(s->control_fd);
-                s->control_fd = -1;
-                return;
-        }
-        s->control_len += n;
-        s->control_buf[s->control_len] = 0;
-        while ((nl = strchr(s->control_buf, '\n'))) {
-                unsigned long pid;
-
-                *nl = 0;
-                if (strncmp(s->control_buf, "pid ", 4) != 0 || !tv_parse_uint(s->control_buf + 4, INT_MAX, &pid) || !pid) {
-                        tv_say("bad control message \"%s\": control channel closed", s->control_buf);
-                        close(s->control_fd);
-                        s->control_fd = -1;
-                        return;
-                }
-                s->peer_pid = (pid_t)pid;
-                s->pid_pending = false;
-                tv_say("the domain's QEMU is pid %d", (int)s->peer_pid);
-                s->control_len -= nl + 1 - s->control_buf;
-                memmove(s->control_buf, nl + 1, s->control_len + 1);
-        }
-        if (s->control_len >= sizeof(s->control_buf) - 1) {
+        if (r == 0 && s->pid_pending)
+                tv_say("the control channel closed before the QEMU pid was announced: serving nobody");
+        if (r == -2)
                 tv_say("control message too long: control channel closed");
+        if (r <= 0) {
                 close(s->control_fd);
                 s->control_fd = -1;
         }

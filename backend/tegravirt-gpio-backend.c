@@ -298,27 +298,23 @@ static void control_line(Backend *b, char *line)
         }
 }
 
+static bool control_line_cb(void *ud, char *line)
+{
+        Backend *b = ud;
+
+        control_line(b, line);
+        return b->control_fd >= 0;
+}
+
 static void read_control(Backend *b)
 {
-        ssize_t n = read(b->control_fd, b->control_buf + b->control_len, sizeof(b->control_buf) - 1 - b->control_len);
-        char *nl;
+        int r = tv_confine_read_lines(b->control_fd, b->control_buf, sizeof(b->control_buf), &b->control_len,
+                                      control_line_cb, b);
 
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return;
-        if (n <= 0) {
-                control_close(b, n < 0 ? "control channel error" : NULL);
-                return;
-        }
-        b->control_len += n;
-        b->control_buf[b->control_len] = 0;
-        while (b->control_fd >= 0 && (nl = strchr(b->control_buf, '\n'))) {
-                *nl = 0;
-                control_line(b, b->control_buf);
-                b->control_len -= nl + 1 - b->control_buf;
-                memmove(b->control_buf, nl + 1, b->control_len + 1);
-        }
-        if (b->control_fd >= 0 && b->control_len >= sizeof(b->control_buf) - 1)
-                control_close(b, "control message too long");
+        if (r == -3 || b->control_fd < 0)
+                return; /* closed by control_line */
+        if (r <= 0)
+                control_close(b, r == 0 ? NULL : r == -1 ? "control channel error" : "control message too long");
 }
 
 static int write_all(int fd, const char *s, size_t len)

@@ -18,7 +18,6 @@ CHIP="$T/mnt/dev/gpiochip0"
 SOCK="$T/g.sock"
 NOBODY=$(id -u nobody)
 gpio_status() { grep "^gpio $1 " "$T/mnt/status" || true; }
-status_of() { grep "^$2:" "/proc/$1/status" | tr -s ' \t' ' '; }
 drive() { sim gpio-drive 0 "$1" "$2"; }
 
 # The front end ("QEMU"): one long-lived client taking commands on fd 7, answering on fd 8.
@@ -73,15 +72,6 @@ gpio 0 107 consumer=tegravirt:vm1 dir=as-is value=0 edge=none
 gpio 0 108 consumer=tegravirt:vm1 dir=as-is value=1 edge=none"
 check "  ... orin-sim logged three requests of one line each, flags 0 (as-is)" test "$(tail -n +$((LOGN + 1)) "$T/mnt/log" |
         grep -c 'gpio-request dev/gpiochip0 10[678] consumer=tegravirt:vm1 flags=0x0 -> ok')" = 3
-fds_of() {
-        local f n t out=""
-        for f in /proc/"$1"/fd/*; do
-                n=${f##*/}; [ "$n" -ge 3 ] || continue
-                t=$(readlink "$f"); case "$t" in socket:*) t=socket;; esac
-                out+="$n=$t "
-        done
-        echo "$out"
-}
 check "  ... it holds the listening socket and two sockets per line (event, control), no chip" \
         test "$(fds_of "$P")" = "3=socket 4=socket 5=socket 6=socket 7=socket 8=socket 9=socket "
 check "  ... none of them is the chip's socket (closed after the requests)" bash -c "
