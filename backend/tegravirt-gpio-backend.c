@@ -52,6 +52,7 @@ typedef struct Backend {
         int asking_fd;          /* a connection waiting for tegravirtd's answer; -1 none */
         pid_t asking_pid;
         TvVu *vu;               /* the connection served */
+        unsigned long vu_gen;   /* counts connections served */
         pid_t vu_pid;
         unsigned n;
         TvLine *lines;
@@ -232,6 +233,7 @@ static void serve_connection(Backend *b, int fd, pid_t pid)
                 return;
         }
         b->vu_pid = pid;
+        b->vu_gen++;
         tv_say("serving client pid %d", (int)pid);
 }
 
@@ -388,13 +390,16 @@ static int serve(Backend *b)
         if (!p)
                 return -1;
         while (!b->gone) {
-                unsigned n_vu = 0, base = 2 + b->n;
+                unsigned n_vu = 0, base = 3 + b->n;
+                unsigned long gen = b->vu_gen;
                 int r;
 
                 p[0] = (struct pollfd){ .fd = b->listen_fd, .events = POLLIN };
                 p[1] = (struct pollfd){ .fd = b->control_fd, .events = POLLIN };
+                /* a client waiting for tegravirtd's answer: not read, only watched for its end */
+                p[2] = (struct pollfd){ .fd = b->asking_fd, .events = POLLRDHUP };
                 for (unsigned i = 0; i < b->n; i++)
-                        p[2 + i] = (struct pollfd){ .fd = b->lines[i].req.fd, .events = POLLIN };
+                        p[3 + i] = (struct pollfd){ .fd = b->lines[i].req.fd, .events = POLLIN };
                 if (b->vu)
                         n_vu = tv_vu_poll_fds(b->vu, p + base, (unsigned)(max - base));
                 r = poll(p, base + n_vu, -1);
@@ -406,12 +411,18 @@ static int serve(Backend *b)
                 }
                 if (b->control_fd >= 0 && p[1].revents)
                         read_control(b);
-                if (b->vu && n_vu && tv_vu_dispatch(b->vu, p + base, n_vu) < 0)
+                if (b->asking_fd >= 0 && p[2].fd == b->asking_fd && p[2].revents) {
+                        tv_say("client pid %d went away before tegravirtd answered", (int)b->asking_pid);
+                        close(b->asking_fd);
+                        b->asking_fd = -1;
+                }
+                /* the control channel may have ended or replaced the connection polled */
+                if (b->vu && n_vu && b->vu_gen == gen && tv_vu_dispatch(b->vu, p + base, n_vu) < 0)
                         end_connection(b, "connection ended");
                 for (unsigned i = 0; i < b->n && !b->gone; i++) {
-                        if (p[2 + i].revents & POLLIN)
+                        if (p[3 + i].revents & POLLIN)
                                 host_events(b, i);
-                        else if (p[2 + i].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+                        else if (p[3 + i].revents & (POLLHUP | POLLERR | POLLNVAL)) {
                                 tv_say("line %s (offset %u): the chip is gone", b->names[i], b->lines[i].offset);
                                 b->gone = true;
                         }

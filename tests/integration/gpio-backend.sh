@@ -260,6 +260,19 @@ echo "deny $QPID" >&6
 check "'deny': the client is closed" bash -c "read -r -t 5 -u 8 l && [ \"\${l%% *}\" = 'connect:' ] && [ \"\$l\" != 'connect: ok features=0x140000001' ]"
 check "  ... logged" grep -q "vm1\]: client pid $QPID refused by tegravirtd" "$T/be3.log"
 q_stop
+# a client that goes away while tegravirtd has not answered does not block the next one
+q_start "$SOCK"
+echo connect >&7
+wait_for 5 grep -qx "peer $QPID" "$T/ctl.out" || true
+kill -9 "$QPID"; q_stop
+check "a client killed before the answer: dropped, logged" \
+        wait_for 3 grep -q "vm1\]: client pid $QPID went away before tegravirtd answered" "$T/be3.log"
+q_start "$SOCK"
+echo connect >&7
+check "  ... the next client is asked about (not refused as a second connection)" wait_for 5 grep -qx "peer $QPID" "$T/ctl.out"
+echo "deny $QPID" >&6
+read -r -t 5 -u 8 _ || true
+q_stop
 # 'peer-pid N': the domain's QEMU is known; only it is served, without asking
 q_start "$SOCK"
 QP=$(q pid | sed -n 's/^pid: //p')
