@@ -21,15 +21,30 @@ typedef struct TvVuElem {
         struct iovec out[TV_VU_ELEM_MAX], in[TV_VU_ELEM_MAX]; /* into mapped guest memory, validated */
 } TvVuElem;
 
+/*
+ * Contract with the device:
+ *  - features: device bits; VERSION_1 and VHOST_USER_F_PROTOCOL_FEATURES are always offered,
+ *    VIRTIO_RING_F_EVENT_IDX (29) when listed here (implemented), other ring features
+ *    (indirect, packed, ring reset, ...) never.
+ *  - queue_ready(q, true) is always followed by queue_kick(q): pop everything available
+ *    then, not only after a guest kick (after a back end restart QEMU re-presents pending
+ *    requests and the guest will not kick for them again).
+ *  - queue_ready(q, false): the ring stops (GET_VRING_BASE, disconnect, tv_vu_free). During
+ *    this callback tv_vu_push/tv_vu_notify still work (e.g. to give held buffers back);
+ *    after it returns every element popped from q is invalid and must be forgotten.
+ *  - Everything runs in tv_vu_dispatch's caller's thread; callbacks may call tv_vu_pop/push/notify.
+ */
 typedef struct TvVuOps {
         uint64_t features;              /* virtio features offered (VERSION_1, F_IRQ, ...) */
-        /* fill config (len bytes at offset); 0 or -errno */
+        /* fill config (len bytes at offset); 0 or -errno (answered as a failed GET_CONFIG) */
         int (*get_config)(void *ud, uint32_t offset, uint8_t *buf, uint32_t len);
         void (*queue_ready)(void *ud, unsigned q, bool ready);  /* ring started/stopped */
         void (*queue_kick)(void *ud, unsigned q);               /* buffers may be available */
 } TvVuOps;
 
-/* Takes conn_fd (closed by tv_vu_free, also on failure). NULL on allocation failure. */
+/* Takes conn_fd (closed by tv_vu_free, also on failure). NULL on allocation failure or
+ * n_queues outside 1..64. Syscalls used (for a seccomp allow-list): recvmsg, sendto/sendmsg,
+ * read, write, poll/ppoll, mmap, munmap, fstat/newfstatat, fcntl, close, clock_gettime. */
 TvVu *tv_vu_new(int conn_fd, unsigned n_queues, const TvVuOps *ops, void *ud);
 void tv_vu_free(TvVu *vu);                   /* unmaps, closes everything */
 /* fds to poll: the connection and each started queue's kick fd; returns count written */

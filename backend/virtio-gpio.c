@@ -207,6 +207,27 @@ static void host_error(TvVgpio *d, unsigned gpio, const char *what, int r)
                 d->ops->host_error(d->ud, gpio, what, -r);
 }
 
+/* Interrupts off: edge detection stopped (the line stays an input), a held buffer goes back
+ * INVALID. false when the host line refused (nothing changed). */
+static bool irq_off(TvVgpio *d, unsigned gpio)
+{
+        VgLine *l = &d->lines[gpio];
+
+        if (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
+                int r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT, 0);
+
+                if (r < 0) {
+                        host_error(d, gpio, "stopping edge detection", r);
+                        return false;
+                }
+        }
+        l->irq_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
+        l->latched = false;
+        if (l->held)
+                fire(d, gpio, VIRTIO_GPIO_IRQ_STATUS_INVALID);
+        return true;
+}
+
 static bool set_irq_type(TvVgpio *d, unsigned gpio, uint32_t type)
 {
         VgLine *l = &d->lines[gpio];
@@ -222,21 +243,8 @@ static bool set_irq_type(TvVgpio *d, unsigned gpio, uint32_t type)
         }
         if (!d->irq)
                 return false;
-        if (type == VIRTIO_GPIO_IRQ_TYPE_NONE) {
-                /* edge detection off; the line stays an input */
-                if (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
-                        r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT, 0);
-                        if (r < 0) {
-                                host_error(d, gpio, "stopping edge detection", r);
-                                return false;
-                        }
-                }
-                l->irq_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
-                l->latched = false;
-                if (l->held)
-                        fire(d, gpio, VIRTIO_GPIO_IRQ_STATUS_INVALID);
-                return true;
-        }
+        if (type == VIRTIO_GPIO_IRQ_TYPE_NONE)
+                return irq_off(d, gpio);
         if (edge_flags(type) != edge_flags(l->irq_type)) {
                 r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT | edge_flags(type), 0);
                 if (r < 0) {
@@ -258,18 +266,9 @@ static bool set_direction(TvVgpio *d, unsigned gpio, uint32_t dir)
         switch (dir) {
         case VIRTIO_GPIO_DIRECTION_NONE:
                 /* the driver freed the line: forget its state (spec: discard it) */
-                if (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
-                        r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT, 0);
-                        if (r < 0) {
-                                host_error(d, gpio, "stopping edge detection", r);
-                                return false;
-                        }
-                }
-                l->irq_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
-                l->latched = false;
+                if (!irq_off(d, gpio))
+                        return false;
                 l->out_value = -1;
-                if (l->held)
-                        fire(d, gpio, VIRTIO_GPIO_IRQ_STATUS_INVALID);
                 return true;
         case VIRTIO_GPIO_DIRECTION_IN:
                 r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT | edge_flags(l->irq_type), 0);
