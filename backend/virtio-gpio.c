@@ -425,6 +425,13 @@ void tv_vgpio_host_event(TvVgpio *d, unsigned gpio, uint32_t id)
                 l->latched = true;
 }
 
+void tv_vgpio_return_buffers(TvVgpio *d)
+{
+        for (unsigned i = 0; i < d->n; i++)
+                if (d->lines[i].held)
+                        fire(d, i, VIRTIO_GPIO_IRQ_STATUS_INVALID);
+}
+
 void tv_vgpio_forget_buffers(TvVgpio *d)
 {
         for (unsigned i = 0; i < d->n; i++)
