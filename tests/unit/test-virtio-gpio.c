@@ -171,6 +171,13 @@ int main(void)
         CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_IN) && !host.output[0] &&
                       host.flags[0] == GPIO_V2_LINE_FLAG_INPUT, "SET_DIRECTION IN: input");
         CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_NONE), "SET_DIRECTION NONE: OK");
+        /* an output at 1 (as after a backend restart), SET_DIRECTION OUT without a value first */
+        host.output[0] = true;
+        host.value[0] = 1;
+        CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_OUT) && host.output[0] && host.value[0] == 1,
+              "SET_DIRECTION OUT of an output at 1 with no value set: stays 1 (no glitch)");
+        CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_IN) && !host.output[0], "  ... back to input");
+        CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_NONE), "  ... and NONE");
         /* errors */
         CHECK(err_req(d, VIRTIO_GPIO_MSG_GET_VALUE, 3, 0), "a line out of range (3 of 3): ERR");
         CHECK(err_req(d, VIRTIO_GPIO_MSG_GET_VALUE, 0xffff, 0), "line 0xffff: ERR");
