@@ -194,8 +194,11 @@ static void vu_queue_ready(void *ud, unsigned q, bool ready)
         Backend *b = ud;
 
         if (!ready) {
-                if (q == 1)
+                /* pushes still work during this callback (vhost-user.h) */
+                if (q == 1) {
+                        tv_vgpio_return_buffers(b->dev);
                         tv_vgpio_forget_buffers(b->dev);
+                }
                 return;
         }
         process(b, q);

@@ -275,13 +275,19 @@ static bool set_direction(TvVgpio *d, unsigned gpio, uint32_t dir)
                 if (r < 0)
                         host_error(d, gpio, "setting input", r);
                 return r == 0;
-        case VIRTIO_GPIO_DIRECTION_OUT:
+        case VIRTIO_GPIO_DIRECTION_OUT: {
+                int v = l->out_value;
+
                 if (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE)
                         return false; /* an interrupt line is an input */
-                r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_OUTPUT, l->out_value > 0);
+                /* no value set by the driver: an output keeps the level it has (no glitch) */
+                if (v < 0)
+                        v = d->ops->is_output(d->ud, gpio) ? d->ops->get(d->ud, gpio) : 0;
+                r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_OUTPUT, v > 0);
                 if (r < 0)
                         host_error(d, gpio, "setting output", r);
                 return r == 0;
+        }
         default:
                 return false;
         }
@@ -423,6 +429,13 @@ void tv_vgpio_host_event(TvVgpio *d, unsigned gpio, uint32_t id)
                 fire(d, gpio, VIRTIO_GPIO_IRQ_STATUS_VALID);
         else
                 l->latched = true;
+}
+
+void tv_vgpio_return_buffers(TvVgpio *d)
+{
+        for (unsigned i = 0; i < d->n; i++)
+                if (d->lines[i].held)
+                        fire(d, i, VIRTIO_GPIO_IRQ_STATUS_INVALID);
 }
 
 void tv_vgpio_forget_buffers(TvVgpio *d)

@@ -193,6 +193,11 @@ check "  ... held while high" test "$(q ev 300)" = "ev: none"
 drive 108 0
 check "  ... low: VALID" test "$(q ev 2000)" = "ev: gpio=2 status=1 len=1"
 check "SET_IRQ_TYPE NONE on line 2 without a buffer: OK, nothing comes" test "$(q req irq 2 0)|$(q ev 300)" = "req: st=0 val=0 len=2|ev: none"
+# the rings stop (QEMU's vhost_dev_stop: GET_VRING_BASE counts a held buffer as consumed)
+check "SET_IRQ_TYPE rising on line 1, a buffer queued" test "$(q req irq 1 1)|$(q evq 1 | cut -c1-10)" = "req: st=0 val=0 len=2|evq: head="
+check "the front end stops the rings: the held buffer comes back INVALID, not lost" \
+        test "$(q stop)|$(q ev 2000)" = "stop: ok|ev: gpio=1 status=0 len=1"
+check "  ... the rings start again and requests go on" test "$(q start)|$(q req get 2 0)" = "start: ok|req: st=0 val=0 len=2"
 check "the requests and interrupts so far left the backend running (pid $P)" kill -0 "$P"
 q_stop
 check "the client closed: logged with its counts" grep -q "vm1\]: client pid $QPID: connection ended ([0-9]* requests, [0-9]* failed, [0-9]* interrupts)" "$T/be.log"
