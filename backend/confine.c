@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 
@@ -54,6 +57,94 @@ bool tv_parse_uint(const char *s, unsigned long max, unsigned long *out)
         errno = 0;
         *out = strtoul(s, &end, 10);
         return errno == 0 && *end == 0 && *out <= max;
+}
+
+int tv_confine_ids(const char *user, unsigned long *uid, unsigned long *gid)
+{
+        if (user) {
+                struct passwd *pw = getpwnam(user);
+
+                if (!pw) {
+                        tv_say("no such user: %s", user);
+                        return -1;
+                }
+                *uid = pw->pw_uid;
+                *gid = pw->pw_gid;
+        } else if (*uid == ULONG_MAX) {
+                *uid = geteuid();
+                *gid = getegid();
+        }
+        return 0;
+}
+
+int tv_confine_check_control(int fd)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+                tv_say("--control-fd %d is not an open pipe or socket", fd);
+                return -1;
+        }
+        return 0;
+}
+
+int tv_confine_socket(const char *path, int listen_fd, uid_t uid, gid_t gid)
+{
+        int fd = path ? tv_confine_listen(path) : listen_fd;
+
+        if (fd < 0)
+                return -1;
+        if (!tv_confine_is_listening(fd)) {
+                tv_say("fd %d is not a listening stream socket", fd);
+                return -1;
+        }
+        if (path && geteuid() == 0 && chown(path, uid, gid) < 0) {
+                tv_say("cannot chown %s: %s", path, tv_errname(errno));
+                return -1;
+        }
+        return fd;
+}
+
+int tv_confine_accept(int listen_fd, uid_t peer_uid, pid_t peer_pid, struct ucred *cred)
+{
+        socklen_t len = sizeof(*cred);
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd < 0)
+                return -1;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0) {
+                tv_say("client refused: no peer credentials: %s", tv_errname(errno));
+                close(fd);
+                return -1;
+        }
+        if (cred->uid != peer_uid || (peer_pid && cred->pid != peer_pid)) {
+                tv_say("client refused: pid %d uid %u (expected uid %u%s)", (int)cred->pid, (unsigned)cred->uid,
+                       (unsigned)peer_uid, peer_pid ? " and the domain's QEMU pid" : "");
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+int tv_confine_read_lines(int fd, char *buf, size_t size, size_t *len, bool (*on_line)(void *ud, char *line), void *ud)
+{
+        ssize_t n = read(fd, buf + *len, size - 1 - *len);
+        char *nl;
+
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 1;
+        if (n <= 0)
+                return n < 0 ? -1 : 0;
+        *len += n;
+        buf[*len] = 0;
+        while ((nl = strchr(buf, '\n'))) {
+                *nl = 0;
+                if (!on_line(ud, buf))
+                        return -3;
+                *len -= nl + 1 - buf;
+                memmove(buf, nl + 1, *len + 1);
+        }
+        return *len >= size - 1 ? -2 : 1;
 }
 
 static bool kept(int fd, const int *keep, size_t n)
@@ -159,6 +250,8 @@ static const int common_nrs[] = {
         __NR_close, __NR_clock_gettime, __NR_brk, __NR_mmap, __NR_munmap, __NR_madvise, __NR_futex,
         __NR_rt_sigreturn, __NR_rt_sigprocmask, __NR_restart_syscall, __NR_getpid, __NR_gettid,
         __NR_tgkill, __NR_exit, __NR_exit_group,
+        /* a sanitizer build's runtime resets its signal stack on the way out */
+        __NR_sigaltstack,
 };
 
 #define TV_SECCOMP_MAX 160
@@ -214,4 +307,10 @@ int tv_confine_seccomp(const uint32_t *ioctls, size_t n_ioctls, const int *extra
                 return -1;
         }
         return 0;
+}
+
+void tv_confine_exit(int code)
+{
+        for (;;)
+                syscall(__NR_exit_group, code);
 }

@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -237,40 +236,31 @@ static void check_held(Server *s)
 
 /* "pid N\n" from tegravirtd: the domain's QEMU. A later announcement replaces it (the
  * domain was started again). EOF or garbage: the channel is closed, the state kept. */
+static bool control_line(void *ud, char *line)
+{
+        Server *s = ud;
+        unsigned long pid;
+
+        if (strncmp(line, "pid ", 4) != 0 || !tv_parse_uint(line + 4, INT_MAX, &pid) || !pid) {
+                tv_say("bad control message \"%s\": control channel closed", line);
+                return false;
+        }
+        s->peer_pid = (pid_t)pid;
+        s->pid_pending = false;
+        tv_say("the domain's QEMU is pid %d", (int)s->peer_pid);
+        return true;
+}
+
 static void read_control(Server *s)
 {
-        ssize_t n = read(s->control_fd, s->control_buf + s->control_len, sizeof(s->control_buf) - 1 - s->control_len);
-        char *nl;
+        int r = tv_confine_read_lines(s->control_fd, s->control_buf, sizeof(s->control_buf), &s->control_len,
+                                      control_line, s);
 
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return;
-        if (n <= 0) {
-                if (s->pid_pending)
-                        tv_say("the control channel closed before the QEMU pid was announced: serving nobody");
-                close(s->control_fd);
-                s->control_fd = -1;
-                return;
-        }
-        s->control_len += n;
-        s->control_buf[s->control_len] = 0;
-        while ((nl = strchr(s->control_buf, '\n'))) {
-                unsigned long pid;
-
-                *nl = 0;
-                if (strncmp(s->control_buf, "pid ", 4) != 0 || !tv_parse_uint(s->control_buf + 4, INT_MAX, &pid) || !pid) {
-                        tv_say("bad control message \"%s\": control channel closed", s->control_buf);
-                        close(s->control_fd);
-                        s->control_fd = -1;
-                        return;
-                }
-                s->peer_pid = (pid_t)pid;
-                s->pid_pending = false;
-                tv_say("the domain's QEMU is pid %d", (int)s->peer_pid);
-                s->control_len -= nl + 1 - s->control_buf;
-                memmove(s->control_buf, nl + 1, s->control_len + 1);
-        }
-        if (s->control_len >= sizeof(s->control_buf) - 1) {
+        if (r == 0 && s->pid_pending)
+                tv_say("the control channel closed before the QEMU pid was announced: serving nobody");
+        if (r == -2)
                 tv_say("control message too long: control channel closed");
+        if (r <= 0) {
                 close(s->control_fd);
                 s->control_fd = -1;
         }
@@ -283,22 +273,10 @@ static void read_control(Server *s)
 static void accept_client(Server *s)
 {
         struct ucred cred;
-        socklen_t len = sizeof(cred);
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = tv_confine_accept(s->listen_fd, s->peer_uid, s->peer_pid, &cred);
 
         if (fd < 0)
                 return;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                tv_say("client refused: no peer credentials: %s", tv_errname(errno));
-                close(fd);
-                return;
-        }
-        if (cred.uid != s->peer_uid || (s->peer_pid && cred.pid != s->peer_pid)) {
-                tv_say("client refused: pid %d uid %u (expected uid %u%s)", (int)cred.pid, (unsigned)cred.uid,
-                    (unsigned)s->peer_uid, s->peer_pid ? " and the domain's QEMU pid" : "");
-                close(fd);
-                return;
-        }
         if (s->conn >= 0) {
                 tv_say("client pid %d replaces the previous connection", (int)cred.pid);
                 close(s->conn);
@@ -406,30 +384,15 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
-        if (user) {
-                struct passwd *pw = getpwnam(user);
-
-                if (!pw) {
-                        tv_say("no such user: %s", user);
-                        return 2;
-                }
-                uid = pw->pw_uid;
-                gid = pw->pw_gid;
-        } else if (uid == ULONG_MAX) {
-                uid = geteuid();
-                gid = getegid();
-        }
+        if (tv_confine_ids(user, &uid, &gid) < 0)
+                return 2;
         if (peer_uid == ULONG_MAX)
                 peer_uid = uid; /* QEMU runs as the user we serve as */
         s.peer_uid = peer_uid;
         s.peer_pid = (pid_t)peer_pid;
         if (control_fd != ULONG_MAX) {
-                struct stat st;
-
-                if (fstat((int)control_fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-                        tv_say("--control-fd %lu is not an open pipe or socket", control_fd);
+                if (tv_confine_check_control((int)control_fd) < 0)
                         return 1;
-                }
                 s.control_fd = (int)control_fd;
                 /* with --peer-pid (a restart while the domain runs) the pid is known already */
                 s.pid_pending = !peer_pid;
@@ -452,17 +415,9 @@ int main(int argc, char **argv)
                 if (r < 0)
                         return r == -1 ? 2 : 1;
         }
-        s.listen_fd = sock_path ? tv_confine_listen(sock_path) : (int)listen_fd;
+        s.listen_fd = tv_confine_socket(sock_path, (int)listen_fd, uid, gid);
         if (s.listen_fd < 0)
                 return 1;
-        if (!tv_confine_is_listening(s.listen_fd)) {
-                tv_say("fd %d is not a listening stream socket", s.listen_fd);
-                return 1;
-        }
-        if (sock_path && geteuid() == 0 && chown(sock_path, uid, gid) < 0) {
-                tv_say("cannot chown %s: %s", sock_path, tv_errname(errno));
-                return 1;
-        }
         if (tv_confine_close_fds((int[]){ s.listen_fd, s.bpmp_fd, s.control_fd }, 3) < 0) {
                 tv_say("cannot close inherited fds: %s", tv_errname(errno));
                 return 1;
@@ -477,5 +432,5 @@ int main(int argc, char **argv)
         tv_say("serving %s uid %u for peer uid %u%s", sock_path ? sock_path : "the inherited socket", (unsigned)uid,
             (unsigned)peer_uid, peer_pid ? " (one pid)" : s.pid_pending ? " (pid announced on the control channel)" : "");
         serve(&s);
-        _exit(1); /* no atexit handlers under the filter */
+        tv_confine_exit(1);
 }

@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,7 +23,6 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_gpio.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include "confine.h"
 #include "gpio-lines.h"
@@ -54,6 +52,7 @@ typedef struct Backend {
         int asking_fd;          /* a connection waiting for tegravirtd's answer; -1 none */
         pid_t asking_pid;
         TvVu *vu;               /* the connection served */
+        unsigned long vu_gen;   /* counts connections served */
         pid_t vu_pid;
         unsigned n;
         TvLine *lines;
@@ -195,8 +194,11 @@ static void vu_queue_ready(void *ud, unsigned q, bool ready)
         Backend *b = ud;
 
         if (!ready) {
-                if (q == 1)
+                /* pushes still work during this callback (vhost-user.h) */
+                if (q == 1) {
+                        tv_vgpio_return_buffers(b->dev);
                         tv_vgpio_forget_buffers(b->dev);
+                }
                 return;
         }
         process(b, q);
@@ -234,6 +236,7 @@ static void serve_connection(Backend *b, int fd, pid_t pid)
                 return;
         }
         b->vu_pid = pid;
+        b->vu_gen++;
         tv_say("serving client pid %d", (int)pid);
 }
 
@@ -300,27 +303,23 @@ static void control_line(Backend *b, char *line)
         }
 }
 
+static bool control_line_cb(void *ud, char *line)
+{
+        Backend *b = ud;
+
+        control_line(b, line);
+        return b->control_fd >= 0;
+}
+
 static void read_control(Backend *b)
 {
-        ssize_t n = read(b->control_fd, b->control_buf + b->control_len, sizeof(b->control_buf) - 1 - b->control_len);
-        char *nl;
+        int r = tv_confine_read_lines(b->control_fd, b->control_buf, sizeof(b->control_buf), &b->control_len,
+                                      control_line_cb, b);
 
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return;
-        if (n <= 0) {
-                control_close(b, n < 0 ? "control channel error" : NULL);
-                return;
-        }
-        b->control_len += n;
-        b->control_buf[b->control_len] = 0;
-        while (b->control_fd >= 0 && (nl = strchr(b->control_buf, '\n'))) {
-                *nl = 0;
-                control_line(b, b->control_buf);
-                b->control_len -= nl + 1 - b->control_buf;
-                memmove(b->control_buf, nl + 1, b->control_len + 1);
-        }
-        if (b->control_fd >= 0 && b->control_len >= sizeof(b->control_buf) - 1)
-                control_close(b, "control message too long");
+        if (r == -3 || b->control_fd < 0)
+                return; /* closed by control_line */
+        if (r <= 0)
+                control_close(b, r == 0 ? NULL : r == -1 ? "control channel error" : "control message too long");
 }
 
 static int write_all(int fd, const char *s, size_t len)
@@ -344,22 +343,10 @@ static int write_all(int fd, const char *s, size_t len)
 static void accept_client(Backend *b)
 {
         struct ucred cred;
-        socklen_t len = sizeof(cred);
-        int fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = tv_confine_accept(b->listen_fd, b->peer_uid, b->peer_pid, &cred);
 
         if (fd < 0)
                 return;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                tv_say("client refused: no peer credentials: %s", tv_errname(errno));
-                close(fd);
-                return;
-        }
-        if (cred.uid != b->peer_uid || (b->peer_pid && cred.pid != b->peer_pid)) {
-                tv_say("client refused: pid %d uid %u (expected uid %u%s)", (int)cred.pid, (unsigned)cred.uid,
-                       (unsigned)b->peer_uid, b->peer_pid ? " and the domain's QEMU pid" : "");
-                close(fd);
-                return;
-        }
         if (b->vu || b->asking_fd >= 0) {
                 tv_say("client pid %d refused: pid %d is connected already (one connection at a time)", (int)cred.pid,
                        (int)(b->vu ? b->vu_pid : b->asking_pid));
@@ -406,13 +393,16 @@ static int serve(Backend *b)
         if (!p)
                 return -1;
         while (!b->gone) {
-                unsigned n_vu = 0, base = 2 + b->n;
+                unsigned n_vu = 0, base = 3 + b->n;
+                unsigned long gen = b->vu_gen;
                 int r;
 
                 p[0] = (struct pollfd){ .fd = b->listen_fd, .events = POLLIN };
                 p[1] = (struct pollfd){ .fd = b->control_fd, .events = POLLIN };
+                /* a client waiting for tegravirtd's answer: not read, only watched for its end */
+                p[2] = (struct pollfd){ .fd = b->asking_fd, .events = POLLRDHUP };
                 for (unsigned i = 0; i < b->n; i++)
-                        p[2 + i] = (struct pollfd){ .fd = b->lines[i].req.fd, .events = POLLIN };
+                        p[3 + i] = (struct pollfd){ .fd = b->lines[i].req.fd, .events = POLLIN };
                 if (b->vu)
                         n_vu = tv_vu_poll_fds(b->vu, p + base, (unsigned)(max - base));
                 r = poll(p, base + n_vu, -1);
@@ -424,12 +414,18 @@ static int serve(Backend *b)
                 }
                 if (b->control_fd >= 0 && p[1].revents)
                         read_control(b);
-                if (b->vu && n_vu && tv_vu_dispatch(b->vu, p + base, n_vu) < 0)
+                if (b->asking_fd >= 0 && p[2].fd == b->asking_fd && p[2].revents) {
+                        tv_say("client pid %d went away before tegravirtd answered", (int)b->asking_pid);
+                        close(b->asking_fd);
+                        b->asking_fd = -1;
+                }
+                /* the control channel may have ended or replaced the connection polled */
+                if (b->vu && n_vu && b->vu_gen == gen && tv_vu_dispatch(b->vu, p + base, n_vu) < 0)
                         end_connection(b, "connection ended");
                 for (unsigned i = 0; i < b->n && !b->gone; i++) {
-                        if (p[2 + i].revents & POLLIN)
+                        if (p[3 + i].revents & POLLIN)
                                 host_events(b, i);
-                        else if (p[2 + i].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+                        else if (p[3 + i].revents & (POLLHUP | POLLERR | POLLNVAL)) {
                                 tv_say("line %s (offset %u): the chip is gone", b->names[i], b->lines[i].offset);
                                 b->gone = true;
                         }
@@ -485,19 +481,21 @@ int main(int argc, char **argv)
         };
         const char *sock_path = NULL, *user = NULL, *chip_paths[MAX_CHIPS] = { 0 };
         int chip_fds[MAX_CHIPS];
-        unsigned n_chips = 0, *line_chip, *line_off;
-        const char **line_specs;
+        /* fixed storage: nothing to free on the early exits */
+        static const char *line_specs[TV_VGPIO_MAX_LINES], *names[TV_VGPIO_MAX_LINES];
+        static unsigned line_chip[TV_VGPIO_MAX_LINES], line_off[TV_VGPIO_MAX_LINES];
+        static TvLine lines[TV_VGPIO_MAX_LINES];
+        static TvVuElem held[TV_VGPIO_MAX_LINES];
+        static int keep[2 * TV_VGPIO_MAX_LINES + 2];
+        unsigned n_chips = 0;
         unsigned long listen_fd = ULONG_MAX, uid = ULONG_MAX, gid = ULONG_MAX, peer_uid = ULONG_MAX, peer_pid = 0,
                       control_fd = ULONG_MAX, v;
-        Backend b = { .control_fd = -1, .asking_fd = -1 };
+        Backend b = { .control_fd = -1, .asking_fd = -1, .lines = lines, .names = names, .held = held };
         char consumer[GPIO_MAX_NAME_SIZE + 16];
-        int c, *keep;
+        int c;
         size_t n_keep = 0;
 
         tv_say_prog = "tegravirt-gpio-backend";
-        line_specs = calloc((size_t)argc, sizeof(*line_specs));
-        if (!line_specs)
-                return 1;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 bool ok = true;
 
@@ -517,7 +515,11 @@ int main(int argc, char **argv)
                         }
                         n_chips++;
                         break;
-                case 'L': line_specs[b.n++] = optarg; break;
+                case 'L':
+                        ok = b.n < TV_VGPIO_MAX_LINES;
+                        if (ok)
+                                line_specs[b.n++] = optarg;
+                        break;
                 case 'U': user = optarg; break;
                 case 'u': ok = tv_parse_uint(optarg, UINT_MAX - 1, &uid); break;
                 case 'g': ok = tv_parse_uint(optarg, UINT_MAX - 1, &gid); break;
@@ -537,18 +539,6 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
-        if (b.n > TV_VGPIO_MAX_LINES) {
-                tv_say("too many lines: %u (at most %d)", b.n, TV_VGPIO_MAX_LINES);
-                return 2;
-        }
-        b.lines = calloc(b.n, sizeof(*b.lines));
-        b.names = calloc(b.n, sizeof(*b.names));
-        b.held = calloc(b.n, sizeof(*b.held));
-        line_chip = calloc(b.n, sizeof(*line_chip));
-        line_off = calloc(b.n, sizeof(*line_off));
-        keep = calloc(b.n * 2 + 2, sizeof(*keep));
-        if (!b.lines || !b.names || !b.held || !line_chip || !line_off || !keep)
-                return 1;
         for (unsigned i = 0; i < b.n; i++) {
                 if (!parse_line(line_specs[i], n_chips, &line_chip[i], &line_off[i], &b.names[i])) {
                         tv_say("invalid --line %s (CHIP:OFFSET:NAME: CHIP the index of a --chip/--chip-fd, NAME "
@@ -566,30 +556,15 @@ int main(int argc, char **argv)
                         }
                 }
         }
-        if (user) {
-                struct passwd *pw = getpwnam(user);
-
-                if (!pw) {
-                        tv_say("no such user: %s", user);
-                        return 2;
-                }
-                uid = pw->pw_uid;
-                gid = pw->pw_gid;
-        } else if (uid == ULONG_MAX) {
-                uid = geteuid();
-                gid = getegid();
-        }
+        if (tv_confine_ids(user, &uid, &gid) < 0)
+                return 2;
         if (peer_uid == ULONG_MAX)
                 peer_uid = uid; /* QEMU runs as the user we serve as */
         b.peer_uid = (uid_t)peer_uid;
         b.peer_pid = (pid_t)peer_pid;
         if (control_fd != ULONG_MAX) {
-                struct stat st;
-
-                if (fstat((int)control_fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-                        tv_say("--control-fd %lu is not an open pipe or socket", control_fd);
+                if (tv_confine_check_control((int)control_fd) < 0)
                         return 1;
-                }
                 b.control_fd = (int)control_fd;
         }
         /* the chips: opened (or inherited), checked, used for the requests, closed */
@@ -624,20 +599,9 @@ int main(int argc, char **argv)
         }
         for (unsigned i = 0; i < n_chips; i++)
                 close(chip_fds[i]);
-        b.dev = tv_vgpio_new(b.n, b.names, &vgpio_ops, &b);
-        if (!b.dev)
-                return 1;
-        b.listen_fd = sock_path ? tv_confine_listen(sock_path) : (int)listen_fd;
+        b.listen_fd = tv_confine_socket(sock_path, (int)listen_fd, (uid_t)uid, (gid_t)gid);
         if (b.listen_fd < 0)
                 return 1;
-        if (!tv_confine_is_listening(b.listen_fd)) {
-                tv_say("fd %d is not a listening stream socket", b.listen_fd);
-                return 1;
-        }
-        if (sock_path && geteuid() == 0 && chown(sock_path, uid, gid) < 0) {
-                tv_say("cannot chown %s: %s", sock_path, tv_errname(errno));
-                return 1;
-        }
         keep[n_keep++] = b.listen_fd;
         keep[n_keep++] = b.control_fd;
         for (unsigned i = 0; i < b.n; i++) {
@@ -648,9 +612,6 @@ int main(int argc, char **argv)
                 tv_say("cannot close inherited fds: %s", tv_errname(errno));
                 return 1;
         }
-        free(keep);
-        free(line_chip);
-        free(line_off);
         /* the default SIGTERM action ends us: the lines are released by the kernel (or orin-sim)
          * when their fds close; tegravirtd removes the socket */
         signal(SIGPIPE, SIG_IGN);
@@ -662,9 +623,12 @@ int main(int argc, char **argv)
         if (tv_confine_drop((uid_t)uid, (gid_t)gid) < 0 ||
             tv_confine_seccomp(ioctls, sizeof(ioctls) / sizeof(ioctls[0]), extra, sizeof(extra) / sizeof(extra[0])) < 0)
                 return 1;
+        b.dev = tv_vgpio_new(b.n, b.names, &vgpio_ops, &b); /* names checked above */
+        if (!b.dev)
+                tv_confine_exit(1);
         tv_say("serving %u lines on %s uid %u for peer uid %u%s", b.n, sock_path ? sock_path : "the inherited socket",
                (unsigned)uid, (unsigned)peer_uid,
                peer_pid ? " (one pid)" : b.control_fd >= 0 ? " (tegravirtd decides on each client)" : "");
         serve(&b);
-        _exit(1); /* no atexit handlers under the filter */
+        tv_confine_exit(1);
 }

@@ -549,8 +549,7 @@ static int set_vring_fd(TvVu *vu, VuMsg *m)
                 /* we have no polling mode, and a kick is what starts the ring */
                 if (v & VU_VRING_NOFD)
                         return -EINVAL;
-                if (q->started)
-                        return -EBUSY;
+                /* on a running ring only the fd changes (libvhost-user allows it too) */
                 slot = &q->kick;
         } else {
                 slot = m->request == VU_SET_VRING_CALL ? &q->call : &q->err;
@@ -565,16 +564,21 @@ static int set_vring_fd(TvVu *vu, VuMsg *m)
                 fd = m->fds[0];
                 m->fds[0] = -1;
         }
-        close_fd(slot);
-        *slot = fd;
-        if (m->request == VU_SET_VRING_KICK) {
-                int r = start_queue(vu, i);
+        if (m->request == VU_SET_VRING_KICK && !q->started) {
+                int old = q->kick, r;
 
-                if (r < 0) {
-                        close_fd(&q->kick);
+                q->kick = fd;
+                r = start_queue(vu, i);
+                if (r < 0) {            /* refused: the previous fd stays */
+                        q->kick = old;
+                        close_fd(&fd);
                         return r;
                 }
+                close_fd(&old);
+                return 0;
         }
+        close_fd(slot);
+        *slot = fd;
         return 0;
 }
 
@@ -738,7 +742,7 @@ int tv_vu_handle_one(TvVu *vu)
                 goto out;
         }
         if (r < 0) {
-                tv_log(LOG_WARNING, "vhost-user: reading a message header: %s", strerror(-r));
+                tv_vu_log(LOG_WARNING, "vhost-user: reading a message header: %s", strerror(-r));
                 goto out;
         }
         m.request = hdr[0];
@@ -746,12 +750,12 @@ int tv_vu_handle_one(TvVu *vu)
         m.size = hdr[2];
         if ((m.flags & VU_FLAG_VERSION_MASK) != VU_VERSION || (m.flags & VU_FLAG_REPLY) ||
             (m.flags & ~(VU_FLAG_VERSION_MASK | VU_FLAG_NEED_REPLY))) {
-                tv_log(LOG_WARNING, "vhost-user: %s: bad flags 0x%x", req_name(m.request), m.flags);
+                tv_vu_log(LOG_WARNING, "vhost-user: %s: bad flags 0x%x", req_name(m.request), m.flags);
                 r = -EPROTO;
                 goto out;
         }
         if (m.size > VU_MAX_PAYLOAD) {
-                tv_log(LOG_WARNING, "vhost-user: %s: payload of %u bytes is too large",
+                tv_vu_log(LOG_WARNING, "vhost-user: %s: payload of %u bytes is too large",
                        req_name(m.request), m.size);
                 r = -EPROTO;
                 goto out;
@@ -759,7 +763,7 @@ int tv_vu_handle_one(TvVu *vu)
         if (m.size) {
                 r = recv_full(vu, &m, m.payload, m.size, false, &deadline);
                 if (r < 0) {
-                        tv_log(LOG_WARNING, "vhost-user: %s: reading the payload: %s",
+                        tv_vu_log(LOG_WARNING, "vhost-user: %s: reading the payload: %s",
                                req_name(m.request), strerror(-r));
                         goto out;
                 }
@@ -767,12 +771,12 @@ int tv_vu_handle_one(TvVu *vu)
         need_reply = (m.flags & VU_FLAG_NEED_REPLY) && (vu->proto_acked & (1ull << P_REPLY_ACK));
         r = handle(vu, &m, &replied, &fatal);
         if (fatal) {
-                tv_log(LOG_WARNING, "vhost-user: %s: the reply could not be sent", req_name(m.request));
+                tv_vu_log(LOG_WARNING, "vhost-user: %s: the reply could not be sent", req_name(m.request));
                 r = -EPIPE;
                 goto out;
         }
         if (r < 0)
-                tv_log(LOG_WARNING, "vhost-user: %s (%u bytes, %u fds) refused: %s", req_name(m.request),
+                tv_vu_log(LOG_WARNING, "vhost-user: %s (%u bytes, %u fds) refused: %s", req_name(m.request),
                        m.size, m.nfds, strerror(-r));
         if (need_reply && !replied) {
                 if (reply_u64(vu, m.request, r < 0 ? 1 : 0) < 0) {
@@ -824,7 +828,7 @@ int tv_vu_dispatch(TvVu *vu, const struct pollfd *pfd, unsigned n)
                         r = read(q->kick, &cnt, sizeof(cnt));
                         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
                             (pfd[k].revents & (POLLERR | POLLHUP | POLLNVAL))) {
-                                tv_log(LOG_WARNING, "vhost-user: queue %u: the kick fd failed", i);
+                                tv_vu_log(LOG_WARNING, "vhost-user: queue %u: the kick fd failed", i);
                                 return -EIO;
                         }
                         if (vu->ops->queue_kick)
@@ -835,7 +839,7 @@ int tv_vu_dispatch(TvVu *vu, const struct pollfd *pfd, unsigned n)
                 int r = tv_vu_handle_one(vu);
 
                 if (r == -ECONNRESET)
-                        tv_log(LOG_INFO, "vhost-user: the front end closed the connection");
+                        tv_vu_log(LOG_INFO, "vhost-user: the front end closed the connection");
                 if (r < 0)
                         return r;
         }
@@ -871,7 +875,7 @@ void tv_vu_notify(TvVu *vu, unsigned q)
                 return;
         /* EAGAIN: the counter is saturated, the driver will see it anyway */
         if (write(vu->q[q].call, &one, sizeof(one)) < 0 && errno != EAGAIN)
-                tv_log(LOG_WARNING, "vhost-user: queue %u: call: %s", q, strerror(errno));
+                tv_vu_log(LOG_WARNING, "vhost-user: queue %u: call: %s", q, strerror(errno));
 }
 
 uint64_t tv_vu_acked_features(TvVu *vu)

@@ -207,6 +207,27 @@ static void host_error(TvVgpio *d, unsigned gpio, const char *what, int r)
                 d->ops->host_error(d->ud, gpio, what, -r);
 }
 
+/* Interrupts off: edge detection stopped (the line stays an input), a held buffer goes back
+ * INVALID. false when the host line refused (nothing changed). */
+static bool irq_off(TvVgpio *d, unsigned gpio)
+{
+        VgLine *l = &d->lines[gpio];
+
+        if (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
+                int r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT, 0);
+
+                if (r < 0) {
+                        host_error(d, gpio, "stopping edge detection", r);
+                        return false;
+                }
+        }
+        l->irq_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
+        l->latched = false;
+        if (l->held)
+                fire(d, gpio, VIRTIO_GPIO_IRQ_STATUS_INVALID);
+        return true;
+}
+
 static bool set_irq_type(TvVgpio *d, unsigned gpio, uint32_t type)
 {
         VgLine *l = &d->lines[gpio];
@@ -222,21 +243,8 @@ static bool set_irq_type(TvVgpio *d, unsigned gpio, uint32_t type)
         }
         if (!d->irq)
                 return false;
-        if (type == VIRTIO_GPIO_IRQ_TYPE_NONE) {
-                /* edge detection off; the line stays an input */
-                if (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
-                        r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT, 0);
-                        if (r < 0) {
-                                host_error(d, gpio, "stopping edge detection", r);
-                                return false;
-                        }
-                }
-                l->irq_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
-                l->latched = false;
-                if (l->held)
-                        fire(d, gpio, VIRTIO_GPIO_IRQ_STATUS_INVALID);
-                return true;
-        }
+        if (type == VIRTIO_GPIO_IRQ_TYPE_NONE)
+                return irq_off(d, gpio);
         if (edge_flags(type) != edge_flags(l->irq_type)) {
                 r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT | edge_flags(type), 0);
                 if (r < 0) {
@@ -258,31 +266,28 @@ static bool set_direction(TvVgpio *d, unsigned gpio, uint32_t dir)
         switch (dir) {
         case VIRTIO_GPIO_DIRECTION_NONE:
                 /* the driver freed the line: forget its state (spec: discard it) */
-                if (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
-                        r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT, 0);
-                        if (r < 0) {
-                                host_error(d, gpio, "stopping edge detection", r);
-                                return false;
-                        }
-                }
-                l->irq_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
-                l->latched = false;
+                if (!irq_off(d, gpio))
+                        return false;
                 l->out_value = -1;
-                if (l->held)
-                        fire(d, gpio, VIRTIO_GPIO_IRQ_STATUS_INVALID);
                 return true;
         case VIRTIO_GPIO_DIRECTION_IN:
                 r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT | edge_flags(l->irq_type), 0);
                 if (r < 0)
                         host_error(d, gpio, "setting input", r);
                 return r == 0;
-        case VIRTIO_GPIO_DIRECTION_OUT:
+        case VIRTIO_GPIO_DIRECTION_OUT: {
+                int v = l->out_value;
+
                 if (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE)
                         return false; /* an interrupt line is an input */
-                r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_OUTPUT, l->out_value > 0);
+                /* no value set by the driver: an output keeps the level it has (no glitch) */
+                if (v < 0)
+                        v = d->ops->is_output(d->ud, gpio) ? d->ops->get(d->ud, gpio) : 0;
+                r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_OUTPUT, v > 0);
                 if (r < 0)
                         host_error(d, gpio, "setting output", r);
                 return r == 0;
+        }
         default:
                 return false;
         }
@@ -424,6 +429,13 @@ void tv_vgpio_host_event(TvVgpio *d, unsigned gpio, uint32_t id)
                 fire(d, gpio, VIRTIO_GPIO_IRQ_STATUS_VALID);
         else
                 l->latched = true;
+}
+
+void tv_vgpio_return_buffers(TvVgpio *d)
+{
+        for (unsigned i = 0; i < d->n; i++)
+                if (d->lines[i].held)
+                        fire(d, i, VIRTIO_GPIO_IRQ_STATUS_INVALID);
 }
 
 void tv_vgpio_forget_buffers(TvVgpio *d)

@@ -59,7 +59,11 @@ int tv_vgpio_event_parse(TvVgpio *d, const struct iovec *out, unsigned n_out, co
 void tv_vgpio_event_arm(TvVgpio *d, unsigned gpio);
 /* An edge event of the host line (GPIO_V2_LINE_EVENT_RISING_EDGE/FALLING_EDGE). */
 void tv_vgpio_host_event(TvVgpio *d, unsigned gpio, uint32_t id);
-/* The eventq stopped or the connection is gone: held buffers are forgotten (never returned). */
+/* The eventq stops (GET_VRING_BASE): every held buffer goes back INVALID now, as the spec
+ * wants on a reset; the front end's saved index counts them as consumed, so a buffer kept
+ * would be lost to the driver, which requeues an INVALID one while the line is enabled. */
+void tv_vgpio_return_buffers(TvVgpio *d);
+/* The connection is gone: held buffers are forgotten (never returned). */
 void tv_vgpio_forget_buffers(TvVgpio *d);
 /* A new connection (a new driver): interrupts off (edge detection stopped), nothing held,
  * no pending output value. Directions and values of the host lines stay as they are. */

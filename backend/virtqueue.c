@@ -3,8 +3,10 @@
  * __atomic loads into locals (no double fetch), stores to the used ring are ordered
  * with release/seq_cst fences as virtio's memory model requires. Host is little endian. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "tv-log.h"
 #include "virtqueue.h"
 
@@ -16,6 +18,27 @@
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "virtqueue.c assumes a little-endian host (virtio 1.x rings are little endian)"
 #endif
+
+void tv_vu_log(int priority, const char *fmt, ...)
+{
+        static time_t window;
+        static unsigned count;
+        struct timespec now;
+        va_list ap;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec != window) {
+                if (count > 10)
+                        tv_log(LOG_WARNING, "vhost-user: %u more messages not logged", count - 10);
+                window = now.tv_sec;
+                count = 0;
+        }
+        if (++count > 10)
+                return;
+        va_start(ap, fmt);
+        tv_logv(priority, fmt, ap);
+        va_end(ap);
+}
 
 static void *region_lookup(const TvVuMem *m, uint64_t addr, uint64_t len, bool by_uva)
 {
@@ -118,7 +141,7 @@ void tv_vq_fini(TvVq *vq)
 static int broken(TvVq *vq, const char *why, unsigned a, unsigned b)
 {
         if (!vq->broken)
-                tv_log(LOG_WARNING, "virtqueue: %s (%u, %u): queue stopped until it is set up again",
+                tv_vu_log(LOG_WARNING, "virtqueue: %s (%u, %u): queue stopped until it is set up again",
                        why, a, b);
         vq->broken = true;
         return -EINVAL;
@@ -163,7 +186,7 @@ int tv_vq_pop(TvVq *vq, TvVuElem *e)
                 if (vq->inflight[head / 8] & (1u << (head % 8))) {
                         /* a head we still hold: only after a front end rewound last_avail to
                          * the used index (QEMU does after a backend crash) — skip the stale slot */
-                        tv_log(LOG_INFO, "virtqueue: skipping avail slot %u: head %u is in flight",
+                        tv_vu_log(LOG_INFO, "virtqueue: skipping avail slot %u: head %u is in flight",
                                vq->last_avail, head);
                         vq->last_avail++;
                         continue;
@@ -223,7 +246,7 @@ void tv_vq_push(TvVq *vq, const TvVuElem *e, uint32_t written)
         if (!vq->desc || vq->broken || e->head >= vq->num)
                 return;
         if (!(vq->inflight[e->head / 8] & (1u << (e->head % 8)))) {
-                tv_log(LOG_WARNING, "virtqueue: push of head %u that is not in flight: ignored", e->head);
+                tv_vu_log(LOG_WARNING, "virtqueue: push of head %u that is not in flight: ignored", e->head);
                 return;
         }
         vq->inflight[e->head / 8] &= ~(1u << (e->head % 8));

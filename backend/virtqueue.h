@@ -24,6 +24,10 @@ typedef struct TvVuMem {
         TvVuRegion r[TV_VU_MAX_REGIONS];
 } TvVuMem;
 
+/* tv_log for what a front end or guest can provoke at will: at most 10 lines a second
+ * (then one line saying how many were dropped), so a hostile peer cannot flood the journal. */
+void tv_vu_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Host pointer for [addr, addr+len) when it lies wholly inside one region, else NULL
  * (overflow-safe; len 0 is allowed and still needs addr inside a region). */
 void *tv_vu_mem_gpa(const TvVuMem *m, uint64_t gpa, uint64_t len);

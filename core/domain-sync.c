@@ -335,6 +335,10 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                         if (!(emulator = strdup(s->config->emulator)))
                                 goto oom;
                         edit.emulator = emulator;
+                } else if (lines.n && (!s->config->emulator || !*s->config->emulator)) {
+                        tv_log(LOG_NOTICE, "domain %s: its GPIO line groups run on %s; unless that QEMU's "
+                               "vhost-user-gpio offers VIRTIO_GPIO_F_IRQ (the one tools/build-qemu.sh builds does: "
+                               "Emulator=), the guest gets no GPIO interrupts", domain, emulator);
                 }
                 r = effective_caps(op, emulator, devs, n, lines.n > 0, &caps, err);
                 if (r < 0 && lacks_bridge(&caps, devs, n)) {

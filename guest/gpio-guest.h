@@ -7,7 +7,10 @@
  *
  * QEMU's virt machine creates 32 virtio-mmio transports at 0x0a000000 + i * 0x200;
  * their buses are named in creation order, so virtio-mmio-bus.0 is the transport at
- * 0x0a000000 (checked against our QEMU by tests/qemu/gpio-placement.py).
+ * 0x0a000000 (checked against our QEMU by tests/qemu/gpio-placement.py). A -device
+ * without bus= takes the first free bus of the machine's list, which QEMU keeps in
+ * reverse (virtio-mmio-bus.31 at 0x0a003e00 first): naming bus 0 pins the device to a
+ * known transport, the one other virtio-mmio devices take last.
  */
 #pragma once
 #include <stddef.h>

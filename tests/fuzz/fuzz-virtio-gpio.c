@@ -5,7 +5,7 @@
  * split over descriptors, any response room), eventq buffers, host edges, host failures,
  * resets. Invariants: a response never claims more bytes than its room, OK responses have
  * their exact size, a buffer comes back only for a line that holds one and only once, an
- * eventq buffer is never accepted twice for a line.
+ * eventq buffer is never accepted twice for a line, a stopping eventq gets every held one back.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -178,6 +178,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         tv_vgpio_set_irq(d, op & 0x80);
                         break;
                 case 5:
+                        if (op & 0x40) {
+                                /* the eventq stops: each held buffer back once, INVALID */
+                                tv_vgpio_return_buffers(d);
+                                for (unsigned i = 0; i < N; i++)
+                                        if (held[i])
+                                                abort();
+                                break;
+                        }
                         if (op & 0x80) {
                                 tv_vgpio_forget_buffers(d);
                         } else {

@@ -53,7 +53,8 @@ try:
 except socket.timeout:
     print("open")' "$SOCK" -name "$1"
 }
-cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
+# a backend other than pid $1 is recorded and runs
+restarted() { local p; p=$(backend_pid); [ -n "$p" ] && [ "$p" != "$1" ] && kill -0 "$p"; }
 
 "$TV_CTL_BIN" assign vm1 header-pin7 >/dev/null
 "$TV_CTL_BIN" assign vm1 header-aon >/dev/null
@@ -114,7 +115,7 @@ check "-name vm1 (no guest=) is refused" test "$(peer vm1)" = closed
 # --- kill -9: restarted, the lines requested again
 kill -9 "$P"
 check "kill -9 the backend: restarted (a new pid recorded)" \
-        wait_for 10 bash -c "p=\$(sed -n 's/^pid=\\([0-9]*\\) .*/\\1/p' '$REC'); [ -n \"\$p\" ] && [ \"\$p\" != '$P' ] && kill -0 \$p"
+        wait_for 10 restarted "$P"
 P2=$(backend_pid)
 check "  ... logged" grep -q "gpio-backend: vm1: died (signal KILL) while the domain runs; restarting" "$T/daemon.log"
 check "  ... the lines are requested again by the new one" wait_for 5 ours
@@ -132,7 +133,7 @@ check "  ... told on the control channel" grep -q "gpio-backend: vm1: serves QEM
 check "  ... now another process, even named guest=vm1, is refused" test "$(peer guest=vm1)" = closed
 kill -9 "$P2"
 check "kill -9 again: restarted" \
-        wait_for 10 bash -c "p=\$(sed -n 's/^pid=\\([0-9]*\\) .*/\\1/p' '$REC'); [ -n \"\$p\" ] && [ \"\$p\" != '$P2' ] && kill -0 \$p"
+        wait_for 10 restarted "$P2"
 P3=$(backend_pid)
 wait_for 5 bash -c "[ \"\$(readlink /proc/$P3/exe)\" = '$BE' ]" || true
 check "  ... with --peer-pid $QEMU_PID" bash -c "tr '\\0' ' ' </proc/$P3/cmdline | grep -q -- '--peer-pid $QEMU_PID'"
@@ -169,7 +170,7 @@ kill -9 "$P4"
 check "  ... with tegravirtd down, its backend killed: its lines are free" wait_for 5 none_ours
 tv_start_daemon
 check "the next tegravirtd starts a new one for the still-prepared domain" \
-        wait_for 10 bash -c "p=\$(sed -n 's/^pid=\\([0-9]*\\) .*/\\1/p' '$REC'); [ -n \"\$p\" ] && [ \"\$p\" != '$P4' ] && kill -0 \$p"
+        wait_for 10 restarted "$P4"
 check "  ... lines requested again" wait_for 5 ours
 check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
 check "  ... nothing left" bash -c "[ ! -e '$DIR' ] && ! grep -q 'consumer=tegravirt:vm1 ' '$T/mnt/status'"

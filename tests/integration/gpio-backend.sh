@@ -18,7 +18,6 @@ CHIP="$T/mnt/dev/gpiochip0"
 SOCK="$T/g.sock"
 NOBODY=$(id -u nobody)
 gpio_status() { grep "^gpio $1 " "$T/mnt/status" || true; }
-status_of() { grep "^$2:" "/proc/$1/status" | tr -s ' \t' ' '; }
 drive() { sim gpio-drive 0 "$1" "$2"; }
 
 # The front end ("QEMU"): one long-lived client taking commands on fd 7, answering on fd 8.
@@ -73,15 +72,6 @@ gpio 0 107 consumer=tegravirt:vm1 dir=as-is value=0 edge=none
 gpio 0 108 consumer=tegravirt:vm1 dir=as-is value=1 edge=none"
 check "  ... orin-sim logged three requests of one line each, flags 0 (as-is)" test "$(tail -n +$((LOGN + 1)) "$T/mnt/log" |
         grep -c 'gpio-request dev/gpiochip0 10[678] consumer=tegravirt:vm1 flags=0x0 -> ok')" = 3
-fds_of() {
-        local f n t out=""
-        for f in /proc/"$1"/fd/*; do
-                n=${f##*/}; [ "$n" -ge 3 ] || continue
-                t=$(readlink "$f"); case "$t" in socket:*) t=socket;; esac
-                out+="$n=$t "
-        done
-        echo "$out"
-}
 check "  ... it holds the listening socket and two sockets per line (event, control), no chip" \
         test "$(fds_of "$P")" = "3=socket 4=socket 5=socket 6=socket 7=socket 8=socket 9=socket "
 check "  ... none of them is the chip's socket (closed after the requests)" bash -c "
@@ -203,6 +193,11 @@ check "  ... held while high" test "$(q ev 300)" = "ev: none"
 drive 108 0
 check "  ... low: VALID" test "$(q ev 2000)" = "ev: gpio=2 status=1 len=1"
 check "SET_IRQ_TYPE NONE on line 2 without a buffer: OK, nothing comes" test "$(q req irq 2 0)|$(q ev 300)" = "req: st=0 val=0 len=2|ev: none"
+# the rings stop (QEMU's vhost_dev_stop: GET_VRING_BASE counts a held buffer as consumed)
+check "SET_IRQ_TYPE rising on line 1, a buffer queued" test "$(q req irq 1 1)|$(q evq 1 | cut -c1-10)" = "req: st=0 val=0 len=2|evq: head="
+check "the front end stops the rings: the held buffer comes back INVALID, not lost" \
+        test "$(q stop)|$(q ev 2000)" = "stop: ok|ev: gpio=1 status=0 len=1"
+check "  ... the rings start again and requests go on" test "$(q start)|$(q req get 2 0)" = "start: ok|req: st=0 val=0 len=2"
 check "the requests and interrupts so far left the backend running (pid $P)" kill -0 "$P"
 q_stop
 check "the client closed: logged with its counts" grep -q "vm1\]: client pid $QPID: connection ended ([0-9]* requests, [0-9]* failed, [0-9]* interrupts)" "$T/be.log"
@@ -269,6 +264,19 @@ wait_for 5 grep -qx "peer $QPID" "$T/ctl.out" || true
 echo "deny $QPID" >&6
 check "'deny': the client is closed" bash -c "read -r -t 5 -u 8 l && [ \"\${l%% *}\" = 'connect:' ] && [ \"\$l\" != 'connect: ok features=0x140000001' ]"
 check "  ... logged" grep -q "vm1\]: client pid $QPID refused by tegravirtd" "$T/be3.log"
+q_stop
+# a client that goes away while tegravirtd has not answered does not block the next one
+q_start "$SOCK"
+echo connect >&7
+wait_for 5 grep -qx "peer $QPID" "$T/ctl.out" || true
+kill -9 "$QPID"; q_stop
+check "a client killed before the answer: dropped, logged" \
+        wait_for 3 grep -q "vm1\]: client pid $QPID went away before tegravirtd answered" "$T/be3.log"
+q_start "$SOCK"
+echo connect >&7
+check "  ... the next client is asked about (not refused as a second connection)" wait_for 5 grep -qx "peer $QPID" "$T/ctl.out"
+echo "deny $QPID" >&6
+read -r -t 5 -u 8 _ || true
 q_stop
 # 'peer-pid N': the domain's QEMU is known; only it is served, without asking
 q_start "$SOCK"

@@ -17,6 +17,8 @@
  *   disconnect               drop the connection as QEMU sees a dead backend (rings rewound
  *                            to the used idx) -> "disconnect: ok"
  *   reconnect                connect, negotiate, start again (SET_VRING_BASE = rewound) -> "reconnect: ok"
+ *   stop                     GET_VRING_BASE of both rings (QEMU's vhost_dev_stop) -> "stop: ok"
+ *   start                    the rings again (SET_VRING_BASE = the saved index) -> "start: ok"
  *   pid                      -> "pid: N"
  * Usage: gpio-vu-client [--uid UID] SOCKET
  */
@@ -184,6 +186,10 @@ static void command(char *line)
         } else if (!strcmp(argv[0], "disconnect")) {
                 vu_front_disconnect(f);
                 printf("disconnect: ok\n");
+        } else if (!strcmp(argv[0], "stop") || !strcmp(argv[0], "start")) {
+                int r = argv[0][2] == 'o' ? vu_front_stop(f) : vu_front_start(f, acked);
+
+                printf("%s: %s\n", argv[0], r < 0 ? "failed" : "ok");
         } else if (!strcmp(argv[0], "pid")) {
                 printf("pid: %d\n", (int)getpid());
         } else {

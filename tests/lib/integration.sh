@@ -157,6 +157,18 @@ expect_ok() {
         LAST_REPLY="$out"
 }
 
+# fds 3.. of PID, "N=target " each in fd order (sockets as "socket"): what a backend holds
+fds_of() {
+        local f n t out=""
+        for f in /proc/"$1"/fd/*; do
+                n=${f##*/}; [ "$n" -ge 3 ] || continue
+                t=$(readlink "$f"); case "$t" in socket:*) t=socket;; esac
+                out+="$n=$t "
+        done
+        echo "$out"
+}
+status_of() { grep "^$2:" "/proc/$1/status" | tr -s ' \t' ' '; } # status_of PID FIELD
+
 sim() { printf '%s' "$*" >"$T/mnt/control"; }
 sim_status() { grep "^$1 " "$T/mnt/status"; }
 dev_driver() { sim_status "$1" | sed -n 's/.* driver=\([^ ]*\).*/\1/p'; }

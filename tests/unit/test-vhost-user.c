@@ -23,7 +23,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -79,6 +85,29 @@ static void dev_queue_ready(void *ud, unsigned q, bool ready)
         }
 }
 
+/* Copies the readable bytes into the writable ones, pushes, notifies. */
+static void dev_echo(TvVuElem *e)
+{
+        uint32_t n = 0;
+
+        for (unsigned i = 0, o = 0; i < e->n_out; i++) {
+                size_t off = 0;
+
+                while (off < e->out[i].iov_len && o < e->n_in) {
+                        size_t k = e->out[i].iov_len - off;
+
+                        if (k > e->in[o].iov_len)
+                                k = e->in[o].iov_len;
+                        memcpy(e->in[o].iov_base, (uint8_t *)e->out[i].iov_base + off, k);
+                        off += k;
+                        n += (uint32_t)k;
+                        o++;
+                }
+        }
+        tv_vu_push(dev.vu, 0, e, n);
+        tv_vu_notify(dev.vu, 0);
+}
+
 static void dev_queue_kick(void *ud, unsigned q)
 {
         TvVuElem e;
@@ -87,31 +116,18 @@ static void dev_queue_kick(void *ud, unsigned q)
         (void)ud;
         if (q != 0)
                 return;
+        if (dev.have_held && !dev.hold) {
+                dev_echo(&dev.held);    /* the held one first, in order */
+                dev.have_held = false;
+        }
         while ((r = tv_vu_pop(dev.vu, 0, &e)) == 1) {
-                uint32_t n = 0;
-
                 dev.pops++;
                 if (dev.hold && !dev.have_held) {
                         dev.held = e;
                         dev.have_held = true;
                         continue;
                 }
-                for (unsigned i = 0, o = 0; i < e.n_out; i++) {
-                        size_t off = 0;
-
-                        while (off < e.out[i].iov_len && o < e.n_in) {
-                                size_t k = e.out[i].iov_len - off;
-
-                                if (k > e.in[o].iov_len)
-                                        k = e.in[o].iov_len;
-                                memcpy(e.in[o].iov_base, (uint8_t *)e.out[i].iov_base + off, k);
-                                off += k;
-                                n += (uint32_t)k;
-                                o++;
-                        }
-                }
-                tv_vu_push(dev.vu, 0, &e, n);
-                tv_vu_notify(dev.vu, 0);
+                dev_echo(&e);
         }
         if (r < 0)
                 dev.pop_errs++;
@@ -124,9 +140,74 @@ static const TvVuOps dev_ops = {
         .queue_kick = dev_queue_kick,
 };
 
+/* The device thread runs under a seccomp allow-list: the syscalls vhost-user.h documents
+ * for the library, what malloc/stdio/thread exit need, and accept4 for this test's loop.
+ * Anything else kills the test (SIGSYS), so a new syscall in the library shows up here. */
+static bool confine_thread(void)
+{
+#if defined(__x86_64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+#ifdef TEST_AUDIT_ARCH
+#define ALLOW(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                /* the library's */
+                ALLOW(__NR_recvmsg), ALLOW(__NR_sendto), ALLOW(__NR_sendmsg), ALLOW(__NR_read),
+                ALLOW(__NR_write), ALLOW(__NR_ppoll), ALLOW(__NR_mmap), ALLOW(__NR_munmap),
+                ALLOW(__NR_fstat), ALLOW(__NR_newfstatat), ALLOW(__NR_fcntl), ALLOW(__NR_close),
+                ALLOW(__NR_clock_gettime),
+#ifdef __NR_poll
+                ALLOW(__NR_poll),
+#endif
+                /* malloc, stdio, thread exit; the test's accept */
+                ALLOW(__NR_brk), ALLOW(__NR_madvise), ALLOW(__NR_mprotect), ALLOW(__NR_futex),
+                ALLOW(__NR_rt_sigprocmask), ALLOW(__NR_rt_sigreturn), ALLOW(__NR_exit),
+                ALLOW(__NR_exit_group), ALLOW(__NR_getpid), ALLOW(__NR_gettid), ALLOW(__NR_tgkill),
+                ALLOW(__NR_accept4),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        };
+        struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+        return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+               syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+#else
+        return false;
+#endif
+}
+
+static atomic_int confined;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+/* Sanitizer runtimes and valgrind make syscalls of their own in the thread (sigaltstack...):
+ * the allow-list is checked in the plain build, where CI runs the test too. */
+static bool want_seccomp(void)
+{
+        const char *pre = getenv("LD_PRELOAD");
+
+#ifdef SANITIZED
+        return false;
+#endif
+        return !(pre && strstr(pre, "vgpreload")) && !getenv("TV_TEST_VU_NO_SECCOMP");
+}
+
 static void *dev_thread(void *arg)
 {
         (void)arg;
+        if (want_seccomp())
+                confined = confine_thread() ? 1 : -1;
         while (!dev.quit) {
                 struct pollfd p[16];
                 unsigned n = 2;
@@ -255,6 +336,19 @@ static bool alive(VuFront *f)
 
 static uint64_t features_acked = F_V1 | F_DEV0 | F_PROTO;
 
+/* A connected front end with both rings started, or NULL (a failed check). */
+static VuFront *started_front(uint64_t features)
+{
+        VuFront *f = connect_front(NULL);
+
+        if (!f || vu_front_start(f, features) != 0) {
+                CHECK(false, "connect and start");
+                vu_front_free(f);
+                return NULL;
+        }
+        return f;
+}
+
 /* --- the tests ---------------------------------------------------------------------------- */
 static void test_negotiation_and_config(void)
 {
@@ -347,16 +441,13 @@ static void test_round_trips(void)
 /* A graceful stop (QEMU: VM paused, device reset) lets the device give held buffers back. */
 static void test_stop_gives_back(void)
 {
-        VuFront *f = connect_front(NULL);
+        VuFront *f = started_front(features_acked);
         int pops, h;
         uint16_t head = 0xffff;
         uint32_t len = 99;
 
-        if (!f || vu_front_start(f, features_acked) != 0) {
-                CHECK(false, "connect and start");
-                vu_front_free(f);
+        if (!f)
                 return;
-        }
         dev.hold = 1;
         dev.give_back = 1;
         pops = dev.pops;
@@ -367,6 +458,72 @@ static void test_stop_gives_back(void)
               "GET_VRING_BASE: in queue_ready(false) the device could still push it back");
         dev.hold = 0;
         dev.give_back = 0;
+        vu_front_free(f);
+}
+
+/* QEMU sends SET_MEM_TABLE again when guest memory changes, rings running: a buffer the
+ * device holds stays valid (old mapping kept), the rings move to the new mapping. */
+static void test_mem_table_while_running(void)
+{
+        VuFront *f = started_front(features_acked);
+        uint8_t mt[40];
+        int fd, pops, h1, h2;
+        uint32_t sz;
+        uint16_t head = 0xffff;
+        uint32_t len = 0;
+        char out[16] = { 0 };
+
+        if (!f)
+                return;
+        dev.hold = 1;
+        pops = dev.pops;
+        h1 = vu_front_submit(f, 0, "first", 5, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds a buffer");
+        sz = vu_front_mem_table(f, mt, &fd);
+        CHECK(vu_front_call(f, SET_MEM_TABLE, mt, sz, &fd, 1, NULL) == 0,
+              "SET_MEM_TABLE while the rings run is accepted");
+        dev.hold = 0;
+        h2 = vu_front_submit(f, 0, "second", 6, 16);
+        vu_front_kick(f, 0);
+        CHECK(vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h1 && len == 5 &&
+              vu_front_read_in(f, 0, head, out, 5) == 5 && !strncmp(out, "first", 5),
+              "the held buffer is answered through its old mapping");
+        CHECK(vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h2 && len == 6 &&
+              vu_front_read_in(f, 0, head, out, 6) == 6 && !strncmp(out, "second", 6),
+              "new requests go through the new mapping");
+        vu_front_free(f);
+}
+
+/* After QEMU's rewind (last_avail := used idx) a head can appear in two avail slots: the
+ * stale one and the one the guest re-added. A head already in flight is skipped, so the
+ * guest never gets two used entries for one buffer. */
+static void test_duplicate_head_skipped(void)
+{
+        VuFront *f = started_front(features_acked);
+        int pops, errs, h, h2;
+        uint16_t head = 0xffff;
+        uint32_t len = 0;
+
+        if (!f)
+                return;
+        dev.hold = 1;
+        pops = dev.pops;
+        errs = dev.pop_errs;
+        h = vu_front_submit(f, 0, "dup", 3, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds head %d", h);
+        vu_front_avail_add(f, 0, (uint16_t)h);
+        vu_front_kick(f, 0);
+        usleep(20000);
+        CHECK(dev.pops == pops + 1 && dev.pop_errs == errs, "the same head in a second avail slot is skipped");
+        dev.hold = 0;
+        h2 = vu_front_submit(f, 0, "next", 4, 16);
+        vu_front_kick(f, 0);
+        CHECK(vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h && len == 3 &&
+              vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h2 && len == 4 &&
+              vu_front_wait_used(f, 0, 100, &head, &len) == 0,
+              "one used entry for it, then the next request, nothing more");
         vu_front_free(f);
 }
 
@@ -619,19 +776,52 @@ static void test_message_refusals(void)
         }
 }
 
-static void test_reconnect(void)
+/* A front end that sends requests but never reads the replies cannot hold the back end:
+ * its blocked reply times out and the connection is dropped. */
+static void test_unread_replies(void)
 {
         VuFront *f = connect_front(NULL);
+        uint32_t hdr[3] = { GET_FEATURES, 1, 0 };
+        int disc = dev.disconnects, sent = 0;
+        long long t0;
+        struct timespec ts;
+
+        if (!f) {
+                CHECK(false, "connect");
+                return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        t0 = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+        /* until our own send buffer is full too (the back end stopped reading) */
+        for (;;) {
+                ssize_t n = send(vu_front_fd(f), hdr, sizeof(hdr), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+                if (n == (ssize_t)sizeof(hdr)) {
+                        sent++;
+                        continue;
+                }
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                if (n >= 0 || errno != EAGAIN || ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 - t0 > 10000)
+                        break;
+                usleep(1000);
+                if (dev.disconnects != disc)
+                        break;
+        }
+        CHECK(wait_for(&dev.disconnects, disc + 1, TV_VU_IO_TIMEOUT_MS + 3000),
+              "a front end not reading its replies is dropped (after %d requests)", sent);
+        vu_front_free(f);
+}
+
+static void test_reconnect(void)
+{
+        VuFront *f = started_front(features_acked);
         int pops, h;
         uint16_t head = 0xffff;
         uint32_t len = 0;
         char out[16] = { 0 };
 
-        if (!f || vu_front_start(f, features_acked) != 0) {
-                CHECK(false, "connect and start");
-                vu_front_free(f);
+        if (!f)
                 return;
-        }
         CHECK(echo_ok(f, "before"), "a request before the crash");
         dev.hold = 1;
         pops = dev.pops;
@@ -686,13 +876,22 @@ int main(void)
                 return 1;
         fds_before = count_fds();
         pthread_create(&th, NULL, dev_thread, NULL);
+        if (want_seccomp()) {
+                wait_for(&confined, 1, 2000);
+                CHECK(confined == 1, "the device thread runs under a seccomp allow-list");
+        } else {
+                tap_diag("sanitizer or valgrind build: the device thread is not confined");
+        }
 
         test_negotiation_and_config();
         test_round_trips();
         test_stop_gives_back();
+        test_mem_table_while_running();
+        test_duplicate_head_skipped();
         test_event_idx();
         test_descriptor_refusals();
         test_message_refusals();
+        test_unread_replies();
         test_reconnect();
 
         wait_for(&dev.disconnects, dev.connections, 2000);

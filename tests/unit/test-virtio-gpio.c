@@ -171,6 +171,13 @@ int main(void)
         CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_IN) && !host.output[0] &&
                       host.flags[0] == GPIO_V2_LINE_FLAG_INPUT, "SET_DIRECTION IN: input");
         CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_NONE), "SET_DIRECTION NONE: OK");
+        /* an output at 1 (as after a backend restart), SET_DIRECTION OUT without a value first */
+        host.output[0] = true;
+        host.value[0] = 1;
+        CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_OUT) && host.output[0] && host.value[0] == 1,
+              "SET_DIRECTION OUT of an output at 1 with no value set: stays 1 (no glitch)");
+        CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_IN) && !host.output[0], "  ... back to input");
+        CHECK(ok_req(d, VIRTIO_GPIO_MSG_SET_DIRECTION, 0, VIRTIO_GPIO_DIRECTION_NONE), "  ... and NONE");
         /* errors */
         CHECK(err_req(d, VIRTIO_GPIO_MSG_GET_VALUE, 3, 0), "a line out of range (3 of 3): ERR");
         CHECK(err_req(d, VIRTIO_GPIO_MSG_GET_VALUE, 0xffff, 0), "line 0xffff: ERR");
@@ -261,10 +268,21 @@ int main(void)
                 CHECK(tv_vgpio_event_parse(d, &out, 1, &in, 1) == -1, "an eventq buffer for line 9 of 3: refused");
         }
 
+        /* the eventq stops: held buffers go back INVALID */
+        CHECK(ok_req(d, VIRTIO_GPIO_MSG_IRQ_TYPE, 1, VIRTIO_GPIO_IRQ_TYPE_EDGE_RISING), "rising on line 1 again");
+        host.n_done = 0;
+        queue_buf(d, 1);
+        tv_vgpio_return_buffers(d);
+        CHECK(host.n_done == 1 && host.done_gpio[0] == 1 && host.done_status[0] == VIRTIO_GPIO_IRQ_STATUS_INVALID,
+              "the eventq stops: line 1's held buffer goes back INVALID (line 2 held none)");
+        tv_vgpio_return_buffers(d);
+        CHECK(host.n_done == 1, "  ... once");
+
         /* a new connection: interrupts off on the host, nothing held */
         host.n_config = 0;
         tv_vgpio_reset(d);
-        CHECK(host.n_config == 1 && host.flags[2] == GPIO_V2_LINE_FLAG_INPUT, "reset: edge detection stopped on line 2 only");
+        CHECK(host.n_config == 2 && host.flags[1] == GPIO_V2_LINE_FLAG_INPUT && host.flags[2] == GPIO_V2_LINE_FLAG_INPUT,
+              "reset: edge detection stopped on lines 1 and 2 (line 0 had none)");
         CHECK(queue_buf(d, 2) == -1, "  ... and F_IRQ is to be acked again");
         tv_vgpio_free(d);
         return tap_finish();
