@@ -9,6 +9,8 @@
 #     under TCG (tvgpio-guest in Debian's arm64 kernel, gpio-virtio, QEMU's vhost-user-gpio
 #     device, the backend, the simulated chip) against the same guest's GET_CHIPINFO ioctl,
 #     which stays in the guest kernel (reported, no goal: TCG).
+#  3. the same as 1 on Linux's own chardev: tests/gpio-guest/rig-gpio-backend.sh in the rig
+#     (gpio-sim, Debian's arm64 kernel under TCG, one vCPU), TV_RIG_GPIO_BENCH_ITER requests.
 #   bench/bench-gpio-backend.sh [BUILDDIR]    (default build-bench, buildtype=release)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +33,13 @@ BP=$!
 wait_for 5 test -S "$T/gpio.sock"
 echo "GPIO backend (SET_VALUE, $N requests, best of 5): $("${PIN[@]}" "$B/bench/bench-gpio-backend" "$CHIP" 112 "$T/gpio.sock" "$N")"
 kill "$BP"; wait "$BP" 2>/dev/null || true
+
+# --- the real chardev, in the rig ---------------------------------------------------------------
+if TV_RIG_GPIO_BENCH_ITER=${TV_RIG_GPIO_BENCH_ITER:-1000} "$SRC/tests/gpio-guest/rig-gpio-backend.sh" >"$T/rig.out" 2>&1; then
+        sed -n 's/^# rig bench /GPIO backend on the real chardev, in the rig /p' "$T/rig.out"
+else
+        echo "GPIO backend on the real chardev: the rig test failed"; grep '^not ok' "$T/rig.out" || tail -n 5 "$T/rig.out"
+fi
 
 # --- the guest's set-value round trip under TCG ---------------------------------------------
 QEMU=${TV_QEMU_BRIDGE:-$(ls "$B"/qemu/qemu-system-aarch64 2>/dev/null || true)}

@@ -104,4 +104,16 @@ sleep 0.5
 rig_check "the backend killed: the kernel released its three lines" sh -c "[ \$(grep -c 'used=0' /tmp/lines) = 8 ]"
 kill $CL 2>/dev/null
 rig_diag "$(cat /tmp/be.log)"
+# the bench on the real chardev: SET_VALUE through a backend on offset 3 vs the line provider
+# directly on offset 4 (a figure, not a check)
+N=$(sed -n 's/.*tvbench=\([0-9]*\).*/\1/p' /proc/cmdline)
+if [ "${N:-0}" -gt 0 ]; then
+        ./tegravirt-gpio-backend --domain bench --socket /tmp/bench.sock --chip "/dev/$CHIP" --line 0:3:bench \
+                --uid 65534 --gid 65534 --peer-uid 0 2>/tmp/bench-be.log &
+        BB=$!
+        n=0
+        while ! grep -q ': serving 1 lines' /tmp/bench-be.log 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+        echo "# rig bench (gpio-sim, TCG, $N requests, best of 5): $(./bench-gpio-backend "/dev/$CHIP" 4 /tmp/bench.sock "$N" 2>&1)"
+        kill $BB 2>/dev/null
+fi
 rig_done
