@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # GG_* are this library's outputs
 # Host side of the gpio-guest tests (source it after tests/lib/integration.sh and tv_setup):
 # the guest's initramfs, our QEMU with the vhost-user GPIO device on shared memfd memory, and
 # a command channel to tvgpio-guest through the guest's console.
@@ -53,12 +53,14 @@ gg_initrd() {
         (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) >"$1"
 }
 
+# shellcheck disable=SC2054 # the commas are QEMU's
 GG_MACHINE=(-machine virt,memory-backend=gg-mem -cpu cortex-a57 -smp 1 -m 256 -nographic -nodefaults
         -object memory-backend-memfd,id=gg-mem,size=256M,share=on)
 
 gg_qemu_start() {
         local sock=$1 dtb=$2 name=$3
         shift 3
+        wait_for 10 test -S "$sock" || return 1
         GG_RUN=${GG_RUN:-$T/libvirt-qemu}
         mkdir -p "$GG_RUN"
         chown "$(id -u nobody):$(id -g nobody)" "$GG_RUN"
@@ -100,7 +102,7 @@ gg_send() {
         printf '%s\n' "$1" >&"$GG_IN"
 }
 gg_wait() { wait_for "${2:-30}" bash -c "tr -d '\r' <'$T/console.raw' | grep -qx 'R $1 done'"; }
-gg_out() { gg_console | sed -n "s/^R $1 //p" | grep -vx done || true; }
+gg_out() { gg_console | sed -n "s/^R $1 //p" | grep -vx 'done' || true; }
 gg_cmd() {
         gg_send "$1"
         local rc=0
