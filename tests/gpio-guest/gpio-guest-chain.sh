@@ -171,6 +171,22 @@ wait_for 20 lvl_fired && lvl_ok=1
 check "  ... driven high: it fires again each time it is unmasked while the level holds (3, then the module disables it)" test $lvl_ok = 1
 [ $lvl_ok = 1 ] || diag "count/disabled: $GG_OUT"
 sim "gpio-drive 0 ${OFF[5]} 0"
+gg_cmd "sh rmmod tv_gpio_level"
+rm_ok=$GG_OUT
+# level low on line 6 (header-36): held high first, so nothing may fire until the host drives it low
+sim "gpio-drive 0 ${OFF[6]} 1"
+gg_cmd "sh insmod /lib/modules/tv-gpio-level.ko label=${LABEL:-virtio0} line=6 type=low max=3"
+ins_ok=$GG_OUT
+gg_cmd "sleep 1000"
+gg_cmd "sh cat /sys/module/tv_gpio_level/parameters/count"
+c0=$GG_OUT
+sim "gpio-drive 0 ${OFF[6]} 0"
+lvl_ok=0
+wait_for 20 lvl_fired && lvl_ok=1
+check "level low on line 6 (header-36): none while the host holds it high, then 3 interrupts while low" \
+        bash -c "[ '$rm_ok' = 'status 0' ] && [ '$ins_ok' = 'status 0' ] && [ '$c0' = $'| 0\nstatus 0' ] && [ $lvl_ok = 1 ]"
+[ $lvl_ok = 1 ] || diag "rmmod: $rm_ok insmod: $ins_ok before: $c0 count/disabled: $GG_OUT"
+gg_cmd "sh rmmod tv_gpio_level"
 
 # --- nothing else is reachable -------------------------------------------------------------
 gg_cmd "bad 9"
