@@ -19,6 +19,9 @@ cache=$(cd "$1" && pwd)
 CC=${TV_RIG_CC:-aarch64-linux-gnu-gcc}
 command -v "$CC" >/dev/null || die "$CC not found (tools/install-deps.sh installs gcc-aarch64-linux-gnu)"
 
+# the gpio-guest tests may run in parallel and share the cache: one build at a time
+exec 7>"$cache/.gpio-guest-lock"
+flock 7 || die "cannot lock $cache/.gpio-guest-lock"
 "$RIG/rig-kbuild.sh" "$cache" >/dev/null || die "rig-kbuild.sh failed"
 # shellcheck source=/dev/null
 . "$cache/rig.env"

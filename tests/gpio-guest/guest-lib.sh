@@ -6,6 +6,7 @@
 #   gg_build                 build-guest.sh into the rig cache: sets GG_IMAGE, GG_BUSYBOX, GG_VIRTIO_MMIO,
 #                            GG_GPIO_VIRTIO, GG_LEVEL_KO, GG_TOOL (a failure is "not ok" + exit)
 #   gg_initrd OUT            the initramfs: busybox, guest-init.sh as /init, the modules, the tool
+#                            (and the kernel copied to $T, where the QEMU user can read it)
 #   gg_qemu_start SOCK DTB NAME [ARG...]   QEMU (TV_QEMU_BRIDGE) paused (-S) as the QEMU user with
 #                            -name guest=NAME, the console on a FIFO, pid file and QMP socket in
 #                            $GG_RUN (libvirt's QEMU run dir), ARGs (the device's) appended
@@ -47,6 +48,8 @@ gg_initrd() {
         ln -s busybox "$root/bin/sh"
         cp "$GG_TOOL" "$root/bin/tvgpio-guest"
         cp "$GG_VIRTIO_MMIO" "$GG_GPIO_VIRTIO" "$GG_LEVEL_KO" "$root/lib/modules/"
+        # QEMU runs as the QEMU user, which may not reach the cache (CI keeps it under $OUT)
+        cp "$GG_IMAGE" "$T/Image"
         mknod -m 600 "$root/dev/console" c 5 1
         cp "$GG_HERE/guest-init.sh" "$root/init"
         chmod 755 "$root/init"
@@ -72,7 +75,7 @@ gg_qemu_start() {
         timeout -k 5 "${TV_GUEST_TIMEOUT:-600}" setpriv --reuid "$(id -u nobody)" --regid "$(id -g nobody)" --clear-groups \
                 "$TV_QEMU_BRIDGE" "${GG_MACHINE[@]}" -name "guest=$name,debug-threads=on" -no-reboot -monitor none \
                 -serial stdio -S -pidfile "$GG_RUN/$name.pid" -qmp "unix:$GG_RUN/qmp.sock,server=on,wait=off" \
-                -kernel "$GG_IMAGE" -initrd "$T/initrd" -dtb "$dtb" \
+                -kernel "$T/Image" -initrd "$T/initrd" -dtb "$dtb" \
                 -append "console=ttyAMA0 panic=-1 loglevel=4" "$@" \
                 <&"$GG_IN" >"$T/console.raw" 2>"$T/qemu.err" &
         GG_QEMU_JOB=$!

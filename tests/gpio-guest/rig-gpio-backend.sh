@@ -35,6 +35,8 @@ BENCH_SRCS="bench/bench-gpio-backend.c backend/gpio-lines.c common/tv-gpio-cdev.
 key=$( { echo "$CC $CFLAGS"; "$CC" --version | head -n1; cd "$SRC" && cat $BE_SRCS $CL_SRCS $BENCH_SRCS backend/*.h common/*.h tests/lib/vu-front.h; } |
         sha256sum | cut -c1-16)
 out="$CACHE/gpio-rig-tools/$key"
+exec 7>"$CACHE/.gpio-guest-lock" # the cache is shared with the other gpio-guest tests
+flock 7
 if [ ! -x "$out/bench-gpio-backend" ]; then
         rm -rf "$CACHE/gpio-rig-tools"
         mkdir -p "$out"
@@ -45,6 +47,7 @@ if [ ! -x "$out/bench-gpio-backend" ]; then
                 (cd "$SRC" && "$CC" $CFLAGS "${inc[@]}" -o "$out/bench-gpio-backend" $BENCH_SRCS) ||
                 { not_ok "tegravirt-gpio-backend and gpio-vu-client cross-compile (static aarch64)"; tap_finish; exit 1; }
 fi
+flock -u 7
 ok "the rig kernel, tvgpio-guest, and tegravirt-gpio-backend, gpio-vu-client, bench-gpio-backend static for aarch64 ($((SECONDS - start)) s)"
 
 rc=0
