@@ -257,6 +257,10 @@ gg_cmd "wait 4 1000" 10
 diag "$(grep -E 'gpio-backend|tegravirt-gpio-backend' "$T/daemon.log" | tail -n 8)"
 
 # --- the guest stops, the domain is released: nothing is left ------------------------------
+if [ "${TV_FAIL:-0}" -gt 0 ]; then # the guest kernel's side of what failed
+        gg_cmd "sh dmesg | tail -n 40" 20
+        diag "$GG_OUT"
+fi
 gg_send quit
 gg_qemu_wait 60
 check "the guest powers off (QEMU exit ${GG_QEMU_RC:-?})" test "${GG_QEMU_RC:-x}" = 0

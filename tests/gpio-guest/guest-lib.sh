@@ -72,11 +72,13 @@ gg_qemu_start() {
         # read-write: the FIFO never sees its last writer go (QEMU would read EOF)
         exec {GG_IN}<>"$T/console.in"
         : >"$T/console.raw"
+        # loglevel=3: a driver's dev_err() (level 3) would cut into the tool's result lines on
+        # the shared console; "sh dmesg" shows it
         timeout -k 5 "${TV_GUEST_TIMEOUT:-600}" setpriv --reuid "$(id -u nobody)" --regid "$(id -g nobody)" --clear-groups \
                 "$TV_QEMU_BRIDGE" "${GG_MACHINE[@]}" -name "guest=$name,debug-threads=on" -no-reboot -monitor none \
                 -serial stdio -S -pidfile "$GG_RUN/$name.pid" -qmp "unix:$GG_RUN/qmp.sock,server=on,wait=off" \
                 -kernel "$T/Image" -initrd "$T/initrd" -dtb "$dtb" \
-                -append "console=ttyAMA0 panic=-1 loglevel=4" "$@" \
+                -append "console=ttyAMA0 panic=-1 loglevel=3" "$@" \
                 <&"$GG_IN" >"$T/console.raw" 2>"$T/qemu.err" &
         GG_QEMU_JOB=$!
         wait_for 20 test -s "$GG_RUN/$name.pid" && wait_for 20 test -S "$GG_RUN/qmp.sock"
