@@ -254,6 +254,15 @@ gg_cmd "wait 4 3000" 10
 diag "after the restarts, line 4 (both edges) driven high: guest sees '$GG_OUT'"
 sim "gpio-drive 0 ${OFF[4]} 0"
 gg_cmd "wait 4 1000" 10
+gg_cmd "release 4"
+gg_cmd "edge 4 both"
+sim "gpio-drive 0 ${OFF[4]} 1"
+gg_cmd "wait 4 10000" 15
+diag "  ... and after the guest requested line 4's edges again: '$GG_OUT'"
+gg_cmd "sh dmesg | grep -c 'WARNING: .* virtio_gpio_irq_prepare'"
+diag "  ... guest kernel warnings in virtio_gpio_irq_prepare (a buffer it believes queued): $(sed -n 's/^| //p' <<<"$GG_OUT")"
+diag "  ... eventq buffers the restarted backends found for a line that already had one: $(grep -c 'malformed eventq buffer' "$T/daemon.log" || true)"
+sim "gpio-drive 0 ${OFF[4]} 0"
 diag "$(grep -E 'gpio-backend|tegravirt-gpio-backend' "$T/daemon.log" | tail -n 8)"
 
 # --- the guest stops, the domain is released: nothing is left ------------------------------
