@@ -10,12 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,48 +21,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <linux/tegra-bpmp-host-proxy.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
 #include "bpmp-wire.h"
+#include "confine.h"
 #include "tv-validate.h"
 
 #define IO_TIMEOUT_MS 1000      /* a started request must arrive whole within this */
-
-static const char *domain = "?";
-
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
-{
-        char line[512];
-        int n = snprintf(line, sizeof(line), "tegravirt-bpmp-backend[%s]: ", domain);
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (n > 0 && (size_t)n < sizeof(line))
-                n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return;
-        if ((size_t)n >= sizeof(line) - 1)
-                n = sizeof(line) - 2;
-        line[n++] = '\n';
-        (void)!write(STDERR_FILENO, line, n);
-}
-
-/* "EINVAL": a constant string, so no locale file is ever opened (seccomp allows no open) */
-static const char *errname(int e)
-{
-        const char *n = strerrorname_np(e);
-
-        return n ? n : "unknown error";
-}
 
 static void usage(FILE *f)
 {
@@ -74,165 +38,6 @@ static void usage(FILE *f)
               "                              [--user NAME | --uid UID --gid GID] [--peer-uid UID] [--peer-pid PID]\n"
               "                              [--control-fd N] [--restrict KIND=IDS]...\n"
               "Serves the tegravirt-bpmp wire protocol v1 for one domain's QEMU.\n", f);
-}
-
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-        char *end;
-
-        if (!s || *s < '0' || *s > '9')
-                return false;
-        errno = 0;
-        *out = strtoul(s, &end, 10);
-        return errno == 0 && *end == 0 && *out <= max;
-}
-
-/* Closes every fd but stdin/stdout/stderr and keep0, keep1, keep2 (-1: none); stdin and
- * stdout become /dev/null unless kept. */
-static int close_others(int keep0, int keep1, int keep2)
-{
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-        if (null < 0)
-                return -1;
-        for (int fd = 0; fd <= 1; fd++)
-                if (fd != keep0 && fd != keep1 && fd != keep2 && dup2(null, fd) < 0)
-                        return -1;
-        close(null);
-        for (int fd = 3; fd < 65536; fd++) {
-                if (fd == keep0 || fd == keep1 || fd == keep2)
-                        continue;
-                if (close(fd) < 0 && errno != EBADF)
-                        return -1;
-        }
-        return 0;
-}
-
-static int listen_on(const char *path)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
-
-        if (strlen(path) >= sizeof(sa.sun_path)) {
-                say("socket path too long: %s", path);
-                return -1;
-        }
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -1;
-        (void)unlink(path); /* a stale socket of a dead backend */
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-                say("cannot listen on %s: %s", path, errname(errno));
-                close(fd);
-                return -1;
-        }
-        return fd;
-}
-
-static bool is_listening_socket(int fd)
-{
-        int v = 0, type = 0;
-        socklen_t len = sizeof(v);
-
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 || !v)
-                return false;
-        len = sizeof(type);
-        return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
-}
-
-static int drop_privileges(uid_t uid, gid_t gid)
-{
-        if (geteuid() == 0) {
-                if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
-                        say("cannot switch to uid %u gid %u: %s", (unsigned)uid, (unsigned)gid, errname(errno));
-                        return -1;
-                }
-        } else if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
-                say("not root: can only run as uid %u gid %u", (unsigned)geteuid(), (unsigned)getegid());
-                return -1;
-        }
-        /* after a change away from uid 0 the kernel clears every capability; an unprivileged
-         * start never had any. Checked, not assumed: */
-        if (geteuid() == 0 || getuid() == 0) {
-                say("refusing to serve as root");
-                return -1;
-        }
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-                say("PR_SET_NO_NEW_PRIVS: %s", errname(errno));
-                return -1;
-        }
-        return 0;
-}
-
-#if defined(__x86_64__)
-#define TV_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define TV_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#else
-#error "seccomp allow-list: add this architecture"
-#endif
-
-#define ALLOW(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-
-/* Only what serving needs; ioctl only with the two proxy commands; anything else kills. */
-static int install_seccomp(void)
-{
-        struct sock_filter f[] = {
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TV_AUDIT_ARCH, 1, 0),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#ifdef __x86_64__
-                /* x32 system calls: not ours */
-                BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-#endif
-                /* ioctl: only XFER and VERSION (args[1] low word; the high word must be 0) */
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 7),
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]) + 4),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4),
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)TEGRA_BPMP_HOST_IOC_XFER, 2, 0),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)TEGRA_BPMP_HOST_IOC_VERSION, 1, 0),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-                ALLOW(__NR_read),
-                ALLOW(__NR_write),
-                ALLOW(__NR_recvfrom),
-                ALLOW(__NR_recvmsg),
-                ALLOW(__NR_sendto),
-                ALLOW(__NR_sendmsg),
-                ALLOW(__NR_accept4),
-                ALLOW(__NR_getsockopt),
-                ALLOW(__NR_ppoll),
-#ifdef __NR_poll
-                ALLOW(__NR_poll),
-#endif
-                ALLOW(__NR_close),
-                ALLOW(__NR_clock_gettime),
-                ALLOW(__NR_brk),
-                ALLOW(__NR_mmap),
-                ALLOW(__NR_munmap),
-                ALLOW(__NR_madvise),
-                ALLOW(__NR_futex),
-                ALLOW(__NR_rt_sigreturn),
-                ALLOW(__NR_rt_sigprocmask),
-                ALLOW(__NR_restart_syscall),
-                ALLOW(__NR_getpid),
-                ALLOW(__NR_gettid),
-                ALLOW(__NR_tgkill),
-                ALLOW(__NR_exit),
-                ALLOW(__NR_exit_group),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        };
-        struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-
-        if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-                say("cannot install the seccomp filter: %s", errname(errno));
-                return -1;
-        }
-        return 0;
 }
 
 static long long now_ms(void)
@@ -306,7 +111,7 @@ static bool may_log(void)
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec != window.tv_sec) {
                 if (count > 5)
-                        say("%u more denials not logged", count - 5);
+                        tv_say("%u more denials not logged", count - 5);
                 window = now;
                 count = 0;
         }
@@ -347,7 +152,7 @@ static int restrict_fd(int fd, const char *spec)
                 }
         }
         if (ioctl(fd, TEGRA_BPMP_HOST_IOC_RESTRICT, &ids) < 0) {
-                say("RESTRICT %s: %s", spec, errname(errno));
+                tv_say("RESTRICT %s: %s", spec, tv_errname(errno));
                 return -2;
         }
         return 0;
@@ -380,11 +185,11 @@ static int serve_one(Server *s)
 
         if (r <= 0) {
                 if (r < 0)
-                        say("client: incomplete request header, connection closed");
+                        tv_say("client: incomplete request header, connection closed");
                 return 1;
         }
         if (tv_bpmp_wire_parse_request(hdr, &req, &why) < 0) {
-                say("client: malformed request (%s), connection closed", why);
+                tv_say("client: malformed request (%s), connection closed", why);
                 return 1;
         }
         memset(&x, 0, sizeof(x));
@@ -392,16 +197,16 @@ static int serve_one(Server *s)
         x.tx_size = req.tx_size;
         x.rx_size = req.rx_size;
         if (req.tx_size && read_full(s->conn, x.tx, req.tx_size, false) <= 0) {
-                say("client: incomplete request payload, connection closed");
+                tv_say("client: incomplete request payload, connection closed");
                 return 1;
         }
         rep.seq = req.seq;
         if (ioctl(s->bpmp_fd, TEGRA_BPMP_HOST_IOC_XFER, &x) < 0) {
                 rep.err = -errno;
                 if (errno == EPERM && may_log())
-                        say("MRQ %u denied by the proxy's policy (EPERM)", req.mrq);
+                        tv_say("MRQ %u denied by the proxy's policy (EPERM)", req.mrq);
                 else if (errno != EPERM)
-                        say("MRQ %u: %s", req.mrq, errname(errno));
+                        tv_say("MRQ %u: %s", req.mrq, tv_errname(errno));
         } else if (x.rx_size > req.rx_size) {
                 rep.err = -EIO; /* the proxy never does that */
         } else {
@@ -412,7 +217,7 @@ static int serve_one(Server *s)
         if (rep.err == 0)
                 memcpy(out + TV_BPMP_WIRE_HEADER, x.rx, rep.rx_size);
         if (write_full(s->conn, out, TV_BPMP_WIRE_HEADER + (rep.err ? 0 : rep.rx_size)) < 0) {
-                say("client: cannot reply: %s", errname(errno));
+                tv_say("client: cannot reply: %s", tv_errname(errno));
                 return 1;
         }
         s->served++;
@@ -424,47 +229,38 @@ static void check_held(Server *s)
 {
         if (s->conn < 0 || s->pid_pending || !s->peer_pid || s->conn_pid == s->peer_pid)
                 return;
-        say("client refused: pid %d is not the domain's QEMU (pid %d)", (int)s->conn_pid, (int)s->peer_pid);
+        tv_say("client refused: pid %d is not the domain's QEMU (pid %d)", (int)s->conn_pid, (int)s->peer_pid);
         close(s->conn);
         s->conn = -1;
 }
 
 /* "pid N\n" from tegravirtd: the domain's QEMU. A later announcement replaces it (the
  * domain was started again). EOF or garbage: the channel is closed, the state kept. */
+static bool control_line(void *ud, char *line)
+{
+        Server *s = ud;
+        unsigned long pid;
+
+        if (strncmp(line, "pid ", 4) != 0 || !tv_parse_uint(line + 4, INT_MAX, &pid) || !pid) {
+                tv_say("bad control message \"%s\": control channel closed", line);
+                return false;
+        }
+        s->peer_pid = (pid_t)pid;
+        s->pid_pending = false;
+        tv_say("the domain's QEMU is pid %d", (int)s->peer_pid);
+        return true;
+}
+
 static void read_control(Server *s)
 {
-        ssize_t n = read(s->control_fd, s->control_buf + s->control_len, sizeof(s->control_buf) - 1 - s->control_len);
-        char *nl;
+        int r = tv_confine_read_lines(s->control_fd, s->control_buf, sizeof(s->control_buf), &s->control_len,
+                                      control_line, s);
 
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return;
-        if (n <= 0) {
-                if (s->pid_pending)
-                        say("the control channel closed before the QEMU pid was announced: serving nobody");
-                close(s->control_fd);
-                s->control_fd = -1;
-                return;
-        }
-        s->control_len += n;
-        s->control_buf[s->control_len] = 0;
-        while ((nl = strchr(s->control_buf, '\n'))) {
-                unsigned long pid;
-
-                *nl = 0;
-                if (strncmp(s->control_buf, "pid ", 4) != 0 || !parse_uint(s->control_buf + 4, INT_MAX, &pid) || !pid) {
-                        say("bad control message \"%s\": control channel closed", s->control_buf);
-                        close(s->control_fd);
-                        s->control_fd = -1;
-                        return;
-                }
-                s->peer_pid = (pid_t)pid;
-                s->pid_pending = false;
-                say("the domain's QEMU is pid %d", (int)s->peer_pid);
-                s->control_len -= nl + 1 - s->control_buf;
-                memmove(s->control_buf, nl + 1, s->control_len + 1);
-        }
-        if (s->control_len >= sizeof(s->control_buf) - 1) {
-                say("control message too long: control channel closed");
+        if (r == 0 && s->pid_pending)
+                tv_say("the control channel closed before the QEMU pid was announced: serving nobody");
+        if (r == -2)
+                tv_say("control message too long: control channel closed");
+        if (r <= 0) {
                 close(s->control_fd);
                 s->control_fd = -1;
         }
@@ -477,27 +273,15 @@ static void read_control(Server *s)
 static void accept_client(Server *s)
 {
         struct ucred cred;
-        socklen_t len = sizeof(cred);
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = tv_confine_accept(s->listen_fd, s->peer_uid, s->peer_pid, &cred);
 
         if (fd < 0)
                 return;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-                say("client refused: no peer credentials: %s", errname(errno));
-                close(fd);
-                return;
-        }
-        if (cred.uid != s->peer_uid || (s->peer_pid && cred.pid != s->peer_pid)) {
-                say("client refused: pid %d uid %u (expected uid %u%s)", (int)cred.pid, (unsigned)cred.uid,
-                    (unsigned)s->peer_uid, s->peer_pid ? " and the domain's QEMU pid" : "");
-                close(fd);
-                return;
-        }
         if (s->conn >= 0) {
-                say("client pid %d replaces the previous connection", (int)cred.pid);
+                tv_say("client pid %d replaces the previous connection", (int)cred.pid);
                 close(s->conn);
         } else {
-                say("client pid %d uid %u connected%s", (int)cred.pid, (unsigned)cred.uid,
+                tv_say("client pid %d uid %u connected%s", (int)cred.pid, (unsigned)cred.uid,
                     s->pid_pending ? "; held until tegravirtd names the domain's QEMU" : "");
         }
         s->conn = fd;
@@ -516,7 +300,7 @@ static int serve(Server *s)
                 if (r < 0) {
                         if (errno == EINTR)
                                 continue;
-                        say("poll: %s", errname(errno));
+                        tv_say("poll: %s", tv_errname(errno));
                         return -1;
                 }
                 if (s->control_fd >= 0 && p[2].revents) {
@@ -526,7 +310,7 @@ static int serve(Server *s)
                 if (s->conn >= 0 && !s->pid_pending && p[1].revents) {
                         r = serve_one(s);
                         if (r < 0) {
-                                say("the BPMP host proxy is gone (ENODEV): exiting for a fresh file");
+                                tv_say("the BPMP host proxy is gone (ENODEV): exiting for a fresh file");
                                 return -1;
                         }
                         if (r > 0) {
@@ -565,21 +349,22 @@ int main(int argc, char **argv)
         Server s = { .conn = -1, .control_fd = -1 };
         int c;
 
+        tv_say_prog = "tegravirt-bpmp-backend";
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 bool ok = true;
 
                 switch (c) {
-                case 'n': domain = optarg; ok = tv_domain_name_valid(optarg); break;
-                case 'l': ok = parse_uint(optarg, INT_MAX, &listen_fd); break;
+                case 'n': tv_say_domain = optarg; ok = tv_domain_name_valid(optarg); break;
+                case 'l': ok = tv_parse_uint(optarg, INT_MAX, &listen_fd); break;
                 case 's': sock_path = optarg; break;
-                case 'b': ok = parse_uint(optarg, INT_MAX, &bpmp_fd); break;
+                case 'b': ok = tv_parse_uint(optarg, INT_MAX, &bpmp_fd); break;
                 case 'B': dev_path = optarg; break;
                 case 'U': user = optarg; break;
-                case 'u': ok = parse_uint(optarg, UINT_MAX - 1, &uid); break;
-                case 'g': ok = parse_uint(optarg, UINT_MAX - 1, &gid); break;
-                case 'p': ok = parse_uint(optarg, UINT_MAX - 1, &peer_uid); break;
-                case 'P': ok = parse_uint(optarg, INT_MAX, &peer_pid) && peer_pid > 0; break;
-                case 'c': ok = parse_uint(optarg, INT_MAX, &control_fd); break;
+                case 'u': ok = tv_parse_uint(optarg, UINT_MAX - 1, &uid); break;
+                case 'g': ok = tv_parse_uint(optarg, UINT_MAX - 1, &gid); break;
+                case 'p': ok = tv_parse_uint(optarg, UINT_MAX - 1, &peer_uid); break;
+                case 'P': ok = tv_parse_uint(optarg, INT_MAX, &peer_pid) && peer_pid > 0; break;
+                case 'c': ok = tv_parse_uint(optarg, INT_MAX, &control_fd); break;
                 case 'R':
                         ok = n_restricts < sizeof(restricts) / sizeof(restricts[0]);
                         if (ok)
@@ -589,83 +374,63 @@ int main(int argc, char **argv)
                 default: usage(stderr); return 2;
                 }
                 if (!ok) {
-                        say("invalid option value: %s", optarg);
+                        tv_say("invalid option value: %s", optarg);
                         return 2;
                 }
         }
-        if (optind != argc || !strcmp(domain, "?") || (listen_fd == ULONG_MAX) == !sock_path ||
+        if (optind != argc || !strcmp(tv_say_domain, "?") || (listen_fd == ULONG_MAX) == !sock_path ||
             (bpmp_fd == ULONG_MAX) == !dev_path || (user && (uid != ULONG_MAX || gid != ULONG_MAX)) ||
             ((uid == ULONG_MAX) != (gid == ULONG_MAX))) {
                 usage(stderr);
                 return 2;
         }
-        if (user) {
-                struct passwd *pw = getpwnam(user);
-
-                if (!pw) {
-                        say("no such user: %s", user);
-                        return 2;
-                }
-                uid = pw->pw_uid;
-                gid = pw->pw_gid;
-        } else if (uid == ULONG_MAX) {
-                uid = geteuid();
-                gid = getegid();
-        }
+        if (tv_confine_ids(user, &uid, &gid) < 0)
+                return 2;
         if (peer_uid == ULONG_MAX)
                 peer_uid = uid; /* QEMU runs as the user we serve as */
         s.peer_uid = peer_uid;
         s.peer_pid = (pid_t)peer_pid;
         if (control_fd != ULONG_MAX) {
-                struct stat st;
-
-                if (fstat((int)control_fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-                        say("--control-fd %lu is not an open pipe or socket", control_fd);
+                if (tv_confine_check_control((int)control_fd) < 0)
                         return 1;
-                }
                 s.control_fd = (int)control_fd;
                 /* with --peer-pid (a restart while the domain runs) the pid is known already */
                 s.pid_pending = !peer_pid;
         }
         s.bpmp_fd = dev_path ? open(dev_path, O_RDWR | O_CLOEXEC) : (int)bpmp_fd;
         if (s.bpmp_fd < 0) {
-                say("cannot open %s: %s", dev_path, errname(errno));
+                tv_say("cannot open %s: %s", dev_path, tv_errname(errno));
                 return 1;
         }
         if (ioctl(s.bpmp_fd, TEGRA_BPMP_HOST_IOC_VERSION, &ver) < 0 || ver.version != TEGRA_BPMP_HOST_ABI_VERSION) {
-                say("fd %d is not a /dev/bpmp-host of ABI version %d", s.bpmp_fd, TEGRA_BPMP_HOST_ABI_VERSION);
+                tv_say("fd %d is not a /dev/bpmp-host of ABI version %d", s.bpmp_fd, TEGRA_BPMP_HOST_ABI_VERSION);
                 return 1;
         }
         for (size_t i = 0; i < n_restricts; i++) {
                 int r = restrict_fd(s.bpmp_fd, restricts[i]);
 
                 if (r == -1)
-                        say("invalid --restrict %s (KIND=IDS: clocks, resets, power_domains or parent_clocks; "
+                        tv_say("invalid --restrict %s (KIND=IDS: clocks, resets, power_domains or parent_clocks; "
                             "IDS 1,2,3 or -)", restricts[i]);
                 if (r < 0)
                         return r == -1 ? 2 : 1;
         }
-        s.listen_fd = sock_path ? listen_on(sock_path) : (int)listen_fd;
+        s.listen_fd = tv_confine_socket(sock_path, (int)listen_fd, uid, gid);
         if (s.listen_fd < 0)
                 return 1;
-        if (!is_listening_socket(s.listen_fd)) {
-                say("fd %d is not a listening stream socket", s.listen_fd);
-                return 1;
-        }
-        if (sock_path && geteuid() == 0 && chown(sock_path, uid, gid) < 0) {
-                say("cannot chown %s: %s", sock_path, errname(errno));
-                return 1;
-        }
-        if (close_others(s.listen_fd, s.bpmp_fd, s.control_fd) < 0) {
-                say("cannot close inherited fds: %s", errname(errno));
+        if (tv_confine_close_fds((int[]){ s.listen_fd, s.bpmp_fd, s.control_fd }, 3) < 0) {
+                tv_say("cannot close inherited fds: %s", tv_errname(errno));
                 return 1;
         }
         /* the default SIGTERM/SIGPIPE actions end us; nothing to clean up (tegravirtd removes the socket) */
         signal(SIGPIPE, SIG_IGN);
-        if (drop_privileges(uid, gid) < 0 || install_seccomp() < 0)
+        /* ioctl only with the two proxy commands */
+        if (tv_confine_drop(uid, gid) < 0 ||
+            tv_confine_seccomp((const uint32_t[]){ (uint32_t)TEGRA_BPMP_HOST_IOC_XFER, (uint32_t)TEGRA_BPMP_HOST_IOC_VERSION }, 2,
+                               NULL, 0) < 0)
                 return 1;
-        say("serving %s uid %u for peer uid %u%s", sock_path ? sock_path : "the inherited socket", (unsigned)uid,
+        tv_say("serving %s uid %u for peer uid %u%s", sock_path ? sock_path : "the inherited socket", (unsigned)uid,
             (unsigned)peer_uid, peer_pid ? " (one pid)" : s.pid_pending ? " (pid announced on the control channel)" : "");
         serve(&s);
-        _exit(1); /* no atexit handlers under the filter */
+        tv_confine_exit(1);
 }

@@ -122,3 +122,6 @@ tv_stop_daemon
 # prepare+release against the seed script on a real driver core, in the rig's guest
 # (Debian's arm64 kernel under TCG; downloads it once into $B/rig-cache)
 "$SRC/bench/bench-rig.sh" "$B" || echo "rig bench: could not run (above)"
+# issue 14: tegravirt-gpio-backend per request vs its line provider (goal <= 2x), and with our
+# QEMU (-Dqemu=enabled or TV_QEMU_BRIDGE) a guest set-value round trip under TCG
+"$SRC/bench/bench-gpio-backend.sh" "$B" || echo "gpio backend bench: could not run (above)"

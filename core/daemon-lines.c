@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * GPIO line groups as assignments: the record, the conflicts with whole-controller
- * passthrough and with other groups' lines, and the prepare refusal while the GPIO
- * backend does not exist.
+ * passthrough and with other groups' lines, the host's claims at prepare, and what the
+ * domain's GPIO backend (gpio-backend.h) is given and told.
  */
 #include "daemon.h"
 #include "gpio-chip.h"
 #include "log.h"
+#include "tv-gpio-cdev.h"
+#include "tv-macros.h"
 #include "tv-names.h"
 #include "tv-quote.h"
 
@@ -26,6 +28,20 @@ const char *tv_daemon_line_group_domain(TvDaemon *d, const TvLineGroup *g)
         TvStateEntry *e = tv_state_find(&d->state, g->name);
 
         return e && e->domain ? e->domain : "";
+}
+
+size_t tv_daemon_domain_line_groups(TvDaemon *d, const char *domain, const TvLineGroup **out)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < d->state.n_entries && n < d->catalog->n_line_groups; i++) {
+                const TvStateEntry *e = &d->state.entries[i];
+                const TvLineGroup *g;
+
+                if (e->domain && strcmp(e->domain, domain) == 0 && (g = tv_catalog_find_line_group(d->catalog, e->device)))
+                        out[n++] = g;
+        }
+        return n;
 }
 
 /* The first line both groups have, or NULL. */
@@ -139,6 +155,7 @@ int tv_daemon_line_group_hazard(TvDaemon *d, const TvLineGroup *g, TvError *err)
         const TvHostView *v;
         TvGpioLineUse use[TV_LINE_GROUP_MAX_LINES];
         uint32_t offsets[TV_LINE_GROUP_MAX_LINES], n_lines = 0;
+        char ours[32];  /* the consumer our backend sets: "tegravirt:<domain>", cut like the kernel's */
         int chip, r;
 
         if (!ctl)
@@ -169,10 +186,14 @@ int tv_daemon_line_group_hazard(TvDaemon *d, const TvLineGroup *g, TvError *err)
         if (r < 0)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot read the lines of /dev/gpiochip%d (%s): %s", chip,
                                     ctl->name, strerror(-r));
+        /* what the domain's own backend requested is not the host's */
+        snprintf(ours, sizeof(ours), "tegravirt:%s", tv_daemon_line_group_domain(d, g));
+        if (!tv_backend_pid(&d->gpio_backends, tv_daemon_line_group_domain(d, g)))
+                ours[0] = 0;
         for (size_t i = 0; i < g->n_lines; i++) {
                 char who[48];
 
-                if (!use[i].used)
+                if (!use[i].used || (ours[0] && strcmp(use[i].consumer, ours) == 0))
                         continue;
                 tv_quote(who, sizeof(who), use[i].consumer, (size_t)-1, 32, TV_QUOTE_ASCII | TV_QUOTE_LINE);
                 return tv_error_set(err, TV_ERR_DEVICE_BUSY,
@@ -193,15 +214,98 @@ int tv_daemon_prepare_lines_check(TvDaemon *d, const char *domain, TvError *err)
                 if (strcmp(tv_daemon_line_group_domain(d, g), domain) == 0 && tv_daemon_line_group_hazard(d, g, err) < 0)
                         return -1;
         }
-        for (size_t i = 0; i < d->state.n_entries; i++) {
-                const TvStateEntry *e = &d->state.entries[i];
+        return 0;
+}
 
-                if (e->domain && strcmp(e->domain, domain) == 0 && tv_daemon_is_line_group_entry(d, e))
-                        return tv_error_set(err, TV_ERR_NOT_SUPPORTED,
-                                            "line group %s is assigned to %s, but tegravirt has no GPIO backend yet "
-                                            "(virtio-gpio over vhost-user), so the domain cannot get its lines; "
-                                            "unassign %s to start the domain",
-                                            e->device, domain, e->device);
+bool tv_daemon_domain_has_lines(TvDaemon *d, const char *domain)
+{
+        for (size_t i = 0; i < d->catalog->n_line_groups; i++)
+                if (strcmp(tv_daemon_line_group_domain(d, &d->catalog->line_groups[i]), domain) == 0)
+                        return true;
+        return false;
+}
+
+bool tv_daemon_gpio_backend_running(void *userdata, const char *domain)
+{
+        return tv_daemon_domain_has_lines(userdata, domain);
+}
+
+/* Opens the controller's gpiochip (a character device, or orin-sim's socket): fd or -1 (err). */
+static int open_chip(TvDaemon *d, const TvCatalogDevice *ctl, TvError *err)
+{
+        _cleanup_free_ char *path = NULL;
+        int chip, fd, r = tv_gpio_chip_index(&d->host, ctl->platform_id, &chip);
+
+        if (r < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "%s (%s) has no gpiochip: %s", ctl->name,
+                                    ctl->platform_id, strerror(-r));
+        if (asprintf(&path, "%s/gpiochip%d", d->dev_root, chip) < 0)
+                return tv_error_oom(err);
+        fd = tv_gpio_chip_open(path);
+        if (fd < 0)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot open %s (%s) for the GPIO backend: %s", path,
+                                    ctl->name, strerror(-fd));
+        return fd;
+}
+
+int tv_daemon_gpio_backend_args(void *userdata, const char *domain, TvBackendArgs *a, TvError *err)
+{
+        TvDaemon *d = userdata;
+        _cleanup_free_ const TvLineGroup **groups = calloc(d->catalog->n_line_groups + 1, sizeof(*groups));
+        _cleanup_free_ const char **chips = calloc(d->catalog->n_line_groups + 1, sizeof(*chips));
+        size_t n, n_chips = 0;
+
+        if (!groups || !chips)
+                return tv_error_oom(err);
+        n = tv_daemon_domain_line_groups(d, domain, groups);
+        if (!n)
+                return 1; /* nothing to serve: the domain no longer holds lines */
+        for (size_t i = 0; i < n; i++) {
+                const TvCatalogDevice *ctl = tv_line_group_controller(d->catalog, groups[i]);
+                size_t c = 0;
+                int fd;
+
+                if (!ctl)
+                        return tv_error_set(err, TV_ERR_FAILED, "line group %s: controller %s is not in the catalog",
+                                            groups[i]->name, groups[i]->controller);
+                while (c < n_chips && strcmp(chips[c], ctl->name) != 0)
+                        c++;
+                if (c == n_chips) { /* the backend's chip index c: the order of the --chip-fd */
+                        fd = open_chip(d, ctl, err);
+                        if (fd < 0)
+                                return -1;
+                        fd = tv_backend_args_fd(a, fd, true);
+                        if (fd < 0)
+                                return tv_error_set(err, TV_ERR_FAILED, "too many GPIO controllers for one backend");
+                        if (tv_backend_args_add(a, "--chip-fd") < 0 || tv_backend_args_add(a, "%d", fd) < 0)
+                                return tv_error_oom(err);
+                        chips[n_chips++] = ctl->name;
+                }
+                for (size_t l = 0; l < groups[i]->n_lines; l++)
+                        if (tv_backend_args_add(a, "--line") < 0 ||
+                            tv_backend_args_add(a, "%zu:%u:%s", c, (unsigned)groups[i]->lines[l].offset,
+                                                groups[i]->lines[l].name) < 0)
+                                return tv_error_oom(err);
         }
         return 0;
+}
+
+bool tv_daemon_gpio_backend_control(void *userdata, const char *domain, pid_t qemu, const char *line, char *buf,
+                                    size_t size)
+{
+        TvDaemon *d = userdata;
+        pid_t pid = tv_gpio_backend_peer_question(line);
+        bool ok;
+        char what[48];
+
+        if (!pid) {
+                tv_quote(what, sizeof(what), line, (size_t)-1, 32, TV_QUOTE_ASCII | TV_QUOTE_LINE);
+                tv_log(LOG_WARNING, "gpio-backend: %s: unknown control message \"%s\" ignored", domain, what);
+                return false;
+        }
+        ok = tv_daemon_qemu_peer_ok(d, domain, pid, qemu);
+        tv_log(ok ? LOG_INFO : LOG_WARNING, "gpio-backend: %s: %s pid %d%s", domain, ok ? "serves" : "refused",
+               (int)pid, ok ? "" : ": not the domain's QEMU");
+        snprintf(buf, size, "%s %d\n", ok ? "allow" : "deny", (int)pid);
+        return true;
 }

@@ -75,6 +75,18 @@ static void free_views(TvHostView *view, const TvCatalog *catalog)
 
 static void note_own_define(void *userdata, const char *domain);
 
+/* ... and for its line groups. */
+static int sync_domain_lines(void *userdata, const char *domain, const TvLineGroup ***groups, size_t *n)
+{
+        TvDaemon *d = userdata;
+
+        *groups = calloc(d->catalog->n_line_groups + 1, sizeof(**groups));
+        if (!*groups)
+                return -ENOMEM;
+        *n = tv_daemon_domain_line_groups(d, domain, *groups);
+        return 0;
+}
+
 /* domain-sync asks for the devices assigned to a domain at each step. */
 static int sync_domain_devices(void *userdata, const char *domain, const TvCatalogDevice ***devs, size_t *n)
 {
@@ -95,12 +107,20 @@ static void warn_noiommu(const TvDaemon *d)
                        "no-IOMMU mode (no DMA isolation, no use for a VM); for test rigs only");
 }
 
-/* The domain's narrowed /dev/bpmp-host while it runs, -1 when it has none. */
-static int backend_domain_fd(void *userdata, const char *domain)
+/* A BPMP backend's domain runs while it holds its narrowed /dev/bpmp-host. */
+static bool bpmp_backend_running(void *userdata, const char *domain)
 {
         TvDaemon *d = userdata;
 
-        return tv_bpmp_active_domain_fd(&d->bpmp, domain);
+        return tv_bpmp_active_domain_fd(&d->bpmp, domain) >= 0;
+}
+
+static int bpmp_backend_args(void *userdata, const char *domain, TvBackendArgs *a, TvError *err)
+{
+        TvDaemon *d = userdata;
+        int fd = tv_bpmp_active_domain_fd(&d->bpmp, domain);
+
+        return fd < 0 ? 1 : tv_bpmp_backend_args(fd, a, err);
 }
 
 /* The backend runs as, and accepts, QemuUser= (with QemuGroup=), as configured now. */
@@ -109,8 +129,8 @@ static void backend_user(TvDaemon *d)
         struct passwd *pw = d->config.qemu_user ? getpwnam(d->config.qemu_user) : NULL;
         struct group *gr = d->config.qemu_group ? getgrnam(d->config.qemu_group) : NULL;
 
-        d->backends.uid = pw ? pw->pw_uid : (uid_t)-1;
-        d->backends.gid = gr ? gr->gr_gid : pw ? pw->pw_gid : (gid_t)-1;
+        d->backends.uid = d->gpio_backends.uid = pw ? pw->pw_uid : (uid_t)-1;
+        d->backends.gid = d->gpio_backends.gid = gr ? gr->gr_gid : pw ? pw->pw_gid : (gid_t)-1;
 }
 
 /* A re-bound proxy (the sync reopened every domain's file) leaves the backends on stale
@@ -120,7 +140,7 @@ static void replace_stale_backends(TvDaemon *d)
         if (d->bpmp.resyncs == d->backends_resyncs)
                 return;
         d->backends_resyncs = d->bpmp.resyncs;
-        tv_bpmp_backend_restart_all(&d->backends);
+        tv_backend_restart_all(&d->backends);
 }
 
 /* Starts the domain's BPMP backend on its narrowed file, when it has one. */
@@ -132,7 +152,15 @@ static int start_backend(TvDaemon *d, const char *domain, TvError *err)
         if (fd < 0)
                 return 0;
         backend_user(d);
-        return tv_bpmp_backend_start(&d->backends, domain, fd, err);
+        return tv_backend_start(&d->backends, domain, err);
+}
+
+int tv_daemon_start_gpio_backend(TvDaemon *d, const char *domain, TvError *err)
+{
+        if (!tv_daemon_domain_has_lines(d, domain))
+                return 0;
+        backend_user(d);
+        return tv_backend_start(&d->gpio_backends, domain, err);
 }
 
 int tv_daemon_init(TvDaemon *d, TvError *err)
@@ -176,15 +204,28 @@ int tv_daemon_init(TvDaemon *d, TvError *err)
                 .config = &d->config,
                 .run_dir = d->run_dir ? d->run_dir : TV_DEFAULT_RUN_DIR,
                 .domain_devices = sync_domain_devices,
+                .domain_lines = sync_domain_lines,
                 .own_define = note_own_define,
                 .userdata = d,
         };
         d->bpmp.host = &d->host;
-        d->backends = (TvBpmpBackends){
+        d->backends = (TvBackendProcs){
+                .kind = &tv_bpmp_backend_kind,
                 .event = d->event,
                 .run_dir = d->run_dir ? d->run_dir : TV_DEFAULT_RUN_DIR,
                 .path = d->bpmp_backend_path ? d->bpmp_backend_path : TV_DEFAULT_BPMP_BACKEND,
-                .domain_fd = backend_domain_fd,
+                .running = bpmp_backend_running,
+                .args = bpmp_backend_args,
+                .userdata = d,
+        };
+        d->gpio_backends = (TvBackendProcs){
+                .kind = &tv_gpio_backend_kind,
+                .event = d->event,
+                .run_dir = d->backends.run_dir,
+                .path = d->gpio_backend_path ? d->gpio_backend_path : TV_DEFAULT_GPIO_BACKEND,
+                .running = tv_daemon_gpio_backend_running,
+                .args = tv_daemon_gpio_backend_args,
+                .control = tv_daemon_gpio_backend_control,
                 .userdata = d,
         };
         d->hostdev = (TvHostdev){
@@ -354,8 +395,7 @@ static void forget_all_own_defines(TvDaemon *d)
 bool tv_daemon_domain_assigned(TvDaemon *d, const char *domain)
 {
         for (size_t i = 0; i < d->state.n_entries; i++)
-                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0) &&
-                    !tv_daemon_is_line_group_entry(d, &d->state.entries[i]))
+                if (d->state.entries[i].domain && (!domain || strcmp(d->state.entries[i].domain, domain) == 0))
                         return true;
         return false;
 }
@@ -419,7 +459,7 @@ static bool adopt_rename(TvDaemon *d, const char *domain, const TvDomainInfo *in
                 return false;
         }
         tv_error_clear(&err);
-        tv_domain_dtb_update(&d->sync.dtb, old, NULL, NULL, NULL, 0, 0, &err); /* removes the old name's DTB */
+        tv_domain_dtb_update(&d->sync.dtb, old, NULL, NULL, NULL, 0, 0, NULL, &err); /* removes the old name's DTB */
         set_drift(d, old, NULL);
         forget_own_defines(d, old);
         tv_log(LOG_NOTICE, "domain %s was renamed to %s: its device assignments follow it", old, domain);
@@ -750,7 +790,8 @@ int tv_daemon_reload(TvDaemon *d, TvError *err)
 void tv_daemon_stop(TvDaemon *d)
 {
         tv_jobset_cancel(d->jobs, "tegravirtd is stopping");
-        tv_bpmp_backends_cancel(&d->backends);
+        tv_backends_cancel(&d->backends);
+        tv_backends_cancel(&d->gpio_backends);
 }
 
 void tv_daemon_free(TvDaemon *d)
@@ -774,7 +815,8 @@ void tv_daemon_free(TvDaemon *d)
         d->qemu_caps = NULL;
         free(d->state_dir_abs);
         d->state_dir_abs = NULL;
-        tv_bpmp_backends_free(&d->backends); /* left running: the next start adopts them */
+        tv_backends_free(&d->backends); /* left running: the next start adopts them */
+        tv_backends_free(&d->gpio_backends);
         tv_bpmp_active_free(&d->bpmp);
         tv_config_free(&d->config);
 }
@@ -829,6 +871,9 @@ static void on_assign_synced(TvDomainSync *s, int r, bool running, TvError *err,
         op_call_free(c);
 }
 
+static int line_group_op(TvDaemon *d, const char *domain, const TvLineGroup *g, bool unassign, TvDaemonDoneFn done,
+                         void *userdata, TvError *err);
+
 int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
                      TvError *err)
 {
@@ -841,8 +886,8 @@ int tv_daemon_assign(TvDaemon *d, const char *domain, const char *device, TvDaem
         if (check_domain(domain, err) < 0)
                 return -1;
         if (tv_catalog_find_line_group(d->catalog, device))
-                return check_not_busy(d, domain, false, err) < 0 ? -1 :
-                       tv_daemon_assign_lines(d, domain, tv_catalog_find_line_group(d->catalog, device), err);
+                return line_group_op(d, domain, tv_catalog_find_line_group(d->catalog, device), false, done,
+                                     userdata, err);
         if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
@@ -944,6 +989,69 @@ static void on_unassign_synced(TvDomainSync *s, int r, bool running, TvError *er
         op_call_free(c);
 }
 
+/* A line group's (un)assignment is recorded first (daemon-lines.c), then the definition
+ * follows: the domain's one GPIO device and shared memory (domain-sync.c). When it cannot,
+ * the record goes back: an assignment is dropped (assign_end), an unassignment restored
+ * (unassign_end). */
+static int lines_synced_end(TvDaemon *d, OpCall *c, bool unassign, int r, TvError *err)
+{
+        if (r >= 0)
+                return 0;
+        return unassign ? unassign_end(d, c->domain, c->device, c->platform_id, c->caller, r, err) :
+                          assign_end(d, c->domain, c->device, c->caller, r, false);
+}
+
+static void on_lines_synced(TvDomainSync *s, int r, bool running, TvError *err, void *userdata)
+{
+        TvDaemon *d = s->userdata;
+        OpCall *c = userdata;
+
+        /* only an unassignment keeps the platform id, to restore the record */
+        r = lines_synced_end(d, c, c->platform_id != NULL, r, err);
+        c->done(d, r, err, c->userdata);
+        op_call_free(c);
+}
+
+static OpCall *lines_call_new(TvDaemon *d, const char *domain, const char *group, const char *platform_id,
+                              TvDaemonDoneFn done, void *userdata)
+{
+        OpCall *c = op_call_new(d, domain, NULL, done, userdata);
+
+        if (c && (!(c->device = strdup(group)) || (platform_id && !(c->platform_id = strdup(platform_id))))) {
+                op_call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+static int line_group_op(TvDaemon *d, const char *domain, const TvLineGroup *g, bool unassign, TvDaemonDoneFn done,
+                         void *userdata, TvError *err)
+{
+        TvStateEntry *e = tv_state_find(&d->state, g->name);
+        bool running = false;
+        OpCall *c;
+        int r;
+
+        if (check_not_busy(d, domain, false, err) < 0)
+                return -1;
+        if (!unassign && e && e->domain && strcmp(e->domain, domain) == 0)
+                return 0;
+        c = lines_call_new(d, domain, g->name, unassign ? (e ? e->platform_id : "") : NULL, done, userdata);
+        if (!c)
+                return tv_error_oom(err);
+        r = unassign ? tv_daemon_unassign_lines(d, domain, g, err) : tv_daemon_assign_lines(d, domain, g, err);
+        if (r < 0) {
+                op_call_free(c);
+                return -1;
+        }
+        r = tv_domain_sync(&d->sync, domain, on_lines_synced, c, &running, err);
+        if (r == 1)
+                return 1;
+        r = lines_synced_end(d, c, unassign, r, err);
+        op_call_free(c);
+        return r;
+}
+
 int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDaemonDoneFn done, void *userdata,
                        TvError *err)
 {
@@ -957,8 +1065,8 @@ int tv_daemon_unassign(TvDaemon *d, const char *domain, const char *device, TvDa
         if (check_domain(domain, err) < 0)
                 return -1;
         if (tv_catalog_find_line_group(d->catalog, device))
-                return check_not_busy(d, domain, false, err) < 0 ? -1 :
-                       tv_daemon_unassign_lines(d, domain, tv_catalog_find_line_group(d->catalog, device), err);
+                return line_group_op(d, domain, tv_catalog_find_line_group(d->catalog, device), true, done,
+                                     userdata, err);
         if (!(dev = tv_daemon_resolve(d, device, err)) || check_not_busy(d, domain, false, err) < 0)
                 return -1;
         e = tv_state_find(&d->state, dev->name);
@@ -1055,20 +1163,24 @@ static int check_qemu_access(TvDaemon *d, const char *domain, const TvHostdevIte
 static bool same_devices(TvDaemon *d, const char *domain, char **listed)
 {
         _cleanup_free_ const TvCatalogDevice **devs = calloc(d->catalog->n_devices + 1, sizeof(*devs));
-        size_t n, m = 0;
+        _cleanup_free_ const TvLineGroup **groups = calloc(d->catalog->n_line_groups + 1, sizeof(*groups));
+        size_t n, ng, m = 0;
         bool same = true;
 
-        if (!devs)
+        if (!devs || !groups)
                 return true; /* out of memory: no reason to refuse */
         n = tv_daemon_domain_devices(d, domain, devs);
+        ng = tv_daemon_domain_line_groups(d, domain, groups);
         for (; listed && listed[m]; m++) {
                 bool found = false;
 
                 for (size_t i = 0; i < n && !found; i++)
                         found = strcmp(devs[i]->name, listed[m]) == 0;
+                for (size_t i = 0; i < ng && !found; i++)
+                        found = strcmp(groups[i]->name, listed[m]) == 0;
                 same &= found;
         }
-        return same && m == n;
+        return same && m == n + ng;
 }
 
 /* QEMU must start with what tegravirt wrote for this domain, or with none of it: a definition
@@ -1188,8 +1300,8 @@ static int release_items(TvDaemon *d, const char *domain, TvHostdevItem *items, 
                 return tv_error_oom(err);
         /* a backend still running here (a caller that did not stop it first) goes now; its
          * dup of the file closes when it is gone */
-        if (tv_bpmp_backend_pid(&d->backends, domain))
-                tv_bpmp_backend_stop(&d->backends, domain, NULL, NULL);
+        if (tv_backend_pid(&d->backends, domain))
+                tv_backend_stop(&d->backends, domain, NULL, NULL);
         tv_bpmp_active_close_domain(&d->bpmp, domain);
         for (size_t i = 0; i < n; i++) {
                 if (items[i].binding->phase == TV_PHASE_NONE)
@@ -1250,6 +1362,7 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
 {
         _cleanup_free_ TvPhase *was = NULL;
         _cleanup_free_ TvHostdevItem *items = NULL;
+        bool bound;
         size_t n;
         int r;
 
@@ -1283,14 +1396,19 @@ int tv_daemon_prepare(TvDaemon *d, const char *domain, const char *domain_xml, T
         was = r == 0 && n ? phases_of(items, n) : NULL;
         if (r == 0 && n)
                 r = tv_hostdev_prepare(&d->hostdev, items, n, err);
+        bound = r == 0 && n;
         /* the proxy's active set follows the record: widen it now, then open the domain's own
          * narrowed file; or undo the prepare */
         /* ... and start its BPMP backend on that file: its socket listens before we return */
         if (r == 0 && n && (tv_bpmp_active_sync(&d->bpmp, &d->state, d->catalog, err) < 0 ||
-                            open_domain_bpmp(d, domain, err) < 0 || start_backend(d, domain, err) < 0)) {
+                            open_domain_bpmp(d, domain, err) < 0 || start_backend(d, domain, err) < 0))
+                r = -1;
+        /* the domain's GPIO lines: its backend requests them; its socket listens too */
+        if (r == 0 && tv_daemon_start_gpio_backend(d, domain, err) < 0)
+                r = -1;
+        if (r < 0 && bound) {
                 TvError undo = { 0 };
 
-                r = -1;
                 if (release_items(d, domain, items, n, &undo) < 0)
                         tv_log(LOG_ERR, "cannot undo the prepare of %s: %s", domain, undo.message);
                 tv_error_clear(&undo);
@@ -1316,6 +1434,8 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
 
         if (check_domain(domain, err) < 0)
                 return -1;
+        /* a GPIO backend still running here (a caller that did not stop it first) goes now */
+        tv_backend_stop(&d->gpio_backends, domain, NULL, NULL);
         if (domain_items(d, domain, &items, &n) < 0)
                 return tv_error_oom(err);
         was = phases_of(items, n);
@@ -1352,6 +1472,8 @@ typedef struct ReleaseCall {
         TvDaemonDoneFn done;
         void *userdata;
         uid_t caller;
+        unsigned pending;               /* backends still stopping */
+        bool cancelled;                 /* one will not stop: tegravirtd is stopping */
 } ReleaseCall;
 
 static void on_backend_stopped(void *userdata, bool gone)
@@ -1360,8 +1482,11 @@ static void on_backend_stopped(void *userdata, bool gone)
         TvError err = { 0 };
         int r;
 
+        c->cancelled |= !gone;
+        if (--c->pending)
+                return;
         c->d->caller = c->caller;
-        if (gone)
+        if (!c->cancelled)
                 r = tv_daemon_release(c->d, c->domain, &err);
         else
                 r = tv_error_set(&err, TV_ERR_FAILED, "cannot release domain %s: tegravirtd is stopping", c->domain);
@@ -1374,25 +1499,27 @@ static void on_backend_stopped(void *userdata, bool gone)
 int tv_daemon_release_async(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void *userdata, TvError *err)
 {
         ReleaseCall *c;
-        int r;
 
         if (check_domain(domain, err) < 0)
                 return -1;
-        if (!tv_bpmp_backend_pid(&d->backends, domain))
+        if (!tv_backend_pid(&d->backends, domain) && !tv_backend_pid(&d->gpio_backends, domain))
                 return tv_daemon_release(d, domain, err);
         c = calloc(1, sizeof(*c));
         if (!c || !(c->domain = strdup(domain))) {
                 free(c);
                 return tv_error_oom(err);
         }
-        *c = (ReleaseCall){ d, c->domain, done, userdata, d->caller };
-        r = tv_bpmp_backend_stop(&d->backends, domain, on_backend_stopped, c);
-        if (r <= 0) {
-                free(c->domain);
-                free(c);
-                return tv_daemon_release(d, domain, err);
-        }
-        return 1;
+        *c = (ReleaseCall){ d, c->domain, done, userdata, d->caller, 0, false };
+        /* the GPIO backend's lines are free once it is gone; stopped calls come from the loop */
+        if (tv_backend_stop(&d->gpio_backends, domain, on_backend_stopped, c) > 0)
+                c->pending++;
+        if (tv_backend_stop(&d->backends, domain, on_backend_stopped, c) > 0)
+                c->pending++;
+        if (c->pending)
+                return 1;
+        free(c->domain);
+        free(c);
+        return tv_daemon_release(d, domain, err);
 }
 
 /* The device is on the driver and override the record says it had before the step began. */
@@ -1423,7 +1550,9 @@ static void adopt_backends(TvDaemon *d)
                 if (bd->fd >= 0)
                         names[n++] = bd->domain;
         backend_user(d);
-        tv_bpmp_backend_adopt(&d->backends, names, n);
+        tv_backend_adopt(&d->backends, names, n);
+        /* a GPIO backend's record says its domain was prepared and not released */
+        tv_backend_adopt(&d->gpio_backends, NULL, 0);
         free(names);
 }
 

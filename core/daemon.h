@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 #include "bpmp-active.h"
 #include "bpmp-backend.h"
+#include "gpio-backend.h"
 #include "catalog.h"
 #include "daemon-config.h"
 #include "domain-sync.h"
@@ -62,6 +63,7 @@ typedef struct TvDaemon {
         const char *config_path;
         const char *run_dir;            /* runtime files: the BPMP backends' sockets and records */
         const char *bpmp_backend_path;  /* tegravirt-bpmp-backend */
+        const char *gpio_backend_path;  /* tegravirt-gpio-backend */
 
         char *state_dir_abs;            /* absolute: it ends up in domain XML */
 
@@ -82,7 +84,8 @@ typedef struct TvDaemon {
         TvDomainDrift *drifts;
         struct TvOwnDefine *own_defines;
         TvBpmpActive bpmp;              /* the BPMP host proxy as last found */
-        TvBpmpBackends backends;        /* one tegravirt-bpmp-backend per domain holding a BPMP file */
+        TvBackendProcs backends;        /* one tegravirt-bpmp-backend per domain holding a BPMP file */
+        TvBackendProcs gpio_backends;   /* one tegravirt-gpio-backend per running domain with line groups */
         unsigned backends_resyncs;      /* bpmp.resyncs the backends' files date from */
         bool watching;                  /* libvirt domain events are delivered (tv_daemon_watch_domains) */
         TvDaemonHooks hooks;
@@ -150,23 +153,40 @@ int tv_daemon_repair(TvDaemon *d, const char *domain, TvDaemonDoneFn done, void 
 void tv_daemon_stop(TvDaemon *d);
 
 /* GPIO line groups (daemon-lines.c). A group is assigned like a device (AssignDevice) and
- * recorded in the state with the platform id "lines:<controller's platform id>"; it adds
- * nothing to the definition yet (no GPIO backend), so it does not count for
- * tv_daemon_domain_assigned(), and a domain holding one cannot be prepared. */
+ * recorded in the state with the platform id "lines:<controller's platform id>"; the
+ * definition gets the domain's one vhost-user GPIO device and shared memory (domain-sync.c),
+ * so it counts for tv_daemon_domain_assigned() like a device. */
 #define TV_LINE_GROUP_PID_PREFIX "lines:"
 bool tv_daemon_is_line_group_entry(const TvDaemon *d, const TvStateEntry *e);
 int tv_daemon_assign_lines(TvDaemon *d, const char *domain, const TvLineGroup *g, TvError *err);
 int tv_daemon_unassign_lines(TvDaemon *d, const char *domain, const TvLineGroup *g, TvError *err);
 const char *tv_daemon_line_group_domain(TvDaemon *d, const TvLineGroup *g);
+/* The line groups assigned to domain, in assignment order (the state's order): out has room
+ * for the catalog's n_line_groups. Their lines, in this order, are the guest's GPIO lines
+ * 0, 1, ... (the domain's DTB and the backend's --line order). */
+size_t tv_daemon_domain_line_groups(TvDaemon *d, const char *domain, const TvLineGroup **out);
 /* A whole controller cannot go to a domain while lines of it are assigned: -1 (err naming
  * the group and its domain) or 0. */
 int tv_daemon_controller_lines_check(TvDaemon *d, const TvCatalogDevice *dev, TvError *err);
 /* The host's side of a line group: its controller on its host driver, a gpiochip, and no
  * line the host uses (GPIO uAPI line info); -1 with err naming the consumer, or 0. */
 int tv_daemon_line_group_hazard(TvDaemon *d, const TvLineGroup *g, TvError *err);
-/* PrepareDomain of a domain holding a line group: its hazards (above), then -1
- * (TV_ERR_NOT_SUPPORTED: no GPIO backend yet). */
+/* PrepareDomain of a domain holding line groups: their hazards (above). */
 int tv_daemon_prepare_lines_check(TvDaemon *d, const char *domain, TvError *err);
+/* Whether domain holds a line group. */
+bool tv_daemon_domain_has_lines(TvDaemon *d, const char *domain);
+/* The domain's GPIO backend (gpio-backend.h) at PrepareDomain, when it holds line groups:
+ * its socket listens when this returns 0; -1 with err, nothing left behind. */
+int tv_daemon_start_gpio_backend(TvDaemon *d, const char *domain, TvError *err);
+/* TvBackendProcs callbacks of the GPIO backends: the domain still holds lines; the
+ * controllers' chip fds and --line arguments; the answer to "peer <pid>". */
+bool tv_daemon_gpio_backend_running(void *userdata, const char *domain);
+int tv_daemon_gpio_backend_args(void *userdata, const char *domain, TvBackendArgs *a, TvError *err);
+bool tv_daemon_gpio_backend_control(void *userdata, const char *domain, pid_t qemu, const char *line, char *buf,
+                                    size_t size);
+/* Whether pid may talk to domain's backends: a live process of the QEMU user whose -name
+ * is guest=<domain>[,...], or the QEMU pid DomainStarted named (qemu). */
+bool tv_daemon_qemu_peer_ok(TvDaemon *d, const char *domain, pid_t pid, pid_t qemu);
 
 /* "disabled" (config forbids), "allowed" (we may enable), "enabled" (host has it on). */
 const char *tv_daemon_unsafe_interrupts(TvDaemon *d);

@@ -4,6 +4,8 @@
 #include "config.h"
 #include "domain-dtb.h"
 #include "domain-edit.h"
+#include "gpio-backend.h"
+#include "gpio-guest.h"
 #include "guest-dtb.h"
 #include "libvirt-conn.h"
 #include "qemu-caps.h"
@@ -19,32 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A QEMU option value: commas doubled (QEMU's escape), NULL on OOM. */
-static char *qemu_opt_escape(const char *v)
-{
-        size_t extra = 0, j = 0;
-        char *out;
-
-        for (const char *p = v; *p; p++)
-                extra += *p == ',';
-        out = malloc(strlen(v) + extra + 1);
-        for (const char *p = v; out && *p; p++) {
-                out[j++] = *p;
-                if (*p == ',')
-                        out[j++] = ',';
-        }
-        if (out)
-                out[j] = 0;
-        return out;
-}
-
 /* -chardev socket to the domain's BPMP backend (QEMU reconnects, every second, when it
  * restarts) and -device tegravirt-bpmp on it; the wire protocol is tegravirt-bpmp-backend(8). */
 static int bridge_args(const char *run_dir, const char *domain, TvStrv *args)
 {
         _cleanup_free_ char *sock = tv_bpmp_backend_socket(run_dir, domain), *esc = NULL, *chardev = NULL;
 
-        if (!sock || !(esc = qemu_opt_escape(sock)) ||
+        if (!sock || !(esc = tv_qemu_opt_escape(sock)) ||
             asprintf(&chardev, "socket,id=" TV_BPMP_CHARDEV_ID ",path=%s,reconnect=1", esc) < 0)
                 return -ENOMEM;
         if (tv_strv_push(args, "-chardev") < 0 || tv_strv_push(args, chardev) < 0 ||
@@ -53,9 +36,48 @@ static int bridge_args(const char *run_dir, const char *domain, TvStrv *args)
         return 0;
 }
 
-/* The edit for devs, in catalog order (guest addresses follow it). */
+/* A domain's line groups and their lines as the guest numbers them. */
+typedef struct Lines {
+        const TvLineGroup **groups;
+        size_t n;
+        const char **names;             /* into the catalog */
+        TvGuestGpio gpio;
+} Lines;
+
+static void lines_clear(Lines *l)
+{
+        free(l->groups);
+        free(l->names);
+        *l = (Lines){ 0 };
+}
+
+static int lines_get(TvDomainSync *s, const char *domain, Lines *l)
+{
+        size_t total = 0;
+
+        *l = (Lines){ 0 };
+        if (!s->domain_lines)
+                return 0;
+        if (s->domain_lines(s->userdata, domain, &l->groups, &l->n) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++)
+                total += l->groups[i]->n_lines;
+        if (!(l->names = calloc(total + 1, sizeof(*l->names)))) {
+                lines_clear(l);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < l->n; i++)
+                for (size_t k = 0; k < l->groups[i]->n_lines; k++)
+                        l->names[l->gpio.n++] = l->groups[i]->lines[k].name;
+        l->gpio.names = l->names;
+        return 0;
+}
+
+/* The edit for devs, in catalog order (guest addresses follow it), then the line groups:
+ * all of them share one vhost-user GPIO device. */
 static int build_edit(const TvDomainSync *s, const char *domain, const TvCatalogDevice *const *devs, size_t n,
-                      const TvQemuCaps *caps, TvStrv *names, TvStrv *args, TvStrv *kargs, TvError *err)
+                      const Lines *lines, const TvQemuCaps *caps, TvStrv *names, TvStrv *args, TvStrv *kargs,
+                      TvError *err)
 {
         bool bpmp = false;
 
@@ -81,6 +103,15 @@ static int build_edit(const TvDomainSync *s, const char *domain, const TvCatalog
         /* our own bridge is a -device; the built-in ones of patched builds need no argument */
         if (bpmp && caps->bpmp == TV_BPMP_DEVICE && bridge_args(s->run_dir, domain, args) < 0)
                 return tv_error_oom(err);
+        for (size_t i = 0; i < lines->n; i++)
+                if (tv_strv_push(names, lines->groups[i]->name) < 0)
+                        return tv_error_oom(err);
+        if (lines->n) {
+                _cleanup_free_ char *sock = tv_gpio_backend_socket(s->run_dir, domain);
+
+                if (!sock || tv_guest_gpio_qemu_args(sock, args) < 0)
+                        return tv_error_oom(err);
+        }
         return 0;
 }
 
@@ -139,7 +170,7 @@ static int round_check(TvDomainOp *op, TvError *err)
 /* What emulator offers for devs, with BpmpBridge= applied, checked against their needs.
  * 0 with *out, 1 when a probe was started or joined (the operation goes on when it ends). */
 static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogDevice *const *devs, size_t n,
-                          TvQemuCaps *out, TvError *err)
+                          bool lines, TvQemuCaps *out, TvError *err)
 {
         TvDomainSync *s = op->s;
         const TvQemuCaps *caps;
@@ -170,8 +201,17 @@ static int effective_caps(TvDomainOp *op, const char *emulator, const TvCatalogD
         }
         for (size_t i = 0; i < n; i++)
                 bpmp |= devs[i]->needs_bpmp;
-        if (tv_qemu_caps_check(out, bpmp, err) < 0)
+        /* line groups alone need no vfio-platform */
+        if (n && tv_qemu_caps_check(out, bpmp, err) < 0)
                 return -1;
+        if (lines && !out->has_vhost_user_gpio)
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY,
+                                    "%s (QEMU %u.%u.%u) has no -device " TV_GUEST_GPIO_QEMU_DEVICE ", which GPIO line "
+                                    "groups need (QEMU 7.2 and later have it; the one tools/build-qemu.sh installs "
+                                    "as %s also offers the guest GPIO interrupts): set Emulator=%s in tegravirtd.conf "
+                                    "and assign again",
+                                    out->path, out->major, out->minor, out->micro, TV_DEFAULT_BRIDGE_QEMU,
+                                    TV_DEFAULT_BRIDGE_QEMU);
         /* -device tegravirt-bpmp sits on the platform bus after the devices (build_edit's order) */
         if (bpmp && out->bpmp == TV_BPMP_DEVICE && tv_guest_place_bridge(devs, n, &out->bpmp_base, err) < 0)
                 return -1;
@@ -221,22 +261,29 @@ static int refresh_step(TvDomainOp *op, TvError *err)
         const TvCatalogDevice **devs = NULL;
         TvDomainInfo info = { 0 };
         TvQemuCaps caps;
+        Lines lines;
         char *xml = NULL, *native = NULL;
         size_t n = 0;
         int r = -1;
 
         if (s->domain_devices(s->userdata, op->domain, &devs, &n) < 0)
                 return tv_error_oom(err);
-        if (n == 0)
-                r = tv_domain_dtb_update(&s->dtb, op->domain, NULL, NULL, devs, 0, 0, err);
+        if (lines_get(s, op->domain, &lines) < 0) {
+                free(devs);
+                return tv_error_oom(err);
+        }
+        if (n == 0 && lines.n == 0)
+                r = tv_domain_dtb_update(&s->dtb, op->domain, NULL, NULL, devs, 0, 0, NULL, err);
         else if (tv_libvirt_get_xml(s->libvirt, op->domain, &xml, NULL, err) == 0 &&
                  tv_domain_inspect(xml, strlen(xml), &info, err) == 0) {
                 if (!info.emulator)
                         tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the domain XML names no <emulator>");
-                else if ((r = effective_caps(op, info.emulator, devs, n, &caps, err)) == 0 &&
+                else if ((r = effective_caps(op, info.emulator, devs, n, lines.n > 0, &caps, err)) == 0 &&
                          (r = fetch_base(op, xml, &native, err)) == 0)
-                        r = tv_domain_dtb_update(&s->dtb, op->domain, xml, native, devs, n, caps.bpmp_base, err);
+                        r = tv_domain_dtb_update(&s->dtb, op->domain, xml, native, devs, n, caps.bpmp_base,
+                                                 lines.n ? &lines.gpio : NULL, err);
         }
+        lines_clear(&lines);
         tv_domain_info_clear(&info);
         free(devs);
         free(xml);
@@ -253,6 +300,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         TvDomainEdit edit = { 0 };
         _cleanup_(tv_strv_clear) TvStrv names = { 0 }, args = { 0 }, kargs = { 0 };
         TvQemuCaps caps = { 0 };
+        Lines lines = { 0 };
         char *xml = NULL, *out = NULL, *emulator = NULL, *dtb = NULL, *stored = NULL, *native = NULL;
         size_t n = 0;
         int r = -1;
@@ -260,11 +308,15 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         *running = false;
         if (s->domain_devices(s->userdata, domain, &devs, &n) < 0)
                 return tv_error_oom(err);
+        if (lines_get(s, domain, &lines) < 0) {
+                free(devs);
+                return tv_error_oom(err);
+        }
         if (tv_libvirt_get_xml(s->libvirt, domain, &xml, running, err) < 0)
                 goto out;
         if (tv_domain_inspect(xml, strlen(xml), &info, err) < 0)
                 goto out;
-        if (n > 0) {
+        if (n > 0 || lines.n > 0) {
                 /* the emulator must carry what these devices need, or QEMU dies at start */
                 /* the domain's own emulator: the one before ours, when Emulator= replaced it */
                 const char *own = info.emulator_ours ? info.emulator_original : info.emulator;
@@ -275,7 +327,20 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                         goto out;
                 if (!emulator)
                         goto oom;
-                r = effective_caps(op, emulator, devs, n, &caps, err);
+                if (lines.n && s->config->emulator && *s->config->emulator &&
+                    strcmp(s->config->emulator, emulator) != 0) {
+                        /* Emulator= is our QEMU: its vhost-user-gpio offers VIRTIO_GPIO_F_IRQ (guest
+                         * interrupts), which no probe can see; line groups run on it */
+                        free(emulator);
+                        if (!(emulator = strdup(s->config->emulator)))
+                                goto oom;
+                        edit.emulator = emulator;
+                } else if (lines.n && (!s->config->emulator || !*s->config->emulator)) {
+                        tv_log(LOG_NOTICE, "domain %s: its GPIO line groups run on %s; unless that QEMU's "
+                               "vhost-user-gpio offers VIRTIO_GPIO_F_IRQ (the one tools/build-qemu.sh builds does: "
+                               "Emulator=), the guest gets no GPIO interrupts", domain, emulator);
+                }
+                r = effective_caps(op, emulator, devs, n, lines.n > 0, &caps, err);
                 if (r < 0 && lacks_bridge(&caps, devs, n)) {
                         const char *conf = s->config->emulator;
 
@@ -286,14 +351,14 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
                                 if (!(emulator = strdup(conf)))
                                         goto oom;
                                 caps = (TvQemuCaps){ 0 };
-                                r = effective_caps(op, emulator, devs, n, &caps, err);
+                                r = effective_caps(op, emulator, devs, n, lines.n > 0, &caps, err);
                                 edit.emulator = emulator;
                         } else if (!conf || !*conf) {
                                 bridge_hint(&caps, err);
                         }
                 }
                 if (r == 0 && (check_placement(devs, n, err) < 0 ||
-                               build_edit(s, domain, devs, n, &caps, &names, &args, &kargs, err) < 0))
+                               build_edit(s, domain, devs, n, &lines, &caps, &names, &args, &kargs, err) < 0))
                         r = -1;
                 if (r != 0)
                         goto out;
@@ -306,11 +371,12 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         edit.qemu_args = args.v;
         edit.kernel_args = kargs.v;
         edit.dtb = dtb;
+        edit.shared_memory = lines.n > 0;
         if (tv_domain_edit_apply(xml, strlen(xml), &edit, &out, err) < 0)
                 goto out;
         /* the tree QEMU builds for the definition as we write it (our edit may turn ACPI off),
          * before the define: the domain never points at a DTB we could not make */
-        if (n > 0 && (r = fetch_base(op, out, &native, err)) != 0)
+        if ((n > 0 || lines.n > 0) && (r = fetch_base(op, out, &native, err)) != 0)
                 goto out;
         r = -1;
         if (tv_libvirt_define(s->libvirt, out, err) < 0)
@@ -319,7 +385,8 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
         /* the DTB follows the machine libvirt stored (it canonicalizes e.g. virt -> virt-7.2); its
          * base tree is the one of the definition as we wrote it (native: libvirt's line for out) */
         if (tv_libvirt_get_xml(s->libvirt, domain, &stored, NULL, err) < 0 ||
-            tv_domain_dtb_update(&s->dtb, domain, stored, native, devs, n, caps.bpmp_base, err) < 0) {
+            tv_domain_dtb_update(&s->dtb, domain, stored, native, devs, n, caps.bpmp_base,
+                                 lines.n ? &lines.gpio : NULL, err) < 0) {
                 TvError ignored = { 0 };
 
                 /* put the definition back as it was: never a domain pointing at a DTB we could not make */
@@ -337,6 +404,7 @@ static int sync_step(TvDomainOp *op, bool *running, TvError *err)
 oom:
         r = tv_error_oom(err);
 out:
+        lines_clear(&lines);
         tv_domain_info_clear(&info);
         free(devs);
         free(emulator);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Keeps a libvirt domain's persistent definition in step with its assignments:
- * -device vfio-platform args, <os><dtb>, guest kernel args and our metadata.
+ * -device vfio-platform args, <os><dtb>, guest kernel args and our metadata; for GPIO line
+ * groups the vhost-user GPIO device (gpio-guest.h) and shared memfd guest memory.
  * libvirt ignores hook output at start, so this happens at assign time.
  * It knows nothing of the daemon: the assignments come through domain_devices.
  */
@@ -20,11 +21,15 @@ typedef struct TvDomainSync {
         TvQemuCapsCache *qemu_caps;     /* not owned */
         TvDtbStore dtb;                 /* the state dir and the jobs that run QEMU */
         const TvConfig *config;         /* BpmpBridge=, Emulator=, as loaded now */
-        const char *run_dir;            /* where the domains' BPMP backend sockets are (bpmp-backend.h) */
+        const char *run_dir;            /* the BPMP and GPIO backends' sockets (bpmp-, gpio-backend.h) */
         /* The devices assigned to domain now, in catalog order (the -device order guest addresses
          * follow): a malloc'ed array in *devs, *n of them; -1 when out of memory. Asked again at
          * every step, so an assignment that changed while a job ran is seen. */
         int (*domain_devices)(void *userdata, const char *domain, const TvCatalogDevice ***devs, size_t *n);
+        /* The GPIO line groups assigned to domain now, in assignment order (their lines, in
+         * order, are the guest's dense line numbers, as the GPIO backend gets them): a malloc'ed
+         * array in *groups; -1 when out of memory. NULL: no line groups. */
+        int (*domain_lines)(void *userdata, const char *domain, const TvLineGroup ***groups, size_t *n);
         /* We just redefined domain: its next DEFINED event is ours, not an edit. */
         void (*own_define)(void *userdata, const char *domain);
         void *userdata;

@@ -185,6 +185,41 @@ static bool any_line_group(TvDaemon *d, const char *domain)
         return false;
 }
 
+/* Each running domain with line groups has its GPIO backend; its binary is there. */
+static void check_gpio_backends(TvDaemon *d, const char *domain, Checks *c)
+{
+        const TvBackendProcs *b = &d->gpio_backends;
+        bool any = false;
+
+        for (size_t i = 0; i < d->catalog->n_line_groups; i++) {
+                const char *owner = tv_daemon_line_group_domain(d, &d->catalog->line_groups[i]);
+                pid_t pid;
+                bool seen = false;
+
+                if (!*owner || (*domain && strcmp(owner, domain) != 0))
+                        continue;
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = strcmp(tv_daemon_line_group_domain(d, &d->catalog->line_groups[j]), owner) == 0;
+                if (seen)
+                        continue;
+                any = true;
+                pid = tv_backend_pid(b, owner);
+                if (pid > 0)
+                        add(c, "gpio-backend", "ok", "", "%s: tegravirt-gpio-backend pid %d serves %s/domains/%s/"
+                            TV_GPIO_BACKEND_SOCKET, owner, (int)pid, b->run_dir, owner);
+                else if (tv_backend_known(b, owner))
+                        add(c, "gpio-backend", "missing", "journalctl -u tegravirtd: why it died; it is restarted",
+                            "%s: no GPIO backend runs (being restarted): the guest's GPIO requests wait until then",
+                            owner);
+        }
+        if (any && access(b->path, X_OK) < 0)
+                add(c, "gpio-backend", "missing", "install tegravirt-gpio-backend with tegravirtd",
+                    "line groups are assigned, but the GPIO backend %s cannot run (%s): PrepareDomain will fail",
+                    b->path, strerror(errno));
+        else if (any)
+                add(c, "gpio-backend", "ok", "", "%s runs for each running domain with line groups", b->path);
+}
+
 /* Each assigned GPIO line group: its controller stays with the host, no line is taken. */
 static void check_line_groups(TvDaemon *d, const char *domain, Checks *c)
 {
@@ -289,7 +324,7 @@ static void check_bpmp_backends(TvDaemon *d, Checks *c, const char *domain)
 
                 if (bd->fd < 0 || (*domain && strcmp(bd->domain, domain) != 0))
                         continue;
-                pid = tv_bpmp_backend_pid(&d->backends, bd->domain);
+                pid = tv_backend_pid(&d->backends, bd->domain);
                 if (pid > 0)
                         add(c, "bpmp-backend", "ok", "", "%s: tegravirt-bpmp-backend pid %d serves %s/domains/%s/"
                             TV_BPMP_BACKEND_SOCKET, bd->domain, (int)pid, d->backends.run_dir, bd->domain);
@@ -456,6 +491,7 @@ int tv_host_check(TvDaemon *d, const char *domain, TvCheck **out, size_t *n, TvE
         check_vfio_kernel(d, &c);
         check_devices(d, domain, &c);
         check_line_groups(d, domain, &c);
+        check_gpio_backends(d, domain, &c);
         check_hook(d, &c);
         check_installed(&c);
         check_apparmor(d, &c);

@@ -478,7 +478,8 @@ static int write_at_domains(const TvDtbStore *s, const char *name, const void *d
 }
 
 int tv_domain_dtb_update(const TvDtbStore *s, const char *domain, const char *xml, const char *base_native,
-                         const TvCatalogDevice *const *devs, size_t n, uint64_t bpmp_base, TvError *err)
+                         const TvCatalogDevice *const *devs, size_t n, uint64_t bpmp_base, const TvGuestGpio *gpio,
+                         TvError *err)
 {
         char name[128], fptext[32], *base = NULL;
         void *out = NULL;
@@ -487,7 +488,7 @@ int tv_domain_dtb_update(const TvDtbStore *s, const char *domain, const char *xm
         uint64_t fp;
         int r = -1;
 
-        if (n == 0) {
+        if (n == 0 && !gpio) {
                 char path[4200];
 
                 snprintf(path, sizeof(path), FINGERPRINT_PATH_FMT, s->state_dir, domain);
@@ -500,7 +501,7 @@ int tv_domain_dtb_update(const TvDtbStore *s, const char *domain, const char *xm
                 return -1;
         if (tv_machine_fingerprint(&m, &fp, err) < 0 ||
             base_tree(s, domain, &m, base_native, &base, &base_len, err) < 0 ||
-            tv_guest_dtb_build(base, base_len, devs, n, bpmp_base, &out, &out_len, err) < 0)
+            tv_guest_dtb_build_gpio(base, base_len, devs, n, bpmp_base, gpio, &out, &out_len, err) < 0)
                 goto out;
         snprintf(name, sizeof(name), "%s.dtb", domain);
         snprintf(fptext, sizeof(fptext), "%016" PRIx64 "\n", fp);

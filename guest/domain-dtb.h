@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "catalog.h"
+#include "gpio-guest.h"
 #include "job.h"
 
 /* What shapes QEMU's virt tree, as the domain XML says. */
@@ -46,13 +47,15 @@ char *tv_domain_dtb_path(const char *state_dir, const char *domain);
  * was started or joined (done is called once from the event loop), -1 with err. */
 int tv_domain_dtb_fetch_base(const TvDtbStore *s, const char *domain, const char *xml, const char *native,
                              TvJobDoneFn done, void *userdata, TvError *err);
-/* Writes the domain's DTB for devs (xml: its definition, for the fingerprint), or removes it
- * when n is 0 (xml and base_native unused). Never runs QEMU: the base tree fetched for
+/* Writes the domain's DTB for devs and gpio (the line groups' virtio GPIO device, NULL for
+ * none; xml: its definition, for the fingerprint), or removes it when n is 0 and gpio NULL
+ * (xml and base_native unused). Never runs QEMU: the base tree fetched for
  * base_native must be cached (HostNotReady otherwise). base_native is libvirt's command line
  * for the definition as we wrote it, before libvirt canonicalized it (virt -> virt-7.2: same
  * tree, other command line). */
 int tv_domain_dtb_update(const TvDtbStore *s, const char *domain, const char *xml, const char *base_native,
-                         const TvCatalogDevice *const *devs, size_t n, uint64_t bpmp_base, TvError *err);
+                         const TvCatalogDevice *const *devs, size_t n, uint64_t bpmp_base, const TvGuestGpio *gpio,
+                         TvError *err);
 /* PrepareDomain: refuses a DTB made for another machine than xml describes. */
 int tv_domain_dtb_check(const TvDtbStore *s, const char *domain, const char *xml, TvError *err);
 /* Removes every <state_dir>/domains/<domain>.dtb (and .fingerprint) of a domain keep() says

@@ -407,6 +407,9 @@ typedef struct Record {
         bool has_emulator;
         char *emulator_path;
         char *emulator_previous;        /* NULL: there was no <emulator> before */
+        bool has_membacking;            /* we made guest memory shared memfd: */
+        bool created_membacking;        /* created <memoryBacking>, */
+        bool added_source, added_access;  /* added its <source type='memfd'/>, <access mode='shared'/> */
 } Record;
 
 static void record_clear(Record *r)
@@ -530,6 +533,7 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
         static const char *const cmd_attrs[] = { "created-element", NULL };
         static const char *const acpi_attrs[] = { "position", NULL };
         static const char *const emu_attrs[] = { "path", "previous", NULL };
+        static const char *const mb_attrs[] = { "created-element", "source", "access", NULL };
         xmlNodePtr meta = find_metadata(root), node = NULL;
         xmlChar *v;
         bool version_ok;
@@ -683,6 +687,16 @@ static int record_read(xmlNodePtr root, const char *dom, Record *r, TvError *err
                                 return empty ? meta_fail(err, dom, "<emulator> without path") : tv_error_oom(err);
                         }
                         xmlFree(prev);
+                } else if (tv_xml_is_el(n, "memory-backing", TV_DOMAIN_NS)) {
+                        if (r->has_membacking)
+                                return meta_fail(err, dom, "more than one <memory-backing>");
+                        if (!attrs_known(n, mb_attrs) || n->children ||
+                            attr_flag(n, "created-element", &r->created_membacking) < 0 ||
+                            attr_flag(n, "source", &r->added_source) < 0 || attr_flag(n, "access", &r->added_access) < 0)
+                                return meta_fail(err, dom, "unknown attributes or content in <memory-backing>");
+                        if (!r->created_membacking && !r->added_source && !r->added_access)
+                                return meta_fail(err, dom, "<memory-backing> that records nothing");
+                        r->has_membacking = true;
                 } else {
                         return meta_fail(err, dom, "unknown element <%s>", (const char *)n->name);
                 }
@@ -942,6 +956,32 @@ static int revert_cmdline(xmlNodePtr root, const Record *r, TvError *err)
         return ret;
 }
 
+/* Is n's attribute name exactly value? */
+static bool attr_is(xmlNodePtr n, const char *name, const char *value)
+{
+        xmlChar *v = n ? xmlGetNoNsProp(n, (const xmlChar *)name) : NULL;
+        bool r = v && strcmp((const char *)v, value) == 0;
+
+        xmlFree(v);
+        return r;
+}
+
+/* Takes out the <source>/<access> we added (while they still say what we wrote) and the
+ * <memoryBacking> we created once nothing else is in it. */
+static void revert_membacking(xmlNodePtr root, const Record *r)
+{
+        xmlNodePtr mb = tv_xml_child(root, "memoryBacking", NULL), n;
+
+        if (!r->has_membacking || !mb)
+                return;
+        if (r->added_access && (n = tv_xml_child(mb, "access", NULL)) && attr_is(n, "mode", "shared"))
+                remove_node(n);
+        if (r->added_source && (n = tv_xml_child(mb, "source", NULL)) && attr_is(n, "type", "memfd"))
+                remove_node(n);
+        if (r->created_membacking && !first_el(mb))
+                remove_node(mb);
+}
+
 static void revert_record(xmlNodePtr root, const Record *r)
 {
         xmlNodePtr meta;
@@ -1029,6 +1069,8 @@ static int check_edit(const TvDomainEdit *e, TvError *err)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the dtb path must be absolute");
         if (nd == 0 && e->emulator)
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "an emulator was given without any device");
+        if (nd == 0 && e->shared_memory)
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "shared memory was asked for without any device");
         if (e->emulator && (why = token_problem(e->emulator, true)))
                 return tv_error_set(err, TV_ERR_INVALID_ARGUMENT, "the emulator path %s", why);
         if (e->emulator && (e->emulator[0] != '/' || !e->emulator[1]))
@@ -1276,6 +1318,110 @@ static int set_attr(xmlNodePtr n, const char *name, const char *value)
         return xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value) ? 0 : -1;
 }
 
+/* Why the definition's memory cannot be shared memfd as it stands, or 0. vhost-user
+ * back ends map guest RAM from the fds QEMU sends, so every RAM block must be a shared
+ * fd-backed one; a private <access>, another <source> or a private NUMA cell says no. */
+static int check_membacking(xmlNodePtr root, const char *dom, TvError *err)
+{
+        static const char *const need = "the vhost-user GPIO device of its line groups needs guest memory QEMU can "
+                                        "share with the backend (<memoryBacking><source type='memfd'/><access "
+                                        "mode='shared'/></memoryBacking>)";
+        static const struct {
+                const char *el, *attr, *want, *fix;
+        } rules[] = {
+                { "source", "type", "memfd", "change the source to memfd (or remove it)" },
+                { "access", "mode", "shared", "set mode='shared' (or remove <access>)" },
+        };
+        xmlNodePtr mb = tv_xml_child(root, "memoryBacking", NULL), n;
+        xmlNodePtr numa = tv_xml_child(tv_xml_child(root, "cpu", NULL), "numa", NULL);
+        char q[QUOTE_BUF];
+        xmlChar *v;
+
+        for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+                if (!(n = tv_xml_child(mb, rules[i].el, NULL)) || attr_is(n, rules[i].attr, rules[i].want))
+                        continue;
+                v = xmlGetNoNsProp(n, (const xmlChar *)rules[i].attr);
+                quote_value(q, v ? (const char *)v : "");
+                xmlFree(v);
+                return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                    "domain %s has <memoryBacking><%s %s='%s'/>, but %s; %s and assign again", dom,
+                                    rules[i].el, rules[i].attr, q, need, rules[i].fix);
+        }
+        for (n = numa ? numa->children : NULL; n; n = n->next) {
+                if (!tv_xml_is_el(n, "cell", NULL) || !(v = xmlGetNoNsProp(n, (const xmlChar *)"memAccess")))
+                        continue;
+                if (strcmp((const char *)v, "shared") != 0) {
+                        xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
+                        char qid[QUOTE_BUF];
+
+                        quote_value(q, (const char *)v);
+                        quote_value(qid, id ? (const char *)id : "?");
+                        xmlFree(id);
+                        xmlFree(v);
+                        return tv_error_set(err, TV_ERR_INVALID_ARGUMENT,
+                                            "domain %s has NUMA cell %s with memAccess='%s', but %s; remove memAccess "
+                                            "or set it to 'shared' and assign again", dom, qid, q, need);
+                }
+                xmlFree(v);
+        }
+        return 0;
+}
+
+/* A new <name attr='value'/> in parent after the last of after (libvirt's order), else first. */
+static int add_empty_el(xmlNodePtr parent, const char *name, const char *attr, const char *value,
+                        const char *const *after)
+{
+        xmlNodePtr n = xmlNewDocNode(parent->doc, NULL, (const xmlChar *)name, NULL), ref = last_of(parent, after);
+        xmlNodePtr first = first_el(parent);
+        int r;
+
+        if (!n || set_attr(n, attr, value) < 0) {
+                xmlFreeNode(n);
+                return -ENOMEM;
+        }
+        r = ref ? insert_after(ref, n) : first ? insert_before(first, n) : append_indented(parent, n);
+        if (r < 0)
+                xmlFreeNode(n);
+        return r < 0 ? -ENOMEM : 0;
+}
+
+/* Guest RAM as shared memfd; check_membacking() said it can be. What was there stays. */
+static int apply_membacking(xmlNodePtr root, const TvDomainEdit *e, Record *rec)
+{
+        /* libvirt's element orders (domain_conf.c's formatter) */
+        static const char *const mb_after[] = { "name", "uuid", "genid", "title", "description", "metadata",
+                                                "maxMemory", "memory", "currentMemory", "blkiotune", "memtune", NULL };
+        static const char *const src_after[] = { "hugepages", "nosharepages", "locked", NULL };
+        static const char *const acc_after[] = { "hugepages", "nosharepages", "locked", "source", NULL };
+        xmlNodePtr mb;
+
+        if (!e->shared_memory)
+                return 0;
+        mb = tv_xml_child(root, "memoryBacking", NULL);
+        if (!mb) {
+                xmlNodePtr ref = last_of(root, mb_after);
+
+                mb = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"memoryBacking", NULL);
+                if (!mb || (ref ? insert_after(ref, mb) : append_indented(root, mb)) < 0) {
+                        xmlFreeNode(mb);
+                        return -ENOMEM;
+                }
+                rec->created_membacking = true;
+        }
+        if (!tv_xml_child(mb, "source", NULL)) {
+                if (add_empty_el(mb, "source", "type", "memfd", src_after) < 0)
+                        return -ENOMEM;
+                rec->added_source = true;
+        }
+        if (!tv_xml_child(mb, "access", NULL)) {
+                if (add_empty_el(mb, "access", "mode", "shared", acc_after) < 0)
+                        return -ENOMEM;
+                rec->added_access = true;
+        }
+        rec->has_membacking = rec->created_membacking || rec->added_source || rec->added_access;
+        return 0;
+}
+
 /* Writes rec as <tegravirt:domain> at the end of <metadata>, creating that if needed. */
 static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
 {
@@ -1356,6 +1502,15 @@ static int record_write(xmlNodePtr root, char *const *devices, Record *rec)
                 if (add_arg_els(n, ns, rec->kernel_args.v, rec->kernel_args.n) < 0)
                         return -ENOMEM;
         }
+        if (rec->has_membacking) {
+                n = new_our_el(doc, ns, "memory-backing");
+                if (!n || (rec->created_membacking && set_attr(n, "created-element", "yes") < 0) ||
+                    (rec->added_source && set_attr(n, "source", "yes") < 0) ||
+                    (rec->added_access && set_attr(n, "access", "yes") < 0) || append_indented(top, n) < 0) {
+                        xmlFreeNode(n);
+                        return -ENOMEM;
+                }
+        }
         if (rec->has_emulator) {
                 n = new_our_el(doc, ns, "emulator");
                 if (!n || set_attr(n, "path", rec->emulator_path) < 0 ||
@@ -1406,6 +1561,7 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                 tv_error_oom(err);
                 goto out;
         }
+        revert_membacking(root, &old);
         revert_record(root, &old);
         if (!tv_strv_length(e->devices)) {
                 r = 0;
@@ -1433,12 +1589,15 @@ static int edit_doc(xmlDocPtr doc, const char *name, const TvDomainEdit *e, TvEr
                              "definition to assign devices", name, q);
                 goto out;
         }
+        if (e->shared_memory && check_membacking(root, name, err) < 0)
+                goto out;
         /* what we created stays ours while it exists, even if the user added to it since */
         rec.created_metadata = old.created_metadata && find_metadata(root);
         rec.created_commandline = old.created_commandline && find_commandline(root);
         rec.declared_ns = old.declared_ns && root_qemu_ns(root);
         rec.created_cmdline = old.created_cmdline && tv_xml_child(tv_xml_child(root, "os", NULL), "cmdline", NULL);
-        if (apply_qemu(root, e, &rec) < 0 || apply_dtb(root, e, &rec) < 0 || apply_cmdline(root, e, &rec, err) < 0 ||
+        rec.created_membacking = old.created_membacking && tv_xml_child(root, "memoryBacking", NULL);
+        if (apply_qemu(root, e, &rec) < 0 || apply_membacking(root, e, &rec) < 0 || apply_dtb(root, e, &rec) < 0 || apply_cmdline(root, e, &rec, err) < 0 ||
             apply_emulator(root, e, &rec) < 0 || record_write(root, e->devices, &rec) < 0) {
                 tv_error_oom(err);
                 goto out;
@@ -1627,6 +1786,18 @@ static void drift_cmdline(xmlNodePtr root, const Record *r, Buf *b)
         xmlFree(text);
 }
 
+static void drift_membacking(xmlNodePtr root, const Record *r, Buf *b)
+{
+        xmlNodePtr mb = tv_xml_child(root, "memoryBacking", NULL);
+
+        if (!r->has_membacking)
+                return;
+        if (!attr_is(tv_xml_child(mb, "source", NULL), "type", "memfd") ||
+            !attr_is(tv_xml_child(mb, "access", NULL), "mode", "shared"))
+                buf_add(b, "guest memory is no longer shared memfd (<memoryBacking><source type='memfd'/><access "
+                        "mode='shared'/>): the vhost-user GPIO device cannot map it");
+}
+
 static char *child_text(xmlNodePtr parent, const char *name, bool *failed)
 {
         xmlNodePtr n = tv_xml_child(parent, name, NULL);
@@ -1668,6 +1839,7 @@ static int inspect_doc(xmlDocPtr doc, const char *name, TvDomainInfo *info, TvEr
         drift_acpi(root, &rec, &b);
         drift_cmdline(root, &rec, &b);
         drift_emulator(root, &rec, &b);
+        drift_membacking(root, &rec, &b);
         info->drift = b.s;
         if (rec.has_emulator && info->emulator && strcmp(info->emulator, rec.emulator_path) == 0) {
                 info->emulator_ours = true;

@@ -27,6 +27,9 @@ typedef struct TvDomainEdit {
         char **kernel_args;  /* tokens to append to <os><cmdline> unless already present, NULL-terminated */
         const char *emulator; /* absolute path for <devices><emulator> (the previous one is recorded and
                                * restored by the revert), or NULL to leave <emulator> alone */
+        bool shared_memory;  /* vhost-user devices (GPIO line groups): guest RAM in shared memfd
+                              * (<memoryBacking><source type='memfd'/><access mode='shared'/>); a
+                              * <memoryBacking> or NUMA cell that says otherwise is refused */
 } TvDomainEdit;
 
 /* First removes exactly what an earlier apply recorded in our metadata (the run of

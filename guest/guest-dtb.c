@@ -506,8 +506,74 @@ static int add_alias(Ctx *c, int dev_node)
         return BAD("guest DTB: no free serialN alias in the base tree");
 }
 
+/* The virtio GPIO device's node: a child of the virtio_mmio node of the transport QEMU puts
+ * it on (virtio-mmio-bus.0, gpio-guest.h), so guest DT consumers can reference its lines
+ * (Documentation/devicetree/bindings/gpio/gpio-virtio.yaml; the driver binds to the
+ * transport, this node only describes it). */
+static int add_gpio(Ctx *c, const TvGuestGpio *g)
+{
+        size_t total = 0, at = 0;
+        char *names;
+        int node = -1, sub, r;
+
+        for (int n = fdt_node_offset_by_compatible(c->fdt, -1, "virtio,mmio"); n >= 0;
+             n = fdt_node_offset_by_compatible(c->fdt, n, "virtio,mmio")) {
+                int len;
+                const fdt32_t *reg = fdt_getprop(c->fdt, n, "reg", &len);
+
+                if (fdt_parent_offset(c->fdt, n) == 0 && reg && len >= 4 * (c->root_ac + c->root_sc) &&
+                    read_cells(reg, c->root_ac) == TV_GUEST_GPIO_MMIO_BASE) {
+                        node = n;
+                        break;
+                }
+        }
+        if (node < 0)
+                return BAD("guest DTB: the base tree has no virtio-mmio transport at 0x%" PRIx64 " (QEMU virt's "
+                           "virtio-mmio-bus.0), where the GPIO device of the line groups goes",
+                           (uint64_t)TV_GUEST_GPIO_MMIO_BASE);
+        if (fdt_subnode_offset(c->fdt, node, "gpio") >= 0 || fdt_first_subnode(c->fdt, node) >= 0)
+                return BAD("guest DTB: the base tree's virtio-mmio transport at 0x%" PRIx64 " already has child nodes",
+                           (uint64_t)TV_GUEST_GPIO_MMIO_BASE);
+        if (g->n == 0 || g->n > TV_GUEST_GPIO_MAX_LINES)
+                return BAD("guest DTB: %zu GPIO lines (1 to %d are accepted)", g->n, TV_GUEST_GPIO_MAX_LINES);
+        for (size_t i = 0; i < g->n; i++) {
+                size_t len = g->names[i] ? strnlen(g->names[i], TV_GUEST_GPIO_MAX_NAME + 1) : 0;
+
+                if (len == 0 || len > TV_GUEST_GPIO_MAX_NAME)
+                        return BAD("guest DTB: GPIO line %zu has an empty or too long name", i);
+                for (size_t k = 0; k < len; k++)
+                        if ((unsigned char)g->names[i][k] < 0x20 || (unsigned char)g->names[i][k] > 0x7e)
+                                return BAD("guest DTB: the name of GPIO line %zu is not printable ASCII", i);
+                total += len + 1;
+        }
+        names = malloc(total);
+        if (!names)
+                return tv_error_oom(c->err);
+        for (size_t i = 0; i < g->n; i++) {
+                size_t len = strlen(g->names[i]) + 1;
+
+                memcpy(names + at, g->names[i], len);
+                at += len;
+        }
+        r = sub = fdt_add_subnode(c->fdt, node, "gpio");
+        if (r >= 0)
+                r = fdt_setprop_string(c->fdt, sub, "compatible", "virtio,device29");
+        if (r >= 0)
+                r = fdt_setprop_empty(c->fdt, sub, "gpio-controller");
+        if (r >= 0)
+                r = fdt_setprop_u32(c->fdt, sub, "#gpio-cells", 2);
+        if (r >= 0)
+                r = fdt_setprop_empty(c->fdt, sub, "interrupt-controller");
+        if (r >= 0)
+                r = fdt_setprop_u32(c->fdt, sub, "#interrupt-cells", 2);
+        if (r >= 0)
+                r = fdt_setprop(c->fdt, sub, "gpio-line-names", names, (int)total);
+        free(names);
+        return r < 0 ? fdt_fail(c, r, "adding the virtio GPIO node") : 0;
+}
+
 static int patch(Ctx *c, const TvCatalogDevice *const *devs, size_t n, const TvGuestPlacement *pl,
-                 uint64_t bpmp_base)
+                 uint64_t bpmp_base, const TvGuestGpio *gpio)
 {
         int r, node;
 
@@ -534,11 +600,19 @@ static int patch(Ctx *c, const TvCatalogDevice *const *devs, size_t n, const TvG
                 if ((r = add_alias(c, node)))
                         return r;
         }
+        if (gpio && (r = add_gpio(c, gpio)))
+                return r;
         return 0;
 }
 
 int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice *const *devs, size_t n,
                        uint64_t bpmp_base, void **out, size_t *out_len, TvError *err)
+{
+        return tv_guest_dtb_build_gpio(base, base_len, devs, n, bpmp_base, NULL, out, out_len, err);
+}
+
+int tv_guest_dtb_build_gpio(const void *base, size_t base_len, const TvCatalogDevice *const *devs, size_t n,
+                            uint64_t bpmp_base, const TvGuestGpio *gpio, void **out, size_t *out_len, TvError *err)
 {
         TvGuestPlacement *pl = NULL;
         size_t extra = 8192, used;
@@ -579,6 +653,8 @@ int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice 
         }
         for (size_t i = 0; i < n; i++)
                 extra += 1024 + 16 * (devs[i]->n_irqs + devs[i]->n_clocks + devs[i]->n_resets);
+        for (size_t i = 0; gpio && i < gpio->n && i <= TV_GUEST_GPIO_MAX_LINES; i++)
+                extra += gpio->names[i] ? strnlen(gpio->names[i], TV_GUEST_GPIO_MAX_NAME + 1) + 1 : 0;
 
         /* Patch in a copy with room to grow; if an estimate is short, start over bigger.
          * Only the used part is copied: a dumpdtb is 1 MiB of mostly free space, and
@@ -602,7 +678,7 @@ int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice 
                 rc = fdt_open_into(c.fdt, c.fdt, (int)sz);
                 rc = rc == -FDT_ERR_NOSPACE ? NOSPACE : rc ? fdt_fail(&c, rc, "opening the base tree") : 0;
                 if (!rc)
-                        rc = patch(&c, devs, n, pl, bpmp_base);
+                        rc = patch(&c, devs, n, pl, bpmp_base, gpio);
                 if (rc == NOSPACE && extra < TV_GUEST_DTB_MAX_BYTES) {
                         free(c.fdt);
                         extra *= 2;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "catalog.h"
+#include "gpio-guest.h"
 #include "tv-error.h"
 #include "tv-limits.h"
 
@@ -62,3 +63,15 @@ int tv_guest_place_bridge(const TvCatalogDevice *const *devs, size_t n, uint64_t
 #define TV_GUEST_DTB_MAX_BYTES (2 * 1024 * 1024)
 int tv_guest_dtb_build(const void *base, size_t base_len, const TvCatalogDevice *const *devs, size_t n,
                        uint64_t bpmp_base, void **out, size_t *out_len, TvError *err);
+
+/* tv_guest_dtb_build plus, when gpio is not NULL, the virtio GPIO device of the line groups:
+ * under the base tree's virtio_mmio node at TV_GUEST_GPIO_MMIO_BASE (virtio-mmio-bus.0), a
+ *   gpio { compatible = "virtio,device29"; gpio-controller; #gpio-cells = <2>;
+ *          interrupt-controller; #interrupt-cells = <2>; gpio-line-names = <names, dense>; }
+ * Refused (TV_ERR_INVALID_ARGUMENT) without that transport, when it has children, with no or
+ * more than TV_GUEST_GPIO_MAX_LINES lines, or a name empty, longer than TV_GUEST_GPIO_MAX_NAME
+ * or not printable ASCII. */
+#define TV_GUEST_GPIO_MAX_LINES 1024
+#define TV_GUEST_GPIO_MAX_NAME  63
+int tv_guest_dtb_build_gpio(const void *base, size_t base_len, const TvCatalogDevice *const *devs, size_t n,
+                            uint64_t bpmp_base, const TvGuestGpio *gpio, void **out, size_t *out_len, TvError *err);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "qemu-caps.h"
+#include "gpio-guest.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -398,6 +399,7 @@ static int probe_result(Probe *p, TvChildResult *res, TvError *err)
                                             "%s -device help listed no devices (it printed \"%s\")", path, snip);
                 }
                 caps->has_vfio_platform = tv_qemu_device_help_has(text, TV_VFIO_DRIVER);
+                caps->has_vhost_user_gpio = tv_qemu_device_help_has(text, TV_GUEST_GPIO_QEMU_DEVICE);
                 caps->bpmp = tv_qemu_device_help_has(text, BPMP_DEVICE) ? TV_BPMP_DEVICE : TV_BPMP_NONE;
                 return 0;
         }

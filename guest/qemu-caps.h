@@ -38,6 +38,7 @@ typedef struct TvQemuCaps {
         struct timespec mtime;          /* path, dev, ino, mtime: the cache key */
         unsigned major, minor, micro;
         bool has_vfio_platform;
+        bool has_vhost_user_gpio;       /* -device vhost-user-gpio-device (GPIO line groups) */
         TvBpmpFlavour bpmp;
         uint64_t bpmp_base;             /* guest PA of the bridge window, 0 if none or -device */
         /* The QMP probe failed, so whether a built-in bridge exists is unknown (bpmp is

@@ -415,18 +415,21 @@ static int op_prepare(const Hook *h)
 }
 
 /* What domain-sync writes for a domain whose BPMP transfers go to its backend
- * (-device tegravirt-bpmp,chardev=...): only such a domain needs DomainStarted. */
+ * (-device tegravirt-bpmp,chardev=...) or whose GPIO line groups go to its GPIO backend
+ * (gpio-guest.h): only such a domain needs DomainStarted, the backend serves that QEMU only. */
 #define HOOK_BPMP_DEVICE "tegravirt-bpmp,chardev="
+#define HOOK_GPIO_DEVICE "vhost-user-gpio-device,chardev="
 
-/* started begin: QEMU runs, the guest's vCPUs not yet. The domain's BPMP backend learns
- * which process to serve; without that it serves nothing and the guest's BPMP calls fail,
+/* started begin: QEMU runs, the guest's vCPUs not yet. The domain's BPMP and GPIO backends learn
+ * which process to serve; without that they serve nothing and the guest's calls fail,
  * so for such a domain a failure fails the start. Other domains: no D-Bus at all. */
 static int op_started(const Hook *h)
 {
         _cleanup_(input_clear) Input in = { 0 };
 
         read_input(&in, true);
-        if (input_problem(&in) || !mentions_tegravirt(&in) || !strstr(in.buf, HOOK_BPMP_DEVICE))
+        if (input_problem(&in) || !mentions_tegravirt(&in) ||
+            (!strstr(in.buf, HOOK_BPMP_DEVICE) && !strstr(in.buf, HOOK_GPIO_DEVICE)))
                 return 0;
         if (strcmp(h->subop, "begin") != 0 || !tv_domain_name_valid(h->domain))
                 return 0; /* prepare refused such a name already */
@@ -524,7 +527,7 @@ static void usage(FILE *f)
               "libvirt qemu hook of tegravirt, installed as /etc/libvirt/hooks/qemu.d/tegravirt.\n"
               "Domains whose XML names https://tegravirt.org/ns/domain/1 get their platform\n"
               "devices bound by tegravirtd on 'prepare begin' and released on 'release end';\n"
-              "on 'started begin' a domain with a BPMP bridge names its QEMU to tegravirtd;\n"
+              "on 'started begin' a domain with a BPMP bridge or GPIO line groups names its QEMU to tegravirtd;\n"
               "every other call reads standard input and exits 0.\n"
               "\n"
               "Environment: TEGRAVIRT_HOOK_TIMEOUT  seconds to wait for tegravirtd (1-600, default 30)\n"

@@ -26,13 +26,14 @@ static void usage(FILE *f)
                 "  --catalog FILE     shipped device catalog (default %s)\n"
                 "  --catalog-dir DIR  admin catalog additions (default %s)\n"
                 "  --config FILE      daemon configuration (default %s)\n"
-                "  --run-dir DIR      runtime files, the BPMP backends' sockets (default %s)\n"
+                "  --run-dir DIR      runtime files, the backends' sockets (default %s)\n"
                 "  --bpmp-backend FILE  the per-domain BPMP backend (default %s)\n"
+                "  --gpio-backend FILE  the per-domain GPIO backend (default %s)\n"
                 "  --check            load everything, reconcile nothing, exit\n"
                 "  --version, --help\n"
                 "The bus is the system bus; DBUS_SYSTEM_BUS_ADDRESS overrides it.\n",
                 TV_DEFAULT_STATE_DIR, TV_DEFAULT_CATALOG, TV_DEFAULT_CATALOG_D, TV_DEFAULT_CONFIG,
-                TV_DEFAULT_RUN_DIR, TV_DEFAULT_BPMP_BACKEND);
+                TV_DEFAULT_RUN_DIR, TV_DEFAULT_BPMP_BACKEND, TV_DEFAULT_GPIO_BACKEND);
 }
 
 /* Why the bus refused us the name, and what to do: the bus only says "access denied". */
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
                 { "config", required_argument, NULL, 'f' },
                 { "run-dir", required_argument, NULL, 'r' },
                 { "bpmp-backend", required_argument, NULL, 'b' },
+                { "gpio-backend", required_argument, NULL, 'g' },
                 { "check", no_argument, NULL, 'k' },
                 { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
                 .config_path = TV_DEFAULT_CONFIG,
                 .run_dir = TV_DEFAULT_RUN_DIR,
                 .bpmp_backend_path = TV_DEFAULT_BPMP_BACKEND,
+                .gpio_backend_path = TV_DEFAULT_GPIO_BACKEND,
         };
         TvError err = { 0 };
         TvBusService svc = { 0 };
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
                 case 'f': d.config_path = optarg; break;
                 case 'r': d.run_dir = optarg; break;
                 case 'b': d.bpmp_backend_path = optarg; break;
+                case 'g': d.gpio_backend_path = optarg; break;
                 case 'k': check = true; break;
                 case 'V': printf("tegravirtd %s\n", PACKAGE_VERSION); return 0;
                 case 'h': usage(stdout); return 0;

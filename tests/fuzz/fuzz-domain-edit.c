@@ -27,9 +27,11 @@ static void must(bool cond, const char *what, const TvError *err)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        const TvDomainEdit edit = { devices, qemu_args, "/var/lib/tegravirt/domains/vm.dtb", kernel_args, NULL };
-        const TvDomainEdit qemu_only = { devices, qemu_args, NULL, none, NULL };
-        const TvDomainEdit revert = { none, none, NULL, none, NULL };
+        /* odd sizes also ask for shared memfd memory (line groups): <memoryBacking> edits and refusals */
+        const bool shared = size & 1;
+        const TvDomainEdit edit = { devices, qemu_args, "/var/lib/tegravirt/domains/vm.dtb", kernel_args, NULL, shared };
+        const TvDomainEdit qemu_only = { devices, qemu_args, NULL, none, NULL, shared };
+        const TvDomainEdit revert = { none, none, NULL, none, NULL, false };
         const char *xml = (const char *)data;
         char *out = NULL, *again = NULL, *back = NULL;
         TvError err = { 0 };

@@ -43,6 +43,8 @@ static TvCatalogDevice devs[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+        static const char *const names[] = { "header-7", "header-11" };
+        const TvGuestGpio gpio = { names, 2 };
         const TvCatalogDevice *list[] = { &devs[0], &devs[1] };
         TvError err = { 0 };
         void *out = NULL;
@@ -55,6 +57,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 free(out);
         } else if (!err.name || !err.message[0] || out) {
                 __builtin_trap();       /* every refusal says why and leaves nothing behind */
+        }
+        /* line groups: the virtio GPIO node goes under a virtio_mmio node the input provides */
+        tv_error_clear(&err);
+        out = NULL;
+        if (tv_guest_dtb_build_gpio(data, size, list, 1, 0x090c0000, &gpio, &out, &len, &err) == 0) {
+                if (!out || fdt_check_full(out, len) != 0 || fdt_node_offset_by_compatible(out, -1, "virtio,device29") < 0)
+                        __builtin_trap();
+                free(out);
+        } else if (!err.name || !err.message[0] || out) {
+                __builtin_trap();
         }
         return 0;
 }

@@ -23,17 +23,6 @@ QEMU_UID=$(id -u nobody)
 
 backend_pid() { sed -n 's/^pid=\([0-9]*\) start=[0-9]*\( qemu=[0-9]*\)\{0,1\}$/\1/p' "$DIR/backend" 2>/dev/null; }
 firmware() { grep '^bpmp-firmware ' "$T/mnt/status"; }
-status_of() { grep "^$2:" "/proc/$1/status" | tr -s ' \t' ' '; }
-# fds 3.. of PID, "N=target" each, sorted: the backend must hold exactly the socket and the file
-fds_of() {
-        local f out=""
-        for f in /proc/"$1"/fd/*; do
-                n=${f##*/}; [ "$n" -ge 3 ] || continue
-                t=$(readlink "$f"); case "$t" in socket:*) t=socket;; esac
-                out+="$n=$t "
-        done
-        echo "$out"
-}
 client() { "$CLIENT" --uid "$QEMU_UID" "$SOCK" "$@"; }
 # The domain's "QEMU": one long-lived bpmp-client of the QEMU user taking steps on fd 7,
 # answering on fd 8 (q STEP prints its one answer line, "-" after 3 s without one).

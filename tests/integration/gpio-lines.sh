@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # GPIO line groups: Device1 shows their lines, they are assigned like devices, a controller
-# and its lines never go to two places (refusals name the other domain), PrepareDomain says
-# the backend is not there yet, and the record survives a restart and a catalog reload.
+# and its lines never go to two places (refusals name the other domain), PrepareDomain refuses
+# lines the host uses and otherwise starts the GPIO backend on them (its lifecycle:
+# gpio-backend-lifecycle.sh), and the record survives a restart and a catalog reload.
 source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 tv_start_daemon
@@ -67,9 +68,13 @@ wait "$HOLD_PID" || true
 "$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
 check "tegravirtctl check: gpio-lines ok once the line is free" grep -q '^ok .*gpio-lines.*header-pin7 (for vm1) are free on gpio-main' "$T/chk.out"
 check "  ... and no 'no devices are assigned' warning for a domain with only a line group" bash -c "! grep -q '^warning *assignments ' '$T/chk.out'"
-check "PrepareDomain vm1 -> NotSupported" expect_error NotSupported PrepareDomain string:vm1 string:
-check "  ... says the GPIO backend is not there and names the group" grep -q "line group header-pin7 is assigned to vm1, but tegravirt has no GPIO backend yet" <<<"$LAST_ERROR"
-check "  ... no sysfs write was made" bash -c "! grep -q ' write sys/' '$T/mnt/log'"
+chmod 755 "$T" # the QEMU user (nobody) reaches the backend's socket under it
+check "PrepareDomain vm1 (the line is free now) starts its GPIO backend" expect_ok PrepareDomain string:vm1 string:
+check "  ... which requests line 106 as tegravirt:vm1" \
+        wait_for 5 grep -q '^gpio 0 106 consumer=tegravirt:vm1 ' "$T/mnt/status"
+check "  ... no sysfs write was made (the controller stays with the host)" bash -c "! grep -q ' write sys/' '$T/mnt/log'"
+check "ReleaseDomain vm1: the line is free again" expect_ok ReleaseDomain string:vm1
+check "  ... no consumer on it" bash -c "! grep -q '^gpio 0 106 consumer=tegravirt:' '$T/mnt/status'"
 printf '2200000.gpio' >"$T/mnt/sys/bus/platform/drivers/tegra186-gpio/unbind"
 sleep 0.3       # the daemon's device view is re-read after 250 ms
 check "the controller off its host driver: PrepareDomain vm1 -> HostNotReady" expect_error HostNotReady PrepareDomain string:vm1 string:

@@ -80,6 +80,17 @@ check "the same prepare for a tegravirt domain does go for the bus: exit 1, one 
         result 1 1 "tegravirtd is not running: start it with 'systemctl start tegravirtd'"
 hook "$T/plain.xml" 'my vm/with odd name' prepare begin -
 check "a plain domain with a name tegravirt would refuse still starts" result 0 0
+# started: only a domain whose backend must learn its QEMU (BPMP bridge, GPIO line groups) calls
+hook "$T/vm1.xml" vm1 started begin -
+check "started of a tegravirt domain without BPMP bridge or GPIO device costs no D-Bus: exit 0" result 0 0
+sed "s|</domain>|  <qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n    <qemu:arg value='-device'/>\n    <qemu:arg value='vhost-user-gpio-device,chardev=tvgpio0,id=tvgpio,bus=virtio-mmio-bus.0'/>\n  </qemu:commandline>\n</domain>|" \
+        "$T/vm1.xml" >"$T/vm1-gpio.xml"
+hook "$T/vm1-gpio.xml" vm1 started begin -
+check "started of a domain with line groups (vhost-user-gpio-device) does go for the bus: exit 1, one line" \
+        result 1 1 "tegravirtd is not running"
+sed "s|$NS|https://example.org/other|" "$T/vm1-gpio.xml" >"$T/plain-gpio.xml"
+hook "$T/plain-gpio.xml" vm1 started begin -
+check "started of a plain domain with its own vhost-user-gpio-device: exit 0, no D-Bus" result 0 0
 BUS_ENV=("DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS")
 if command -v strace >/dev/null && [ -z "${TV_HOOK_WRAPPER:-}" ]; then
         env -i LC_ALL=C PATH=/usr/bin:/bin "${BUS_ENV[@]}" ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$T/strace" -e trace=socket,connect,openat \

@@ -31,14 +31,15 @@ tv_cleanup() {
         [ -n "$T" ] && [ -z "${TV_KEEP:-}" ] && rm -rf "$T"
 }
 
-# The BPMP backends tegravirtd left running (it leaves them for its next start to adopt):
-# killed by their recorded pid, if that is still this build's backend.
+# The BPMP and GPIO backends tegravirtd left running (it leaves them for its next start to
+# adopt): killed by their recorded pid, if that is still this build's backend.
 tv_kill_backends() {
-        local r p
-        for r in "$T"/run/domains/*/backend; do
+        local r p kind
+        for r in "$T"/run/domains/*/backend "$T"/run/domains/*/gpio-backend; do
                 [ -f "$r" ] || continue
+                kind=bpmp; [ "${r##*/}" = gpio-backend ] && kind=gpio
                 p=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$r")
-                [ -n "$p" ] && [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$TV_BUILD_DIR/backend/tegravirt-bpmp-backend" ] &&
+                [ -n "$p" ] && [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$TV_BUILD_DIR/backend/tegravirt-$kind-backend" ] &&
                         kill -9 "$p" 2>/dev/null
         done
         return 0
@@ -109,7 +110,8 @@ tv_start_daemon() {
         ${TV_DAEMON_WRAPPER:-} "$TV_DAEMON_BIN" --sysfs-root "$T/mnt/sys" --dev-root "$T/mnt/dev" \
                 --state-dir "$T/state" --catalog "$TV_CATALOG" --catalog-dir "$T/catalog.d" \
                 --config "$T/tegravirtd.conf" --run-dir "$T/run" \
-                --bpmp-backend "$TV_BUILD_DIR/backend/tegravirt-bpmp-backend" "$@" >>"$T/daemon.log" 2>&1 &
+                --bpmp-backend "$TV_BUILD_DIR/backend/tegravirt-bpmp-backend" \
+                --gpio-backend "$TV_BUILD_DIR/backend/tegravirt-gpio-backend" "$@" >>"$T/daemon.log" 2>&1 &
         DAEMON_PID=$!
         wait_for 60 name_owned || { not_ok "tegravirtd takes its name"; diag "$(cat "$T/daemon.log")"; exit 1; }
 }
@@ -154,6 +156,18 @@ expect_ok() {
         out=$(mgr "$@") || { diag "  failed: $out"; return 1; }
         LAST_REPLY="$out"
 }
+
+# fds 3.. of PID, "N=target " each in fd order (sockets as "socket"): what a backend holds
+fds_of() {
+        local f n t out=""
+        for f in /proc/"$1"/fd/*; do
+                n=${f##*/}; [ "$n" -ge 3 ] || continue
+                t=$(readlink "$f"); case "$t" in socket:*) t=socket;; esac
+                out+="$n=$t "
+        done
+        echo "$out"
+}
+status_of() { grep "^$2:" "/proc/$1/status" | tr -s ' \t' ' '; } # status_of PID FIELD
 
 sim() { printf '%s' "$*" >"$T/mnt/control"; }
 sim_status() { grep "^$1 " "$T/mnt/status"; }

@@ -344,3 +344,67 @@ def find_qemu(tap):
         tap.skip_all("no QEMU with the tegravirt-bpmp bridge (TV_QEMU_BRIDGE=%r; configure with -Dqemu=enabled)"
                      % qemu)
     return qemu
+
+
+# --------------------------------------------------- stand-in vhost-user GPIO backend
+
+class VhostUserGpioStandIn:
+    """A minimal vhost-user GPIO back end: answers only what QEMU 7.2 asks while
+    vhost-user-gpio-device is realized (features VERSION_1 | GPIO_F_IRQ | PROTOCOL_FEATURES,
+    protocol features CONFIG, queue count, config with ngpio), for tests that need the device
+    to exist, not to work. Listens on path; .seen lists the request numbers received."""
+    F_IRQ, F_VERSION_1, F_PROTOCOL = 0, 32, 30
+    PROTO_CONFIG = 9
+    GET_FEATURES, GET_PROTOCOL, GET_QUEUE_NUM, GET_CONFIG = 1, 15, 17, 24
+    REPLY_FLAGS = 0x1 | 0x4
+
+    def __init__(self, path, ngpio=8):
+        self.path = path
+        self.ngpio = ngpio
+        self.seen = []
+        self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.lsock.bind(path)
+        self.lsock.listen(1)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def close(self):
+        self.lsock.close()
+
+    def _serve(self):
+        try:
+            conn, _ = self.lsock.accept()
+        except OSError:
+            return
+        with conn:
+            while True:
+                try:
+                    msg, anc, _, _ = conn.recvmsg(12, socket.CMSG_SPACE(8 * 4))
+                except OSError:
+                    return
+                if len(msg) < 12:
+                    return
+                for level, kind, data in anc:          # vring call/kick fds: not used here
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                        for fd in struct.unpack("%di" % (len(data) // 4), data[:len(data) // 4 * 4]):
+                            os.close(fd)
+                req, flags, size = struct.unpack("<III", msg)
+                payload = b""
+                while len(payload) < size:
+                    chunk = conn.recv(size - len(payload))
+                    if not chunk:
+                        return
+                    payload += chunk
+                self.seen.append(req)
+                reply = None
+                if req == self.GET_FEATURES:
+                    reply = struct.pack("<Q", 1 << self.F_VERSION_1 | 1 << self.F_IRQ | 1 << self.F_PROTOCOL)
+                elif req == self.GET_PROTOCOL:
+                    reply = struct.pack("<Q", 1 << self.PROTO_CONFIG)
+                elif req == self.GET_QUEUE_NUM:
+                    reply = struct.pack("<Q", 2)
+                elif req == self.GET_CONFIG:
+                    off, sz, fl = struct.unpack_from("<III", payload)
+                    cfg = struct.pack("<HxxI", self.ngpio, 0).ljust(sz, b"\0")[:sz]   # no line names
+                    reply = struct.pack("<III", off, sz, fl) + cfg
+                if reply is not None:
+                    conn.sendall(struct.pack("<III", req, self.REPLY_FLAGS, len(reply)) + reply)

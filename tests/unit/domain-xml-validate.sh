@@ -16,29 +16,32 @@ if ! command -v virt-xml-validate >/dev/null || [ ! -e /usr/share/libvirt/schema
 fi
 for in in "$DIR"/*.xml; do
         name=$(basename "$in" .xml)
-        out="$tmp/$name.applied.xml"
         if [ "$skip" = 0 ]; then
                 if virt-xml-validate "$in" domain >"$tmp/log" 2>&1; then ok "$name: input is a valid domain"
                 else not_ok "$name: input is a valid domain"; sed 's/^/# /' "$tmp/log"; fi
         else
                 tap_skip "$name: input is a valid domain" "$skip"
         fi
-        if ! "$T" --dump-applied "$in" "$out" 2>"$tmp/log"; then
-                not_ok "$name: apply"; sed 's/^/# /' "$tmp/log"; continue
-        fi
-        ok "$name: apply"
-        if [ "$skip" = 0 ]; then
-                if virt-xml-validate "$out" domain >"$tmp/log" 2>&1; then ok "$name: applied output is a valid domain"
-                else not_ok "$name: applied output is a valid domain"; sed 's/^/# /' "$tmp/log"; fi
-        else
-                tap_skip "$name: applied output is a valid domain" "$skip"
-        fi
-        meta="$tmp/$name.meta.xml"
-        if xmllint --xpath '/domain/metadata/*[namespace-uri()="https://tegravirt.org/ns/domain/1"]' "$out" \
-                >"$meta" 2>"$tmp/log" && xmllint --noout --relaxng "$RNG" "$meta" >"$tmp/log" 2>&1; then
-                ok "$name: metadata matches domain-metadata.rng"
-        else
-                not_ok "$name: metadata matches domain-metadata.rng"; sed 's/^/# /' "$tmp/log"
-        fi
+        # the devices' edit, and the line groups' (vhost-user GPIO device, shared memfd memory)
+        for mode in "" -gpio; do
+                out="$tmp/$name$mode.applied.xml"
+                if ! "$T" --dump-applied$mode "$in" "$out" 2>"$tmp/log"; then
+                        not_ok "$name$mode: apply"; sed 's/^/# /' "$tmp/log"; continue
+                fi
+                ok "$name$mode: apply"
+                if [ "$skip" = 0 ]; then
+                        if virt-xml-validate "$out" domain >"$tmp/log" 2>&1; then ok "$name$mode: applied output is a valid domain"
+                        else not_ok "$name$mode: applied output is a valid domain"; sed 's/^/# /' "$tmp/log"; fi
+                else
+                        tap_skip "$name$mode: applied output is a valid domain" "$skip"
+                fi
+                meta="$tmp/$name$mode.meta.xml"
+                if xmllint --xpath '/domain/metadata/*[namespace-uri()="https://tegravirt.org/ns/domain/1"]' "$out" \
+                        >"$meta" 2>"$tmp/log" && xmllint --noout --relaxng "$RNG" "$meta" >"$tmp/log" 2>&1; then
+                        ok "$name$mode: metadata matches domain-metadata.rng"
+                else
+                        not_ok "$name$mode: metadata matches domain-metadata.rng"; sed 's/^/# /' "$tmp/log"
+                fi
+        done
 done
 tap_finish

@@ -2,7 +2,7 @@
 /*
  * Unit tests for the domain XML transform (guest/domain-edit.c).
  * Usage: test-domain-edit SOURCE_DIR
- *        test-domain-edit --dump-applied IN OUT   (for domain-xml-validate.sh)
+ *        test-domain-edit --dump-applied[-gpio] IN OUT   (for domain-xml-validate.sh)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 
 #include "domain-edit.h"
 #include "domain-xml.h"
+#include "gpio-guest.h"
 #include "tv-names.h"
 #include "tv-tap.h"
 
@@ -191,9 +192,9 @@ static char *qargs1[] = { "-device", "vfio-platform,host=17000000.gpu,mmap-timeo
 static char *kargs1[] = { "nvgpu.enable=1", NULL };
 static char *none[] = { NULL };
 
-static const TvDomainEdit edit2 = { dev2, qargs2, "/var/lib/tegravirt/domains/guest.dtb", kargs, NULL };
-static const TvDomainEdit edit1 = { dev1, qargs1, "/var/lib/tegravirt/domains/gpu.dtb", kargs1, NULL };
-static const TvDomainEdit revert = { none, none, NULL, none, NULL };
+static const TvDomainEdit edit2 = { dev2, qargs2, "/var/lib/tegravirt/domains/guest.dtb", kargs, NULL, false };
+static const TvDomainEdit edit1 = { dev1, qargs1, "/var/lib/tegravirt/domains/gpu.dtb", kargs1, NULL, false };
+static const TvDomainEdit revert = { none, none, NULL, none, NULL, false };
 
 static char *apply(const char *xml, const TvDomainEdit *e, TvError *err)
 {
@@ -636,18 +637,18 @@ static void test_refused(void)
                         const char *what;
                         TvDomainEdit e;
                 } be[] = {
-                        { "control char in a qemu arg", { dev2, ctl, NULL, NULL, NULL } },
-                        { "newline in a kernel arg", { dev2, NULL, NULL, nl, NULL } },
-                        { "space in a kernel arg", { dev2, NULL, NULL, sp, NULL } },
-                        { "quote in a kernel arg", { dev2, NULL, NULL, quote, NULL } },
-                        { "invalid UTF-8 in a qemu arg", { dev2, utf, NULL, NULL, NULL } },
-                        { "U+FFFE in a qemu arg", { dev2, nonchar, NULL, NULL, NULL } },
-                        { "empty qemu arg", { dev2, empty, NULL, NULL, NULL } },
-                        { "relative dtb", { dev2, NULL, "guest.dtb", NULL, NULL } },
-                        { "dtb with a newline", { dev2, NULL, "/x\n.dtb", NULL, NULL } },
-                        { "bad device name", { baddev, NULL, NULL, NULL, NULL } },
-                        { "device listed twice", { dupdev, NULL, NULL, NULL, NULL } },
-                        { "qemu args without devices", { NULL, qargs2, NULL, NULL, NULL } },
+                        { "control char in a qemu arg", { dev2, ctl, NULL, NULL, NULL, false } },
+                        { "newline in a kernel arg", { dev2, NULL, NULL, nl, NULL, false } },
+                        { "space in a kernel arg", { dev2, NULL, NULL, sp, NULL, false } },
+                        { "quote in a kernel arg", { dev2, NULL, NULL, quote, NULL, false } },
+                        { "invalid UTF-8 in a qemu arg", { dev2, utf, NULL, NULL, NULL, false } },
+                        { "U+FFFE in a qemu arg", { dev2, nonchar, NULL, NULL, NULL, false } },
+                        { "empty qemu arg", { dev2, empty, NULL, NULL, NULL, false } },
+                        { "relative dtb", { dev2, NULL, "guest.dtb", NULL, NULL, false } },
+                        { "dtb with a newline", { dev2, NULL, "/x\n.dtb", NULL, NULL, false } },
+                        { "bad device name", { baddev, NULL, NULL, NULL, NULL, false } },
+                        { "device listed twice", { dupdev, NULL, NULL, NULL, NULL, false } },
+                        { "qemu args without devices", { NULL, qargs2, NULL, NULL, NULL, false } },
                 };
 
                 for (size_t i = 0; i < sizeof(be) / sizeof(be[0]); i++) {
@@ -744,7 +745,7 @@ static void test_misc(void)
         char *vi = golden("virt-install-kernel.xml"), *a, *r, *name = NULL;
         char *odd[] = { "-object", "secret,id=s0,data=a&b<c>\"d'e", "-append-x", "caf\xc3\xa9", NULL };
         char *dev[] = { "uarta", NULL };
-        TvDomainEdit e = { dev, odd, NULL, NULL, NULL };
+        TvDomainEdit e = { dev, odd, NULL, NULL, NULL, false };
         TvDomainInfo info;
         TvError err = { 0 };
         static const char local_ns[] =
@@ -776,7 +777,7 @@ static void test_misc(void)
         free(a);
         free(r);
 
-        e = (TvDomainEdit){ dev, qargs2, NULL, NULL, NULL };
+        e = (TvDomainEdit){ dev, qargs2, NULL, NULL, NULL, false };
         a = apply(taken, &e, &err);
         CHECK(a && strstr(a, "xmlns:qemu1=\"http://libvirt.org/schemas/domain/qemu/1.0\"") &&
                       strstr(a, "<qemu1:commandline>"),
@@ -797,9 +798,12 @@ static void test_misc(void)
 
 /* ------------------------------------------------------------------------- */
 
-static int dump_applied(const char *in, const char *out_path)
+static char *gpio_dev[], *gpio_args[];
+
+/* gpio: the edit of two line groups (one vhost-user GPIO device, shared memfd memory) */
+static int dump_applied(const char *in, const char *out_path, bool gpio)
 {
-        TvDomainEdit e = edit2;
+        TvDomainEdit e = gpio ? (TvDomainEdit){ gpio_dev, gpio_args, edit2.dtb, none, NULL, true } : edit2;
         TvDomainInfo info;
         TvError err = { 0 };
         char *xml = read_file(in, NULL), *out = NULL;
@@ -904,13 +908,147 @@ static void test_emulator(void)
         free(ru);
 }
 
+/* GPIO line groups: guest RAM as shared memfd for the vhost-user backend, with an exact undo. */
+static char *gpio_dev[] = { "header-pin7", "header-pin11", NULL };
+static char *gpio_args[] = { "-chardev", "socket,id=tvgpio0,path=/run/tegravirt/domains/orin-guest/gpio.sock,reconnect=1",
+                             "-device", "vhost-user-gpio-device,chardev=tvgpio0,id=tvgpio,bus=virtio-mmio-bus.0",
+                             "-global", "virtio-mmio.force-legacy=false", NULL };
+
+static void test_membacking(void)
+{
+        TvDomainEdit e = { gpio_dev, gpio_args, "/var/lib/tegravirt/domains/orin-guest.dtb", none, NULL, true };
+        char *orig = golden("virt-install-kernel.xml"), *a, *r, *in, *x;
+        TvDomainInfo info = { 0 };
+        TvError err = { 0 };
+        TvStrv got = { 0 };
+
+        a = apply(orig, &e, &err);
+        CHECK(a && strstr(a, "  <currentMemory unit=\"KiB\">4194304</currentMemory>\n  <memoryBacking>\n"
+                             "    <source type=\"memfd\"/>\n    <access mode=\"shared\"/>\n  </memoryBacking>\n"
+                             "  <vcpu"),
+              "membacking: <memoryBacking> with memfd source and shared access, after <currentMemory> (%s)",
+              err.message);
+        CHECK(a && strstr(a, "<tegravirt:memory-backing created-element=\"yes\" source=\"yes\" access=\"yes\"/>"),
+              "membacking: recorded as created with both children");
+        CHECK(a && count(a, "vhost-user-gpio-device") == 2 && count(a, "<qemu:arg value=\"-device\"/>") == 1 &&
+                      strstr(a, "<qemu:arg value=\"virtio-mmio.force-legacy=false\"/>"),
+              "membacking: one GPIO device for both groups, the -global in the commandline");
+        CHECK(a && meta_valid(a), "membacking: the record matches domain-metadata.rng");
+        e.emulator = "/usr/libexec/tegravirt/qemu-system-aarch64";
+        x = apply(orig, &e, &err);
+        CHECK(x && strstr(x, "<tegravirt:emulator ") && meta_valid(x),
+              "membacking: with Emulator= too, the record matches domain-metadata.rng");
+        free(x);
+        e.emulator = NULL;
+        CHECK(a && tv_domain_inspect(a, strlen(a), &info, &err) == 0 && !info.drift, "membacking: no drift after apply");
+        tv_domain_info_clear(&info);
+        x = a ? apply(a, &e, &err) : NULL;
+        CHECK(x && !strcmp(a, x), "membacking: apply twice is idempotent (byte for byte)");
+        free(x);
+        r = a ? apply(a, &revert, &err) : NULL;
+        CHECK(r && same_c14n(orig, r), "membacking: revert gives the original back (C14N)");
+        free(r);
+
+        /* the user's <memoryBacking> stays, ours goes in libvirt's order around it */
+        in = replace(orig, "  <vcpu", "  <memoryBacking>\n    <hugepages/>\n    <discard/>\n  </memoryBacking>\n  <vcpu",
+                     false);
+        free(a);
+        a = in ? apply(in, &e, &err) : NULL;
+        CHECK(a && strstr(a, "<memoryBacking>\n    <hugepages/>\n    <source type=\"memfd\"/>\n"
+                             "    <access mode=\"shared\"/>\n    <discard/>\n  </memoryBacking>") &&
+                      strstr(a, "<tegravirt:memory-backing source=\"yes\" access=\"yes\"/>"),
+              "membacking: an existing one keeps <hugepages>/<discard>, gets source and access between (%s)",
+              err.message);
+        r = a ? apply(a, &revert, &err) : NULL;
+        CHECK(r && in && same_c14n(in, r), "membacking: ... and the revert leaves exactly the user's (C14N)");
+        /* the user changes our access meanwhile: drift, and the revert leaves theirs */
+        x = a ? replace(a, "<access mode=\"shared\"/>", "<access mode=\"private\"/>", false) : NULL;
+        CHECK(x && tv_domain_inspect(x, strlen(x), &info, &err) == 0 && info.drift &&
+                      strstr(info.drift, "guest memory is no longer shared memfd"),
+              "membacking: a private access after apply is drift (%s)", info.drift ? info.drift : "none");
+        tv_domain_info_clear(&info);
+        free(r);
+        r = x ? apply(x, &revert, &err) : NULL;
+        CHECK(r && strstr(r, "<access mode=\"private\"/>") && !strstr(r, "memfd"),
+              "membacking: ... and the revert keeps the user's <access>, takes our <source>");
+        free(r);
+        free(x);
+        free(in);
+
+        /* already shared memfd: nothing to add, nothing recorded */
+        in = replace(orig, "  <vcpu", "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n"
+                     "  </memoryBacking>\n  <vcpu", false);
+        free(a);
+        a = in ? apply(in, &e, &err) : NULL;
+        CHECK(a && !strstr(a, "memory-backing") && count(a, "memfd") == 1, "membacking: already shared memfd: kept, "
+              "no record");
+        r = a ? apply(a, &revert, &err) : NULL;
+        CHECK(r && in && same_c14n(in, r), "membacking: ... revert gives it back as it was (C14N)");
+        free(r);
+        free(in);
+
+        /* conflicts: refused, naming what and why; nothing is returned */
+        {
+                static const struct {
+                        const char *what, *from, *to, *msg;
+                } bad[] = {
+                        { "file source", "  <vcpu", "  <memoryBacking>\n    <source type='file'/>\n  </memoryBacking>\n  <vcpu",
+                          "<memoryBacking><source type='file'/>" },
+                        { "anonymous source", "  <vcpu",
+                          "  <memoryBacking>\n    <source type='anonymous'/>\n  </memoryBacking>\n  <vcpu",
+                          "<memoryBacking><source type='anonymous'/>" },
+                        { "private access", "  <vcpu",
+                          "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='private'/>\n"
+                          "  </memoryBacking>\n  <vcpu",
+                          "<memoryBacking><access mode='private'/>" },
+                        { "private NUMA cell", "<cpu mode='host-passthrough' check='none'/>",
+                          "<cpu mode='host-passthrough' check='none'>\n    <numa>\n      <cell id='0' cpus='0-3' "
+                          "memory='4194304' unit='KiB' memAccess='private'/>\n    </numa>\n  </cpu>",
+                          "NUMA cell 0 with memAccess='private'" },
+                };
+
+                for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                        in = replace(orig, bad[i].from, bad[i].to, false);
+                        x = in ? apply(in, &e, &err) : NULL;
+                        CHECK(in && !x && err.name && !strcmp(err.name, TV_ERR_INVALID_ARGUMENT) &&
+                                      strstr(err.message, bad[i].msg) &&
+                                      strstr(err.message, "vhost-user GPIO device of its line groups needs"),
+                              "membacking: %s refused naming it (%s)", bad[i].what, err.message);
+                        free(x);
+                        free(in);
+                }
+        }
+        /* without shared_memory nothing of it happens */
+        e.shared_memory = false;
+        x = apply(orig, &e, &err);
+        CHECK(x && !strstr(x, "memoryBacking") && !strstr(x, "memory-backing"), "membacking: only when asked for");
+        free(x);
+        e = (TvDomainEdit){ none, none, NULL, none, NULL, true };
+        CHECK(!apply(orig, &e, &err) && strstr(err.message, "shared memory was asked for without"),
+              "membacking: refused without devices");
+
+        /* the QEMU arguments of the GPIO device, as domain-sync writes them */
+        CHECK(tv_guest_gpio_qemu_args("/run/tv,x/domains/vm1/gpio.sock", &got) == 0 && got.n == 6 &&
+                      !strcmp(got.v[0], "-chardev") &&
+                      !strcmp(got.v[1], "socket,id=tvgpio0,path=/run/tv,,x/domains/vm1/gpio.sock,reconnect=1") &&
+                      !strcmp(got.v[2], "-device") &&
+                      !strcmp(got.v[3], "vhost-user-gpio-device,chardev=tvgpio0,id=tvgpio,bus=virtio-mmio-bus.0") &&
+                      !strcmp(got.v[4], "-global") && !strcmp(got.v[5], "virtio-mmio.force-legacy=false"),
+              "gpio args: chardev (path commas escaped), device on virtio-mmio-bus.0, modern virtio-mmio");
+        tv_strv_clear(&got);
+        free(a);
+        free(orig);
+}
+
 int main(int argc, char **argv)
 {
         char rng[4096];
         xmlRelaxNGParserCtxtPtr pc;
 
         if (argc == 4 && !strcmp(argv[1], "--dump-applied"))
-                return dump_applied(argv[2], argv[3]);
+                return dump_applied(argv[2], argv[3], false);
+        if (argc == 4 && !strcmp(argv[1], "--dump-applied-gpio"))
+                return dump_applied(argv[2], argv[3], true);
         if (argc != 2) {
                 fprintf(stderr, "usage: %s SOURCE_DIR | --dump-applied IN OUT\n", argv[0]);
                 return 2;
@@ -935,6 +1073,7 @@ int main(int argc, char **argv)
         test_refused();
         test_misc();
         test_emulator();
+        test_membacking();
 
         xmlRelaxNGFree(meta_schema);
         xmlCleanupParser();

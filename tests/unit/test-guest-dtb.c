@@ -451,6 +451,63 @@ static void test_refusals(void)
         refused("bus not qemu,platform", e_bus_compat, "qemu,platform");
 }
 
+/* GPIO line groups: the virtio GPIO node under the transport of virtio-mmio-bus.0. */
+static void test_build_gpio(void)
+{
+        static const char names[] = "header-7\0header-11\0header-13";
+        const char *const three[] = { "header-7", "header-11", "header-13" };
+        const char *const bad_name[] = { "ok", "" };
+        const char *gn = "/virtio_mmio@a000000/gpio";
+        TvGuestGpio g = { three, 3 };
+        const TvCatalogDevice *devs[1] = { dev("uarta") };
+        TvError err = { 0 };
+        void *out = NULL, *again = NULL;
+        size_t len = 0, len2 = 0;
+        int n = 0;
+
+        CHECK(tv_guest_dtb_build_gpio(base, base_len, NULL, 0, 0, &g, &out, &len, &err) == 0,
+              "gpio: DTB with only line groups builds (%s)", err.message);
+        if (!out)
+                return;
+        CHECK(fdt_check_full(out, len) == 0, "gpio: result is a valid FDT");
+        CHECK(prop_bytes(out, gn, "compatible", "virtio,device29", sizeof("virtio,device29")),
+              "gpio: %s compatible virtio,device29", gn);
+        CHECK(prop_bytes(out, gn, "gpio-controller", "", 0) && prop_bytes(out, gn, "interrupt-controller", "", 0),
+              "gpio: gpio-controller and interrupt-controller");
+        CHECK(prop_cells(out, gn, "#gpio-cells", (uint32_t[]){ 2 }, 1) &&
+                      prop_cells(out, gn, "#interrupt-cells", (uint32_t[]){ 2 }, 1),
+              "gpio: #gpio-cells and #interrupt-cells are 2");
+        CHECK(prop_bytes(out, gn, "gpio-line-names", names, sizeof(names)), "gpio: gpio-line-names in guest order");
+        CHECK(prop_cells(out, "/virtio_mmio@a000000", "reg", (uint32_t[]){ 0, 0x0a000000, 0, 0x200 }, 4),
+              "gpio: its parent is the transport at 0x0a000000 (virtio-mmio-bus.0)");
+        for (int node = fdt_node_offset_by_compatible(out, -1, "virtio,device29"); node >= 0;
+             node = fdt_node_offset_by_compatible(out, node, "virtio,device29"))
+                n++;
+        CHECK(n == 1, "gpio: exactly one virtio,device29 node (%d)", n);
+        CHECK(fdt_path_offset(out, "/virtio_mmio@a000200/gpio") < 0, "gpio: no node under another transport");
+        /* a patched tree cannot be patched again: the transport has a child now */
+        tv_error_clear(&err);
+        CHECK(tv_guest_dtb_build_gpio(out, len, NULL, 0, 0, &g, &again, &len2, &err) < 0 &&
+                      strstr(err.message, "already has child nodes"),
+              "gpio: a transport that has children is refused (%s)", err.message);
+        free(out);
+        out = NULL;
+        CHECK(tv_guest_dtb_build_gpio(base, base_len, devs, 1, 0x090c0000, &g, &out, &len, &err) == 0 &&
+                      fdt_path_offset(out, "/platform-bus@c000000/serial@0") >= 0 && fdt_path_offset(out, gn) >= 0,
+              "gpio: with a platform device too, both nodes are there");
+        free(out);
+        out = NULL;
+        g = (TvGuestGpio){ bad_name, 2 };
+        tv_error_clear(&err);
+        CHECK(tv_guest_dtb_build_gpio(base, base_len, NULL, 0, 0, &g, &out, &len, &err) < 0 && !out &&
+                      strstr(err.message, "GPIO line 1 has an empty or too long name"),
+              "gpio: an empty line name is refused (%s)", err.message);
+        g = (TvGuestGpio){ three, 0 };
+        tv_error_clear(&err);
+        CHECK(tv_guest_dtb_build_gpio(base, base_len, NULL, 0, 0, &g, &out, &len, &err) < 0 && !out,
+              "gpio: no lines is refused");
+}
+
 int main(int argc, char **argv)
 {
         TvError err = { 0 };
@@ -475,6 +532,7 @@ int main(int argc, char **argv)
         test_build_uarta();
         test_build_more();
         test_refusals();
+        test_build_gpio();
         free(base);
         tv_catalog_free(cat);
         return tap_finish();
