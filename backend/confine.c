@@ -252,6 +252,9 @@ static const int common_nrs[] = {
         __NR_tgkill, __NR_exit, __NR_exit_group,
         /* a sanitizer build's runtime resets its signal stack on the way out */
         __NR_sigaltstack,
+        /* glibc's malloc takes its tcache key from getrandom on the first allocation, which
+         * may come after the filter (nothing allocated before it with --uid/--gid) */
+        __NR_getrandom,
 };
 
 #define TV_SECCOMP_MAX 160

@@ -9,28 +9,32 @@
  * under a seccomp allow-list (recvmsg, sendmsg, mmap, munmap, fstat/newfstatat, fcntl, read,
  * write, poll/ppoll, close, clock_gettime).
  *
- * What QEMU 7.2's vhost-user-gpio sends (hw/virtio/vhost-user-gpio.c, vhost-user.c, vhost.c):
- *  connect (vhost_dev_init): SET_OWNER, GET_FEATURES, GET_PROTOCOL_FEATURES,
- *    SET_PROTOCOL_FEATURES, GET_QUEUE_NUM (with MQ), then GET_CONFIG (realize; requires
- *    PROTOCOL_F_CONFIG or QEMU refuses the back end);
+ * What QEMU 7.2's vhost-user-gpio sends (hw/virtio/vhost-user-gpio.c, vhost-user.c, vhost.c;
+ * seen on the wire with our QEMU build, tests/vhost-user/qemu-reconnect.py):
+ *  connect (vhost_dev_init): GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES,
+ *    GET_QUEUE_NUM (with MQ), SET_OWNER, GET_FEATURES, per queue SET_VRING_CALL and
+ *    SET_VRING_ERR, then GET_CONFIG (realize; QEMU refuses a back end without
+ *    PROTOCOL_F_CONFIG);
  *  driver OK (vu_gpio_start -> vhost_dev_start): SET_FEATURES, SET_MEM_TABLE (NEED_REPLY with
  *    REPLY_ACK), per queue SET_VRING_NUM, SET_VRING_BASE (= QEMU's last_avail_idx),
  *    SET_VRING_ADDR (front end's addresses), SET_VRING_KICK, SET_VRING_CALL; then
  *    SET_VRING_ENABLE 1 for each queue;
- *  stop/reset (vhost_dev_stop): GET_VRING_BASE per queue (stops the ring; QEMU stores the
- *    returned index as its last_avail_idx).
+ *  stop (vhost_dev_stop: reset, VM paused): GET_VRING_BASE per queue (stops the ring; QEMU
+ *    stores the returned index as its last_avail_idx). Buffers we popped and did not answer
+ *    are then the device's to give back (tv_vu_push still works in queue_ready(false)) or lost.
  * Reconnect: when the back end dies, QEMU's CHR_EVENT_CLOSED -> vu_gpio_disconnect ->
  *  vhost_dev_stop: GET_VRING_BASE cannot be sent/answered, so vhost_virtqueue_stop calls
  *  virtio_queue_restore_last_avail_idx(), which for split rings sets last_avail_idx = the
  *  used ring's idx in guest memory. On the next connection (chardev reconnect=N) vu_gpio_connect
  *  re-runs the init sequence and, as the driver is still running, vu_gpio_start: SET_VRING_BASE
  *  carries that used idx. So every request the dead back end popped but never answered is
- *  presented again by the new back end — provided the new one looks at the avail ring when the
- *  ring starts (the guest will not kick again for buffers it already announced): we report
- *  queue_ready(q, true) followed by queue_kick(q). Caveat (inherent, QEMU 7.2 gpio has no
- *  inflight tracking): buffers completed out of order before the crash make the rewind present
- *  slots whose heads were already used; a head that we already hold is skipped (virtqueue.c),
- *  but an older still-pending slot below the used idx is not re-presented.
+ *  presented again to the new back end. The guest does not notify again for it, but QEMU's new
+ *  host notifier starts signalled (virtio_bus_set_host_notifier: event_notifier_init(n, 1)),
+ *  and we also report queue_ready(q, true) followed by queue_kick(q), so the device looks at
+ *  the ring as soon as it starts either way. Caveat (inherent, QEMU 7.2 gpio has no inflight
+ *  tracking): buffers completed out of order before the crash make the rewind present slots
+ *  whose heads were already used; a head that we already hold is skipped (virtqueue.c), but
+ *  an older still-pending slot below the used idx is not presented again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,6 +96,12 @@ typedef struct TvVuQueue {
         int kick, call, err;
         bool started, enabled, ready;
         bool draining;                  /* in queue_ready(false): pushes still allowed */
+        /* buffers held when the ring stopped: presented again when it restarts where it
+         * stopped (QEMU's VM pause/resume), dropped otherwise (reset) */
+        uint16_t *parked;
+        unsigned n_parked;
+        uint16_t parked_base, parked_num;
+        uint64_t parked_desc, parked_avail, parked_used;
 } TvVuQueue;
 
 struct TvVu {
@@ -359,6 +369,39 @@ static bool ring_ptrs(TvVu *vu, TvVuQueue *q, void **d, void **a, void **u)
         return *d && *a && *u;
 }
 
+static void unpark(TvVuQueue *q)
+{
+        free(q->parked);
+        q->parked = NULL;
+        q->n_parked = 0;
+}
+
+/* Remembers the heads the device held (it was told to forget them in queue_ready(false)). */
+static void park(TvVuQueue *q)
+{
+        unpark(q);
+        q->parked = malloc(q->num * sizeof(*q->parked));
+        if (!q->parked)
+                return;         /* they are lost, as with any back end without this */
+        q->n_parked = tv_vq_inflight_heads(&q->vq, q->parked, q->num);
+        q->parked_base = q->vq.last_avail;
+        q->parked_num = q->num;
+        q->parked_desc = q->desc_uva;
+        q->parked_avail = q->avail_uva;
+        q->parked_used = q->used_uva;
+}
+
+/* A restart exactly where the ring stopped (same base, size, addresses) is a resume: the
+ * held buffers are still the device's and come back first. Anything else is a new ring. */
+static void replay_parked(TvVuQueue *q)
+{
+        if (q->n_parked && q->base == q->parked_base && q->num == q->parked_num &&
+            q->desc_uva == q->parked_desc && q->avail_uva == q->parked_avail && q->used_uva == q->parked_used &&
+            tv_vq_set_replay(&q->vq, q->parked, q->n_parked) < 0)
+                tv_vu_log(LOG_WARNING, "vhost-user: %u held buffers lost (no memory)", q->n_parked);
+        unpark(q);
+}
+
 static void stop_queue(TvVu *vu, unsigned i)
 {
         TvVuQueue *q = &vu->q[i];
@@ -368,6 +411,7 @@ static void stop_queue(TvVu *vu, unsigned i)
         q->started = false;
         update_ready(vu, i);
         q->base = q->vq.last_avail;
+        park(q);
         tv_vq_fini(&q->vq);
         close_fd(&q->kick);
         /* the device has dropped its elements (queue_ready false): old mappings can go */
@@ -392,6 +436,7 @@ static int start_queue(TvVu *vu, unsigned i)
         r = tv_vq_init(&q->vq, &vu->mem, q->num, q->base, vu->acked & (1ull << F_EVENT_IDX), d, a, u);
         if (r < 0)
                 return r;
+        replay_parked(q);
         q->started = true;
         update_ready(vu, i);
         return 0;
@@ -411,6 +456,7 @@ void tv_vu_free(TvVu *vu)
                         q->draining = false;
                 }
                 tv_vq_fini(&q->vq);
+                unpark(q);
                 close_fd(&q->kick);
                 close_fd(&q->call);
                 close_fd(&q->err);
@@ -651,8 +697,10 @@ static int handle(TvVu *vu, VuMsg *m, bool *replied, bool *fatal)
         case VU_RESET_OWNER:
                 if (m->size != 0 || m->nfds)
                         return -EINVAL;
-                for (i = 0; i < vu->nq; i++)
+                for (i = 0; i < vu->nq; i++) {
                         stop_queue(vu, i);
+                        unpark(&vu->q[i]);
+                }
                 vu->acked = 0;
                 return 0;
         case VU_SET_MEM_TABLE:

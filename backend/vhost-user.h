@@ -11,15 +11,9 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define TV_VU_ELEM_MAX 8        /* descriptors per direction in one element */
+#include "virtqueue.h"   /* TvVuElem, TV_VU_ELEM_MAX */
 
 typedef struct TvVu TvVu;
-
-typedef struct TvVuElem {
-        uint16_t head;
-        unsigned n_out, n_in;           /* device-readable, device-writable */
-        struct iovec out[TV_VU_ELEM_MAX], in[TV_VU_ELEM_MAX]; /* into mapped guest memory, validated */
-} TvVuElem;
 
 /*
  * Contract with the device:

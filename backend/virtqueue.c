@@ -135,6 +135,9 @@ void tv_vq_fini(TvVq *vq)
 {
         free(vq->inflight);
         vq->inflight = NULL;
+        free(vq->replay);
+        vq->replay = NULL;
+        vq->n_replay = vq->replay_pos = 0;
         vq->desc = vq->avail = vq->used = NULL;
 }
 
@@ -152,47 +155,11 @@ static void set_avail_event(TvVq *vq)
         st16(vq->used + 4 + 8u * vq->num, vq->last_avail);
 }
 
-int tv_vq_pop(TvVq *vq, TvVuElem *e)
+/* Reads the chain at head into *e and marks head in flight: 1, or -EINVAL (queue broken). */
+static int read_chain(TvVq *vq, uint16_t head, TvVuElem *e)
 {
-        uint16_t avail_idx, head;
         unsigned i, steps;
         bool seen_in = false;
-
-        if (!vq->desc)
-                return 0;
-        if (vq->broken)
-                return -EINVAL;
-        for (;;) {
-                avail_idx = ld16(vq->avail + 2);
-                if ((uint16_t)(avail_idx - vq->last_avail) > vq->num)
-                        return broken(vq, "avail index moved by more than the queue size",
-                                      avail_idx, vq->last_avail);
-                if (avail_idx == vq->last_avail) {
-                        if (!vq->event_idx)
-                                return 0;
-                        /* ask for a kick past what we have seen, then look again: the driver
-                         * may have added a buffer before it saw avail_event */
-                        set_avail_event(vq);
-                        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-                        if (ld16(vq->avail + 2) == vq->last_avail)
-                                return 0;
-                        continue;
-                }
-                /* read ring entries only after the index that published them */
-                __atomic_thread_fence(__ATOMIC_ACQUIRE);
-                head = ld16(vq->avail + 4 + 2u * (vq->last_avail % vq->num));
-                if (head >= vq->num)
-                        return broken(vq, "avail ring head out of range", head, vq->num);
-                if (vq->inflight[head / 8] & (1u << (head % 8))) {
-                        /* a head we still hold: only after a front end rewound last_avail to
-                         * the used index (QEMU does after a backend crash) — skip the stale slot */
-                        tv_vu_log(LOG_INFO, "virtqueue: skipping avail slot %u: head %u is in flight",
-                               vq->last_avail, head);
-                        vq->last_avail++;
-                        continue;
-                }
-                break;
-        }
 
         memset(e, 0, sizeof(*e));
         e->head = head;
@@ -232,6 +199,60 @@ int tv_vq_pop(TvVq *vq, TvVuElem *e)
                 i = next;
         }
         vq->inflight[head / 8] |= 1u << (head % 8);
+        return 1;
+}
+
+
+int tv_vq_pop(TvVq *vq, TvVuElem *e)
+{
+        uint16_t avail_idx, head;
+        int r;
+
+        if (!vq->desc)
+                return 0;
+        if (vq->broken)
+                return -EINVAL;
+        /* buffers we held when the ring stopped come back first (tv_vq_set_replay) */
+        while (vq->replay_pos < vq->n_replay) {
+                head = vq->replay[vq->replay_pos++];
+                if (head < vq->num && !(vq->inflight[head / 8] & (1u << (head % 8))))
+                        return read_chain(vq, head, e);
+        }
+        for (;;) {
+                avail_idx = ld16(vq->avail + 2);
+                if ((uint16_t)(avail_idx - vq->last_avail) > vq->num)
+                        return broken(vq, "avail index moved by more than the queue size",
+                                      avail_idx, vq->last_avail);
+                if (avail_idx == vq->last_avail) {
+                        if (!vq->event_idx)
+                                return 0;
+                        /* ask for a kick past what we have seen, then look again: the driver
+                         * may have added a buffer before it saw avail_event */
+                        set_avail_event(vq);
+                        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+                        if (ld16(vq->avail + 2) == vq->last_avail)
+                                return 0;
+                        continue;
+                }
+                /* read ring entries only after the index that published them */
+                __atomic_thread_fence(__ATOMIC_ACQUIRE);
+                head = ld16(vq->avail + 4 + 2u * (vq->last_avail % vq->num));
+                if (head >= vq->num)
+                        return broken(vq, "avail ring head out of range", head, vq->num);
+                if (vq->inflight[head / 8] & (1u << (head % 8))) {
+                        /* a head we still hold: only after a front end rewound last_avail to
+                         * the used index (QEMU does after a backend crash) — skip the stale slot */
+                        tv_vu_log(LOG_INFO, "virtqueue: skipping avail slot %u: head %u is in flight",
+                               vq->last_avail, head);
+                        vq->last_avail++;
+                        continue;
+                }
+                break;
+        }
+
+        r = read_chain(vq, head, e);
+        if (r < 0)
+                return r;
         vq->last_avail++;
         if (vq->event_idx)
                 set_avail_event(vq);
@@ -261,6 +282,31 @@ void tv_vq_push(TvVq *vq, const TvVuElem *e, uint32_t written)
         __atomic_thread_fence(__ATOMIC_RELEASE);
         vq->used_idx++;
         st16(vq->used + 2, vq->used_idx);
+}
+
+unsigned tv_vq_inflight_heads(const TvVq *vq, uint16_t *heads, unsigned max)
+{
+        unsigned n = 0;
+
+        for (unsigned h = 0; vq->inflight && h < vq->num && n < max; h++)
+                if (vq->inflight[h / 8] & (1u << (h % 8)))
+                        heads[n++] = (uint16_t)h;
+        return n;
+}
+
+int tv_vq_set_replay(TvVq *vq, const uint16_t *heads, unsigned n)
+{
+        free(vq->replay);
+        vq->replay = NULL;
+        vq->n_replay = vq->replay_pos = 0;
+        if (!n)
+                return 0;
+        vq->replay = malloc(n * sizeof(*heads));
+        if (!vq->replay)
+                return -ENOMEM;
+        memcpy(vq->replay, heads, n * sizeof(*heads));
+        vq->n_replay = n;
+        return 0;
 }
 
 bool tv_vq_should_notify(TvVq *vq)

@@ -9,7 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "vhost-user.h"
+#include <sys/uio.h>
+
+#define TV_VU_ELEM_MAX 8        /* descriptors per direction in one element */
+
+/* One buffer chain popped from a ring (the vhost-user.h API uses it). */
+typedef struct TvVuElem {
+        uint16_t head;
+        unsigned n_out, n_in;           /* device-readable, device-writable */
+        struct iovec out[TV_VU_ELEM_MAX], in[TV_VU_ELEM_MAX]; /* into mapped guest memory, validated */
+} TvVuElem;
 
 #define TV_VU_MAX_REGIONS 8     /* QEMU's VHOST_MEMORY_BASELINE_NREGIONS */
 #define TV_VQ_MAX_SIZE 32768    /* virtio: split queue size is a power of 2, at most 32768 */
@@ -45,6 +54,8 @@ typedef struct TvVq {
         /* ring memory (host pointers, validated for num entries) */
         uint8_t *desc, *avail, *used;
         uint8_t *inflight;              /* bitmap: heads popped and not pushed yet */
+        uint16_t *replay;               /* heads to present again before the avail ring */
+        unsigned n_replay, replay_pos;
 } TvVq;
 
 /* Sets up a ring over validated host pointers: reads used->idx as our used index.
@@ -59,6 +70,11 @@ size_t tv_vq_used_size(uint16_t num);           /* with avail_event */
 int tv_vq_pop(TvVq *vq, TvVuElem *e);
 /* Puts e in the used ring; written is clipped to the element's writable length. */
 void tv_vq_push(TvVq *vq, const TvVuElem *e, uint32_t written);
+/* The heads popped and not pushed (at most max), in head order. */
+unsigned tv_vq_inflight_heads(const TvVq *vq, uint16_t *heads, unsigned max);
+/* Heads tv_vq_pop presents first, read from the descriptor table again (each validated like
+ * any chain; a head out of range or in flight is passed over). 0 or -ENOMEM. */
+int tv_vq_set_replay(TvVq *vq, const uint16_t *heads, unsigned n);
 /* Whether the driver wants an interrupt now (EVENT_IDX or NO_INTERRUPT rules). Updates the
  * signalled state as if the notification is sent when it returns true. */
 bool tv_vq_should_notify(TvVq *vq);

@@ -32,7 +32,7 @@ check_quiet() { # check_quiet WHAT LOGFILE COMMAND...: ok when COMMAND succeeds 
 if [ ! -f "$B/build.ninja" ]; then
         meson setup "$B" "$S" >"$T/setup.log" 2>&1 || { not_ok "meson setup"; diag "$(cat "$T/setup.log")"; exit 1; }
 fi
-meson compile -C "$B" tegravirtd tegravirtctl tegravirt-hook-installed tegravirt-bpmp-backend >"$T/compile.log" 2>&1 \
+meson compile -C "$B" tegravirtd tegravirtctl tegravirt-hook-installed tegravirt-bpmp-backend tegravirt-gpio-backend >"$T/compile.log" 2>&1 \
         || { not_ok "meson compile"; diag "$(tail -40 "$T/compile.log")"; exit 1; }
 rm -rf "$D"
 # --no-rebuild: only what was just compiled (the unit tests are not installed)

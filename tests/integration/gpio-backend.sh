@@ -64,8 +64,11 @@ check "  ... none of these left a line requested" test -z "$(grep '^gpio ' "$T/m
 # --- the backend: three lines of chip 0, as nobody, serving root (the test's client)
 drive 108 1 # PIN13 is high before anyone asks
 LOGN=$(wc -l <"$T/mnt/log")
-start_backend "$T/be.log" --line 0:106:PIN7 --line 0:107:PIN11 --line 0:108:PIN13 --user nobody --peer-uid 0
+# --uid/--gid as tegravirtd passes them (nothing before the filter looks the user up)
+start_backend "$T/be.log" --line 0:106:PIN7 --line 0:107:PIN11 --line 0:108:PIN13 --uid "$NOBODY" --gid "$(id -g nobody)" --peer-uid 0
 P=$BPID
+# a backend that died at start (killed by its own filter, say) would make every step below wait out its timeout
+if ! kill -0 "$P" 2>/dev/null; then not_ok "the backend runs"; diag "$(cat "$T/be.log")"; tap_finish; exit 1; fi
 check "started: the three lines are requested as tegravirt:vm1, as-is" test "$(gpio_status 0)" = \
 "gpio 0 106 consumer=tegravirt:vm1 dir=as-is value=0 edge=none
 gpio 0 107 consumer=tegravirt:vm1 dir=as-is value=0 edge=none

@@ -430,6 +430,19 @@ uint16_t vu_front_last_avail(VuFront *f, unsigned q)
         return f->q[q].last_avail;
 }
 
+void vu_front_reset(VuFront *f)
+{
+        memset(f->mem, 0, f->nq * f->ring_bytes);
+        for (unsigned i = 0; i < f->nq; i++) {
+                FrontQueue *q = &f->q[i];
+
+                q->avail_idx = q->last_used = q->last_avail = 0;
+                q->n_free = 0;
+                for (unsigned d = 0; d < f->qsize; d++)
+                        q->free[q->n_free++] = (uint16_t)(f->qsize - 1 - d);
+        }
+}
+
 void vu_front_set_desc(VuFront *f, unsigned qi, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
                        uint16_t next)
 {

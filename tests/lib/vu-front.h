@@ -45,6 +45,9 @@ int vu_front_start(VuFront *f, uint64_t features);
 /* GET_VRING_BASE for every queue (QEMU's vhost_dev_stop); last_avail := the reply. */
 int vu_front_stop(VuFront *f);
 uint16_t vu_front_last_avail(VuFront *f, unsigned q);
+/* The driver's side of a device reset: rings zeroed, every index 0, all descriptors free
+ * (send vu_front_stop first, as QEMU does, and vu_front_start after). */
+void vu_front_reset(VuFront *f);
 
 /* Raw messages for protocol tests. send: fds passed with SCM_RIGHTS. recv: payload up to cap;
  * returns the payload size, *request and *flags set. */

@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include "tv-tap.h"
 #include "vhost-user.h"
 #include "vu-front.h"
@@ -400,6 +401,9 @@ static void test_round_trips(void)
         CHECK(echo_ok(f, "hello"), "a request chain comes back in the used ring with the echo");
         CHECK(vu_front_calls(f, 0) >= 1, "the call eventfd was signalled");
         /* more than 65536 requests: avail/used indices wrap around */
+        struct timespec t0, t1;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         for (int round = 0; round < 70000 / 4; round++) {
                 int heads[4];
 
@@ -410,7 +414,10 @@ static void test_round_trips(void)
                         if (vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == heads[k] && len == 2)
                                 ok++;
         }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         CHECK(ok == n, "%d of %d batched round trips completed in order across the index wrap", ok, n);
+        tap_diag("%.2f us per request (batches of 4, front end and device in two threads)",
+                 ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3 / n);
         {
                 /* a 3-part request into a 2-part reply (descriptors of 4096 bytes each) */
                 static char big[9000];
@@ -524,6 +531,47 @@ static void test_duplicate_head_skipped(void)
               vu_front_wait_used(f, 0, 3000, &head, &len) == 1 && head == h2 && len == 4 &&
               vu_front_wait_used(f, 0, 100, &head, &len) == 0,
               "one used entry for it, then the next request, nothing more");
+        vu_front_free(f);
+}
+
+/* QEMU's VM pause/resume: GET_VRING_BASE then SET_VRING_BASE with the same index and the
+ * same rings. A buffer the device held (and had to forget) is presented again first. After a
+ * device reset (new rings, base 0) it is not. */
+static void test_pause_resume(void)
+{
+        VuFront *f = started_front(features_acked);
+        int pops, h, dropped;
+        uint16_t head = 0xffff;
+        uint32_t len = 0;
+        char out[8] = { 0 };
+
+        if (!f)
+                return;
+        dev.hold = 1;
+        pops = dev.pops;
+        dropped = dev.dropped;
+        h = vu_front_submit(f, 0, "paused", 6, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds a buffer");
+        CHECK(vu_front_stop(f) == 0 && wait_for(&dev.dropped, dropped + 1, 2000),
+              "GET_VRING_BASE (pause): the device forgets it");
+        dev.hold = 0;
+        CHECK(vu_front_start(f, features_acked) == 0 && vu_front_wait_used(f, 0, 3000, &head, &len) == 1 &&
+              head == h && len == 6 && vu_front_read_in(f, 0, head, out, 6) == 6 && !memcmp(out, "paused", 6),
+              "resumed at the same index: the held buffer comes back to the device and is answered");
+        CHECK(echo_ok(f, "later"), "and the ring goes on");
+        /* the same, but the driver resets the device in between */
+        dev.hold = 1;
+        pops = dev.pops;
+        vu_front_submit(f, 0, "gone", 4, 16);
+        vu_front_kick(f, 0);
+        CHECK(wait_for(&dev.pops, pops + 1, 2000), "the device holds another buffer");
+        CHECK(vu_front_stop(f) == 0, "GET_VRING_BASE (reset)");
+        dev.hold = 0;
+        vu_front_reset(f);
+        CHECK(vu_front_start(f, features_acked) == 0 && vu_front_wait_used(f, 0, 200, &head, &len) == 0,
+              "after a reset (base 0, fresh rings) the old buffer is not presented");
+        CHECK(echo_ok(f, "fresh"), "the reset ring works");
         vu_front_free(f);
 }
 
@@ -857,7 +905,61 @@ static void test_reconnect(void)
         vu_front_free(f);
 }
 
-int main(void)
+/* tests/lib/vu-front-cli (for shell tests and the rig) drives the same device. */
+static void test_cli(const char *cli)
+{
+        static const char script[] =
+                "connect\nnegotiate\nconfig 0 8\nstart\nreq 0 68656c6c6f 16\nsubmit 0 - 4\nkick 0\n"
+                "wait 0 100\nstop\nbogus\nquit\n";
+        static const char *const want[] = {
+                "ok", "ok features=0x160000001 protocol=0x209", "ok 7856341202000000", "ok", "ok head=",
+                "ok head=", "ok", "ok head=", "ok last_avail=2,0", "err bad command",
+        };
+        char out[4096] = "";
+        int in[2], op[2], status = -1;
+        size_t got = 0;
+        pid_t pid;
+
+        wait_for(&dev.disconnects, dev.connections, 2000);
+        if (pipe(in) < 0 || pipe(op) < 0) {
+                CHECK(false, "pipes");
+                return;
+        }
+        pid = fork();
+        if (pid == 0) {
+                dup2(in[0], 0);
+                dup2(op[1], 1);
+                close(in[1]);
+                close(op[0]);
+                execl(cli, cli, sock_path, (char *)NULL);
+                _exit(127);
+        }
+        close(in[0]);
+        close(op[1]);
+        CHECK(write(in[1], script, sizeof(script) - 1) == (ssize_t)sizeof(script) - 1, "script sent to vu-front-cli");
+        close(in[1]);
+        for (ssize_t n; (n = read(op[0], out + got, sizeof(out) - 1 - got)) > 0;)
+                got += (size_t)n;
+        close(op[0]);
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "vu-front-cli exits 0");
+        CHECK(strstr(out, " len=5 68656c6c6f\n") && strstr(out, " len=0 \n"),
+              "req: the echo comes back as hex; wait: the empty reply of the submitted buffer");
+        {
+                char *save = NULL, *l = strtok_r(out, "\n", &save);
+                size_t i = 0, ok = 0;
+
+                for (; l && i < sizeof(want) / sizeof(want[0]); l = strtok_r(NULL, "\n", &save), i++) {
+                        if (!strncmp(l, want[i], strlen(want[i])))
+                                ok++;
+                        else
+                                tap_diag("vu-front-cli line %zu: '%s', want '%s...'", i + 1, l, want[i]);
+                }
+                CHECK(ok == sizeof(want) / sizeof(want[0]), "vu-front-cli: every command answered as expected");
+        }
+}
+
+int main(int argc, char **argv)
 {
         pthread_t th;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -888,11 +990,16 @@ int main(void)
         test_stop_gives_back();
         test_mem_table_while_running();
         test_duplicate_head_skipped();
+        test_pause_resume();
         test_event_idx();
         test_descriptor_refusals();
         test_message_refusals();
         test_unread_replies();
         test_reconnect();
+        if (argc > 1)
+                test_cli(argv[1]);
+        else
+                CHECK(false, "usage: test-vhost-user VU-FRONT-CLI");
 
         wait_for(&dev.disconnects, dev.connections, 2000);
         usleep(50000);
