@@ -88,6 +88,24 @@ check "  ... the group stays free" test "$(prop header_2dpin7 Domain)" = 's ""'
 check "  ... and has no record" bash -c "! grep -q '^device header-pin7 ' '$T/state/state'"
 virsh_ undefine vmb >/dev/null || not_ok "undefine vmb"
 
+# a compatible <memoryBacking> keeps what it has and gets the rest; unassign gives it back exactly
+sed "s|  <vcpu|  <memoryBacking>\n    <nosharepages/>\n    <locked/>\n  </memoryBacking>\n  <vcpu|; s|<name>vma</name>|<name>vmc</name>|" \
+        "$T/vma.xml" >"$T/vmc.xml"
+virsh_ define "$T/vmc.xml" >/dev/null || not_ok "define vmc"
+virsh_ dumpxml --inactive vmc >"$T/vmc-before.xml"
+check "AssignDevice vmc header-pin7 (its <memoryBacking> has <nosharepages/><locked/>)" \
+        expect_ok AssignDevice string:vmc string:header-pin7
+virsh_ dumpxml --inactive vmc >"$T/vmc-after.xml"
+check "  ... kept, with memfd source and shared access added" test "$(xp "$T/vmc-after.xml" '/domain/memoryBacking/*')" = \
+        "$(printf '%s\n' '<nosharepages/>' '<locked/>' '<source type="memfd"/>' '<access mode="shared"/>')"
+check "  ... the record says only those two were added" \
+        grep -q '<tegravirt:memory-backing source="yes" access="yes"/>' "$T/vmc-after.xml"
+check "  ... the definition validates" virt-xml-validate "$T/vmc-after.xml" domain
+check "UnassignDevice vmc header-pin7" expect_ok UnassignDevice string:vmc string:header-pin7
+virsh_ dumpxml --inactive vmc >"$T/vmc-back.xml"
+check "  ... the definition is restored byte for byte" cmp "$T/vmc-before.xml" "$T/vmc-back.xml"
+virsh_ undefine vmc >/dev/null || not_ok "undefine vmc"
+
 check "AssignDevice vma header-pin7 again" expect_ok AssignDevice string:vma string:header-pin7
 virsh_ undefine vma >/dev/null || not_ok "undefine vma"
 check "undefining vma releases header-pin7" wait_for 5 bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 Domain)\" = 's \"\"' ]"
