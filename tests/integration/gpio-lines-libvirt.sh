@@ -128,6 +128,18 @@ check "  ... the definition validates" virt-xml-validate "$T/emu.xml" domain
 check "UnassignDevice vma header-pin7" expect_ok UnassignDevice string:vma string:header-pin7
 virsh_ dumpxml --inactive vma >"$T/emu-after.xml"
 check "  ... the definition, emulator included, is restored byte for byte" cmp "$T/emu-before.xml" "$T/emu-after.xml"
+check "daemon exits 0 on SIGTERM" tv_stop_daemon
+
+# an emulator without -device vhost-user-gpio-device: refused, naming it, nothing changed
+NOGPIO="$TV_SOURCE_DIR/tests/unit/fake-qemu/qemu-9.2-vfio"
+sed -i "s|^Emulator=.*|Emulator=$NOGPIO|" "$T/tegravirtd.conf"
+tv_start_daemon
+check "with an Emulator= lacking vhost-user-gpio-device: AssignDevice vma header-pin7 -> HostNotReady" \
+        expect_error HostNotReady AssignDevice string:vma string:header-pin7
+check "  ... naming the binary and what it lacks" grep -q "$NOGPIO (QEMU 9.2.0) has no -device vhost-user-gpio-device" <<<"$LAST_ERROR"
+virsh_ dumpxml --inactive vma >"$T/nogpio.xml"
+check "  ... the definition is unchanged" cmp "$T/emu-before.xml" "$T/nogpio.xml"
+check "  ... and the group stays free" test "$(prop header_2dpin7 Domain)" = 's ""'
 virsh_ undefine vma >/dev/null || not_ok "undefine vma"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tap_finish
