@@ -88,6 +88,24 @@ check "  ... the group stays free" test "$(prop header_2dpin7 Domain)" = 's ""'
 check "  ... and has no record" bash -c "! grep -q '^device header-pin7 ' '$T/state/state'"
 virsh_ undefine vmb >/dev/null || not_ok "undefine vmb"
 
+# a compatible <memoryBacking> keeps what it has and gets the rest; unassign gives it back exactly
+sed "s|  <vcpu|  <memoryBacking>\n    <nosharepages/>\n    <locked/>\n  </memoryBacking>\n  <vcpu|; s|<name>vma</name>|<name>vmc</name>|" \
+        "$T/vma.xml" >"$T/vmc.xml"
+virsh_ define "$T/vmc.xml" >/dev/null || not_ok "define vmc"
+virsh_ dumpxml --inactive vmc >"$T/vmc-before.xml"
+check "AssignDevice vmc header-pin7 (its <memoryBacking> has <nosharepages/><locked/>)" \
+        expect_ok AssignDevice string:vmc string:header-pin7
+virsh_ dumpxml --inactive vmc >"$T/vmc-after.xml"
+check "  ... kept, with memfd source and shared access added" test "$(xp "$T/vmc-after.xml" '/domain/memoryBacking/*')" = \
+        "$(printf '%s\n' '<nosharepages/>' '<locked/>' '<source type="memfd"/>' '<access mode="shared"/>')"
+check "  ... the record says only those two were added" \
+        grep -q '<tegravirt:memory-backing source="yes" access="yes"/>' "$T/vmc-after.xml"
+check "  ... the definition validates" virt-xml-validate "$T/vmc-after.xml" domain
+check "UnassignDevice vmc header-pin7" expect_ok UnassignDevice string:vmc string:header-pin7
+virsh_ dumpxml --inactive vmc >"$T/vmc-back.xml"
+check "  ... the definition is restored byte for byte" cmp "$T/vmc-before.xml" "$T/vmc-back.xml"
+virsh_ undefine vmc >/dev/null || not_ok "undefine vmc"
+
 check "AssignDevice vma header-pin7 again" expect_ok AssignDevice string:vma string:header-pin7
 virsh_ undefine vma >/dev/null || not_ok "undefine vma"
 check "undefining vma releases header-pin7" wait_for 5 bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 Domain)\" = 's \"\"' ]"
@@ -110,6 +128,18 @@ check "  ... the definition validates" virt-xml-validate "$T/emu.xml" domain
 check "UnassignDevice vma header-pin7" expect_ok UnassignDevice string:vma string:header-pin7
 virsh_ dumpxml --inactive vma >"$T/emu-after.xml"
 check "  ... the definition, emulator included, is restored byte for byte" cmp "$T/emu-before.xml" "$T/emu-after.xml"
+check "daemon exits 0 on SIGTERM" tv_stop_daemon
+
+# an emulator without -device vhost-user-gpio-device: refused, naming it, nothing changed
+NOGPIO="$TV_SOURCE_DIR/tests/unit/fake-qemu/qemu-9.2-vfio"
+sed -i "s|^Emulator=.*|Emulator=$NOGPIO|" "$T/tegravirtd.conf"
+tv_start_daemon
+check "with an Emulator= lacking vhost-user-gpio-device: AssignDevice vma header-pin7 -> HostNotReady" \
+        expect_error HostNotReady AssignDevice string:vma string:header-pin7
+check "  ... naming the binary and what it lacks" grep -q "$NOGPIO (QEMU 9.2.0) has no -device vhost-user-gpio-device" <<<"$LAST_ERROR"
+virsh_ dumpxml --inactive vma >"$T/nogpio.xml"
+check "  ... the definition is unchanged" cmp "$T/emu-before.xml" "$T/nogpio.xml"
+check "  ... and the group stays free" test "$(prop header_2dpin7 Domain)" = 's ""'
 virsh_ undefine vma >/dev/null || not_ok "undefine vma"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tap_finish

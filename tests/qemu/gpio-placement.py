@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """GPIO line groups: the vhost-user GPIO device that tegravirtd's arguments put on
 virtio-mmio-bus.0 sits on the very transport whose DTB node gets the virtio,device29 child.
-Our QEMU runs with exactly the generated arguments (gpio-place prints them) against a
-stand-in vhost-user backend (the device must exist, not work); QMP `info qtree` names the
+Our QEMU runs with exactly the generated arguments (gpio-place prints them) against the real
+tegravirt-gpio-backend when TV_GPIO_BACKEND_SOCKET names the socket it listens on
+(gpio-placement.sh), else against a stand-in vhost-user backend (the device must exist,
+not work); QMP `info qtree` names the
 transport the device landed on, `info mtree` shows that transport's window, and the guest
 DTB gpio-place makes from QEMU's own dumpdtb has the node under the virtio_mmio node whose
 reg is that window.
-  TV_QEMU_BRIDGE=QEMU gpio-placement.py GPIO-PLACE"""
+  TV_QEMU_BRIDGE=QEMU [TV_GPIO_BACKEND_SOCKET=SOCKET] gpio-placement.py GPIO-PLACE"""
 import json
 import os
 import re
@@ -28,9 +30,10 @@ place = sys.argv[1]
 if not shutil.which("fdtget"):
     tap.skip_all("fdtget (device-tree-compiler) missing")
 work = tempfile.mkdtemp(prefix="tv-gpio-place-")
-sock = os.path.join(work, "gpio.sock")
+real = os.environ.get("TV_GPIO_BACKEND_SOCKET", "")
+sock = real or os.path.join(work, "gpio.sock")
 base, dtb = os.path.join(work, "base.dtb"), os.path.join(work, "guest.dtb")
-names = ["header-7", "header-16", "header-29"]
+names = os.environ.get("TV_GPIO_LINE_NAMES", "header-7 header-16 header-29").split()
 
 
 def fdtget(*args):
@@ -82,12 +85,14 @@ try:
     tap.diag("DTB: %s reg base 0x%x size 0x%x" % (parent, dt_base or 0, dt_size or 0))
 
     # the QEMU side: where the device with these args really is
-    backend = VhostUserGpioStandIn(sock)
+    backend = None if real else VhostUserGpioStandIn(sock)
     outs, err = hmp(["info qtree", "info mtree"])
     qtree, mtree = (outs + [None, None])[:2]
-    backend.close()
-    tap.ok(qtree is not None and VhostUserGpioStandIn.GET_CONFIG in backend.seen,
-           "our QEMU realizes the device with the generated args (the stand-in was asked for its config)", err)
+    if backend:
+        backend.close()
+    tap.ok(qtree is not None and (real or VhostUserGpioStandIn.GET_CONFIG in backend.seen),
+           "our QEMU realizes the device with the generated args against the %s" %
+           ("real tegravirt-gpio-backend" if real else "stand-in backend (it was asked for its config)"), err)
     mmio = bus = legacy = None
     found = None
     for line in (qtree or "").splitlines():

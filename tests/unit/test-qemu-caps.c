@@ -306,8 +306,8 @@ static void test_fakes(void)
         p = fake("qemu-9.2-vfio");
         CHECK(tv_qemu_caps_get(c, p, &caps, &err) == 0 && caps->major == 9 && caps->minor == 2 &&
                       caps->has_vfio_platform && caps->bpmp == TV_BPMP_NONE && caps->bpmp_base == 0 &&
-                      !caps->bpmp_unknown,
-              "9.2: vfio-platform, no bridge");
+                      !caps->bpmp_unknown && !caps->has_vhost_user_gpio,
+              "9.2: vfio-platform, no bridge, no vhost-user-gpio-device");
         CHECK(caps && tv_qemu_caps_check(caps, false, &err) == 0 && !err.name, "9.2: fine without BPMP");
         tv_error_clear(&err);
         CHECK(caps && tv_qemu_caps_check(caps, true, &err) == -1 &&
@@ -331,8 +331,8 @@ static void test_fakes(void)
 
         p = fake("qemu-tegravirt-bpmp");
         CHECK(tv_qemu_caps_get(c, p, &caps, &err) == 0 && caps->bpmp == TV_BPMP_DEVICE && caps->bpmp_base == 0 &&
-                      caps->has_vfio_platform,
-              "-device tegravirt-bpmp detected");
+                      caps->has_vfio_platform && caps->has_vhost_user_gpio,
+              "-device tegravirt-bpmp and -device vhost-user-gpio-device detected");
         CHECK(caps && tv_qemu_caps_check(caps, true, &err) == 0, "-device tegravirt-bpmp: accepted with BPMP");
 
         p = fake("qemu-no-qmp");
