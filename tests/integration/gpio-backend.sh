@@ -218,6 +218,7 @@ check "before the kill: line 0 reads 0" test "$(q req get 0 0)" = "req: st=0 val
 # looks at the ring when kicked)
 case $(uname -m) in x86_64) SYS_RECVMSG=47;; aarch64) SYS_RECVMSG=212;; *) SYS_RECVMSG=?;; esac
 kill -STOP "$SIM_PID"
+trap 'kill -CONT "$SIM_PID" 2>/dev/null; tv_cleanup' EXIT # never leave a stopped FUSE server behind
 R=$(q submit get 2 0)
 check "orin-sim stopped; GET_VALUE of line 2 submitted and kicked ($R)" test "${R#submit: head=}" -ge 0
 check "  ... no answer (the backend waits for the chip)" test "$(q wait 500)" = "wait: none"
