@@ -22,10 +22,13 @@
 #include <linux/gpio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_gpio.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include "confine.h"
 #include "gpio-lines.h"
+#include "gpio-state.h"
 #include "tv-gpio-cdev.h"
 #include "tv-validate.h"
 #include "vhost-user.h"
@@ -38,7 +41,7 @@ static void usage(FILE *f)
         fputs("usage: tegravirt-gpio-backend --domain NAME (--listen-fd N | --socket PATH)\n"
               "                              (--chip-fd N | --chip PATH)... --line CHIP:OFFSET:NAME...\n"
               "                              [--user NAME | --uid UID --gid GID] [--peer-uid UID] [--peer-pid PID]\n"
-              "                              [--control-fd N]\n"
+              "                              [--control-fd N] [--state-fd N]\n"
               "The virtio GPIO device (vhost-user) of one domain's QEMU on the given host lines.\n", f);
 }
 
@@ -60,6 +63,8 @@ typedef struct Backend {
         TvVgpio *dev;
         TvVuElem *held;         /* the eventq buffer each line holds (the model says which) */
         bool gone;              /* a host line reported ENODEV: exit for a restart */
+        TvGstate *state;        /* --state-fd mapped (MAP_SHARED), or NULL */
+        bool adopt;             /* the state is a dead predecessor's: the first connection continues it */
 } Backend;
 
 /* Errors the guest causes are logged, at most a few per second. */
@@ -136,7 +141,27 @@ static void op_event_done(void *ud, unsigned gpio, uint8_t status)
         tv_vu_notify(b->vu, 1);
 }
 
+/* The driver's line configuration, recorded after the host line was changed and before the
+ * request is answered: a crash before the record means the request is presented again. One
+ * 32-bit store, so the record of a line is never half old, half new. */
+static void op_line_changed(void *ud, unsigned gpio)
+{
+        Backend *b = ud;
+        TvVgpioLineState st;
+        TvGstateLine l;
+        uint32_t word;
+
+        if (!b->state)
+                return;
+        tv_vgpio_line_state(b->dev, gpio, &st);
+        l = (TvGstateLine){ .dir = st.dir, .value = st.out_value < 0 ? 0xff : (uint8_t)st.out_value,
+                            .irq_type = st.irq_type };
+        memcpy(&word, &l, sizeof(word));
+        __atomic_store_n((uint32_t *)(void *)&b->state->line[gpio], word, __ATOMIC_RELEASE);
+}
+
 static const TvVgpioOps vgpio_ops = {
+        .line_changed = op_line_changed,
         .get = op_get,
         .set = op_set,
         .configure = op_configure,
@@ -226,6 +251,8 @@ static void end_connection(Backend *b, const char *why)
         b->vu = NULL;
         /* the next connection is a new driver */
         tv_vgpio_reset(b->dev);
+        if (b->state)
+                tv_gstate_init(b->state, b->n);
 }
 
 static void serve_connection(Backend *b, int fd, pid_t pid)
@@ -237,6 +264,9 @@ static void serve_connection(Backend *b, int fd, pid_t pid)
         }
         b->vu_pid = pid;
         b->vu_gen++;
+        for (unsigned q = 0; b->state && q < TV_GSTATE_QUEUES; q++)
+                tv_vu_set_record(b->vu, q, &b->state->queue[q], b->adopt);
+        b->adopt = false;
         tv_say("serving client pid %d", (int)pid);
 }
 
@@ -438,6 +468,71 @@ static int serve(Backend *b)
         return -1;
 }
 
+/* The state file (before the confinement: it may be sized here). A file of other lines, of
+ * another version or inconsistent is discarded (logged) and started afresh. */
+static TvGstate *map_state(int fd, unsigned n, bool *adopt)
+{
+        size_t size = tv_gstate_size(n);
+        struct stat st;
+        const char *why = NULL;
+        void *p;
+
+        *adopt = false;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                tv_say("--state-fd %d: not a regular file", fd);
+                return NULL;
+        }
+        if (st.st_size != 0 && (uint64_t)st.st_size != size)
+                why = "wrong size";
+        if ((uint64_t)st.st_size != size && (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)) {
+                tv_say("--state-fd %d: cannot size it: %s", fd, tv_errname(errno));
+                return NULL;
+        }
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) {
+                tv_say("--state-fd %d: cannot map it: %s", fd, tv_errname(errno));
+                return NULL;
+        }
+        if (st.st_size == 0) {
+                tv_gstate_init(p, n);
+                return p;
+        }
+        if (!why)
+                why = tv_gstate_check(p, size, n);
+        if (why) {
+                tv_say("state file discarded (%s): lines and interrupts start as a new device's", why);
+                tv_gstate_init(p, n);
+                return p;
+        }
+        *adopt = true;
+        return p;
+}
+
+/* A predecessor's line configuration back on the host lines, before anything is served. */
+static void restore_lines(Backend *b)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < b->n; i++) {
+                const TvGstateLine *l = &b->state->line[i];
+                TvVgpioLineState st = { .dir = l->dir, .out_value = l->value == 0xff ? -1 : l->value,
+                                        .irq_type = l->irq_type };
+                int r;
+
+                if (!st.dir && st.out_value < 0 && !st.irq_type)
+                        continue;
+                r = tv_vgpio_restore_line(b->dev, i, &st);
+                if (r < 0) {
+                        tv_say("line %s (offset %u): recorded configuration not restored: %s", b->names[i],
+                               b->lines[i].offset, tv_errname(-r));
+                        continue;
+                }
+                n++;
+        }
+        if (n)
+                tv_say("restored the guest's configuration of %u lines from the state file", n);
+}
+
 /* --line CHIP:OFFSET:NAME */
 static bool parse_line(const char *s, unsigned n_chips, unsigned *chip, unsigned *offset, const char **name)
 {
@@ -476,6 +571,7 @@ int main(int argc, char **argv)
                 { "peer-uid", required_argument, NULL, 'p' },
                 { "peer-pid", required_argument, NULL, 'P' },
                 { "control-fd", required_argument, NULL, 'c' },
+                { "state-fd", required_argument, NULL, 'S' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -489,7 +585,7 @@ int main(int argc, char **argv)
         static int keep[2 * TV_VGPIO_MAX_LINES + 2];
         unsigned n_chips = 0;
         unsigned long listen_fd = ULONG_MAX, uid = ULONG_MAX, gid = ULONG_MAX, peer_uid = ULONG_MAX, peer_pid = 0,
-                      control_fd = ULONG_MAX, v;
+                      control_fd = ULONG_MAX, state_fd = ULONG_MAX, v;
         Backend b = { .control_fd = -1, .asking_fd = -1, .lines = lines, .names = names, .held = held };
         char consumer[GPIO_MAX_NAME_SIZE + 16];
         int c;
@@ -526,6 +622,7 @@ int main(int argc, char **argv)
                 case 'p': ok = tv_parse_uint(optarg, UINT_MAX - 1, &peer_uid); break;
                 case 'P': ok = tv_parse_uint(optarg, INT_MAX, &peer_pid) && peer_pid > 0; break;
                 case 'c': ok = tv_parse_uint(optarg, INT_MAX, &control_fd); break;
+                case 'S': ok = tv_parse_uint(optarg, INT_MAX, &state_fd); break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -599,6 +696,12 @@ int main(int argc, char **argv)
         }
         for (unsigned i = 0; i < n_chips; i++)
                 close(chip_fds[i]);
+        if (state_fd != ULONG_MAX) {
+                b.state = map_state((int)state_fd, b.n, &b.adopt);
+                if (!b.state)
+                        return 1;
+                close((int)state_fd); /* the mapping stays */
+        }
         b.listen_fd = tv_confine_socket(sock_path, (int)listen_fd, (uid_t)uid, (gid_t)gid);
         if (b.listen_fd < 0)
                 return 1;
@@ -626,6 +729,8 @@ int main(int argc, char **argv)
         b.dev = tv_vgpio_new(b.n, b.names, &vgpio_ops, &b); /* names checked above */
         if (!b.dev)
                 tv_confine_exit(1);
+        if (b.adopt)
+                restore_lines(&b);
         tv_say("serving %u lines on %s uid %u for peer uid %u%s", b.n, sock_path ? sock_path : "the inherited socket",
                (unsigned)uid, (unsigned)peer_uid,
                peer_pid ? " (one pid)" : b.control_fd >= 0 ? " (tegravirtd decides on each client)" : "");

@@ -102,6 +102,8 @@ typedef struct TvVuQueue {
         unsigned n_parked;
         uint16_t parked_base, parked_num;
         uint64_t parked_desc, parked_avail, parked_used;
+        TvVuRecord *rec;                /* kept in memory that outlives us (or NULL) */
+        bool adopt;                     /* the next start may continue from rec */
 } TvVuQueue;
 
 struct TvVu {
@@ -123,6 +125,9 @@ typedef struct VuMsg {
         int fds[VU_MAX_FDS];
         unsigned nfds;
 } VuMsg;
+
+/* stores to the record stay in program order (a killed process keeps the ones it made) */
+#define barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
 static long long now_ms(void)
 {
@@ -402,6 +407,108 @@ static void replay_parked(TvVuQueue *q)
         unpark(q);
 }
 
+/*
+ * The queue record (vhost-user.h TvVuRecord) and why a crash at any point is recoverable.
+ * Only we write it, in this order (barrier(): the compiler keeps the order of the stores,
+ * which is all a killed process needs: its stores are in the shared page already):
+ *  start: state NONE, then geometry, indices and the heads to present again, then RUNNING.
+ *    A crash in between leaves NONE: the record is discarded (as without one).
+ *  pop:  head bit set, then last_avail. A crash before the bit: nothing recorded, the slot is
+ *    read again. Between: the head is presented again and its avail slot, read again too,
+ *    is skipped by tv_vq_pop as in flight. Callers act on an element only after the pop.
+ *  push: pushing = head + 1, the used ring entry and used->idx (tv_vq_push), the head bit
+ *    cleared, used_idx, pushing = 0. A crash before used->idx leaves the head in flight and
+ *    the guest's used->idx == used_idx: it is answered again (the guest never saw it). After
+ *    used->idx: the guest's used->idx == used_idx + 1 and the used entry names the head:
+ *    the push happened, the head is not in flight any more (record_adopt).
+ *  stop (GET_VRING_BASE): STOPPED, last_avail is the base QEMU saves; the heads left are
+ *    the parked ones (VM pause) and come back when it resumes at that base.
+ */
+static void record_begin(TvVuQueue *q)
+{
+        TvVuRecord *rec = q->rec;
+
+        if (!rec)
+                return;
+        rec->state = TV_VU_REC_NONE;
+        barrier();
+        rec->num = q->num;
+        rec->desc = q->desc_uva;
+        rec->avail = q->avail_uva;
+        rec->used = q->used_uva;
+        rec->last_avail = q->vq.last_avail;
+        rec->used_idx = q->vq.used_idx;
+        rec->pushing = 0;
+        memset(rec->inflight, 0, sizeof(rec->inflight));
+        for (unsigned k = 0; k < q->vq.n_replay; k++)
+                if (q->vq.replay[k] < q->num)
+                        rec->inflight[q->vq.replay[k] / 8] |= (uint8_t)(1u << (q->vq.replay[k] % 8));
+        barrier();
+        rec->state = TV_VU_REC_RUNNING;
+}
+
+bool tv_vu_record_valid(const TvVuRecord *r)
+{
+        if (r->state == TV_VU_REC_NONE)
+                return true;
+        if (r->state > TV_VU_REC_STOPPED || r->num == 0 || r->num > TV_VQ_MAX_SIZE || (r->num & (r->num - 1)) ||
+            r->pushing > r->num)
+                return false;
+        for (unsigned h = r->num; h < TV_VQ_MAX_SIZE; h++)
+                if (r->inflight[h / 8] & (1u << (h % 8)))
+                        return false;
+        return true;
+}
+
+/* Whether the start of q continues the recorded ring: same geometry and the base QEMU sends
+ * after a back end crash (the guest's used index) or after an orderly stop (our last_avail).
+ * Then *last_avail and heads[] (the in-flight ones, *n) are where to continue. The record was
+ * checked as a whole (tv_vu_record_valid); here it is matched against the ring. */
+static bool record_adopt(TvVuQueue *q, const void *used, uint16_t *last_avail, uint16_t *heads, unsigned *n)
+{
+        TvVuRecord r;
+        uint16_t guest_used;
+
+        memcpy(&r, q->rec, sizeof(r));  /* read once: checked and used from our copy */
+        if (!tv_vu_record_valid(&r) || r.state == TV_VU_REC_NONE)
+                return false;
+        if (r.num != q->num || r.desc != q->desc_uva || r.avail != q->avail_uva || r.used != q->used_uva) {
+                tv_vu_log(LOG_NOTICE, "vhost-user: queue record discarded: the ring is a new one (a reset)");
+                return false;
+        }
+        memcpy(&guest_used, (const uint8_t *)used + 2, 2);
+        if (r.state == TV_VU_REC_RUNNING && r.pushing && guest_used == (uint16_t)(r.used_idx + 1)) {
+                uint32_t id;
+
+                memcpy(&id, (const uint8_t *)used + 4 + 8u * (r.used_idx % r.num), 4);
+                if (id == (uint32_t)(r.pushing - 1u)) { /* the push was done, its record not */
+                        r.inflight[id / 8] &= (uint8_t)~(1u << (id % 8));
+                        r.used_idx++;
+                }
+        }
+        if (r.state == TV_VU_REC_RUNNING ? q->base != r.used_idx || guest_used != r.used_idx : q->base != r.last_avail) {
+                tv_vu_log(LOG_NOTICE, "vhost-user: queue record discarded: base %u is not where it stopped (%u)",
+                          q->base, r.state == TV_VU_REC_RUNNING ? r.used_idx : r.last_avail);
+                return false;
+        }
+        if ((uint16_t)(r.last_avail - q->base) > q->num)
+                return false;
+        *n = 0;
+        for (unsigned h = 0; h < r.num; h++)
+                if (r.inflight[h / 8] & (1u << (h % 8)))
+                        heads[(*n)++] = (uint16_t)h;
+        *last_avail = r.last_avail;
+        return true;
+}
+
+void tv_vu_set_record(TvVu *vu, unsigned q, TvVuRecord *rec, bool adopt)
+{
+        if (q >= vu->nq)
+                return;
+        vu->q[q].rec = rec;
+        vu->q[q].adopt = rec && adopt;
+}
+
 static void stop_queue(TvVu *vu, unsigned i)
 {
         TvVuQueue *q = &vu->q[i];
@@ -412,6 +519,11 @@ static void stop_queue(TvVu *vu, unsigned i)
         update_ready(vu, i);
         q->base = q->vq.last_avail;
         park(q);
+        if (q->rec && q->rec->state == TV_VU_REC_RUNNING) {
+                q->rec->last_avail = q->base;
+                barrier();
+                q->rec->state = TV_VU_REC_STOPPED;
+        }
         tv_vq_fini(&q->vq);
         close_fd(&q->kick);
         /* the device has dropped its elements (queue_ready false): old mappings can go */
@@ -425,6 +537,8 @@ static int start_queue(TvVu *vu, unsigned i)
 {
         TvVuQueue *q = &vu->q[i];
         void *d, *a, *u;
+        uint16_t *adopted = NULL, base = 0;
+        unsigned n_adopted = UINT_MAX;
         int r;
 
         if (q->started)
@@ -433,10 +547,30 @@ static int start_queue(TvVu *vu, unsigned i)
                 return 0;
         if (!ring_ptrs(vu, q, &d, &a, &u))
                 return -EFAULT;
-        r = tv_vq_init(&q->vq, &vu->mem, q->num, q->base, vu->acked & (1ull << F_EVENT_IDX), d, a, u);
-        if (r < 0)
+        if (q->adopt) {
+                q->adopt = false;
+                adopted = malloc(q->num * sizeof(*adopted));
+                if (adopted && record_adopt(q, u, &base, adopted, &n_adopted))
+                        tv_vu_log(LOG_NOTICE, "vhost-user: queue %u continues from its record: last_avail %u, "
+                                  "%u buffers in flight", i, base, n_adopted);
+                else
+                        n_adopted = UINT_MAX;
+        }
+        r = tv_vq_init(&q->vq, &vu->mem, q->num, n_adopted != UINT_MAX ? base : q->base,
+                       vu->acked & (1ull << F_EVENT_IDX), d, a, u);
+        if (r < 0) {
+                free(adopted);
                 return r;
-        replay_parked(q);
+        }
+        if (n_adopted != UINT_MAX) {
+                unpark(q);
+                if (tv_vq_set_replay(&q->vq, adopted, n_adopted) < 0)
+                        tv_vu_log(LOG_WARNING, "vhost-user: %u recorded buffers lost (no memory)", n_adopted);
+        } else {
+                replay_parked(q);
+        }
+        free(adopted);
+        record_begin(q);
         q->started = true;
         update_ready(vu, i);
         return 0;
@@ -901,16 +1035,47 @@ bool tv_vu_queue_started(TvVu *vu, unsigned q)
 
 int tv_vu_pop(TvVu *vu, unsigned q, TvVuElem *e)
 {
+        TvVuRecord *rec;
+        int r;
+
         if (q >= vu->nq || !vu->q[q].ready)
                 return 0;
-        return tv_vq_pop(&vu->q[q].vq, e);
+        r = tv_vq_pop(&vu->q[q].vq, e);
+        rec = vu->q[q].rec;
+        if (r > 0 && rec && rec->state == TV_VU_REC_RUNNING) {
+                /* before the caller acts on it: the head first, then the index (see record_*) */
+                rec->inflight[e->head / 8] |= (uint8_t)(1u << (e->head % 8));
+                barrier();
+                rec->last_avail = vu->q[q].vq.last_avail;
+        }
+        return r;
 }
 
 void tv_vu_push(TvVu *vu, unsigned q, const TvVuElem *e, uint32_t written)
 {
+        TvVuRecord *rec;
+        uint16_t before;
+
         if (q >= vu->nq || !(vu->q[q].ready || vu->q[q].draining))
                 return;
+        rec = vu->q[q].rec;
+        if (!rec || rec->state != TV_VU_REC_RUNNING || e->head >= vu->q[q].vq.num) {
+                tv_vq_push(&vu->q[q].vq, e, written);
+                return;
+        }
+        /* the push is announced, done, then the record follows (see record_adopt) */
+        before = vu->q[q].vq.used_idx;
+        rec->pushing = (uint16_t)(e->head + 1);
+        barrier();
         tv_vq_push(&vu->q[q].vq, e, written);
+        barrier();
+        if (vu->q[q].vq.used_idx != before) {
+                rec->inflight[e->head / 8] &= (uint8_t)~(1u << (e->head % 8));
+                barrier();
+                rec->used_idx = vu->q[q].vq.used_idx;
+        }
+        barrier();
+        rec->pushing = 0;
 }
 
 void tv_vu_notify(TvVu *vu, unsigned q)

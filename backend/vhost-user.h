@@ -58,4 +58,27 @@ int tv_vu_handle_one(TvVu *vu);
 /* Message read timeout once a message has begun (ms); a stalled front end is dropped. */
 #define TV_VU_IO_TIMEOUT_MS 2000
 
+/* A queue's record in memory that outlives the process (tegravirt-gpio-backend's state file,
+ * MAP_SHARED): the ring geometry, our last_avail and used index and the heads in flight, so
+ * that a restarted back end continues where the dead one stopped (QEMU 7.2 rewinds
+ * last_avail to the used index, which loses heads completed out of order). Fixed layout,
+ * little-endian host order; never trusted when read back (tv_vu_record_valid + checks
+ * against the ring at adoption). */
+#define TV_VU_REC_NONE          0u      /* nothing recorded */
+#define TV_VU_REC_RUNNING       1u      /* the ring runs: a restart sees QEMU's used-idx rewind */
+#define TV_VU_REC_STOPPED       2u      /* stopped by GET_VRING_BASE: resumes at last_avail */
+typedef struct TvVuRecord {
+        uint32_t state;                 /* TV_VU_REC_* */
+        uint16_t num, last_avail, used_idx;
+        uint16_t pushing;               /* head + 1 being pushed now (0: none) */
+        uint64_t desc, avail, used;     /* front end addresses (SET_VRING_ADDR) */
+        uint8_t inflight[TV_VQ_MAX_SIZE / 8];
+} TvVuRecord;
+/* Whether a record read back is consistent in itself (state, size, heads < num). */
+bool tv_vu_record_valid(const TvVuRecord *r);
+/* Keeps queue q's record in rec from now on (NULL: none). With adopt, the first start of q on
+ * this connection with the same geometry and the base a restart implies continues from the
+ * record (its in-flight heads are presented again, read from the descriptor table). */
+void tv_vu_set_record(TvVu *vu, unsigned q, TvVuRecord *rec, bool adopt);
+
 #endif

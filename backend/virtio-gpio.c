@@ -20,6 +20,7 @@ typedef struct VgLine {
         bool held;              /* the driver's eventq buffer for this line is with us: unmasked */
         bool latched;           /* an edge came while masked */
         int8_t out_value;       /* SET_VALUE before SET_DIRECTION OUT; -1 none */
+        uint8_t dir;            /* the direction the driver set (VIRTIO_GPIO_DIRECTION_*) */
 } VgLine;
 
 struct TvVgpio {
@@ -269,11 +270,14 @@ static bool set_direction(TvVgpio *d, unsigned gpio, uint32_t dir)
                 if (!irq_off(d, gpio))
                         return false;
                 l->out_value = -1;
+                l->dir = VIRTIO_GPIO_DIRECTION_NONE;
                 return true;
         case VIRTIO_GPIO_DIRECTION_IN:
                 r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT | edge_flags(l->irq_type), 0);
                 if (r < 0)
                         host_error(d, gpio, "setting input", r);
+                else
+                        l->dir = VIRTIO_GPIO_DIRECTION_IN;
                 return r == 0;
         case VIRTIO_GPIO_DIRECTION_OUT: {
                 int v = l->out_value;
@@ -286,6 +290,8 @@ static bool set_direction(TvVgpio *d, unsigned gpio, uint32_t dir)
                 r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_OUTPUT, v > 0);
                 if (r < 0)
                         host_error(d, gpio, "setting output", r);
+                else
+                        l->dir = VIRTIO_GPIO_DIRECTION_OUT;
                 return r == 0;
         }
         default:
@@ -362,6 +368,10 @@ uint32_t tv_vgpio_request(TvVgpio *d, const struct iovec *out, unsigned n_out, c
         default:
                 break;
         }
+        /* acted on, not answered yet: the caller records the line's state now */
+        if (d->ops->line_changed && (type == VIRTIO_GPIO_MSG_SET_DIRECTION || type == VIRTIO_GPIO_MSG_SET_VALUE ||
+                                     type == VIRTIO_GPIO_MSG_IRQ_TYPE))
+                d->ops->line_changed(d->ud, gpio);
 reply:
         if (ok)
                 res[0] = VIRTIO_GPIO_STATUS_OK;
@@ -458,6 +468,41 @@ void tv_vgpio_reset(TvVgpio *d)
                 l->irq_type = VIRTIO_GPIO_IRQ_TYPE_NONE;
                 l->held = l->latched = false;
                 l->out_value = -1;
+                l->dir = VIRTIO_GPIO_DIRECTION_NONE;
         }
         d->irq = false;
+}
+
+void tv_vgpio_line_state(TvVgpio *d, unsigned gpio, TvVgpioLineState *st)
+{
+        const VgLine *l = &d->lines[gpio < d->n ? gpio : 0];
+
+        *st = (TvVgpioLineState){ .dir = l->dir, .out_value = l->out_value, .irq_type = l->irq_type };
+}
+
+int tv_vgpio_restore_line(TvVgpio *d, unsigned gpio, const TvVgpioLineState *st)
+{
+        VgLine *l;
+        int r = 0, v;
+
+        if (gpio >= d->n || st->dir > VIRTIO_GPIO_DIRECTION_IN || st->out_value < -1 || st->out_value > 1 ||
+            (st->irq_type > VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH && !is_level(st->irq_type)) ||
+            (st->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE && st->dir == VIRTIO_GPIO_DIRECTION_OUT))
+                return -EINVAL;
+        l = &d->lines[gpio];
+        if (st->dir == VIRTIO_GPIO_DIRECTION_OUT) {
+                v = st->out_value;
+                if (v < 0) /* no value set by the driver: the level the line has (requested as is) */
+                        v = d->ops->is_output(d->ud, gpio) ? d->ops->get(d->ud, gpio) : 0;
+                r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_OUTPUT, v > 0);
+        } else if (st->dir == VIRTIO_GPIO_DIRECTION_IN || st->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE) {
+                r = d->ops->configure(d->ud, gpio, GPIO_V2_LINE_FLAG_INPUT | edge_flags(st->irq_type), 0);
+        }
+        if (r < 0)
+                return r;
+        l->dir = st->dir;
+        l->out_value = (int8_t)st->out_value;
+        l->irq_type = st->irq_type;
+        l->latched = false;
+        return 0;
 }

@@ -34,7 +34,17 @@ typedef struct TvVgpioOps {
         void (*event_done)(void *ud, unsigned gpio, uint8_t status);
         /* a request failed on the host line (errno); for the log. May be NULL. */
         void (*host_error)(void *ud, unsigned gpio, const char *what, int err);
+        /* a SET_DIRECTION/SET_VALUE/SET_IRQ_TYPE request for gpio was acted on and is not
+         * answered yet (to record the line's state, tv_vgpio_line_state). May be NULL. */
+        void (*line_changed)(void *ud, unsigned gpio);
 } TvVgpioOps;
+
+/* What the driver configured on a line (kept across a backend restart). */
+typedef struct TvVgpioLineState {
+        uint8_t dir;            /* VIRTIO_GPIO_DIRECTION_* the driver set (NONE: not set) */
+        int out_value;          /* the value the driver set, -1 none */
+        uint8_t irq_type;       /* VIRTIO_GPIO_IRQ_TYPE_* */
+} TvVgpioLineState;
 
 /* Guest names: printable ASCII without spaces, 1..TV_VGPIO_NAME_MAX characters. */
 bool tv_vgpio_name_valid(const char *name);
@@ -70,6 +80,11 @@ void tv_vgpio_forget_buffers(TvVgpio *d);
 void tv_vgpio_reset(TvVgpio *d);
 /* Whether any line has edge detection on (the caller polls those lines' fds). */
 bool tv_vgpio_line_wants_events(TvVgpio *d, unsigned gpio);
+void tv_vgpio_line_state(TvVgpio *d, unsigned gpio, TvVgpioLineState *st);
+/* Applies a recorded state to the host line (direction, output value, edge detection) and
+ * the model, as the driver had set it: 0, -EINVAL (inconsistent: nothing changed) or the
+ * host line's -errno. */
+int tv_vgpio_restore_line(TvVgpio *d, unsigned gpio, const TvVgpioLineState *st);
 /* counters for the log */
 typedef struct TvVgpioStats {
         unsigned long requests, errors, events, invalid;

@@ -172,6 +172,45 @@ static void remove_files(TvBackendProcs *b, const char *domain)
         (void)rmdir(dir);
 }
 
+/* The kind's state file goes only when the backend is stopped for good (a failed restart
+ * keeps it for the next attempt). */
+static void remove_state(TvBackendProcs *b, const char *domain)
+{
+        _cleanup_free_ char *path = b->kind->state ? tv_backend_file(b->run_dir, domain, b->kind->state) : NULL;
+
+        if (path)
+                (void)unlink(path);
+}
+
+/* --state-fd N: the kind's state file, created empty (the backend sizes it) owned by the user
+ * the backend runs as, or the one a previous backend of this prepare left. */
+static int state_arg(TvBackendProcs *b, const char *domain, TvBackendArgs *a, TvError *err)
+{
+        _cleanup_free_ char *path = tv_backend_file(b->run_dir, domain, b->kind->state);
+        int fd, r;
+
+        if (!path)
+                return tv_error_oom(err);
+        r = mkdir_p(b->run_dir, domain);
+        fd = r < 0 ? r : open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0 || fchown(fd, b->uid, b->gid) < 0) {
+                int e = fd < 0 ? (r < 0 ? -r : errno) : errno;
+
+                if (fd >= 0)
+                        close(fd);
+                return tv_error_set(err, TV_ERR_HOST_NOT_READY, "cannot create the %s state file %s: %s", b->kind->what,
+                                    path, strerror(e));
+        }
+        r = tv_backend_args_fd(a, fd, true);
+        if (r < 0) {
+                close(fd);
+                return tv_error_set(err, TV_ERR_FAILED, "the %s of %s needs too many fds", b->kind->what, domain);
+        }
+        if (tv_backend_args_add(a, "--state-fd") < 0 || tv_backend_args_add(a, "%d", r) < 0)
+                return tv_error_oom(err);
+        return 0;
+}
+
 /* Binds a fresh socket beside the old one and renames it over it: QEMU never finds the
  * path missing. Owned by the QEMU user, mode 0600. */
 static int make_socket(TvBackendProcs *b, const char *domain, TvError *err)
@@ -346,6 +385,8 @@ static int spawn(TvBackendProc *be, TvError *err)
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "the %s needs an unprivileged QemuUser= to run as (and "
                                     "to accept); it is not set or is root", k->what);
         r = b->args(b->userdata, be->domain, &a, err);
+        if (r == 0 && k->state)
+                r = state_arg(b, be->domain, &a, err);
         if (r != 0) {
                 args_done(&a);
                 return r;
@@ -486,6 +527,8 @@ int tv_backend_start(TvBackendProcs *b, const char *domain, TvError *err)
                 return tv_error_oom(err);
         be->timer = sd_event_source_disable_unref(be->timer);
         if (spawn(be, err) != 0) {
+                remove_state(b, domain);
+                remove_files(b, domain);
                 be_free(be);
                 return tv_error_is_set(err) ? -1 : 0;
         }
@@ -526,6 +569,7 @@ static int on_restart(sd_event_source *s, uint64_t usec, void *userdata)
         be->timer = sd_event_source_disable_unref(be->timer);
         r = b->running(b->userdata, be->domain) ? spawn(be, &err) : 1;
         if (r > 0) {
+                remove_state(b, be->domain);
                 remove_files(b, be->domain);
                 be_free(be);
                 return 0;
@@ -561,6 +605,7 @@ static void gone(TvBackendProc *be, const char *how)
                 size_t n = be->n_waiters;
 
                 tv_log(LOG_INFO, "%s: %s: stopped (%s)", b->kind->log, be->domain, how);
+                remove_state(b, be->domain);
                 remove_files(b, be->domain);
                 be->waiters = NULL;
                 be_free(be);
@@ -616,6 +661,7 @@ int tv_backend_stop(TvBackendProcs *b, const char *domain, TvBackendStoppedFn st
         if (!be)
                 return 0;
         if (!be->pid) { /* waiting for a restart: nothing runs */
+                remove_state(b, domain);
                 remove_files(b, domain);
                 be_free(be);
                 return 0;
@@ -700,6 +746,8 @@ static void adopt_one(TvBackendProcs *b, const char *domain, bool running)
                 if (!pid) /* no record of this kind: the directory may be another kind's */
                         return;
                 tv_log(LOG_NOTICE, "%s: %s: the recorded backend pid %d is gone", k->log, domain, (int)pid);
+                if (!running)
+                        remove_state(b, domain);
                 remove_files(b, domain);
                 if (!running || !(be = be_new(b, domain)))
                         return;

@@ -28,6 +28,10 @@ typedef struct TvBackendKind {
         const char *socket;             /* file name of the socket in the domain's run directory */
         const char *record;             /* file name of the record there */
         const char *tell;               /* control message naming the domain's QEMU: "<tell> <pid>\n" */
+        /* file name of a state file there that outlives each backend process (the backend
+         * keeps what a successor needs in it), passed opened as --state-fd N; created at the
+         * first start, removed when the backend is stopped for good. NULL: none. */
+        const char *state;
 } TvBackendKind;
 
 /* A start's kind-specific part, filled by TvBackendProcs.args. */

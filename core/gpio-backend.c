@@ -11,6 +11,7 @@ const TvBackendKind tv_gpio_backend_kind = {
         .socket = TV_GPIO_BACKEND_SOCKET,
         .record = TV_GPIO_BACKEND_RECORD,
         .tell = "peer-pid",
+        .state = TV_GPIO_BACKEND_STATE,
 };
 
 char *tv_gpio_backend_socket(const char *run_dir, const char *domain)

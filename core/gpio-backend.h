@@ -14,6 +14,7 @@
 
 #define TV_GPIO_BACKEND_SOCKET  "gpio.sock"
 #define TV_GPIO_BACKEND_RECORD  "gpio-backend"
+#define TV_GPIO_BACKEND_STATE   "gpio-state"    /* the backend's line and ring state (--state-fd) */
 #define TV_GPIO_CHARDEV_ID      TV_GUEST_GPIO_CHARDEV  /* -chardev id in the domain XML (gpio-guest.h) */
 
 extern const TvBackendKind tv_gpio_backend_kind;

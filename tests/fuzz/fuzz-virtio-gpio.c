@@ -13,6 +13,7 @@
 #include <string.h>
 #include <linux/gpio.h>
 #include <linux/virtio_gpio.h>
+#include "gpio-state.h"
 #include "virtio-gpio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,7 +74,7 @@ static void f_done(void *ud, unsigned g, uint8_t status)
         held[g] = false;
 }
 
-static const TvVgpioOps ops = { f_get, f_set, f_configure, f_is_output, f_done, NULL };
+static const TvVgpioOps ops = { f_get, f_set, f_configure, f_is_output, f_done, NULL, NULL };
 
 /* splits len bytes of buf into up to 3 iovecs at cut points taken from the input */
 static unsigned split(uint8_t *buf, size_t len, uint8_t c1, uint8_t c2, struct iovec *iov)
@@ -103,6 +104,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(out, 0, sizeof(out));
         memset(value, 0, sizeof(value));
         fail = 0;
+        /* a state file (backend/gpio-state.c) a predecessor left: a valid one with the input
+         * written over it at an offset the input picks; what passes the check is applied */
+        {
+                static uint8_t st[sizeof(TvGstate) + N * sizeof(TvGstateLine)];
+                const TvGstate *s = (const TvGstate *)st;
+                size_t at, k;
+
+                tv_gstate_init(st, N);
+                if (size >= 2) {
+                        at = (data[0] | (size_t)data[1] << 8) * 7 % sizeof(st);
+                        k = size - 2 < sizeof(st) - at ? size - 2 : sizeof(st) - at;
+                        memcpy(st + at, data + 2, k);
+                }
+                if (!tv_gstate_check(st, sizeof(st), N)) {
+                        for (unsigned q = 0; q < TV_GSTATE_QUEUES; q++)
+                                if (s->queue[q].state && s->queue[q].pushing > s->queue[q].num)
+                                        abort();
+                        for (unsigned g = 0; g < N; g++) {
+                                TvVgpioLineState ls = { .dir = s->line[g].dir, .irq_type = s->line[g].irq_type,
+                                                        .out_value = s->line[g].value == 0xff ? -1 : s->line[g].value };
+
+                                if (tv_vgpio_restore_line(d, g, &ls) == -EINVAL)
+                                        abort(); /* the check let through what the model refuses */
+                        }
+                }
+                if (tv_gstate_check(st, sizeof(st) - 1, N) == NULL)
+                        abort();
+        }
         while (off < size) {
                 uint8_t op = data[off++];
 

@@ -18,6 +18,7 @@ tap_require_cmd setpriv /usr/bin/python3
 DIR="$T/run/domains/vm1"
 SOCK="$DIR/gpio.sock"
 REC="$DIR/gpio-backend"
+STATE="$DIR/gpio-state"
 BE="$TV_BUILD_DIR/backend/tegravirt-gpio-backend"
 QEMU_UID=$(id -u nobody)
 
@@ -92,8 +93,13 @@ check "  ... which runs tegravirt-gpio-backend of this build" wait_for 5 bash -c
 check "  ... its socket exists, owned by the QEMU user, mode 0600" test "$(stat -c '%F %u %a' "$SOCK")" = "socket $QEMU_UID 600"
 check "  ... its arguments: two chip fds, the lines in assignment order with the catalog's names" bash -c "
         c=\$(tr '\\0' ' ' </proc/$P/cmdline)
-        grep -q -- '--domain vm1 --listen-fd 3 --chip-fd 4 --line 0:106:header-7 --chip-fd 5 --line 1:9:header-16 --line 1:1:header-29 ' <<<\"\$c\" &&
-        grep -q -- '--uid $QEMU_UID --gid [0-9]* --peer-uid $QEMU_UID --control-fd 6' <<<\"\$c\""
+        grep -q -- '--domain vm1 --listen-fd 3 --chip-fd 4 --line 0:106:header-7 --chip-fd 5 --line 1:9:header-16 --line 1:1:header-29 .* --line 1:3:header-37 --state-fd 6 ' <<<\"\$c\" &&
+        grep -q -- '--uid $QEMU_UID --gid [0-9]* --peer-uid $QEMU_UID --control-fd 7' <<<\"\$c\""
+check "  ... its state file exists, a regular file of the QEMU user, mode 0600" \
+        test "$(stat -c '%F %u %a' "$STATE")" = "regular file $QEMU_UID 600"
+check "  ... which the backend has mapped (and sized: header, 2 queue records, 7 lines)" bash -c "
+        grep -q ' $STATE\$' /proc/$P/maps && [ \$(stat -c %s '$STATE') -gt 8192 ]"
+STATE_INO=$(stat -c %i "$STATE")
 check "  ... each line is requested as tegravirt:vm1 (orin-sim status)" wait_for 5 ours
 check "  ... one request per line (gpio-request in orin-sim's log, 7 lines)" \
         test "$(grep -c 'gpio-request .*consumer=tegravirt:vm1 ' "$T/mnt/log")" = 7
@@ -121,6 +127,8 @@ check "  ... logged" grep -q "gpio-backend: vm1: died (signal KILL) while the do
 check "  ... the lines are requested again by the new one" wait_for 5 ours
 check "  ... 14 requests in all" test "$(grep -c 'gpio-request .*consumer=tegravirt:vm1 ' "$T/mnt/log")" = 14
 check "  ... and it serves the domain's QEMU" test "$(peer guest=vm1)" = open
+check "  ... the restarted backend maps the same state file (same inode, not recreated)" bash -c "
+        [ \$(stat -c %i '$STATE') = $STATE_INO ] && grep -q ' $STATE\$' /proc/$P2/maps"
 
 # --- DomainStarted: the QEMU pid goes to the backend, and to its restarts
 setpriv --reuid "$QEMU_UID" --regid "$(id -g nobody)" --clear-groups sleep 300 &
@@ -146,6 +154,7 @@ tv_start_daemon
 check "a new tegravirtd adopts it" wait_for 5 grep -q "gpio-backend: vm1: adopted pid $P3" "$T/daemon.log"
 check "  ... the record is unchanged" grep -qx "pid=$P3 start=[0-9]* qemu=$QEMU_PID" "$REC"
 check "  ... lines still requested" ours
+check "  ... the state file is still there (same inode)" test "$(stat -c %i "$STATE")" = "$STATE_INO"
 "$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
 check "  ... tegravirtctl check vm1: gpio-backend ok with pid $P3" grep -q "^ok .*gpio-backend.*pid $P3 serves" "$T/chk.out"
 
@@ -155,6 +164,7 @@ check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
 check "  ... the backend is gone" bash -c "! kill -0 $P3 2>/dev/null || grep -q '^State:.Z' /proc/$P3/status"
 check "  ... every line is free (no consumer tegravirt:vm1)" none_ours
 check "  ... orin-sim logged the releases" grep -q "gpio-release" "$T/mnt/log"
+check "  ... no state file" test ! -e "$STATE"
 check "  ... no socket, no record, no domain directory" test ! -e "$DIR"
 check "  ... no tegravirt-gpio-backend process of this build is left" test -z "$(our_backends)"
 check "  ... logged stopped" grep -q "gpio-backend: vm1: stopped" "$T/daemon.log"

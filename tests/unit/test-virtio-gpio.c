@@ -80,7 +80,7 @@ static void f_done(void *ud, unsigned g, uint8_t status)
         host.n_done++;
 }
 
-static const TvVgpioOps ops = { f_get, f_set, f_configure, f_is_output, f_done, NULL };
+static const TvVgpioOps ops = { f_get, f_set, f_configure, f_is_output, f_done, NULL, NULL };
 
 /* one request, response room `room`; returns bytes written, status/value in *st, *val */
 static uint32_t req(TvVgpio *d, uint16_t type, uint16_t gpio, uint32_t value, size_t room, uint8_t *st, uint8_t *val)
