@@ -25,8 +25,7 @@ const char *tv_gstate_check(const void *buf, size_t len, unsigned n_lines)
                 const TvGstateLine *l = &s->line[i];
 
                 if (l->dir > VIRTIO_GPIO_DIRECTION_IN || (l->value > 1 && l->value != 0xff) || l->pad ||
-                    l->irq_type > VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW ||
-                    (l->irq_type > VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH && l->irq_type < VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH) ||
+                    (l->irq_type > VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH && l->irq_type != VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW) ||
                     (l->irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE && l->dir == VIRTIO_GPIO_DIRECTION_OUT))
                         return "inconsistent line record";
         }
