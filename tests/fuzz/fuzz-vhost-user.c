@@ -6,6 +6,8 @@
  * with (fds & 7) fds attached: a memfd of guest memory (whose first bytes are the input, so
  * rings can hold anything) when bit 3 is set, else eventfds. After each message every started
  * queue is popped and answered like a device. Nothing may crash, leak or hang.
+ * Each queue also keeps a record (TvVuRecord, a restarted back end's state) whose first bytes
+ * are the input too, offered for adoption: a record that does not match may only be discarded.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -92,6 +94,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cur = tv_vu_new(sv[1], 2, &ops, NULL);
         if (!cur)
                 abort();
+        {
+                static TvVuRecord recs[2];
+
+                memset(recs, 0, sizeof(recs));
+                memcpy(recs, data, size < sizeof(recs) ? size : sizeof(recs));
+                for (unsigned q = 0; q < 2; q++)
+                        tv_vu_set_record(cur, q, &recs[q], true);
+        }
         while (size - off >= 13) {
                 uint8_t msg[12 + 1024] = { 0 };
                 uint32_t hdr[3];

@@ -5,7 +5,8 @@ vhost-user-gpio-device, with qtest playing the guest driver on the virtio-mmio r
 negotiation and config as QEMU asks, DRIVER_OK starting both rings, a request the backend
 pops but never answers, the backend killed, a new one started on the same socket: QEMU
 (reconnect=1) sets last_avail to the used idx, so the new backend is given the request again
-at ring start and answers it although the driver never notified again; later requests work.
+at ring start and answers it although the driver never notified again (from the queue record
+the backends keep in a state file: the rewind QEMU really sends matches it); later requests work.
   TV_QEMU_BRIDGE=QEMU qemu-reconnect.py VU-ECHO-BACKEND"""
 import os
 import json
@@ -27,6 +28,7 @@ qemu_bin = find_qemu(tap)
 backend_bin = sys.argv[1]
 work = tempfile.mkdtemp(prefix="tv-vu-")
 sock = os.path.join(work, "gpio.sock")
+state = os.path.join(work, "state")  # the queue records every backend process keeps (vhost-user.h)
 qmp_path = os.path.join(work, "qmp.sock")
 RAM = 0x40000000
 MMIO, MMIO_STRIDE = 0x0a000000, 0x200
@@ -42,7 +44,7 @@ class Backend:
     def __init__(self, mode):
         self.lines = queue.Queue()
         self.log = []
-        self.p = subprocess.Popen([backend_bin, sock, mode], stderr=subprocess.PIPE, text=True)
+        self.p = subprocess.Popen([backend_bin, sock, mode, state], stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -192,6 +194,9 @@ try:
     b1.kill()
     b2 = Backend("echo")
     tap.ok(b2.wait("connected", 10), "QEMU reconnects to the new backend")
+    tap.ok(b2.wait("vhost-user: queue 0 continues from its record: last_avail 1, 1 buffers in flight"),
+           "the new backend continues the request ring from the dead one's record (QEMU's rewind to "
+           "used idx 0 matched)", "\n".join(b2.log))
     tap.ok(b2.wait("pop 0 0") and wait_used(qt, 1),
            "the pending request is given to the new backend at ring start and answered (no new notify)",
            "\n".join(b2.log))

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * A stand-in vhost-user device on backend/vhost-user.c for tests with a real QEMU:
- *   vu-echo-backend SOCKET hold|echo
+ *   vu-echo-backend SOCKET hold|echo|all [STATE-FILE]
  * listens on SOCKET (replacing a stale one), serves one connection as a 2-queue device
  * (virtio-gpio's id and config shape: ngpio 2): "hold" pops requests and never answers (a
  * backend about to die), "echo" copies a request's readable bytes into its writable ones,
  * except that a request starting with 'H' is held the first time its head comes (it is
- * forgotten when the ring stops) and answered when presented again.
+ * forgotten when the ring stops) and answered when presented again; "all" answers every one.
+ * With STATE-FILE the queues keep their records (TvVuRecord) there, offered for adoption.
  * Logs one line per event on stderr: "ready Q 0|1", "pop Q HEAD", "push Q HEAD LEN".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "vhost-user.h"
@@ -79,12 +82,27 @@ int main(int argc, char **argv)
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int l, c;
 
-        if (argc != 3 || strlen(argv[1]) >= sizeof(sa.sun_path) || (strcmp(argv[2], "hold") && strcmp(argv[2], "echo"))) {
-                fprintf(stderr, "usage: vu-echo-backend SOCKET hold|echo\n");
+        TvVuRecord *recs = NULL;
+
+        if (argc < 3 || argc > 4 || strlen(argv[1]) >= sizeof(sa.sun_path) ||
+            (strcmp(argv[2], "hold") && strcmp(argv[2], "echo") && strcmp(argv[2], "all"))) {
+                fprintf(stderr, "usage: vu-echo-backend SOCKET hold|echo|all [STATE-FILE]\n");
                 return 2;
         }
         setvbuf(stderr, NULL, _IOLBF, 0);
-        echo = !strcmp(argv[2], "echo");
+        echo = strcmp(argv[2], "hold") != 0;
+        if (!strcmp(argv[2], "all")) /* answers every buffer: none is held */
+                memset(held_once, 1, sizeof(held_once));
+        if (argc == 4) { /* the queue records, kept across backend processes (vhost-user.h) */
+                int sf = open(argv[3], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+                if (sf < 0 || ftruncate(sf, 2 * sizeof(TvVuRecord)) < 0 ||
+                    (recs = mmap(NULL, 2 * sizeof(TvVuRecord), PROT_READ | PROT_WRITE, MAP_SHARED, sf, 0)) == MAP_FAILED) {
+                        perror("vu-echo-backend: state file");
+                        return 1;
+                }
+                close(sf);
+        }
         strcpy(sa.sun_path, argv[1]);
         unlink(argv[1]);
         l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -98,6 +116,8 @@ int main(int argc, char **argv)
         vu = tv_vu_new(c, 2, &ops, NULL);
         if (!vu)
                 return 1;
+        for (unsigned q = 0; recs && q < 2; q++)
+                tv_vu_set_record(vu, q, &recs[q], true);
         fprintf(stderr, "connected\n");
         for (;;) {
                 struct pollfd p[8];
