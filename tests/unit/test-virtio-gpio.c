@@ -10,6 +10,7 @@
 #include <string.h>
 #include <linux/gpio.h>
 #include <linux/virtio_gpio.h>
+#include "gpio-state.h"
 #include "tv-tap.h"
 #include "virtio-gpio.h"
 
@@ -284,6 +285,53 @@ int main(void)
         CHECK(host.n_config == 2 && host.flags[1] == GPIO_V2_LINE_FLAG_INPUT && host.flags[2] == GPIO_V2_LINE_FLAG_INPUT,
               "reset: edge detection stopped on lines 1 and 2 (line 0 had none)");
         CHECK(queue_buf(d, 2) == -1, "  ... and F_IRQ is to be acked again");
+
+        /* the state a restarted backend gets back (gpio-state.c, tv_vgpio_restore_line) */
+        {
+                static uint8_t buf[sizeof(TvGstate) + N * sizeof(TvGstateLine)];
+                TvGstate *gs = (TvGstate *)buf;
+
+                tv_gstate_init(buf, N);
+                CHECK(!tv_gstate_check(buf, sizeof(buf), N), "state file: a new one is consistent");
+                CHECK(tv_gstate_check(buf, sizeof(buf), N - 1) != NULL, "  ... not for another line count");
+                CHECK(tv_gstate_check(buf, sizeof(buf) - 1, N) != NULL, "  ... nor another size");
+                gs->line[1].irq_type = 7;
+                CHECK(tv_gstate_check(buf, sizeof(buf), N) != NULL, "  ... an irq type 7 is refused");
+                gs->line[1].irq_type = VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW;
+                CHECK(!tv_gstate_check(buf, sizeof(buf), N), "  ... level low (8) is one");
+                gs->line[1].dir = VIRTIO_GPIO_DIRECTION_OUT;
+                CHECK(tv_gstate_check(buf, sizeof(buf), N) != NULL, "  ... not on an output");
+                gs->line[1].dir = VIRTIO_GPIO_DIRECTION_IN;
+                gs->queue[1].state = TV_VU_REC_RUNNING;
+                gs->queue[1].num = 8;
+                gs->queue[1].inflight[1] = 1;   /* head 8 of a ring of 8 */
+                CHECK(tv_gstate_check(buf, sizeof(buf), N) != NULL, "  ... a head beyond the ring size is refused");
+                gs->queue[1].inflight[1] = 0;
+                gs->queue[1].inflight[0] = 0x81;
+                CHECK(!tv_gstate_check(buf, sizeof(buf), N), "  ... heads 0 and 7 of 8 are fine");
+                gs->magic ^= 1;
+                CHECK(tv_gstate_check(buf, sizeof(buf), N) != NULL, "  ... a wrong magic is refused");
+        }
+        host.n_config = 0;
+        CHECK(tv_vgpio_restore_line(d, 1, &(TvVgpioLineState){ .dir = VIRTIO_GPIO_DIRECTION_IN, .out_value = -1,
+                                                            .irq_type = VIRTIO_GPIO_IRQ_TYPE_EDGE_RISING }) == 0 &&
+              host.flags[1] == (GPIO_V2_LINE_FLAG_INPUT | GPIO_V2_LINE_FLAG_EDGE_RISING),
+              "restore: line 1 rising again on the host");
+        tv_vgpio_set_irq(d, true);
+        host.n_done = 0;
+        queue_buf(d, 1);
+        tv_vgpio_host_event(d, 1, GPIO_V2_LINE_EVENT_RISING_EDGE);
+        CHECK(host.n_done == 1 && host.done_gpio[0] == 1 && host.done_status[0] == VIRTIO_GPIO_IRQ_STATUS_VALID,
+              "  ... its buffer, taken back, gets the next rising edge without a SET_IRQ_TYPE");
+        CHECK(tv_vgpio_restore_line(d, 0, &(TvVgpioLineState){ .dir = VIRTIO_GPIO_DIRECTION_OUT, .out_value = 1 }) == 0 &&
+              host.output[0] && host.value[0] == 1, "restore: line 0 an output at the guest's value 1");
+        TvVgpioLineState ls;
+
+        tv_vgpio_line_state(d, 0, &ls);
+        CHECK(ls.dir == VIRTIO_GPIO_DIRECTION_OUT && ls.out_value == 1 && ls.irq_type == 0, "  ... and so recorded");
+        CHECK(tv_vgpio_restore_line(d, 2, &(TvVgpioLineState){ .dir = VIRTIO_GPIO_DIRECTION_OUT, .out_value = -1,
+                                                            .irq_type = VIRTIO_GPIO_IRQ_TYPE_EDGE_BOTH }) == -EINVAL,
+              "restore: an interrupt on an output is refused");
         tv_vgpio_free(d);
         return tap_finish();
 }
