@@ -31,10 +31,12 @@
  *  presented again to the new back end. The guest does not notify again for it, but QEMU's new
  *  host notifier starts signalled (virtio_bus_set_host_notifier: event_notifier_init(n, 1)),
  *  and we also report queue_ready(q, true) followed by queue_kick(q), so the device looks at
- *  the ring as soon as it starts either way. Caveat (inherent, QEMU 7.2 gpio has no inflight
- *  tracking): buffers completed out of order before the crash make the rewind present slots
- *  whose heads were already used; a head that we already hold is skipped (virtqueue.c), but
- *  an older still-pending slot below the used idx is not presented again.
+ *  the ring as soon as it starts either way. QEMU 7.2's gpio has no inflight tracking
+ *  (PROTOCOL_F_INFLIGHT_SHMFD), so with buffers completed out of order before the crash the
+ *  rewind alone would present slots whose heads were already used and never again an older
+ *  still-pending slot below the used idx. A device that keeps a queue record in memory that
+ *  outlives it (tv_vu_set_record: the ring geometry, last_avail, the heads in flight) has
+ *  its successor continue from the record instead (record_adopt below).
  */
 #include <errno.h>
 #include <fcntl.h>
