@@ -7,7 +7,9 @@
 # "peer <pid>" questions (the QEMU user's process whose -name is guest=<domain>), tells it the
 # QEMU pid at DomainStarted, restarts it when it dies (lines requested again), adopts it
 # across a daemon restart, and ReleaseDomain stops it: lines free, no socket, record or
-# process. Refused prepares leave nothing behind.
+# process. Its state file (--state-fd, gpio-state) exists while prepared, is the same file
+# for every restart and across the daemon restart, and is gone after release. Refused
+# prepares leave nothing behind.
 source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 chmod 755 "$T" # the QEMU user (nobody) reaches the socket under it

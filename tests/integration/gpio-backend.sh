@@ -5,7 +5,9 @@
 # guest's gpio-virtio driver do): start-up (each line requested as tegravirt:<domain>,
 # failures naming the line), config and names, every request type, ERR cases, edge and level
 # interrupts with the masking rules, a pending request answered by a restarted backend after
-# the front end reconnects like QEMU 7.2, confinement (fds, uid, CapEff, NoNewPrivs, Seccomp),
+# the front end reconnects like QEMU 7.2, a restart on the same state file (--state-fd) that
+# keeps the guest's output value, interrupt types and held eventq buffers (one completed out
+# of order before the kill), corrupt state files discarded, confinement (fds, uid, CapEff, NoNewPrivs, Seccomp),
 # peer refusal by uid, one connection at a time, the control channel (peer/allow/deny/peer-pid),
 # and exit when the chip goes away.
 source "$(dirname "$0")/../lib/integration.sh"
