@@ -270,6 +270,8 @@ check "kill -9: the lines are free again" wait_for 5 bash -c "[ -z \"\$(grep '^g
 start_backend "$T/be6.log" --line 0:106:PIN7 --line 0:107:PIN11 --line 0:108:PIN13 --user nobody --peer-uid 0 \
         --state-fd 9 9<>"$GS"
 P6=$BPID
+check "a new backend maps the state file (shared) and keeps no fd of it" bash -c "
+        grep -q ' $GS\$' /proc/$P6/maps && ! ls -l /proc/$P6/fd | grep -q gpio-state"
 check "a new backend on the same state file restores the guest's configuration before serving" \
         grep -q "vm1\]: restored the guest's configuration of 3 lines from the state file" "$T/be6.log"
 check "  ... line 0 is an output at 1 again (the guest's value, not as-is)" \
