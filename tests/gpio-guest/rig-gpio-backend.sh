@@ -28,7 +28,7 @@ TOOL=$(sed -n 's/^TOOL=//p' "$T/guest-bits")
 # the backend and the client, static aarch64, cached by their sources
 CC=${TV_RIG_CC:-aarch64-linux-gnu-gcc}
 CFLAGS="-static -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter"
-BE_SRCS="backend/tegravirt-gpio-backend.c backend/virtio-gpio.c backend/gpio-lines.c backend/vhost-user.c
+BE_SRCS="backend/tegravirt-gpio-backend.c backend/virtio-gpio.c backend/gpio-lines.c backend/gpio-state.c backend/vhost-user.c
         backend/virtqueue.c backend/confine.c common/tv-gpio-cdev.c common/tv-log.c common/tv-validate.c"
 CL_SRCS="tests/integration/gpio-vu-client.c tests/lib/vu-front.c"
 BENCH_SRCS="bench/bench-gpio-backend.c backend/gpio-lines.c common/tv-gpio-cdev.c tests/lib/vu-front.c"
