@@ -527,6 +527,12 @@ static void release_undefined(TvDaemon *d, const char *domain)
                 return;
         if (tv_state_save(&d->state, &err) < 0)
                 tv_log(LOG_ERR, "domain %s undefined: %s", domain, err.message);
+        /* a backend serves assignments; those released go with their backend (its lines are
+         * free then), as ReleaseDomain would: the domain's QEMU is gone or goes without them */
+        if (lines && !tv_daemon_domain_has_lines(d, domain))
+                tv_backend_stop(&d->gpio_backends, domain, NULL, NULL);
+        if (devices && !bpmp_backend_running(d, domain))
+                tv_backend_stop(&d->backends, domain, NULL, NULL);
         if (lines)
                 tv_log(LOG_NOTICE, "domain %s undefined: its line groups were released", domain);
         if (devices)

@@ -175,5 +175,57 @@ check "  ... lines requested again" wait_for 5 ours
 check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
 check "  ... nothing left" bash -c "[ ! -e '$DIR' ] && ! grep -q 'consumer=tegravirt:vm1 ' '$T/mnt/status'"
 check "  ... no backend process of this build" test -z "$(our_backends)"
+
+# --- adopted without a QEMU pid (prepared, not started): its control channel died with the
+# previous tegravirtd, so it would serve any process of the QEMU user without asking; it is
+# replaced by one that asks
+check "PrepareDomain vm1 (no DomainStarted)" expect_ok PrepareDomain string:vm1 string:
+P5=$(backend_pid)
+tv_stop_daemon
+tv_start_daemon
+check "a new tegravirtd adopts it, then replaces it: no control channel, no QEMU pid" \
+        wait_for 5 grep -q "gpio-backend: vm1: adopted pid $P5 has no control channel and no QEMU pid: replaced" "$T/daemon.log"
+check "  ... a new backend runs" wait_for 10 restarted "$P5"
+P6=$(backend_pid)
+check "  ... the old one is gone" bash -c "! kill -0 $P5 2>/dev/null || grep -q '^State:.Z' /proc/$P5/status"
+check "  ... lines requested again" wait_for 5 ours
+check "  ... a QEMU-user process named guest=vm10 is refused (asked on the new control channel)" \
+        test "$(peer guest=vm10)" = closed
+check "  ... the domain's QEMU (guest=vm1) is served" test "$(peer guest=vm1)" = open
+check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
+check "  ... nothing left" bash -c "[ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:vm1 ' '$T/mnt/status'"
+
+# --- a backend that cannot start (a line the host took after the prepare's check): the
+# restarts back off (1 s, 2 s, 4 s, 8 s), tegravirtd gives up after 5 and says so in the
+# log and in CheckHost; the next PrepareDomain starts it again
+check "PrepareDomain vm1" expect_ok PrepareDomain string:vm1 string:
+P7=$(backend_pid)
+tv_stop_daemon
+kill -9 "$P7"
+wait_for 5 none_ours || true
+sim "gpio-use 1 0 regulator-x"
+L0=$(($(wc -l <"$T/daemon.log") + 1))
+since() { tail -n +"$L0" "$T/daemon.log"; } # this tegravirtd's log
+tv_start_daemon
+check "the host took line 1 0: each start exits 1; tegravirtd gives up after 5" \
+        wait_for 40 bash -c "tail -n +$L0 '$T/daemon.log' | grep -q 'gpio-backend: vm1: gave up: 5 starts of tegravirt-gpio-backend in a row failed within 5 s (last: exit status 1)'"
+check "  ... it started it 5 times" test "$(since | grep -c 'gpio-backend: vm1: started pid')" = 5
+check "  ... waiting 1 s, 2 s, 4 s, 8 s between them" bash -c "
+        [ \"\$(tail -n +$L0 '$T/daemon.log' | sed -n 's/.*gpio-backend: vm1: restarting in \([0-9]*\) s .*/\1/p' | tr '\n' ' ')\" = '1 2 4 8 ' ]"
+check "  ... the backend's own reason is in the log (its stderr), each time" \
+        test "$(since | grep -c 'tegravirt-gpio-backend\[vm1\]: cannot request line .* (chip 1 offset 0): EBUSY')" = 5
+sleep 3
+check "  ... and nothing is started after giving up" test "$(since | grep -c 'gpio-backend: vm1: started pid')" = 5
+"$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
+check "tegravirtctl check vm1: gpio-backend missing, tegravirtd gave up, last exit status, what to do" \
+        bash -c "grep -q '^missing .*gpio-backend.*vm1: no GPIO backend runs: tegravirtd gave up after 5 starts in a row failed (last: exit status 1)' '$T/chk.out' &&
+                 grep -q 'fix: journalctl -u tegravirtd: .*free it); then tegravirtctl prepare' '$T/chk.out'"
+sim "gpio-free 1 0"
+check "the line freed: PrepareDomain vm1 starts it again" expect_ok PrepareDomain string:vm1 string:
+check "  ... lines requested" wait_for 5 ours
+"$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
+check "  ... tegravirtctl check vm1: gpio-backend ok" grep -q "^ok .*gpio-backend.*vm1: tegravirt-gpio-backend pid" "$T/chk.out"
+check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
+check "  ... nothing left" bash -c "[ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:vm1 ' '$T/mnt/status'"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tap_finish
