@@ -115,7 +115,8 @@ check "undefining vma releases header-pin7" wait_for 5 bash -c "[ \"\$(busctl --
 check "  ... and its record" bash -c "! grep -q '^device header-pin7 ' '$T/state/state'"
 check "  ... audited" grep -q 'header-pin7.*the domain was undefined' "$T/daemon.log"
 check "  ... and its guest DTB" wait_for 5 test ! -e "$DTB"
-check "  ... its GPIO backend (pid $BE_PID) is stopped" wait_for 5 grep -q "gpio-backend: vma: stopped" "$T/daemon.log"
+check "  ... its GPIO backend (pid $BE_PID) is stopped (logged: a second time, after ReleaseDomain's above)" \
+        wait_for 5 bash -c "[ \"\$(grep -c 'gpio-backend: vma: stopped' '$T/daemon.log')\" = 2 ]"
 check "  ... the process is gone" bash -c "[ -n '$BE_PID' ] && ! kill -0 $BE_PID 2>/dev/null"
 check "  ... line 106 is free" bash -c "! grep -q '^gpio 0 106 consumer=tegravirt:' '$T/mnt/status'"
 check "  ... no socket, no record, no runtime directory" test ! -e "$T/run/domains/vma"
