@@ -7,7 +7,11 @@
 # "peer <pid>" questions (the QEMU user's process whose -name is guest=<domain>), tells it the
 # QEMU pid at DomainStarted, restarts it when it dies (lines requested again), adopts it
 # across a daemon restart, and ReleaseDomain stops it: lines free, no socket, record or
-# process. Refused prepares leave nothing behind.
+# process. Refused prepares leave nothing behind. An adopted backend that was never told its
+# QEMU is replaced (it has no control channel to ask on). A backend that cannot start (a line
+# the host took after the prepare's check) is retried after 1, 2, 4, 8 s, then given up on
+# (logged with its exit status, CheckHost gpio-backend missing) until PrepareDomain or
+# DomainStarted re-arms it.
 source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 chmod 755 "$T" # the QEMU user (nobody) reaches the socket under it
@@ -225,7 +229,30 @@ check "the line freed: PrepareDomain vm1 starts it again" expect_ok PrepareDomai
 check "  ... lines requested" wait_for 5 ours
 "$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
 check "  ... tegravirtctl check vm1: gpio-backend ok" grep -q "^ok .*gpio-backend.*vm1: tegravirt-gpio-backend pid" "$T/chk.out"
+# ... and DomainStarted re-arms it too, with the QEMU pid
+P8=$(backend_pid)
+tv_stop_daemon
+kill -9 "$P8"
+wait_for 5 none_ours || true
+sim "gpio-use 1 0 regulator-x"
+L0=$(($(wc -l <"$T/daemon.log") + 1))
+tv_start_daemon
+check "the host took line 1 0 again: tegravirtd gives up again" \
+        wait_for 40 bash -c "tail -n +$L0 '$T/daemon.log' | grep -q 'gpio-backend: vm1: gave up: 5 starts'"
+sim "gpio-free 1 0"
+setpriv --reuid "$QEMU_UID" --regid "$(id -g nobody)" --clear-groups sleep 300 &
+QEMU_PID=$!
+sleep 0.2
+echo "$QEMU_PID" >"$T/libvirt-qemu/vm1.pid"
+check "DomainStarted vm1 (QEMU pid $QEMU_PID) starts it again" expect_ok DomainStarted string:vm1
+P9=$(backend_pid)
+check "  ... a backend runs, recorded with the QEMU pid" bash -c "[ -n '$P9' ] && grep -qx 'pid=$P9 start=[0-9]* qemu=$QEMU_PID' '$REC'"
+wait_for 5 bash -c "[ \"\$(readlink /proc/$P9/exe)\" = '$BE' ]" || true
+check "  ... with --peer-pid $QEMU_PID" bash -c "tr '\\0' ' ' </proc/$P9/cmdline | grep -q -- '--peer-pid $QEMU_PID'"
+check "  ... lines requested" wait_for 5 ours
 check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
 check "  ... nothing left" bash -c "[ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:vm1 ' '$T/mnt/status'"
+kill "$QEMU_PID" 2>/dev/null || true
+wait "$QEMU_PID" 2>/dev/null || true
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tap_finish
