@@ -1305,9 +1305,9 @@ static int release_items(TvDaemon *d, const char *domain, TvHostdevItem *items, 
         if (!was)
                 return tv_error_oom(err);
         /* a backend still running here (a caller that did not stop it first) goes now; its
-         * dup of the file closes when it is gone */
-        if (tv_backend_pid(&d->backends, domain))
-                tv_backend_stop(&d->backends, domain, NULL, NULL);
+         * dup of the file closes when it is gone; one waiting to be restarted (or given up
+         * on) is forgotten with its socket and record */
+        tv_backend_stop(&d->backends, domain, NULL, NULL);
         tv_bpmp_active_close_domain(&d->bpmp, domain);
         for (size_t i = 0; i < n; i++) {
                 if (items[i].binding->phase == TV_PHASE_NONE)

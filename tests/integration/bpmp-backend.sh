@@ -268,6 +268,25 @@ qemu_stop
 check "release vm1: no socket, record or directory is left" bash -c "'$TV_CTL_BIN' release vm1 >/dev/null && [ ! -e '$DIR' ]"
 check "  ... and no backend process" test -z "$(our_backends)"
 
+# --- a backend that exits at start-up every time: restarts back off, then tegravirtd gives up
+tv_stop_daemon
+printf '#!/bin/sh\necho "failing-backend: cannot start (test)" >&2\nexit 1\n' >"$T/failing-backend"
+chmod 755 "$T/failing-backend"
+tv_start_daemon --bpmp-backend "$T/failing-backend"
+L0=$(($(wc -l <"$T/daemon.log") + 1))
+check "a BPMP backend that exits 1 at once: prepare vm1 is ok (it starts)" expect_ok PrepareDomain string:vm1 string:
+check "  ... tegravirtd gives up after 5 starts in a row, naming the domain, the backend and its exit status" \
+        wait_for 40 bash -c "tail -n +$L0 '$T/daemon.log' | grep -q 'bpmp-backend: vm1: gave up: 5 starts of tegravirt-bpmp-backend in a row failed within 5 s (last: exit status 1)'"
+check "  ... after waiting 1 s, 2 s, 4 s, 8 s" bash -c "
+        [ \"\$(tail -n +$L0 '$T/daemon.log' | sed -n 's/.*bpmp-backend: vm1: restarting in \([0-9]*\) s .*/\1/p' | tr '\n' ' ')\" = '1 2 4 8 ' ]"
+check "  ... its own messages are in the log" test "$(tail -n +"$L0" "$T/daemon.log" | grep -c 'failing-backend: cannot start (test)')" = 5
+"$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
+check "  ... tegravirtctl check vm1: bpmp-backend missing, gave up, with the exit status and what to do" \
+        bash -c "grep -q '^missing .*bpmp-backend.*vm1: no BPMP backend runs: tegravirtd gave up after 5 starts in a row failed (last: exit status 1)' '$T/chk.out' &&
+                 grep -q 'fix: journalctl -u tegravirtd: .*tegravirtctl prepare' '$T/chk.out'"
+check "release vm1: nothing left" bash -c "'$TV_CTL_BIN' release vm1 >/dev/null && [ ! -e '$DIR' ]"
+check "  ... uarta is back on serial-tegra, whole" dev_whole 3100000.serial serial-tegra
+
 # --- no backend binary: prepare refused, naming it, and undone
 tv_stop_daemon
 tv_start_daemon --bpmp-backend "$T/no-such-backend"
