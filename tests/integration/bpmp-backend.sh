@@ -38,14 +38,7 @@ qemu_stop() { exec 7>&- 8<&-; kill "$QEMU_PID" 2>/dev/null || true; wait "$QEMU_
 q() { local l; echo "$*" >&7; read -r -t "${QT:-3}" -u 8 l || l=-; echo "$l"; }
 # libvirt's "started" hook: the pid file, then DomainStarted
 started() { echo "$1" >"$T/libvirt-qemu/vm1.pid"; expect_ok DomainStarted string:vm1; }
-# backends of this build (other worktrees on the machine may run theirs)
-our_backends() {
-        local p
-        for p in $(pgrep -x tegravirt-bpmp- || true); do
-                [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$TV_BUILD_DIR/backend/tegravirt-bpmp-backend" ] && echo "$p"
-        done
-        return 0
-}
+our_backends() { tv_own_backends bpmp; }
 
 "$TV_CTL_BIN" assign vm1 uarta >/dev/null
 check "prepare vm1 (uarta needs the BPMP), qemu.conf's ACL without /dev/bpmp-host" expect_ok PrepareDomain string:vm1 string:
@@ -217,6 +210,9 @@ check "  ... logged stopped" grep -q "bpmp-backend: vm1: stopped" "$T/daemon.log
 # --- a backend that ignores SIGTERM: SIGKILL after the timeout, the loop serving meanwhile
 check "prepare vm1 again" expect_ok PrepareDomain string:vm1 string:
 P=$(backend_pid)
+# recorded before it execs: stop it only once it runs the backend, serving
+check "  ... its backend (pid ${P:-none}) runs" wait_for 5 bash -c \
+        "[ \"\$(readlink /proc/${P:-0}/exe)\" = '$TV_BUILD_DIR/backend/tegravirt-bpmp-backend' ]"
 kill -STOP "$P" # a stopped process keeps SIGTERM pending: only SIGKILL ends it
 mgr ReleaseDomain string:vm1 >"$T/rel.out" 2>&1 &
 RP=$!
@@ -225,6 +221,7 @@ check "  ... while the release waits for the stopped backend, the daemon answers
         bash -c "timeout 1 busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 ListAssignments >/dev/null"
 check "  ... the release ends once SIGKILL did (about 2 s)" wait "$RP"
 check "  ... logged the SIGKILL" grep -q "bpmp-backend: vm1: pid $P still runs 2000 ms after SIGTERM: SIGKILL" "$T/daemon.log"
+grep -q "pid $P still runs" "$T/daemon.log" || diag "$(grep 'bpmp-backend: vm1' "$T/daemon.log" | tail -n 8)"
 check "  ... nothing is left" bash -c "! kill -0 $P 2>/dev/null && [ ! -e '$DIR' ]"
 
 # --- start-up: a recorded backend whose domain no longer runs is stopped; a running domain

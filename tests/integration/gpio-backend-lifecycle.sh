@@ -36,12 +36,11 @@ ours() { # every line of vm1's groups is requested as tegravirt:vm1
         done
 }
 none_ours() { ! grep -q 'consumer=tegravirt:vm1 ' "$T/mnt/status"; }
-our_backends() { # this build's GPIO backends (other worktrees on the machine may run theirs)
-        local p
-        for p in $(pgrep -x tegravirt-gpio- || true); do
-                [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$BE" ] && echo "$p"
-        done
-        return 0
+our_backends() { tv_own_backends gpio; }
+# no runtime directory for vm1, no GPIO or BPMP backend of this test, no line requested by us
+nothing_left() {
+        [ ! -e "$DIR" ] && [ -z "$(tv_own_backends gpio)$(tv_own_backends bpmp)" ] &&
+                ! grep -q 'consumer=tegravirt:' "$T/mnt/status"
 }
 # A process of the QEMU user that connects to the socket with "-name NAME" in its command
 # line (as libvirt starts QEMU): "open" when the backend keeps the connection for 1.5 s
@@ -66,8 +65,7 @@ restarted() { local p; p=$(backend_pid); [ -n "$p" ] && [ "$p" != "$1" ] && kill
 # --- refusals roll back: nothing is left
 sim "gpio-use 1 0 regulator-x"
 check "a line the host uses: PrepareDomain vm1 -> DeviceBusy" expect_error DeviceBusy PrepareDomain string:vm1 string:
-check "  ... no backend, no runtime directory, no line requested" bash -c "
-        [ -z '$(our_backends)' ] && [ ! -e '$DIR' ] && ! grep -q 'consumer=tegravirt:' '$T/mnt/status'"
+check "  ... no backend, no runtime directory, no line requested" nothing_left
 sim "gpio-free 1 0"
 tv_stop_daemon
 tv_start_daemon --gpio-backend "$T/no-such-backend"
@@ -80,7 +78,7 @@ check "  ... naming it" grep -q "cannot run the GPIO backend $T/no-such-backend"
 check "  ... after uarta was bound and its BPMP backend started" grep -q "bpmp-backend: vm1: started pid" "$T/daemon.log"
 check "  ... uarta is back on its host driver" grep -q '^3100000.serial driver=serial-tegra ' "$T/mnt/status"
 check "  ... its BPMP backend went too: nothing is left (no runtime directory, no process, no line requested)" \
-        wait_for 5 bash -c "[ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:' '$T/mnt/status'"
+        wait_for 5 nothing_left
 check "  ... logged the BPMP backend's stop" grep -q "bpmp-backend: vm1: stopped" "$T/daemon.log"
 "$TV_CTL_BIN" unassign vm1 uarta >/dev/null
 tv_stop_daemon
