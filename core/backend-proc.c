@@ -25,8 +25,9 @@
 #include <unistd.h>
 #include "tv-log.h"
 
-#define RESTART_SOON_USEC (1000 * 1000)         /* a backend that died young waits this long */
-#define RESTART_YOUNG_USEC (5 * 1000 * 1000)
+#define RESTART_SOON_USEC (1000 * 1000)         /* a backend that died young waits this long, doubled */
+#define RESTART_YOUNG_USEC (5 * 1000 * 1000)    /* ... each time in a row, up to RESTART_MAX_USEC */
+#define RESTART_MAX_USEC (30 * 1000 * 1000)
 
 typedef struct Waiter {
         TvBackendStoppedFn fn;
@@ -51,6 +52,9 @@ struct TvBackendProc {
         size_t control_len;
         pid_t qemu_pid;                 /* the domain's QEMU once DomainStarted named it, else 0 */
         pid_t told_pid;                 /* the QEMU pid the running backend knows (0: none) */
+        unsigned failures;              /* starts in a row that died young or failed */
+        bool gave_up;                   /* TV_BACKEND_MAX_FAILURES reached: not restarted until re-armed */
+        char last_failure[96];          /* how the last of them ended */
         Waiter *waiters;
         size_t n_waiters;
         TvBackendProc *next;
@@ -525,7 +529,10 @@ int tv_backend_start(TvBackendProcs *b, const char *domain, TvError *err)
                 return 0;
         if (!be && !(be = be_new(b, domain)))
                 return tv_error_oom(err);
+        /* a prepare re-arms one that gave up, or starts one waiting for its restart now */
         be->timer = sd_event_source_disable_unref(be->timer);
+        be->failures = 0;
+        be->gave_up = false;
         if (spawn(be, err) != 0) {
                 remove_state(b, domain);
                 remove_files(b, domain);
@@ -549,6 +556,13 @@ bool tv_backend_known(const TvBackendProcs *b, const char *domain)
         return be && !be->stopping;
 }
 
+const char *tv_backend_failed(const TvBackendProcs *b, const char *domain)
+{
+        TvBackendProc *be = be_find(b, domain);
+
+        return be && be->gave_up && !be->stopping ? be->last_failure : NULL;
+}
+
 pid_t tv_backend_qemu(const TvBackendProcs *b, const char *domain)
 {
         TvBackendProc *be = be_find(b, domain);
@@ -558,6 +572,7 @@ pid_t tv_backend_qemu(const TvBackendProcs *b, const char *domain)
 
 /* Gone: tell the waiters of a stop, or start it again while its domain runs. */
 static void gone(TvBackendProc *be, const char *how);
+static void schedule_restart(TvBackendProc *be, bool failed, const char *how);
 
 static int on_restart(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -575,20 +590,53 @@ static int on_restart(sd_event_source *s, uint64_t usec, void *userdata)
                 return 0;
         }
         if (r < 0) {
-                tv_log(LOG_ERR, "%s: %s: %s; retrying", b->kind->log, be->domain, err.message);
+                tv_log(LOG_ERR, "%s: %s: %s", b->kind->log, be->domain, err.message);
+                schedule_restart(be, true, err.message);
                 tv_error_clear(&err);
-                sd_event_add_time_relative(b->event, &be->timer, CLOCK_MONOTONIC, RESTART_YOUNG_USEC, 0,
-                                           on_restart, be);
                 return 0;
         }
         b->restarts++;
         return 0;
 }
 
+/* Starts be again after a delay that doubles with each start in a row that failed (died
+ * within RESTART_YOUNG_USEC, or could not start), and gives up after
+ * TV_BACKEND_MAX_FAILURES of them: a cause that lasts (a line the host took) is not
+ * retried forever. A prepare (tv_backend_start) or DomainStarted re-arms it. */
+static void schedule_restart(TvBackendProc *be, bool failed, const char *how)
+{
+        TvBackendProcs *b = be->owner;
+        uint64_t delay = 0;
+
+        if (failed) {
+                be->failures++;
+                snprintf(be->last_failure, sizeof(be->last_failure), "%s", how);
+        } else {
+                be->failures = 0;
+        }
+        if (be->failures >= TV_BACKEND_MAX_FAILURES) {
+                be->gave_up = true;
+                tv_log(LOG_ERR, "%s: %s: gave up: %u starts of %s in a row failed within %u s (last: %s); its own "
+                       "messages are above; fix the cause, then PrepareDomain %s (or DomainStarted) starts it again",
+                       b->kind->log, be->domain, be->failures, b->kind->binary, RESTART_YOUNG_USEC / 1000000, how,
+                       be->domain);
+                return;
+        }
+        if (be->failures) /* 1 s, 2 s, 4 s, ... */
+                delay = be->failures > 5 ? RESTART_MAX_USEC : (uint64_t)RESTART_SOON_USEC << (be->failures - 1);
+        if (delay > RESTART_MAX_USEC)
+                delay = RESTART_MAX_USEC;
+        if (failed)
+                tv_log(LOG_ERR, "%s: %s: restarting in %u s (%u of %u starts in a row failed)", b->kind->log,
+                       be->domain, (unsigned)(delay / 1000000), be->failures, TV_BACKEND_MAX_FAILURES);
+        if (sd_event_add_time_relative(b->event, &be->timer, CLOCK_MONOTONIC, delay, 0, on_restart, be) < 0)
+                tv_log(LOG_ERR, "%s: %s: cannot schedule the restart", b->kind->log, be->domain);
+}
+
 static void gone(TvBackendProc *be, const char *how)
 {
         TvBackendProcs *b = be->owner;
-        uint64_t delay;
+        bool young;
 
         sd_event_source_disable_unref(be->watch);
         be->watch = NULL;
@@ -614,15 +662,19 @@ static void gone(TvBackendProc *be, const char *how)
                 free(w);
                 return;
         }
-        delay = !be->replacing && mono_usec() - be->started_usec < RESTART_YOUNG_USEC ? RESTART_SOON_USEC : 0;
+        young = !be->replacing && mono_usec() - be->started_usec < RESTART_YOUNG_USEC;
         if (be->replacing)
                 tv_log(LOG_INFO, "%s: %s: replaced (%s)", b->kind->log, be->domain, how);
         else
                 tv_log(LOG_ERR, "%s: %s: died (%s) while the domain runs; restarting%s", b->kind->log, be->domain,
-                       how, delay ? " in 1 s" : "");
-        be->replacing = false;
-        if (sd_event_add_time_relative(b->event, &be->timer, CLOCK_MONOTONIC, delay, 0, on_restart, be) < 0)
-                tv_log(LOG_ERR, "%s: %s: cannot schedule the restart", b->kind->log, be->domain);
+                       how, young ? " (it died young)" : "");
+        if (be->replacing) { /* ours: neither a failure nor a success */
+                be->replacing = false;
+                if (sd_event_add_time_relative(b->event, &be->timer, CLOCK_MONOTONIC, 0, 0, on_restart, be) < 0)
+                        tv_log(LOG_ERR, "%s: %s: cannot schedule the restart", b->kind->log, be->domain);
+                return;
+        }
+        schedule_restart(be, young, how);
 }
 
 static int on_own_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
@@ -777,8 +829,18 @@ static void adopt_one(TvBackendProcs *b, const char *domain, bool running)
         }
         tv_log(LOG_INFO, "%s: %s: adopted pid %d%s", k->log, domain, (int)pid,
                running ? "" : "; its domain no longer runs: stopping it");
-        if (!running)
+        if (!running) {
                 tv_backend_stop(b, domain, NULL, NULL);
+        } else if (b->control && !qemu) {
+                /* it would ask about each peer on a channel that died with the previous
+                 * tegravirtd, and without an answer serve any process of the QEMU user: a
+                 * new one asks us. A connected QEMU reconnects; pending requests are
+                 * presented again. One that knows its QEMU (qemu=) serves only it: kept. */
+                tv_log(LOG_NOTICE, "%s: %s: adopted pid %d has no control channel and no QEMU pid: replaced",
+                       k->log, domain, (int)pid);
+                be->replacing = true;
+                be_signal(be, SIGKILL);
+        }
 }
 
 void tv_backend_adopt(TvBackendProcs *b, const char *const *running, size_t n)
@@ -815,17 +877,30 @@ int tv_backend_started(TvBackendProcs *b, const char *domain, pid_t qemu, TvErro
                 return tv_error_set(err, TV_ERR_HOST_NOT_READY, "no %s runs for domain %s (PrepareDomain starts it)",
                                     b->kind->what, domain);
         be->qemu_pid = qemu;
+        if (!be->pid && be->gave_up) { /* re-armed: it starts knowing the pid */
+                be->failures = 0;
+                be->gave_up = false;
+                if (spawn(be, err) == 0)
+                        return 0;
+                be->gave_up = true;
+                return tv_error_is_set(err) ? -1 : 0;
+        }
         if (!be->pid) /* waiting for a restart: it starts knowing the pid */
                 return 0;
-        r = write_record(b, domain, be->pid, be->start, qemu);
-        if (r < 0)
-                return tv_error_set(err, TV_ERR_FAILED, "cannot record the QEMU pid of %s: %s", domain, strerror(-r));
-        if (be->told_pid == qemu)
-                return 0;
-        snprintf(line, sizeof(line), "%s %d\n", b->kind->tell, (int)qemu);
-        if (control_send(be, line)) {
-                be->told_pid = qemu;
-                tv_log(LOG_INFO, "%s: %s: serves QEMU pid %d", b->kind->log, domain, (int)qemu);
+        if (be->told_pid != qemu) {
+                snprintf(line, sizeof(line), "%s %d\n", b->kind->tell, (int)qemu);
+                if (control_send(be, line)) {
+                        be->told_pid = qemu;
+                        tv_log(LOG_INFO, "%s: %s: serves QEMU pid %d", b->kind->log, domain, (int)qemu);
+                }
+        }
+        /* recorded once it knows: a record with qemu= is a backend that serves that pid only
+         * (adoption keeps it); a replacement records it when it starts */
+        if (be->told_pid == qemu) {
+                r = write_record(b, domain, be->pid, be->start, qemu);
+                if (r < 0)
+                        return tv_error_set(err, TV_ERR_FAILED, "cannot record the QEMU pid of %s: %s", domain,
+                                            strerror(-r));
                 return 0;
         }
         /* adopted (its channel died with the previous tegravirtd) or dying: its replacement

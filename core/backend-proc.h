@@ -19,6 +19,9 @@
 
 #define TV_BACKEND_STOP_USEC (2 * 1000 * 1000)  /* SIGTERM, then SIGKILL after this */
 #define TV_BACKEND_MAX_FDS 32                   /* the kind's own fds (after the listening socket) */
+/* Starts in a row that died within 5 s (or could not start) before tegravirtd gives up on a
+ * backend; it waits 1 s, 2 s, 4 s, ... between them. */
+#define TV_BACKEND_MAX_FAILURES 5
 
 /* What differs between the kinds: names, and the backend's command-line dialect. */
 typedef struct TvBackendKind {
@@ -88,15 +91,21 @@ int tv_backend_stop(TvBackendProcs *b, const char *domain, TvBackendStoppedFn st
 void tv_backend_restart_all(TvBackendProcs *b);
 /* The domain's QEMU (pid qemu) started: its backend serves that process only, from now on
  * and after restarts (recorded). Told on the backend's control channel, or, for an adopted
- * backend that has none, by replacing it. -1 with err HostNotReady when domain has none. */
+ * backend that has none, by replacing it; one tegravirtd gave up on is started again. -1
+ * with err HostNotReady when domain has none (or what its start said). */
 int tv_backend_started(TvBackendProcs *b, const char *domain, pid_t qemu, TvError *err);
 /* The backend's pid, 0 when domain has none; the QEMU pid it was told, 0 none. */
 pid_t tv_backend_pid(const TvBackendProcs *b, const char *domain);
 /* Whether domain has a backend, running or waiting to be started again. */
 bool tv_backend_known(const TvBackendProcs *b, const char *domain);
+/* How the last start of domain's backend failed when tegravirtd gave up on it
+ * (TV_BACKEND_MAX_FAILURES in a row), else NULL. */
+const char *tv_backend_failed(const TvBackendProcs *b, const char *domain);
 pid_t tv_backend_qemu(const TvBackendProcs *b, const char *domain);
 /* Start-up: adopts every recorded backend that still lives and whose domain still runs,
- * stops those of domains that no longer run, starts one for a running domain whose
+ * stops those of domains that no longer run (and replaces, for a kind with a control
+ * callback, one that no QEMU pid was recorded for: it would serve any peer without asking),
+ * starts one for a running domain whose
  * recorded backend died meanwhile, removes dead records, and starts one for every
  * running[0..n) that has none. */
 void tv_backend_adopt(TvBackendProcs *b, const char *const *running, size_t n);

@@ -527,6 +527,12 @@ static void release_undefined(TvDaemon *d, const char *domain)
                 return;
         if (tv_state_save(&d->state, &err) < 0)
                 tv_log(LOG_ERR, "domain %s undefined: %s", domain, err.message);
+        /* a backend serves assignments; those released go with their backend (its lines are
+         * free then), as ReleaseDomain would: the domain's QEMU is gone or goes without them */
+        if (lines && !tv_daemon_domain_has_lines(d, domain))
+                tv_backend_stop(&d->gpio_backends, domain, NULL, NULL);
+        if (devices && !bpmp_backend_running(d, domain))
+                tv_backend_stop(&d->backends, domain, NULL, NULL);
         if (lines)
                 tv_log(LOG_NOTICE, "domain %s undefined: its line groups were released", domain);
         if (devices)
@@ -1299,9 +1305,9 @@ static int release_items(TvDaemon *d, const char *domain, TvHostdevItem *items, 
         if (!was)
                 return tv_error_oom(err);
         /* a backend still running here (a caller that did not stop it first) goes now; its
-         * dup of the file closes when it is gone */
-        if (tv_backend_pid(&d->backends, domain))
-                tv_backend_stop(&d->backends, domain, NULL, NULL);
+         * dup of the file closes when it is gone; one waiting to be restarted (or given up
+         * on) is forgotten with its socket and record */
+        tv_backend_stop(&d->backends, domain, NULL, NULL);
         tv_bpmp_active_close_domain(&d->bpmp, domain);
         for (size_t i = 0; i < n; i++) {
                 if (items[i].binding->phase == TV_PHASE_NONE)

@@ -193,6 +193,7 @@ static void check_gpio_backends(TvDaemon *d, const char *domain, Checks *c)
 
         for (size_t i = 0; i < d->catalog->n_line_groups; i++) {
                 const char *owner = tv_daemon_line_group_domain(d, &d->catalog->line_groups[i]);
+                const char *failed;
                 pid_t pid;
                 bool seen = false;
 
@@ -204,9 +205,15 @@ static void check_gpio_backends(TvDaemon *d, const char *domain, Checks *c)
                         continue;
                 any = true;
                 pid = tv_backend_pid(b, owner);
+                failed = tv_backend_failed(b, owner);
                 if (pid > 0)
                         add(c, "gpio-backend", "ok", "", "%s: tegravirt-gpio-backend pid %d serves %s/domains/%s/"
                             TV_GPIO_BACKEND_SOCKET, owner, (int)pid, b->run_dir, owner);
+                else if (failed)
+                        add(c, "gpio-backend", "missing", "journalctl -u tegravirtd: its messages say why (e.g. a line "
+                            "the host took: free it); then tegravirtctl prepare (or restart the domain)",
+                            "%s: no GPIO backend runs: tegravirtd gave up after %u starts in a row failed (last: %s); "
+                            "the guest's GPIO requests wait", owner, TV_BACKEND_MAX_FAILURES, failed);
                 else if (tv_backend_known(b, owner))
                         add(c, "gpio-backend", "missing", "journalctl -u tegravirtd: why it died; it is restarted",
                             "%s: no GPIO backend runs (being restarted): the guest's GPIO requests wait until then",
@@ -320,14 +327,21 @@ static void check_devices(TvDaemon *d, const char *domain, Checks *c)
 static void check_bpmp_backends(TvDaemon *d, Checks *c, const char *domain)
 {
         for (TvBpmpDomain *bd = d->bpmp.domains; bd; bd = bd->next) {
+                const char *failed;
                 pid_t pid;
 
                 if (bd->fd < 0 || (*domain && strcmp(bd->domain, domain) != 0))
                         continue;
                 pid = tv_backend_pid(&d->backends, bd->domain);
+                failed = tv_backend_failed(&d->backends, bd->domain);
                 if (pid > 0)
                         add(c, "bpmp-backend", "ok", "", "%s: tegravirt-bpmp-backend pid %d serves %s/domains/%s/"
                             TV_BPMP_BACKEND_SOCKET, bd->domain, (int)pid, d->backends.run_dir, bd->domain);
+                else if (failed)
+                        add(c, "bpmp-backend", "missing", "journalctl -u tegravirtd: its messages say why; fix it, then "
+                            "tegravirtctl prepare (or restart the domain)",
+                            "%s: no BPMP backend runs: tegravirtd gave up after %u starts in a row failed (last: %s); "
+                            "the guest's BPMP requests fail", bd->domain, TV_BACKEND_MAX_FAILURES, failed);
                 else if (access(d->backends.path, X_OK) < 0)
                         add(c, "bpmp-backend", "missing", "install tegravirt-bpmp-backend with tegravirtd",
                             "%s: no BPMP backend runs: %s cannot run (%s)", bd->domain, d->backends.path,

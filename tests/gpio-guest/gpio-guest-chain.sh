@@ -286,6 +286,6 @@ check "  ... no line of gpiochip0 is requested any more" bash -c "! grep -q 'con
 check "  ... the backend (pid $NPID) is gone" bash -c "! grep -qa tegravirt-gpio-backend /proc/$NPID/cmdline 2>/dev/null"
 check "  ... no socket, no record, no runtime directory for vm1" bash -c "[ ! -e '$SOCK' ] && [ ! -e '$REC' ] && [ ! -e '$DIR' ]"
 check "  ... no process of this build's backend left" \
-        bash -c "for p in \$(pgrep -x tegravirt-gpio- || true); do [ \"\$(readlink /proc/\$p/exe)\" = '$BE' ] && exit 1; done; exit 0"
+        test -z "$(tv_own_backends gpio)"
 diag "boot ${boot} s; $nops line operations on the simulated chip before the restart"
 tap_finish

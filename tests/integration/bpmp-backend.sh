@@ -38,14 +38,7 @@ qemu_stop() { exec 7>&- 8<&-; kill "$QEMU_PID" 2>/dev/null || true; wait "$QEMU_
 q() { local l; echo "$*" >&7; read -r -t "${QT:-3}" -u 8 l || l=-; echo "$l"; }
 # libvirt's "started" hook: the pid file, then DomainStarted
 started() { echo "$1" >"$T/libvirt-qemu/vm1.pid"; expect_ok DomainStarted string:vm1; }
-# backends of this build (other worktrees on the machine may run theirs)
-our_backends() {
-        local p
-        for p in $(pgrep -x tegravirt-bpmp- || true); do
-                [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$TV_BUILD_DIR/backend/tegravirt-bpmp-backend" ] && echo "$p"
-        done
-        return 0
-}
+our_backends() { tv_own_backends bpmp; }
 
 "$TV_CTL_BIN" assign vm1 uarta >/dev/null
 check "prepare vm1 (uarta needs the BPMP), qemu.conf's ACL without /dev/bpmp-host" expect_ok PrepareDomain string:vm1 string:
@@ -217,6 +210,9 @@ check "  ... logged stopped" grep -q "bpmp-backend: vm1: stopped" "$T/daemon.log
 # --- a backend that ignores SIGTERM: SIGKILL after the timeout, the loop serving meanwhile
 check "prepare vm1 again" expect_ok PrepareDomain string:vm1 string:
 P=$(backend_pid)
+# recorded before it execs: stop it only once it runs the backend, serving
+check "  ... its backend (pid ${P:-none}) runs" wait_for 5 bash -c \
+        "[ \"\$(readlink /proc/${P:-0}/exe)\" = '$TV_BUILD_DIR/backend/tegravirt-bpmp-backend' ]"
 kill -STOP "$P" # a stopped process keeps SIGTERM pending: only SIGKILL ends it
 mgr ReleaseDomain string:vm1 >"$T/rel.out" 2>&1 &
 RP=$!
@@ -225,6 +221,7 @@ check "  ... while the release waits for the stopped backend, the daemon answers
         bash -c "timeout 1 busctl --system call org.tegravirt /org/tegravirt org.tegravirt.Manager1 ListAssignments >/dev/null"
 check "  ... the release ends once SIGKILL did (about 2 s)" wait "$RP"
 check "  ... logged the SIGKILL" grep -q "bpmp-backend: vm1: pid $P still runs 2000 ms after SIGTERM: SIGKILL" "$T/daemon.log"
+grep -q "pid $P still runs" "$T/daemon.log" || diag "$(grep 'bpmp-backend: vm1' "$T/daemon.log" | tail -n 8)"
 check "  ... nothing is left" bash -c "! kill -0 $P 2>/dev/null && [ ! -e '$DIR' ]"
 
 # --- start-up: a recorded backend whose domain no longer runs is stopped; a running domain
@@ -267,6 +264,25 @@ check "  ... the held request is answered" bash -c "read -r -t 5 -u 8 l && [ \"\
 qemu_stop
 check "release vm1: no socket, record or directory is left" bash -c "'$TV_CTL_BIN' release vm1 >/dev/null && [ ! -e '$DIR' ]"
 check "  ... and no backend process" test -z "$(our_backends)"
+
+# --- a backend that exits at start-up every time: restarts back off, then tegravirtd gives up
+tv_stop_daemon
+printf '#!/bin/sh\necho "failing-backend: cannot start (test)" >&2\nexit 1\n' >"$T/failing-backend"
+chmod 755 "$T/failing-backend"
+tv_start_daemon --bpmp-backend "$T/failing-backend"
+L0=$(($(wc -l <"$T/daemon.log") + 1))
+check "a BPMP backend that exits 1 at once: prepare vm1 is ok (it starts)" expect_ok PrepareDomain string:vm1 string:
+check "  ... tegravirtd gives up after 5 starts in a row, naming the domain, the backend and its exit status" \
+        wait_for 40 bash -c "tail -n +$L0 '$T/daemon.log' | grep -q 'bpmp-backend: vm1: gave up: 5 starts of tegravirt-bpmp-backend in a row failed within 5 s (last: exit status 1)'"
+check "  ... after waiting 1 s, 2 s, 4 s, 8 s" bash -c "
+        [ \"\$(tail -n +$L0 '$T/daemon.log' | sed -n 's/.*bpmp-backend: vm1: restarting in \([0-9]*\) s .*/\1/p' | tr '\n' ' ')\" = '1 2 4 8 ' ]"
+check "  ... its own messages are in the log" test "$(tail -n +"$L0" "$T/daemon.log" | grep -c 'failing-backend: cannot start (test)')" = 5
+"$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
+check "  ... tegravirtctl check vm1: bpmp-backend missing, gave up, with the exit status and what to do" \
+        bash -c "grep -q '^missing .*bpmp-backend.*vm1: no BPMP backend runs: tegravirtd gave up after 5 starts in a row failed (last: exit status 1)' '$T/chk.out' &&
+                 grep -q 'fix: journalctl -u tegravirtd: .*tegravirtctl prepare' '$T/chk.out'"
+check "release vm1: nothing left" bash -c "'$TV_CTL_BIN' release vm1 >/dev/null && [ ! -e '$DIR' ]"
+check "  ... uarta is back on serial-tegra, whole" dev_whole 3100000.serial serial-tegra
 
 # --- no backend binary: prepare refused, naming it, and undone
 tv_stop_daemon

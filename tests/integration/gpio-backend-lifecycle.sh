@@ -9,7 +9,11 @@
 # across a daemon restart, and ReleaseDomain stops it: lines free, no socket, record or
 # process. Its state file (--state-fd, gpio-state) exists while prepared, is the same file
 # for every restart and across the daemon restart, and is gone after release. Refused
-# prepares leave nothing behind.
+# prepares leave nothing behind. An adopted backend that was never told its
+# QEMU is replaced (it has no control channel to ask on). A backend that cannot start (a line
+# the host took after the prepare's check) is retried after 1, 2, 4, 8 s, then given up on
+# (logged with its exit status, CheckHost gpio-backend missing) until PrepareDomain or
+# DomainStarted re-arms it.
 source "$(dirname "$0")/../lib/integration.sh"
 tv_setup
 chmod 755 "$T" # the QEMU user (nobody) reaches the socket under it
@@ -35,12 +39,11 @@ ours() { # every line of vm1's groups is requested as tegravirt:vm1
         done
 }
 none_ours() { ! grep -q 'consumer=tegravirt:vm1 ' "$T/mnt/status"; }
-our_backends() { # this build's GPIO backends (other worktrees on the machine may run theirs)
-        local p
-        for p in $(pgrep -x tegravirt-gpio- || true); do
-                [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$BE" ] && echo "$p"
-        done
-        return 0
+our_backends() { tv_own_backends gpio; }
+# no runtime directory for vm1, no GPIO or BPMP backend of this test, no line requested by us
+nothing_left() {
+        [ ! -e "$DIR" ] && [ -z "$(tv_own_backends gpio)$(tv_own_backends bpmp)" ] &&
+                ! grep -q 'consumer=tegravirt:' "$T/mnt/status"
 }
 # A process of the QEMU user that connects to the socket with "-name NAME" in its command
 # line (as libvirt starts QEMU): "open" when the backend keeps the connection for 1.5 s
@@ -65,8 +68,7 @@ restarted() { local p; p=$(backend_pid); [ -n "$p" ] && [ "$p" != "$1" ] && kill
 # --- refusals roll back: nothing is left
 sim "gpio-use 1 0 regulator-x"
 check "a line the host uses: PrepareDomain vm1 -> DeviceBusy" expect_error DeviceBusy PrepareDomain string:vm1 string:
-check "  ... no backend, no runtime directory, no line requested" bash -c "
-        [ -z '$(our_backends)' ] && [ ! -e '$DIR' ] && ! grep -q 'consumer=tegravirt:' '$T/mnt/status'"
+check "  ... no backend, no runtime directory, no line requested" nothing_left
 sim "gpio-free 1 0"
 tv_stop_daemon
 tv_start_daemon --gpio-backend "$T/no-such-backend"
@@ -79,7 +81,7 @@ check "  ... naming it" grep -q "cannot run the GPIO backend $T/no-such-backend"
 check "  ... after uarta was bound and its BPMP backend started" grep -q "bpmp-backend: vm1: started pid" "$T/daemon.log"
 check "  ... uarta is back on its host driver" grep -q '^3100000.serial driver=serial-tegra ' "$T/mnt/status"
 check "  ... its BPMP backend went too: nothing is left (no runtime directory, no process, no line requested)" \
-        wait_for 5 bash -c "[ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:' '$T/mnt/status'"
+        wait_for 5 nothing_left
 check "  ... logged the BPMP backend's stop" grep -q "bpmp-backend: vm1: stopped" "$T/daemon.log"
 "$TV_CTL_BIN" unassign vm1 uarta >/dev/null
 tv_stop_daemon
@@ -187,5 +189,80 @@ check "  ... lines requested again" wait_for 5 ours
 check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
 check "  ... nothing left" bash -c "[ ! -e '$DIR' ] && ! grep -q 'consumer=tegravirt:vm1 ' '$T/mnt/status'"
 check "  ... no backend process of this build" test -z "$(our_backends)"
+
+# --- adopted without a QEMU pid (prepared, not started): its control channel died with the
+# previous tegravirtd, so it would serve any process of the QEMU user without asking; it is
+# replaced by one that asks
+check "PrepareDomain vm1 (no DomainStarted)" expect_ok PrepareDomain string:vm1 string:
+P5=$(backend_pid)
+tv_stop_daemon
+tv_start_daemon
+check "a new tegravirtd adopts it, then replaces it: no control channel, no QEMU pid" \
+        wait_for 5 grep -q "gpio-backend: vm1: adopted pid $P5 has no control channel and no QEMU pid: replaced" "$T/daemon.log"
+check "  ... a new backend runs" wait_for 10 restarted "$P5"
+P6=$(backend_pid)
+check "  ... the old one is gone" bash -c "! kill -0 $P5 2>/dev/null || grep -q '^State:.Z' /proc/$P5/status"
+check "  ... lines requested again" wait_for 5 ours
+check "  ... a QEMU-user process named guest=vm10 is refused (asked on the new control channel)" \
+        test "$(peer guest=vm10)" = closed
+check "  ... the domain's QEMU (guest=vm1) is served" test "$(peer guest=vm1)" = open
+check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
+check "  ... nothing left" bash -c "[ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:vm1 ' '$T/mnt/status'"
+
+# --- a backend that cannot start (a line the host took after the prepare's check): the
+# restarts back off (1 s, 2 s, 4 s, 8 s), tegravirtd gives up after 5 and says so in the
+# log and in CheckHost; the next PrepareDomain starts it again
+check "PrepareDomain vm1" expect_ok PrepareDomain string:vm1 string:
+P7=$(backend_pid)
+tv_stop_daemon
+kill -9 "$P7"
+wait_for 5 none_ours || true
+sim "gpio-use 1 0 regulator-x"
+L0=$(($(wc -l <"$T/daemon.log") + 1))
+since() { tail -n +"$L0" "$T/daemon.log"; } # this tegravirtd's log
+tv_start_daemon
+check "the host took line 1 0: each start exits 1; tegravirtd gives up after 5" \
+        wait_for 40 bash -c "tail -n +$L0 '$T/daemon.log' | grep -q 'gpio-backend: vm1: gave up: 5 starts of tegravirt-gpio-backend in a row failed within 5 s (last: exit status 1)'"
+check "  ... it started it 5 times" test "$(since | grep -c 'gpio-backend: vm1: started pid')" = 5
+check "  ... waiting 1 s, 2 s, 4 s, 8 s between them" bash -c "
+        [ \"\$(tail -n +$L0 '$T/daemon.log' | sed -n 's/.*gpio-backend: vm1: restarting in \([0-9]*\) s .*/\1/p' | tr '\n' ' ')\" = '1 2 4 8 ' ]"
+check "  ... the backend's own reason is in the log (its stderr), each time" \
+        test "$(since | grep -c 'tegravirt-gpio-backend\[vm1\]: cannot request line .* (chip 1 offset 0): EBUSY')" = 5
+sleep 3
+check "  ... and nothing is started after giving up" test "$(since | grep -c 'gpio-backend: vm1: started pid')" = 5
+"$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
+check "tegravirtctl check vm1: gpio-backend missing, tegravirtd gave up, last exit status, what to do" \
+        bash -c "grep -q '^missing .*gpio-backend.*vm1: no GPIO backend runs: tegravirtd gave up after 5 starts in a row failed (last: exit status 1)' '$T/chk.out' &&
+                 grep -q 'fix: journalctl -u tegravirtd: .*free it); then tegravirtctl prepare' '$T/chk.out'"
+sim "gpio-free 1 0"
+check "the line freed: PrepareDomain vm1 starts it again" expect_ok PrepareDomain string:vm1 string:
+check "  ... lines requested" wait_for 5 ours
+"$TV_CTL_BIN" check vm1 >"$T/chk.out" 2>&1 || true
+check "  ... tegravirtctl check vm1: gpio-backend ok" grep -q "^ok .*gpio-backend.*vm1: tegravirt-gpio-backend pid" "$T/chk.out"
+# ... and DomainStarted re-arms it too, with the QEMU pid
+P8=$(backend_pid)
+tv_stop_daemon
+kill -9 "$P8"
+wait_for 5 none_ours || true
+sim "gpio-use 1 0 regulator-x"
+L0=$(($(wc -l <"$T/daemon.log") + 1))
+tv_start_daemon
+check "the host took line 1 0 again: tegravirtd gives up again" \
+        wait_for 40 bash -c "tail -n +$L0 '$T/daemon.log' | grep -q 'gpio-backend: vm1: gave up: 5 starts'"
+sim "gpio-free 1 0"
+setpriv --reuid "$QEMU_UID" --regid "$(id -g nobody)" --clear-groups sleep 300 &
+QEMU_PID=$!
+sleep 0.2
+echo "$QEMU_PID" >"$T/libvirt-qemu/vm1.pid"
+check "DomainStarted vm1 (QEMU pid $QEMU_PID) starts it again" expect_ok DomainStarted string:vm1
+P9=$(backend_pid)
+check "  ... a backend runs, recorded with the QEMU pid" bash -c "[ -n '$P9' ] && grep -qx 'pid=$P9 start=[0-9]* qemu=$QEMU_PID' '$REC'"
+wait_for 5 bash -c "[ \"\$(readlink /proc/$P9/exe)\" = '$BE' ]" || true
+check "  ... with --peer-pid $QEMU_PID" bash -c "tr '\\0' ' ' </proc/$P9/cmdline | grep -q -- '--peer-pid $QEMU_PID'"
+check "  ... lines requested" wait_for 5 ours
+check "ReleaseDomain vm1" expect_ok ReleaseDomain string:vm1
+check "  ... nothing left" bash -c "[ ! -e '$DIR' ] && [ -z '$(our_backends)' ] && ! grep -q 'consumer=tegravirt:vm1 ' '$T/mnt/status'"
+kill "$QEMU_PID" 2>/dev/null || true
+wait "$QEMU_PID" 2>/dev/null || true
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tap_finish

@@ -383,5 +383,5 @@ RC=0; wait "$P4" || RC=$?
 check "  ... exit 1" test "$RC" = 1
 check "  ... saying the line is gone (ENODEV)" grep -q "vm1\]: a host line is gone (ENODEV): exiting for a restart" "$T/be4.log"
 printf '%s' 2200000.gpio >"$T/mnt/sys/bus/platform/drivers/tegra186-gpio/bind"
-check "no backend of this test is left" bash -c "! pgrep -f '^$BACKEND' >/dev/null"
+check "no backend of this test is left" test -z "$(tv_own_backends gpio)"
 tap_finish

@@ -107,11 +107,19 @@ check "  ... the definition is restored byte for byte" cmp "$T/vmc-before.xml" "
 virsh_ undefine vmc >/dev/null || not_ok "undefine vmc"
 
 check "AssignDevice vma header-pin7 again" expect_ok AssignDevice string:vma string:header-pin7
+check "PrepareDomain vma: its GPIO backend runs" expect_ok PrepareDomain string:vma string:
+check "  ... line 106 requested as tegravirt:vma" wait_for 5 grep -q '^gpio 0 106 consumer=tegravirt:vma ' "$T/mnt/status"
+BE_PID=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$T/run/domains/vma/gpio-backend")
 virsh_ undefine vma >/dev/null || not_ok "undefine vma"
 check "undefining vma releases header-pin7" wait_for 5 bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 Domain)\" = 's \"\"' ]"
 check "  ... and its record" bash -c "! grep -q '^device header-pin7 ' '$T/state/state'"
 check "  ... audited" grep -q 'header-pin7.*the domain was undefined' "$T/daemon.log"
 check "  ... and its guest DTB" wait_for 5 test ! -e "$DTB"
+check "  ... its GPIO backend (pid $BE_PID) is stopped (logged: a second time, after ReleaseDomain's above)" \
+        wait_for 5 bash -c "[ \"\$(grep -c 'gpio-backend: vma: stopped' '$T/daemon.log')\" = 2 ]"
+check "  ... the process is gone" bash -c "[ -n '$BE_PID' ] && ! kill -0 $BE_PID 2>/dev/null"
+check "  ... line 106 is free" bash -c "! grep -q '^gpio 0 106 consumer=tegravirt:' '$T/mnt/status'"
+check "  ... no socket, no record, no runtime directory" test ! -e "$T/run/domains/vma"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 
 # with Emulator= (our QEMU: the guest gets GPIO interrupts) a domain with line groups runs on it

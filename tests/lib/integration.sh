@@ -45,6 +45,18 @@ tv_kill_backends() {
         return 0
 }
 
+# Pids of this test's backends of KIND (bpmp|gpio): this build's binary whose stderr is a file
+# under $T (tegravirtd's log, or the test's own log for a backend it started), so the backends
+# of tests running in parallel, and of other worktrees, never count.
+tv_own_backends() { # tv_own_backends KIND
+        local p
+        for p in $(pgrep -x "tegravirt-$1-" || true); do
+                [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$TV_BUILD_DIR/backend/tegravirt-$1-backend" ] || continue
+                case "$(readlink "/proc/$p/fd/2" 2>/dev/null)" in "$T"/*) echo "$p" ;; esac
+        done
+        return 0
+}
+
 wait_for() { # wait_for SECONDS COMMAND...
         local deadline=$((SECONDS + $1)); shift
         until "$@"; do
