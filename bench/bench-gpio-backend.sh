@@ -26,9 +26,11 @@ CPU=${TV_BENCH_CPU:-0}
 PIN=(taskset -c "$CPU")
 taskset -apc "$CPU" "$SIM_PID" >/dev/null
 CHIP="$T/mnt/dev/gpiochip0"
-# the backend on line 106 (guest line 0); the direct provider on 112, a line of the same chip
+# the backend on line 106 (guest line 0); the direct provider on 112, a line of the same chip;
+# with a state file as tegravirtd passes it (its records are written on every request)
+: >"$T/gpio-state"
 "${PIN[@]}" "$B/backend/tegravirt-gpio-backend" --domain bench --socket "$T/gpio.sock" --chip "$CHIP" \
-        --line 0:106:bench --user nobody --peer-uid "$(id -u)" 2>"$T/backend.log" &
+        --line 0:106:bench --user nobody --peer-uid "$(id -u)" --state-fd 9 9<>"$T/gpio-state" 2>"$T/backend.log" &
 BP=$!
 wait_for 5 test -S "$T/gpio.sock"
 echo "GPIO backend (SET_VALUE, $N requests, best of 5): $("${PIN[@]}" "$B/bench/bench-gpio-backend" "$CHIP" 112 "$T/gpio.sock" "$N")"
