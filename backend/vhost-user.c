@@ -38,6 +38,7 @@
  *  outlives it (tv_vu_set_record: the ring geometry, last_avail, the heads in flight) has
  *  its successor continue from the record instead (record_adopt below).
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -479,10 +480,12 @@ static bool record_adopt(TvVuQueue *q, const void *used, uint16_t *last_avail, u
                 return false;
         }
         memcpy(&guest_used, (const uint8_t *)used + 2, 2);
+        guest_used = le16toh(guest_used);
         if (r.state == TV_VU_REC_RUNNING && r.pushing && guest_used == (uint16_t)(r.used_idx + 1)) {
                 uint32_t id;
 
                 memcpy(&id, (const uint8_t *)used + 4 + 8u * (r.used_idx % r.num), 4);
+                id = le32toh(id);
                 if (id == (uint32_t)(r.pushing - 1u)) { /* the push was done, its record not */
                         r.inflight[id / 8] &= (uint8_t)~(1u << (id % 8));
                         r.used_idx++;
