@@ -64,6 +64,7 @@ typedef struct Backend {
         TvVuElem *held;         /* the eventq buffer each line holds (the model says which) */
         bool gone;              /* a host line reported ENODEV: exit for a restart */
         TvGstate *state;        /* --state-fd mapped (MAP_SHARED), or NULL */
+        uint64_t lines_id;      /* of the --line list (tv_gstate_lines_id) */
         bool adopt;             /* the state is a dead predecessor's: the first connection continues it */
 } Backend;
 
@@ -252,7 +253,7 @@ static void end_connection(Backend *b, const char *why)
         /* the next connection is a new driver */
         tv_vgpio_reset(b->dev);
         if (b->state)
-                tv_gstate_init(b->state, b->n);
+                tv_gstate_init(b->state, b->n, b->lines_id);
 }
 
 static void serve_connection(Backend *b, int fd, pid_t pid)
@@ -470,7 +471,7 @@ static int serve(Backend *b)
 
 /* The state file (before the confinement: it may be sized here). A file of other lines, of
  * another version or inconsistent is discarded (logged) and started afresh. */
-static TvGstate *map_state(int fd, unsigned n, bool *adopt)
+static TvGstate *map_state(int fd, unsigned n, uint64_t id, bool *adopt)
 {
         size_t size = tv_gstate_size(n);
         struct stat st;
@@ -494,14 +495,14 @@ static TvGstate *map_state(int fd, unsigned n, bool *adopt)
                 return NULL;
         }
         if (st.st_size == 0) {
-                tv_gstate_init(p, n);
+                tv_gstate_init(p, n, id);
                 return p;
         }
         if (!why)
-                why = tv_gstate_check(p, size, n);
+                why = tv_gstate_check(p, size, n, id);
         if (why) {
                 tv_say("state file discarded (%s): lines and interrupts start as a new device's", why);
-                tv_gstate_init(p, n);
+                tv_gstate_init(p, n, id);
                 return p;
         }
         *adopt = true;
@@ -697,7 +698,8 @@ int main(int argc, char **argv)
         for (unsigned i = 0; i < n_chips; i++)
                 close(chip_fds[i]);
         if (state_fd != ULONG_MAX) {
-                b.state = map_state((int)state_fd, b.n, &b.adopt);
+                b.lines_id = tv_gstate_lines_id(line_specs, b.n);
+                b.state = map_state((int)state_fd, b.n, b.lines_id, &b.adopt);
                 if (!b.state)
                         return 1;
                 close((int)state_fd); /* the mapping stays */

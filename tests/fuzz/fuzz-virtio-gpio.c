@@ -111,13 +111,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const TvGstate *s = (const TvGstate *)st;
                 size_t at, k;
 
-                tv_gstate_init(st, N);
+                tv_gstate_init(st, N, 7);
                 if (size >= 2) {
                         at = (data[0] | (size_t)data[1] << 8) * 7 % sizeof(st);
                         k = size - 2 < sizeof(st) - at ? size - 2 : sizeof(st) - at;
                         memcpy(st + at, data + 2, k);
                 }
-                if (!tv_gstate_check(st, sizeof(st), N)) {
+                if (!tv_gstate_check(st, sizeof(st), N, 7)) {
                         for (unsigned q = 0; q < TV_GSTATE_QUEUES; q++)
                                 if (s->queue[q].state && s->queue[q].pushing > s->queue[q].num)
                                         abort();
@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         abort(); /* the check let through what the model refuses */
                         }
                 }
-                if (tv_gstate_check(st, sizeof(st) - 1, N) == NULL)
+                if (tv_gstate_check(st, sizeof(st) - 1, N, 7) == NULL)
                         abort();
         }
         while (off < size) {

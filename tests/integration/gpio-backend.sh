@@ -306,6 +306,12 @@ check "a corrupt state file: discarded with a log line" \
         grep -q "vm1\]: state file discarded (inconsistent line record): lines and interrupts start as a new device's" "$T/be8.log"
 check "  ... the backend still serves" test "$(client "$SOCK" connect 'req get 2 0')" = "connect: ok features=0x140000001|req: st=0 val=1 len=2"
 kill "$P8"; wait "$P8" 2>/dev/null || true
+start_backend "$T/be10.log" --line 0:106:PIN7 --line 0:107:PIN11 --line 0:108:OTHER --user nobody --peer-uid 0 \
+        --state-fd 9 9<>"$GS"
+P10=$BPID
+check "a state file of other lines (same count, another name): discarded, logged" \
+        grep -q "vm1\]: state file discarded (recorded for other lines)" "$T/be10.log"
+kill "$P10"; wait "$P10" 2>/dev/null || true
 : >"$GS.short"; printf 'garbage' >"$GS.short"; chown nobody "$GS.short"
 start_backend "$T/be9.log" --line 0:106:PIN7 --user nobody --peer-uid 0 --state-fd 9 9<>"$GS.short"
 P9=$BPID

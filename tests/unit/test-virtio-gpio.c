@@ -291,26 +291,35 @@ int main(void)
                 static uint8_t buf[sizeof(TvGstate) + N * sizeof(TvGstateLine)];
                 TvGstate *gs = (TvGstate *)buf;
 
-                tv_gstate_init(buf, N);
-                CHECK(!tv_gstate_check(buf, sizeof(buf), N), "state file: a new one is consistent");
-                CHECK(tv_gstate_check(buf, sizeof(buf), N - 1) != NULL, "  ... not for another line count");
-                CHECK(tv_gstate_check(buf, sizeof(buf) - 1, N) != NULL, "  ... nor another size");
+                tv_gstate_init(buf, N, 42);
+                CHECK(!tv_gstate_check(buf, sizeof(buf), N, 42), "state file: a new one is consistent");
+                CHECK(tv_gstate_check(buf, sizeof(buf), N - 1, 42) != NULL, "  ... not for another line count");
+                CHECK(tv_gstate_check(buf, sizeof(buf) - 1, N, 42) != NULL, "  ... nor another size");
+                CHECK(tv_gstate_check(buf, sizeof(buf), N, 43) != NULL, "  ... nor other lines of the same count");
+                {
+                        const char *a[2] = { "0:106:A", "0:107:B" }, *b[2] = { "0:106:A", "0:108:B" };
+                        const char *c[2] = { "0:106:A0", ":107:B" };
+
+                        CHECK(tv_gstate_lines_id(a, 2) != tv_gstate_lines_id(b, 2) &&
+                              tv_gstate_lines_id(a, 2) != tv_gstate_lines_id(c, 2) &&
+                              tv_gstate_lines_id(a, 2) == tv_gstate_lines_id(a, 2), "  ... line lists are told apart");
+                }
                 gs->line[1].irq_type = 7;
-                CHECK(tv_gstate_check(buf, sizeof(buf), N) != NULL, "  ... an irq type 7 is refused");
+                CHECK(tv_gstate_check(buf, sizeof(buf), N, 42) != NULL, "  ... an irq type 7 is refused");
                 gs->line[1].irq_type = VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW;
-                CHECK(!tv_gstate_check(buf, sizeof(buf), N), "  ... level low (8) is one");
+                CHECK(!tv_gstate_check(buf, sizeof(buf), N, 42), "  ... level low (8) is one");
                 gs->line[1].dir = VIRTIO_GPIO_DIRECTION_OUT;
-                CHECK(tv_gstate_check(buf, sizeof(buf), N) != NULL, "  ... not on an output");
+                CHECK(tv_gstate_check(buf, sizeof(buf), N, 42) != NULL, "  ... not on an output");
                 gs->line[1].dir = VIRTIO_GPIO_DIRECTION_IN;
                 gs->queue[1].state = TV_VU_REC_RUNNING;
                 gs->queue[1].num = 8;
                 gs->queue[1].inflight[1] = 1;   /* head 8 of a ring of 8 */
-                CHECK(tv_gstate_check(buf, sizeof(buf), N) != NULL, "  ... a head beyond the ring size is refused");
+                CHECK(tv_gstate_check(buf, sizeof(buf), N, 42) != NULL, "  ... a head beyond the ring size is refused");
                 gs->queue[1].inflight[1] = 0;
                 gs->queue[1].inflight[0] = 0x81;
-                CHECK(!tv_gstate_check(buf, sizeof(buf), N), "  ... heads 0 and 7 of 8 are fine");
+                CHECK(!tv_gstate_check(buf, sizeof(buf), N, 42), "  ... heads 0 and 7 of 8 are fine");
                 gs->magic ^= 1;
-                CHECK(tv_gstate_check(buf, sizeof(buf), N) != NULL, "  ... a wrong magic is refused");
+                CHECK(tv_gstate_check(buf, sizeof(buf), N, 42) != NULL, "  ... a wrong magic is refused");
         }
         host.n_config = 0;
         CHECK(tv_vgpio_restore_line(d, 1, &(TvVgpioLineState){ .dir = VIRTIO_GPIO_DIRECTION_IN, .out_value = -1,
