@@ -505,28 +505,61 @@ static char *foreign_record(TvDaemon *d, const char *domain, const TvDomainInfo 
         return msg;
 }
 
-/* An undefined domain's assignments go with it (devices and line groups), unless a device is
- * still bound: one pass, one save. */
-static void release_undefined(TvDaemon *d, const char *domain)
+/* Domains undefined while something of theirs stayed (see release_undefined). */
+static bool undefined_kept(TvDaemon *d, const char *domain)
 {
+        return tv_strv_contains(d->undefined.v, domain);
+}
+
+static void forget_undefined(TvDaemon *d, const char *domain)
+{
+        for (size_t i = 0; i < d->undefined.n; i++)
+                if (strcmp(d->undefined.v[i], domain) == 0) {
+                        free(d->undefined.v[i]);
+                        d->undefined.v[i] = d->undefined.v[--d->undefined.n];
+                        d->undefined.v[d->undefined.n] = NULL;
+                        return;
+                }
+}
+
+/* An undefined domain's assignments go with it (devices and line groups), except what its
+ * QEMU may still use: a device still bound, and line groups while its GPIO backend serves
+ * a live QEMU of the domain (a running domain undefined runs on as a transient one). Those
+ * go at ReleaseDomain (stopped). One pass, one save; true when some stay. */
+static bool release_undefined(TvDaemon *d, const char *domain, bool stopped)
+{
+        const char *what = stopped ? "stopped after its undefine" : "undefined";
+        bool keep_lines = !stopped && tv_daemon_gpio_qemu_live(d, domain);
         TvError err = { 0 };
-        size_t devices = 0, lines = 0;
+        size_t devices = 0, lines = 0, kept_devices = 0, kept_lines = 0;
 
         for (size_t i = 0; i < d->state.n_entries; i++) {
                 TvStateEntry *e = &d->state.entries[i];
+                bool line;
 
-                if (!e->domain || strcmp(e->domain, domain) != 0 || e->binding.phase != TV_PHASE_NONE)
+                if (!e->domain || strcmp(e->domain, domain) != 0)
                         continue;
+                line = tv_daemon_is_line_group_entry(d, e);
+                if (e->binding.phase != TV_PHASE_NONE || (line && keep_lines)) {
+                        *(line ? &kept_lines : &kept_devices) += 1;
+                        continue;
+                }
                 tv_audit(&(TvAudit){ "unassign", domain, e->device, e->platform_id, TV_CALLER_DAEMON },
                          "the domain was undefined");
-                *(tv_daemon_is_line_group_entry(d, e) ? &lines : &devices) += 1;
+                *(line ? &lines : &devices) += 1;
                 free(e->domain);
                 e->domain = NULL;
         }
+        if (kept_lines)
+                tv_log(LOG_NOTICE, "domain %s undefined: its line groups stay with its running QEMU until it stops",
+                       domain);
+        if (kept_devices && !stopped)
+                tv_log(LOG_NOTICE, "domain %s undefined: its devices bound to vfio-platform stay with it until "
+                       "ReleaseDomain", domain);
         if (!devices && !lines)
-                return;
+                return kept_devices || kept_lines;
         if (tv_state_save(&d->state, &err) < 0)
-                tv_log(LOG_ERR, "domain %s undefined: %s", domain, err.message);
+                tv_log(LOG_ERR, "domain %s %s: %s", domain, what, err.message);
         /* a backend serves assignments; those released go with their backend (its lines are
          * free then), as ReleaseDomain would: the domain's QEMU is gone or goes without them */
         if (lines && !tv_daemon_domain_has_lines(d, domain))
@@ -534,11 +567,12 @@ static void release_undefined(TvDaemon *d, const char *domain)
         if (devices && !bpmp_backend_running(d, domain))
                 tv_backend_stop(&d->backends, domain, NULL, NULL);
         if (lines)
-                tv_log(LOG_NOTICE, "domain %s undefined: its line groups were released", domain);
+                tv_log(LOG_NOTICE, "domain %s %s: its line groups were released", domain, what);
         if (devices)
-                tv_log(LOG_NOTICE, "domain %s undefined: its device assignments were released", domain);
+                tv_log(LOG_NOTICE, "domain %s %s: its device assignments were released", domain, what);
         tv_error_clear(&err);
         tv_state_compact(&d->state);
+        return kept_devices || kept_lines;
 }
 
 void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
@@ -554,11 +588,15 @@ void tv_daemon_domain_event(TvDaemon *d, const char *domain, bool undefined)
                 set_drift(d, domain, NULL);
                 bool had_devices = domain_has_assignments(d, domain);
 
-                release_undefined(d, domain);
+                /* what stays is released when the domain stops (tv_daemon_release) */
+                if (release_undefined(d, domain, false) && tv_strv_push_unique(&d->undefined, domain) < 0)
+                        tv_log(LOG_ERR, "domain %s undefined: out of memory", domain);
                 if (had_devices)
                         prune_dtbs(d);
                 return;
         }
+        /* defined again (a running transient domain made persistent): its assignments are its own */
+        forget_undefined(d, domain);
         /* consumed first: our redefine after the last unassign has no assignments left to check */
         if (take_own_define(d, domain))
                 return; /* the event of our own redefine: the XML is what we wrote */
@@ -805,6 +843,7 @@ void tv_daemon_free(TvDaemon *d)
         while (d->drifts)
                 set_drift(d, d->drifts->domain, NULL);
         forget_all_own_defines(d);
+        tv_strv_clear(&d->undefined);
         if (d->catalog)
                 free_views(d->view, d->catalog);
         d->view = NULL;
@@ -1467,6 +1506,12 @@ int tv_daemon_release(TvDaemon *d, const char *domain, TvError *err)
         free(orig);
         if (r < 0)
                 tv_error_prefix(err, "cannot release domain %s", domain);
+        /* undefined while it ran: libvirt forgets the domain as it stops, so what it kept goes
+         * now (a device not reattached stays, for the next release) */
+        if (undefined_kept(d, domain) && !release_undefined(d, domain, true)) {
+                forget_undefined(d, domain);
+                prune_dtbs(d);
+        }
         tv_state_compact(&d->state);
         replace_stale_backends(d);
         return r;

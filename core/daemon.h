@@ -15,6 +15,7 @@
 #include "state.h"
 #include "sysfs.h"
 #include "tv-error.h"
+#include "tv-strv.h"
 
 /* A domain whose definition lost what tegravirt put there (virsh edit, virt-manager). */
 typedef struct TvDomainDrift {
@@ -83,6 +84,9 @@ typedef struct TvDaemon {
         TvHostView *view;               /* per catalog device */
         TvDomainDrift *drifts;
         struct TvOwnDefine *own_defines;
+        /* domains libvirt undefined that keep assignments their QEMU may still use (bound
+         * devices, line groups of a running transient domain): released at ReleaseDomain */
+        TvStrv undefined;
         TvBpmpActive bpmp;              /* the BPMP host proxy as last found */
         TvBackendProcs backends;        /* one tegravirt-bpmp-backend per domain holding a BPMP file */
         TvBackendProcs gpio_backends;   /* one tegravirt-gpio-backend per running domain with line groups */
@@ -187,6 +191,9 @@ bool tv_daemon_gpio_backend_control(void *userdata, const char *domain, pid_t qe
 /* Whether pid may talk to domain's backends: a live process of the QEMU user whose -name
  * is guest=<domain>[,...], or the QEMU pid DomainStarted named (qemu). */
 bool tv_daemon_qemu_peer_ok(TvDaemon *d, const char *domain, pid_t pid, pid_t qemu);
+/* Whether domain's GPIO backend serves a QEMU of the domain (named by DomainStarted) that
+ * still runs: a live process of the QEMU user whose -name is the domain's. */
+bool tv_daemon_gpio_qemu_live(TvDaemon *d, const char *domain);
 
 /* "disabled" (config forbids), "allowed" (we may enable), "enabled" (host has it on). */
 const char *tv_daemon_unsafe_interrupts(TvDaemon *d);

@@ -142,3 +142,11 @@ bool tv_daemon_qemu_peer_ok(TvDaemon *d, const char *domain, pid_t pid, pid_t qe
                 return false;
         return names_guest(text, len, domain);
 }
+
+bool tv_daemon_gpio_qemu_live(TvDaemon *d, const char *domain)
+{
+        pid_t qemu = tv_backend_qemu(&d->gpio_backends, domain);
+
+        /* qemu 0: the pid is checked again (it may be gone, or reused by another process) */
+        return qemu > 0 && tv_daemon_qemu_peer_ok(d, domain, qemu, 0);
+}

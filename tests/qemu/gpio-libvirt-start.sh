@@ -73,16 +73,49 @@ check "  ... QEMU's qtree: vhost-user-gpio-device on virtio-mmio-bus.0" bash -c 
         awk '/bus: virtio-mmio-bus\./ { bus = \$2 } /dev: vhost-user-gpio-device/ { print bus }' '$T/qtree' | grep -qx virtio-mmio-bus.0"
 grep -q 'dev: vhost-user-gpio-device' "$T/qtree" || diag "$(head -c 1500 "$T/qtree")"
 check "vm1 is running" bash -c "virsh -q -c qemu:///system domstate vm1 | grep -qx running"
-
-check "virsh destroy vm1" virsh_ destroy vm1
-check "libvirt ran release: the daemon stopped vm1's GPIO backend" wait_for 10 grep -q "gpio-backend: vm1: stopped" "$T/daemon.log"
-check "  ... no backend process, socket or runtime directory left; line 106 free" \
-        wait_for 10 bash -c "[ -z \"\$(pgrep -P $DAEMON_PID -x tegravirt-gpio- || true)\" ] && [ ! -e '$SOCK' ] && [ ! -e '$DIR' ] &&
-                ! grep -q '^gpio 0 106 consumer=tegravirt:' '$T/mnt/status'"
+# stop and run again with the definition intact: destroy releases, start prepares anew
+destroy_vm1() {
+        check "virsh destroy vm1" virsh_ destroy vm1
+        check "libvirt ran release: the daemon stopped vm1's GPIO backend" \
+                wait_for 10 bash -c "[ \"\$(grep -c 'gpio-backend: vm1: stopped' '$T/daemon.log')\" = $1 ]"
+        check "  ... no backend process, socket or runtime directory left; line 106 free" \
+                wait_for 10 bash -c "[ -z \"\$(pgrep -P $DAEMON_PID -x tegravirt-gpio- || true)\" ] && [ ! -e '$SOCK' ] && [ ! -e '$DIR' ] &&
+                        ! grep -q '^gpio 0 106 consumer=tegravirt:' '$T/mnt/status'"
+}
+destroy_vm1 1
 check "tegravirtctl unassign vm1 header-pin7" "$TV_CTL_BIN" unassign vm1 header-pin7
 virsh_ dumpxml --inactive vm1 >"$T/after.xml"
 check "  ... the definition is restored byte for byte" cmp "$T/before.xml" "$T/after.xml"
 cmp -s "$T/before.xml" "$T/after.xml" || diag "$(diff "$T/before.xml" "$T/after.xml")"
+
+# `virsh undefine` of the running vm1 leaves it running as a transient domain: like a bound
+# device, its line group stays with it while its backend serves the live QEMU; the stop
+# (release) then frees the line and, the domain being gone, the assignment too
+assigned_vm1() { "$TV_CTL_BIN" --no-legend assignments | awk '$1 == "vm1" && $2 == "header-pin7" { f = 1 } END { exit !f }'; }
+released_vm1() { ! assigned_vm1 && ! grep -q '^device header-pin7 ' "$T/state/state"; }
+check "tegravirtctl assign vm1 header-pin7 again" "$TV_CTL_BIN" assign vm1 header-pin7
+rc=0
+virsh_ start vm1 >"$T/start2.out" 2>&1 || rc=$?
+check "virsh start vm1 again" test "$rc" = 0
+[ "$rc" = 0 ] || diag "$(cat "$T/start2.out"; tail -n 20 "$QLOG" 2>/dev/null)"
+QPID=$(cat /run/libvirt/qemu/vm1.pid 2>/dev/null || true)
+BPID=$(vm1_backends)
+check "  ... its backend (pid ${BPID:-?}) serves QEMU pid ${QPID:-?} (DomainStarted)" \
+        wait_for 20 bash -c "[ -n '$BPID' ] && [ -n '$QPID' ] && grep -q 'gpio-backend: vm1: serves QEMU pid $QPID\$' '$T/daemon.log'"
+check "virsh undefine vm1 (running)" virsh_ undefine vm1
+check "  ... vm1 runs on as a transient domain" bash -c "virsh -q -c qemu:///system dominfo vm1 | grep -q '^Persistent: *no' &&
+        virsh -q -c qemu:///system domstate vm1 | grep -qx running"
+check "  ... the daemon saw the undefine" wait_for 10 grep -q "domain vm1 undefined: its line groups stay with its running QEMU" "$T/daemon.log"
+check "  ... line 106 is still requested as tegravirt:vm1" test "$(consumer106)" = tegravirt:vm1
+check "  ... the same backend still runs and serves QEMU pid $QPID" bash -c "[ -n '$BPID' ] && [ '$(vm1_backends)' = '$BPID' ] &&
+        grep -q '^pid=$BPID .*qemu=$QPID\$' '$DIR/gpio-backend' && [ \$(grep -c 'gpio-backend: vm1: stopped' '$T/daemon.log') = 1 ]"
+check "  ... header-pin7 is still assigned to vm1" assigned_vm1
+check "  ... not audited as released" bash -c "! grep -q 'header-pin7.*the domain was undefined' '$T/daemon.log'"
+destroy_vm1 2
+check "  ... the transient vm1 is gone" bash -c "! virsh -q -c qemu:///system dominfo vm1 >/dev/null 2>&1"
+check "  ... and so is header-pin7's assignment (no domain left to hold it)" released_vm1
+check "  ... audited" grep -q 'header-pin7.*the domain was undefined' "$T/daemon.log"
+check "  ... vm1's guest DTB is gone" test ! -e "$T/state/domains/vm1.dtb"
 diag "$(grep -E 'gpio-backend|tegravirt-gpio-backend' "$T/daemon.log" | tail -n 12)"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 tap_finish
