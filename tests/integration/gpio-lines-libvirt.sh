@@ -5,8 +5,8 @@
 # DTB with a virtio,device29 node under virtio-mmio-bus.0's transport), libvirt's own schema
 # accepts it, two groups share one device, a conflicting <memoryBacking> is refused naming it
 # with nothing changed, PrepareDomain starts the GPIO backend, unassigning restores the
-# definition byte for byte, undefining the domain releases its line groups like its devices,
-# and with Emulator= the domain runs on that QEMU (the one with VIRTIO_GPIO_F_IRQ).
+# definition byte for byte, undefining the domain releases its line groups like its devices
+# (a device still bound stays until ReleaseDomain, which then releases it), and with Emulator= the domain runs on that QEMU (the one with VIRTIO_GPIO_F_IRQ).
 source "$(dirname "$0")/../lib/integration.sh"
 source "$(dirname "$0")/../lib/libvirt.sh"
 tv_libvirt_test "$@"
@@ -107,18 +107,29 @@ check "  ... the definition is restored byte for byte" cmp "$T/vmc-before.xml" "
 virsh_ undefine vmc >/dev/null || not_ok "undefine vmc"
 
 check "AssignDevice vma header-pin7 again" expect_ok AssignDevice string:vma string:header-pin7
+check "AssignDevice vma uarti" expect_ok AssignDevice string:vma string:uarti
+UARTI_DRV=$(dev_driver 31d0000.serial)
+tv_qemu_acl_add "/dev/vfio/$(sim_status 31d0000.serial | sed -n 's/.* group=\([0-9]*\).*/\1/p')"
 check "PrepareDomain vma: its GPIO backend runs" expect_ok PrepareDomain string:vma string:
 check "  ... line 106 requested as tegravirt:vma" wait_for 5 grep -q '^gpio 0 106 consumer=tegravirt:vma ' "$T/mnt/status"
+check "  ... uarti is bound to vfio-platform" test "$(dev_driver 31d0000.serial)" = vfio-platform
 BE_PID=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$T/run/domains/vma/gpio-backend")
+# no QEMU runs (no DomainStarted): the line group goes at once, the bound device stays
 virsh_ undefine vma >/dev/null || not_ok "undefine vma"
 check "undefining vma releases header-pin7" wait_for 5 bash -c "[ \"\$(busctl --system get-property org.tegravirt $P/header_2dpin7 org.tegravirt.Device1 Domain)\" = 's \"\"' ]"
 check "  ... and its record" bash -c "! grep -q '^device header-pin7 ' '$T/state/state'"
 check "  ... audited" grep -q 'header-pin7.*the domain was undefined' "$T/daemon.log"
-check "  ... and its guest DTB" wait_for 5 test ! -e "$DTB"
 check "  ... its GPIO backend (pid $BE_PID) is stopped (logged: a second time, after ReleaseDomain's above)" \
         wait_for 5 bash -c "[ \"\$(grep -c 'gpio-backend: vma: stopped' '$T/daemon.log')\" = 2 ]"
 check "  ... the process is gone" bash -c "[ -n '$BE_PID' ] && ! kill -0 $BE_PID 2>/dev/null"
 check "  ... line 106 is free" bash -c "! grep -q '^gpio 0 106 consumer=tegravirt:' '$T/mnt/status'"
+check "  ... no GPIO socket, no GPIO record" bash -c "[ ! -e '$SOCK' ] && [ ! -e '$T/run/domains/vma/gpio-backend' ]"
+check "  ... uarti, still bound, stays vma's" bash -c "[ '$(dev_driver 31d0000.serial)' = vfio-platform ] && grep -q 'domain=vma phase=bound' <<<'$(state_line uarti)'"
+check "ReleaseDomain vma (libvirt no longer knows it)" expect_ok ReleaseDomain string:vma
+check "  ... uarti is back on its host driver (${UARTI_DRV:-?})" dev_whole 31d0000.serial "$UARTI_DRV"
+check "  ... and its assignment is released: no record left" test -z "$(state_line uarti)"
+check "  ... audited" grep -q 'uarti.*the domain was undefined' "$T/daemon.log"
+check "  ... vma's guest DTB is gone" test ! -e "$DTB"
 check "  ... no socket, no record, no runtime directory" test ! -e "$T/run/domains/vma"
 check "daemon exits 0 on SIGTERM" tv_stop_daemon
 
