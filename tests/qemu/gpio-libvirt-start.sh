@@ -8,6 +8,8 @@
 # then the "started" hook's DomainStarted names its pid); the device sits on virtio-mmio-bus.0
 # (info qtree over QMP). `virsh destroy` runs the release: backend, socket, runtime directory
 # and line request gone; `tegravirtctl unassign` restores the definition byte for byte.
+# Then `virsh undefine` of the running vm1 (it runs on, transient) keeps the line, the backend
+# serving its QEMU and the assignment; the `virsh destroy` after it releases all three.
 # Needs TV_QEMU_BRIDGE (our QEMU, -Dqemu=enabled).
 source "$(dirname "$0")/../lib/integration.sh"
 source "$(dirname "$0")/../lib/libvirt.sh"
