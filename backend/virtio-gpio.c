@@ -166,11 +166,6 @@ static bool is_level(uint8_t type)
         return type == VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH || type == VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW;
 }
 
-bool tv_vgpio_line_wants_events(TvVgpio *d, unsigned gpio)
-{
-        return gpio < d->n && d->lines[gpio].irq_type != VIRTIO_GPIO_IRQ_TYPE_NONE;
-}
-
 static void fire(TvVgpio *d, unsigned gpio, uint8_t status)
 {
         VgLine *l = &d->lines[gpio];

@@ -78,8 +78,6 @@ void tv_vgpio_forget_buffers(TvVgpio *d);
 /* A new connection (a new driver): interrupts off (edge detection stopped), nothing held,
  * no pending output value. Directions and values of the host lines stay as they are. */
 void tv_vgpio_reset(TvVgpio *d);
-/* Whether any line has edge detection on (the caller polls those lines' fds). */
-bool tv_vgpio_line_wants_events(TvVgpio *d, unsigned gpio);
 void tv_vgpio_line_state(TvVgpio *d, unsigned gpio, TvVgpioLineState *st);
 /* Applies a recorded state to the host line (direction, output value, edge detection) and
  * the model, as the driver had set it: 0, -EINVAL (inconsistent: nothing changed) or the
