@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -57,6 +58,22 @@ bool tv_parse_uint(const char *s, unsigned long max, unsigned long *out)
         errno = 0;
         *out = strtoul(s, &end, 10);
         return errno == 0 && *end == 0 && *out <= max;
+}
+
+bool tv_say_may(const char *what)
+{
+        static time_t window;
+        static unsigned count;
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec != window) {
+                if (count > 5)
+                        tv_say("%u more %s not logged", count - 5, what);
+                window = now.tv_sec;
+                count = 0;
+        }
+        return ++count <= 5;
 }
 
 int tv_confine_ids(const char *user, unsigned long *uid, unsigned long *gid)

@@ -18,6 +18,9 @@ extern const char *tv_say_domain;
 __attribute__((format(printf, 1, 2))) void tv_say(const char *fmt, ...);
 /* "EINVAL": a constant string, so no locale file is ever opened (seccomp allows no open) */
 const char *tv_errname(int e);
+/* For what the guest causes: whether to log one more (at most 5 a second; the next second
+ * starts with "N more <what> not logged"). */
+bool tv_say_may(const char *what);
 /* decimal, no sign, <= max */
 bool tv_parse_uint(const char *s, unsigned long max, unsigned long *out);
 

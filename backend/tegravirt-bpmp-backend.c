@@ -104,18 +104,7 @@ static int write_full(int fd, const void *buf, size_t len)
 /* Denials are the guest's doing: logged, at most a few per second. */
 static bool may_log(void)
 {
-        static struct timespec window;
-        static unsigned count;
-        struct timespec now;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec != window.tv_sec) {
-                if (count > 5)
-                        tv_say("%u more denials not logged", count - 5);
-                window = now;
-                count = 0;
-        }
-        return ++count <= 5;
+        return tv_say_may("denials");
 }
 
 /* --restrict KIND=IDS (tests without tegravirtd): narrows the file with RESTRICT, as tegravirtd

@@ -71,18 +71,7 @@ typedef struct Backend {
 /* Errors the guest causes are logged, at most a few per second. */
 static bool may_log(void)
 {
-        static time_t window;
-        static unsigned count;
-        struct timespec now;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec != window) {
-                if (count > 5)
-                        tv_say("%u more messages not logged", count - 5);
-                window = now.tv_sec;
-                count = 0;
-        }
-        return ++count <= 5;
+        return tv_say_may("messages");
 }
 
 /* --- the device model's view of the host lines */
