@@ -6,6 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+static void used_by(struct gpio_v2_line_info *info, char *why, size_t why_len)
+{
+        info->consumer[sizeof(info->consumer) - 1] = 0;
+        snprintf(why, why_len, "used by %s", info->consumer[0] ? info->consumer : "an unnamed consumer");
+}
+
 int tv_lines_request(int chip_fd, unsigned offset, const char *consumer, TvLine *out, char *why, size_t why_len)
 {
         struct gpio_v2_line_info info = { .offset = offset };
@@ -20,8 +26,7 @@ int tv_lines_request(int chip_fd, unsigned offset, const char *consumer, TvLine 
         if (r < 0)
                 return r;
         if (info.flags & GPIO_V2_LINE_FLAG_USED) {
-                info.consumer[sizeof(info.consumer) - 1] = 0;
-                snprintf(why, why_len, "used by %s", info.consumer[0] ? info.consumer : "an unnamed consumer");
+                used_by(&info, why, why_len);
                 return -EBUSY;
         }
         req.offsets[0] = offset;
@@ -29,8 +34,7 @@ int tv_lines_request(int chip_fd, unsigned offset, const char *consumer, TvLine 
         r = tv_gpio_line_request(chip_fd, &req, &out->req);
         if (r == -EBUSY && tv_gpio_chip_ioctl(chip_fd, GPIO_V2_GET_LINEINFO_IOCTL, &info) == 0) {
                 /* taken between the two calls */
-                info.consumer[sizeof(info.consumer) - 1] = 0;
-                snprintf(why, why_len, "used by %s", info.consumer[0] ? info.consumer : "an unnamed consumer");
+                used_by(&info, why, why_len);
         }
         if (r < 0)
                 return r;
