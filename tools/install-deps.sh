@@ -8,7 +8,7 @@
 set -eu
 PKGS="meson ninja-build gcc clang libclang-rt-14-dev pkg-config python3 \
       libsystemd-dev libdbus-1-dev libxml2-dev libxml2-utils libfuse3-dev fuse3 \
-      dbus dbus-daemon dbus-bin systemd valgrind bc strace util-linux procps \
+      dbus dbus-daemon dbus-bin systemd valgrind bc strace util-linux procps iproute2 \
       libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-arm ipxe-qemu virtinst cpio gzip \
       python3-dbusmock libfdt-dev device-tree-compiler groff-base \
       linux-source-6.1 gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross flex bison libssl-dev libelf-dev kmod make perl git xz-utils \

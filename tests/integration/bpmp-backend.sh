@@ -57,14 +57,7 @@ listening() { # listening PID FD: /proc/net/unix has that socket's inode with __
 check "  ... and its fd 3 listens (the kernel's table)" listening "$P" 3
 check "  ... it holds exactly three fds beyond stdio: the listening socket, the narrowed /dev/bpmp-host, the control channel" \
         test "$(fds_of "$P")" = "3=socket 4=$T/mnt/dev/bpmp-host 5=socket "
-check "  ... stdin and stdout are /dev/null" test "$(readlink /proc/"$P"/fd/0)|$(readlink /proc/"$P"/fd/1)" = "/dev/null|/dev/null"
-check "  ... runs as the QEMU user (all uids and gids)" bash -c "
-        [ \"\$(grep '^Uid:' /proc/$P/status | tr -s ' \t' ' ')\" = 'Uid: $QEMU_UID $QEMU_UID $QEMU_UID $QEMU_UID' ] &&
-        [ \"\$(grep '^Groups:' /proc/$P/status | tr -s ' \t' ' ')\" = 'Groups: ' ]"
-check "  ... without capabilities (CapEff, CapPrm 0)" test "$(status_of "$P" CapEff)|$(status_of "$P" CapPrm)" = \
-        "CapEff: 0000000000000000|CapPrm: 0000000000000000"
-check "  ... with no_new_privs and a seccomp filter" test "$(status_of "$P" NoNewPrivs)|$(status_of "$P" Seccomp)" = \
-        "NoNewPrivs: 1|Seccomp: 2"
+check_confined "$P" "$QEMU_UID" "the QEMU user"
 
 # --- peer pid: nothing is served before libvirt's "started" hook names the domain's QEMU
 qemu_start

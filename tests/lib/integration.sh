@@ -180,6 +180,18 @@ fds_of() {
         echo "$out"
 }
 status_of() { grep "^$2:" "/proc/$1/status" | tr -s ' \t' ' '; } # status_of PID FIELD
+# check_confined PID UID WHO: a spawned backend's sandbox -- stdin/stdout /dev/null, all four
+# uids UID and no supplementary groups, no capabilities, no_new_privs and a seccomp filter
+check_confined() {
+        local p=$1 uid=$2 who=$3
+        check "  ... stdin and stdout are /dev/null" test "$(readlink /proc/"$p"/fd/0)|$(readlink /proc/"$p"/fd/1)" = "/dev/null|/dev/null"
+        check "  ... runs as $who (all uids), no supplementary groups" \
+                test "$(status_of "$p" Uid)|$(status_of "$p" Groups)" = "Uid: $uid $uid $uid $uid|Groups: "
+        check "  ... without capabilities (CapEff, CapPrm 0)" test "$(status_of "$p" CapEff)|$(status_of "$p" CapPrm)" = \
+                "CapEff: 0000000000000000|CapPrm: 0000000000000000"
+        check "  ... with no_new_privs and a seccomp filter" test "$(status_of "$p" NoNewPrivs)|$(status_of "$p" Seccomp)" = \
+                "NoNewPrivs: 1|Seccomp: 2"
+}
 
 sim() { printf '%s' "$*" >"$T/mnt/control"; }
 sim_status() { grep "^$1 " "$T/mnt/status"; }
